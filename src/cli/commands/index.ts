@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+
+/** Every CLI command lives in its own file and registers itself on the program. */
+export type RegisterCommand = (program: Command) => void;
+
+import { registerDoctor } from './doctor.js';
+
+export const commands: RegisterCommand[] = [
+  registerDoctor,
+];
