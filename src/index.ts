@@ -5,3 +5,6 @@
 
 // errors
 export * from './errors.js';
+
+// data layer: DICOM, images, cache, reports
+export * from './data/index.js';
