@@ -1,0 +1,98 @@
+// Device runtime: device query, allocation, copies and event timing (radlearn/device.h).
+// The query runs once; a machine with the toolkit but no driver or no GPU gets
+// available=false and the reason CUDA gave, never an exception.
+#include <mutex>
+
+#include "cuda_check.cuh"
+#include "radlearn/device.h"
+
+namespace radlearn {
+
+DeviceInfo cuda_device_info() {
+  static std::once_flag once;
+  static DeviceInfo info;
+  std::call_once(once, [] {
+    cudaRuntimeGetVersion(&info.runtime_version);
+    cudaError_t status = cudaDriverGetVersion(&info.driver_version);
+    if (status != cudaSuccess || info.driver_version == 0) {
+      info.reason = "no NVIDIA driver found (libcuda could not be loaded)";
+      cudaGetLastError();
+      return;
+    }
+    int count = 0;
+    status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess || count == 0) {
+      info.reason = status != cudaSuccess ? std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(status)
+                                          : std::string("the driver reports no CUDA device");
+      cudaGetLastError();
+      return;
+    }
+    cudaDeviceProp prop{};
+    status = cudaGetDeviceProperties(&prop, 0);
+    if (status != cudaSuccess) {
+      info.reason = std::string("cudaGetDeviceProperties failed: ") + cudaGetErrorString(status);
+      cudaGetLastError();
+      return;
+    }
+    info.available = true;
+    info.name = prop.name;
+    info.compute_major = prop.major;
+    info.compute_minor = prop.minor;
+    info.memory_bytes = prop.totalGlobalMem;
+    info.multiprocessors = prop.multiProcessorCount;
+  });
+  return info;
+}
+
+void* device_alloc(std::size_t bytes) {
+  void* ptr = nullptr;
+  RL_CUDA(cudaMalloc(&ptr, bytes == 0 ? 1 : bytes));
+  return ptr;
+}
+
+void device_free(void* ptr) noexcept {
+  if (ptr) cudaFree(ptr);
+}
+
+void copy_to_device(void* dst, const void* src, std::size_t bytes) {
+  RL_CUDA(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+
+void copy_to_host(void* dst, const void* src, std::size_t bytes) {
+  RL_CUDA(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+void copy_device_to_device(void* dst, const void* src, std::size_t bytes) {
+  RL_CUDA(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
+
+void device_synchronize() { RL_CUDA(cudaDeviceSynchronize()); }
+
+void check_launch(const char* what) {
+  cuda_check(cudaGetLastError(), what);
+}
+
+DeviceTimer::DeviceTimer() {
+  cudaEvent_t a, b;
+  RL_CUDA(cudaEventCreate(&a));
+  RL_CUDA(cudaEventCreate(&b));
+  start_ = a;
+  stop_ = b;
+}
+
+DeviceTimer::~DeviceTimer() {
+  cudaEventDestroy(static_cast<cudaEvent_t>(start_));
+  cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
+}
+
+void DeviceTimer::start() { RL_CUDA(cudaEventRecord(static_cast<cudaEvent_t>(start_))); }
+
+float DeviceTimer::stop_ms() {
+  RL_CUDA(cudaEventRecord(static_cast<cudaEvent_t>(stop_)));
+  RL_CUDA(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
+  float ms = 0;
+  RL_CUDA(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  return ms;
+}
+
+}  // namespace radlearn

@@ -1,0 +1,29 @@
+// Shared vocabulary of the native core: the error type every kernel and binding throws,
+// with a stable code that the TypeScript layer maps onto its typed error classes.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace radlearn {
+
+using index_t = std::int64_t;
+
+// Error codes shared with src/native/errors.ts.
+inline constexpr const char* kErrShape = "ERR_SHAPE";
+inline constexpr const char* kErrInvalidArgument = "ERR_INVALID_ARGUMENT";
+inline constexpr const char* kErrCuda = "ERR_CUDA";
+inline constexpr const char* kErrBackend = "ERR_BACKEND_UNAVAILABLE";
+inline constexpr const char* kErrDisposed = "ERR_TENSOR_DISPOSED";
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string code, const std::string& message) : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+}  // namespace radlearn

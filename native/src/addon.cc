@@ -1,0 +1,20 @@
+// Module entry: each op family registers its functions here. Adding a family means one
+// declaration and one call below, plus its sources in native/sources.txt.
+#include <napi.h>
+
+#include "bindings/tensor.h"
+
+namespace radlearn {
+void register_backend(Napi::Env env, Napi::Object exports);
+void register_similarity(Napi::Env env, Napi::Object exports);
+}  // namespace radlearn
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  radlearn::DeviceTensor::Init(env, exports);
+  radlearn::register_backend(env, exports);
+  radlearn::register_similarity(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+NODE_API_MODULE(radlearn, Init)

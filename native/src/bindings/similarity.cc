@@ -1,0 +1,155 @@
+// Bindings for the similarity op family: similarity(), l2Normalize(), l2NormalizeBackward(),
+// and the CUDA-event bench entry. Sizes are validated against operand lengths before any
+// kernel touches memory.
+//   similarity(a, b, n, m, d, scale, out?, backend, async)
+//   l2Normalize(x, rows, dim, out?, backend, async)
+//   l2NormalizeBackward(x, grad, rows, dim, out?, backend, async)
+#include <algorithm>
+
+#include "args.h"
+#include "radlearn/l2norm.h"
+#include "radlearn/similarity.h"
+#include "staging.h"
+
+namespace radlearn {
+namespace {
+
+index_t checked_product(index_t a, index_t b, const char* what) {
+  if (a != 0 && b > (index_t{1} << 53) / a) throw Error(kErrShape, std::string(what) + " is too large");
+  return a * b;
+}
+
+Napi::Value Similarity(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    index_t n = size_arg(info[2], "n"), m = size_arg(info[3], "m"), d = size_arg(info[4], "d");
+    float scale = static_cast<float>(number_arg(info[5], "scale"));
+    Backend backend = backend_arg(info[7]);
+    bool async = bool_arg(info[8], "async");
+    FloatOperand a = float_operand(info[0], "a", checked_product(n, d, "a"), "[n, d] = " + shape_text({n, d}));
+    FloatOperand b = float_operand(info[1], "b", checked_product(m, d, "b"), "[m, d] = " + shape_text({m, d}));
+    if (a.on_device() != b.on_device()) throw Error(kErrInvalidArgument, "a and b must both be host arrays or both DeviceTensors");
+    require_host_for_cpu(backend, {&a, &b});
+    Napi::Value result;
+    FloatOperand s = float_output(env, info[6], a.on_device(), checked_product(n, m, "the output"), "out",
+                                  "[n, m] = " + shape_text({n, m}), &result);
+    auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
+    auto work = [=]() {
+      if (backend == Backend::Cpu) {
+        similarity_cpu(a.host, b.host, s.host, n, m, d, scale);
+        return;
+      }
+#ifdef RADLEARN_WITH_CUDA
+      DeviceScratch scratch;
+      const float* da = scratch.input(a);
+      const float* db = scratch.input(b);
+      float* ds = scratch.output(s);
+      similarity_cuda(da, db, ds, n, m, d, scale);
+      scratch.finish(s, ds);
+#endif
+    };
+    return run_op(env, async, work, [keep_result](Napi::Env) { return keep_result->Value(); }, {a.keep, b.keep, s.keep});
+  });
+}
+
+Napi::Value L2Normalize(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    index_t rows = size_arg(info[1], "rows"), dim = size_arg(info[2], "dim");
+    Backend backend = backend_arg(info[4]);
+    bool async = bool_arg(info[5], "async");
+    std::string shape = "[rows, dim] = " + shape_text({rows, dim});
+    FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
+    require_host_for_cpu(backend, {&x});
+    Napi::Value result;
+    FloatOperand y = float_output(env, info[3], x.on_device(), rows * dim, "out", shape, &result);
+    auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
+    auto work = [=]() {
+      if (backend == Backend::Cpu) {
+        l2norm_forward_cpu(x.host, y.host, rows, dim, kL2NormEps);
+        return;
+      }
+#ifdef RADLEARN_WITH_CUDA
+      DeviceScratch scratch;
+      const float* dx = scratch.input(x);
+      float* dy = scratch.output(y);
+      l2norm_forward_cuda(dx, dy, rows, dim, kL2NormEps);
+      scratch.finish(y, dy);
+#endif
+    };
+    return run_op(env, async, work, [keep_result](Napi::Env) { return keep_result->Value(); }, {x.keep, y.keep});
+  });
+}
+
+Napi::Value L2NormalizeBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    index_t rows = size_arg(info[2], "rows"), dim = size_arg(info[3], "dim");
+    Backend backend = backend_arg(info[5]);
+    bool async = bool_arg(info[6], "async");
+    std::string shape = "[rows, dim] = " + shape_text({rows, dim});
+    FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
+    FloatOperand g = float_operand(info[1], "grad", rows * dim, shape);
+    if (x.on_device() != g.on_device()) throw Error(kErrInvalidArgument, "x and grad must live in the same place");
+    require_host_for_cpu(backend, {&x, &g});
+    Napi::Value result;
+    FloatOperand dx = float_output(env, info[4], x.on_device(), rows * dim, "out", shape, &result);
+    auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
+    auto work = [=]() {
+      if (backend == Backend::Cpu) {
+        l2norm_backward_cpu(x.host, g.host, dx.host, rows, dim, kL2NormEps);
+        return;
+      }
+#ifdef RADLEARN_WITH_CUDA
+      DeviceScratch scratch;
+      const float* d_x = scratch.input(x);
+      const float* d_g = scratch.input(g);
+      float* d_dx = scratch.output(dx);
+      l2norm_backward_cuda(d_x, d_g, d_dx, rows, dim, kL2NormEps);
+      scratch.finish(dx, d_dx);
+#endif
+    };
+    return run_op(env, async, work, [keep_result](Napi::Env) { return keep_result->Value(); }, {x.keep, g.keep, dx.keep});
+  });
+}
+
+// benchSimilarityCuda(n, m, d, iterations) -> per-iteration milliseconds measured with CUDA
+// events on device-resident data (no host copies in the timed region).
+Napi::Value BenchSimilarityCuda(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+#ifdef RADLEARN_WITH_CUDA
+    index_t n = size_arg(info[0], "n"), m = size_arg(info[1], "m"), d = size_arg(info[2], "d");
+    index_t iterations = std::max<index_t>(1, size_arg(info[3], "iterations"));
+    DeviceScratch scratch;
+    float* a = scratch.allocate(n * d);
+    float* b = scratch.allocate(m * d);
+    float* s = scratch.allocate(n * m);
+    std::vector<float> host(static_cast<size_t>(std::max(n, m) * d));
+    for (size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    copy_to_device(a, host.data(), n * d * sizeof(float));
+    copy_to_device(b, host.data(), m * d * sizeof(float));
+    similarity_cuda(a, b, s, n, m, d, 1.0f);  // warm-up
+    auto out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(iterations));
+    DeviceTimer timer;
+    for (index_t i = 0; i < iterations; ++i) {
+      timer.start();
+      similarity_cuda(a, b, s, n, m, d, 1.0f);
+      out[static_cast<size_t>(i)] = timer.stop_ms();
+    }
+    return out;
+#else
+    throw Error(kErrBackend, "benchSimilarityCuda needs a CUDA build");
+#endif
+  });
+}
+
+}  // namespace
+
+void register_similarity(Napi::Env env, Napi::Object exports) {
+  exports.Set("similarity", Napi::Function::New(env, Similarity, "similarity"));
+  exports.Set("l2Normalize", Napi::Function::New(env, L2Normalize, "l2Normalize"));
+  exports.Set("l2NormalizeBackward", Napi::Function::New(env, L2NormalizeBackward, "l2NormalizeBackward"));
+  exports.Set("benchSimilarityCuda", Napi::Function::New(env, BenchSimilarityCuda, "benchSimilarityCuda"));
+}
+
+}  // namespace radlearn

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Builds the native addon. Order of attempts:
+//   1. cmake-js (CMakeLists.txt, the build of record; CUDA when nvcc is found) -> build-cmake/
+//   2. if that was a CUDA build and it failed: cmake-js again with RADLEARN_CUDA=0, with a warning
+//   3. if CMake is missing (or both failed): node-gyp, CPU only (binding.gyp)           -> build/
+// RADLEARN_SKIP_BUILD=1 skips everything. Exit code 1 only when no build succeeded.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const args = new Set(process.argv.slice(2));
+
+function log(message) {
+  process.stderr.write(`radlearn build: ${message}\n`);
+}
+
+function run(command, commandArgs, env = {}) {
+  log(`$ ${[command, ...commandArgs].join(' ')}`);
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function has(command) {
+  return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+function cmakeJs(env) {
+  const cli = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  const parallel = String(Math.max(1, Number(process.env.RADLEARN_BUILD_JOBS) || 2));
+  return run(process.execPath, [cli, 'compile', '--out', 'build-cmake', '--parallel', parallel], env);
+}
+
+// node-gyp ships with npm; npm tells lifecycle scripts where it is.
+function nodeGypPath() {
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  return existsSync(bundled) ? bundled : null;
+}
+
+// node-gyp would download Node's headers; point it at the installed ones instead (offline).
+function nodeDirArgs() {
+  const candidates = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..')].filter(Boolean);
+  for (const dir of candidates) if (existsSync(join(dir, 'include', 'node', 'common.gypi'))) return [`--nodedir=${dir}`];
+  return [];
+}
+
+export function nodeGyp() {
+  const gyp = nodeGypPath();
+  if (!gyp) {
+    log('node-gyp was not found next to npm');
+    return false;
+  }
+  return run(process.execPath, [gyp, 'rebuild', ...nodeDirArgs()]);
+}
+
+function main() {
+  if (process.env.RADLEARN_SKIP_BUILD === '1' && !args.has('--force')) {
+    log('skipped (RADLEARN_SKIP_BUILD=1)');
+    return 0;
+  }
+  if (args.has('--gyp')) return nodeGyp() ? 0 : 1;
+  if (has('cmake')) {
+    const cudaWanted = process.env.RADLEARN_CUDA !== '0';
+    if (cmakeJs({})) return 0;
+    if (cudaWanted) {
+      log('WARNING: the CUDA build failed; retrying CPU-only (RADLEARN_CUDA=0). GPU kernels will be unavailable.');
+      if (cmakeJs({ RADLEARN_CUDA: '0' })) return 0;
+    }
+    log('CMake build failed; trying node-gyp (CPU only)');
+  } else {
+    log('CMake not found; building CPU-only with node-gyp');
+  }
+  if (nodeGyp()) return 0;
+  log('no build succeeded. Install CMake (and a C++17 compiler), then run `npm run build:native`.');
+  return 1;
+}
+
+process.exitCode = main();
