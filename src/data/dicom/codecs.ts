@@ -1,0 +1,93 @@
+/**
+ * Lazily loads the field's own codecs (cornerstone WASM builds of OpenJPEG,
+ * CharLS and libjpeg-turbo; jpeg-lossless-decoder-js) once per thread. Each
+ * Emscripten factory gets its own options object: sharing one between modules
+ * makes embind register symbols twice.
+ */
+import { createRequire } from 'node:module';
+import { Decoder as LosslessDecoder } from 'jpeg-lossless-decoder-js';
+import type { OpenJpegModule } from '@cornerstonejs/codec-openjpeg/wasmjs';
+import type { CharlsModule } from '@cornerstonejs/codec-charls/wasmjs';
+import type { LibJpegTurboModule } from '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs';
+import type { CodecDecoder, CodecFrameInfo } from '@cornerstonejs/codec-common';
+import { DicomError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+const silent = () => ({ print() {}, printErr() {} });
+
+type Factory<T> = (options: ReturnType<typeof silent>) => Promise<T>;
+let openJpeg: Promise<OpenJpegModule> | undefined;
+let charls: Promise<CharlsModule> | undefined;
+let libJpegTurbo: Promise<LibJpegTurboModule> | undefined;
+let loaded: { openJpeg?: OpenJpegModule; charls?: CharlsModule; libJpegTurbo?: LibJpegTurboModule } = {};
+
+export async function loadOpenJpeg(): Promise<OpenJpegModule> {
+  openJpeg ??= (require('@cornerstonejs/codec-openjpeg/wasmjs') as Factory<OpenJpegModule>)(silent());
+  return (loaded.openJpeg = await openJpeg);
+}
+export async function loadCharls(): Promise<CharlsModule> {
+  charls ??= (require('@cornerstonejs/codec-charls/wasmjs') as Factory<CharlsModule>)(silent());
+  return (loaded.charls = await charls);
+}
+export async function loadLibJpegTurbo(): Promise<LibJpegTurboModule> {
+  libJpegTurbo ??= (require('@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs') as Factory<LibJpegTurboModule>)(silent());
+  return (loaded.libJpegTurbo = await libJpegTurbo);
+}
+
+export interface DecodedFrame { bytes: Uint8Array; info: CodecFrameInfo }
+
+/** Runs one WASM decoder; copies the output out of WASM memory before `delete()` frees it. */
+function runDecoder(decoder: CodecDecoder, encoded: Uint8Array, codec: string): DecodedFrame {
+  try {
+    decoder.getEncodedBuffer(encoded.length).set(encoded);
+    decoder.decode();
+    const info = decoder.getFrameInfo();
+    return { bytes: decoder.getDecodedBuffer().slice(), info: { ...info } };
+  } catch (error) {
+    // Emscripten throws bare numbers (C++ exception pointers); make them typed errors.
+    const detail = error instanceof Error ? error.message : `${codec} aborted (code ${String(error)})`;
+    throw new DicomError('ERR_DICOM_DECODE', `${codec} could not decode the frame: ${detail}`, { codec });
+  } finally {
+    decoder.delete();
+  }
+}
+
+function need<T>(module: T | undefined, name: string): T {
+  if (!module) throw new DicomError('ERR_DICOM_DECODE', `${name} codec used before it was loaded`);
+  return module;
+}
+
+export function decodeJpeg2000(encoded: Uint8Array): DecodedFrame {
+  const mod = need(loaded.openJpeg, 'OpenJPEG');
+  return runDecoder(new mod.J2KDecoder(), encoded, 'OpenJPEG');
+}
+
+export function decodeJpegLs(encoded: Uint8Array): DecodedFrame & { interleaveMode: number } {
+  const mod = need(loaded.charls, 'CharLS');
+  const decoder = new mod.JpegLSDecoder();
+  let interleaveMode = 0;
+  const frame = runDecoder({
+    getEncodedBuffer: (n) => decoder.getEncodedBuffer(n),
+    decode: () => { decoder.decode(); interleaveMode = decoder.getInterleaveMode(); },
+    getFrameInfo: () => decoder.getFrameInfo(),
+    getDecodedBuffer: () => decoder.getDecodedBuffer(),
+    delete: () => decoder.delete(),
+  }, encoded, 'CharLS');
+  return { ...frame, interleaveMode };
+}
+
+export function decodeJpeg8(encoded: Uint8Array): DecodedFrame {
+  const mod = need(loaded.libJpegTurbo, 'libjpeg-turbo');
+  return runDecoder(new mod.JPEGDecoder(), encoded, 'libjpeg-turbo');
+}
+
+export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number): Uint8Array {
+  try {
+    const copy = encoded.slice();
+    const out = new LosslessDecoder().decode(copy.buffer, 0, copy.byteLength, bytesPerSample);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DicomError('ERR_DICOM_DECODE', `jpeg-lossless-decoder-js could not decode the frame: ${detail}`);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The decoded-image interface shared by readDicom and readImage: stored values,
+ * modality values and a windowed [0, 1] image per frame.
+ */
+import { DicomError } from './errors.js';
+import type { StoredArray } from './stored.js';
+import {
+  applyLut, applyRange, applyRescale, applyWindow, minMax, percentileRange, type LookupTable, type VoiFunction,
+  type WindowSpec,
+} from './lut.js';
+
+export type WindowOption = 'auto' | 'none' | { center: number; width: number; voiFunction?: VoiFunction };
+
+export interface ToImageOptions {
+  /** 'auto' (default): the file's VOI LUT or first window, else the 0.5–99.5 percentile range.
+   *  'none': the full min–max range. {center, width}: that window (LINEAR unless voiFunction says). */
+  window?: WindowOption;
+  /** Default true: MONOCHROME1 is inverted so that bright always means dense. */
+  invertMonochrome1?: boolean;
+  /** Which of several file windows 'auto' uses; default 0 (the first). */
+  windowIndex?: number;
+}
+
+export interface DicomImage {
+  format: 'dicom' | 'png' | 'jpeg';
+  rows: number;
+  columns: number;
+  numberOfFrames: number;
+  samplesPerPixel: number;
+  photometricInterpretation: string;
+  bitsAllocated: number;
+  bitsStored: number;
+  pixelRepresentation: 0 | 1;
+  /** '' for PNG/JPEG. */
+  transferSyntaxUID: string;
+  modality?: string;
+  viewPosition?: string;
+  patientId?: string;
+  studyInstanceUID?: string;
+  seriesInstanceUID?: string;
+  sopInstanceUID?: string;
+  pixelSpacing?: [number, number];
+  windowCenter?: number[];
+  windowWidth?: number[];
+  voiFunction?: VoiFunction;
+  rescaleSlope: number;
+  rescaleIntercept: number;
+  /** Source file path when read from disk. */
+  path?: string;
+  storedPixels(frame?: number): StoredArray;
+  modalityPixels(frame?: number): Float32Array;
+  toImage(frame?: number, options?: ToImageOptions): Float32Array;
+}
+
+export interface ImageInit extends Omit<DicomImage, 'storedPixels' | 'modalityPixels' | 'toImage'> {
+  decodeFrame(frame: number): StoredArray;
+  modalityLut?: LookupTable;
+  voiLut?: LookupTable;
+}
+
+export class DecodedImage implements DicomImage {
+  format!: 'dicom' | 'png' | 'jpeg';
+  rows!: number;
+  columns!: number;
+  numberOfFrames!: number;
+  samplesPerPixel!: number;
+  photometricInterpretation!: string;
+  bitsAllocated!: number;
+  bitsStored!: number;
+  pixelRepresentation!: 0 | 1;
+  transferSyntaxUID!: string;
+  modality?: string;
+  viewPosition?: string;
+  patientId?: string;
+  studyInstanceUID?: string;
+  seriesInstanceUID?: string;
+  sopInstanceUID?: string;
+  pixelSpacing?: [number, number];
+  windowCenter?: number[];
+  windowWidth?: number[];
+  voiFunction?: VoiFunction;
+  rescaleSlope!: number;
+  rescaleIntercept!: number;
+  path?: string;
+  readonly #decodeFrame: (frame: number) => StoredArray;
+  readonly #modalityLut?: LookupTable;
+  readonly #voiLut?: LookupTable;
+  #lastFrame = -1;
+  #lastStored?: StoredArray;
+
+  constructor(init: ImageInit) {
+    const { decodeFrame, modalityLut, voiLut, ...fields } = init;
+    Object.assign(this, fields);
+    for (const key of Object.keys(fields) as (keyof typeof fields)[]) if (fields[key] === undefined) delete this[key];
+    this.#decodeFrame = decodeFrame;
+    this.#modalityLut = modalityLut;
+    this.#voiLut = voiLut;
+  }
+
+  storedPixels(frame = 0): StoredArray {
+    if (!Number.isInteger(frame) || frame < 0 || frame >= this.numberOfFrames) {
+      throw new DicomError('ERR_DICOM_FRAME_RANGE',
+        `${this.path ?? 'image'}: frame ${frame} requested, the image has ${this.numberOfFrames} frame(s)`);
+    }
+    if (frame !== this.#lastFrame) {
+      this.#lastStored = this.#decodeFrame(frame);
+      this.#lastFrame = frame;
+    }
+    return this.#lastStored!;
+  }
+
+  modalityPixels(frame = 0): Float32Array {
+    const stored = this.storedPixels(frame);
+    if (this.samplesPerPixel === 1 && this.#modalityLut) {
+      return applyLut(stored, this.#modalityLut, new Float32Array(stored.length));
+    }
+    // The Modality LUT is defined for greyscale only; colour passes through.
+    if (this.samplesPerPixel !== 1) return applyRescale(stored, 1, 0);
+    return applyRescale(stored, this.rescaleSlope, this.rescaleIntercept);
+  }
+
+  toImage(frame = 0, options: ToImageOptions = {}): Float32Array {
+    const window = options.window ?? 'auto';
+    const values = this.modalityPixels(frame);
+    const out = values; // windowed in place
+    if (this.samplesPerPixel === 3) {
+      if (typeof window === 'object') return applyWindow(values, window, out);
+      return applyRange(values, 0, 2 ** this.bitsStored - 1, out);
+    }
+    if (window === 'none') {
+      const [lo, hi] = minMax(values);
+      applyRange(values, lo, hi, out);
+    } else if (typeof window === 'object') {
+      applyWindow(values, window, out);
+    } else if (this.#voiLut) {
+      applyLut(values, this.#voiLut, out, 1 / (2 ** this.#voiLut.bitsPerEntry - 1));
+    } else if (this.windowCenter?.length && this.windowWidth?.length) {
+      const index = Math.min(options.windowIndex ?? 0, this.windowCenter.length - 1, this.windowWidth.length - 1);
+      const spec: WindowSpec = { center: this.windowCenter[index]!, width: this.windowWidth[index]!,
+        voiFunction: this.voiFunction };
+      applyWindow(values, spec, out);
+    } else {
+      const [lo, hi] = percentileRange(values);
+      applyRange(values, lo, hi, out);
+    }
+    if (this.photometricInterpretation === 'MONOCHROME1' && options.invertMonochrome1 !== false) {
+      for (let i = 0; i < out.length; i++) out[i] = 1 - out[i]!;
+    }
+    return out;
+  }
+}
