@@ -6,5 +6,9 @@
 // errors
 export * from './errors.js';
 
+// native runtime and kernels
+export * from './native/index.js';
+export * from './kernels/index.js';
+
 // data layer: DICOM, images, cache, reports
 export * from './data/index.js';

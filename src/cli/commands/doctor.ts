@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { backendInfo, NativeLoadError, type BackendInfo } from '../../index.js';
+
+function formatBytes(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+function formatCudaVersion(version: number): string {
+  return `${Math.floor(version / 1000)}.${Math.floor((version % 1000) / 10)}`;
+}
+
+/** The lines `radlearn doctor` prints; exported for tests. */
+export function doctorLines(info: BackendInfo): string[] {
+  const lines = [
+    `backend:        ${info.backend}`,
+    `addon:          ${info.addonPath}`,
+    `cuda compiled:  ${info.cudaCompiled ? 'yes' : 'no'}`,
+    `nvtx ranges:    ${info.nvtx ? 'yes' : 'no'}`,
+    `cpu threads:    ${info.threads}${process.env.RADLEARN_THREADS ? ' (RADLEARN_THREADS)' : ''}`,
+  ];
+  if (info.device) {
+    const d = info.device;
+    lines.push(
+      `device:         ${d.name}`,
+      `compute cap.:   ${d.computeCapability} (${d.multiprocessors} SMs)`,
+      `memory:         ${formatBytes(d.memoryBytes)}`,
+      `driver / rt:    CUDA ${formatCudaVersion(d.driverVersion)} driver, CUDA ${formatCudaVersion(d.runtimeVersion)} runtime`,
+    );
+  } else {
+    lines.push('device:         none');
+  }
+  if (info.fallbackReason) lines.push(`why not cuda:   ${info.fallbackReason}`);
+  return lines;
+}
+
+// onnxruntime-node lists 'cuda' even when its CUDA provider library was never downloaded
+// (our .npmrc skips that download), so check for the library itself.
+async function onnxProviders(): Promise<string> {
+  try {
+    const ort = await import('onnxruntime-node');
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
+    const { existsSync, readdirSync } = await import('node:fs');
+    const binDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
+    const libraries = existsSync(binDir) ? readdirSync(binDir, { recursive: true }).map(String) : [];
+    return ort
+      .listSupportedBackends()
+      .map((b) => b.name)
+      .map((name) => {
+        if (name !== 'cuda' && name !== 'tensorrt') return name;
+        const installed = libraries.some((file) => file.includes(`libonnxruntime_providers_${name}`));
+        return installed ? name : `${name} (provider library not installed; see README "GPU")`;
+      })
+      .join(', ');
+  } catch (error) {
+    return `onnxruntime-node not loadable: ${(error as Error).message}`;
+  }
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('print the native backend, CUDA device, driver/runtime, threads, and why a backend was not chosen')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: { json?: boolean }) => {
+      try {
+        const info = backendInfo();
+        const providers = await onnxProviders();
+        if (options.json) {
+          process.stdout.write(JSON.stringify({ ...info, onnxruntimeProviders: providers }, null, 2) + '\n');
+          return;
+        }
+        const lines = [...doctorLines(info), `onnxruntime:    execution providers ${providers}`];
+        process.stdout.write(lines.join('\n') + '\n');
+      } catch (error) {
+        if (error instanceof NativeLoadError) {
+          process.stdout.write(error.message + '\n');
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+    });
+}

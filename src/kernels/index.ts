@@ -1,0 +1,12 @@
+export { DeviceTensor, isDeviceTensor } from './tensor.js';
+export type { FloatTensor, KernelCallOptions } from './operands.js';
+export {
+  similarity,
+  similaritySync,
+  l2Normalize,
+  l2NormalizeSync,
+  l2NormalizeBackward,
+  l2NormalizeBackwardSync,
+  type SimilarityOptions,
+  type L2NormalizeOptions,
+} from './similarity.js';

@@ -1,0 +1,79 @@
+import { InvalidArgumentError } from '../errors.js';
+import { addon, loadAddon } from './addon.js';
+import { BackendUnavailableError } from './errors.js';
+import { enableTraceFromEnv } from './trace.js';
+import type { NativeBackend } from './types.js';
+
+export interface DeviceInfo {
+  name: string;
+  /** e.g. "9.0" for Hopper */
+  computeCapability: string;
+  memoryBytes: number;
+  /** CUDA driver version as the driver reports it, e.g. 13000 for 13.0 */
+  driverVersion: number;
+  /** CUDA runtime version the addon was built with, e.g. 13000 */
+  runtimeVersion: number;
+  multiprocessors: number;
+}
+
+export interface BackendInfo {
+  /** Where kernels run by default. */
+  backend: NativeBackend;
+  /** The loaded addon contains CUDA kernels. */
+  cudaCompiled: boolean;
+  /** Present when a CUDA device answered. */
+  device?: DeviceInfo;
+  /** Threads in the shared CPU pool. */
+  threads: number;
+  /** Why the CUDA backend is not used, when it is not. */
+  fallbackReason?: string;
+  /** Ops are annotated with NVTX ranges (visible in Nsight Systems). */
+  nvtx: boolean;
+  /** The addon file that was loaded. */
+  addonPath: string;
+}
+
+function requestedDevice(): 'cpu' | 'cuda' | undefined {
+  const value = process.env.RADLEARN_DEVICE;
+  if (value === undefined || value === '' || value === 'auto') return undefined;
+  if (value === 'cpu' || value === 'cuda') return value;
+  throw new InvalidArgumentError(`RADLEARN_DEVICE must be 'cpu', 'cuda' or 'auto', got '${value}'`);
+}
+
+/**
+ * What radlearn will run on here. CUDA is chosen only when the addon was built with it and a
+ * device answers; RADLEARN_DEVICE=cpu|cuda overrides (cuda without a device throws, saying why).
+ */
+export function backendInfo(): BackendInfo {
+  const { path } = loadAddon();
+  enableTraceFromEnv();
+  const native = addon().backend();
+  const base = { cudaCompiled: native.cudaCompiled, threads: native.threads, nvtx: native.nvtx, addonPath: path };
+  const device = native.device ?? undefined;
+  const requested = requestedDevice();
+  if (requested === 'cuda' && !device) {
+    throw new BackendUnavailableError(
+      `RADLEARN_DEVICE=cuda but CUDA is not usable: ${native.deviceReason ?? 'no device'}. ` +
+        'Run `npx radlearn doctor` for details, or unset RADLEARN_DEVICE to fall back to the CPU.',
+    );
+  }
+  if (requested === 'cpu') {
+    return { backend: 'cpu', ...base, ...(device ? { device } : {}), fallbackReason: 'RADLEARN_DEVICE=cpu' };
+  }
+  if (device) return { backend: 'cuda', ...base, device };
+  return { backend: 'cpu', ...base, fallbackReason: native.deviceReason ?? 'no CUDA device' };
+}
+
+let defaultBackend: NativeBackend | undefined;
+
+/** The backend kernels use when the caller does not say (cached after the first call). */
+export function defaultKernelBackend(): NativeBackend {
+  defaultBackend ??= backendInfo().backend;
+  return defaultBackend;
+}
+
+/** Resizes the shared CPU thread pool (0 restores the default: cores, or RADLEARN_THREADS). */
+export function setThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 0) throw new InvalidArgumentError(`threads must be a non-negative integer, got ${threads}`);
+  return addon().setThreads(threads);
+}

@@ -1,0 +1,63 @@
+import { InvalidArgumentError, RadlearnError, ShapeError } from '../errors.js';
+
+/** One failed attempt to load the addon, with what to do about it. */
+export interface LoadAttempt {
+  path: string;
+  error: string;
+  fix: string;
+}
+
+/** No build of the native addon could be loaded; lists each attempt and its fix. */
+export class NativeLoadError extends RadlearnError {
+  readonly attempts: LoadAttempt[];
+
+  constructor(attempts: LoadAttempt[]) {
+    const lines = attempts.map((a, i) => `  ${i + 1}. ${a.path}\n     error: ${a.error}\n     fix:   ${a.fix}`);
+    super('ERR_NATIVE_LOAD', `radlearn's native addon could not be loaded. Tried:\n${lines.join('\n')}`, { attempts });
+    this.attempts = attempts;
+  }
+}
+
+/** The requested backend (usually CUDA) is not available here; the message says why. */
+export class BackendUnavailableError extends RadlearnError {
+  constructor(message: string) {
+    super('ERR_BACKEND_UNAVAILABLE', message);
+  }
+}
+
+/** A CUDA call or kernel launch failed; the message carries CUDA's own error text. */
+export class CudaError extends RadlearnError {
+  constructor(message: string) {
+    super('ERR_CUDA', message);
+  }
+}
+
+/** A DeviceTensor was used after dispose(). */
+export class TensorDisposedError extends RadlearnError {
+  constructor(message: string) {
+    super('ERR_TENSOR_DISPOSED', message);
+  }
+}
+
+/** Maps an error thrown by the addon (a plain Error with a `code`) onto radlearn's classes. */
+export function fromNativeError(error: unknown, op: string): unknown {
+  if (!(error instanceof Error) || error instanceof RadlearnError) return error;
+  const code = (error as Error & { code?: string }).code;
+  const message = `${op}: ${error.message}`;
+  switch (code) {
+    case 'ERR_SHAPE':
+      return new ShapeError(message);
+    case 'ERR_INVALID_ARGUMENT':
+      return new InvalidArgumentError(message);
+    case 'ERR_BACKEND_UNAVAILABLE':
+      return new BackendUnavailableError(message);
+    case 'ERR_CUDA':
+      return new CudaError(message);
+    case 'ERR_TENSOR_DISPOSED':
+      return new TensorDisposedError(message);
+    case 'ERR_NATIVE':
+      return new RadlearnError('ERR_NATIVE', message);
+    default:
+      return error;
+  }
+}
