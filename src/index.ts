@@ -12,3 +12,6 @@ export * from './kernels/index.js';
 
 // data layer: DICOM, images, cache, reports
 export * from './data/index.js';
+
+// evaluation: metrics with CIs, zero-shot, kNN, label-fraction sweeps, reports
+export * from './eval/index.js';
