@@ -1,0 +1,2 @@
+export * from './tokenizer/index.js';
+export { TokenizerError, EncoderInputError, EncoderSessionError } from './errors.js';
