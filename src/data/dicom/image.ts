@@ -30,6 +30,7 @@ export interface DicomImage {
   photometricInterpretation: string;
   bitsAllocated: number;
   bitsStored: number;
+  highBit: number;
   pixelRepresentation: 0 | 1;
   /** '' for PNG/JPEG. */
   transferSyntaxUID: string;
@@ -67,6 +68,7 @@ export class DecodedImage implements DicomImage {
   photometricInterpretation!: string;
   bitsAllocated!: number;
   bitsStored!: number;
+  highBit!: number;
   pixelRepresentation!: 0 | 1;
   transferSyntaxUID!: string;
   modality?: string;

@@ -24,7 +24,7 @@ export interface ReadDicomOptions {
 export async function readDicom(source: string | Uint8Array, options: ReadDicomOptions = {}): Promise<DicomImage> {
   const path = typeof source === 'string' ? source : options.path;
   try {
-    const bytes = typeof source === 'string' ? await readSource(source) : source;
+    const bytes = typeof source === 'string' ? await readSource(source) : plain(source);
     const image = await buildImage(bytes, path);
     if (options.eager !== false) image.storedPixels(0);
     return image;
@@ -37,7 +37,7 @@ export async function readDicom(source: string | Uint8Array, options: ReadDicomO
 export async function readDicomHeader(source: string | Uint8Array, options: { path?: string } = {}) {
   const path = typeof source === 'string' ? source : options.path;
   try {
-    const bytes = typeof source === 'string' ? await readSource(source) : source;
+    const bytes = typeof source === 'string' ? await readSource(source) : plain(source);
     const { dataSet, transferSyntaxUID, hasMetaHeader } = parseDicomBytes(bytes);
     return { transferSyntaxUID, hasMetaHeader, ...readPixelModule(dataSet), ...readMetadata(dataSet), path };
   } catch (error) {
@@ -47,7 +47,9 @@ export async function readDicomHeader(source: string | Uint8Array, options: { pa
 
 async function readSource(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    // A plain Uint8Array view: Buffer#slice shares memory, which later copies rely on not doing.
+    const buffer = await readFile(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DicomError(code === 'ENOENT' ? 'ERR_MISSING_FILE' : 'ERR_DICOM_IO',
@@ -73,6 +75,7 @@ async function buildImage(bytes: Uint8Array, path: string | undefined): Promise<
     photometricInterpretation: pm.photometricInterpretation,
     bitsAllocated: pm.bitsAllocated,
     bitsStored: pm.bitsStored,
+    highBit: pm.highBit,
     pixelRepresentation: pm.pixelRepresentation,
     transferSyntaxUID,
     ...meta,
@@ -96,4 +99,8 @@ function asDicomError(error: unknown, path: string | undefined): DicomError {
   const message = error instanceof Error ? error.message : String(error);
   return new DicomError('ERR_DICOM_DECODE', `unexpected failure while reading DICOM: ${message}`, {}, { cause: error })
     .withPath(path);
+}
+
+function plain(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
