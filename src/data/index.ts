@@ -11,3 +11,6 @@ export type { VoiFunction, WindowSpec } from './dicom/lut.js';
 export { encodeDicom, type EncodeOptions } from './dicom/encapsulate.js';
 export { encodeRle, decodeRle } from './dicom/rle.js';
 export { encodeJpegLossless, type JpegLosslessOptions } from './dicom/jpegLosslessEncode.js';
+
+// images: PNG/JPEG
+export { readImage, readAnyImage, sniffFormat, ImageError, type ImageFormat } from './image/read.js';
