@@ -15,13 +15,20 @@ export function evaluationSection(evaluation: MultiLabelEvaluation): string {
   const notes: string[] = [];
   const rows = evaluation.perLabel.map((e) => {
     const row = [cell(e.label), `${e.nPositive}/${e.nNegative}`, fmtCI(e.auroc, e.aurocCI), fmt(e.auprc)];
+    const refs: string[] = [];
+    const note = (text: string): void => {
+      notes.push(`${e.label}: ${text}`);
+      refs.push(`[${notes.length}]`);
+    };
+    if (e.reason !== undefined) note(e.reason);
     if (hasThresholds) {
-      const reason = e.atThreshold?.reason ?? (e.threshold && 'reason' in e.threshold ? e.threshold.reason : undefined);
       row.push(fmt(e.threshold?.threshold), fmt(e.atThreshold?.f1), fmt(e.atThreshold?.mcc), fmt(e.atThreshold?.balancedAccuracy));
-      if (reason !== undefined && e.reason === undefined) notes.push(`${e.label}: ${reason}`);
+      const thresholdReason = e.threshold && 'reason' in e.threshold ? e.threshold.reason : undefined;
+      const reason = thresholdReason ?? e.atThreshold?.reason;
+      // Skip a threshold note that only repeats the AUROC reason (same one-class test split).
+      if (reason !== undefined && !(e.reason !== undefined && e.reason.includes(reason))) note(reason);
     }
-    if (e.reason !== undefined) notes.push(`${e.label}: ${e.reason}`);
-    row.push(e.reason !== undefined ? `[${notes.length}]` : '');
+    row.push(refs.join(' '));
     return row;
   });
   const macro = ['**Macro**', `${evaluation.macro.nLabels} labels`, `**${fmt(evaluation.macro.auroc)}**`, fmt(evaluation.macro.auprc)];

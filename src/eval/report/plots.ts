@@ -93,14 +93,16 @@ function sweepPoints(sweeps: readonly LabelFractionSweepResult[], metricKey: (la
   return out;
 }
 
-function fractionLayers(arms: string[]): object[] {
+function fractionLayers(arms: string[], yTitle: string): object[] {
   const color = { field: 'arm', type: 'nominal', title: 'arm', scale: { domain: arms, range: arms.map((_, i) => PALETTE[i % PALETTE.length]) } };
   const x = { field: 'fraction', type: 'quantitative', title: 'label fraction', scale: { type: 'log' }, axis: { format: '%', values: [0.001, 0.01, 0.1, 1] } };
+  // Every layer uses the same y scale definition, so the merged scale is not forced to include 0.
+  const y = (field: string) => ({ field, type: 'quantitative', title: yTitle, scale: { zero: false, nice: true } });
   return [
-    { mark: { type: 'line', point: { size: 40 }, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'AUROC (mean ± sd over seeds)', scale: { zero: false } }, color } },
-    { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-    { mark: { type: 'tick', orient: 'horizontal', size: 8, thickness: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, color } },
-    { mark: { type: 'tick', orient: 'horizontal', size: 8, thickness: 1.5 }, encoding: { x, y: { field: 'hi', type: 'quantitative' }, color } },
+    { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: y('lo'), y2: { field: 'hi' }, color } },
+    { mark: { type: 'tick', orient: 'horizontal', size: 8, thickness: 1.5 }, encoding: { x, y: y('lo'), color } },
+    { mark: { type: 'tick', orient: 'horizontal', size: 8, thickness: 1.5 }, encoding: { x, y: y('hi'), color } },
+    { mark: { type: 'line', point: { size: 40 }, strokeWidth: 2 }, encoding: { x, y: y('mean'), color } },
   ];
 }
 
@@ -115,7 +117,7 @@ export function aurocVsFractionSpec(sweeps: readonly LabelFractionSweepResult[])
     width: 420,
     height: 280,
     data: { values: points },
-    layer: fractionLayers(arms),
+    layer: fractionLayers(arms, 'AUROC (mean ± sd over seeds)'),
     config: CONFIG,
   } as TopLevelSpec;
 }
@@ -132,8 +134,8 @@ export function aurocVsFractionPerLabelSpec(sweeps: readonly LabelFractionSweepR
     data: { values: points },
     facet: { field: 'label', type: 'nominal', title: null, sort: labels, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
     columns: Math.min(4, labels.length),
-    spec: { width: 180, height: 150, layer: fractionLayers(arms) },
-    resolve: { scale: { y: 'independent' } },
+    spec: { width: 180, height: 160, layer: fractionLayers(arms, 'AUROC ± sd') },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     config: CONFIG,
   } as TopLevelSpec;
 }

@@ -79,7 +79,7 @@ export function renderReportMarkdown(results: EvalReportInput, figures: readonly
   if ((results.sweeps ?? []).length > 0) parts.push(sweepSection(results.sweeps!));
   if ((results.ordinal ?? []).length > 0) parts.push(ordinalSection(results.ordinal!));
   if (figures.length > 0) {
-    parts.push(['## Figures', '', ...figures.map((f) => `![${FIGURE_TITLES[f] ?? f}](${f}.svg)`)].join('\n\n'));
+    parts.push(['## Figures', ...figures.map((f) => `![${FIGURE_TITLES[f] ?? f}](${f}.svg)`)].join('\n\n'));
   }
   if ((results.notes ?? []).length > 0) parts.push(['## Notes', '', ...results.notes!.map((n) => `- ${n}`)].join('\n'));
   return parts.join('\n\n') + '\n';
