@@ -15,3 +15,7 @@ export * from './data/index.js';
 
 // evaluation: metrics with CIs, zero-shot, kNN, label-fraction sweeps, reports
 export * from './eval/index.js';
+
+// onnx graphs (builder, parameters, built-in encoders) and encoders over onnxruntime-node
+export * from './onnx/index.js';
+export * from './encoders/index.js';

@@ -2,4 +2,4 @@ export { buildResNetEncoder, defaultResNetConfig, type ResNetEncoderConfig, type
 export { buildViTEncoder, defaultViTConfig, type ViTEncoderConfig } from './vit.js';
 export { buildTextTransformer, defaultTextTransformerConfig, type TextTransformerConfig } from './text-transformer.js';
 export { ENCODER_METADATA_KEY } from './config.js';
-export * as layers from './layers.js';
+export * as onnxLayers from './layers.js';

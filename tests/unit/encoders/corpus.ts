@@ -1,4 +1,4 @@
-import { Rng } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
 
 const findings = ['pleural effusion', 'pneumothorax', 'consolidation', 'cardiomegaly', 'atelectasis', 'pulmonary edema', 'nodule', 'fracture', 'hilar lymphadenopathy'];
 const sides = ['left', 'right', 'bilateral', 'bibasilar'];

@@ -8,7 +8,6 @@ import {
   OnnxGraphError,
   OnnxModelError,
   ParameterLayoutError,
-  Rng,
   initializeValues,
   listParameters,
   loadModel,
@@ -20,8 +19,9 @@ import {
   serializeModel,
   writeParameters,
 } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
 import { MissingFileError } from '../../../src/errors.js';
-import { layers } from '../../../src/onnx/models/index.js';
+import { onnxLayers as layers } from '../../../src/onnx/models/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'radlearn-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { GraphBuilder, Rng, serializeModel, type Value } from '../../../src/onnx/index.js';
+import { GraphBuilder, type GraphValue as Value, serializeModel } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
 
 /** A dense row-major array in float64 for the reference computations. */
 export interface Nd {

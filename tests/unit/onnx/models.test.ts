@@ -2,7 +2,6 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import {
-  Rng,
   buildResNetEncoder,
   buildTextTransformer,
   buildViTEncoder,
@@ -10,6 +9,7 @@ import {
   readParameters,
   serializeModel,
 } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
 
 async function session(model: Parameters<typeof serializeModel>[0]): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(serializeModel(model));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
 import { type Nd, broadcast, erf, expectClose, map, randn, runGraph, strides, unravel } from './helpers.js';
 import { alongAxis, conv2d, matmul, pool2d, reduce, softmaxLine, transpose } from './reference.js';
 

@@ -1,0 +1,88 @@
+import * as ort from 'onnxruntime-node';
+import type { TensorLike } from '../onnx/tensor.js';
+import { EncoderSessionError } from './errors.js';
+import type { ProviderResolution } from './execution-providers.js';
+import { type ModelSource, resolveModel } from './model-source.js';
+import type { IoMetadata, SessionInfo, SessionRunner } from './session-runner.js';
+
+export function metadataOf(list: readonly ort.InferenceSession.ValueMetadata[]): IoMetadata[] {
+  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, shape: [] }));
+}
+
+/**
+ * Creates the session, falling back to CPU alone when a GPU provider is listed but fails to
+ * initialise (driver missing, wrong CUDA version), and records why.
+ */
+export async function createSessionWithFallback(
+  model: { path: string } | { bytes: Uint8Array },
+  label: string,
+  resolution: ProviderResolution,
+  intraOpNumThreads: number | undefined,
+): Promise<{ session: ort.InferenceSession; providers: string[]; fallbackReason?: string }> {
+  const open = (providers: string[]) => {
+    const opts: ort.InferenceSession.SessionOptions = { executionProviders: providers, graphOptimizationLevel: 'all' };
+    if (intraOpNumThreads !== undefined) opts.intraOpNumThreads = intraOpNumThreads;
+    return 'path' in model ? ort.InferenceSession.create(model.path, opts) : ort.InferenceSession.create(model.bytes, opts);
+  };
+  try {
+    return { session: await open(resolution.providers), providers: resolution.providers, fallbackReason: resolution.fallbackReason };
+  } catch (cause) {
+    if (resolution.providers.length > 1) {
+      try {
+        const reason = `creating the session with ${resolution.providers.join(', ')} failed (${(cause as Error).message}); using cpu`;
+        return { session: await open(['cpu']), providers: ['cpu'], fallbackReason: [resolution.fallbackReason, reason].filter(Boolean).join('; ') };
+      } catch {
+        // report the original error below
+      }
+    }
+    throw new EncoderSessionError(`onnxruntime could not load ${label}: ${(cause as Error).message}`, { label }, { cause });
+  }
+}
+
+export function toTensorLike(t: ort.Tensor): TensorLike {
+  return { type: t.type as TensorLike['type'], data: t.data as TensorLike['data'], dims: [...t.dims] };
+}
+
+export function toOrtTensor(name: string, t: TensorLike): ort.Tensor {
+  try {
+    return new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+  } catch (cause) {
+    throw new EncoderSessionError(`input ${name}: cannot make an onnxruntime tensor of ${t.type} ${JSON.stringify(t.dims)}: ${(cause as Error).message}`, { name }, { cause });
+  }
+}
+
+export async function createInProcessRunner(source: ModelSource, resolution: ProviderResolution, intraOpNumThreads?: number): Promise<SessionRunner> {
+  const model = resolveModel(source);
+  const { session, providers, fallbackReason } = await createSessionWithFallback(model, model.label, resolution, intraOpNumThreads);
+  const info: SessionInfo = {
+    label: model.label,
+    inputs: metadataOf(session.inputMetadata),
+    outputs: metadataOf(session.outputMetadata),
+    executionProviders: providers,
+    ...(fallbackReason ? { fallbackReason } : {}),
+    mode: 'in-process',
+  };
+  let disposed = false;
+  return {
+    info,
+    async run(feeds, options = {}) {
+      if (disposed) throw new EncoderSessionError(`session for ${model.label} was disposed`);
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = options.outputNames ? await session.run(ortFeeds, [...options.outputNames]) : await session.run(ortFeeds);
+      } catch (cause) {
+        throw new EncoderSessionError(`running ${model.label} failed: ${(cause as Error).message}`, { label: model.label }, { cause });
+      }
+      const result: Record<string, TensorLike> = {};
+      for (const [name, t] of Object.entries(out)) result[name] = toTensorLike(t);
+      return result;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { TensorLike } from '../onnx/tensor.js';
+import { type ExecutionProvider, resolveExecutionProviders } from './execution-providers.js';
+import type { ModelSource } from './model-source.js';
+
+/** A graph input or output as the session reports it. */
+export interface IoMetadata {
+  name: string;
+  /** onnxruntime's element type name ('float32', 'int64', ...), absent for non-tensors. */
+  type?: string;
+  /** Dimensions; strings are symbolic (e.g. 'batch'); empty when the model leaves the shape open. */
+  shape: readonly (number | string)[];
+}
+
+export interface SessionInfo {
+  /** The model path, or a description of in-memory bytes. */
+  label: string;
+  inputs: readonly IoMetadata[];
+  outputs: readonly IoMetadata[];
+  /** Providers the session was created with. */
+  executionProviders: readonly string[];
+  /** Why a requested provider is not in use (CPU fallback), if one was dropped. */
+  fallbackReason?: string;
+  mode: 'worker' | 'in-process';
+}
+
+/** Runs one onnxruntime session, in a worker thread or in this thread. */
+export interface SessionRunner {
+  readonly info: SessionInfo;
+  /**
+   * Runs the model. With `transfer`, feed buffers that a tensor owns entirely are moved to the
+   * worker instead of copied (they are detached afterwards): pass it only for buffers you made for this call.
+   */
+  run(feeds: Record<string, TensorLike>, options?: { outputNames?: readonly string[]; transfer?: boolean }): Promise<Record<string, TensorLike>>;
+  dispose(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Providers to ask for, in order of preference (default ['cpu']); unavailable ones fall back to CPU with a reason. */
+  executionProviders?: readonly ExecutionProvider[];
+  /** Providers known to be usable (e.g. from backendInfo()); others are dropped before trying. */
+  availableProviders?: readonly string[];
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
+  intraOpNumThreads?: number;
+  /**
+   * Run the session on this thread instead of a worker. onnxruntime-node's run blocks the event loop
+   * for its whole duration, so this suits tiny models and tests only. Default false.
+   */
+  inProcess?: boolean;
+}
+
+export async function createSessionRunner(source: ModelSource, options: SessionOptions = {}): Promise<SessionRunner> {
+  const resolution = resolveExecutionProviders(options.executionProviders ?? ['cpu'], { available: options.availableProviders });
+  if (options.inProcess) {
+    const { createInProcessRunner } = await import('./in-process-runner.js');
+    return createInProcessRunner(source, resolution, options.intraOpNumThreads);
+  }
+  const { createWorkerRunner } = await import('./worker-runner.js');
+  return createWorkerRunner(source, resolution, options.intraOpNumThreads);
+}
