@@ -8,6 +8,8 @@
  */
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { assertMatrixShape, assertUncertainPolicy, binarizeLabel, type RawLabel, type UncertainPolicy } from './labels.js';
+import { similarity, similaritySync } from '../kernels/similarity.js';
+import { loadAddon } from '../native/addon.js';
 
 export type KnnWeighting = 'uniform' | 'similarity' | 'exponential';
 
@@ -18,11 +20,21 @@ export interface KnnOptions {
   weighting?: KnnWeighting;
   /** Temperature of the exponential weights, default 0.07. */
   temperature?: number;
+  /**
+   * Where the query × train similarity products run: 'js' (float64 accumulation),
+   * 'native' (radlearn's similarity kernel, float32, multithreaded or CUDA), or
+   * 'auto' (default): native when the addon loads, else js.
+   */
+  backend?: 'auto' | 'js' | 'native';
 }
 
 export interface KnnPredictor {
   /** Row-major [M, D] queries → row-major [M, L] scores (multi-label) or [M, K] probabilities (multi-class). */
   predict(queries: ArrayLike<number>): Float64Array;
+  /** The same, with the native similarity products off the event loop (js backend: runs inline). */
+  predictAsync(queries: ArrayLike<number>): Promise<Float64Array>;
+  /** The backend the similarity products use. */
+  readonly backend: 'js' | 'native';
   readonly numTrain: number;
   readonly dim: number;
 }
@@ -35,6 +47,7 @@ interface KnnIndex {
   k: number;
   weighting: KnnWeighting;
   temperature: number;
+  backend: 'js' | 'native';
 }
 
 function buildIndex(embeddings: ArrayLike<number>, dim: number, options: KnnOptions): KnnIndex {
@@ -63,26 +76,117 @@ function buildIndex(embeddings: ArrayLike<number>, dim: number, options: KnnOpti
     const inv = 1 / Math.sqrt(s);
     for (let d = 0; d < dim; d++) rows[i * dim + d] = embeddings[i * dim + d] * inv;
   }
-  return { rows, n, dim, k, weighting, temperature };
+  return { rows, n, dim, k, weighting, temperature, backend: resolveBackend(options.backend ?? 'auto') };
 }
 
-/** Cosine similarities of one query to every training row; null for a zero/non-finite query. */
-function similarities(index: KnnIndex, queries: ArrayLike<number>, q: number, out: Float64Array): boolean {
-  const { dim, n, rows } = index;
-  let s = 0;
-  for (let d = 0; d < dim; d++) s += queries[q * dim + d] * queries[q * dim + d];
-  if (!(s > 0) || !Number.isFinite(s)) return false;
-  const inv = 1 / Math.sqrt(s);
-  for (let i = 0; i < n; i++) {
-    let dot = 0;
-    for (let d = 0; d < dim; d++) dot += rows[i * dim + d] * queries[q * dim + d];
-    out[i] = dot * inv;
+function resolveBackend(requested: 'auto' | 'js' | 'native'): 'js' | 'native' {
+  if (requested === 'js' || requested === 'native') {
+    if (requested === 'native') loadAddon(); // throws NativeLoadError listing each attempt and its fix
+    return requested;
   }
-  return true;
+  if (requested !== 'auto') throw new InvalidArgumentError(`kNN: backend '${String(requested)}' is not one of 'auto', 'js', 'native'`, { backend: requested });
+  try {
+    loadAddon();
+    return 'native';
+  } catch {
+    return 'js';
+  }
+}
+
+/** Unit-normalised float32 copy of query rows [start, end); `valid[r]` is false for zero/non-finite rows. */
+function normalizedQueries(index: KnnIndex, queries: ArrayLike<number>, start: number, end: number): { block: Float32Array; valid: Uint8Array } {
+  const { dim } = index;
+  const block = new Float32Array((end - start) * dim);
+  const valid = new Uint8Array(end - start);
+  for (let q = start; q < end; q++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += queries[q * dim + d] * queries[q * dim + d];
+    if (!(s > 0) || !Number.isFinite(s)) continue;
+    valid[q - start] = 1;
+    const inv = 1 / Math.sqrt(s);
+    for (let d = 0; d < dim; d++) block[(q - start) * dim + d] = queries[q * dim + d] * inv;
+  }
+  return { block, valid };
+}
+
+/** Rows per block so that one [rows, N] similarity block stays near 32M values (128 MB float32). */
+function blockRows(index: KnnIndex): number {
+  return Math.max(1, Math.min(1024, Math.floor(32_000_000 / index.n)));
+}
+
+/** [rows, N] cosine similarities in float64 (float32 inputs, float64 accumulation). */
+function similaritiesJs(index: KnnIndex, block: Float32Array, rows: number): Float64Array {
+  const { dim, n } = index;
+  const out = new Float64Array(rows * n);
+  for (let q = 0; q < rows; q++) {
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += index.rows[i * dim + d] * block[q * dim + d];
+      out[q * n + i] = dot;
+    }
+  }
+  return out;
+}
+
+function similaritiesNativeSync(index: KnnIndex, block: Float32Array, rows: number): Float32Array {
+  return similaritySync(block, index.rows, { n: rows, m: index.n, d: index.dim, checkFinite: false });
+}
+
+function similaritiesNative(index: KnnIndex, block: Float32Array, rows: number): Promise<Float32Array> {
+  return similarity(block, index.rows, { n: rows, m: index.n, d: index.dim, checkFinite: false });
+}
+
+/**
+ * Runs `scoreRow(sims, q)` for every query, computing similarities block by block
+ * with the index's backend (sync), writing NaN rows for zero or non-finite queries.
+ */
+function forEachQuery(index: KnnIndex, queries: ArrayLike<number>, width: number, scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void): Float64Array {
+  const m = queryCount(queries, index.dim);
+  const out = new Float64Array(m * width);
+  const step = blockRows(index);
+  for (let start = 0; start < m; start += step) {
+    const end = Math.min(m, start + step);
+    const { block, valid } = normalizedQueries(index, queries, start, end);
+    const sims = index.backend === 'native' ? similaritiesNativeSync(index, block, end - start) : similaritiesJs(index, block, end - start);
+    scoreBlock(index, sims, valid, start, end, width, out, scoreRow);
+  }
+  return out;
+}
+
+async function forEachQueryAsync(index: KnnIndex, queries: ArrayLike<number>, width: number, scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void): Promise<Float64Array> {
+  const m = queryCount(queries, index.dim);
+  const out = new Float64Array(m * width);
+  const step = blockRows(index);
+  for (let start = 0; start < m; start += step) {
+    const end = Math.min(m, start + step);
+    const { block, valid } = normalizedQueries(index, queries, start, end);
+    const sims = index.backend === 'native' ? await similaritiesNative(index, block, end - start) : similaritiesJs(index, block, end - start);
+    scoreBlock(index, sims, valid, start, end, width, out, scoreRow);
+  }
+  return out;
+}
+
+function scoreBlock(
+  index: KnnIndex,
+  sims: Float64Array | Float32Array,
+  valid: Uint8Array,
+  start: number,
+  end: number,
+  width: number,
+  out: Float64Array,
+  scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void,
+): void {
+  for (let q = start; q < end; q++) {
+    if (!valid[q - start]) {
+      out.fill(NaN, q * width, (q + 1) * width);
+      continue;
+    }
+    scoreRow(sims.subarray((q - start) * index.n, (q - start + 1) * index.n), q, out);
+  }
 }
 
 /** Indices of the `count` largest similarities, best first (lower index wins ties). */
-export function topIndices(sims: Float64Array, count: number): Int32Array {
+export function topIndices(sims: Float64Array | Float32Array, count: number): Int32Array {
   const n = sims.length;
   const c = Math.min(count, n);
   // Min-heap on (sim, -index) holding the current best c.
@@ -155,46 +259,39 @@ export function fitKnnMultiLabel(input: {
     y[i] = binarizeLabel(input.labels[i], policy, `kNN labels[${Math.floor(i / numLabels)}, ${i % numLabels}]`);
     if (y[i] >= 0) labelledCount[i % numLabels]++;
   }
+  const scoreRow = (sims: Float64Array | Float32Array, q: number, out: Float64Array): void => {
+    // Enough candidates for every label in one pass unless many labels are missing.
+    let count = Math.min(index.n, 2 * index.k);
+    for (;;) {
+      const top = topIndices(sims, count);
+      let complete = true;
+      for (let l = 0; l < numLabels; l++) {
+        const want = Math.min(index.k, labelledCount[l]);
+        let used = 0;
+        let num = 0;
+        let den = 0;
+        for (let t = 0; t < top.length && used < want; t++) {
+          const i = top[t];
+          const label = y[i * numLabels + l];
+          if (label < 0) continue;
+          const w = voteWeight(index, sims[i], sims[top[0]]);
+          num += w * label;
+          den += w;
+          used++;
+        }
+        if (used < want) complete = false;
+        out[q * numLabels + l] = den > 0 ? num / den : NaN;
+      }
+      if (complete || count >= index.n) return;
+      count = Math.min(index.n, count * 4);
+    }
+  };
   return {
     numTrain: index.n,
     dim: index.dim,
-    predict(queries) {
-      const m = queryCount(queries, index.dim);
-      const out = new Float64Array(m * numLabels);
-      const sims = new Float64Array(index.n);
-      for (let q = 0; q < m; q++) {
-        if (!similarities(index, queries, q, sims)) {
-          out.fill(NaN, q * numLabels, (q + 1) * numLabels);
-          continue;
-        }
-        // Enough candidates for every label in one pass unless many labels are missing.
-        let count = Math.min(index.n, 2 * index.k);
-        for (;;) {
-          const top = topIndices(sims, count);
-          let complete = true;
-          for (let l = 0; l < numLabels; l++) {
-            const want = Math.min(index.k, labelledCount[l]);
-            let used = 0;
-            let num = 0;
-            let den = 0;
-            for (let t = 0; t < top.length && used < want; t++) {
-              const i = top[t];
-              const label = y[i * numLabels + l];
-              if (label < 0) continue;
-              const w = voteWeight(index, sims[i], sims[top[0]]);
-              num += w * label;
-              den += w;
-              used++;
-            }
-            if (used < want) complete = false;
-            out[q * numLabels + l] = den > 0 ? num / den : NaN;
-          }
-          if (complete || count >= index.n) break;
-          count = Math.min(index.n, count * 4);
-        }
-      }
-      return out;
-    },
+    backend: index.backend,
+    predict: (queries) => forEachQuery(index, queries, numLabels, scoreRow),
+    predictAsync: (queries) => forEachQueryAsync(index, queries, numLabels, scoreRow),
   };
 }
 
@@ -223,30 +320,25 @@ export function fitKnnMultiClass(input: {
     labelledRows.push(i);
   }
   if (labelledRows.length === 0) throw new InvalidArgumentError('kNN: no training case has a class label', {});
+  const scoreRow = (blockSims: Float64Array | Float32Array, q: number, out: Float64Array): void => {
+    // Unlabelled training cases must never be neighbours: mask them in a private copy.
+    const sims = Float64Array.from(blockSims);
+    for (let i = 0; i < index.n; i++) if (cls[i] < 0) sims[i] = -Infinity;
+    const top = topIndices(sims, Math.min(index.k, labelledRows.length));
+    let den = 0;
+    for (const i of top) {
+      const w = voteWeight(index, sims[i], sims[top[0]]);
+      out[q * numClasses + cls[i]] += w;
+      den += w;
+    }
+    for (let c = 0; c < numClasses; c++) out[q * numClasses + c] = den > 0 ? out[q * numClasses + c] / den : NaN;
+  };
   return {
     numTrain: index.n,
     dim: index.dim,
-    predict(queries) {
-      const m = queryCount(queries, index.dim);
-      const out = new Float64Array(m * numClasses);
-      const sims = new Float64Array(index.n);
-      for (let q = 0; q < m; q++) {
-        if (!similarities(index, queries, q, sims)) {
-          out.fill(NaN, q * numClasses, (q + 1) * numClasses);
-          continue;
-        }
-        for (let i = 0; i < index.n; i++) if (cls[i] < 0) sims[i] = -Infinity;
-        const top = topIndices(sims, Math.min(index.k, labelledRows.length));
-        let den = 0;
-        for (const i of top) {
-          const w = voteWeight(index, sims[i], sims[top[0]]);
-          out[q * numClasses + cls[i]] += w;
-          den += w;
-        }
-        for (let c = 0; c < numClasses; c++) out[q * numClasses + c] = den > 0 ? out[q * numClasses + c] / den : NaN;
-      }
-      return out;
-    },
+    backend: index.backend,
+    predict: (queries) => forEachQuery(index, queries, numClasses, scoreRow),
+    predictAsync: (queries) => forEachQueryAsync(index, queries, numClasses, scoreRow),
   };
 }
 

@@ -40,11 +40,32 @@ describe('kNN on embeddings', () => {
   }
   const queries = Float64Array.from({ length: 31 * dim }, () => gaussian(rng));
 
-  it('matches a full-sort float64 reference (exponential weights, missing labels skipped)', () => {
-    const knn = fitKnnMultiLabel({ embeddings: Float32Array.from(train), dim, labels, numLabels, k: 7 });
+  it('matches a full-sort float64 reference (exponential weights, missing labels skipped)', async () => {
+    const knn = fitKnnMultiLabel({ embeddings: Float32Array.from(train), dim, labels, numLabels, k: 7, backend: 'js' });
     const got = knn.predict(queries);
     const ref = referenceKnn(Float64Array.from(Float32Array.from(train)), labels, numLabels, queries, dim, 7, 0.07);
     ref.forEach((r, i) => expect(got[i]).toBeCloseTo(r, 5));
+    expect(Array.from(await knn.predictAsync(queries))).toEqual(Array.from(got));
+  });
+
+  it('gives the same scores with the native similarity kernel (when the addon is built)', async (ctx) => {
+    let native;
+    try {
+      native = fitKnnMultiLabel({ embeddings: train, dim, labels, numLabels, k: 7, backend: 'native' });
+    } catch (error) {
+      console.warn(`skipping native kNN parity: ${(error as Error).message.split('\n')[0]}`);
+      ctx.skip();
+      return;
+    }
+    const js = fitKnnMultiLabel({ embeddings: train, dim, labels, numLabels, k: 7, backend: 'js' });
+    const a = js.predict(queries);
+    const b = native.predict(queries);
+    const c = await native.predictAsync(queries);
+    // float32 vs float64 dot products: equal up to rounding of the exp weights.
+    a.forEach((v, i) => {
+      expect(b[i]).toBeCloseTo(v, 4);
+      expect(c[i]).toBeCloseTo(v, 4);
+    });
   });
 
   it('k = 1 with uniform votes returns the nearest neighbour’s label; scores rank well', () => {
