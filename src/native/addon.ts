@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeLoadError, type LoadAttempt } from './errors.js';
+import { attachTrace, setTraceLoader } from './trace.js';
 import type { NativeAddon } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -19,17 +20,21 @@ export function packageRoot(): string {
   }
 }
 
-interface Candidate {
+export interface Candidate {
   path: string;
   fix: string;
 }
 
-/** Where the addon may be, in the order tried: explicit override, CMake build (CUDA-capable), node-gyp CPU build. */
+/**
+ * Where the addon may be, in the order tried: an explicit override (RADLEARN_ADDON, tried
+ * alone so a wrong override is never silently bypassed), else the CMake build (CUDA-capable
+ * when nvcc was found) and then the node-gyp CPU-only build.
+ */
 export function addonCandidates(): Candidate[] {
   const root = packageRoot();
-  const candidates: Candidate[] = [];
   const override = process.env.RADLEARN_ADDON;
-  if (override) candidates.push({ path: resolve(override), fix: 'point RADLEARN_ADDON at a built radlearn.node, or unset it' });
+  if (override) return [{ path: resolve(override), fix: 'point RADLEARN_ADDON at a built radlearn.node, or unset it' }];
+  const candidates: Candidate[] = [];
   candidates.push({
     path: join(root, 'build-cmake', 'Release', 'radlearn.node'),
     fix: 'run `npm run build:native` (needs CMake and a C++17 compiler; nvcc adds CUDA)',
@@ -42,20 +47,29 @@ export function addonCandidates(): Candidate[] {
 }
 
 let cached: { addon: NativeAddon; path: string } | undefined;
+setTraceLoader(() => loadAddon());
 
 /** Loads the addon once; throws NativeLoadError listing every attempt when none loads. */
 export function loadAddon(): { addon: NativeAddon; path: string } {
-  if (cached) return cached;
+  if (!cached) {
+    cached = tryLoadAddon(addonCandidates());
+    attachTrace(cached.addon);
+  }
+  return cached;
+}
+
+/** Tries each candidate in order (exported for tests). */
+export function tryLoadAddon(candidates: Candidate[]): { addon: NativeAddon; path: string } {
   const attempts: LoadAttempt[] = [];
-  for (const candidate of addonCandidates()) {
+  for (const candidate of candidates) {
     if (!existsSync(candidate.path)) {
       attempts.push({ path: candidate.path, error: 'not built', fix: candidate.fix });
       continue;
     }
     try {
       const addon = require(candidate.path) as NativeAddon;
-      cached = { addon, path: candidate.path };
-      return cached;
+      if (addon.abiVersion !== 1) throw new Error(`built from other sources (abiVersion ${String(addon.abiVersion)}, expected 1)`);
+      return { addon, path: candidate.path };
     } catch (error) {
       attempts.push({ path: candidate.path, error: (error as Error).message, fix: candidate.fix });
     }

@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { addon, loadAddon } from './addon.js';
 import { BackendUnavailableError } from './errors.js';
-import { enableTraceFromEnv } from './trace.js';
 import type { NativeBackend } from './types.js';
 
 export interface DeviceInfo {
@@ -46,7 +45,6 @@ function requestedDevice(): 'cpu' | 'cuda' | undefined {
  */
 export function backendInfo(): BackendInfo {
   const { path } = loadAddon();
-  enableTraceFromEnv();
   const native = addon().backend();
   const base = { cudaCompiled: native.cudaCompiled, threads: native.threads, nvtx: native.nvtx, addonPath: path };
   const device = native.device ?? undefined;

@@ -1,15 +1,16 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { addon } from './addon.js';
-import type { NativeTraceEvent } from './types.js';
+import type { NativeAddon, NativeTraceEvent } from './types.js';
 
 /**
  * Chrome trace (chrome://tracing, Perfetto) of native ops and TS-side spans (data loading,
  * encoder calls, optimizer steps) when RADLEARN_TRACE=file.json is set. Native ops record
  * themselves; TS code wraps its work in traceSpan(). Both use the addon's clock. The file is
- * written atomically when the process exits.
+ * written atomically when the process exits. The loader attaches the addon on load.
  */
+let native: NativeAddon | undefined;
+let loadNative: (() => void) | undefined;
 let tracePath: string | undefined;
 const jsEvents: NativeTraceEvent[] = [];
 const nativeEvents: NativeTraceEvent[] = [];
@@ -18,34 +19,43 @@ export function tracing(): boolean {
   return tracePath !== undefined;
 }
 
-/** Turns tracing on if RADLEARN_TRACE names a file (idempotent). */
-export function enableTraceFromEnv(): void {
-  const target = process.env.RADLEARN_TRACE;
-  if (!target || tracePath) return;
-  startTrace(target);
+/** Called by the loader module so a span opened before any kernel call can load the addon. */
+export function setTraceLoader(load: () => void): void {
+  loadNative = load;
 }
 
+/** Called by the loader: starts tracing if RADLEARN_TRACE names a file. */
+export function attachTrace(addon: NativeAddon): void {
+  native = addon;
+  const target = process.env.RADLEARN_TRACE;
+  if (target && !tracePath) startTrace(target);
+}
+
+/** Starts recording to `path` (written at exit, or by writeTrace()). */
 export function startTrace(path: string): void {
+  if (!native) throw new Error('startTrace: the native addon is not loaded yet (call backendInfo() first)');
+  if (!tracePath) process.once('exit', () => writeTrace());
   tracePath = resolve(path);
-  addon().traceEnable(true);
-  process.once('exit', () => writeTrace());
+  native.traceEnable(true);
 }
 
 /** Times `fn` as one trace span (no cost beyond a branch when tracing is off). */
 export async function traceSpan<T>(name: string, category: string, fn: () => Promise<T> | T): Promise<T> {
-  if (!tracePath) return fn();
-  const start = addon().traceNow();
+  if (!native && process.env.RADLEARN_TRACE) loadNative?.();
+  if (!tracePath || !native) return fn();
+  const clock = native;
+  const start = clock.traceNow();
   try {
     return await fn();
   } finally {
-    jsEvents.push({ name, cat: category, ts: start, dur: addon().traceNow() - start, tid: 1_000_000 + threadId });
+    jsEvents.push({ name, cat: category, ts: start, dur: clock.traceNow() - start, tid: 1_000_000 + threadId });
   }
 }
 
-/** Writes the trace collected so far (called at exit; callable earlier). */
+/** Writes the trace collected so far (called at exit; callable earlier). Returns the path. */
 export function writeTrace(): string | undefined {
-  if (!tracePath) return undefined;
-  nativeEvents.push(...addon().traceTake());
+  if (!tracePath || !native) return undefined;
+  nativeEvents.push(...native.traceTake());
   const traceEvents = [...nativeEvents, ...jsEvents].map((e) => ({ ...e, ph: 'X', pid: process.pid }));
   const tmp = `${tracePath}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify({ traceEvents, displayTimeUnit: 'ms' }));
