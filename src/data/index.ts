@@ -14,3 +14,13 @@ export { encodeJpegLossless, type JpegLosslessOptions } from './dicom/jpegLossle
 
 // images: PNG/JPEG
 export { readImage, readAnyImage, sniffFormat, ImageError, type ImageFormat } from './image/read.js';
+
+// images: resize
+export { resizeImage, targetShape, padToSquare, type ResizeFilter, type ResizeFit } from './resize/resize.js';
+
+// images: preprocessed cache
+export { buildImageCache, type BuildImageCacheOptions, type CacheBuildEvent, type CacheBuildSummary } from './cache/build.js';
+export { openImageCache, type ImageCache, type CacheBatch, type CachePixels, type OpenImageCacheOptions } from './cache/reader.js';
+export { CacheError, type CacheEntry, type CacheFailure, type CacheIndex } from './cache/format.js';
+export { preprocessImage, type CacheDtype, type PreprocessSettings, type CachedImageMeta } from './cache/preprocess.js';
+export { resolveInputs } from './cache/manifest.js';

@@ -23,6 +23,7 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
     throw new DicomError('ERR_DICOM_NOT_DICOM', `file is ${bytes.length} bytes, too short to be DICOM`);
   }
   const layout = detectLayout(bytes);
+  checkMetaLength(layout.bytes);
   let dataSet: DataSet;
   try {
     dataSet = dicomParser.parseDicom(layout.bytes, {
@@ -62,6 +63,24 @@ function detectLayout(bytes: Uint8Array): Layout {
   return { bytes, bareSyntax: explicit ? TransferSyntax.ExplicitVRLittleEndian : TransferSyntax.ImplicitVRLittleEndian };
 }
 
+/** A Part 10 file shorter than its meta group says is truncated, whatever dicom-parser reports. */
+function checkMetaLength(bytes: Uint8Array): void {
+  if (bytes.length < 144) {
+    if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') {
+      throw new DicomError('ERR_DICOM_TRUNCATED', `file ends at byte ${bytes.length}, inside the file meta header`);
+    }
+    return;
+  }
+  const isGroupLength = bytes[132] === 0x02 && bytes[133] === 0 && bytes[134] === 0 && bytes[135] === 0
+    && bytes[136] === 0x55 && bytes[137] === 0x4c; // (0002,0000) UL
+  if (!isGroupLength) return;
+  const groupLength = new DataView(bytes.buffer, bytes.byteOffset + 140, 4).getUint32(0, true);
+  if (bytes.length < 144 + groupLength) {
+    throw new DicomError('ERR_DICOM_TRUNCATED',
+      `file ends at byte ${bytes.length}, inside the file meta header (which runs to byte ${144 + groupLength})`);
+  }
+}
+
 function inflate(bytes: Uint8Array, position: number): Uint8Array {
   let body: Buffer;
   try {
@@ -82,7 +101,8 @@ function classifyParserError(error: unknown): DicomError {
     : error instanceof Error ? error.message
       : typeof error === 'object' && error !== null && 'exception' in error ? String((error as { exception: unknown }).exception)
         : String(error);
-  const truncated = /overread|overrun|end of buffer|past end|beyond|eof|truncat/i.test(message);
+  const truncated = /overread|overrun|end of buffer|past end|beyond|eof|truncat|greater than or equal to 'byteArray' length/i
+    .test(message);
   return new DicomError(truncated ? 'ERR_DICOM_TRUNCATED' : 'ERR_DICOM_NOT_DICOM',
     truncated ? `file is truncated: ${message}` : `file could not be parsed as DICOM: ${message}`, { parserMessage: message });
 }
