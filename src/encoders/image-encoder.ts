@@ -2,10 +2,16 @@ import type { TensorLike } from '../onnx/tensor.js';
 import { EncoderInputError, EncoderSessionError } from './errors.js';
 import { defaultOutput, pick } from './io-names.js';
 import type { ModelSource } from './model-source.js';
+import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
 import { type Pooling, poolOutput } from './pooling.js';
 import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
 
 export interface ImageEncoderOptions extends SessionOptions {
+  /**
+   * Feed the parameters from one flat Float32Array instead of the model's initializers (the model is
+   * rewritten with parameters as inputs). Update the array in place, then call syncParameters().
+   */
+  parameters?: EncoderParameters;
   /** Image input name (default: the model's only float32 input). */
   input?: string;
   /** Output to return (default: 'embedding', or common export names, or the first output). */
@@ -35,6 +41,7 @@ export class ImageEncoder {
   private readonly runner: SessionRunner;
   private readonly input: IoMetadata;
   private disposed = false;
+  private binding: ParameterBinding | undefined;
 
   private constructor(runner: SessionRunner, input: IoMetadata, output: IoMetadata, batchSize: number, pooling: Pooling) {
     this.runner = runner;
@@ -51,9 +58,13 @@ export class ImageEncoder {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new EncoderInputError(`batchSize must be a positive integer, got ${batchSize}`);
     const pooling = options.pooling ?? 'none';
     if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
-    const runner = await createSessionRunner(model, options);
+    let source: ModelSource = model;
+    let binding: ParameterBinding | undefined;
+    if (options.parameters) ({ model: source, binding } = bindParameters(model, options.parameters));
+    const runner = await createSessionRunner(source, options);
     try {
-      const info = runner.info;
+      if (binding) await pushParameters(runner, binding);
+      const info = withoutParameterInputs(runner.info, binding);
       let input: IoMetadata;
       if (options.input) input = pick(info.inputs, options.input, 'input', info);
       else {
@@ -64,7 +75,9 @@ export class ImageEncoder {
         input = floats[0]!;
       }
       const output = options.output ? pick(info.outputs, options.output, 'output', info) : defaultOutput(info);
-      return new ImageEncoder(runner, input, output, batchSize, pooling);
+      const encoder = new ImageEncoder(runner, input, output, batchSize, pooling);
+      encoder.binding = binding;
+      return encoder;
     } catch (e) {
       await runner.dispose();
       throw e;
@@ -125,6 +138,15 @@ export class ImageEncoder {
     });
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new EncoderInputError(`images have ${data.length} values but dims ${JSON.stringify(dims)} need ${size}`, { dims, length: data.length });
+  }
+
+  /**
+   * Makes the session see the current values of the flat parameter buffer. In process this costs
+   * nothing (the session reads views of the buffer); a worker session receives one copy.
+   */
+  async syncParameters(): Promise<void> {
+    if (!this.binding) throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
+    if (this.info.mode === 'worker') await pushParameters(this.runner, this.binding);
   }
 
   async dispose(): Promise<void> {

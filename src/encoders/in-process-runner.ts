@@ -63,12 +63,16 @@ export async function createInProcessRunner(source: ModelSource, resolution: Pro
     mode: 'in-process',
   };
   let disposed = false;
+  let staticFeeds: Record<string, TensorLike> = {};
   return {
     info,
+    async setStaticFeeds(feeds) {
+      staticFeeds = { ...feeds };
+    },
     async run(feeds, options = {}) {
       if (disposed) throw new EncoderSessionError(`session for ${model.label} was disposed`);
       const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, t);
+      for (const [name, t] of Object.entries({ ...staticFeeds, ...feeds })) ortFeeds[name] = toOrtTensor(name, t);
       let out: ort.InferenceSession.ReturnType;
       try {
         out = options.outputNames ? await session.run(ortFeeds, [...options.outputNames]) : await session.run(ortFeeds);

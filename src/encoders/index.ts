@@ -6,3 +6,4 @@ export { poolOutput, type Pooling as EmbeddingPooling } from './pooling.js';
 export { resolveExecutionProviders, onnxruntimeBinaryDir, type ExecutionProvider, type ProviderResolution, type ResolveProvidersOptions } from './execution-providers.js';
 export { createSessionRunner, type SessionRunner, type SessionInfo, type SessionOptions, type IoMetadata } from './session-runner.js';
 export { resolveModel, type ModelSource, type ResolvedModel } from './model-source.js';
+export { bindParameters, type EncoderParameters, type ParameterBinding } from './parameter-binding.js';

@@ -31,6 +31,11 @@ export interface SessionRunner {
    * worker instead of copied (they are detached afterwards): pass it only for buffers you made for this call.
    */
   run(feeds: Record<string, TensorLike>, options?: { outputNames?: readonly string[]; transfer?: boolean }): Promise<Record<string, TensorLike>>;
+  /**
+   * Feeds added to every run (e.g. parameter views). In process they are kept by reference, so
+   * in-place changes to their buffers are seen by later runs; a worker receives a copy.
+   */
+  setStaticFeeds(feeds: Record<string, TensorLike>): Promise<void>;
   dispose(): Promise<void>;
 }
 

@@ -3,11 +3,17 @@ import { EncoderInputError, EncoderSessionError } from './errors.js';
 import { defaultOutput, pick } from './io-names.js';
 import { ENCODER_METADATA_KEY } from '../onnx/models/config.js';
 import type { ModelSource } from './model-source.js';
+import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
 import { type Pooling, poolOutput } from './pooling.js';
 import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
 import { TextTokenizer } from './tokenizer/text-tokenizer.js';
 
 export interface TextEncoderOptions extends SessionOptions {
+  /**
+   * Feed the parameters from one flat Float32Array instead of the model's initializers (the model is
+   * rewritten with parameters as inputs). Update the array in place, then call syncParameters().
+   */
+  parameters?: EncoderParameters;
   /**
    * Longest token sequence, special tokens included; longer texts are truncated. Default: the
    * maxLength a radlearn built-in model (given as a ModelProto) was made with, else 128.
@@ -42,6 +48,7 @@ export class TextEncoder {
   private readonly runner: SessionRunner;
   private readonly names: { ids: string; mask?: string; types?: string };
   private disposed = false;
+  private binding: ParameterBinding | undefined;
 
   private constructor(runner: SessionRunner, tokenizer: TextTokenizer, names: { ids: string; mask?: string; types?: string }, output: IoMetadata, o: { maxLength: number; batchSize: number; pooling: Pooling }) {
     this.runner = runner;
@@ -67,9 +74,13 @@ export class TextEncoder {
       if (!Number.isInteger(v) || v < 1) throw new EncoderInputError(`${k} must be a positive integer, got ${v}`);
     }
     if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
-    const runner = await createSessionRunner(model, options);
+    let source: ModelSource = model;
+    let binding: ParameterBinding | undefined;
+    if (options.parameters) ({ model: source, binding } = bindParameters(model, options.parameters));
+    const runner = await createSessionRunner(source, options);
     try {
-      const info = runner.info;
+      if (binding) await pushParameters(runner, binding);
+      const info = withoutParameterInputs(runner.info, binding);
       const find = (explicit: string | undefined, pattern: RegExp): string | undefined =>
         explicit !== undefined ? pick(info.inputs, explicit, 'input', info).name : info.inputs.find((m) => pattern.test(m.name))?.name;
       const ids = find(options.inputIds, /input_ids|^ids$|tokens?$/i) ?? info.inputs.find((m) => m.type === 'int64')?.name;
@@ -82,7 +93,9 @@ export class TextEncoder {
         throw new EncoderInputError(`${info.label} needs inputs ${unknown.map((m) => m.name).join(', ')} that a text encoder cannot fill (it feeds ids, attention mask and token type ids)`);
       }
       const output = options.output ? pick(info.outputs, options.output, 'output', info) : defaultOutput(info);
-      return new TextEncoder(runner, tok, { ids, mask, types }, output, { maxLength, batchSize, pooling });
+      const encoder = new TextEncoder(runner, tok, { ids, mask, types }, output, { maxLength, batchSize, pooling });
+      encoder.binding = binding;
+      return encoder;
     } catch (e) {
       await runner.dispose();
       throw e;
@@ -127,6 +140,15 @@ export class TextEncoder {
       rows.forEach((r, i) => result!.set(pooled.data.subarray(i * size, (i + 1) * size), r * size));
     }
     return { type: 'float32', data: result!, dims: [n, ...itemDims] };
+  }
+
+  /**
+   * Makes the session see the current values of the flat parameter buffer. In process this costs
+   * nothing (the session reads views of the buffer); a worker session receives one copy.
+   */
+  async syncParameters(): Promise<void> {
+    if (!this.binding) throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
+    if (this.info.mode === 'worker') await pushParameters(this.runner, this.binding);
   }
 
   async dispose(): Promise<void> {

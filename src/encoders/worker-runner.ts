@@ -114,6 +114,18 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
       }
       return request({ type: 'run', feeds: plain, outputNames: options.outputNames ? [...options.outputNames] : undefined }, transfer);
     },
+    async setStaticFeeds(feeds) {
+      if (disposed) throw new EncoderSessionError(`session for ${model.label} was disposed`);
+      // structured clone copies a view's whole ArrayBuffer, so views are cut to their own range first
+      const plain: Record<string, TensorLike> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const [name, t] of Object.entries(feeds)) {
+        const data = t.data.slice();
+        transfer.push(data.buffer as ArrayBuffer);
+        plain[name] = { type: t.type, data, dims: [...t.dims] };
+      }
+      await request({ type: 'static', feeds: plain }, transfer);
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;

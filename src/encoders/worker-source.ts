@@ -43,6 +43,7 @@ function post(message, transfer) {
 }
 
 let session;
+let staticFeeds = {};
 create().then(
   (made) => {
     session = made.session;
@@ -58,8 +59,17 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({ id: msg.id, ok: true, result: {} });
     return;
   }
+  if (msg.type === 'static') {
+    staticFeeds = {};
+    for (const name of Object.keys(msg.feeds)) {
+      const t = msg.feeds[name];
+      staticFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    parentPort.postMessage({ id: msg.id, ok: true, result: {} });
+    return;
+  }
   try {
-    const feeds = {};
+    const feeds = Object.assign({}, staticFeeds);
     for (const name of Object.keys(msg.feeds)) {
       const t = msg.feeds[name];
       feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
