@@ -54,6 +54,7 @@ export {
   sweepLabelFractions,
   labelFractionSubset,
   summarizeRuns,
+  flattenEvaluation,
   meanSd,
   type SweepPredictor,
   type SweepRunInfo,

@@ -59,6 +59,8 @@ export interface SweepRun {
   metrics: Record<string, number>;
   /** Per-label reasons for NaN metrics, if any. */
   reasons: Record<string, string>;
+  /** Per-label DeLong interval of this run's test AUROC. */
+  aurocCI: Record<string, [number, number]>;
 }
 
 export interface MeanSd {
@@ -139,12 +141,13 @@ export async function sweepLabelFractions<TInput>(options: LabelFractionSweepOpt
 }
 
 /** The flat metric record a sweep aggregates. */
-export function flattenEvaluation(evaluation: MultiLabelEvaluation): { metrics: Record<string, number>; reasons: Record<string, string> } {
+export function flattenEvaluation(evaluation: MultiLabelEvaluation): Pick<SweepRun, 'metrics' | 'reasons' | 'aurocCI'> {
   const metrics: Record<string, number> = {
     macroAuroc: evaluation.macro.auroc,
     macroAuprc: evaluation.macro.auprc,
   };
   const reasons: Record<string, string> = {};
+  const aurocCI: Record<string, [number, number]> = {};
   const hasThresholds = evaluation.thresholdMetric !== 'none';
   if (hasThresholds) {
     metrics.macroF1 = evaluation.macro.f1;
@@ -157,9 +160,10 @@ export function flattenEvaluation(evaluation: MultiLabelEvaluation): { metrics: 
       metrics[`f1:${e.label}`] = e.atThreshold?.f1 ?? NaN;
       metrics[`mcc:${e.label}`] = e.atThreshold?.mcc ?? NaN;
     }
+    aurocCI[e.label] = e.aurocCI;
     if (e.reason !== undefined) reasons[e.label] = e.reason;
   }
-  return { metrics, reasons };
+  return { metrics, reasons, aurocCI };
 }
 
 export function summarizeRuns(runs: readonly SweepRun[], fractions: readonly number[]): SweepSummaryRow[] {

@@ -3,8 +3,7 @@
  * headless View (no canvas needed). Each builder returns a spec, or undefined
  * when there is nothing to draw; renderSvg turns a spec into an SVG string.
  */
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { MultiLabelEvaluation } from '../evaluate.js';
 import type { LabelFractionSweepResult } from '../sweep.js';
 
@@ -17,8 +16,13 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 const CONFIG = { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 } };
 
+/** Loaded on first use: vega is large and ESM-only, and most imports of radlearn never plot. */
+let plotting: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  plotting ??= Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vegaLite] = await plotting;
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

@@ -65,6 +65,9 @@ describe('sweepLabelFractions', () => {
       14,
     );
     expect(row.metrics['auroc:Pneumothorax'].n).toBe(3);
+    const run = runs[0];
+    expect(run.aurocCI.Cardiomegaly[0]).toBeLessThan(run.metrics['auroc:Cardiomegaly']);
+    expect(run.aurocCI.Cardiomegaly[1]).toBeGreaterThan(run.metrics['auroc:Cardiomegaly']);
     expect(row.metrics.macroF1.mean).toBeGreaterThan(0);
     // Full-data kNN beats 5% of the labels on this problem.
     const at = (f: number) => result.summary.find((r) => r.fraction === f)!.metrics.macroAuroc.mean;
