@@ -5,7 +5,7 @@
 //   3. if CMake is missing (or both failed): node-gyp, CPU only (binding.gyp)           -> build/
 // RADLEARN_SKIP_BUILD=1 skips everything. Exit code 1 only when no build succeeded.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +28,25 @@ function has(command) {
   return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+// The switches CMake reads at configure time; when they change, the build dir is reconfigured.
+function configureKey(env) {
+  const merged = { ...process.env, ...env };
+  return JSON.stringify(['RADLEARN_CUDA', 'RADLEARN_CUDA_ARCHS', 'RADLEARN_NATIVE_ARCH'].map((k) => merged[k] ?? ''));
+}
+
 function cmakeJs(env) {
   const cli = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   const parallel = String(Math.max(1, Number(process.env.RADLEARN_BUILD_JOBS) || 2));
-  return run(process.execPath, [cli, 'compile', '--out', 'build-cmake', '--parallel', parallel], env);
+  const stamp = join(root, 'build-cmake', 'radlearn-configure.json');
+  const key = configureKey(env);
+  const same = existsSync(stamp) && readFileSync(stamp, 'utf8') === key;
+  // `compile` reuses an existing configuration; `rebuild` reconfigures from scratch.
+  const ok = run(process.execPath, [cli, same ? 'compile' : 'rebuild', '--out', 'build-cmake', '--parallel', parallel], env);
+  if (ok) {
+    mkdirSync(dirname(stamp), { recursive: true });
+    writeFileSync(stamp, key);
+  }
+  return ok;
 }
 
 // node-gyp ships with npm; npm tells lifecycle scripts where it is.
