@@ -24,3 +24,11 @@ export { openImageCache, type ImageCache, type CacheBatch, type CachePixels, typ
 export { CacheError, type CacheEntry, type CacheFailure, type CacheIndex } from './cache/format.js';
 export { preprocessImage, type CacheDtype, type PreprocessSettings, type CachedImageMeta } from './cache/preprocess.js';
 export { resolveInputs } from './cache/manifest.js';
+
+// reports, labels, sampling, manifests, phantom dataset
+export { Rng, hashKeys, hashString, hashUniform, mix32 } from './random.js';
+export * from './reports/index.js';
+export * from './labeler/index.js';
+export * from './sampling/index.js';
+export * from './manifest/index.js';
+export * from './phantom/index.js';

@@ -1,0 +1,62 @@
+/**
+ * RFC 4180 CSV: quoted fields with embedded commas, quotes ("") and newlines (reports
+ * span lines), CRLF or LF line ends, and a UTF-8 byte-order mark. Hand-written because
+ * the parser must report the exact row of a malformed record.
+ */
+import { RadlearnError } from '../../errors.js';
+
+export class CsvError extends RadlearnError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('ERR_CSV', message, details);
+  }
+}
+
+/** Parses CSV text into rows of fields. `source` names the file in error messages. */
+export function parseCsv(text: string, source = 'CSV'): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  let quoted = false;
+  let fieldStartLine = 1;
+  const endField = (): void => { row.push(field); field = ''; };
+  const endRow = (): void => {
+    endField();
+    if (!(row.length === 1 && row[0] === '')) rows.push(row); // skip blank lines
+    row = [];
+  };
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+        quoted = false; i++; continue;
+      }
+      if (ch === '\n') line++;
+      field += ch; i++; continue;
+    }
+    if (ch === '"') {
+      if (field !== '') {
+        throw new CsvError(`${source} line ${line}: a quote inside an unquoted field; quote the whole field and double inner quotes`, { line });
+      }
+      quoted = true; fieldStartLine = line; i++; continue;
+    }
+    if (ch === ',') { endField(); i++; continue; }
+    if (ch === '\r') { i++; continue; }
+    if (ch === '\n') { endRow(); line++; i++; continue; }
+    field += ch; i++;
+  }
+  if (quoted) throw new CsvError(`${source}: quoted field opened on line ${fieldStartLine} is never closed`, { line: fieldStartLine });
+  if (field !== '' || row.length > 0) endRow();
+  return rows;
+}
+
+function quoteField(value: string): string {
+  return /[",\r\n]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** Serialises rows (header first) as CSV with LF line ends. */
+export function formatCsv(rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>): string {
+  return rows.map((r) => r.map((v) => quoteField(v === null || v === undefined ? '' : String(v))).join(',')).join('\n') + '\n';
+}

@@ -1,0 +1,1 @@
+export { sampleSentences, candidateSentences, DEFAULT_SAMPLE_SECTIONS, type SampleSentencesOptions } from './sentences.js';
