@@ -24,6 +24,7 @@ export { openImageCache, type ImageCache, type CacheBatch, type CachePixels, typ
 export { CacheError, type CacheEntry, type CacheFailure, type CacheIndex } from './cache/format.js';
 export { preprocessImage, type CacheDtype, type PreprocessSettings, type CachedImageMeta } from './cache/preprocess.js';
 export { resolveInputs } from './cache/manifest.js';
+export { encodePngImage, writePngImage, type WritePngOptions } from './image/write.js';
 
 // reports, labels, sampling, manifests, phantom dataset
 export { Rng, hashKeys, hashString, hashUniform, mix32 } from './random.js';

@@ -4,7 +4,11 @@ import type { Command } from 'commander';
 export type RegisterCommand = (program: Command) => void;
 
 import { registerDoctor } from './doctor.js';
+import { registerDicom } from './dicom.js';
+import { registerCache } from './cache.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
+  registerDicom,
+  registerCache,
 ];

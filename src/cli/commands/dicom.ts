@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import {
+  readAnyImage, readDicomHeader, transferSyntaxName, writePngImage, InvalidArgumentError, type WindowOption,
+} from '../../index.js';
+
+/** Parses `auto`, `none` or `C,W` (e.g. `-600,1500`). */
+export function parseWindowOption(text: string): WindowOption {
+  if (text === 'auto' || text === 'none') return text;
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1]! > 0)) {
+    throw new InvalidArgumentError(`--window must be auto, none or CENTER,WIDTH with WIDTH > 0, got '${text}'`);
+  }
+  return { center: parts[0]!, width: parts[1]! };
+}
+
+/** The lines `radlearn dicom info` prints; exported for tests. */
+export async function dicomInfoLines(file: string): Promise<string[]> {
+  const h = await readDicomHeader(file);
+  const size = (await stat(file)).size;
+  const rows: [string, unknown][] = [
+    ['file', `${file} (${size} bytes)`],
+    ['transfer syntax', `${h.transferSyntaxUID} (${transferSyntaxName(h.transferSyntaxUID)})${h.hasMetaHeader ? '' : ', no meta header'}`],
+    ['size', `${h.columns} x ${h.rows}, ${h.numberOfFrames} frame(s), ${h.samplesPerPixel} sample(s)/pixel`],
+    ['photometric', h.photometricInterpretation],
+    ['bits', `allocated ${h.bitsAllocated}, stored ${h.bitsStored}, high bit ${h.highBit}, ${h.pixelRepresentation ? 'signed' : 'unsigned'}`],
+    ['rescale', `slope ${h.rescaleSlope}, intercept ${h.rescaleIntercept}`],
+    ['window', h.windowCenter ? h.windowCenter.map((c, i) => `C ${c} W ${h.windowWidth?.[i] ?? '?'}`).join('; ') : 'none in file'],
+    ['modality', h.modality], ['view position', h.viewPosition], ['patient id', h.patientId],
+    ['study uid', h.studyInstanceUID], ['series uid', h.seriesInstanceUID], ['sop instance uid', h.sopInstanceUID],
+    ['pixel spacing', h.pixelSpacing ? `${h.pixelSpacing[0]} x ${h.pixelSpacing[1]} mm` : undefined],
+  ];
+  return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(18)}${String(v)}`);
+}
+
+export function registerDicom(program: Command): void {
+  const dicom = program.command('dicom').description('inspect DICOM files and render them to PNG');
+  dicom
+    .command('info')
+    .description('print the metadata and pixel description of a DICOM file')
+    .argument('<file>', 'DICOM file')
+    .option('--json', 'print JSON instead of text')
+    .action(async (file: string, options: { json?: boolean }) => {
+      if (options.json) process.stdout.write(`${JSON.stringify(await readDicomHeader(file), null, 2)}\n`);
+      else process.stdout.write(`${(await dicomInfoLines(file)).join('\n')}\n`);
+    });
+  dicom
+    .command('png')
+    .description('write the windowed image (MONOCHROME1 inverted) as a PNG a person can look at')
+    .argument('<file>', 'DICOM (or PNG/JPEG) file')
+    .argument('<out>', 'output .png path')
+    .option('--window <window>', "'auto' (file window or percentiles), 'none' (min-max) or CENTER,WIDTH", 'auto')
+    .option('--frame <n>', 'frame index for multi-frame files', '0')
+    .option('--depth <bits>', 'PNG bit depth, 8 or 16', '8')
+    .action(async (file: string, out: string, options: { window: string; frame: string; depth: string }) => {
+      const window = parseWindowOption(options.window);
+      const frame = Number(options.frame);
+      const depth = Number(options.depth);
+      if (depth !== 8 && depth !== 16) throw new InvalidArgumentError(`--depth must be 8 or 16, got ${options.depth}`);
+      const image = await readAnyImage(file);
+      const pixels = image.toImage(frame, { window });
+      await writePngImage(out, pixels, image.rows, image.columns, image.samplesPerPixel === 3 ? 3 : 1, { bitDepth: depth });
+      process.stderr.write(`wrote ${out} (${image.columns}x${image.rows}, frame ${frame}, window ${options.window})\n`);
+    });
+}
