@@ -3,7 +3,7 @@ import { EncoderInputError, EncoderSessionError } from './errors.js';
 import { defaultOutput, pick } from './io-names.js';
 import type { ModelSource } from './model-source.js';
 import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
-import { type Pooling, poolOutput } from './pooling.js';
+import { type Pooling, poolOutput, pooledItemDims } from './pooling.js';
 import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
 
 export interface ImageEncoderOptions extends SessionOptions {
@@ -89,6 +89,11 @@ export class ImageEncoder {
     return this.input.shape;
   }
 
+  /** The declared shape of the chosen output, e.g. ['batch', 128]. */
+  get outputShape(): readonly (number | string)[] {
+    return this.info.outputs.find((m) => m.name === this.outputName)?.shape ?? [];
+  }
+
   async encode(images: ImageBatch): Promise<TensorLike<Float32Array>> {
     if (this.disposed) throw new EncoderSessionError(`ImageEncoder for ${this.info.label} was disposed`);
     const dims = [...images.dims];
@@ -119,7 +124,7 @@ export class ImageEncoder {
       while (next < batches.length) await runBatch(batches[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, lane));
-    if (!result) return { type: 'float32', data: new Float32Array(0), dims: [0] };
+    if (!result) return { type: 'float32', data: new Float32Array(0), dims: [0, ...(pooledItemDims(this.outputShape, this.pooling) ?? [])] };
     return { type: 'float32', data: result, dims: [n, ...itemDims] };
   }
 

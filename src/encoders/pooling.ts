@@ -47,3 +47,11 @@ export function poolOutput(out: TensorLike, pooling: Pooling, outputName: string
   }
   return { data: pooled, dims: [n, c] };
 }
+
+/** Per-item dims of the pooled output from the model's declared output shape, when they are static. */
+export function pooledItemDims(shape: readonly (number | string)[], pooling: Pooling): number[] | undefined {
+  let item = shape.slice(1);
+  if (pooling !== 'none' && shape.length === 3) item = item.slice(1);
+  else if (pooling === 'mean' && shape.length > 3) item = item.slice(0, 1);
+  return item.every((d): d is number => typeof d === 'number' && d >= 0) ? item : undefined;
+}

@@ -4,7 +4,7 @@ import { defaultOutput, pick } from './io-names.js';
 import { ENCODER_METADATA_KEY } from '../onnx/models/config.js';
 import type { ModelSource } from './model-source.js';
 import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
-import { type Pooling, poolOutput } from './pooling.js';
+import { type Pooling, poolOutput, pooledItemDims } from './pooling.js';
 import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
 import { TextTokenizer } from './tokenizer/text-tokenizer.js';
 
@@ -106,7 +106,10 @@ export class TextEncoder {
     if (this.disposed) throw new EncoderSessionError(`TextEncoder for ${this.info.label} was disposed`);
     if (!Array.isArray(texts)) throw new EncoderInputError('encode expects an array of strings');
     const n = texts.length;
-    if (n === 0) return { type: 'float32', data: new Float32Array(0), dims: [0] };
+    if (n === 0) {
+      const shape = this.info.outputs.find((m) => m.name === this.outputName)?.shape ?? [];
+      return { type: 'float32', data: new Float32Array(0), dims: [0, ...(pooledItemDims(shape, this.pooling) ?? [])] };
+    }
     const all = this.tokenizer.encodeBatch(texts, { maxLength: this.maxLength });
     const width = all.inputIds.dims[1]!;
     // longest first: the first batch fixes the output size early, similar lengths share a batch

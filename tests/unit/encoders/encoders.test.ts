@@ -53,6 +53,7 @@ describe('ImageEncoder', () => {
       const out = await enc.encode({ data, dims: [7, 1, 33, 41] });
       expect(out.dims).toEqual([7, 10]);
       expect(data).toEqual(keep); // the caller's array is neither detached nor changed
+      expect(await enc.encode({ data: new Float32Array(0), dims: [0, 1, 33, 41] })).toEqual({ type: 'float32', data: new Float32Array(0), dims: [0, 10] });
       const ref = await direct(serializeModel(resnet.model), { image: new ort.Tensor('float32', keep, [7, 1, 33, 41]) }, 'embedding');
       expectAllClose(out.data, ref);
       await enc.dispose();
@@ -157,6 +158,7 @@ describe('TextEncoder', () => {
     const enc = await TextEncoder.create(model.model, tokPath, { maxLength: 32, batchSize: 4 });
     const out = await enc.encode(texts);
     expect(out.dims).toEqual([11, 12]);
+    expect((await enc.encode([])).dims).toEqual([0, 12]);
     // reference: each text alone, unpadded, directly through onnxruntime
     for (const i of [0, 5, 9, 10]) {
       const b = tokenizer.encodeBatch([texts[i]!], { maxLength: 32 });
