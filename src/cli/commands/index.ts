@@ -6,9 +6,13 @@ export type RegisterCommand = (program: Command) => void;
 import { registerDoctor } from './doctor.js';
 import { registerDicom } from './dicom.js';
 import { registerCache } from './cache.js';
+import { registerPhantom } from './phantom.js';
+import { registerLabel } from './label.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
   registerDicom,
   registerCache,
+  registerPhantom,
+  registerLabel,
 ];
