@@ -77,6 +77,7 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
     };
     worker.on('message', onReady);
     worker.once('error', (e) => reject(new EncoderSessionError(`the encoder worker for ${model.label} failed to start: ${e.message}`, { label: model.label }, { cause: e })));
+    worker.once('exit', (code) => reject(new EncoderSessionError(`the encoder worker for ${model.label} exited (code ${code}) before its session was ready`, { label: model.label, code })));
   });
 
   worker.on('message', (msg: Reply) => {

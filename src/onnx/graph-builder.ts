@@ -11,6 +11,7 @@ import {
   type ValueInfoProto,
   dtypeToOnnx,
   onnx,
+  onnxToDtype,
 } from './proto.js';
 import { type TensorData, dtypeOf, makeTensorProto, sizeOf } from './tensor.js';
 
@@ -76,11 +77,71 @@ export class GraphBuilder {
   private readonly initializers: TensorProto[] = [];
   private readonly trainable: string[] = [];
   private readonly names = new Set<string>();
+  private readonly nodeNames = new Set<string>();
+  private readonly dtypes = new Map<string, DType>();
+  /** What an extended model brings along: its opsets, IR version and metadata. */
+  private base: { irVersion: number; opsetImport: { domain: string; version: number }[]; metadata: Record<string, string> } | undefined;
   private counter = 0;
 
   constructor(name: string, options: GraphBuilderOptions = {}) {
     this.name = name;
     this.seed = options.seed ?? 0;
+  }
+
+  /**
+   * A builder that continues an existing model: its nodes, inputs, outputs, initializers, opsets and
+   * metadata are kept, and new nodes can use any of its values (see value()). This is how a head is
+   * appended to an encoder for export, or gradient nodes to a forward graph.
+   */
+  static extend(model: ModelProto, options: GraphBuilderOptions = {}): GraphBuilder {
+    const graph = model.graph;
+    if (!graph) throw new OnnxGraphError('cannot extend a ModelProto without a graph');
+    const g = new GraphBuilder(graph.name ?? 'graph', options);
+    const metadata: Record<string, string> = {};
+    for (const p of model.metadataProps ?? []) if (p.key) metadata[p.key] = p.value ?? '';
+    g.base = {
+      irVersion: Number(model.irVersion ?? IR_VERSION),
+      opsetImport: (model.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? OPSET_VERSION) })),
+      metadata,
+    };
+    const remember = (name: string | null | undefined, elemType?: number | null): void => {
+      if (!name) return;
+      g.names.add(name);
+      const dtype = elemType ? onnxToDtype(elemType) : undefined;
+      if (dtype) g.dtypes.set(name, dtype);
+    };
+    for (const i of graph.input ?? []) {
+      g.inputs.push(i);
+      remember(i.name, i.type?.tensorType?.elemType);
+    }
+    for (const t of graph.initializer ?? []) {
+      g.initializers.push(t);
+      remember(t.name, t.dataType);
+    }
+    for (const n of graph.node ?? []) {
+      g.nodes.push(n);
+      if (n.name) g.nodeNames.add(n.name);
+      for (const o of n.output ?? []) remember(o);
+    }
+    for (const v of graph.valueInfo ?? []) remember(v.name, v.type?.tensorType?.elemType);
+    for (const o of graph.output ?? []) {
+      g.outputs.push(o);
+      remember(o.name, o.type?.tensorType?.elemType);
+    }
+    const trainable = metadata[TRAINABLE_METADATA_KEY];
+    if (trainable) g.trainable.push(...(JSON.parse(trainable) as string[]));
+    return g;
+  }
+
+  /** An existing value of an extended graph, by name (dtype from the model where it declares one). */
+  value(name: string, dtype?: DType): Value {
+    if (!this.names.has(name)) throw new OnnxGraphError(`graph ${this.name} has no value named ${name}`, { name });
+    return { name, dtype: dtype ?? this.dtypes.get(name) ?? 'float32' };
+  }
+
+  /** Drops every declared graph output (e.g. to replace an encoder's outputs with a head's). */
+  clearOutputs(): void {
+    this.outputs.length = 0;
   }
 
   // ---- graph interface -------------------------------------------------------------------
@@ -301,10 +362,10 @@ export class GraphBuilder {
 
   build(options: BuildOptions = {}): ModelProto {
     if (this.outputs.length === 0) throw new OnnxGraphError(`graph ${this.name} has no outputs; call output() before build()`);
-    const metadata: Record<string, string> = { ...options.metadata, [TRAINABLE_METADATA_KEY]: JSON.stringify(this.trainable) };
+    const metadata: Record<string, string> = { ...this.base?.metadata, ...options.metadata, [TRAINABLE_METADATA_KEY]: JSON.stringify(this.trainable) };
     return onnx.ModelProto.create({
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET_VERSION }],
+      irVersion: this.base?.irVersion ?? IR_VERSION,
+      opsetImport: this.base?.opsetImport ?? [{ domain: '', version: OPSET_VERSION }],
       producerName: options.producerName ?? 'radlearn',
       docString: options.docString ?? '',
       metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
@@ -340,7 +401,12 @@ export class GraphBuilder {
   }
 
   private nodeName(opType: string): string {
-    return `${opType}_${this.nodes.length}`;
+    let name: string;
+    let k = this.nodes.length;
+    do name = `${opType}_${k++}`;
+    while (this.nodeNames.has(name));
+    this.nodeNames.add(name);
+    return name;
   }
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../../../src/onnx/index.js';
 import { Rng } from '../../../src/onnx/rng.js';
 import { MissingFileError } from '../../../src/errors.js';
+import { buildResNetEncoder } from '../../../src/onnx/index.js';
 import { onnxLayers as layers } from '../../../src/onnx/models/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'radlearn-onnx-'));
@@ -144,5 +145,36 @@ describe('flat parameters', () => {
     expect(updated).not.toEqual(viaInputs);
     expect(() => parameterFeeds(layout, new Float32Array(3))).toThrow(/has 3 elements, the layout needs 26/);
     expect(() => parameterFeeds(layout, new Float32Array(new SharedArrayBuffer(4 * layout.size)))).toThrow(/SharedArrayBuffer/);
+  });
+});
+
+describe('GraphBuilder.extend', () => {
+  it('appends a head to an encoder and keeps its parameters and metadata', async () => {
+    const encoder = buildResNetEncoder({ widths: [4, 8], blocks: [1, 1], seed: 4 });
+    const g = GraphBuilder.extend(encoder.model, { seed: 9 });
+    const emb = g.value('embedding');
+    expect(emb.dtype).toBe('float32');
+    expect(() => g.value('nope')).toThrow(/no value named nope/);
+    const w = g.parameter('head.weight', [8, 3], { kind: 'normal', std: 0.3 });
+    const b = g.parameter('head.bias', [3], { kind: 'normal', std: 0.1 });
+    g.clearOutputs();
+    g.output(g.sigmoid(g.gemm(emb, w, b)), 'probs', ['batch', 3]);
+    const model = g.build();
+    expect(model.metadataProps!.find((p) => p.key === 'radlearn.encoder')).toBeDefined();
+    expect(listParameters(model).parameters.slice(-2).map((p) => p.name)).toEqual(['head.weight', 'head.bias']);
+    expect(listParameters(model).size).toBe(listParameters(encoder.model).size + 27);
+
+    const rng = new Rng(3);
+    const image = new ort.Tensor('float32', Float32Array.from({ length: 2 * 40 * 40 }, () => rng.uniform()), [2, 1, 40, 40]);
+    const s1 = await ort.InferenceSession.create(serializeModel(encoder.model));
+    const e = (await s1.run({ image })).embedding!.data as Float32Array;
+    const probs = await run(serializeModel(model), { image });
+    const wv = readParameters(model, listParameters(model, { select: ['head.weight', 'head.bias'] }));
+    for (let n = 0; n < 2; n++)
+      for (let j = 0; j < 3; j++) {
+        let z = wv[24 + j]!;
+        for (let k = 0; k < 8; k++) z += e[n * 8 + k]! * wv[k * 3 + j]!;
+        expect(probs[n * 3 + j]).toBeCloseTo(1 / (1 + Math.exp(-z)), 5);
+      }
   });
 });
