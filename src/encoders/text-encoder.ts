@@ -63,7 +63,11 @@ export class TextEncoder {
 
   static async create(model: ModelSource, tokenizer: TokenizerSource, options: TextEncoderOptions = {}): Promise<TextEncoder> {
     const tok = tokenizer instanceof TextTokenizer ? tokenizer : typeof tokenizer === 'string' ? TextTokenizer.fromFile(tokenizer) : TextTokenizer.fromJSON(tokenizer);
-    const modelMax = declaredMaxLength(model);
+    const declared = declaredTextConfig(model);
+    const modelMax = declared.maxLength;
+    if (declared.vocabSize !== undefined && tok.vocabSize > declared.vocabSize) {
+      throw new EncoderInputError(`the tokenizer has ${tok.vocabSize} tokens but the model embeds only ${declared.vocabSize}; rebuild the model with vocabSize ${tok.vocabSize}`, { tokenizer: tok.vocabSize, model: declared.vocabSize });
+    }
     const maxLength = options.maxLength ?? modelMax ?? 128;
     if (modelMax !== undefined && maxLength > modelMax) {
       throw new EncoderInputError(`maxLength ${maxLength} exceeds the ${modelMax} positions the model was built with`, { maxLength, modelMax });
@@ -161,11 +165,14 @@ export class TextEncoder {
   }
 }
 
-/** The position count stored in a built-in text model's metadata (only read from an in-memory ModelProto). */
-function declaredMaxLength(model: ModelSource): number | undefined {
-  if (typeof model === 'string' || model instanceof Uint8Array) return undefined;
+/** Positions and vocabulary stored in a built-in text model's metadata (read from an in-memory ModelProto only). */
+function declaredTextConfig(model: ModelSource): { maxLength?: number; vocabSize?: number } {
+  if (typeof model === 'string' || model instanceof Uint8Array) return {};
   const raw = model.metadataProps?.find((p) => p.key === ENCODER_METADATA_KEY)?.value;
-  if (!raw) return undefined;
-  const value = (JSON.parse(raw) as { maxLength?: unknown }).maxLength;
-  return typeof value === 'number' ? value : undefined;
+  if (!raw) return {};
+  const c = JSON.parse(raw) as { maxLength?: unknown; vocabSize?: unknown };
+  return {
+    maxLength: typeof c.maxLength === 'number' ? c.maxLength : undefined,
+    vocabSize: typeof c.vocabSize === 'number' ? c.vocabSize : undefined,
+  };
 }

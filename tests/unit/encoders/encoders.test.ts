@@ -194,6 +194,8 @@ describe('TextEncoder', () => {
 
   it('refuses a maxLength beyond the model positions', async () => {
     await expect(TextEncoder.create(model.model, tokenizer, { maxLength: 64, inProcess: true })).rejects.toThrow(/exceeds the 32 positions/);
+    const small = buildTextTransformer({ vocabSize: 20, maxLength: 32, dim: 8, depth: 1, heads: 2 });
+    await expect(TextEncoder.create(small.model, tokenizer, { inProcess: true })).rejects.toThrow(/model embeds only 20/);
   });
 
   it('names a missing tokenizer path and a model input it cannot fill', async () => {
