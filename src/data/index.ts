@@ -14,6 +14,7 @@ export { encodeJpegLossless, type JpegLosslessOptions } from './dicom/jpegLossle
 
 // images: PNG/JPEG
 export { readImage, readAnyImage, sniffFormat, ImageError, type ImageFormat } from './image/read.js';
+export { encodePngImage, writePngImage, type WritePngOptions } from './image/write.js';
 
 // images: resize
 export { resizeImage, targetShape, padToSquare, type ResizeFilter, type ResizeFit } from './resize/resize.js';
@@ -24,7 +25,6 @@ export { openImageCache, type ImageCache, type CacheBatch, type CachePixels, typ
 export { CacheError, type CacheEntry, type CacheFailure, type CacheIndex } from './cache/format.js';
 export { preprocessImage, type CacheDtype, type PreprocessSettings, type CachedImageMeta } from './cache/preprocess.js';
 export { resolveInputs } from './cache/manifest.js';
-export { encodePngImage, writePngImage, type WritePngOptions } from './image/write.js';
 
 // reports, labels, sampling, manifests, phantom dataset
 export { Rng, hashKeys, hashString, hashUniform, mix32 } from './random.js';
