@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { readDicom, writeDicom, TransferSyntax } from '../../../src/index.js';
+import type { DicomWriteSpec } from '../../../src/index.js';
+import { syntheticPixels } from './fixtures.js';
+
+const spec = (extra: Partial<DicomWriteSpec> = {}): DicomWriteSpec => ({
+  rows: 17, columns: 23, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1,
+  pixels: syntheticPixels({ rows: 17, columns: 23, bitsAllocated: 16, signed: true, seed: 21, noise: 0.5 }), ...extra,
+});
+const metaEnd = (file: Uint8Array) => 144 + new DataView(file.buffer, file.byteOffset).getUint32(140, true);
+
+describe('file layouts', () => {
+  it('DICM prefix at byte 0 (preamble stripped)', async () => {
+    const s = spec();
+    const image = await readDicom(writeDicom(s).subarray(128));
+    expect(Array.from(image.storedPixels())).toEqual(Array.from(s.pixels));
+  });
+
+  it('meta group without preamble or prefix', async () => {
+    const s = spec();
+    const image = await readDicom(writeDicom(s).subarray(132));
+    expect(Array.from(image.storedPixels())).toEqual(Array.from(s.pixels));
+  });
+
+  it('bare explicit VR LE dataset', async () => {
+    const s = spec();
+    const file = writeDicom(s);
+    const image = await readDicom(file.subarray(metaEnd(file)));
+    expect(image.transferSyntaxUID).toBe(TransferSyntax.ExplicitVRLittleEndian);
+    expect(Array.from(image.storedPixels())).toEqual(Array.from(s.pixels));
+  });
+
+  it('explicit VR big endian 8-bit data stored as OW is swapped in 16-bit words', async () => {
+    const pixels = syntheticPixels({ rows: 6, columns: 10, bitsAllocated: 8, seed: 2, noise: 0.9 }) as Uint8Array;
+    const file = writeDicom({ rows: 6, columns: 10, bitsAllocated: 8, pixels, transferSyntaxUID: TransferSyntax.ExplicitVRBigEndian });
+    // Rewrite PixelData's VR from OB to OW and swap its bytes pairwise, as an OW big-endian writer would.
+    const at = file.length - pixels.length - 12;
+    expect(String.fromCharCode(file[at + 4]!, file[at + 5]!)).toBe('OB');
+    const patched = file.slice();
+    patched[at + 5] = 'W'.charCodeAt(0);
+    for (let i = file.length - pixels.length; i < file.length; i += 2) {
+      patched[i] = file[i + 1]!;
+      patched[i + 1] = file[i]!;
+    }
+    const image = await readDicom(patched);
+    expect(Array.from(image.storedPixels())).toEqual(Array.from(pixels));
+  });
+
+  it('toImage of each frame of a multi-frame file uses that frame', async () => {
+    const frames = 4;
+    const pixels = syntheticPixels({ rows: 17, columns: 23, frames, bitsAllocated: 16, seed: 8, noise: 0.4 }) as Uint16Array;
+    const image = await readDicom(writeDicom({ rows: 17, columns: 23, numberOfFrames: frames, bitsAllocated: 16, pixels }));
+    for (let f = frames - 1; f >= 0; f--) {
+      const img = image.toImage(f, { window: { center: 30000, width: 40000 } });
+      const x = pixels[f * 17 * 23 + 5]!;
+      expect(img[5]).toBeCloseTo(Math.min(1, Math.max(0, (x - 29999.5) / 39999 + 0.5)), 6);
+    }
+  });
+});
