@@ -152,7 +152,10 @@ export class GraphBuilder {
     return { name, dtype };
   }
 
-  /** Marks a value as a graph output, renamed through Identity when `name` differs. */
+  /**
+   * Marks a value as a graph output, renamed through Identity when `name` differs. Give `shape`
+   * (symbolic dims allowed): onnxruntime runs without it, but onnx.checker requires graph outputs to have one.
+   */
   output(value: Value, name: string = value.name, shape?: readonly Dim[]): Value {
     let out = value;
     if (name !== value.name) {
