@@ -114,3 +114,40 @@ describe('TextTokenizer', () => {
     expect(() => TextTokenizer.fromFile(missing)).toThrow(missing);
   });
 });
+
+describe('TextTokenizer with a tokenizer.json from elsewhere', () => {
+  // a hand-made BPE tokenizer in the RoBERTa style: <s> A </s>, '<pad>' at id 1, no [PAD]
+  const chars = 'abcdefghijklmnopqrstuvwxyz'.split('');
+  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
+  for (const c of chars) vocab[c] = Object.keys(vocab).length;
+  const merges = ['n o', 'e f', 'ef f', 'u s', 'i o', 'io n', 'us ion'];
+  for (const m of merges) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
+  const bpe = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: 'Lowercase' },
+    pre_tokenizer: { type: 'Whitespace' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [],
+      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+    },
+    decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, vocab, merges },
+  };
+
+  it('finds <pad>, applies the BPE merges and truncates keeping <s> ... </s>', () => {
+    const tok = TextTokenizer.fromJSON(bpe);
+    expect(tok.padId).toBe(1);
+    expect(tok.tokenize('No effusion')).toEqual(['no', 'eff', 'usion']);
+    const b = tok.encodeBatch(['No effusion', 'no'], { maxLength: 4 });
+    expect(b.inputIds.dims).toEqual([2, 4]);
+    const rows = [0, 1].map((i) => Array.from(b.inputIds.data.subarray(i * 4, i * 4 + 4), Number));
+    expect(rows[0]).toEqual([0, vocab.no!, vocab.eff!, 2]);
+    expect(rows[1]).toEqual([0, vocab.no!, 2, 1]);
+    expect(b.truncated).toBe(1);
+  });
+});
