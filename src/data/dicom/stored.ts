@@ -17,12 +17,14 @@ export function toStoredArray(bytes: Uint8Array, pm: PixelModule, colorConverted
   if (pm.bitsAllocated === 1) return bytes.slice(0, count);
   const shift = pm.highBit + 1 - pm.bitsStored;
   const bits = pm.bitsStored;
-  const aligned = alignedCopy(bytes, count * (pm.bitsAllocated / 8));
+  const aligned = alignedView(bytes, count * (pm.bitsAllocated / 8), pm.bitsAllocated / 8);
   const out = pm.bitsAllocated === 8 ? (signed ? new Int8Array(count) : new Uint8Array(count))
     : pm.bitsAllocated === 16 ? (signed ? new Int16Array(count) : new Uint16Array(count))
       : (signed ? new Int32Array(count) : new Uint32Array(count));
-  const src = pm.bitsAllocated === 8 ? new Uint8Array(aligned) : pm.bitsAllocated === 16 ? new Uint16Array(aligned)
-    : new Uint32Array(aligned);
+  // Read-only view of the decoded bytes; `out` is always a fresh array.
+  const src = pm.bitsAllocated === 8 ? new Uint8Array(aligned.buffer, aligned.offset, count)
+    : pm.bitsAllocated === 16 ? new Uint16Array(aligned.buffer, aligned.offset, count)
+      : new Uint32Array(aligned.buffer, aligned.offset, count);
   if (bits === pm.bitsAllocated && shift === 0) {
     out.set(signed ? reinterpretSigned(src, pm.bitsAllocated) : src);
     return out;
@@ -45,9 +47,12 @@ export function toStoredArray(bytes: Uint8Array, pm: PixelModule, colorConverted
   return out;
 }
 
-function alignedCopy(bytes: Uint8Array, length: number): ArrayBuffer {
-  // Frames can start at odd offsets in the file buffer; typed views need alignment.
-  return bytes.slice(0, length).buffer;
+/** A typed view needs an aligned offset; frames can start at odd offsets in the file, so copy only then. */
+function alignedView(bytes: Uint8Array, length: number, bytesPerSample: number): { buffer: ArrayBuffer; offset: number } {
+  if (bytes.byteOffset % bytesPerSample === 0 && bytes.length >= length) {
+    return { buffer: bytes.buffer as ArrayBuffer, offset: bytes.byteOffset };
+  }
+  return { buffer: bytes.slice(0, length).buffer, offset: 0 };
 }
 
 function reinterpretSigned(src: Uint8Array | Uint16Array | Uint32Array, bits: number): Int8Array | Int16Array | Int32Array {
