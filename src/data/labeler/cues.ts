@@ -10,6 +10,8 @@
  *   never across a comma ("effusion has resolved", "pneumonia cannot be excluded").
  * - `bothNeg`: negations that read either way ("resolved effusion", "effusion has resolved").
  * - `bothUnc`: alternatives ("atelectasis versus pneumonia") make both sides uncertain.
+ * - `continuation`: "to suggest", "to indicate": uncertain on their own ("opacity to suggest
+ *   pneumonia"), but they carry an earlier negation through ("no consolidation to suggest pneumonia").
  * - `pseudo`: look like negation but are not ("no change in the effusion" keeps the effusion
  *   positive); they are matched first so their words cannot act as cues.
  * - `terminator`: end every scope: contrast ("but", "however"), relative clauses ("which"),
@@ -23,7 +25,7 @@
  * before "not", "there is no" before "there is").
  */
 
-export type CueKind = 'pseudo' | 'preNeg' | 'postNeg' | 'bothNeg' | 'preUnc' | 'postUnc' | 'bothUnc' | 'terminator' | 'uncTerminator';
+export type CueKind = 'pseudo' | 'preNeg' | 'postNeg' | 'bothNeg' | 'preUnc' | 'postUnc' | 'bothUnc' | 'continuation' | 'terminator' | 'uncTerminator';
 
 export interface CueRule {
   kind: CueKind;
@@ -42,6 +44,9 @@ export const CUE_RULES: CueRule[] = [
   c('postUnc', String.raw`(?:cannot|can not|can't|could not|may not|not) (?:be )?(?:entirely |completely |totally |definitely |fully )?(?:excluded|ruled out|be excluded|be ruled out)`),
   c('postUnc', String.raw`(?:is|are|would be) (?:difficult|hard) to (?:exclude|rule out)|not (?:entirely |completely )?excluded`),
   c('preUnc', String.raw`(?:cannot|can not|can't|could not|difficult to|unable to|hard to) (?:entirely |completely |definitely )?(?:exclude|rule out)|not (?:entirely |completely )?exclude`),
+
+  // Hedges that continue a negation.
+  c('continuation', String.raw`to (?:suggest|indicate|represent)|suggesting|indicating`),
 
   // Negation, before the clause's findings.
   c('preNeg', String.raw`there (?:is|are|was|were) no(?: evidence of| signs? of)?|(?:no|without) (?:evidence|signs?|findings?|radiographic evidence|definite evidence|convincing evidence) (?:of|for|to suggest)`),

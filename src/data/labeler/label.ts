@@ -97,13 +97,18 @@ function wordsBetween(text: string, from: number, to: number): number {
 function preCueStatus(text: string, cues: Cue[], anchor: number): 'neg' | 'unc' | null {
   let sawComma = false;
   let sawUncTerminator = false;
+  let sawContinuation = false;
   for (let i = cues.length - 1; i >= 0; i--) {
     const cue = cues[i] as Cue;
     if (cue.end > anchor) continue;
     switch (cue.kind) {
       case 'terminator':
+        return sawContinuation ? 'unc' : null;
       case 'pseudo':
         return null;
+      case 'continuation':
+        sawContinuation = true;
+        break;
       case 'comma':
         sawComma = true;
         break;
@@ -112,7 +117,8 @@ function preCueStatus(text: string, cues: Cue[], anchor: number): 'neg' | 'unc' 
         break;
       case 'preNeg':
       case 'bothNeg':
-        return wordsBetween(text, cue.end, anchor) <= NEGATION_WINDOW_WORDS ? 'neg' : null;
+        if (wordsBetween(text, cue.end, anchor) <= NEGATION_WINDOW_WORDS) return 'neg';
+        return sawContinuation ? 'unc' : null;
       case 'preUnc':
       case 'bothUnc':
         if (!sawComma && !sawUncTerminator && wordsBetween(text, cue.end, anchor) <= UNCERTAINTY_WINDOW_WORDS) return 'unc';
@@ -121,7 +127,7 @@ function preCueStatus(text: string, cues: Cue[], anchor: number): 'neg' | 'unc' 
         break; // post-cues belong to earlier mentions
     }
   }
-  return null;
+  return sawContinuation ? 'unc' : null;
 }
 
 /** The nearest cue after the mention that reaches back to it: 'neg', 'unc' or null. */

@@ -88,12 +88,12 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
     ? {
       sign: signOf(findings.pneumothorax.side),
       size: findings.pneumothorax.size,
-      fraction: findings.pneumothorax.size === 'small' ? 0.22 : findings.pneumothorax.size === 'moderate' ? 0.38 : 0.6,
+      fraction: findings.pneumothorax.size === 'small' ? 0.3 : findings.pneumothorax.size === 'moderate' ? 0.38 : 0.6,
     }
     : null;
   const effusions: EffusionShape[] = [];
   if (findings.effusion) {
-    const height = findings.effusion.size === 'small' ? 0.05 : findings.effusion.size === 'moderate' ? 0.2 : 0.42;
+    const height = findings.effusion.size === 'small' ? 0.07 : findings.effusion.size === 'moderate' ? 0.27 : 0.5;
     const sides = findings.effusion.side === 'bilateral' ? [-1, 1] : [signOf(findings.effusion.side)];
     for (const sign of sides) {
       const lung = lungFor(geometry, sign);
@@ -189,9 +189,14 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
         const effLung = lung;
         const u = Math.min(1, Math.max(0, (ax - 0.06) / (effLung.maxHalfWidth - 0.06)));
         const surface = eff.level - eff.meniscus * u * u * u;
-        if (y > surface - 0.03 && ax < effLung.maxHalfWidth + 0.02 && y < effLung.baseY + 0.05) {
-          const fluid = smoothstep(surface - 0.03, surface + 0.05, y);
-          d += fluid * (0.8 * lungDepth + 0.1);
+        if (y > surface - 0.02 && ax < effLung.maxHalfWidth + 0.03 && y < effLung.baseY + 0.08) {
+          const fluid = smoothstep(surface - 0.02, surface + 0.035, y);
+          // Fluid fills the pleural space above the diaphragm and fades into the chest wall and abdomen.
+          const m1 = lungMedial(1);
+          const uu = Math.min(1, Math.max(0, (ax - m1) / (lungLateral(effLung, 1) - m1)));
+          const dia = diaphragmY(effLung, uu);
+          const extra = 0.22 * (1 - smoothstep(dia, dia + 0.06, y)) * (1 - smoothstep(effLung.maxHalfWidth - 0.01, effLung.maxHalfWidth + 0.03, ax));
+          d += fluid * (0.8 * lungDepth + extra);
           aerated *= 1 - fluid;
         }
       }

@@ -202,9 +202,10 @@ function devices(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
 }
 
 function listSentence(items: string[], rng: Rng): string {
-  if (items.length === 1) return `${rng.pick(['No', 'There is no', 'No evidence of'])} ${items[0]}.`;
+  const first = items[0] as string;
+  if (items.length === 1) return `${rng.pick(['No', first.endsWith('s') ? 'There are no' : 'There is no', 'No evidence of'])} ${first}.`;
   const head = items.slice(0, -1).join(', ');
-  return `${rng.pick(['No', 'There is no', 'No evidence of'])} ${head}${items.length > 2 ? ',' : ''} or ${items[items.length - 1]}.`;
+  return `${rng.pick(['No', 'No evidence of'])} ${head}${items.length > 2 ? ',' : ''} or ${items[items.length - 1]}.`;
 }
 
 /** Wraps text at a column, as dictation systems do. */

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { labelReport, labelSentence, OBSERVATIONS, type Observation } from '../../../src/data/labeler/index.js';
+
+type Expect = Partial<Record<Observation, 1 | 0 | -1>>;
+
+// Each row: a sentence and exactly the observations it should label (others not mentioned).
+const SENTENCES: Array<[string, Expect]> = [
+  // plain mentions and synonyms
+  ['Small left pleural effusion.', { 'Pleural Effusion': 1 }],
+  ['Blunting of the right costophrenic angle.', { 'Pleural Effusion': 1 }],
+  ['The left costophrenic angle is blunted.', { 'Pleural Effusion': 1 }],
+  ['Moderate cardiomegaly.', { Cardiomegaly: 1 }],
+  ['The heart is mildly enlarged.', { Cardiomegaly: 1 }],
+  ['Enlarged cardiac silhouette.', { Cardiomegaly: 1 }],
+  ['Widened mediastinum.', { 'Enlarged Cardiomediastinum': 1 }],
+  ['The cardiomediastinal silhouette is enlarged.', { 'Enlarged Cardiomediastinum': 1 }],
+  ['Right lower lobe collapse.', { Atelectasis: 1 }],
+  ['Bibasilar atelectasis.', { Atelectasis: 1 }],
+  ['Patchy air-space disease in the left base.', { 'Lung Opacity': 1 }],
+  ['Diffuse interstitial opacities.', { 'Lung Opacity': 1 }],
+  ['A 1.5 cm nodular opacity in the right upper lobe.', { 'Lung Lesion': 1 }],
+  ['Large left hilar mass.', { 'Lung Lesion': 1 }],
+  ['Right lower lobe consolidation.', { Consolidation: 1 }],
+  ['Findings consistent with pneumonia.', { Pneumonia: 1 }],
+  ['Mild pulmonary vascular congestion.', { Edema: 1 }],
+  ['Moderate pulmonary edema.', { Edema: 1 }],
+  ['Small right apical pneumothorax.', { Pneumothorax: 1 }],
+  ['Right pleural thickening.', { 'Pleural Other': 1 }],
+  ['Healed left rib fractures.', { Fracture: 1 }],
+  ['Left chest wall pacemaker with leads in the right ventricle.', { 'Support Devices': 1 }],
+  ['ET tube terminates 4 cm above the carina.', { 'Support Devices': 1 }],
+  ['Right IJ central line tip in the SVC.', { 'Support Devices': 1 }],
+  ['NG tube courses below the diaphragm.', { 'Support Devices': 1 }],
+  // pre-negation, with list scope
+  ['No pleural effusion.', { 'Pleural Effusion': 0 }],
+  ['There is no pneumothorax.', { Pneumothorax: 0 }],
+  ['No evidence of focal consolidation, pleural effusion, pneumothorax, or pulmonary edema.',
+    { Consolidation: 0, 'Pleural Effusion': 0, Pneumothorax: 0, Edema: 0 }],
+  ['Without evidence of pneumonia.', { Pneumonia: 0 }],
+  ['Negative for fracture.', { Fracture: 0 }],
+  ['The heart is not enlarged.', { Cardiomegaly: 0 }],
+  ['No acute osseous abnormality.', { Fracture: 0 }],
+  ['Interval removal of the endotracheal tube.', { 'Support Devices': 0 }],
+  // post-negation
+  ['Pneumothorax is not seen.', { Pneumothorax: 0 }],
+  ['The left effusion has resolved.', { 'Pleural Effusion': 0 }],
+  ['The endotracheal tube has been removed.', { 'Support Devices': 0 }],
+  ['Effusion is no longer visualized.', { 'Pleural Effusion': 0 }],
+  ['Pneumonia unlikely.', { Pneumonia: 0 }],
+  // statements that are negative by themselves
+  ['Heart size is normal.', { Cardiomegaly: 0 }],
+  ['Normal cardiomediastinal silhouette.', { Cardiomegaly: 0, 'Enlarged Cardiomediastinum': 0 }],
+  ['The costophrenic angles are sharp.', { 'Pleural Effusion': 0 }],
+  ['The lungs are clear.', { 'Lung Opacity': 0 }],
+  // uncertainty, before and after
+  ['Possible small left effusion.', { 'Pleural Effusion': -1 }],
+  ['Opacity may represent atelectasis.', { 'Lung Opacity': 1, Atelectasis: -1 }],
+  ['Findings are suspicious for pneumonia.', { Pneumonia: -1 }],
+  ['Cannot exclude a small pneumothorax.', { Pneumothorax: -1 }],
+  ['Pneumonia cannot be excluded.', { Pneumonia: -1 }],
+  ['A small effusion is not excluded.', { 'Pleural Effusion': -1 }],
+  ['Atelectasis versus consolidation.', { Atelectasis: -1, Consolidation: -1 }],
+  ['Borderline heart size.', { Cardiomegaly: -1 }],
+  ['The heart size is top normal.', { Cardiomegaly: -1 }],
+  ['Questionable nodule in the right upper lobe.', { 'Lung Lesion': -1 }],
+  // scope termination and pseudo-negation
+  ['No pneumothorax, but there is a small right effusion.', { Pneumothorax: 0, 'Pleural Effusion': 1 }],
+  ['No pneumothorax; small left effusion.', { Pneumothorax: 0, 'Pleural Effusion': 1 }],
+  ['There is no pneumothorax and there is cardiomegaly.', { Pneumothorax: 0, Cardiomegaly: 1 }],
+  ['No evidence of pneumothorax following placement of the right central line.', { Pneumothorax: 0, 'Support Devices': 1 }],
+  ['Cardiomegaly without pleural effusion.', { Cardiomegaly: 1, 'Pleural Effusion': 0 }],
+  ['No change in the small left effusion.', { 'Pleural Effusion': 1 }],
+  ['Moderate cardiomegaly is not significantly changed.', { Cardiomegaly: 1 }],
+  ['Possible left lower lobe opacity without effusion.', { 'Lung Opacity': -1, 'Pleural Effusion': 0 }],
+  ['Left basilar opacity, possibly atelectasis, with moderate cardiomegaly.', { 'Lung Opacity': 1, Atelectasis: -1, Cardiomegaly: 1 }],
+  ['There is no focal consolidation to suggest pneumonia.', { Consolidation: 0, Pneumonia: 0 }],
+  ['Right lower lobe opacity to suggest pneumonia.', { 'Lung Opacity': 1, Pneumonia: -1 }],
+  ['Right chest tube remains in place with no pneumothorax.', { 'Support Devices': 1, Pneumothorax: 0 }],
+  // look-alikes that are not the observation
+  ['Small pericardial effusion.', {}],
+  ['No mass effect.', {}],
+  ['Soft tissue edema of the chest wall.', {}],
+];
+
+describe('labelSentence', () => {
+  for (const [sentence, expected] of SENTENCES) {
+    it(sentence, () => {
+      expect(labelSentence(sentence)).toEqual(expected);
+    });
+  }
+
+  it('is case-insensitive', () => {
+    expect(labelSentence('NO PLEURAL EFFUSION.')).toEqual({ 'Pleural Effusion': 0 });
+  });
+});
+
+describe('labelReport', () => {
+  it('returns all 14 observations in CheXpert order', () => {
+    expect(OBSERVATIONS).toHaveLength(14);
+    expect(Object.keys(labelReport('FINDINGS: Normal.'))).toEqual([...OBSERVATIONS]);
+  });
+
+  it('applies positive > uncertain > negative across sentences', () => {
+    const labels = labelReport('FINDINGS: No right effusion. Possible small left effusion. Small left effusion.\nIMPRESSION: No pneumothorax. Possible pneumothorax.');
+    expect(labels['Pleural Effusion']).toBe(1);
+    expect(labels.Pneumothorax).toBe(-1);
+  });
+
+  it('derives No Finding from everything but Support Devices', () => {
+    expect(labelReport('FINDINGS: ET tube in place. No effusion.\nIMPRESSION: No acute process.')['No Finding']).toBe(1);
+    expect(labelReport('IMPRESSION: Possible pneumonia.')['No Finding']).toBe(0);
+    expect(labelReport('IMPRESSION: Cardiomegaly.')['No Finding']).toBe(0);
+    expect(labelReport('')['No Finding']).toBeNull();
+  });
+
+  it('ignores the indication, comparison and technique sections', () => {
+    const labels = labelReport('INDICATION: Evaluate for pneumonia and pneumothorax.\nCOMPARISON: Prior with effusion.\nFINDINGS: Lungs are clear.');
+    expect(labels.Pneumonia).toBeNull();
+    expect(labels.Pneumothorax).toBeNull();
+    expect(labels['Pleural Effusion']).toBeNull();
+    expect(labels['Lung Opacity']).toBe(0);
+    expect(labels['No Finding']).toBe(1);
+  });
+
+  it('labels unheaded reports and line-wrapped impressions', () => {
+    const labels = labelReport('The heart is\nmildly enlarged. 1. Small left\neffusion 2. No pneumothorax');
+    expect(labels.Cardiomegaly).toBe(1);
+    expect(labels['Pleural Effusion']).toBe(1);
+    expect(labels.Pneumothorax).toBe(0);
+  });
+
+  it('leaves unmentioned observations null', () => {
+    const labels = labelReport('FINDINGS: No pneumothorax.');
+    for (const o of OBSERVATIONS) {
+      if (o !== 'Pneumothorax' && o !== 'No Finding') expect(labels[o]).toBeNull();
+    }
+  });
+});
