@@ -183,7 +183,14 @@ export function buildManifest(columns: string[], records: Record<string, unknown
     }
     labelNames = options.labelColumns;
   } else {
-    labelNames = columns.filter((c) => !roleCols.has(c) && records.length > 0 && records.every((r) => isNumericLike(r[c])));
+    // A column is a label when (almost) all its values are numbers: a column that is 90% numbers
+    // with a stray "yes" is a label with a typo, reported by row, not silently dropped.
+    labelNames = columns.filter((c) => {
+      if (roleCols.has(c) || records.length === 0) return false;
+      const filled = records.filter((r) => asText(r[c]).trim() !== '');
+      const numeric = filled.filter((r) => isNumericLike(r[c])).length;
+      return filled.length === 0 ? false : numeric === filled.length || (numeric >= 0.9 * filled.length && filled.length >= 2);
+    });
   }
 
   const studyPatient = new Map<string, { patient: string; row: number }>();
@@ -230,7 +237,7 @@ export function buildManifest(columns: string[], records: Record<string, unknown
     const kind: LabelKind = given ?? (values.every((v) => v === -1 || v === 0 || v === 1) ? 'binary' : 'multiclass');
     if (kind !== 'binary') {
       const bad = rows.find((r) => { const v = r.labels[name]; return v !== null && v !== undefined && !Number.isInteger(v); });
-      if (bad) throw new ManifestError(`${path} row ${bad.row}, column ${name}: ${kind} label ${bad.labels[name]} is not an integer class`, { path, row: bad.row, column: name });
+      if (bad) throw new ManifestError(`${path} row ${bad.row}, column ${name}: ${kind} label ${bad.labels[name]} is not an integer class (set labelKinds or labelColumns if this column is not a label)`, { path, row: bad.row, column: name });
     } else {
       const bad = rows.find((r) => { const v = r.labels[name]; return v !== null && v !== undefined && v !== 0 && v !== 1 && v !== -1; });
       if (bad) throw new ManifestError(`${path} row ${bad.row}, column ${name}: binary label ${bad.labels[name]} is not 0, 1 or -1 (uncertain)`, { path, row: bad.row, column: name });
