@@ -39,16 +39,18 @@ export interface ImageCache {
 export interface OpenImageCacheOptions {
   /** 'auto' (default): memory when the bin file is under a quarter of RAM, else pread. */
   mode?: 'auto' | 'memory' | 'pread';
+  /** Largest buffer 'memory' mode allocates (default 1 GiB); images never straddle two. */
+  chunkBytes?: number;
 }
 
-const CHUNK_LIMIT = 2 ** 30;
+const DEFAULT_CHUNK_BYTES = 2 ** 30;
 
 export async function openImageCache(dir: string, options: OpenImageCacheOptions = {}): Promise<ImageCache> {
   const index = await readCacheIndex(dir);
   if (!index) throw new CacheError('ERR_MISSING_FILE', `no image cache index at ${join(dir, INDEX_FILE)}`, { path: dir });
   const mode = options.mode === 'memory' || options.mode === 'pread' ? options.mode
     : index.binBytes <= totalmem() / 4 ? 'memory' : 'pread';
-  return new FileImageCache(dir, index, mode);
+  return new FileImageCache(dir, index, mode, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
 }
 
 class FileImageCache implements ImageCache {
@@ -62,7 +64,7 @@ class FileImageCache implements ImageCache {
   private byPath: Map<string, number>;
   private readonly bytesPerSample: number;
 
-  constructor(readonly path: string, index: CacheIndex, readonly mode: 'memory' | 'pread') {
+  constructor(readonly path: string, index: CacheIndex, readonly mode: 'memory' | 'pread', chunkBytes: number) {
     this.settings = index.settings;
     this.entries = index.entries;
     this.failures = index.failures;
@@ -81,10 +83,10 @@ class FileImageCache implements ImageCache {
         throw new CacheError('ERR_CACHE_INDEX', `${join(path, INDEX_FILE)}: entry for ${e.path} does not fit the data file`);
       }
     }
-    if (mode === 'memory') this.loadChunks(binPath);
+    if (mode === 'memory') this.loadChunks(binPath, chunkBytes);
   }
 
-  private loadChunks(binPath: string): void {
+  private loadChunks(binPath: string, chunkBytes: number): void {
     // Chunk boundaries fall between images so that every image is one contiguous view.
     const order = this.entries.map((e, i) => i).sort((a, b) => this.entries[a]!.offset - this.entries[b]!.offset);
     let k = 0;
@@ -94,7 +96,7 @@ class FileImageCache implements ImageCache {
       const members: number[] = [];
       while (k < order.length) {
         const e = this.entries[order[k]!]!;
-        if (members.length > 0 && e.offset + e.byteLength - start > CHUNK_LIMIT) break;
+        if (members.length > 0 && e.offset + e.byteLength - start > chunkBytes) break;
         end = Math.max(end, e.offset + e.byteLength);
         members.push(order[k]!);
         k++;

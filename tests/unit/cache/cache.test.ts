@@ -105,8 +105,8 @@ describe('buildImageCache / openImageCache', () => {
   it('readBatch packs equal-shape images into one [B,H,W,C] tensor', async () => {
     const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
     await buildImageCache(dir, { out, size: 32, fit: 'squarePad', workers: 0 });
-    for (const mode of ['memory', 'pread'] as const) {
-      const cache = await openImageCache(out, { mode });
+    for (const [mode, chunkBytes] of [['memory', undefined], ['memory', 3000], ['pread', undefined]] as const) {
+      const cache = await openImageCache(out, { mode, chunkBytes });
       const indices = [3, 0, 5, 3];
       const batch = cache.readBatch(indices);
       expect(batch.dims).toEqual([4, 32, 32, 1]);
