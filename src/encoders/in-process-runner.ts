@@ -3,7 +3,7 @@ import type { TensorLike } from '../onnx/tensor.js';
 import { EncoderSessionError } from './errors.js';
 import type { ProviderResolution } from './execution-providers.js';
 import { type ModelSource, resolveModel } from './model-source.js';
-import type { IoMetadata, SessionInfo, SessionRunner } from './session-runner.js';
+import { type IoMetadata, type SessionInfo, type SessionRunner, type ThreadOptions, ortSessionOptions } from './session-runner.js';
 
 export function metadataOf(list: readonly ort.InferenceSession.ValueMetadata[]): IoMetadata[] {
   return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, shape: [] }));
@@ -17,11 +17,10 @@ export async function createSessionWithFallback(
   model: { path: string } | { bytes: Uint8Array },
   label: string,
   resolution: ProviderResolution,
-  intraOpNumThreads: number | undefined,
+  threads: ThreadOptions,
 ): Promise<{ session: ort.InferenceSession; providers: string[]; fallbackReason?: string }> {
   const open = (providers: string[]) => {
-    const opts: ort.InferenceSession.SessionOptions = { executionProviders: providers, graphOptimizationLevel: 'all' };
-    if (intraOpNumThreads !== undefined) opts.intraOpNumThreads = intraOpNumThreads;
+    const opts = ortSessionOptions(providers, threads) as ort.InferenceSession.SessionOptions;
     return 'path' in model ? ort.InferenceSession.create(model.path, opts) : ort.InferenceSession.create(model.bytes, opts);
   };
   try {
@@ -51,9 +50,9 @@ export function toOrtTensor(name: string, t: TensorLike): ort.Tensor {
   }
 }
 
-export async function createInProcessRunner(source: ModelSource, resolution: ProviderResolution, intraOpNumThreads?: number): Promise<SessionRunner> {
+export async function createInProcessRunner(source: ModelSource, resolution: ProviderResolution, threads: ThreadOptions): Promise<SessionRunner> {
   const model = resolveModel(source);
-  const { session, providers, fallbackReason } = await createSessionWithFallback(model, model.label, resolution, intraOpNumThreads);
+  const { session, providers, fallbackReason } = await createSessionWithFallback(model, model.label, resolution, threads);
   const info: SessionInfo = {
     label: model.label,
     inputs: metadataOf(session.inputMetadata),

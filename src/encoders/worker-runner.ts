@@ -4,7 +4,7 @@ import type { TensorLike } from '../onnx/tensor.js';
 import { EncoderSessionError } from './errors.js';
 import type { ProviderResolution } from './execution-providers.js';
 import { type ModelSource, resolveModel } from './model-source.js';
-import type { IoMetadata, SessionInfo, SessionRunner } from './session-runner.js';
+import { type IoMetadata, type SessionInfo, type SessionRunner, type ThreadOptions, ortSessionOptions } from './session-runner.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 const require = createRequire(import.meta.url);
@@ -30,13 +30,15 @@ function ownsBuffer(data: TensorLike['data']): boolean {
  * (onnxruntime-node's run is synchronous underneath its Promise). Requests are queued by the worker;
  * the worker is unref'd while idle so a forgotten encoder never keeps the process alive.
  */
-export async function createWorkerRunner(source: ModelSource, resolution: ProviderResolution, intraOpNumThreads?: number): Promise<SessionRunner> {
+export async function createWorkerRunner(source: ModelSource, resolution: ProviderResolution, threads: ThreadOptions): Promise<SessionRunner> {
   const model = resolveModel(source);
   const workerData: Record<string, unknown> = {
     ortPath: require.resolve('onnxruntime-node'),
     providers: resolution.providers,
     fallbackReason: resolution.fallbackReason,
-    intraOpNumThreads,
+    // the options for the requested providers and for the CPU-only retry, built here so both threads agree
+    sessionOptions: ortSessionOptions(resolution.providers, threads),
+    cpuSessionOptions: ortSessionOptions(['cpu'], threads),
   };
   const transferList: ArrayBuffer[] = [];
   if ('path' in model) workerData.path = model.path;

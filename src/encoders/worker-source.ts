@@ -13,21 +13,19 @@ function metadata(list) {
   return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: Array.from(m.shape) } : { name: m.name, shape: [] }));
 }
 
-async function open(providers) {
-  const opts = { executionProviders: providers, graphOptimizationLevel: 'all' };
-  if (workerData.intraOpNumThreads !== undefined) opts.intraOpNumThreads = workerData.intraOpNumThreads;
+async function open(opts) {
   return workerData.path !== undefined ? ort.InferenceSession.create(workerData.path, opts) : ort.InferenceSession.create(workerData.bytes, opts);
 }
 
 async function create() {
   const providers = workerData.providers;
   try {
-    return { session: await open(providers), providers, fallbackReason: workerData.fallbackReason };
+    return { session: await open(workerData.sessionOptions), providers, fallbackReason: workerData.fallbackReason };
   } catch (error) {
     if (providers.length > 1) {
       try {
         const reason = 'creating the session with ' + providers.join(', ') + ' failed (' + error.message + '); using cpu';
-        return { session: await open(['cpu']), providers: ['cpu'], fallbackReason: [workerData.fallbackReason, reason].filter(Boolean).join('; ') };
+        return { session: await open(workerData.cpuSessionOptions), providers: ['cpu'], fallbackReason: [workerData.fallbackReason, reason].filter(Boolean).join('; ') };
       } catch {}
     }
     throw error;
