@@ -1,0 +1,128 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readDicom } from '../../../src/data/dicom/read.js';
+import { labelReport } from '../../../src/data/labeler/index.js';
+import { loadManifest } from '../../../src/data/manifest/index.js';
+import {
+  generatePhantom, generateReport, PHANTOM_LABEL_COLUMNS, PHANTOM_OBSERVATIONS, phantomLabels, sampleStudies, type PhantomSummary,
+} from '../../../src/data/phantom/index.js';
+
+describe('phantom reports', () => {
+  const seed = 21;
+  const studies = sampleStudies(seed, 800);
+  const reports = studies.map((s) => generateReport(s, seed));
+
+  it('labelReport agrees with the image truth: F1 >= 0.95 for every observation the phantom generates', () => {
+    for (const observation of [...PHANTOM_OBSERVATIONS, 'No Finding'] as const) {
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      studies.forEach((study, i) => {
+        const predicted = labelReport((reports[i] as { text: string }).text)[observation];
+        const positive = predicted === 1 || predicted === -1; // uncertain counts as positive (U-Ones)
+        const truth = phantomLabels(study)[observation] === 1;
+        if (positive && truth) tp++; else if (positive) fp++; else if (truth) fn++;
+      });
+      const f1 = (2 * tp) / (2 * tp + fp + fn);
+      expect(tp, observation).toBeGreaterThan(20);
+      expect(f1, `${observation}: tp ${tp} fp ${fp} fn ${fn}`).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+
+  it('labelReport recovers exactly what each report states', () => {
+    let agree = 0;
+    let total = 0;
+    reports.forEach((report) => {
+      const labels = labelReport(report.text);
+      for (const [observation, stated] of Object.entries(report.stated)) {
+        total++;
+        if (labels[observation as keyof typeof labels] === stated) agree++;
+      }
+    });
+    expect(agree / total).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('writes FINDINGS/IMPRESSION with negations, hedges and omissions, and never the prognostic label', () => {
+    const text = reports.map((r) => r.text).join('\n');
+    expect(reports.every((r) => r.text.includes('FINDINGS:') && r.text.includes('IMPRESSION:'))).toBe(true);
+    expect(text).toMatch(/No [a-z ,]*pneumothorax/);
+    expect(text).toMatch(/Possible small (left|right) pleural effusion/);
+    expect(reports.some((r) => Object.values(r.stated).includes(-1))).toBe(true);
+    expect(reports.some((r) => r.stated['Pleural Effusion'] === null)).toBe(true); // negatives left unsaid
+    expect(text).not.toMatch(/frail|outcome|osteopen|readmission/i);
+    expect(new Set(reports.map((r) => r.text)).size).toBeGreaterThan(780);
+  });
+});
+
+describe('generatePhantom', () => {
+  let dirA: string;
+  let dirB: string;
+  let summary: PhantomSummary;
+  beforeAll(async () => {
+    dirA = await mkdtemp(join(tmpdir(), 'radlearn-phantom-a-'));
+    dirB = await mkdtemp(join(tmpdir(), 'radlearn-phantom-b-'));
+    summary = await generatePhantom({ out: dirA, n: 40, seed: 3, size: 64 });
+    await generatePhantom({ out: dirB, n: 40, seed: 3, size: 64 });
+  });
+
+  it('writes a manifest with labels, patient ids and patient-level splits', async () => {
+    expect(summary.studies).toBe(40);
+    expect(summary.patients).toBeLessThan(40); // several studies per patient
+    const manifest = await loadManifest(summary.manifestPath);
+    expect(manifest.rows).toHaveLength(40);
+    expect(manifest.labelColumns.map((l) => l.name)).toEqual([...PHANTOM_LABEL_COLUMNS]);
+    expect(manifest.labelColumns.every((l) => l.kind === 'binary')).toBe(true);
+    const splitOf = new Map<string, string>();
+    for (const row of manifest.rows) {
+      expect(row.split).toBeDefined();
+      if (splitOf.has(row.patientId)) expect(row.split).toBe(splitOf.get(row.patientId));
+      splitOf.set(row.patientId, row.split as string);
+      expect(row.reportText).toMatch(/IMPRESSION:/);
+      expect(row.imagePaths[0]?.startsWith(dirA)).toBe(true);
+    }
+    const truth = (await readFile(summary.groundTruthPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { study_id: string; patient: { frailty: number } });
+    expect(truth.map((t) => t.study_id)).toEqual(manifest.rows.map((r) => r.studyId));
+    expect(truth.every((t) => t.patient.frailty >= 0 && t.patient.frailty <= 1)).toBe(true);
+  });
+
+  it('writes 12-bit DICOM with MONOCHROME1/2 and window tags', async () => {
+    const manifest = await loadManifest(summary.manifestPath);
+    const photometrics = new Set<string>();
+    for (const row of manifest.rows.slice(0, 40)) {
+      const image = await readDicom(row.imagePaths[0] as string);
+      expect(image.rows).toBe(64);
+      expect(image.bitsAllocated).toBe(16);
+      expect(image.bitsStored).toBe(12);
+      expect(image.modality).toBe('DX');
+      expect(image.viewPosition).toBe(row.view);
+      expect(image.patientId).toBe(row.patientId);
+      expect(image.windowCenter?.length).toBe(1);
+      expect(image.windowWidth?.[0]).toBeGreaterThan(1000);
+      photometrics.add(image.photometricInterpretation);
+      const stored = image.storedPixels();
+      let max = 0;
+      let min = 4095;
+      for (const v of stored) { max = Math.max(max, v); min = Math.min(min, v); }
+      expect(max).toBeLessThanOrEqual(4095);
+      expect(max - min).toBeGreaterThan(1500);
+      // Air beside the neck: low values in MONOCHROME2, high (inverted) in MONOCHROME1.
+      const corner = stored[64 * 1 + 1] as number;
+      if (image.photometricInterpretation === 'MONOCHROME1') expect(corner).toBeGreaterThan(3000);
+      else expect(corner).toBeLessThan(1000);
+    }
+    expect(photometrics).toEqual(new Set(['MONOCHROME1', 'MONOCHROME2']));
+  });
+
+  it('is deterministic per seed', async () => {
+    expect(await readFile(join(dirB, 'manifest.csv'), 'utf8')).toBe(await readFile(join(dirA, 'manifest.csv'), 'utf8'));
+    const file = 'images/P00000/P00000-S1.dcm';
+    expect(Buffer.compare(await readFile(join(dirA, file)), await readFile(join(dirB, file)))).toBe(0);
+  });
+
+  it('rejects bad options', async () => {
+    await expect(generatePhantom({ out: dirA, n: 0 })).rejects.toThrow(/n must be a positive integer/);
+    await expect(generatePhantom({ out: dirA, n: 1, size: 8 })).rejects.toThrow(/size must be an integer in \[32, 4096\]/);
+  });
+});
