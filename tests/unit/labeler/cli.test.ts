@@ -1,0 +1,56 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
+import { registerLabel } from '../../../src/cli/commands/label.js';
+import { formatCsv, parseCsv } from '../../../src/data/manifest/index.js';
+
+// src/cli/main.ts reads package.json relative to dist/, so tests register the command on a bare program.
+async function run(args: string[]): Promise<string> {
+  const program = new Command('radlearn');
+  registerLabel(program);
+  const chunks: string[] = [];
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { chunks.push(String(c)); return true; });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await program.exitOverride().parseAsync(['node', 'radlearn', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return chunks.join('');
+}
+
+describe('radlearn label', () => {
+  it('labels findings + impression columns into one column per observation', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-label-'));
+    const input = join(dir, 'reports.csv');
+    await writeFile(input, formatCsv([
+      ['id', 'findings', 'impression'],
+      ['a', 'Small left pleural effusion.\nNo pneumothorax.', 'Effusion.'],
+      ['b', 'The lungs are clear.', 'No acute cardiopulmonary process.'],
+      ['c', '', 'Possible pneumonia, cannot exclude.'],
+    ]));
+    const outPath = join(dir, 'labels.csv');
+    const printed = await run(['label', input, '--column', 'findings,impression', '--out', outPath]);
+    expect(printed).toMatch(/labelled 3 reports in [\d.]+ s \(\d+ reports\/s\)/);
+    const rows = parseCsv(await readFile(outPath, 'utf8'));
+    const header = rows[0] as string[];
+    expect(header.slice(0, 3)).toEqual(['id', 'No Finding', 'Enlarged Cardiomediastinum']);
+    const col = (row: number, name: string): string => (rows[row] as string[])[header.indexOf(name)] as string;
+    expect(col(1, 'Pleural Effusion')).toBe('1');
+    expect(col(1, 'Pneumothorax')).toBe('0');
+    expect(col(1, 'Cardiomegaly')).toBe('');
+    expect(col(2, 'No Finding')).toBe('1');
+    expect(col(3, 'Pneumonia')).toBe('-1');
+  });
+
+  it('names a missing column and a missing file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-label-'));
+    const input = join(dir, 'r.csv');
+    await writeFile(input, 'id,text\n1,No effusion.\n');
+    await expect(run(['label', input, '--column', 'report', '--out', join(dir, 'o.csv')])).rejects.toThrow(/column "report" not found; columns are id, text/);
+    await expect(run(['label', join(dir, 'nope.csv'), '--out', join(dir, 'o.csv')])).rejects.toThrow(/reports CSV not found/);
+  });
+});
