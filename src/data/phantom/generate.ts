@@ -15,14 +15,12 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
-import { writeDicomFile } from '../dicom/write.js';
 import { formatCsv } from '../manifest/csv.js';
 import { buildManifest } from '../manifest/load.js';
 import { splitByPatient } from '../manifest/split.js';
 import type { Split } from '../manifest/types.js';
-import { phantomDicomSpec, toStoredPixels } from './dicom.js';
-import { renderPhantom } from './render.js';
-import { generateReport, PHANTOM_OBSERVATIONS, type StatedLabels } from './report.js';
+import { defaultWorkers, studyImagePath, writeAllImages } from './images.js';
+import { generateReport, PHANTOM_OBSERVATIONS } from './report.js';
 import { sampleStudies, type PhantomStudy } from './truth.js';
 
 export interface GeneratePhantomOptions {
@@ -35,6 +33,11 @@ export interface GeneratePhantomOptions {
   size?: number;
   /** Called after each study is written. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Worker threads for rendering and writing images (0: this thread). Default: up to 4
+   * when running compiled JavaScript and n >= 64, else 0. Output is identical either way.
+   */
+  workers?: number;
 }
 
 export interface PhantomSummary {
@@ -86,33 +89,24 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
   if (!Number.isInteger(size) || size < 32 || size > 4096) throw new InvalidArgumentError(`generatePhantom: size must be an integer in [32, 4096], got ${size}`);
   if (!Number.isFinite(seed)) throw new InvalidArgumentError(`generatePhantom: seed must be a finite number, got ${seed}`);
   if (typeof out !== 'string' || out === '') throw new InvalidArgumentError('generatePhantom: out must name a folder');
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
+    throw new InvalidArgumentError(`generatePhantom: workers must be a non-negative integer, got ${options.workers}`);
+  }
 
   const root = resolve(out);
+  await mkdir(root, { recursive: true });
   const studies = sampleStudies(seed, n);
-  const reports: Array<{ text: string; stated: StatedLabels }> = [];
-  const pending = new Set<Promise<void>>();
-  const madeDirs = new Set<string>();
+  const reports = studies.map((study) => generateReport(study, seed));
   let done = 0;
-  for (const study of studies) {
-    const dir = join(root, 'images', study.patient.patientId);
-    if (!madeDirs.has(dir)) { await mkdir(dir, { recursive: true }); madeDirs.add(dir); }
-    const rendered = renderPhantom(study, size, seed);
-    const spec = phantomDicomSpec(study, toStoredPixels(rendered.pixels, study), size, seed);
-    reports.push(generateReport(study, seed));
-    // Keep a few writes in flight so rendering overlaps file I/O.
-    const write = writeDicomFile(join(dir, `${study.studyId}.dcm`), spec).then(() => {
-      pending.delete(write);
-      done++;
-      options.onProgress?.(done, studies.length);
-    });
-    pending.add(write);
-    if (pending.size >= 8) await Promise.race(pending);
-  }
-  await Promise.all(pending);
+  const workers = options.workers ?? defaultWorkers(n);
+  await writeAllImages({ root, n, seed, size }, workers, () => {
+    done++;
+    options.onProgress?.(done, studies.length);
+  });
 
   const labelRows = studies.map(phantomLabels);
   const records = studies.map((study, i) => ({
-    image_path: `images/${study.patient.patientId}/${study.studyId}.dcm`,
+    image_path: studyImagePath(study),
     report: (reports[i] as { text: string }).text,
     patient_id: study.patient.patientId,
     study_id: study.studyId,
