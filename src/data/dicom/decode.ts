@@ -62,7 +62,9 @@ export function decodeFrameSamples(ds: DataSet, element: Element, pm: PixelModul
       return { bytes: decodeRle(encoded, pm.rows, pm.columns, pm.samplesPerPixel, pm.bitsAllocated), colorConverted: false };
     case TransferSyntax.Jpeg2000:
     case TransferSyntax.Jpeg2000Lossless:
-      return { bytes: fromCodec(decodeJpeg2000(encoded), pm, 'JPEG 2000'), colorConverted: pm.samplesPerPixel === 3 };
+      // YBR_RCT/YBR_ICT are undone by OpenJPEG's inverse component transform; plain YBR_FULL is not.
+      return { bytes: fromCodec(decodeJpeg2000(encoded), pm, 'JPEG 2000'),
+        colorConverted: pm.samplesPerPixel === 3 && pm.photometricInterpretation !== 'YBR_FULL' };
     case TransferSyntax.JpegLsLossless:
     case TransferSyntax.JpegLsNearLossless: {
       const decoded = decodeJpegLs(encoded);
