@@ -210,16 +210,18 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
         const edge = x < 0 ? heart.rightExtent * widthProfile : heart.leftExtent * widthProfile;
         const hx = edge > 0 ? (x < 0 ? -x : x) / edge : 2;
         if (hx < 1) {
-          const depth = Math.sqrt(1 - hx * hx) * Math.min(1, (hv + 0.05) * 6) * (1 - smoothstep(0.97, 1.08, hv));
-          d += 0.62 * depth ** 0.7;
-          aerated *= 1 - 0.9 * depth;
+          // The heart displaces lung: where it lies, the lung's air is replaced by muscle and blood,
+          // so it reaches the brightness of the abdomen, into which it merges at the diaphragm.
+          const cover = Math.min(1, 2.2 * Math.sqrt(1 - hx * hx)) * Math.min(1, (hv + 0.05) * 6) * (1 - smoothstep(0.97, 1.08, hv));
+          d += cover * (0.8 * lungDepth + 0.12);
+          aerated *= 1 - 0.9 * cover;
         }
       }
       if (y < heart.topY + 0.12) {
         const knob = x > 0 ? 0.07 * Math.exp(-(((y + 0.36) / 0.07) ** 2)) : 0;
         const half = 0.085 + knob + 0.03 * smoothstep(-0.5, heart.topY, y);
         const mx = Math.abs(x - 0.01) / half;
-        if (mx < 1) d += 0.38 * Math.sqrt(1 - mx * mx) * smoothstep(-0.85, -0.55, y);
+        if (mx < 1) d += 0.22 * Math.sqrt(1 - mx * mx) * smoothstep(-0.85, -0.55, y);
       }
       if (y < geometry.carinaY && ax < 0.032) d -= 0.22 * Math.sqrt(1 - (ax / 0.032) ** 2);
       else if (y >= geometry.carinaY && y < geometry.carinaY + 0.17) {
@@ -237,7 +239,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
         const bxn = (ax - 0.42) / 0.3;
         const byn = (y - (lung.baseY - 0.02)) / 0.2;
         const r2 = bxn * bxn + byn * byn;
-        if (r2 < 1 && byn > -0.4) d += 0.16 * Math.sqrt(1 - r2);
+        if (r2 < 1 && byn > -0.4) d += 0.1 * Math.sqrt(1 - r2);
       }
 
       // Bones: spine with vertebral bodies and discs, posterior and anterior ribs, clavicles.
