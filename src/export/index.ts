@@ -1,0 +1,1 @@
+export { exportClassifier, composeClassifier, LABELS_METADATA_KEY, type ClassifierLayer, type ExportClassifierOptions, type ExportedClassifier } from './classifier.js';

@@ -1,0 +1,100 @@
+/**
+ * Evaluation after training, on the test split with thresholds chosen on validation:
+ * zero-shot with positive/negative prompts (contrastive runs), the trained classifier head
+ * (supervised, distill; plus the report-seeing teacher as a reference), and a linear probe on
+ * the frozen image features. AUROC with DeLong CIs via src/eval.
+ */
+import { evaluateMultiLabel, type MultiLabelEvaluation } from '../eval/evaluate.js';
+import { CHEXPERT_OBSERVATIONS, makeLabelPrompts } from '../eval/prompts.js';
+import { buildZeroShotClassifier } from '../eval/zeroShot.js';
+import type { TrainConfig } from './config.js';
+import type { TrainDataset } from './dataset.js';
+import type { ResolvedEncoders } from './encoders.js';
+import type { FrozenFeatures } from './features.js';
+import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
+import type { TrainOps } from './ops.js';
+import { fitLinearProbe } from './probe.js';
+import { ContrastiveTask, DistillTask, type Task } from './tasks.js';
+
+export interface RunEvaluation {
+  evaluations: MultiLabelEvaluation[];
+  notes: string[];
+  /** The image-only classifier to export: layers on the raw encoder features, and its labels. */
+  classifier?: { layers: HeadLayer[]; labels: string[]; source: string };
+}
+
+function labelsOf(dataset: TrainDataset, rows: Int32Array, columns: readonly number[]): Float64Array {
+  const L = dataset.labelNames.length;
+  const out = new Float64Array(rows.length * columns.length);
+  rows.forEach((r, i) => columns.forEach((c, j) => (out[i * columns.length + j] = dataset.labels[r * L + c]!)));
+  return out;
+}
+
+/** Default zero-shot labels: label columns with a known phrase (CheXpert observations or eval.phrases). */
+export function zeroShotLabels(config: TrainConfig, dataset: TrainDataset): string[] {
+  if (config.eval.zeroShotLabels) return config.eval.zeroShotLabels;
+  const known = new Set(CHEXPERT_OBSERVATIONS.map((o) => o.label));
+  return dataset.labelNames.filter((l) => known.has(l) || config.eval.phrases[l] !== undefined);
+}
+
+export async function evaluateRun(
+  config: TrainConfig, dataset: TrainDataset, features: FrozenFeatures, encoders: ResolvedEncoders, task: Task, ops: TrainOps, buffer: Float32Array,
+): Promise<RunEvaluation> {
+  const test = dataset.indices('test');
+  const val = dataset.indices('val');
+  const notes: string[] = [];
+  const evaluations: MultiLabelEvaluation[] = [];
+  if (test.length === 0) return { evaluations, notes: ['The manifest has no test split; nothing was evaluated.'] };
+  const allColumns = dataset.labelNames.map((_, i) => i);
+  const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
+  const evaluate = (name: string, labelNames: string[], columns: number[], score: (rows: Int32Array) => ArrayLike<number>): MultiLabelEvaluation => evaluateMultiLabel({
+    name, labelNames, scores: score(test), labels: labelsOf(dataset, test, columns),
+    validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
+    ...common,
+  });
+
+  if (task instanceof ContrastiveTask && config.eval.zeroShot && encoders.text) {
+    const labels = zeroShotLabels(config, dataset);
+    if (labels.length === 0) notes.push('Zero-shot skipped: no label column has a known phrase; name them in eval.phrases or eval.zeroShotLabels.');
+    else {
+      const missing = labels.filter((l) => !dataset.labelNames.includes(l));
+      if (missing.length > 0) notes.push(`Zero-shot labels not among the label columns were skipped: ${missing.join(', ')}.`);
+      const usable = labels.filter((l) => dataset.labelNames.includes(l));
+      const prompts = makeLabelPrompts(usable, { phrases: config.eval.phrases });
+      const P = config.head.projectionDim;
+      const classifier = await buildZeroShotClassifier(prompts, async (texts) => {
+        const out = await encoders.text!.encode(texts);
+        return task.textHead.forward(out.data, texts.length, { buffer, keep: false });
+      });
+      const project = (rows: Int32Array): Float32Array => task.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
+      evaluations.push(evaluate('zero-shot', usable, usable.map((l) => dataset.labelNames.indexOf(l)), (rows) => classifier.score(project(rows))));
+      notes.push(`Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`);
+    }
+  }
+
+  let exported: RunEvaluation['classifier'];
+  const head = task.classifier;
+  if (head) {
+    const name = task instanceof DistillTask ? 'distilled student (image only)' : `${config.head.kind} head (supervised)`;
+    const L = head.labels.length;
+    const predict = (rows: Int32Array): Float32Array => head.head.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false }).map(sigmoid);
+    evaluations.push(evaluate(name, head.labels, allColumns, predict));
+    exported = { layers: head.head.layers(buffer), labels: head.labels, source: name };
+    if (task instanceof DistillTask) {
+      evaluations.push(evaluate('teacher (sees the report)', head.labels, allColumns, (rows) => task.teacher.forward(task.teacherInput(rows), rows.length, { buffer, keep: false }).map(sigmoid)));
+      notes.push(`Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`);
+    }
+    if (L === 0) exported = undefined;
+  }
+
+  if (config.eval.linearProbe && dataset.labelNames.length > 0) {
+    const rows = dataset.indices('train').filter((r) => dataset.labelled[r] === 1);
+    const probe = fitLinearProbe(features.image, features.imageDim, dataset, rows, ops, {
+      steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed: config.seed, uncertain: config.data.uncertain,
+    });
+    evaluations.push(evaluate('linear probe (frozen image features)', dataset.labelNames, allColumns, (r) => probe.predict(features.image, r)));
+    notes.push(`Linear probe: logistic regression on standardised frozen image features, ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
+    exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
+  }
+  return { evaluations, notes, classifier: exported };
+}

@@ -1,0 +1,10 @@
+export { train, TrainingRun, type TrainOptions, type TrainResult } from './train.js';
+export { parseTrainConfig, loadTrainConfig, applyOverrides, trainConfigSchema, TrainConfigError, type TrainConfig, type TrainConfigInput } from './config.js';
+export type { TrainEvent, StepEvent, EvalEvent, CheckpointEvent, DoneEvent, StageEvent } from './events.js';
+export { NonFiniteLossError, RunExistsError, ResumeMismatchError } from './errors.js';
+export { TrainDataError } from './dataset.js';
+export { CheckpointError, readLatestState, type CheckpointState } from './checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsTensor, type SafetensorsFile, type SafetensorsDtype } from './safetensors.js';
+export { FlatParameters, type ParameterSpec, type ParameterEntry } from './parameters.js';
+export { resolveTrainOps, type TrainOps } from './ops.js';
+export { cosineLr } from './schedule.js';
