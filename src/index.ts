@@ -19,3 +19,7 @@ export * from './eval/index.js';
 // onnx graphs (builder, parameters, built-in encoders) and encoders over onnxruntime-node
 export * from './onnx/index.js';
 export * from './encoders/index.js';
+
+// training (heads on frozen encoders, checkpoints, events) and export of one ONNX classifier
+export * from './train/index.js';
+export * from './export/index.js';
