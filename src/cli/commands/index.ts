@@ -8,6 +8,8 @@ import { registerDicom } from './dicom.js';
 import { registerCache } from './cache.js';
 import { registerPhantom } from './phantom.js';
 import { registerLabel } from './label.js';
+import { registerTrain } from './train.js';
+import { registerDemo } from './demo.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -15,4 +17,6 @@ export const commands: RegisterCommand[] = [
   registerCache,
   registerPhantom,
   registerLabel,
+  registerTrain,
+  registerDemo,
 ];
