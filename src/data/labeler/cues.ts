@@ -15,7 +15,9 @@
  * - `pseudo`: look like negation but are not ("no change in the effusion" keeps the effusion
  *   positive); they are matched first so their words cannot act as cues.
  * - `terminator`: end every scope: contrast ("but", "however"), relative clauses ("which"),
- *   semicolons, and positive assertions ("there is", "is seen") that open a new claim.
+ *   semicolons, and "there is", which opens a new claim.
+ * - `assertion`: "is seen", "is present": end the backward reach of post-cues ("effusion is present
+ *   and pneumothorax is not seen") but sit inside a negated clause ("no X is seen to suggest Y").
  * - `uncTerminator`: end uncertainty scope only ("possible pneumonia in the setting of edema").
  * Punctuation is handled by the matcher: ';' and ':' end every scope, ',' ends uncertainty
  * scope and backward (post-cue) scope, but not forward negation (lists).
@@ -25,7 +27,7 @@
  * before "not", "there is no" before "there is").
  */
 
-export type CueKind = 'pseudo' | 'preNeg' | 'postNeg' | 'bothNeg' | 'preUnc' | 'postUnc' | 'bothUnc' | 'continuation' | 'terminator' | 'uncTerminator';
+export type CueKind = 'pseudo' | 'preNeg' | 'postNeg' | 'bothNeg' | 'preUnc' | 'postUnc' | 'bothUnc' | 'continuation' | 'terminator' | 'assertion' | 'uncTerminator';
 
 export interface CueRule {
   kind: CueKind;
@@ -60,10 +62,11 @@ export const CUE_RULES: CueRule[] = [
   // Uncertainty.
   c('bothUnc', String.raw`versus|vs\.?|or less likely`),
   c('postUnc', String.raw`(?:is|are) (?:not excluded|possible|suspected|questioned|likely|probable|favored)|(?:cannot|can not) be (?:assessed|evaluated)|(?:may|might|could) be present|suspected`),
-  c('preUnc', String.raw`differential (?:diagnosis )?(?:includes?|considerations? include)|(?:may|might|could) (?:represent|reflect|be due to|indicate|be|signify|relate to|correspond to|include)|(?:suggestive|suspicious|concerning|worrisome|questionable) (?:of|for)|(?:concern|question) (?:of|for)|(?:rule out|r/o|to exclude|evaluate for|eval for|assess for|assessment for)`),
+  c('preUnc', String.raw`differential (?:diagnosis )?(?:includes?|considerations? include)|(?:may|might|could) (?:represent|reflect|be due to|indicate|be|signify|relate to|correspond to|include)|(?:suggestive|suspicious|concerning|worrisome|questionable) (?:of|for)|(?:concern|question) (?:of|for)|(?:rule out|r/o|to exclude|evaluate for|eval for|evaluation for|assess for|assessment for)`),
   c('preUnc', String.raw`possibl[ey]|probabl[ey]|likely|presumed|presumably|suspected|suspect|suggests?|questionable|equivocal|indeterminate|borderline|apparent|potential(?:ly)?|vague|cannot exclude|may|might|could`),
 
   // Scope ends.
-  c('terminator', String.raw`but|however|although|though|except|aside from|apart from|other than|which|whereas|while|yet|there (?:is|are|has been|have been)|(?:is|are) (?:seen|noted|present|identified|demonstrated|again seen)|(?:which|that) (?:is|are)|following|after|status post|s/p`),
+  c('terminator', String.raw`but|however|although|though|except|aside from|apart from|other than|which|whereas|while|yet|there (?:is|are|has been|have been)|(?:which|that) (?:is|are)|following|after|status post|s/p`),
+  c('assertion', String.raw`(?:is|are) (?:seen|noted|present|identified|demonstrated|again seen)`),
   c('uncTerminator', String.raw`with|in the setting of|due to|secondary to|related to|as well as|in addition`),
 ];

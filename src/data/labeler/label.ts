@@ -136,11 +136,12 @@ function postCueStatus(text: string, cues: Cue[], end: number): 'neg' | 'unc' | 
     if (cue.start < end) continue;
     switch (cue.kind) {
       case 'terminator':
+      case 'assertion':
       case 'comma':
       case 'pseudo':
       case 'preNeg':
       case 'preUnc':
-        return null; // a new clause or a cue that looks forward
+        return null; // a new clause, a positive claim, or a cue that looks forward
       case 'postNeg':
       case 'bothNeg':
         return wordsBetween(text, end, cue.start) <= POST_WINDOW_WORDS ? 'neg' : null;

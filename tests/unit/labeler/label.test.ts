@@ -76,6 +76,12 @@ const SENTENCES: Array<[string, Expect]> = [
   ['There is no focal consolidation to suggest pneumonia.', { Consolidation: 0, Pneumonia: 0 }],
   ['Right lower lobe opacity to suggest pneumonia.', { 'Lung Opacity': 1, Pneumonia: -1 }],
   ['Right chest tube remains in place with no pneumothorax.', { 'Support Devices': 1, Pneumothorax: 0 }],
+  ['No focal airspace consolidation is seen to suggest pneumonia.', { Consolidation: 0, Pneumonia: 0 }],
+  ['Small effusion is present and pneumothorax is not seen.', { 'Pleural Effusion': 1, Pneumothorax: 0 }],
+  ['Evaluation for pneumothorax is limited by patient rotation.', { Pneumothorax: -1 }],
+  ['Persistent retrocardiac opacity likely reflects atelectasis though pneumonia is not excluded.', { 'Lung Opacity': 1, Atelectasis: -1, Pneumonia: -1 }],
+  ['Mild interstitial edema versus atypical infection.', { Edema: -1, Pneumonia: -1 }],
+  ['Enteric tube tip is not visualized.', { 'Support Devices': 0 }],
   // look-alikes that are not the observation
   ['Small pericardial effusion.', {}],
   ['No mass effect.', {}],
