@@ -51,7 +51,10 @@ export function summaryLines(s: CacheBuildSummary, maxFailures = 20): string[] {
   ];
   if (s.failures.length) {
     lines.push('  failures:');
-    for (const f of s.failures.slice(0, maxFailures)) lines.push(`    ${f.code}  ${f.path}: ${f.message}`);
+    for (const f of s.failures.slice(0, maxFailures)) {
+      const message = f.message.startsWith(`${f.path}: `) ? f.message.slice(f.path.length + 2) : f.message;
+      lines.push(`    ${f.code}  ${f.path}: ${message}`);
+    }
     if (s.failures.length > maxFailures) lines.push(`    ... and ${s.failures.length - maxFailures} more (see index.json)`);
   }
   return lines;
