@@ -58,7 +58,7 @@ async function decodeRows(quick: boolean): Promise<BenchRow[]> {
       spec = { ...spec, bitsAllocated: 8, bitsStored: 8, pixels };
     }
     const bytes = await encodeDicom(spec);
-    const t = await time(async () => (await readDicom(bytes)).storedPixels(0), { warmup: 1, minRuns: 3, maxRuns: 20, minTimeMs: quick ? 200 : 1500 });
+    const t = await time(async () => (await readDicom(bytes)).storedPixels(0), { warmup: 3, minRuns: 5, maxRuns: 30, minTimeMs: quick ? 200 : 1500 });
     rows.push({ op: 'readDicom decode', backend: transferSyntaxName(syntax), shape: `${size}x${size}x${spec.bitsAllocated}b`,
       medianMs: t.medianMs, p90Ms: t.p90Ms, itemsPerSec: 1000 / t.medianMs, itemName: 'img',
       gbPerSec: (size * size * spec.bitsAllocated / 8) / (t.medianMs * 1e6), note: `${(bytes.length / 2 ** 20).toFixed(2)} MiB file` });
