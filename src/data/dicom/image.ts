@@ -121,6 +121,15 @@ export class DecodedImage implements DicomImage {
     return applyRescale(stored, this.rescaleSlope, this.rescaleIntercept);
   }
 
+  /** The file's window at `index` (clamped), or undefined when absent or unusable (width below the VOI function's minimum). */
+  private fileWindow(index: number): WindowSpec | undefined {
+    if (!this.windowCenter?.length || !this.windowWidth?.length) return undefined;
+    const i = Math.min(index, this.windowCenter.length - 1, this.windowWidth.length - 1);
+    const spec: WindowSpec = { center: this.windowCenter[i]!, width: this.windowWidth[i]!, voiFunction: this.voiFunction };
+    const minWidth = (spec.voiFunction ?? 'LINEAR') === 'LINEAR' ? 1 : Number.MIN_VALUE;
+    return Number.isFinite(spec.center) && spec.width >= minWidth ? spec : undefined;
+  }
+
   toImage(frame = 0, options: ToImageOptions = {}): Float32Array {
     const window = options.window ?? 'auto';
     const values = this.modalityPixels(frame);
@@ -136,11 +145,8 @@ export class DecodedImage implements DicomImage {
       applyWindow(values, window, out);
     } else if (this.#voiLut) {
       applyLut(values, this.#voiLut, out, 1 / (2 ** this.#voiLut.bitsPerEntry - 1));
-    } else if (this.windowCenter?.length && this.windowWidth?.length) {
-      const index = Math.min(options.windowIndex ?? 0, this.windowCenter.length - 1, this.windowWidth.length - 1);
-      const spec: WindowSpec = { center: this.windowCenter[index]!, width: this.windowWidth[index]!,
-        voiFunction: this.voiFunction };
-      applyWindow(values, spec, out);
+    } else if (this.fileWindow(options.windowIndex ?? 0)) {
+      applyWindow(values, this.fileWindow(options.windowIndex ?? 0)!, out);
     } else {
       const [lo, hi] = percentileRange(values);
       applyRange(values, lo, hi, out);

@@ -20,12 +20,21 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
   }
   const offsets: number[] = [];
   for (let s = 0; s < segments; s++) offsets.push(view.getUint32(4 + 4 * s, true));
+  if (pixels * expected > frame.length * 64 + 128 * segments) {
+    throw new DicomError('ERR_DICOM_DECODE',
+      `RLE frame of ${frame.length} bytes cannot hold ${rows}x${columns}x${samplesPerPixel} samples (rows/columns disagree with the data)`);
+  }
   const out = new Uint8Array(pixels * expected);
   for (let s = 0; s < segments; s++) {
     const start = offsets[s]!;
     const end = s + 1 < segments ? offsets[s + 1]! : frame.length;
     if (start < 64 || end > frame.length || end < start) {
       throw new DicomError('ERR_DICOM_DECODE', `RLE segment ${s} spans bytes ${start}..${end} of a ${frame.length}-byte frame`);
+    }
+    // PackBits expands at most 128 bytes from 2: a claim beyond that is a corrupt header, not a big image.
+    if (pixels > (end - start) * 64 + 128) {
+      throw new DicomError('ERR_DICOM_DECODE',
+        `RLE segment ${s} has ${end - start} bytes, too few to hold ${pixels} pixels (rows/columns disagree with the data)`);
     }
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample); // segments are MSB first

@@ -53,6 +53,18 @@ describe('bad input gives a typed DicomError with the path', () => {
     expect(await codeOf(writeDicom(spec2))).toBe('ERR_DICOM_PIXEL_LENGTH');
   });
 
+  it('a huge Rows claim in a compressed file fails before allocating for it', async () => {
+    for (const syntax of [TransferSyntax.RleLossless, TransferSyntax.JpegLsLossless, TransferSyntax.Jpeg2000Lossless]) {
+      const bytes = (await encodeDicom(small({ transferSyntaxUID: syntax }))).slice();
+      const rowsTag = Buffer.from([0x28, 0x00, 0x10, 0x00, 0x55, 0x53, 0x02, 0x00]);
+      const at = Buffer.from(bytes).indexOf(rowsTag);
+      expect(at).toBeGreaterThan(0);
+      bytes[at + 8] = 0xff; bytes[at + 9] = 0xff; // Rows = 65535
+      const code = await codeOf(bytes);
+      expect(['ERR_DICOM_DECODE', 'ERR_DICOM_PIXEL_LENGTH']).toContain(code);
+    }
+  });
+
   it('DICOMDIR', async () => {
     const bytes = writeDicom(small({ extra: { FileSetID: 'SET', DirectoryRecordSequence: [] } }));
     expect(await codeOf(bytes)).toBe('ERR_DICOM_DICOMDIR');

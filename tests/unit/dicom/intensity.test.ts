@@ -149,3 +149,13 @@ describe('intensity pipeline', () => {
     expect(Array.from(image.storedPixels())).toEqual(Array.from(spec.pixels));
   });
 });
+
+describe('unusable file windows', () => {
+  it("'auto' falls back to percentiles when the file's window width is 0", async () => {
+    const spec = base({ windowCenter: 100, windowWidth: 0 });
+    const image = await readDicom(writeDicom(spec));
+    const auto = image.toImage();
+    const reference = (await readDicom(writeDicom(base()))).toImage();
+    expect(Array.from(auto)).toEqual(Array.from(reference));
+  });
+});
