@@ -16,3 +16,4 @@ export {
   type ParameterSelector,
 } from './parameters.js';
 export * from './models/index.js';
+export * from './autodiff/index.js';

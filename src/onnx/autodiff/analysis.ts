@@ -1,0 +1,325 @@
+/**
+ * Static facts about every value of a graph: element type and, where it can be derived without
+ * running the model, the shape (dims are numbers, symbolic names, or null when unknown). The
+ * gradient rules use them to pick static forms (Transpose with a known rank, ReduceSum over known
+ * broadcast axes) and fall back to Shape-based run-time subgraphs when a fact is missing.
+ */
+import { type DType, type GraphProto, type NodeProto, type TensorProto, onnxToDtype } from '../proto.js';
+import { readIntegers, tensorDims } from '../tensor.js';
+import { intAttr, intsAttr, tensorAttr } from './node-attributes.js';
+
+export type StaticDim = number | string | null;
+
+export interface ValueFacts {
+  dtype?: DType;
+  /** undefined: rank unknown. */
+  shape?: StaticDim[];
+}
+
+export interface GraphFacts {
+  values: Map<string, ValueFacts>;
+  /** Integer tensors whose values are known statically (int initializers, Constant nodes, Shape of static shapes). */
+  integers: Map<string, number[]>;
+}
+
+const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+const INT_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
+const SAME_SHAPE = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Identity', 'Dropout', 'Cast', 'Softmax',
+  'LogSoftmax', 'BatchNormalization', 'Not', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal', 'Clip', 'Gelu', 'HardSigmoid',
+  'Softplus', 'Elu', 'Selu', 'IsNaN', 'IsInf', 'CumSum',
+]);
+const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min', 'Sum', 'Mod', 'Where', 'PRelu', 'Mean']);
+
+export function isFloat(dtype: DType | undefined): boolean {
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
+}
+
+function dimsOf(t: { dims?: unknown[] | null }): number[] {
+  return tensorDims(t as TensorProto);
+}
+
+export function analyzeGraph(graph: GraphProto): GraphFacts {
+  const values = new Map<string, ValueFacts>();
+  const integers = new Map<string, number[]>();
+  const declared = (v: { name?: string | null; type?: { tensorType?: { elemType?: number | null; shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null } | null }): void => {
+    const tt = v.type?.tensorType;
+    const shape = tt?.shape ? (tt.shape.dim ?? []).map((d): StaticDim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : null)) : undefined;
+    values.set(v.name ?? '', { dtype: tt?.elemType ? onnxToDtype(tt.elemType) : undefined, shape });
+  };
+  for (const i of graph.input ?? []) declared(i);
+  for (const t of graph.initializer ?? []) {
+    const dtype = onnxToDtype(t.dataType ?? 0);
+    values.set(t.name ?? '', { dtype, shape: dimsOf(t) });
+    if (dtype === 'int64' || dtype === 'int32') integers.set(t.name ?? '', readIntegers(t));
+  }
+  for (const node of graph.node ?? []) inferNode(node, values, integers);
+  return { values, integers };
+}
+
+function broadcastShapes(shapes: (StaticDim[] | undefined)[]): StaticDim[] | undefined {
+  if (shapes.some((s) => s === undefined)) return undefined;
+  const rank = Math.max(...shapes.map((s) => s!.length));
+  const out: StaticDim[] = [];
+  for (let k = 0; k < rank; k++) {
+    const dims = shapes.map((s) => s![s!.length - rank + k] ?? 1).filter((d) => d !== 1);
+    if (dims.length === 0) out.push(1);
+    else if (dims.every((d) => d === dims[0] && d !== null)) out.push(dims[0]!);
+    else if (dims.some((d) => typeof d === 'number')) out.push(dims.find((d) => typeof d === 'number')!);
+    else out.push(null);
+  }
+  return out;
+}
+
+function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+function product(dims: StaticDim[]): StaticDim {
+  let p = 1;
+  for (const d of dims) {
+    if (typeof d !== 'number') return null;
+    p *= d;
+  }
+  return p;
+}
+
+function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticDim, kernel: number[] | undefined): StaticDim[] | undefined {
+  if (!x) return undefined;
+  const spatial = x.length - 2;
+  const strides = intsAttr(node, 'strides') ?? new Array<number>(spatial).fill(1);
+  const dilations = intsAttr(node, 'dilations') ?? new Array<number>(spatial).fill(1);
+  const pads = intsAttr(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  const ceil = intAttr(node, 'ceil_mode', 0) === 1;
+  const autoPad = intsAttr(node, 'auto_pad');
+  const out: StaticDim[] = [x[0] ?? null, channels];
+  for (let i = 0; i < spatial; i++) {
+    const d = x[2 + i];
+    const k = kernel?.[i];
+    if (typeof d !== 'number' || k === undefined || autoPad) out.push(null);
+    else {
+      const span = (k - 1) * dilations[i]! + 1;
+      const v = (d + pads[i]! + pads[i + spatial]! - span) / strides[i]!;
+      out.push((ceil ? Math.ceil(v) : Math.floor(v)) + 1);
+    }
+  }
+  return out;
+}
+
+function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: Map<string, number[]>): void {
+  const op = node.opType ?? '';
+  const ins = (node.input ?? []).map((n) => (n ? values.get(n) : undefined));
+  const shapeIn = (i: number): StaticDim[] | undefined => ins[i]?.shape;
+  const intsIn = (i: number): number[] | undefined => (node.input?.[i] ? integers.get(node.input[i]!) : undefined);
+  const firstDtype = ins.find((v) => v?.dtype)?.dtype;
+  const outs = node.output ?? [];
+  const set = (i: number, facts: ValueFacts): void => {
+    if (outs[i]) values.set(outs[i]!, facts);
+  };
+
+  let dtype: DType | undefined = firstDtype;
+  if (BOOL_OPS.has(op)) dtype = 'bool';
+  else if (INT_OPS.has(op)) dtype = 'int64';
+  else if (op === 'Cast') dtype = onnxToDtype(intAttr(node, 'to', 0));
+  else if (op === 'Where') dtype = ins[1]?.dtype;
+  else if (op === 'ConstantOfShape') {
+    const t = tensorAttr(node, 'value');
+    dtype = t ? onnxToDtype(t.dataType ?? 1) : 'float32';
+  } else if (op === 'Constant') {
+    const t = tensorAttr(node, 'value');
+    dtype = t ? onnxToDtype(t.dataType ?? 1) : undefined;
+    if (t) {
+      set(0, { dtype, shape: dimsOf(t) });
+      if (dtype === 'int64' || dtype === 'int32') integers.set(outs[0]!, readIntegers(t));
+    }
+    return;
+  }
+
+  let shape: StaticDim[] | undefined;
+  const x = shapeIn(0);
+  const rank = x?.length;
+  switch (op) {
+    case 'MatMul': {
+      const a = shapeIn(0);
+      const b = shapeIn(1);
+      if (a && b && a.length >= 2 && b.length >= 2) shape = [...(broadcastShapes([a.slice(0, -2), b.slice(0, -2)]) ?? []), a[a.length - 2]!, b[b.length - 1]!];
+      else if (a && b && a.length >= 2 && b.length === 1) shape = a.slice(0, -1);
+      else if (a && b && a.length === 1 && b.length >= 2) shape = [...b.slice(0, -2), b[b.length - 1]!];
+      break;
+    }
+    case 'Gemm': {
+      const a = shapeIn(0);
+      const b = shapeIn(1);
+      shape = [a ? a[intAttr(node, 'transA', 0) ? 1 : 0]! : null, b ? b[intAttr(node, 'transB', 0) ? 0 : 1]! : null];
+      break;
+    }
+    case 'Conv': {
+      const w = shapeIn(1);
+      shape = windowed(node, x, w?.[0] ?? null, intsAttr(node, 'kernel_shape') ?? (w?.slice(2).every((d) => typeof d === 'number') ? (w.slice(2) as number[]) : undefined));
+      break;
+    }
+    case 'ConvTranspose':
+      shape = x ? x.map(() => null) : undefined;
+      break;
+    case 'MaxPool':
+    case 'AveragePool':
+      shape = windowed(node, x, x?.[1] ?? null, intsAttr(node, 'kernel_shape'));
+      if (op === 'MaxPool') set(1, { dtype: 'int64', shape });
+      break;
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+      shape = x ? [x[0]!, x[1]!, ...x.slice(2).map(() => 1)] : undefined;
+      break;
+    case 'Flatten': {
+      if (x) {
+        const axis = normAxis(intAttr(node, 'axis', 1), x.length);
+        shape = [product(x.slice(0, axis)), product(x.slice(axis))];
+      }
+      break;
+    }
+    case 'Reshape': {
+      const target = intsIn(1);
+      if (target) {
+        shape = target.map((d, i) => (d === 0 ? (x?.[i] ?? null) : d === -1 ? null : d));
+        const known = x ? product(x) : null;
+        const rest = product(shape.filter((d) => d !== null));
+        const unknownCount = shape.filter((d) => d === null).length;
+        if (unknownCount === 1 && typeof known === 'number' && typeof rest === 'number' && rest > 0) shape = shape.map((d) => (d === null ? known / rest : d));
+      } else {
+        const len = shapeIn(1)?.[0];
+        if (typeof len === 'number') shape = new Array<StaticDim>(len).fill(null);
+      }
+      break;
+    }
+    case 'Transpose':
+      if (x) {
+        const perm = intsAttr(node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
+        shape = perm.map((p) => x[p]!);
+      }
+      break;
+    case 'Squeeze': {
+      const axes = intsIn(1) ?? intsAttr(node, 'axes');
+      if (x && axes) {
+        const drop = new Set(axes.map((a) => normAxis(a, x.length)));
+        shape = x.filter((_, i) => !drop.has(i));
+      } else if (x && !node.input?.[1]) shape = x.filter((d) => d !== 1);
+      break;
+    }
+    case 'Unsqueeze': {
+      const axes = intsIn(1) ?? intsAttr(node, 'axes');
+      if (x && axes) {
+        const r = x.length + axes.length;
+        const add = new Set(axes.map((a) => normAxis(a, r)));
+        const out: StaticDim[] = [];
+        let j = 0;
+        for (let i = 0; i < r; i++) out.push(add.has(i) ? 1 : x[j++]!);
+        shape = out;
+      }
+      break;
+    }
+    case 'Concat': {
+      const all = ins.map((v) => v?.shape);
+      if (all.every((s) => s !== undefined) && all.length > 0) {
+        const r = all[0]!.length;
+        const axis = normAxis(intAttr(node, 'axis', 0), r);
+        shape = all[0]!.map((d, i) => (i === axis ? product(all.map((s) => s![axis]!)) : d));
+      } else if (all.some((s) => s)) shape = all.find((s) => s)!.map(() => null);
+      // Concatenated shape vectors (Shape -> Concat -> Reshape) keep their values when all parts are known.
+      const parts = (node.input ?? []).map((n) => integers.get(n));
+      if (parts.every((p) => p !== undefined) && parts.length > 0) integers.set(outs[0]!, parts.flat() as number[]);
+      break;
+    }
+    case 'Split': {
+      if (x) {
+        const axis = normAxis(intAttr(node, 'axis', 0), x.length);
+        const split = intsIn(1) ?? intsAttr(node, 'split');
+        outs.forEach((_, i) => set(i, { dtype, shape: x.map((d, k) => (k === axis ? (split?.[i] ?? null) : d)) }));
+      }
+      return;
+    }
+    case 'Slice': {
+      const axes = intsIn(3);
+      if (x) shape = x.map((d, i) => (!axes || axes.some((a) => normAxis(a, x.length) === i) ? null : d));
+      break;
+    }
+    case 'Gather': {
+      const idx = shapeIn(1);
+      if (x && idx) {
+        const axis = normAxis(intAttr(node, 'axis', 0), x.length);
+        shape = [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)];
+      }
+      break;
+    }
+    case 'Expand': {
+      const target = intsIn(1);
+      if (target) shape = broadcastShapes([x, target]);
+      else {
+        const len = shapeIn(1)?.[0];
+        if (x && typeof len === 'number') shape = new Array<StaticDim>(Math.max(len, x.length)).fill(null);
+      }
+      break;
+    }
+    case 'Shape':
+      if (rank !== undefined) {
+        const start = normAxis(Math.max(-rank, intAttr(node, 'start', 0)), rank);
+        const end = Math.min(rank, normAxis(intAttr(node, 'end', rank), rank));
+        shape = [Math.max(0, end - start)];
+        const dims = x!.slice(start, end);
+        if (dims.every((d) => typeof d === 'number')) integers.set(outs[0]!, dims as number[]);
+      }
+      break;
+    case 'Size':
+      shape = [];
+      break;
+    case 'ConstantOfShape': {
+      const target = intsIn(0);
+      if (target) shape = target;
+      else {
+        const len = shapeIn(0)?.[0];
+        if (typeof len === 'number') shape = new Array<StaticDim>(len).fill(null);
+      }
+      break;
+    }
+    case 'ReduceSum':
+    case 'ReduceMean':
+    case 'ReduceMax':
+    case 'ReduceMin':
+    case 'ReduceProd':
+    case 'ReduceL2': {
+      const axes = intsAttr(node, 'axes') ?? intsIn(1) ?? (node.input?.[1] ? undefined : null);
+      const keep = intAttr(node, 'keepdims', 1) === 1;
+      if (x && axes !== undefined) {
+        const all = axes === null || axes.length === 0;
+        const noop = all && intAttr(node, 'noop_with_empty_axes', 0) === 1 && axes !== null;
+        const red = new Set((all ? x.map((_, i) => i) : axes!.map((a) => normAxis(a, x.length))));
+        if (noop) shape = x;
+        else shape = keep ? x.map((d, i) => (red.has(i) ? 1 : d)) : x.filter((_, i) => !red.has(i));
+      }
+      break;
+    }
+    case 'LayerNormalization': {
+      shape = x;
+      if (x) {
+        const axis = normAxis(intAttr(node, 'axis', -1), x.length);
+        const reduced = x.map((d, i) => (i >= axis ? 1 : d));
+        set(1, { dtype, shape: reduced });
+        set(2, { dtype, shape: reduced });
+      }
+      break;
+    }
+    case 'Pad':
+      shape = x?.map(() => null);
+      break;
+    case 'Range':
+      shape = [null];
+      break;
+    case 'NonZero':
+      shape = [rank ?? null, null];
+      break;
+    default:
+      if (SAME_SHAPE.has(op)) shape = x;
+      else if (BROADCAST.has(op)) shape = broadcastShapes(ins.map((v) => v?.shape));
+  }
+  set(0, { dtype, shape });
+  if (op === 'Dropout') set(1, { dtype: 'bool', shape });
+}

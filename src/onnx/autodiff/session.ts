@@ -1,0 +1,75 @@
+/**
+ * Runs a training graph with onnxruntime-node: parameters are fed as views of one flat Float32Array
+ * and the parameter gradients are written by onnxruntime straight into views of one flat gradient
+ * buffer (pre-allocated outputs), so a step copies neither parameters nor gradients in JavaScript.
+ */
+import * as ort from 'onnxruntime-node';
+import { InvalidArgumentError } from '../../errors.js';
+import { serializeModel } from '../model-io.js';
+import { parameterFeeds } from '../parameters.js';
+import type { TensorLike } from '../tensor.js';
+import type { TrainingGraph } from './differentiate.js';
+
+export interface TrainingStepResult {
+  /** Forward outputs and input gradients, by graph output name. */
+  outputs: Record<string, ort.Tensor>;
+}
+
+type Feed = TensorLike | ort.Tensor;
+
+function toTensor(name: string, v: Feed): ort.Tensor {
+  if (v instanceof ort.Tensor) return v;
+  if (!v || !v.data || !Array.isArray(v.dims)) throw new InvalidArgumentError(`feed ${name} must be a tensor ({ type, data, dims })`, { name });
+  return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataType, v.dims);
+}
+
+export class TrainingSession {
+  private constructor(
+    readonly graph: TrainingGraph,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async create(graph: TrainingGraph, options: ort.InferenceSession.SessionOptions = {}): Promise<TrainingSession> {
+    const session = await ort.InferenceSession.create(serializeModel(graph.model), { graphOptimizationLevel: 'all', ...options });
+    return new TrainingSession(graph, session);
+  }
+
+  /**
+   * One forward + backward pass. `parameters` and `gradients` are flat buffers in the graph's layout;
+   * gradients are overwritten (not accumulated). `outputGrads` maps each differentiated output to its
+   * upstream gradient (same shape as the output).
+   */
+  async step(args: { parameters: Float32Array; gradients: Float32Array; inputs: Record<string, Feed>; outputGrads: Record<string, Feed> }): Promise<TrainingStepResult> {
+    const { graph } = this;
+    const { layout } = graph;
+    if (args.gradients.length !== layout.size) {
+      throw new InvalidArgumentError(`gradient buffer has ${args.gradients.length} elements, the parameter layout needs ${layout.size}`, { expected: layout.size, actual: args.gradients.length });
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(parameterFeeds(layout, args.parameters))) feeds[name] = toTensor(name, t);
+    for (const name of graph.dataInputs) {
+      const v = args.inputs[name];
+      if (!v) throw new InvalidArgumentError(`missing input ${name} (the model's inputs: ${graph.dataInputs.join(', ')})`, { name });
+      feeds[name] = toTensor(name, v);
+    }
+    for (const [output, input] of Object.entries(graph.outputGradInputs)) {
+      const v = args.outputGrads[output];
+      if (!v) throw new InvalidArgumentError(`missing upstream gradient for output ${output}`, { name: output });
+      feeds[input] = toTensor(input, v);
+    }
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of graph.forwardOutputs) fetches[name] = null;
+    for (const name of Object.values(graph.inputGradOutputs)) fetches[name] = null;
+    layout.parameters.forEach((p, i) => {
+      fetches[graph.parameterGradOutputs[i]!] = new ort.Tensor('float32', args.gradients.subarray(p.offset, p.offset + p.size), p.shape);
+    });
+    const result = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const outputs: Record<string, ort.Tensor> = {};
+    for (const name of [...graph.forwardOutputs, ...Object.values(graph.inputGradOutputs)]) outputs[name] = result[name]!;
+    return { outputs };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
