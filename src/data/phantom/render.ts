@@ -59,6 +59,22 @@ export interface RenderedPhantom {
   geometry: PhantomGeometry;
 }
 
+/**
+ * Per-thread scratch maps reused across images (zeroed on each use): rendering thousands
+ * of images otherwise spends a sixth of its time collecting these buffers.
+ */
+const scratchMaps = new Map<string, Float32Array>();
+function scratch(name: string, length: number): Float32Array {
+  let map = scratchMaps.get(name);
+  if (!map || map.length !== length) {
+    map = new Float32Array(length);
+    scratchMaps.set(name, map);
+  } else {
+    map.fill(0);
+  }
+  return map;
+}
+
 function lungFor(geometry: PhantomGeometry, sign: number): LungGeometry {
   return sign > 0 ? geometry.lungs.left : geometry.lungs.right;
 }
@@ -77,10 +93,10 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   const scalePx = size / 256;
 
   // --- thin structures: vessels (masked to aerated lung later) and devices ---
-  const vessels = new Float32Array(size * size);
+  const vessels = scratch('vessels', size * size);
   drawVesselTree(vessels, transform, rng, -0.13, -0.09, -1, scalePx);
   drawVesselTree(vessels, transform, rng, 0.14, -0.07, 1, scalePx);
-  const devices = new Float32Array(size * size);
+  const devices = scratch('devices', size * size);
   drawDevices(devices, transform, geometry, study, rng, scalePx);
 
   // --- findings as shapes ---
@@ -322,7 +338,7 @@ function addNoiseAndBlur(img: Float32Array, size: number, sigma: number, rng: Rn
     const z = (((u & 0xffff) + (u >>> 16)) / 65536 - 1) * 2.449;
     img[i] = v + sigma * Math.sqrt(v + 0.05) * z;
   }
-  const tmp = new Float32Array(img.length);
+  const tmp = scratch('blur', img.length);
   for (let r = 0; r < size; r++) {
     const base = r * size;
     for (let c = 0; c < size; c++) {
