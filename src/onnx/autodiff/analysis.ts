@@ -302,8 +302,10 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       if (x) {
         const axis = normAxis(intAttr(node, 'axis', -1), x.length);
         const reduced = x.map((d, i) => (i >= axis ? 1 : d));
-        set(1, { dtype, shape: reduced });
-        set(2, { dtype, shape: reduced });
+        // Mean and InvStdDev use the stash type (float32 by default), whatever the input type.
+        const stash = intAttr(node, 'stash_type', 1) === 1 ? 'float32' : dtype;
+        set(1, { dtype: stash, shape: reduced });
+        set(2, { dtype: stash, shape: reduced });
       }
       break;
     }

@@ -158,6 +158,7 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   };
 
   const outputGradInputs: Record<string, string> = {};
+  const unshaped: string[] = [];
   const declaredOutputs = new Map((graph.output ?? []).map((o) => [o.name ?? '', o]));
   for (const name of chosen) {
     const input = claimGradName(gradName(name));
@@ -166,6 +167,7 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     const shape = info?.type?.tensorType?.shape ? dims : (facts.values.get(name)?.shape?.map((d, i) => d ?? `${name}_dim${i}`) ?? undefined);
     const dtype = facts.values.get(name)?.dtype ?? 'float32';
     const v = g.input(input, dtype, shape ?? []);
+    if (!shape) unshaped.push(input);
     outputGradInputs[name] = input;
     contribute(name, v);
   }
@@ -222,6 +224,8 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   }
 
   const built = g.build({ producerName: 'radlearn autodiff', docString: `training graph (forward + backward) of ${where}` });
+  // An output of unknown rank gets an upstream-gradient input of unknown rank (no shape at all).
+  for (const info of built.graph?.input ?? []) if (unshaped.includes(info.name ?? '') && info.type?.tensorType) info.type.tensorType.shape = null;
   return {
     model: built,
     layout,

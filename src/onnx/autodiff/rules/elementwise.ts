@@ -44,11 +44,11 @@ export const elementwiseRules: Record<string, Vjp> = {
   Abs: (a) => [a.e.mul(dy0(a), a.e.op('Sign', [input(a, 0)]))],
   Relu: (a) => {
     const dy = dy0(a);
-    return [a.e.op('Where', [greaterThanZero(a), dy, a.e.scalar(0, dy.dtype)])];
+    return [a.e.op('Where', [greaterThanZero(a), dy, a.e.scalar(0, dy.dtype)], {}, dy.dtype)];
   },
   LeakyRelu: (a) => {
     const dy = dy0(a);
-    return [a.e.op('Where', [greaterThanZero(a), dy, a.e.scale(dy, floatAttr(a.node, 'alpha', 0.01))])];
+    return [a.e.op('Where', [greaterThanZero(a), dy, a.e.scale(dy, floatAttr(a.node, 'alpha', 0.01))], {}, dy.dtype)];
   },
   Sigmoid: (a) => {
     const { e } = a;
@@ -82,8 +82,8 @@ export const elementwiseRules: Record<string, Vjp> = {
     const zero = e.scalar(0, dy.dtype);
     return [
       null,
-      a.needs[1] ? unb(a, e.op('Where', [cond, dy, zero]), 1) : null,
-      a.needs[2] ? unb(a, e.op('Where', [cond, zero, dy]), 2) : null,
+      a.needs[1] ? unb(a, e.op('Where', [cond, dy, zero], {}, dy.dtype), 1) : null,
+      a.needs[2] ? unb(a, e.op('Where', [cond, zero, dy], {}, dy.dtype), 2) : null,
     ];
   },
   Expand: (a) => [unb(a, dy0(a), 0), null],
@@ -100,7 +100,7 @@ export const elementwiseRules: Record<string, Vjp> = {
       const below = e.op('Less', [x, hi], {}, 'bool');
       keep = keep ? e.op('And', [keep, below], {}, 'bool') : below;
     }
-    return [keep ? e.op('Where', [keep, dy, e.scalar(0, dy.dtype)]) : dy, null, null];
+    return [keep ? e.op('Where', [keep, dy, e.scalar(0, dy.dtype)], {}, dy.dtype) : dy, null, null];
   },
 };
 

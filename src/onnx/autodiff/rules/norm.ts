@@ -51,16 +51,26 @@ function layerNormalization(a: VjpArgs): (Value | null)[] {
   const dy = dy0(a);
   const X = input(a, 0);
   const scale = input(a, 1);
-  const mean = output(a, 1);
-  const invStd = output(a, 2);
   const axis = intAttr(a.node, 'axis', -1);
   const rank = e.rank(X);
   let axes: number[];
   if (axis < 0) axes = Array.from({ length: -axis }, (_, i) => axis + i);
   else if (rank !== undefined) axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
   else return a.fail(`axis=${axis} needs the input rank, which is not known statically`);
-  const normalized = e.mul(e.sub(X, mean), invStd);
   const mean2 = (t: Value): Value => e.op('ReduceMean', [t], { axes: attr.ints(axes), keepdims: attr.int(1) });
+  let mean: Value;
+  let invStd: Value;
+  if (X.dtype === 'float32') {
+    mean = output(a, 1);
+    invStd = output(a, 2);
+  } else {
+    // The saved statistics are float32 (stash_type); recompute them in the input's precision.
+    mean = mean2(X);
+    const centered = e.sub(X, mean);
+    const variance = mean2(e.mul(centered, centered));
+    invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(variance, e.scalar(floatAttr(a.node, 'epsilon', 1e-5), X.dtype))])]);
+  }
+  const normalized = e.mul(e.sub(X, mean), invStd);
   let dX: Value | null = null;
   if (a.needs[0]) {
     const g = e.mul(dy, scale);
