@@ -2,3 +2,4 @@ export { loadManifest, buildManifest, type LoadManifestOptions, type ManifestCol
 export { splitByPatient, labelFraction, type SplitOptions, type FractionOptions } from './split.js';
 export { parseCsv, formatCsv, CsvError } from './csv.js';
 export { ManifestError, type Manifest, type ManifestRow, type LabelColumn, type LabelKind, type Split } from './types.js';
+export { writeManifestCsv, readReportText } from './write.js';

@@ -188,3 +188,28 @@ describe('labelFraction', () => {
     expect(() => labelFraction(m, 1.5, { seed: 1 })).toThrow(/fraction must be in \(0, 1\]/);
   });
 });
+
+describe('writeManifestCsv and readReportText', () => {
+  it('saves splits and reloads to the same rows, with portable relative paths', async () => {
+    const { writeManifestCsv } = await import('../../../src/data/manifest/index.js');
+    const path = await write('save-src.csv', 'image_path,report,patient_id,study_id,Edema\nimgs/a.dcm,"FINDINGS: x, y.",p1,s1,1\nimgs/b.dcm;imgs/c.dcm,No edema.,p2,s2,0\n');
+    const split = splitByPatient(await loadManifest(path), { train: 1, val: 1, test: 0, seed: 1 });
+    const out = join(dir, 'saved.csv');
+    await writeManifestCsv(split, out);
+    const text = await (await import('node:fs/promises')).readFile(out, 'utf8');
+    expect(text.split('\n')[0]).toBe('image_path,report,patient_id,study_id,Edema,split');
+    expect(text).toContain('imgs/b.dcm;imgs/c.dcm');
+    const again = await loadManifest(out);
+    expect(again.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema]))
+      .toEqual(split.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema]));
+  });
+
+  it('reads a report from its text column or its file, and names a missing file', async () => {
+    const { readReportText } = await import('../../../src/data/manifest/index.js');
+    await write('r1.txt', 'IMPRESSION: Small left effusion.');
+    const path = await write('paths.csv', 'image,patient_id,report_path\na.png,p1,r1.txt\nb.png,p2,missing.txt\n');
+    const m = await loadManifest(path);
+    expect(await readReportText(m.rows[0]!)).toBe('IMPRESSION: Small left effusion.');
+    await expect(readReportText(m.rows[1]!)).rejects.toMatchObject({ code: 'ERR_MISSING_FILE', message: expect.stringMatching(/report for row 2/) });
+  });
+});
