@@ -44,7 +44,7 @@ const SYNTAXES = [
   TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian, TransferSyntax.ExplicitVRBigEndian,
   TransferSyntax.DeflatedExplicitVRLittleEndian, TransferSyntax.RleLossless, TransferSyntax.JpegLossless,
   TransferSyntax.JpegLosslessSV1, TransferSyntax.JpegLsLossless, TransferSyntax.JpegLsNearLossless,
-  TransferSyntax.Jpeg2000Lossless, TransferSyntax.Jpeg2000, TransferSyntax.JpegBaseline,
+  TransferSyntax.Jpeg2000Lossless, TransferSyntax.Jpeg2000, TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended,
 ];
 
 async function decodeRows(quick: boolean): Promise<BenchRow[]> {

@@ -11,6 +11,8 @@ export type { VoiFunction, WindowSpec } from './dicom/lut.js';
 export { encodeDicom, type EncodeOptions } from './dicom/encapsulate.js';
 export { encodeRle, decodeRle } from './dicom/rle.js';
 export { encodeJpegLossless, type JpegLosslessOptions } from './dicom/jpegLosslessEncode.js';
+export { encodeJpegDct, type JpegDctOptions } from './dicom/jpegDctEncode.js';
+export { decodeJpegDct, type DctImage } from './dicom/jpegDct.js';
 
 // images: PNG/JPEG
 export { readImage, readAnyImage, sniffFormat, ImageError, type ImageFormat } from './image/read.js';

@@ -10,6 +10,7 @@ import { encapsulatedFrameBytes, nativeFrameBytes } from './frames.js';
 import { TransferSyntax, isEncapsulatedSyntax, transferSyntaxName } from './syntax.js';
 import { decodeRle } from './rle.js';
 import { readJpegFrameHeader } from './jpegInfo.js';
+import { decodeJpegDct } from './jpegDct.js';
 import {
   decodeJpeg2000, decodeJpeg8, decodeJpegLossless, decodeJpegLs, loadCharls, loadLibJpegTurbo, loadOpenJpeg,
   type DecodedFrame,
@@ -91,11 +92,18 @@ function decodeJpegFamily(encoded: Uint8Array, pm: PixelModule, syntax: string):
     return { bytes: widen({ bytes: raw, info: { width: pm.columns, height: pm.rows, bitsPerSample: header.precision,
       componentCount: header.components } }, pm, 'JPEG lossless'), colorConverted: false };
   }
+  if ((header.process === 0 || header.process === 1) && header.precision === 12) {
+    // No installed codec decodes 12-bit lossy JPEG; radlearn's own sequential DCT decoder does.
+    const decoded = decodeJpegDct(encoded);
+    const bytes = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength);
+    return { bytes: fromCodec({ bytes, info: { width: decoded.width, height: decoded.height, bitsPerSample: 12,
+      componentCount: decoded.components } }, pm, 'JPEG 12-bit'), colorConverted: pm.samplesPerPixel === 3 };
+  }
   if (header.process === 0 || header.process === 1 || header.process === 2) {
     if (header.precision !== 8) {
       throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
         `${transferSyntaxName(syntax)} (${syntax}) with ${header.precision}-bit lossy JPEG has no decoder in radlearn `
-        + '(libjpeg-turbo here decodes 8-bit only)', { transferSyntaxUID: syntax, precision: header.precision });
+        + '(progressive 12-bit is not supported)', { transferSyntaxUID: syntax, precision: header.precision });
     }
     return { bytes: fromCodec(decodeJpeg8(encoded), pm, 'JPEG'), colorConverted: pm.samplesPerPixel === 3 };
   }

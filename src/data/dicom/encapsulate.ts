@@ -2,13 +2,15 @@
  * encodeDicom: writes a DicomWriteSpec in any supported transfer syntax,
  * compressing each frame with an encoder: RLE and JPEG lossless (process 14)
  * written here, JPEG-LS (CharLS), JPEG 2000 (OpenJPEG) and 8-bit JPEG baseline
- * (libjpeg-turbo) from the cornerstone codecs. For fixtures, phantoms and tests.
+ * (libjpeg-turbo) from the cornerstone codecs, and 12-bit greyscale JPEG Extended
+ * (written here). For fixtures, phantoms and tests.
  */
 import { DicomError } from './errors.js';
 import { TransferSyntax, isEncapsulatedSyntax, transferSyntaxName } from './syntax.js';
 import { writeDicom, writeEncapsulatedDicom, type DicomWriteSpec } from './write.js';
 import { encodeRle } from './rle.js';
 import { encodeJpegLossless } from './jpegLosslessEncode.js';
+import { encodeJpegDct } from './jpegDctEncode.js';
 import { loadCharls, loadLibJpegTurbo, loadOpenJpeg } from './codecs.js';
 import type { CodecEncoder, CodecFrameInfo } from '@cornerstonejs/codec-common';
 
@@ -19,6 +21,8 @@ export interface EncodeOptions {
   jpegQuality?: number;
   /** Lossy JPEG 2000 (.91) compression ratio; default 8. */
   j2kCompressionRatio?: number;
+  /** Quantization step of the 12-bit JPEG Extended encoder, 1-255 (default 2). */
+  jpegQuantStep?: number;
   /** JPEG lossless predictor 1-7 for syntax .57 (default 1; .70 is always 1). */
   jpegPredictor?: number;
 }
@@ -86,8 +90,14 @@ async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWr
     }
     case TransferSyntax.JpegBaseline:
     case TransferSyntax.JpegExtended: {
+      if (spec.bitsAllocated === 16 && bitsStored <= 12 && samples === 1 && syntax === TransferSyntax.JpegExtended) {
+        const unsigned = new Uint16Array(pixels.buffer, pixels.byteOffset, pixels.length);
+        const masked = unsigned.map((v) => v & 0xfff); // JPEG has no sign: code the 12-bit pattern
+        return encodeJpegDct(masked, { rows: spec.rows, columns: spec.columns, precision: 12, quantStep: options.jpegQuantStep ?? 2 });
+      }
       if (spec.bitsAllocated !== 8) {
-        throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX', `no encoder here writes ${bitsStored}-bit lossy JPEG`);
+        throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
+          `no encoder here writes ${bitsStored}-bit lossy JPEG in ${transferSyntaxName(syntax)} (12-bit greyscale needs JPEG Extended)`);
       }
       const mod = await loadLibJpegTurbo();
       const encoder = new mod.JPEGEncoder();

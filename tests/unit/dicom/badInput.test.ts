@@ -100,6 +100,7 @@ describe('fuzz: truncation and bit flips give typed errors or correct output onl
     ['JPEG-LS', small({ transferSyntaxUID: TransferSyntax.JpegLsLossless })],
     ['JPEG 2000', small({ transferSyntaxUID: TransferSyntax.Jpeg2000Lossless })],
     ['JPEG lossless', small({ transferSyntaxUID: TransferSyntax.JpegLosslessSV1 })],
+    ['JPEG 12-bit extended', small({ transferSyntaxUID: TransferSyntax.JpegExtended })],
   ];
   it.each(cases)('%s', async (_name, spec) => {
     const bytes = await encodeDicom(spec);

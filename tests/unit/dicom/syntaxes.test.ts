@@ -80,12 +80,20 @@ describe('readDicom decodes every transfer syntax to the written stored values',
     expect(maxErr).toBeGreaterThanOrEqual(0);
   });
 
-  it('rejects 12-bit lossy JPEG with a typed error naming the syntax', async () => {
-    // A minimal 12-bit SOF1 header inside an encapsulated .51 file.
-    const sof1 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc1, 0, 11, 12, 0, 29, 0, 37, 1, 1, 0x11, 0, 0xff, 0xd9]);
+  it('decodes 12-bit lossy JPEG Extended (own DCT decoder) within codec tolerance', async () => {
+    const spec = specFor({ name: 'x', syntax: TransferSyntax.JpegExtended, bitsAllocated: 16, bitsStored: 12, meanTolerance: 0 }, 4);
+    const image = await readDicom(await encodeDicom(spec, { jpegQuantStep: 1 }));
+    const stored = image.storedPixels();
+    let max = 0;
+    for (let i = 0; i < stored.length; i++) max = Math.max(max, Math.abs(stored[i]! - spec.pixels[i]!));
+    expect(max).toBeLessThanOrEqual(2);
+  });
+
+  it('rejects progressive 12-bit JPEG with a typed error naming the syntax', async () => {
+    const sof2 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc2, 0, 11, 12, 0, 29, 0, 37, 1, 1, 0x11, 0, 0xff, 0xd9]);
     const { writeEncapsulatedDicom } = await import('../../../src/index.js');
     const bytes = writeEncapsulatedDicom({ rows: 29, columns: 37, bitsAllocated: 16, bitsStored: 12,
-      transferSyntaxUID: TransferSyntax.JpegExtended }, [sof1]);
+      transferSyntaxUID: TransferSyntax.JpegExtended }, [sof2]);
     const error = await readDicom(bytes, { path: 'twelve.dcm' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DicomError);
     expect((error as DicomError).code).toBe('ERR_DICOM_UNSUPPORTED_SYNTAX');
