@@ -33,25 +33,35 @@ function linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null,
 
 function linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, rows: number, inDim: number, outDim: number): void {
   need('linear dY', dy, rows * outDim);
+  // Row-major sweeps (contiguous inner loops) with float64 accumulators; the summation order over
+  // rows is fixed, so results are deterministic.
   if (dx) {
     need('linear dX', dx, rows * inDim);
+    const acc = new Float64Array(inDim);
     for (let n = 0; n < rows; n++) {
-      for (let i = 0; i < inDim; i++) {
-        let s = 0;
-        for (let o = 0; o < outDim; o++) s += dy[n * outDim + o]! * w[o * inDim + i]!;
-        dx[n * inDim + i] = s;
+      acc.fill(0);
+      for (let o = 0; o < outDim; o++) {
+        const d = dy[n * outDim + o]!;
+        if (d === 0) continue;
+        const wo = o * inDim;
+        for (let i = 0; i < inDim; i++) acc[i] += d * w[wo + i]!;
       }
+      for (let i = 0; i < inDim; i++) dx[n * inDim + i] = acc[i]!;
     }
   }
   if (dw) {
     need('linear dW', dw, outDim * inDim);
-    for (let o = 0; o < outDim; o++) {
-      for (let i = 0; i < inDim; i++) {
-        let s = 0;
-        for (let n = 0; n < rows; n++) s += dy[n * outDim + o]! * x[n * inDim + i]!;
-        dw[o * inDim + i] = dw[o * inDim + i]! + s;
+    const acc = new Float64Array(outDim * inDim);
+    for (let n = 0; n < rows; n++) {
+      const xn = n * inDim;
+      for (let o = 0; o < outDim; o++) {
+        const d = dy[n * outDim + o]!;
+        if (d === 0) continue;
+        const wo = o * inDim;
+        for (let i = 0; i < inDim; i++) acc[wo + i] += d * x[xn + i]!;
       }
     }
+    for (let k = 0; k < acc.length; k++) dw[k] = dw[k]! + acc[k]!;
   }
   if (db) {
     need('linear db', db, outDim);

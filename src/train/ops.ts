@@ -3,11 +3,13 @@
  * cares which backend computes them. This is the ONLY file that knows where they come from.
  *
  * By design these are radlearn's native kernels (src/kernels/contrastive.ts, heads.ts,
- * losses.ts, optim.ts: CPU and CUDA, fused). Until those modules are part of this build the
- * trainer runs on `referenceOps` (src/train/ops-reference.ts): straightforward float64-accumulating
- * TypeScript with the same contracts, also used as the oracle in tests. Swapping in the native
- * kernels means editing `resolveTrainOps` below and nothing else.
+ * losses.ts, optim.ts: CPU and CUDA, fused), bound in ops-native.ts. A kernel family that is
+ * not in the build (or whose addon does not load) falls back to `referenceOps`
+ * (ops-reference.ts): float64-accumulating TypeScript with the same contracts, also the
+ * oracle in tests. The run's report and metrics name the backend that was used.
  */
+import * as kernels from '../kernels/index.js';
+import { hasContrastiveKernels, hasHeadKernels, withContrastiveKernel, withHeadKernels } from './ops-native.js';
 import { referenceOps } from './ops-reference.js';
 
 export type UncertainPolicyCode = 'ignore' | 'ones' | 'zeros';
@@ -83,7 +85,28 @@ export interface TrainOps {
   emaUpdate(ema: Float32Array, params: Float32Array, momentum: number): void;
 }
 
-/** The operations the trainer uses in this build. */
+/**
+ * The operations the trainer uses in this build: each native kernel family that the kernels
+ * module exports (and whose addon loads) replaces its reference counterpart.
+ * RADLEARN_TRAIN_OPS=reference forces the TypeScript reference (for comparisons).
+ */
 export function resolveTrainOps(): TrainOps {
-  return referenceOps;
+  let ops = referenceOps;
+  if (process.env.RADLEARN_TRAIN_OPS === 'reference') return ops;
+  const k = kernels as object;
+  if (hasHeadKernels(k) && nativeWorks(() => k.emaUpdateSync(new Float32Array(1), new Float32Array([1]), 0.5))) ops = withHeadKernels(ops, k);
+  if (hasContrastiveKernels(k) && nativeWorks(() => k.contrastiveLossSync(new Float32Array([1, 0]), new Float32Array([1, 0]), { batch: 1, dim: 2, logitScale: 1 }))) {
+    ops = withContrastiveKernel(ops, k);
+  }
+  return ops;
+}
+
+/** True when a tiny native call succeeds (the addon is built and exports the op). */
+function nativeWorks(probe: () => unknown): boolean {
+  try {
+    probe();
+    return true;
+  } catch {
+    return false;
+  }
 }
