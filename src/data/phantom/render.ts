@@ -14,7 +14,7 @@ import {
   buildGeometry, CM_PER_UNIT, diaphragmY, lungLateral, lungMedial, pointInLung, zoneT,
   type LungGeometry, type PhantomGeometry,
 } from './geometry.js';
-import { drawPolyline, drawVesselTree, type PixelTransform } from './strokes.js';
+import { drawBranching, drawPolyline, drawVesselTree, type PixelTransform } from './strokes.js';
 import { centralLineRoute, type PhantomStudy, type Side } from './truth.js';
 
 const smoothstep = (e0: number, e1: number, x: number): number => {
@@ -129,6 +129,14 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
     const [x, y] = pointInLung(lung, zoneT(findings.consolidation.zone), rng.uniform(0.45, 0.65));
     const e = findings.consolidation.extent;
     patches.push({ x, y, rx: 0.24 * e, ry: 0.19 * e, sign });
+  }
+  // Air bronchograms: aerated bronchi that stay dark inside the consolidated lung.
+  const bronchi = scratch('bronchi', size * size);
+  for (const p of patches) {
+    for (let k = 0; k < 3; k++) {
+      drawBranching(bronchi, transform, rng, p.x - p.sign * p.rx * 0.5, p.y + rng.uniform(-0.5, 0.5) * p.ry, p.sign as 1 | -1,
+        rng.uniform(-0.6, 0.6), 0.08, 1.6, 1, 2, scalePx);
+    }
   }
   const parenchyma = new ValueNoise(rng, 24);
   const patchTexture = new ValueNoise(rng, 18);
@@ -312,7 +320,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
         if (q < 2.2) {
           const blob = Math.exp(-q) + 0.7 * (patchTexture.at(x, y) - 0.5);
           const amount = smoothstep(0.25, 0.75, blob) * Math.min(1, lungDepth * 1.5);
-          d += 0.5 * amount;
+          d += amount * (0.5 - 0.3 * (bronchi[row * size + col] as number));
           aerated *= 1 - 0.9 * amount;
         }
       }

@@ -64,26 +64,29 @@ export function drawPolyline(map: Float32Array, t: PixelTransform, points: Array
 }
 
 /**
- * A branching vessel tree from a hilum, fanning laterally: each branch splits in two
- * with narrower, fainter children, as pulmonary vessels taper toward the periphery.
+ * One branch and its descendants: each branch splits in two narrower, fainter, shorter
+ * children. `angle` is measured from the lateral direction (sign: which way is lateral),
+ * negative upwards. Widths are in pixels at 256 px and scaled by `scalePx`.
  */
+export function drawBranching(map: Float32Array, t: PixelTransform, rng: Rng, x: number, y: number, sign: 1 | -1,
+  angle: number, length: number, width: number, amplitude: number, depth: number, scalePx: number): void {
+  const wobble = rng.normal(0, 0.12);
+  const ex = x + sign * Math.cos(angle + wobble) * length;
+  const ey = y + Math.sin(angle + wobble) * length;
+  const [ax, ay] = toPixel(t, x, y);
+  const [bx, by] = toPixel(t, ex, ey);
+  drawSegment(map, t.size, ax, ay, bx, by, Math.max(0.7, width * scalePx), amplitude);
+  if (depth === 0) return;
+  const spread = rng.uniform(0.25, 0.5);
+  drawBranching(map, t, rng, ex, ey, sign, angle - spread, length * rng.uniform(0.65, 0.85), width * 0.72, amplitude * 0.82, depth - 1, scalePx);
+  drawBranching(map, t, rng, ex, ey, sign, angle + spread, length * rng.uniform(0.65, 0.85), width * 0.72, amplitude * 0.82, depth - 1, scalePx);
+}
+
+/** A pulmonary vessel tree fanning laterally from a hilum, tapering toward the periphery. */
 export function drawVesselTree(map: Float32Array, t: PixelTransform, rng: Rng, hilumX: number, hilumY: number,
   sign: 1 | -1, scalePx: number): void {
-  const grow = (x: number, y: number, angle: number, length: number, width: number, amp: number, depth: number): void => {
-    const wobble = rng.normal(0, 0.12);
-    const ex = x + sign * Math.cos(angle + wobble) * length;
-    const ey = y + Math.sin(angle + wobble) * length;
-    const [ax, ay] = toPixel(t, x, y);
-    const [bx, by] = toPixel(t, ex, ey);
-    drawSegment(map, t.size, ax, ay, bx, by, Math.max(0.7, width * scalePx), amp);
-    if (depth === 0) return;
-    const spread = rng.uniform(0.25, 0.5);
-    grow(ex, ey, angle - spread, length * rng.uniform(0.65, 0.85), width * 0.72, amp * 0.82, depth - 1);
-    grow(ex, ey, angle + spread, length * rng.uniform(0.65, 0.85), width * 0.72, amp * 0.82, depth - 1);
-  };
-  // Angles measured from the lateral direction, negative = upwards.
   const primaries = [-1.35, -0.95, -0.55, -0.15, 0.25, 0.65, 1.0, 1.3];
   for (const base of primaries) {
-    grow(hilumX, hilumY, base + rng.normal(0, 0.08), rng.uniform(0.1, 0.16), 2.4, 0.13, 3);
+    drawBranching(map, t, rng, hilumX, hilumY, sign, base + rng.normal(0, 0.08), rng.uniform(0.1, 0.16), 2.4, 0.13, 3, scalePx);
   }
 }
