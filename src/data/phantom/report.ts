@@ -59,10 +59,15 @@ function cardiac(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
     if (ctr < 0.54 && rng.chance(MISS_RATE)) return;
     const degree = ctr < 0.58 ? 'mild' : ctr < 0.63 ? 'moderate' : 'marked';
     const adverb = degree === 'mild' ? 'mildly' : degree === 'moderate' ? 'moderately' : 'markedly';
-    b.findings.push(rng.pick([
+    const options = [
       `${cap(degree)} cardiomegaly.`, `The heart is ${adverb} enlarged.`, `Heart size is ${adverb} enlarged.`,
       'Enlarged cardiac silhouette.', 'The cardiac silhouette is enlarged.', 'There is cardiomegaly.',
-    ]));
+    ];
+    // Follow-up studies of a patient with a chronically large heart compare with the prior.
+    if (study.studyIndex > 0 && study.patient.chronicCardiomegaly) {
+      options.push('Stable cardiomegaly.', `${cap(degree)} cardiomegaly is unchanged.`, `No change in the ${degree} enlargement of the cardiac silhouette.`);
+    }
+    b.findings.push(rng.pick(options));
     if (rng.chance(0.7)) b.impression.push(rng.pick(['Cardiomegaly.', `${cap(degree)} cardiomegaly.`, 'Enlarged heart.']));
     b.state('Cardiomegaly', 1);
   } else if (rng.chance(0.65)) {
@@ -94,7 +99,10 @@ function effusion(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
   }
   if (e.size === 'small' && rng.chance(MISS_RATE)) return;
   const noun = bilateral ? rng.pick(['pleural effusions', 'effusions']) : rng.pick(['pleural effusion', 'effusion']);
-  const options = [`${cap(size)} ${where} ${noun}.`, `There ${bilateral ? 'are' : 'is a'} ${size} ${where} ${noun}.`];
+  const options = [
+    `${cap(size)} ${where} ${noun}.`, `There ${bilateral ? 'are' : 'is a'} ${size} ${where} ${noun}.`,
+    `${cap(size)} amount of ${where} pleural fluid.`, `${cap(where)} ${noun}, ${size}.`,
+  ];
   if (e.size === 'small' && !bilateral) options.push(`Blunting of the ${where} costophrenic angle, consistent with a small effusion.`);
   if (e.size !== 'small') options.push(`${cap(size)} ${where} ${noun} with a meniscus along the lateral chest wall.`);
   b.findings.push(rng.pick(options));
@@ -113,6 +121,8 @@ function pneumothorax(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
     `${cap(p.size)} ${where} pneumothorax.`,
     `There is a ${p.size} ${where} pneumothorax with a visible visceral pleural line.`,
     `${cap(p.size)} ${where} pneumothorax without lung markings lateral to the pleural line.`,
+    `A ${p.size} ${where} pneumothorax is present.`,
+    `${cap(where)} pneumothorax, ${p.size} in size.`,
   ]));
   b.impression.push(`${cap(p.size)} ${p.side} pneumothorax.`);
   b.state('Pneumothorax', 1);
