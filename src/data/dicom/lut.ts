@@ -61,7 +61,7 @@ export function applyRescale(stored: StoredArray, slope: number, intercept: numb
 }
 
 /** PS3.3 C.11.2.1.2 window functions, output in [0, 1]. */
-export function applyWindow(values: ArrayLike<number>, window: WindowSpec, out: Float32Array): Float32Array {
+export function applyWindow(values: Float32Array, window: WindowSpec, out: Float32Array): Float32Array {
   const { center: c } = window;
   const w = window.width;
   if (!(w > 0) || !Number.isFinite(c)) {
@@ -89,7 +89,7 @@ export function applyWindow(values: ArrayLike<number>, window: WindowSpec, out: 
 }
 
 /** Linear map of [low, high] to [0, 1], clamped. */
-export function applyRange(values: ArrayLike<number>, low: number, high: number, out: Float32Array): Float32Array {
+export function applyRange(values: Float32Array, low: number, high: number, out: Float32Array): Float32Array {
   const span = high - low;
   if (!(span > 0)) { out.fill(0); return out; }
   const inv = 1 / span;
@@ -97,7 +97,7 @@ export function applyRange(values: ArrayLike<number>, low: number, high: number,
   return out;
 }
 
-export function minMax(values: ArrayLike<number>): [number, number] {
+export function minMax(values: Float32Array): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
@@ -112,7 +112,7 @@ export function minMax(values: ArrayLike<number>): [number, number] {
  * robust to the few saturated or collimated pixels every radiograph has. Images
  * above 2^20 pixels are sampled on a fixed stride (still over a million samples).
  */
-export function percentileRange(values: ArrayLike<number>, lowerPct = 0.5, upperPct = 99.5): [number, number] {
+export function percentileRange(values: Float32Array, lowerPct = 0.5, upperPct = 99.5): [number, number] {
   const [lo, hi] = minMax(values);
   if (!(hi > lo)) return [lo, hi];
   const stride = Math.max(1, Math.floor(values.length / 2 ** 20));
