@@ -142,3 +142,22 @@ describe('labelReport', () => {
     }
   });
 });
+
+describe('labelReport on random text', () => {
+  it('returns valid values quickly for scrambled report vocabulary (no regex blow-up)', async () => {
+    const { Rng } = await import('../../../src/data/random.js');
+    const words = ['no', 'not', 'heart', 'is', 'enlarged', 'effusion', 'possible', 'cannot', 'be', 'excluded', 'pleural', 'left',
+      'the', 'size', 'normal', 'mildly', 'FINDINGS:', 'IMPRESSION:', '1.', '2.', ',', ';', '.', 'versus', 'but', 'tube', 'line',
+      'costophrenic', 'angle', 'blunting', 'of', 'to', 'suggest', 'pneumonia', '___', 'XXXX', '\n', '2.5', 'cm', 'Dr.', 'with'];
+    const rng = new Rng(42);
+    const started = performance.now();
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: rng.intBetween(0, 120) }, () => rng.pick(words)).join(' ');
+      const labels = labelReport(text);
+      for (const o of OBSERVATIONS) expect([1, 0, -1, null]).toContain(labels[o]);
+    }
+    // A pathological run of filler words between an organ and its adjective.
+    expect(labelReport(`The heart${' is mildly'.repeat(2000)} enlarged.`).Cardiomegaly).toBe(1);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
