@@ -13,6 +13,7 @@ import type { WindowOption } from '../dicom/image.js';
 import type { ResizeFilter, ResizeFit } from '../resize/resize.js';
 import { resolveInputs } from './manifest.js';
 import { createPool } from './pool.js';
+import { withCacheLock } from './lock.js';
 import type { CacheDtype, PreprocessSettings } from './preprocess.js';
 import {
   CACHE_FORMAT, CACHE_VERSION, alignUp, readCacheIndex, sameSettings, writeCacheIndex, type CacheEntry, type CacheFailure,
@@ -62,8 +63,13 @@ export interface CacheBuildSummary {
 
 export async function buildImageCache(input: string | string[], options: BuildImageCacheOptions): Promise<CacheBuildSummary> {
   const settings = normaliseSettings(options);
-  const started = performance.now();
   await mkdir(options.out, { recursive: true });
+  return withCacheLock(options.out, () => buildLocked(input, options, settings));
+}
+
+async function buildLocked(input: string | string[], options: BuildImageCacheOptions,
+  settings: PreprocessSettings): Promise<CacheBuildSummary> {
+  const started = performance.now();
   const paths = [...new Set(await resolveInputs(input))];
   const previous = await readCacheIndex(options.out).catch(() => undefined);
   const reusable = previous && !options.rebuild && sameSettings(previous.settings, settings) && await binIsValid(options.out, previous)

@@ -117,4 +117,21 @@ describe('buildImageCache / openImageCache', () => {
       cache.close();
     }
   });
+
+  it('two concurrent builds of one folder take turns (lock) and agree', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
+    const [a, b] = await Promise.all([
+      buildImageCache(dir, { out, size: 24, workers: 0 }),
+      buildImageCache(dir, { out, size: 24, workers: 0 }),
+    ]);
+    expect(a.built + b.built).toBe(7);
+    expect(a.reused + b.reused).toBe(7);
+    const cache = await openImageCache(out);
+    expect(cache.length).toBe(7);
+    for (let i = 0; i < cache.length; i++) {
+      const expected = await preprocessImage(cache.entries[i]!.path, cache.settings);
+      expect(Array.from(cache.get(i))).toEqual(Array.from(expected.data));
+    }
+    expect((await readdir(out)).includes('.lock')).toBe(false);
+  });
 });
