@@ -93,12 +93,23 @@ function wordsBetween(text: string, from: number, to: number): number {
   return words;
 }
 
+/** Index of the first cue starting at or after `position` (cues are sorted by start). */
+function firstCueFrom(cues: Cue[], position: number): number {
+  let lo = 0;
+  let hi = cues.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((cues[mid] as Cue).start < position) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
 /** The nearest cue before the mention that reaches it: 'neg', 'unc' or null. */
 function preCueStatus(text: string, cues: Cue[], anchor: number): 'neg' | 'unc' | null {
   let sawComma = false;
   let sawUncTerminator = false;
   let sawContinuation = false;
-  for (let i = cues.length - 1; i >= 0; i--) {
+  for (let i = firstCueFrom(cues, anchor) - 1; i >= 0; i--) {
     const cue = cues[i] as Cue;
     if (cue.end > anchor) continue;
     switch (cue.kind) {
@@ -132,8 +143,8 @@ function preCueStatus(text: string, cues: Cue[], anchor: number): 'neg' | 'unc' 
 
 /** The nearest cue after the mention that reaches back to it: 'neg', 'unc' or null. */
 function postCueStatus(text: string, cues: Cue[], end: number): 'neg' | 'unc' | null {
-  for (const cue of cues) {
-    if (cue.start < end) continue;
+  for (let i = firstCueFrom(cues, end); i < cues.length; i++) {
+    const cue = cues[i] as Cue;
     switch (cue.kind) {
       case 'terminator':
       case 'assertion':
