@@ -1,6 +1,6 @@
 /**
  * What to cache: an explicit list of paths, a folder (searched recursively for
- * DICOM/PNG/JPEG), or a manifest file: .txt (one path per line), .jsonl (field
+ * DICOM/PNG/JPEG), a single image file, or a manifest file: .txt (one path per line), .jsonl (field
  * `path` or `image`), .csv (column `path`, `image` or `Path`). Relative paths in a
  * manifest are resolved against the manifest's folder.
  */
@@ -19,9 +19,12 @@ export async function resolveInputs(input: string | string[]): Promise<string[]>
     throw new RadlearnError('ERR_MISSING_FILE', `cache input not found at ${input}`, { path: input });
   }
   if (info.isDirectory()) return (await walk(resolve(input))).sort();
-  const base = dirname(resolve(input));
-  const text = await readFile(input, 'utf8');
   const ext = extname(input).toLowerCase();
+  const raw = await readFile(input);
+  // A single image rather than a manifest: an image extension, or binary content.
+  if ((ext !== '' && IMAGE_EXTENSIONS.has(ext)) || raw.subarray(0, 4096).includes(0)) return [resolve(input)];
+  const base = dirname(resolve(input));
+  const text = raw.toString('utf8');
   const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
   if (ext === '.jsonl') {
     return text.split('\n').filter((l) => l.trim()).map((line, i) => {
