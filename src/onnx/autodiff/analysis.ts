@@ -62,7 +62,12 @@ function broadcastShapes(shapes: (StaticDim[] | undefined)[]): StaticDim[] | und
   const rank = Math.max(...shapes.map((s) => s!.length));
   const out: StaticDim[] = [];
   for (let k = 0; k < rank; k++) {
-    const dims = shapes.map((s) => s![s!.length - rank + k] ?? 1).filter((d) => d !== 1);
+    const dims = shapes
+      .map((s) => {
+        const i = s!.length - rank + k;
+        return i < 0 ? 1 : s![i]!;
+      })
+      .filter((d) => d !== 1);
     if (dims.length === 0) out.push(1);
     else if (dims.every((d) => d === dims[0] && d !== null)) out.push(dims[0]!);
     else if (dims.some((d) => typeof d === 'number')) out.push(dims.find((d) => typeof d === 'number')!);
@@ -82,6 +87,15 @@ function product(dims: StaticDim[]): StaticDim {
     p *= d;
   }
   return p;
+}
+
+function total(dims: StaticDim[]): StaticDim {
+  let t = 0;
+  for (const d of dims) {
+    if (typeof d !== 'number') return null;
+    t += d;
+  }
+  return t;
 }
 
 function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticDim, kernel: number[] | undefined): StaticDim[] | undefined {
@@ -222,7 +236,7 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       if (all.every((s) => s !== undefined) && all.length > 0) {
         const r = all[0]!.length;
         const axis = normAxis(intAttr(node, 'axis', 0), r);
-        shape = all[0]!.map((d, i) => (i === axis ? product(all.map((s) => s![axis]!)) : d));
+        shape = all[0]!.map((d, i) => (i === axis ? total(all.map((s) => s![axis]!)) : d));
       } else if (all.some((s) => s)) shape = all.find((s) => s)!.map(() => null);
       // Concatenated shape vectors (Shape -> Concat -> Reshape) keep their values when all parts are known.
       const parts = (node.input ?? []).map((n) => integers.get(n));

@@ -4,7 +4,7 @@
  * original model in onnxruntime-node.
  */
 import * as ort from 'onnxruntime-node';
-import { type GraphValue as Value, GraphBuilder, type ModelProto, type OnnxDType, differentiate, parametersAsInputs, readFloat32, serializeModel } from '../../../src/onnx/index.js';
+import { type GraphValue as Value, GraphBuilder, type ModelProto, type OnnxDType, cloneModel, differentiate, onnx, parametersAsInputs, readFloat32, serializeModel } from '../../../src/onnx/index.js';
 import { Rng } from '../../../src/onnx/rng.js';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -49,6 +49,51 @@ export function buildModel(inputs: Record<string, CheckInput>, build: (g: GraphB
   return g.build();
 }
 
+interface Probe {
+  value: number;
+  /** Which side of every ReLU kink and which MaxPool argmax the run took. */
+  pattern: string;
+}
+
+/**
+ * Central difference. float64: one step. float32: a step small enough to avoid float32 rounding
+ * can still cross a ReLU or MaxPool kink, where the function is not differentiable; so the step is
+ * halved until the runs at +-step and +-step/2 take the same kink pattern as the unperturbed point,
+ * and those two are combined by a Richardson step (4 D(h/2) - D(h)) / 3 that cancels the h^2 term.
+ */
+async function centralDifference(at: (delta: number) => Promise<Probe>, h: number, float32: boolean, base: string): Promise<number> {
+  const d = async (step: number): Promise<{ value: number; smooth: boolean }> => {
+    const up = await at(step);
+    const down = await at(-step);
+    return { value: (up.value - down.value) / (2 * step), smooth: up.pattern === base && down.pattern === base };
+  };
+  if (!float32) return (await d(h)).value;
+  let coarse = await d(h);
+  for (let k = 1; k < 10; k++) {
+    const fine = await d(h / 2 ** k);
+    if (coarse.smooth && fine.smooth) return (4 * fine.value - coarse.value) / 3;
+    coarse = fine;
+  }
+  return coarse.value;
+}
+
+/** The model with every ReLU input and MaxPool argmax as extra outputs (kink detection). */
+function withKinkProbes(model: ModelProto): { model: ModelProto; probes: string[] } {
+  const copy = cloneModel(model);
+  const graph = copy.graph!;
+  const probes: string[] = [];
+  for (const node of graph.node ?? []) {
+    if (node.opType === 'Relu' && !probes.includes(node.input![0]!)) probes.push(node.input![0]!);
+    if (node.opType === 'MaxPool') {
+      if (!node.output![1]) node.output = [node.output![0]!, `${node.output![0]!}__probe_indices`];
+      probes.push(node.output![1]!);
+    }
+  }
+  const declared = new Set((graph.output ?? []).map((o) => o.name));
+  for (const name of probes) if (!declared.has(name)) graph.output!.push(onnx.ValueInfoProto.create({ name }));
+  return { model: copy, probes };
+}
+
 export async function checkOpGradients(
   inputs: Record<string, CheckInput>,
   build: (g: GraphBuilder, v: Record<string, Value>) => Value | Value[],
@@ -77,7 +122,8 @@ export async function checkModelGradients(
     const flat = new Float32Array(layout.size);
     const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
     for (const p of layout.parameters) flat.set(readFloat32(inits.get(p.name)!), p.offset);
-    const paramForward = layout.size > 0 ? await ort.InferenceSession.create(serializeModel(parametersAsInputs(model, layout))) : forward;
+    const probed = withKinkProbes(parametersAsInputs(model, layout));
+    const paramForward = await ort.InferenceSession.create(serializeModel(probed.model));
 
     const feeds = (values: Record<string, CheckInput>, params: Float32Array): Record<string, ort.Tensor> => {
       const f: Record<string, ort.Tensor> = {};
@@ -92,7 +138,7 @@ export async function checkModelGradients(
       const y = outs[name]!;
       weights[name] = randomArray(rng, y.data.length, y.type === 'float64' ? 'float64' : 'float32');
     }
-    const loss = async (values: Record<string, CheckInput>, params: Float32Array): Promise<number> => {
+    const loss = async (values: Record<string, CheckInput>, params: Float32Array): Promise<Probe> => {
       const r = await paramForward.run(feeds(values, params));
       let s = 0;
       for (const name of outputNames) {
@@ -100,8 +146,15 @@ export async function checkModelGradients(
         const w = weights[name]!;
         for (let i = 0; i < y.length; i++) s += y[i]! * w[i]!;
       }
-      return s;
+      const pattern = probed.probes
+        .map((name) => {
+          const t = r[name]!;
+          return t.type === 'int64' ? Array.from(t.data as BigInt64Array, String).join(',') : Array.from(t.data as FloatArray, (v) => (v > 0 ? '1' : '0')).join('');
+        })
+        .join('|');
+      return { value: s, pattern };
     };
+    const basePattern = (await loss(inputs, flat)).pattern;
 
     const trainFeeds = feeds(inputs, flat);
     for (const name of outputNames) trainFeeds[training.outputGradInputs[name]!] = tensor(dtypeOf(weights[name]!), weights[name]!, outs[name]!.dims);
@@ -129,13 +182,13 @@ export async function checkModelGradients(
       const h = o.step ?? (data instanceof Float64Array ? 1e-5 : 1e-2);
       for (const i of pick(data.length)) {
         const saved = data[i]!;
-        const copy = { ...inputs, [name]: { ...x, data: data } };
-        data[i] = saved + h;
-        const up = await loss(copy, flat);
-        data[i] = saved - h;
-        const down = await loss(copy, flat);
-        data[i] = saved;
-        accumulate(analytic[i]!, (up - down) / (2 * h));
+        const at = async (delta: number): Promise<Probe> => {
+          data[i] = saved + delta;
+          const v = await loss(inputs, flat);
+          data[i] = saved;
+          return v;
+        };
+        accumulate(analytic[i]!, await centralDifference(at, h, data instanceof Float32Array, basePattern));
       }
     }
     for (const [k, p] of layout.parameters.entries()) {
@@ -143,15 +196,18 @@ export async function checkModelGradients(
       const h = o.step ?? 1e-2;
       for (const i of pick(p.size)) {
         const saved = flat[p.offset + i]!;
-        flat[p.offset + i] = saved + h;
-        const up = await loss(inputs, flat);
-        flat[p.offset + i] = saved - h;
-        const down = await loss(inputs, flat);
-        flat[p.offset + i] = saved;
-        accumulate(analytic[i]!, (up - down) / (2 * h));
+        const at = async (delta: number): Promise<Probe> => {
+          flat[p.offset + i] = saved + delta;
+          const v = await loss(inputs, flat);
+          flat[p.offset + i] = saved;
+          return v;
+        };
+        const numeric = await centralDifference(at, h, true, basePattern);
+        accumulate(analytic[i]!, numeric);
+        if (process.env.GRADCHECK_DEBUG) console.log(p.name, i, analytic[i], numeric);
       }
     }
-    if (paramForward !== forward) await paramForward.release();
+    await paramForward.release();
     return { relativeError: Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-30), checked, numericNorm: Math.sqrt(norm) };
   } finally {
     await forward.release();

@@ -142,6 +142,7 @@ describe('per-operator gradient checks (central differences through onnxruntime)
     const tol = dtype === 'float64' ? 1e-6 : 1e-3;
     it(`${c.name} [${dtype}, rel. error <= ${tol}]`, async () => {
       const r = await checkOpGradients(c.inputs(), c.build);
+      if (process.env.AUTODIFF_REPORT) console.info(`[autodiff op] ${c.name} [${dtype}]: ${r.relativeError.toExponential(2)} (${r.checked} entries)`);
       expect(r.checked).toBeGreaterThan(0);
       expect(r.numericNorm).toBeGreaterThan(1e-3);
       expect(r.relativeError).toBeLessThanOrEqual(tol);
