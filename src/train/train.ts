@@ -83,7 +83,7 @@ export class TrainingRun extends EventStream {
 }
 
 export function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): TrainingRun {
-  return new TrainingRun((emit) => runTraining(parseTrainConfig(config), options, emit));
+  return new TrainingRun(async (emit) => runTraining(parseTrainConfig(config), options, emit));
 }
 
 function permutation(n: number, seed: number, phase: string, epoch: number): Int32Array {

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import * as kernels from '../../../src/kernels/index.js';
+import { referenceOps as ref } from '../../../src/train/ops-reference.js';
+import { hasContrastiveKernels, hasHeadKernels } from '../../../src/train/ops-native.js';
+import { resolveTrainOps } from '../../../src/train/ops.js';
+import type { ContrastiveOptions } from '../../../src/train/ops.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 * 2 - 1;
+  };
+}
+
+/** Central differences of the loss in float64 around float32 inputs. */
+function numericGrad(f: (x: Float32Array) => number, x: Float32Array, indices: number[], h = 1e-3): number[] {
+  return indices.map((i) => {
+    const old = x[i]!;
+    x[i] = old + h;
+    const up = f(x);
+    x[i] = old - h;
+    const down = f(x);
+    x[i] = old;
+    return (up - down) / (2 * h);
+  });
+}
+
+describe('reference training ops', () => {
+  const cases: Array<[string, Partial<ContrastiveOptions>]> = [
+    ['infonce', { kind: 'infonce' }],
+    ['infonce + groups', { kind: 'infonce', groups: Int32Array.from([0, 1, 0, 2, 1, 3, 0]) }],
+    ['infonce + relaxation', { kind: 'infonce', relaxThreshold: 0.2 }],
+    ['siglip', { kind: 'siglip', bias: -1.5 }],
+  ];
+  for (const [name, extra] of cases) {
+    it(`contrastive ${name}: gradients match finite differences (B=7, D=5)`, () => {
+      const r = rng(name.length * 31);
+      const B = 7;
+      const D = 5;
+      const image = Float32Array.from({ length: B * D }, r);
+      const text = Float32Array.from({ length: B * D }, r);
+      const options = { batch: B, dim: D, logitScale: 4.5, kind: 'infonce' as const, ...extra };
+      const out = ref.contrastive(image, text, options);
+      expect(Number.isFinite(out.loss)).toBe(true);
+      const probe = [0, 6, 13, 22, 34];
+      const fdImage = numericGrad((x) => ref.contrastive(x, text, options).loss, image, probe);
+      const fdText = numericGrad((x) => ref.contrastive(image, x, options).loss, text, probe);
+      probe.forEach((i, k) => {
+        expect(out.gradImage[i]).toBeCloseTo(fdImage[k]!, 3);
+        expect(out.gradText[i]).toBeCloseTo(fdText[k]!, 3);
+      });
+      const h = 1e-4;
+      const da = (ref.contrastive(image, text, { ...options, logitScale: 4.5 + h }).loss - ref.contrastive(image, text, { ...options, logitScale: 4.5 - h }).loss) / (2 * h);
+      expect(out.gradLogitScale).toBeCloseTo(da, 4);
+      if (options.kind === 'siglip') {
+        const db = (ref.contrastive(image, text, { ...options, bias: -1.5 + h }).loss - ref.contrastive(image, text, { ...options, bias: -1.5 - h }).loss) / (2 * h);
+        expect(out.gradBias).toBeCloseTo(db, 4);
+      }
+    });
+  }
+
+  it('linear + GELU backward match finite differences; BCE masks missing and uncertain labels', () => {
+    const r = rng(5);
+    const rows = 3, inDim = 4, outDim = 2;
+    const x = Float32Array.from({ length: rows * inDim }, r);
+    const w = Float32Array.from({ length: outDim * inDim }, r);
+    const b = Float32Array.from({ length: outDim }, r);
+    const targets = Float32Array.from([1, 0, -1, 1, 0, 0.3]);
+    const mask = Float32Array.from([1, 1, 1, 0, 1, 1]);
+    const lossOf = (wv: Float32Array): number => {
+      const y = new Float32Array(rows * outDim);
+      ref.linearForward(x, wv, b, y, rows, inDim, outDim);
+      const h = new Float32Array(y.length);
+      ref.geluForward(y, h);
+      return ref.bceWithLogits(h, targets, mask, new Float32Array(h.length), rows, outDim, 'ignore').loss;
+    };
+    const y = new Float32Array(rows * outDim);
+    ref.linearForward(x, w, b, y, rows, inDim, outDim);
+    const h = new Float32Array(y.length);
+    ref.geluForward(y, h);
+    const gh = new Float32Array(h.length);
+    const result = ref.bceWithLogits(h, targets, mask, gh, rows, outDim, 'ignore');
+    expect(result.valid).toBe(4); // one uncertain (ignored), one masked
+    expect(gh[2]).toBe(0);
+    expect(gh[3]).toBe(0);
+    const gy = new Float32Array(y.length);
+    ref.geluBackward(y, gh, gy);
+    const dw = new Float32Array(w.length);
+    ref.linearBackward(x, w, gy, null, dw, null, rows, inDim, outDim);
+    const fd = numericGrad(lossOf, w, [0, 3, 5, 7]);
+    [0, 3, 5, 7].forEach((i, k) => expect(dw[i]).toBeCloseTo(fd[k]!, 3));
+  });
+
+  it('AdamW leaves everything untouched on a non-finite gradient', () => {
+    const params = Float32Array.from([0.5, -0.25, 2]);
+    const opt = ref.createOptimizer(params, null);
+    const norm = opt.update(Float32Array.from([1, NaN, 0]), { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 });
+    expect(Number.isNaN(norm)).toBe(true);
+    expect(Array.from(params)).toEqual([0.5, -0.25, 2]);
+    expect(opt.step).toBe(0);
+  });
+
+  it('resolveTrainOps uses the native kernels that this build exports', () => {
+    const ops = resolveTrainOps();
+    const k = kernels as object;
+    if (!hasHeadKernels(k) && !hasContrastiveKernels(k)) {
+      console.log('native head/contrastive kernels are not in this build; the trainer uses the TypeScript reference');
+      expect(ops.backend).toBe('typescript-reference');
+      return;
+    }
+    expect(ops.backend).toMatch(/native/);
+    const r = rng(11);
+    const image = Float32Array.from({ length: 9 * 8 }, r);
+    const text = Float32Array.from({ length: 9 * 8 }, r);
+    const o = { batch: 9, dim: 8, kind: 'infonce' as const, logitScale: 7, groups: Int32Array.from([0, 1, 2, 0, 1, 5, 6, 7, 8]) };
+    const a = ops.contrastive(image, text, o);
+    const b = ref.contrastive(image, text, o);
+    expect(a.loss).toBeCloseTo(b.loss, 5);
+    for (let i = 0; i < a.gradImage.length; i++) expect(a.gradImage[i]).toBeCloseTo(b.gradImage[i]!, 5);
+  });
+});
