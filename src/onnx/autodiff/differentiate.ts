@@ -45,6 +45,8 @@ export interface TrainingGraph {
   parameterGradOutputs: string[];
   /** Graph input -> name of its gradient output. */
   inputGradOutputs: Record<string, string>;
+  /** The first forwardNodeCount nodes of the graph are the forward pass (see splitTrainingGraph). */
+  forwardNodeCount: number;
 }
 
 const gradName = (name: string): string => `grad_${name}`;
@@ -235,5 +237,6 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     forwardOutputs: outputNames,
     parameterGradOutputs,
     inputGradOutputs,
+    forwardNodeCount: nodes.length,
   };
 }

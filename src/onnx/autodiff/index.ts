@@ -2,3 +2,4 @@ export { differentiate, type DifferentiateOptions, type TrainingGraph } from './
 export { UnsupportedOperatorError, AutodiffError } from './errors.js';
 export { gradientRules, nonDifferentiableOps } from './rules/index.js';
 export { TrainingSession, type TrainingStepResult } from './session.js';
+export { splitTrainingGraph, type SplitTrainingGraph } from './split.js';

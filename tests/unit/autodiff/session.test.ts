@@ -1,0 +1,62 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { TrainingSession, buildTextTransformer, buildViTEncoder, differentiate, readParameters, serializeModel, splitTrainingGraph } from '../../../src/onnx/index.js';
+import { Rng } from '../../../src/onnx/rng.js';
+
+const rng = new Rng(5);
+const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
+
+describe('TrainingSession and the split (saved activations) form', () => {
+  it('writes every parameter gradient into its slice of one flat buffer, matching the split forward/backward pair', async () => {
+    const { model } = buildViTEncoder({ imageSize: 8, patchSize: 4, dim: 8, depth: 2, heads: 2, embedDim: 4, patchTokens: false });
+    const training = differentiate(model);
+    const params = readParameters(model, training.layout);
+    const image = { type: 'float32' as const, data: randn(3 * 64), dims: [3, 1, 8, 8] };
+    const upstream = { type: 'float32' as const, data: randn(3 * 4), dims: [3, 4] };
+
+    const session = await TrainingSession.create(training);
+    const gradients = new Float32Array(training.layout.size).fill(Number.NaN);
+    const { outputs } = await session.step({ parameters: params, gradients, inputs: { image }, outputGrads: { embedding: upstream } });
+    await session.release();
+    expect(gradients.every((g) => Number.isFinite(g))).toBe(true);
+    expect(gradients.some((g) => g !== 0)).toBe(true);
+    expect([...outputs.embedding!.dims]).toEqual([3, 4]);
+
+    const split = splitTrainingGraph(training);
+    expect(split.saved.length).toBeGreaterThan(0);
+    const fwd = await ort.InferenceSession.create(serializeModel(split.forward));
+    const bwd = await ort.InferenceSession.create(serializeModel(split.backward));
+    const feeds: Record<string, ort.Tensor> = { image: new ort.Tensor('float32', image.data, image.dims) };
+    for (const p of training.layout.parameters) feeds[p.name] = new ort.Tensor('float32', params.subarray(p.offset, p.offset + p.size), p.shape);
+    const f = await fwd.run(Object.fromEntries(fwd.inputNames.map((n) => [n, feeds[n]!])));
+    const bFeeds: Record<string, ort.Tensor> = { ...feeds, ...f, grad_embedding: new ort.Tensor('float32', upstream.data, upstream.dims) };
+    const b = await bwd.run(Object.fromEntries(bwd.inputNames.map((n) => [n, bFeeds[n]!])));
+    await fwd.release();
+    await bwd.release();
+    for (const [k, p] of training.layout.parameters.entries()) {
+      const expected = b[training.parameterGradOutputs[k]!]!.data as Float32Array;
+      const actual = gradients.subarray(p.offset, p.offset + p.size);
+      for (let i = 0; i < p.size; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]!)));
+    }
+    const emb = f.embedding!.data as Float32Array;
+    (outputs.embedding!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(emb[i]!, 5));
+  });
+
+  it('accumulates repeated token ids into the embedding table gradient and rejects a wrong-sized buffer', async () => {
+    const { model } = buildTextTransformer({ vocabSize: 11, maxLength: 6, dim: 8, depth: 1, heads: 2 });
+    const training = differentiate(model, { parameters: /word_embeddings/ });
+    expect(training.layout.parameters.map((p) => p.name)).toEqual(['embeddings.word_embeddings.weight']);
+    const params = readParameters(model, training.layout);
+    const session = await TrainingSession.create(training);
+    const ids = { type: 'int64' as const, data: BigInt64Array.from([3n, 3n, 3n, 5n, 0n, 0n]), dims: [1, 6] };
+    const mask = { type: 'int64' as const, data: BigInt64Array.from([1n, 1n, 1n, 1n, 0n, 0n]), dims: [1, 6] };
+    const gradients = new Float32Array(training.layout.size);
+    await session.step({ parameters: params, gradients, inputs: { input_ids: ids, attention_mask: mask }, outputGrads: { embedding: { type: 'float32', data: randn(8), dims: [1, 8] } } });
+    const row = (r: number): Float32Array => gradients.subarray(r * 8, (r + 1) * 8);
+    expect(row(3).some((v) => v !== 0)).toBe(true);
+    expect(row(5).some((v) => v !== 0)).toBe(true);
+    expect(row(7).every((v) => v === 0)).toBe(true);
+    await expect(session.step({ parameters: params, gradients: new Float32Array(3), inputs: { input_ids: ids, attention_mask: mask }, outputGrads: {} })).rejects.toThrow(/gradient buffer has 3 elements/);
+    await session.release();
+  });
+});
