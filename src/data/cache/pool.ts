@@ -31,8 +31,8 @@ export function createPool(workers: number): Pool {
     return new Worker(boot, { eval: true });
   };
   const slots = Array.from({ length: workers }, () => ({ worker: spawn(), inFlight: 0 }));
-  const pending = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void; slot: typeof slots[number] }>();
-  const queue: { task: WorkerTask; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }[] = [];
+  const pending = new Map<number, { resolve: (r: WorkerResult) => void; slot: typeof slots[number] }>();
+  const queue: { task: WorkerTask; resolve: (r: WorkerResult) => void }[] = [];
   let nextId = 0;
   let closed = false;
 
@@ -41,7 +41,7 @@ export function createPool(workers: number): Pool {
       while (slot.inFlight < 2 && queue.length > 0) {
         const item = queue.shift()!;
         slot.inFlight++;
-        pending.set(item.task.id, { resolve: item.resolve, reject: item.reject, slot });
+        pending.set(item.task.id, { resolve: item.resolve, slot });
         slot.worker.postMessage(item.task);
       }
     }
@@ -55,12 +55,14 @@ export function createPool(workers: number): Pool {
       entry.resolve(result);
       dispatch();
     });
-    slot.worker.on('error', (error) => {
-      // A crashed worker fails its own tasks as results (never the whole build) and is replaced.
+    const worker = slot.worker;
+    const lost = (reason: string) => {
+      if (slot.worker !== worker) return; // already replaced ('error' is followed by 'exit')
+      // A dead worker fails its own tasks as results (never the whole build) and is replaced.
       for (const [id, entry] of pending) {
         if (entry.slot !== slot) continue;
         pending.delete(id);
-        entry.resolve({ id, ok: false, code: 'ERR_WORKER_CRASHED', message: `cache worker crashed: ${error.message}` });
+        entry.resolve({ id, ok: false, code: 'ERR_WORKER_CRASHED', message: `cache worker died: ${reason}` });
       }
       slot.inFlight = 0;
       if (!closed) {
@@ -68,13 +70,15 @@ export function createPool(workers: number): Pool {
         wire(slot);
         dispatch();
       }
-    });
+    };
+    worker.on('error', (error) => lost(error.message));
+    worker.on('exit', (code) => { if (!closed) lost(`exited with code ${code}`); });
   };
   slots.forEach(wire);
   return {
     run(path, settings) {
-      return new Promise((resolve, reject) => {
-        queue.push({ task: { id: nextId++, path, settings }, resolve, reject });
+      return new Promise((resolve) => {
+        queue.push({ task: { id: nextId++, path, settings }, resolve });
         dispatch();
       });
     },
