@@ -56,4 +56,15 @@ describe('file layouts', () => {
       expect(img[5]).toBeCloseTo(Math.min(1, Math.max(0, (x - 29999.5) / 39999 + 0.5)), 6);
     }
   });
+
+  it('1-bit data is unpacked LSB first, one value per pixel', async () => {
+    const bits = Uint8Array.from({ length: 80 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
+    const packed = new Uint8Array(10);
+    bits.forEach((b, i) => { packed[i >> 3]! |= b << (i & 7); });
+    // Written as 2x5 8-bit (10 bytes), then described as 8x10 1-bit.
+    const image = await readDicom(writeDicom({ rows: 2, columns: 5, bitsAllocated: 8, pixels: packed,
+      extra: { Rows: 8, Columns: 10, BitsAllocated: 1, BitsStored: 1, HighBit: 0 } }));
+    expect([image.rows, image.columns, image.bitsAllocated]).toEqual([8, 10, 1]);
+    expect(Array.from(image.storedPixels())).toEqual(Array.from(bits));
+  });
 });
