@@ -35,7 +35,7 @@ export interface GeneratePhantomOptions {
   onProgress?: (done: number, total: number) => void;
   /**
    * Worker threads for rendering and writing images (0: this thread). Default: up to 4
-   * when running compiled JavaScript and n >= 64, else 0. Output is identical either way.
+   * when running compiled JavaScript and n >= 400, else 0. Output is identical either way.
    */
   workers?: number;
 }

@@ -56,7 +56,7 @@ function workerScript(): URL | undefined {
 
 /** Default thread count: one per core up to 4 (the main thread only collects progress). */
 export function defaultWorkers(n: number): number {
-  if (!workerScript() || n < 64) return 0;
+  if (!workerScript() || n < 400) return 0; // below this, thread start-up outweighs the gain
   return Math.min(4, availableParallelism());
 }
 
