@@ -210,16 +210,15 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       // Pleural effusion: dependent fluid with a meniscus rising along the lateral wall.
       for (const eff of effusions) {
         if (eff.sign !== sign) continue;
-        const effLung = lung;
-        const u = Math.min(1, Math.max(0, (ax - 0.06) / (effLung.maxHalfWidth - 0.06)));
+        const u = Math.min(1, Math.max(0, (ax - 0.06) / (lung.maxHalfWidth - 0.06)));
         const surface = eff.level - eff.meniscus * u * u * u;
-        if (y > surface - 0.02 && ax < effLung.maxHalfWidth + 0.03 && y < effLung.baseY + 0.08) {
+        if (y > surface - 0.02 && ax < lung.maxHalfWidth + 0.03 && y < lung.baseY + 0.08) {
           const fluid = smoothstep(surface - 0.02, surface + 0.035, y);
           // Fluid fills the pleural space above the diaphragm and fades into the chest wall and abdomen.
           const m1 = lungMedial(1);
-          const uu = Math.min(1, Math.max(0, (ax - m1) / (lungLateral(effLung, 1) - m1)));
-          const dia = diaphragmY(effLung, uu);
-          const extra = 0.22 * (1 - smoothstep(dia, dia + 0.06, y)) * (1 - smoothstep(effLung.maxHalfWidth - 0.01, effLung.maxHalfWidth + 0.03, ax));
+          const uu = Math.min(1, Math.max(0, (ax - m1) / (lungLateral(lung, 1) - m1)));
+          const dia = diaphragmY(lung, uu);
+          const extra = 0.22 * (1 - smoothstep(dia, dia + 0.06, y)) * (1 - smoothstep(lung.maxHalfWidth - 0.01, lung.maxHalfWidth + 0.03, ax));
           d += fluid * (0.8 * lungDepth + extra);
           aerated *= 1 - fluid;
         }
