@@ -20,6 +20,8 @@ export interface GraphFacts {
   values: Map<string, ValueFacts>;
   /** Integer tensors whose values are known statically (int initializers, Constant nodes, Shape of static shapes). */
   integers: Map<string, number[]>;
+  /** 1-D shape vectors known symbolically (Shape of a symbolic value, concatenations of such). */
+  shapeValues: Map<string, StaticDim[]>;
 }
 
 const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
@@ -53,8 +55,9 @@ export function analyzeGraph(graph: GraphProto): GraphFacts {
     values.set(t.name ?? '', { dtype, shape: dimsOf(t) });
     if (dtype === 'int64' || dtype === 'int32') integers.set(t.name ?? '', readIntegers(t));
   }
-  for (const node of graph.node ?? []) inferNode(node, values, integers);
-  return { values, integers };
+  const shapeValues = new Map<string, StaticDim[]>();
+  for (const node of graph.node ?? []) inferNode(node, values, integers, shapeValues);
+  return { values, integers, shapeValues };
 }
 
 function broadcastShapes(shapes: (StaticDim[] | undefined)[]): StaticDim[] | undefined {
@@ -68,9 +71,10 @@ function broadcastShapes(shapes: (StaticDim[] | undefined)[]): StaticDim[] | und
         return i < 0 ? 1 : s![i]!;
       })
       .filter((d) => d !== 1);
+    // Valid broadcasting makes every non-1 dim equal, so any known one names them all.
     if (dims.length === 0) out.push(1);
-    else if (dims.every((d) => d === dims[0] && d !== null)) out.push(dims[0]!);
     else if (dims.some((d) => typeof d === 'number')) out.push(dims.find((d) => typeof d === 'number')!);
+    else if (dims.some((d) => typeof d === 'string')) out.push(dims.find((d) => typeof d === 'string')!);
     else out.push(null);
   }
   return out;
@@ -87,6 +91,24 @@ function product(dims: StaticDim[]): StaticDim {
     p *= d;
   }
   return p;
+}
+
+/** The size a Reshape's -1 stands for, when the symbolic dims on both sides cancel out. */
+function inferMinusOne(from: StaticDim[], kept: StaticDim[]): number | null {
+  const split = (dims: StaticDim[]): { n: number; symbols: string[] } | null => {
+    let n = 1;
+    const symbols: string[] = [];
+    for (const d of dims) {
+      if (d === null) return null;
+      if (typeof d === 'number') n *= d;
+      else symbols.push(d);
+    }
+    return { n, symbols: symbols.sort() };
+  };
+  const a = split(from);
+  const b = split(kept);
+  if (!a || !b || b.n === 0 || a.symbols.join('\u0000') !== b.symbols.join('\u0000') || a.n % b.n !== 0) return null;
+  return a.n / b.n;
 }
 
 function total(dims: StaticDim[]): StaticDim {
@@ -110,8 +132,13 @@ function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticD
   for (let i = 0; i < spatial; i++) {
     const d = x[2 + i];
     const k = kernel?.[i];
-    if (typeof d !== 'number' || k === undefined || autoPad) out.push(null);
-    else {
+    if (typeof d !== 'number' || k === undefined || autoPad) {
+      if (typeof d === 'string' && k !== undefined && !autoPad) {
+        // A symbolic size maps to a symbolic size: equal windows over equal inputs give equal names.
+        const offset = pads[i]! + pads[i + spatial]! - ((k - 1) * dilations[i]! + 1);
+        out.push(strides[i] === 1 && offset === -1 ? d : `floor((${d}${offset >= 0 ? '+' : ''}${offset})/${strides[i]}${ceil ? ',ceil' : ''})+1`);
+      } else out.push(null);
+    } else {
       const span = (k - 1) * dilations[i]! + 1;
       const v = (d + pads[i]! + pads[i + spatial]! - span) / strides[i]!;
       out.push((ceil ? Math.ceil(v) : Math.floor(v)) + 1);
@@ -120,11 +147,12 @@ function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticD
   return out;
 }
 
-function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: Map<string, number[]>): void {
+function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: Map<string, number[]>, shapeValues: Map<string, StaticDim[]>): void {
   const op = node.opType ?? '';
   const ins = (node.input ?? []).map((n) => (n ? values.get(n) : undefined));
   const shapeIn = (i: number): StaticDim[] | undefined => ins[i]?.shape;
   const intsIn = (i: number): number[] | undefined => (node.input?.[i] ? integers.get(node.input[i]!) : undefined);
+  const shapeValueIn = (i: number): StaticDim[] | undefined => (node.input?.[i] ? (shapeValues.get(node.input[i]!) ?? integers.get(node.input[i]!)) : undefined);
   const firstDtype = ins.find((v) => v?.dtype)?.dtype;
   const outs = node.output ?? [];
   const set = (i: number, facts: ValueFacts): void => {
@@ -192,13 +220,11 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       break;
     }
     case 'Reshape': {
-      const target = intsIn(1);
+      const target = shapeValueIn(1);
       if (target) {
         shape = target.map((d, i) => (d === 0 ? (x?.[i] ?? null) : d === -1 ? null : d));
-        const known = x ? product(x) : null;
-        const rest = product(shape.filter((d) => d !== null));
-        const unknownCount = shape.filter((d) => d === null).length;
-        if (unknownCount === 1 && typeof known === 'number' && typeof rest === 'number' && rest > 0) shape = shape.map((d) => (d === null ? known / rest : d));
+        const inferred = x && target.filter((d) => d === -1).length === 1 ? inferMinusOne(x, shape.filter((_, i) => target[i] !== -1)) : null;
+        if (inferred !== null) shape = shape.map((d, i) => (target[i] === -1 ? inferred : d));
       } else {
         const len = shapeIn(1)?.[0];
         if (typeof len === 'number') shape = new Array<StaticDim>(len).fill(null);
@@ -236,11 +262,13 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       if (all.every((s) => s !== undefined) && all.length > 0) {
         const r = all[0]!.length;
         const axis = normAxis(intAttr(node, 'axis', 0), r);
-        shape = all[0]!.map((d, i) => (i === axis ? total(all.map((s) => s![axis]!)) : d));
+        shape = all[0]!.map((_, i) => (i === axis ? total(all.map((s) => s![axis]!)) : (all.map((s) => s![i]!).find((d) => d !== null) ?? null)));
       } else if (all.some((s) => s)) shape = all.find((s) => s)!.map(() => null);
       // Concatenated shape vectors (Shape -> Concat -> Reshape) keep their values when all parts are known.
       const parts = (node.input ?? []).map((n) => integers.get(n));
       if (parts.every((p) => p !== undefined) && parts.length > 0) integers.set(outs[0]!, parts.flat() as number[]);
+      const symbolic = (node.input ?? []).map((n) => shapeValues.get(n) ?? integers.get(n));
+      if (symbolic.every((p) => p !== undefined) && symbolic.length > 0) shapeValues.set(outs[0]!, symbolic.flat() as StaticDim[]);
       break;
     }
     case 'Split': {
@@ -265,11 +293,17 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       break;
     }
     case 'Expand': {
-      const target = intsIn(1);
+      const target = shapeValueIn(1);
       if (target) shape = broadcastShapes([x, target]);
       else {
         const len = shapeIn(1)?.[0];
-        if (x && typeof len === 'number') shape = new Array<StaticDim>(Math.max(len, x.length)).fill(null);
+        if (x && typeof len === 'number') {
+          const r = Math.max(len, x.length);
+          shape = Array.from({ length: r }, (_, k) => {
+            const d = x[x.length - r + k];
+            return typeof d === 'number' && d > 1 ? d : null;
+          });
+        }
       }
       break;
     }
@@ -280,13 +314,14 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
         shape = [Math.max(0, end - start)];
         const dims = x!.slice(start, end);
         if (dims.every((d) => typeof d === 'number')) integers.set(outs[0]!, dims as number[]);
+        shapeValues.set(outs[0]!, dims);
       }
       break;
     case 'Size':
       shape = [];
       break;
     case 'ConstantOfShape': {
-      const target = intsIn(0);
+      const target = shapeValueIn(0);
       if (target) shape = target;
       else {
         const len = shapeIn(0)?.[0];

@@ -131,6 +131,7 @@ const cases: Case[] = [
   { name: 'Slice with steps and negatives', inputs: () => ({ a: x([4, 7]) }), build: (g, v) => g.slice(v.a!, [1, -1], [4, 0], [0, 1], [2, -2]) },
   { name: 'Slice with symbolic end (Shape-based)', inputs: () => ({ a: x([5, 3], { declared: ['len', 3] }), b: x([1, 3]) }), build: (g, v) => g.slice(g.add(v.a!, v.b!), [1], g.shape(v.a!, { start: 0, end: 1 }), [0]) },
   { name: 'Gather rows with repeated ids', inputs: () => ({ a: x([5, 3]) }), build: (g, v) => g.gather(v.a!, g.constant(BigInt64Array.from([3n, 0n, 3n, 4n, 3n, 1n]), [2, 3]), 0) },
+  { name: 'Gather rows by run-time ids (negative and repeated)', inputs: () => ({ a: x([5, 3]), i: { data: BigInt64Array.from([4n, -1n, 0n, 2n, -5n, 2n]), dims: [3, 2] } }), build: (g, v) => g.gather(v.a!, v.i!, 0) },
   { name: 'Gather axis 1 with negative index', inputs: () => ({ a: x([2, 4, 3]) }), build: (g, v) => g.gather(v.a!, g.constant(BigInt64Array.from([-1n, 0n]), [2]), 1) },
   { name: 'Gather scalar index (Pad form)', inputs: () => ({ a: x([3, 2, 4]) }), build: (g, v) => g.add(g.gather(v.a!, 1, 0), g.gather(v.a!, -1, 0)) },
   { name: 'Pad constant with negative pads', inputs: () => ({ a: x([3, 4]) }), build: (g, v) => g.node('Pad', [v.a!, g.ints([1, -1, 2, 0])])[0]! },

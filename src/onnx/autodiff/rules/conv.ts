@@ -54,6 +54,10 @@ function transposeTo(a: VjpArgs, grad: Value, weight: Value, w: Window, group: n
     group: group === 1 ? undefined : attr.int(group),
     kernel_shape: w.kernel ? attr.ints(w.kernel) : undefined,
   };
+  if (w.strides.every((st) => st === 1)) {
+    // Stride 1: the transposed convolution with the same pads gives back exactly the input size.
+    return e.op('ConvTranspose', [grad, weight], { ...common, pads: attr.ints(w.pads) });
+  }
   const known = xs && gradSpatial && w.kernel && xs.every((d) => typeof d === 'number') && gradSpatial.every((d) => typeof d === 'number');
   if (known) {
     const outputPadding = (xs as number[]).map((h, i) => {
@@ -104,7 +108,10 @@ function conv(a: VjpArgs): (Value | null)[] {
       pads: attr.ints(w.pads),
       group: group === 1 ? undefined : attr.int(group),
     });
-    const cut = e.op('Slice', [full, e.ints(spatialAxes.map(() => 0)), w.kernel ? e.ints(w.kernel) : e.shapeRange(W, 2), e.ints(spatialAxes)]);
+    // With stride 1 the result has exactly the kernel's size; otherwise the trailing rows that only
+    // padding produced are cut off.
+    const exact = w.strides.every((st) => st === 1);
+    const cut = exact ? full : e.op('Slice', [full, e.ints(spatialAxes.map(() => 0)), w.kernel ? e.ints(w.kernel) : e.shapeRange(W, 2), e.ints(spatialAxes)]);
     dW = e.op('Transpose', [cut], { perm: attr.ints(swap) });
   }
   const B = a.x[2];

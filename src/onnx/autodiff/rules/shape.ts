@@ -68,6 +68,16 @@ function gather(a: VjpArgs): (Value | null)[] {
       return [e.op('Pad', [lifted, e.ints(pads)]), null];
     }
   }
+  if (axis === 0 || (rank !== undefined && axis === -rank)) {
+    // Rows of a table (embeddings): ScatterND adds each gradient row at its id; repeated ids accumulate.
+    let ids = e.cast(indices, 'int64');
+    if (!(known && known.every((k) => k >= 0))) {
+      const rows = e.op('Gather', [e.shape(X), e.int(0)], { axis: attr.int(0) });
+      ids = e.op('Where', [e.op('Less', [ids, e.int(0)], {}, 'bool'), e.add(ids, rows), ids], {}, 'int64');
+    }
+    const zeros = e.zerosLike(X);
+    return [e.op('ScatterND', [zeros, e.op('Unsqueeze', [ids, e.ints([-1])]), dy0(a)], { reduction: attr.string('add') }), null];
+  }
   const picked = e.op('Gather', [e.positions(X), indices], { axis: attr.int(axis) });
   return [e.scatterAdd(dy0(a), picked, X), null];
 }
