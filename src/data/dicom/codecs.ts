@@ -19,7 +19,7 @@ type Factory<T> = (options: ReturnType<typeof silent>) => Promise<T>;
 let openJpeg: Promise<OpenJpegModule> | undefined;
 let charls: Promise<CharlsModule> | undefined;
 let libJpegTurbo: Promise<LibJpegTurboModule> | undefined;
-let loaded: { openJpeg?: OpenJpegModule; charls?: CharlsModule; libJpegTurbo?: LibJpegTurboModule } = {};
+const loaded: { openJpeg?: OpenJpegModule; charls?: CharlsModule; libJpegTurbo?: LibJpegTurboModule } = {};
 
 export async function loadOpenJpeg(): Promise<OpenJpegModule> {
   openJpeg ??= (require('@cornerstonejs/codec-openjpeg/wasmjs') as Factory<OpenJpegModule>)(silent());
@@ -37,19 +37,51 @@ export async function loadLibJpegTurbo(): Promise<LibJpegTurboModule> {
 export interface DecodedFrame { bytes: Uint8Array; info: CodecFrameInfo }
 
 /** Runs one WASM decoder; copies the output out of WASM memory before `delete()` frees it. */
-function runDecoder(decoder: CodecDecoder, encoded: Uint8Array, codec: string): DecodedFrame {
+function runDecoder(decoder: CodecDecoder, encoded: Uint8Array, codec: CodecName): DecodedFrame {
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
     decoder.decode();
     const info = decoder.getFrameInfo();
     return { bytes: decoder.getDecodedBuffer().slice(), info: { ...info } };
   } catch (error) {
-    // Emscripten throws bare numbers (C++ exception pointers); make them typed errors.
-    const detail = error instanceof Error ? error.message : `${codec} aborted (code ${String(error)})`;
-    throw new DicomError('ERR_DICOM_DECODE', `${codec} could not decode the frame: ${detail}`, { codec });
+    throw codecFailure(codec, 'decode', error);
   } finally {
-    decoder.delete();
+    safeDelete(decoder, codec);
   }
+}
+
+export type CodecName = 'OpenJPEG' | 'CharLS' | 'libjpeg-turbo';
+
+/**
+ * Emscripten throws bare numbers (C++ exception pointers) for codec errors, and a
+ * WebAssembly.RuntimeError when the module itself faults (the libjpeg-turbo
+ * encoder does on some small images). After a fault the instance's memory cannot
+ * be trusted, so it is dropped and the next load instantiates a fresh one.
+ */
+export function codecFailure(codec: CodecName, action: 'decode' | 'encode', error: unknown): DicomError {
+  if (isWasmFault(error)) discard(codec);
+  const detail = error instanceof Error ? error.message : `aborted (code ${String(error)})`;
+  return new DicomError(action === 'decode' ? 'ERR_DICOM_DECODE' : 'ERR_DICOM_ENCODE',
+    `${codec} could not ${action} the frame: ${detail}`, { codec });
+}
+
+export function safeDelete(instance: { delete(): void }, codec: CodecName): void {
+  try {
+    instance.delete();
+  } catch (error) {
+    if (isWasmFault(error)) discard(codec);
+  }
+}
+
+/** WebAssembly.RuntimeError (not in this project's lib typings): a trap inside the module. */
+function isWasmFault(error: unknown): boolean {
+  return error instanceof Error && error.name === 'RuntimeError';
+}
+
+function discard(codec: CodecName): void {
+  if (codec === 'OpenJPEG') { openJpeg = undefined; loaded.openJpeg = undefined; }
+  if (codec === 'CharLS') { charls = undefined; loaded.charls = undefined; }
+  if (codec === 'libjpeg-turbo') { libJpegTurbo = undefined; loaded.libJpegTurbo = undefined; }
 }
 
 function need<T>(module: T | undefined, name: string): T {

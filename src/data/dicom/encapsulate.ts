@@ -11,7 +11,7 @@ import { writeDicom, writeEncapsulatedDicom, type DicomWriteSpec } from './write
 import { encodeRle } from './rle.js';
 import { encodeJpegLossless } from './jpegLosslessEncode.js';
 import { encodeJpegDct } from './jpegDctEncode.js';
-import { loadCharls, loadLibJpegTurbo, loadOpenJpeg } from './codecs.js';
+import { codecFailure, loadCharls, loadLibJpegTurbo, loadOpenJpeg, safeDelete, type CodecName } from './codecs.js';
 import type { CodecEncoder, CodecFrameInfo } from '@cornerstonejs/codec-common';
 
 export interface EncodeOptions {
@@ -99,6 +99,12 @@ async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWr
         throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
           `no encoder here writes ${bitsStored}-bit lossy JPEG in ${transferSyntaxName(syntax)} (12-bit greyscale needs JPEG Extended)`);
       }
+      if (samples === 1) {
+        // Greyscale goes through radlearn's own encoder: the libjpeg-turbo WASM encoder faults on some small sizes.
+        const step = Math.max(1, Math.round((100 - (options.jpegQuality ?? 90)) / 4));
+        return encodeJpegDct(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length), { rows: spec.rows,
+          columns: spec.columns, precision: 8, quantStep: step });
+      }
       const mod = await loadLibJpegTurbo();
       const encoder = new mod.JPEGEncoder();
       encoder.setQuality(options.jpegQuality ?? 90);
@@ -109,7 +115,7 @@ async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWr
   }
 }
 
-function runEncoder(encoder: CodecEncoder, info: CodecFrameInfo, bytes: Uint8Array, codec: string,
+function runEncoder(encoder: CodecEncoder, info: CodecFrameInfo, bytes: Uint8Array, codec: CodecName,
   configure?: () => void): Uint8Array {
   try {
     encoder.getDecodedBuffer(info).set(bytes);
@@ -117,10 +123,9 @@ function runEncoder(encoder: CodecEncoder, info: CodecFrameInfo, bytes: Uint8Arr
     encoder.encode();
     return encoder.getEncodedBuffer().slice();
   } catch (error) {
-    const detail = error instanceof Error ? error.message : `aborted (code ${String(error)})`;
-    throw new DicomError('ERR_DICOM_ENCODE', `${codec} could not encode the frame: ${detail}`);
+    throw codecFailure(codec, 'encode', error);
   } finally {
-    encoder.delete();
+    safeDelete(encoder, codec);
   }
 }
 
