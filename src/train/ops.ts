@@ -11,6 +11,7 @@
 import * as kernels from '../kernels/index.js';
 import { hasContrastiveKernels, hasHeadKernels, withContrastiveKernel, withHeadKernels } from './ops-native.js';
 import { referenceOps } from './ops-reference.js';
+import { withGemm } from './ops-gemm.js';
 
 export type UncertainPolicyCode = 'ignore' | 'ones' | 'zeros';
 
@@ -94,6 +95,10 @@ export function resolveTrainOps(): TrainOps {
   let ops = referenceOps;
   if (process.env.RADLEARN_TRAIN_OPS === 'reference') return ops;
   const k = kernels as object;
+  // matrix products on the native GEMM (similarity kernel) until the fused kernels take over
+  const gemm = (a: Float32Array, b: Float32Array, n: number, m: number, d: number): Float32Array =>
+    kernels.similaritySync(a, b, { n, m, d, checkFinite: false });
+  if (nativeWorks(() => gemm(new Float32Array([1]), new Float32Array([1]), 1, 1, 1))) ops = withGemm(ops, gemm, 'native gemm');
   if (hasHeadKernels(k) && nativeWorks(() => k.emaUpdateSync(new Float32Array(1), new Float32Array([1]), 0.5))) ops = withHeadKernels(ops, k);
   if (hasContrastiveKernels(k) && nativeWorks(() => k.contrastiveLossSync(new Float32Array([1, 0]), new Float32Array([1, 0]), { batch: 1, dim: 2, logitScale: 1 }))) {
     ops = withContrastiveKernel(ops, k);
