@@ -94,6 +94,19 @@ const cases: Case[] = [
       build: (g, v) => g.conv(v.x!, v.w!, null, o as never),
     },
   ]),
+  ...(
+    [
+      ['groups 2 stride 2', [2, 4, 7, 6], [6, 2, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }],
+      ['dilation 2 asymmetric pads', [1, 2, 8, 9], [3, 2, 3, 2], { dilations: [2, 2], pads: [2, 1, 0, 1] }],
+      ['3x3 pad 1', [2, 3, 6, 5], [4, 3, 3, 3], { pads: [1, 1, 1, 1] }],
+    ] as [string, number[], number[], Record<string, number[] | number>][]
+  ).map(([label, xd, wd, o]): Case => ({
+    // A kernel of unknown shape takes the general forms: ConvTranspose for dX, Conv over the transposed input for dW.
+    name: `Conv ${label}, kernel of unknown shape (general forms)`,
+    dtype: 'float32',
+    inputs: () => ({ x: f32(xd), w: f32(wd, { declared: ['m', 'cg', 'kh', 'kw'] }) }),
+    build: (g, v) => g.conv(v.x!, v.w!, null, o as never),
+  })),
   { name: 'MaxPool 3x3 stride 2 pad 1', inputs: () => ({ a: x([2, 3, 7, 6]) }), build: (g, v) => g.maxPool(v.a!, { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },
   { name: 'MaxPool 2x2 ceil mode', inputs: () => ({ a: x([1, 2, 5, 5]) }), build: (g, v) => g.maxPool(v.a!, { kernelShape: [2, 2], strides: [2, 2], ceilMode: true }) },
   { name: 'AveragePool 3x3 stride 2 pad 1 (count_include_pad=0)', dtype: 'float32', inputs: () => ({ a: f32([2, 3, 7, 6]) }), build: (g, v) => g.averagePool(v.a!, { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },

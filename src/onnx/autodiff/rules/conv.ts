@@ -7,6 +7,7 @@
 import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
 import { intAttr, intsAttr, stringAttr } from '../node-attributes.js';
+import { inputGradStride1, weightGradByTaps } from './conv-fast.js';
 import { type Vjp, type VjpArgs, dy0, input, output } from './types.js';
 
 interface Window {
@@ -88,10 +89,19 @@ function conv(a: VjpArgs): (Value | null)[] {
   const ySpatial = a.yShape(0)?.slice(2);
   const gradSpatial = ySpatial?.map((d) => (typeof d === 'number' ? d : null));
 
-  const dX = a.needs[0] ? transposeTo(a, dy, W, w, group, X, gradSpatial) : null;
+  const wStatic = e.staticShape(W);
+  const wShape = wStatic && wStatic.every((d) => typeof d === 'number') ? (wStatic as number[]) : undefined;
+  const fast = wShape && w.kernel ? { ...w, kernel: w.kernel } : undefined;
+
+  let dX: Value | null = null;
+  if (a.needs[0]) {
+    if (fast && w.strides.every((st) => st === 1)) dX = inputGradStride1(a, dy, W, fast, group, wShape!);
+    dX ??= transposeTo(a, dy, W, w, group, X, gradSpatial);
+  }
 
   let dW: Value | null = null;
-  if (a.needs[1]) {
+  if (a.needs[1] && fast) dW = weightGradByTaps(a, dy, X, fast, group, wShape!);
+  else if (a.needs[1]) {
     const swap = [1, 0, ...spatialAxes];
     let xt: Value;
     if (group === 1) xt = e.op('Transpose', [X], { perm: attr.ints(swap) });
