@@ -2,7 +2,8 @@
 //
 // adamw_step runs three kernels on the default stream without a host round trip:
 //   1. norm_partials_kernel: grid-stride sum of g^2 over a fixed grid (kReduceBlocks x 256,
-//      float32 per thread, block tree) -> one partial per block;
+//      float64 per thread and in the block tree: the kernel is bandwidth-bound, so the
+//      float64 adds are free) -> one partial per block;
 //   2. norm_finish_kernel (one thread): sums the partials in float64 in block order, stores
 //      {norm, clip coefficient, finite flag} in device memory;
 //   3. adamw_kernel: reads the coefficient, and when the norm is finite updates p, m, v in
@@ -26,25 +27,27 @@ struct StepScalars {
   float b1, b2, one_b1, one_b2, eps, step_size, inv_bias2_sqrt, decay;
 };
 
-__global__ void norm_partials_kernel(const float* __restrict__ g, index_t length, float* __restrict__ partials) {
-  __shared__ float scratch[32];
-  float sum = 0.0f;
+__global__ void norm_partials_kernel(const float* __restrict__ g, index_t length, double* __restrict__ partials) {
+  __shared__ double scratch[32];
+  double sum = 0.0;
   for (index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < length;
-       i += static_cast<index_t>(gridDim.x) * blockDim.x)
-    sum = fmaf(g[i], g[i], sum);
+       i += static_cast<index_t>(gridDim.x) * blockDim.x) {
+    double v = g[i];
+    sum = fma(v, v, sum);
+  }
   sum = block_reduce_sum(sum, scratch);
   if (threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
 // state = {norm, clip coefficient, finite (1/0)}
-__global__ void norm_finish_kernel(const float* __restrict__ partials, int blocks, float max_norm,
+__global__ void norm_finish_kernel(const double* __restrict__ partials, int blocks, double max_norm,
                                    double* __restrict__ state) {
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
   double total = 0.0;
   for (int b = 0; b < blocks; ++b) total += partials[b];
   double norm = sqrt(total);
   double coef = 1.0;
-  if (max_norm > 0.0f) coef = fmin(1.0, static_cast<double>(max_norm) / (norm + 1e-6));
+  if (max_norm > 0.0) coef = fmin(1.0, max_norm / (norm + 1e-6));
   state[0] = norm;
   state[1] = coef;
   state[2] = isfinite(norm) ? 1.0 : 0.0;
@@ -118,10 +121,10 @@ unsigned update_blocks(index_t work) {
 
 // Launches the norm kernels; returns the device state {norm, coefficient, finite} in the
 // calling thread's scratch (layout: 3 doubles, then one float partial per block).
-double* launch_norm(const float* grads, index_t length, float max_norm) {
+double* launch_norm(const float* grads, index_t length, double max_norm) {
   unsigned blocks = reduce_blocks_for(length, kReduceThreads);
-  auto* state = static_cast<double*>(thread_scratch(3 * sizeof(double) + blocks * sizeof(float)));
-  auto* partials = reinterpret_cast<float*>(state + 3);
+  auto* state = static_cast<double*>(thread_scratch((3 + blocks) * sizeof(double)));
+  double* partials = state + 3;
   norm_partials_kernel<<<blocks, kReduceThreads>>>(grads, length, partials);
   check_launch_status("norm_partials_kernel");
   norm_finish_kernel<<<1, 32>>>(partials, static_cast<int>(blocks), max_norm, state);
@@ -134,7 +137,7 @@ double* launch_norm(const float* grads, index_t length, float max_norm) {
 double grad_norm_cuda(const float* grads, index_t length) {
   ScopedOp op("grad_norm", "cuda");
   if (length == 0) return 0.0;
-  double* state = launch_norm(grads, length, 0.0f);
+  double* state = launch_norm(grads, length, 0.0);
   double host[3];
   RL_CUDA(cudaMemcpy(host, state, sizeof(host), cudaMemcpyDeviceToHost));
   return host[0];
@@ -147,14 +150,14 @@ double adamw_step_cuda(float* params, const float* grads, float* m, float* v, co
   double* state = launch_norm(grads, length, config.max_grad_norm);
   const double t = static_cast<double>(config.step);
   StepScalars s;
-  s.b1 = config.beta1;
-  s.b2 = config.beta2;
-  s.one_b1 = 1.0f - config.beta1;
-  s.one_b2 = 1.0f - config.beta2;
-  s.eps = config.eps;
-  s.step_size = static_cast<float>(static_cast<double>(config.lr) / (1.0 - std::pow(static_cast<double>(config.beta1), t)));
-  s.inv_bias2_sqrt = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(static_cast<double>(config.beta2), t)));
-  s.decay = static_cast<float>(1.0 - static_cast<double>(config.lr) * config.weight_decay);
+  s.b1 = static_cast<float>(config.beta1);
+  s.b2 = static_cast<float>(config.beta2);
+  s.one_b1 = static_cast<float>(1.0 - config.beta1);
+  s.one_b2 = static_cast<float>(1.0 - config.beta2);
+  s.eps = static_cast<float>(config.eps);
+  s.step_size = static_cast<float>(config.lr / (1.0 - std::pow(config.beta1, t)));
+  s.inv_bias2_sqrt = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(config.beta2, t)));
+  s.decay = static_cast<float>(1.0 - config.lr * config.weight_decay);
   bool vec = length % 4 == 0 && aligned16(params) && aligned16(grads) && aligned16(m) && aligned16(v) &&
              (decay_mask == nullptr || aligned4(decay_mask));
   if (vec) {

@@ -14,22 +14,24 @@ namespace radlearn {
 constexpr int kReduceThreads = 256;
 constexpr int kReduceBlocks = 512;
 
-__device__ inline float warp_reduce_sum(float v) {
+template <typename T>
+__device__ inline T warp_reduce_sum(T v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
 }
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); the result is valid in
-// thread 0. `scratch` holds 32 floats of shared memory.
-__device__ inline float block_reduce_sum(float v, float* scratch) {
+// thread 0. `scratch` holds 32 values of shared memory.
+template <typename T>
+__device__ inline T block_reduce_sum(T v, T* scratch) {
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   v = warp_reduce_sum(v);
   __syncthreads();  // scratch may still be read by a previous call
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
   const int warps = blockDim.x / 32;
-  v = threadIdx.x < warps ? scratch[threadIdx.x] : 0.0f;
+  v = threadIdx.x < warps ? scratch[threadIdx.x] : T(0);
   if (warp == 0) v = warp_reduce_sum(v);
   return v;
 }

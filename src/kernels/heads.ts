@@ -78,7 +78,8 @@ function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, opt
 
 function wrap<T extends FloatTensor>(op: string, out: T | undefined, run: () => NativeFloat): T {
   try {
-    return (out ?? fromNative(run())) as T;
+    const value = run();
+    return (out ?? fromNative(value)) as T;
   } catch (error) {
     throw fromNativeError(error, op);
   }
@@ -96,7 +97,7 @@ async function wrapAsync<T extends FloatTensor>(op: string, out: T | undefined, 
 /** Y = X . W^T + b; x: [rows, in], w: [out, in], b: [out] or undefined -> [rows, out]. */
 export function linearForwardSync<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): T {
   const args = prepareForward(x, w, b, options);
-  return wrap('linearForward', options.out, () => { const r = addon().linearForward(...args, false) as NativeFloat; return r; });
+  return wrap('linearForward', options.out, () => addon().linearForward(...args, false) as NativeFloat);
 }
 
 export function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {

@@ -17,7 +17,7 @@
 // Memory traffic per parameter: read g twice (norm pass + update), read/write p, m, v:
 //   4 * (2 + 2 + 2 + 2) = 32 bytes (28 without the norm pass), 1 byte more with a mask.
 // The norm is a float64 sum over fixed 16K-element blocks on the CPU (independent of the
-// thread count) and a fixed-grid float32/float64 tree on the GPU.
+// thread count) and a fixed-grid float64 tree on the GPU.
 //
 // ema_update:  ema_i <- momentum * ema_i + (1 - momentum) * p_i   (momentum in [0, 1])
 #pragma once
@@ -28,14 +28,18 @@
 
 namespace radlearn {
 
+// Hyperparameters arrive as float64 (JavaScript numbers, Python floats in PyTorch) and the
+// derived scalars (1 - beta, bias corrections, step size, decay factor) are computed in
+// float64 before the one rounding to float32, as PyTorch does: rounding beta2 = 0.999 to
+// float32 first would make 1 - beta2 off by 1.3e-5 relative.
 struct AdamWConfig {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 0.01f;
-  std::int64_t step = 1;     // 1-based step number, for bias correction
-  float max_grad_norm = 0;   // <= 0: no clipping
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+  std::int64_t step = 1;      // 1-based step number, for bias correction
+  double max_grad_norm = 0;   // <= 0: no clipping
 };
 
 // decay_mask may be null (decay everything). Returns the pre-clip gradient norm.
