@@ -46,7 +46,7 @@ export {
   ordinalLossSync,
   ordinalPredict,
   type LossOutput,
-  type UncertainPolicy,
+  type UncertainLabelPolicy,
   type BceWithLogitsOptions,
   type SoftmaxCrossEntropyOptions,
   type OrdinalLossOptions,

@@ -31,9 +31,9 @@ export interface LossOutput<T extends FloatTensor> {
 }
 
 /** How uncertain labels (-1) are used: dropped from the loss, or read as positive / negative. */
-export type UncertainPolicy = 'ignore' | 'ones' | 'zeros';
+export type UncertainLabelPolicy = 'ignore' | 'ones' | 'zeros';
 
-const POLICY_CODE: Record<UncertainPolicy, number> = { ignore: 0, ones: 1, zeros: 2 };
+const POLICY_CODE: Record<UncertainLabelPolicy, number> = { ignore: 0, ones: 1, zeros: 2 };
 
 export interface BceWithLogitsOptions<T extends FloatTensor> extends KernelCallOptions {
   rows: number;
@@ -44,7 +44,7 @@ export interface BceWithLogitsOptions<T extends FloatTensor> extends KernelCallO
    */
   mask?: Uint8Array | Float32Array | DeviceTensor;
   /** What -1 targets mean (default 'ignore'). */
-  uncertain?: UncertainPolicy;
+  uncertain?: UncertainLabelPolicy;
   /** [classes] weight of the positive term per class (torch's pos_weight). */
   posWeight?: Float32Array | DeviceTensor;
   /** [rows, classes] destination for the gradient. */
