@@ -19,6 +19,28 @@ namespace {
 constexpr index_t kNormBlock = 16384;
 constexpr index_t kUpdateGrain = 32768;
 
+struct UpdateScalars {
+  float clip, b1, one_b1, b2, one_b2, step_size, inv_bias2_sqrt, eps, decay;
+};
+
+// The fused update over one contiguous range. Branch-free and with restrict pointers so the
+// compiler vectorises it (AVX-512: 16 parameters per iteration); the clip coefficient is
+// always applied (multiplying by exactly 1 changes nothing) and the mask selects the decay
+// factor instead of branching.
+template <bool kMasked>
+void update_range(float* __restrict params, const float* __restrict grads, float* __restrict m,
+                  float* __restrict v, const std::uint8_t* __restrict mask, index_t n, const UpdateScalars u) {
+  for (index_t i = 0; i < n; ++i) {
+    float g = grads[i] * u.clip;
+    float p = params[i] * (kMasked ? (mask[i] ? u.decay : 1.0f) : u.decay);
+    float mi = u.b1 * m[i] + u.one_b1 * g;
+    float vi = u.b2 * v[i] + u.one_b2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] = p - u.step_size * mi / (std::sqrt(vi) * u.inv_bias2_sqrt + u.eps);
+  }
+}
+
 }  // namespace
 
 double grad_norm_cpu(const float* grads, index_t length) {
@@ -62,18 +84,12 @@ double adamw_step_cpu(float* params, const float* grads, float* m, float* v, con
   const float b1 = static_cast<float>(config.beta1), b2 = static_cast<float>(config.beta2);
   const float one_b1 = static_cast<float>(1.0 - config.beta1), one_b2 = static_cast<float>(1.0 - config.beta2);
   const float eps = static_cast<float>(config.eps), c = static_cast<float>(clip);
-  const bool clipping = clip < 1.0;
+  const UpdateScalars u{c, b1, one_b1, b2, one_b2, step_size, inv_bias2_sqrt, eps, decay};
   parallel_for(length, kUpdateGrain, [&](index_t begin, index_t end) {
-    for (index_t i = begin; i < end; ++i) {
-      float g = clipping ? grads[i] * c : grads[i];
-      float p = params[i];
-      if (!decay_mask || decay_mask[i]) p *= decay;
-      float mi = b1 * m[i] + one_b1 * g;
-      float vi = b2 * v[i] + one_b2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      params[i] = p - step_size * mi / (std::sqrt(vi) * inv_bias2_sqrt + eps);
-    }
+    if (decay_mask)
+      update_range<true>(params + begin, grads + begin, m + begin, v + begin, decay_mask + begin, end - begin, u);
+    else
+      update_range<false>(params + begin, grads + begin, m + begin, v + begin, nullptr, end - begin, u);
   });
   return norm;
 }
