@@ -30,7 +30,7 @@ function randomMask(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, () => (next() < 0.7 ? 1 : 0));
 }
 
-function runBoth(length: number, steps: number, options: Omit<RefAdamWOptions, 'step' | 'lr'> & { lrs: number[] }, seed: number) {
+function runBoth(length: number, steps: number, options: Omit<RefAdamWOptions, 'step' | 'lr' | 'decayMask'> & { lrs: number[]; decayMask?: Uint8Array }, seed: number) {
   const params = randomFloats(length, seed);
   const m = new Float32Array(length);
   const v = new Float32Array(length);
