@@ -6,6 +6,7 @@
 //   geluBackward(x, dy, length, dx?, backend, async) -> dx
 //   benchLinearCuda(rows, in, out, iterations) -> { forward, backward } per-iteration ms (CUDA events)
 #include <algorithm>
+#include <utility>
 
 #include "args.h"
 #include "operand_helpers.h"
@@ -29,6 +30,7 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     Napi::Value result;
     FloatOperand y = float_output(env, info[6], device, checked_size_product(rows, out, "y"), "out",
                                   "[rows, out] = " + shape_text({rows, out}), &result);
+    check_no_overlap(y, "out", {{&x, "x"}, {&w, "w"}, {&b, "b"}}, "linearForward");
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -66,8 +68,10 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     FloatOperand db = optional_float(info[8], "db", out, "[out] = " + shape_text({out}));
     same_place({&x, &w, &dy, &dx, &dw, &db}, "linearBackward");
     require_host_for_cpu(backend, {&x, &w, &dy, &dx, &dw, &db});
-    if (present(dx) && (dx.host == x.host && dx.device == x.device) && rows * in > 0)
-      throw Error(kErrInvalidArgument, "linearBackward: dx must not alias x");
+    for (const auto& [output, name] : {std::pair<const FloatOperand*, const char*>{&dx, "dx"}, {&dw, "dw"}, {&db, "db"}})
+      check_no_overlap(*output, name, {{&x, "x"}, {&w, "w"}, {&dy, "dy"}}, "linearBackward");
+    check_no_overlap(dx, "dx", {{&dw, "dw"}, {&db, "db"}}, "linearBackward");
+    check_no_overlap(dw, "dw", {{&db, "db"}}, "linearBackward");
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         linear_backward_cpu(x.host, w.host, dy.host, present(dx) ? dx.host : nullptr, present(dw) ? dw.host : nullptr,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "args.h"
 #include "staging.h"
@@ -69,6 +70,20 @@ inline bool same_place(std::initializer_list<const FloatOperand*> operands, cons
   if (host > 0 && device > 0)
     throw Error(kErrInvalidArgument, std::string(what) + ": operands must all be host Float32Arrays or all DeviceTensors");
   return device > 0;
+}
+
+// Throws when an output's memory overlaps an input's (a GEMM would read what it already
+// overwrote). Compares host ranges with host ranges and device ranges with device ranges.
+inline void check_no_overlap(const FloatOperand& output, const char* out_name,
+                             std::initializer_list<std::pair<const FloatOperand*, const char*>> inputs, const char* op) {
+  if (!present(output) || output.length == 0) return;
+  const float* o = output.on_device() ? output.device : output.host;
+  for (const auto& [input, name] : inputs) {
+    if (!present(*input) || input->length == 0 || input->on_device() != output.on_device()) continue;
+    const float* i = input->on_device() ? input->device : input->host;
+    if (o < i + input->length && i < o + output.length)
+      throw Error(kErrInvalidArgument, std::string(op) + ": " + out_name + " must not overlap " + name);
+  }
 }
 
 #ifdef RADLEARN_WITH_CUDA
