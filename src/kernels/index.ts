@@ -19,6 +19,13 @@ export {
   geluSync,
   geluBackward,
   geluBackwardSync,
+  type LinearShape,
+  type LinearForwardOptions,
+  type LinearBackwardOptions,
+  type LinearGradients,
+  type ElementwiseOptions,
+} from './heads.js';
+export {
   createLinearHead,
   createMlpHead,
   linearHeadLayout,
@@ -29,14 +36,9 @@ export {
   type HeadStorage,
   type HeadBackwardOptions,
   type ParameterSlot,
-  type LinearShape,
-  type LinearForwardOptions,
-  type LinearBackwardOptions,
-  type LinearGradients,
-  type ElementwiseOptions,
   type LinearHeadOptions,
   type MlpHeadOptions,
-} from './heads.js';
+} from './flat-heads.js';
 export {
   bceWithLogits,
   bceWithLogitsSync,
