@@ -41,6 +41,13 @@ export interface NativeTraceEvent {
   tid: number;
 }
 
+/** What a loss kernel returns: the mean loss, the number of valid entries and d(loss)/d(logits). */
+export interface NativeLossResult {
+  loss: number;
+  valid: number;
+  grad: NativeFloat;
+}
+
 /** A float32 operand as the addon accepts it. */
 export type NativeFloat = Float32Array | NativeDeviceTensor;
 
@@ -60,4 +67,32 @@ export interface NativeAddon {
   l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined,
     backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
   benchSimilarityCuda(n: number, m: number, d: number, iterations: number): Float64Array;
+
+  linearForward(x: NativeFloat, w: NativeFloat, b: NativeFloat | null | undefined, rows: number, inFeatures: number,
+    outFeatures: number, out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
+  linearBackward(x: NativeFloat, w: NativeFloat, dy: NativeFloat, rows: number, inFeatures: number, outFeatures: number,
+    dx: NativeFloat | null, dw: NativeFloat | null, db: NativeFloat | null, accumulate: boolean, backend: NativeBackend,
+    async: boolean): undefined | Promise<undefined>;
+  geluForward(x: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeFloat | Promise<NativeFloat>;
+  geluBackward(x: NativeFloat, dy: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeFloat | Promise<NativeFloat>;
+  benchLinearCuda(rows: number, inFeatures: number, outFeatures: number, iterations: number): { forward: Float64Array; backward: Float64Array };
+
+  bceWithLogits(logits: NativeFloat, targets: NativeFloat, mask: NativeFloat | null, posWeight: NativeFloat | null,
+    rows: number, classes: number, policy: number, grad: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeLossResult | Promise<NativeLossResult>;
+  softmaxCrossEntropy(logits: NativeFloat, labels: NativeFloat | null, targets: NativeFloat | null, rows: number,
+    classes: number, smoothing: number, temperature: number, grad: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeLossResult | Promise<NativeLossResult>;
+  ordinalLoss(logits: NativeFloat, levels: NativeFloat, rows: number, levelsCount: number, grad: NativeFloat | undefined,
+    backend: NativeBackend, async: boolean): NativeLossResult | Promise<NativeLossResult>;
+
+  adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, decayMask: Uint8Array | NativeDeviceTensor | null,
+    length: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+    maxGradNorm: number, backend: NativeBackend, async: boolean): number | Promise<number>;
+  gradNorm(grads: NativeFloat, length: number, backend: NativeBackend, async: boolean): number | Promise<number>;
+  emaUpdate(ema: NativeFloat, params: NativeFloat, length: number, momentum: number, backend: NativeBackend,
+    async: boolean): undefined | Promise<undefined>;
+  benchAdamwCuda(length: number, iterations: number): Float64Array;
 }

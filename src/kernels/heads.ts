@@ -1,0 +1,203 @@
+import { InvalidArgumentError } from '../errors.js';
+import { addon } from '../native/addon.js';
+import { fromNativeError } from '../native/errors.js';
+import type { NativeFloat } from '../native/types.js';
+import {
+  checkFiniteValues,
+  checkFloat,
+  chooseBackend,
+  fromNative,
+  positiveSize,
+  toNative,
+  type FloatTensor,
+  type KernelCallOptions,
+} from './operands.js';
+import { DeviceTensor } from './tensor.js';
+
+/**
+ * Dense layers for trainable heads: a linear layer Y = X . W^T + b (W: [out, in], PyTorch's
+ * nn.Linear layout) with its backward pass, and the exact (erf) GELU. The head objects built
+ * from them (one flat parameter buffer) are in flat-heads.ts.
+ */
+export interface LinearShape {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export interface LinearForwardOptions<T extends FloatTensor> extends LinearShape, KernelCallOptions {
+  /** [rows, outFeatures] destination. */
+  out?: T;
+}
+
+export interface LinearBackwardOptions<T extends FloatTensor> extends LinearShape, KernelCallOptions {
+  /** [rows, inFeatures]: buffer for dX, or true to allocate one; omitted = not computed. */
+  dx?: T | true;
+  /** [outFeatures, inFeatures]: buffer for dW, or true to allocate. */
+  dw?: T | true;
+  /** [outFeatures]: buffer for db, or true to allocate. */
+  db?: T | true;
+  /** Add dW and db to the buffers' contents instead of overwriting (gradient accumulation). */
+  accumulate?: boolean;
+}
+
+export interface LinearGradients<T extends FloatTensor> {
+  dx?: T;
+  dw?: T;
+  db?: T;
+}
+
+export interface ElementwiseOptions<T extends FloatTensor> extends KernelCallOptions {
+  out?: T;
+}
+
+function shapeOf(options: LinearShape) {
+  return {
+    rows: positiveSize(options.rows, 'rows'),
+    inF: positiveSize(options.inFeatures, 'inFeatures'),
+    outF: positiveSize(options.outFeatures, 'outFeatures'),
+  };
+}
+
+function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>) {
+  const { rows, inF, outF } = shapeOf(options);
+  checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
+  checkFloat(w, 'w', [outF, inF], '[outFeatures, inFeatures]');
+  if (b !== undefined) checkFloat(b, 'b', [outF], '[outFeatures]');
+  if (options.out !== undefined) checkFloat(options.out, 'out', [rows, outF], '[rows, outFeatures]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(x, 'x');
+    checkFiniteValues(w, 'w');
+    if (b !== undefined) checkFiniteValues(b, 'b');
+  }
+  const backend = chooseBackend([x, w, ...(b ? [b] : []), ...(options.out ? [options.out] : [])], options);
+  return [toNative(x)!, toNative(w)!, toNative(b) ?? null, rows, inF, outF, toNative(options.out), backend] as const;
+}
+
+function wrap<T extends FloatTensor>(op: string, out: T | undefined, run: () => NativeFloat): T {
+  try {
+    const value = run();
+    return (out ?? fromNative(value)) as T;
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+}
+
+async function wrapAsync<T extends FloatTensor>(op: string, out: T | undefined, run: () => Promise<NativeFloat>): Promise<T> {
+  try {
+    const value = await run();
+    return (out ?? fromNative(value)) as T;
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+}
+
+/** Y = X . W^T + b; x: [rows, in], w: [out, in], b: [out] or undefined -> [rows, out]. */
+export function linearForwardSync<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): T {
+  const args = prepareForward(x, w, b, options);
+  return wrap('linearForward', options.out, () => addon().linearForward(...args, false) as NativeFloat);
+}
+
+export function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {
+  const args = prepareForward(x, w, b, options);
+  return wrapAsync('linearForward', options.out, () => addon().linearForward(...args, true) as Promise<NativeFloat>);
+}
+
+function allocateLike(like: FloatTensor, length: number): FloatTensor {
+  return like instanceof DeviceTensor ? DeviceTensor.empty([length]) : new Float32Array(length);
+}
+
+function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>) {
+  const { rows, inF, outF } = shapeOf(options);
+  checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
+  checkFloat(w, 'w', [outF, inF], '[outFeatures, inFeatures]');
+  checkFloat(dy, 'dy', [rows, outF], '[rows, outFeatures]');
+  if (options.accumulate && (options.dw === true || options.db === true)) {
+    throw new InvalidArgumentError('accumulate needs existing dw/db buffers to add to, not freshly allocated ones');
+  }
+  const pick = (value: T | true | undefined, length: number, name: string, dims: number[], dimNames: string): T | undefined => {
+    if (value === undefined) return undefined;
+    const buffer = (value === true ? allocateLike(x, length) : value) as T;
+    checkFloat(buffer, name, dims, dimNames);
+    return buffer;
+  };
+  const grads: LinearGradients<T> = {};
+  const dx = pick(options.dx, rows * inF, 'dx', [rows, inF], '[rows, inFeatures]');
+  const dw = pick(options.dw, outF * inF, 'dw', [outF, inF], '[outFeatures, inFeatures]');
+  const db = pick(options.db, outF, 'db', [outF], '[outFeatures]');
+  if (dx) grads.dx = dx;
+  if (dw) grads.dw = dw;
+  if (db) grads.db = db;
+  if (options.checkFinite !== false) {
+    checkFiniteValues(x, 'x');
+    checkFiniteValues(w, 'w');
+    checkFiniteValues(dy, 'dy');
+  }
+  const backend = chooseBackend([x, w, dy, ...[dx, dw, db].filter((t): t is T => t !== undefined)], options);
+  const args = [toNative(x)!, toNative(w)!, toNative(dy)!, rows, inF, outF, toNative(dx) ?? null, toNative(dw) ?? null,
+    toNative(db) ?? null, options.accumulate === true, backend] as const;
+  return { args, grads };
+}
+
+/** dX = dY . W, dW (+)= dY^T . X, db (+)= sum over rows of dY; only the requested ones are computed. */
+export function linearBackwardSync<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): LinearGradients<T> {
+  const { args, grads } = prepareBackward(x, w, dy, options);
+  try {
+    addon().linearBackward(...args, false);
+  } catch (error) {
+    throw fromNativeError(error, 'linearBackward');
+  }
+  return grads;
+}
+
+export async function linearBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): Promise<LinearGradients<T>> {
+  const { args, grads } = prepareBackward(x, w, dy, options);
+  try {
+    await addon().linearBackward(...args, true);
+  } catch (error) {
+    throw fromNativeError(error, 'linearBackward');
+  }
+  return grads;
+}
+
+function lengthOf(x: FloatTensor, name: string): number {
+  if (x instanceof Float32Array) return x.length;
+  if (x instanceof DeviceTensor) return x.size;
+  throw new InvalidArgumentError(`${name} must be a Float32Array or a float32 DeviceTensor`);
+}
+
+function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>, dy?: T) {
+  const length = lengthOf(x, 'x');
+  checkFloat(x, 'x', [length], '[length]');
+  if (dy !== undefined) checkFloat(dy, 'dy', [length], '[length]');
+  if (options.out !== undefined) checkFloat(options.out, 'out', [length], '[length]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(x, 'x');
+    if (dy !== undefined) checkFiniteValues(dy, 'dy');
+  }
+  const backend = chooseBackend([x, ...(dy ? [dy] : []), ...(options.out ? [options.out] : [])], options);
+  return { length, backend };
+}
+
+/** GELU, exact erf form: y = 0.5 x (1 + erf(x / sqrt 2)) (torch.nn.GELU()). */
+export function geluSync<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): T {
+  const { length, backend } = prepareGelu(x, options);
+  return wrap('gelu', options.out, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, false) as NativeFloat);
+}
+
+export function gelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): Promise<T> {
+  const { length, backend } = prepareGelu(x, options);
+  return wrapAsync('gelu', options.out, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
+}
+
+/** dX = dY * (Phi(x) + x phi(x)), with x the forward input. */
+export function geluBackwardSync<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): T {
+  const { length, backend } = prepareGelu(x, options, dy);
+  return wrap('geluBackward', options.out, () => addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, false) as NativeFloat);
+}
+
+export function geluBackward<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): Promise<T> {
+  const { length, backend } = prepareGelu(x, options, dy);
+  return wrapAsync('geluBackward', options.out, () =>
+    addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
+}
