@@ -19,7 +19,7 @@ import {
   splitTrainingGraph,
 } from '../../src/onnx/index.js';
 import { Rng } from '../../src/onnx/rng.js';
-import { type BenchCase, type BenchContext, type BenchRow, time, withRatio } from '../harness.js';
+import { type BenchCase, type BenchContext, type BenchRow, summarize, withRatio } from '../harness.js';
 
 type Feed = { type: 'float32' | 'int64'; data: Float32Array | BigInt64Array; dims: number[] };
 
@@ -36,11 +36,16 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
   const { layout } = training;
   const params = readParameters(model, layout);
   const gradients = new Float32Array(layout.size);
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', intraOpNumThreads: 2 };
+  // No spinning: four sessions alternate here, and idle spinning threads would slow the next one.
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 2,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
   const paramFeeds: Record<string, ort.Tensor> = {};
   for (const p of layout.parameters) paramFeeds[p.name] = new ort.Tensor('float32', params.subarray(p.offset, p.offset + p.size), p.shape);
   const dataFeeds = tensors(inputs);
-  const timing = { warmup: 1, minRuns: ctx.quick ? 2 : 3, maxRuns: ctx.quick ? 4 : 10, minTimeMs: ctx.quick ? 500 : 3000 };
+  const timing = { minRuns: ctx.quick ? 3 : 5, maxRuns: ctx.quick ? 5 : 15, minTimeMs: ctx.quick ? 1000 : 6000 };
   const shape = Object.values(inputs)[0]!.dims.join('x');
   const note = `${(layout.size / 1e6).toFixed(3)}M parameters, ${(training.model.graph?.node ?? []).length} nodes in the training graph (${training.forwardNodeCount} forward)`;
 
@@ -48,8 +53,6 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
   const forward = await ort.InferenceSession.create(serializeModel(parametersAsInputs(model, layout)), options);
   const fwdFeeds = { ...dataFeeds, ...paramFeeds };
   const fwdOut = await forward.run(fwdFeeds);
-  const fwd = await time(() => forward.run(fwdFeeds), timing);
-  await forward.release();
 
   // Fused training graph.
   const session = await TrainingSession.create(training, options);
@@ -60,8 +63,6 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
       return [o, { type: 'float32' as const, data: Float32Array.from({ length: y.data.length }, () => rng.normal()), dims: [...y.dims] }];
     }),
   );
-  const step = await time(() => session.step({ parameters: params, gradients, inputs, outputGrads }), timing);
-  await session.release();
 
   // Split: forward returning saved activations, then backward only.
   const split = splitTrainingGraph(training);
@@ -71,15 +72,30 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
   const fetches: Record<string, ort.Tensor> = {};
   layout.parameters.forEach((p, k) => (fetches[training.parameterGradOutputs[k]!] = new ort.Tensor('float32', gradients.subarray(p.offset, p.offset + p.size), p.shape)));
   let savedBytes = 0;
-  const splitStep = async (): Promise<void> => {
-    const saved = await sf.run(pick(fwdFeeds, sf.inputNames));
-    savedBytes = split.saved.reduce((s, n) => s + (saved[n]!.data as { byteLength: number }).byteLength, 0);
-    const all = { ...fwdFeeds, ...gradFeeds, ...saved };
-    await sb.run(pick(all, sb.inputNames), fetches);
+  const variants = {
+    forward: () => forward.run(fwdFeeds),
+    fused: () => session.step({ parameters: params, gradients, inputs, outputGrads }),
+    split: async (): Promise<void> => {
+      const saved = await sf.run(pick(fwdFeeds, sf.inputNames));
+      savedBytes = split.saved.reduce((s, n) => s + (saved[n]!.data as { byteLength: number }).byteLength, 0);
+      await sb.run(pick({ ...fwdFeeds, ...gradFeeds, ...saved }, sb.inputNames), fetches);
+    },
   };
-  const splitTime = await time(splitStep, timing);
-  await sf.release();
-  await sb.release();
+  // Interleaved rounds, so that load from other processes hits every variant alike.
+  const samples: Record<keyof typeof variants, number[]> = { forward: [], fused: [], split: [] };
+  for (const run of Object.values(variants)) await run();
+  const begin = performance.now();
+  while (samples.fused.length < timing.maxRuns && (samples.fused.length < timing.minRuns || performance.now() - begin < timing.minTimeMs)) {
+    for (const [name, run] of Object.entries(variants) as [keyof typeof variants, () => Promise<unknown>][]) {
+      const t0 = performance.now();
+      await run();
+      samples[name].push(performance.now() - t0);
+    }
+  }
+  await Promise.all([forward.release(), session.release(), sf.release(), sb.release()]);
+  const fwd = summarize(samples.forward);
+  const step = summarize(samples.fused);
+  const splitTime = summarize(samples.split);
 
   const perSec = (ms: number): number => (batch * 1000) / ms;
   const forwardRow: BenchRow = { op: `${name} forward`, backend: 'onnxruntime cpu', shape, medianMs: fwd.medianMs, p90Ms: fwd.p90Ms, itemsPerSec: perSec(fwd.medianMs), itemName, note };

@@ -29,8 +29,18 @@ export class TrainingSession {
     private readonly session: ort.InferenceSession,
   ) {}
 
-  static async create(graph: TrainingGraph, options: ort.InferenceSession.SessionOptions = {}): Promise<TrainingSession> {
-    const session = await ort.InferenceSession.create(serializeModel(graph.model), { graphOptimizationLevel: 'all', ...options });
+  /**
+   * Idle intra-op threads do not spin unless `allowSpinning` (spinning threads of one session slow
+   * down every other session and process on a small shared machine; see docs/autodiff.md).
+   */
+  static async create(graph: TrainingGraph, options: ort.InferenceSession.SessionOptions & { allowSpinning?: boolean } = {}): Promise<TrainingSession> {
+    const { allowSpinning, ...rest } = options;
+    const spin = allowSpinning ? '1' : '0';
+    const session = await ort.InferenceSession.create(serializeModel(graph.model), {
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+      ...rest,
+    });
     return new TrainingSession(graph, session);
   }
 

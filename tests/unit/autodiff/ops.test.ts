@@ -79,6 +79,8 @@ const cases: Case[] = [
       ['1x1 stride 2 (downsample)', [2, 3, 6, 6], [5, 3, 1, 1], { strides: [2, 2] }],
       ['stride 3 kernel 2 (strides > kernel)', [1, 2, 8, 8], [3, 2, 2, 2], { strides: [3, 3] }],
       ['1-D conv', [2, 3, 9], [4, 3, 3], { strides: [2], pads: [1, 1] }],
+      ['patch embedding 4x4 stride 4, remainder rows', [2, 3, 9, 8], [5, 3, 4, 4], { strides: [4, 4] }],
+      ['8x8 kernel (general dW form)', [1, 2, 10, 9], [3, 2, 8, 8], { pads: [1, 0, 1, 0] }],
     ] as [string, number[], number[], Record<string, number[] | number>][]
   ).flatMap(([label, xd, wd, o]): Case[] => [
     {

@@ -84,3 +84,21 @@ export function weightGradByTaps(a: VjpArgs, dy: Value, X: Value, w: ConvWindow,
   const stacked = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: attr.int(-1) });
   return e.op('Reshape', [stacked, e.ints([m, cg, ...w.kernel])]);
 }
+
+/**
+ * dW of a patch embedding (2-D, stride = kernel, no padding or dilation, one group): a single MatMul
+ * of dy with the input cut into patches.
+ */
+export function weightGradPatches(a: VjpArgs, dy: Value, X: Value, w: ConvWindow, wShape: number[]): Value | null {
+  const { e } = a;
+  const [kh, kw] = w.kernel as [number, number];
+  if (w.spatial !== 2 || w.strides[0] !== kh || w.strides[1] !== kw || w.pads.some((p) => p !== 0) || w.dilations.some((d) => d !== 1)) return null;
+  const [m, c] = [wShape[0]!, wShape[1]!];
+  // Keep whole patches only (Conv ignores a remainder), then [N, C, oh, kh, ow, kw] -> [N*oh*ow, C*kh*kw].
+  const outSizes = e.op('Shape', [dy], { start: attr.int(2) }, 'int64');
+  const covered = e.op('Slice', [X, e.ints([0, 0]), e.op('Mul', [outSizes, e.ints([kh, kw])]), e.ints([2, 3])]);
+  const split = e.op('Reshape', [covered, e.op('Concat', [e.ints([-1, c]), e.op('Slice', [outSizes, e.ints([0]), e.ints([1])]), e.ints([kh]), e.op('Slice', [outSizes, e.ints([1]), e.ints([2])]), e.ints([kw])], { axis: attr.int(0) })]);
+  const patches = e.op('Reshape', [e.op('Transpose', [split], { perm: attr.ints([0, 2, 4, 1, 3, 5]) }), e.ints([-1, c * kh * kw])]);
+  const dyMat = e.op('Reshape', [e.op('Transpose', [dy], { perm: attr.ints([1, 0, 2, 3]) }), e.ints([m, -1])]);
+  return e.op('Reshape', [e.op('MatMul', [dyMat, patches]), e.ints([m, c, kh, kw])]);
+}

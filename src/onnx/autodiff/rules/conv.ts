@@ -7,7 +7,7 @@
 import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
 import { intAttr, intsAttr, stringAttr } from '../node-attributes.js';
-import { inputGradStride1, weightGradByTaps } from './conv-fast.js';
+import { inputGradStride1, weightGradByTaps, weightGradPatches } from './conv-fast.js';
 import { type Vjp, type VjpArgs, dy0, input, output } from './types.js';
 
 interface Window {
@@ -100,8 +100,10 @@ function conv(a: VjpArgs): (Value | null)[] {
   }
 
   let dW: Value | null = null;
-  if (a.needs[1] && fast) dW = weightGradByTaps(a, dy, X, fast, group, wShape!);
-  else if (a.needs[1]) {
+  if (a.needs[1] && fast && group === 1) dW = weightGradPatches(a, dy, X, fast, wShape!);
+  // One MatMul per tap pays off for small kernels; larger ones use the general form.
+  if (a.needs[1] && !dW && fast && fast.kernel.reduce((p, k) => p * k, 1) <= 49) dW = weightGradByTaps(a, dy, X, fast, group, wShape!);
+  if (a.needs[1] && !dW) {
     const swap = [1, 0, ...spatialAxes];
     let xt: Value;
     if (group === 1) xt = e.op('Transpose', [X], { perm: attr.ints(swap) });
