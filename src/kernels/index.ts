@@ -10,3 +10,6 @@ export {
   type SimilarityOptions,
   type L2NormalizeOptions,
 } from './similarity.js';
+export { augment, augmentSync, augmentParams, halfBitsToFloat32 } from './augment.js';
+export type { SourceImage, ImageBatch, AugmentOptions, AugmentViewParams, AugmentGroupResult, AugmentResult } from './augment.js';
+export type { AugmentSpec, CropSpec, MaskSpec, Range as AugmentRange } from './augment-spec.js';

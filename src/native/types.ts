@@ -44,7 +44,7 @@ export interface NativeTraceEvent {
 /** A float32 operand as the addon accepts it. */
 export type NativeFloat = Float32Array | NativeDeviceTensor;
 
-export interface NativeAddon {
+export interface NativeAddon extends NativeAugment {
   abiVersion: number;
   DeviceTensor: NativeDeviceTensorClass;
   backend(): NativeBackendInfo;
@@ -60,4 +60,21 @@ export interface NativeAddon {
   l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined,
     backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
   benchSimilarityCuda(n: number, m: number, d: number, iterations: number): Float64Array;
+}
+
+/** Raw result of the augment binding: one output (and mask) per crop group, params per view. */
+export interface NativeAugmentResult {
+  outputs: Array<Float32Array | Uint16Array | NativeDeviceTensor>;
+  masks: Array<Uint8Array | NativeDeviceTensor | null>;
+  params: Float64Array;
+}
+
+export interface NativeAugment {
+  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>, heights: number[], widths: number[],
+    keys: number[], spec: Float64Array, groups: Float64Array, seed: number, step: number, backend: NativeBackend,
+    async: boolean): NativeAugmentResult | Promise<NativeAugmentResult>;
+  augmentParams(heights: number[], widths: number[], keys: number[], spec: Float64Array, groups: Float64Array, seed: number,
+    step: number): { masks: Array<Uint8Array | null>; params: Float64Array };
+  benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
+    groups: Float64Array, iterations: number): { kernelMs: Float64Array; copyMs: Float64Array; outputBytes: number };
 }
