@@ -12,6 +12,8 @@
 
 #if defined(__CUDACC__)
 #define RL_HD __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+#define RL_HD inline __attribute__((always_inline))
 #else
 #define RL_HD inline
 #endif

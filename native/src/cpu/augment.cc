@@ -29,21 +29,101 @@ namespace {
 
 constexpr int kBandRows = 16;
 
+// Stores one display value: to the pass-2 scratch, or through noise, normalisation and the cast.
+template <AugmentOutputType Out>
+RL_HD void emit(const AugmentPlan& plan, const AugmentView& v, void* out, float* scratch, std::int64_t pixel, float value) {
+  if (scratch) {
+    scratch[pixel] = value;
+    return;
+  }
+  value = aug::finish(plan.key, v, value, static_cast<std::uint32_t>(pixel), plan.norm_scale, plan.norm_offset);
+  aug::store_output(out, Out, v.out_offset + pixel, value);
+}
+
+// Where one footprint tap of a column (or row) reads: reflected neighbour indices and weight.
+struct AxisTap {
+  std::int32_t i0, i1;
+  float t;
+};
+
+// The tap coordinate along one axis exactly as sample_view() computes it when the other
+// axis's coefficient is zero (ffma(0, s, b) == b), so the tables give the same bits.
+void axis_taps(int size, int taps, float scale, float offset, int extent, std::vector<AxisTap>& out) {
+  out.resize(static_cast<size_t>(size) * taps);
+  const float inv = 1.0f / static_cast<float>(taps);
+  for (int o = 0; o < size; ++o) {
+    for (int k = 0; k < taps; ++k) {
+      float s = static_cast<float>(o);
+      if (taps > 1) s = aug::fadd(s, aug::fadd(aug::fmul(aug::fadd(static_cast<float>(k), 0.5f), inv), -0.5f));
+      float f = aug::ffma(scale, s, offset);
+      f = f < -4194304.0f ? -4194304.0f : (f > 4194304.0f ? 4194304.0f : f);
+      float f0 = floorf(f);
+      int i0 = static_cast<int>(f0);
+      out[static_cast<size_t>(o) * taps + k] = AxisTap{aug::reflect(i0, extent), aug::reflect(i0 + 1, extent), f - f0};
+    }
+  }
+}
+
+// Fast path for views without rotation (affine[1] == affine[3] == 0, the common case): the
+// sample columns and rows are tabulated once per band instead of once per pixel. Same
+// operations in the same order as the general path, so the same bits.
+template <typename T, AugmentOutputType Out>
+void render_rows_axis_aligned(const AugmentPlan& plan, const AugmentView& v, const T* src, int height, int width, void* out,
+                              float* scratch, int y0, int y1) {
+  thread_local std::vector<AxisTap> cols, rows;
+  const int size = v.size, nx = v.taps_x, ny = v.taps_y;
+  axis_taps(size, nx, v.affine[0], v.affine[2], width, cols);
+  axis_taps(size, ny, v.affine[4], v.affine[5], height, rows);
+  const float inv_taps = aug::fmul(1.0f / static_cast<float>(nx), 1.0f / static_cast<float>(ny));
+  for (int y = y0; y < y1; ++y) {
+    const AxisTap* ry = rows.data() + static_cast<size_t>(y) * ny;
+    const std::int64_t row_pixel = static_cast<std::int64_t>(y) * size;
+    if (nx == 1 && ny == 1) {
+      const T* r0 = src + static_cast<std::int64_t>(ry->i0) * width;
+      const T* r1 = src + static_cast<std::int64_t>(ry->i1) * width;
+      const float ty = ry->t;
+      for (int x = 0; x < size; ++x) {
+        const AxisTap c = cols[x];
+        float v00 = static_cast<float>(r0[c.i0]), v01 = static_cast<float>(r0[c.i1]);
+        float v10 = static_cast<float>(r1[c.i0]), v11 = static_cast<float>(r1[c.i1]);
+        float top = aug::ffma(c.t, aug::fadd(v01, -v00), v00);
+        float bottom = aug::ffma(c.t, aug::fadd(v11, -v10), v10);
+        emit<Out>(plan, v, out, scratch, row_pixel + x, aug::shade(v, aug::ffma(ty, aug::fadd(bottom, -top), top)));
+      }
+      continue;
+    }
+    for (int x = 0; x < size; ++x) {
+      float sum = 0.0f;
+      for (int j = 0; j < ny; ++j) {
+        const T* r0 = src + static_cast<std::int64_t>(ry[j].i0) * width;
+        const T* r1 = src + static_cast<std::int64_t>(ry[j].i1) * width;
+        const AxisTap* cx = cols.data() + static_cast<size_t>(x) * nx;
+        for (int i = 0; i < nx; ++i) {
+          float v00 = static_cast<float>(r0[cx[i].i0]), v01 = static_cast<float>(r0[cx[i].i1]);
+          float v10 = static_cast<float>(r1[cx[i].i0]), v11 = static_cast<float>(r1[cx[i].i1]);
+          float top = aug::ffma(cx[i].t, aug::fadd(v01, -v00), v00);
+          float bottom = aug::ffma(cx[i].t, aug::fadd(v11, -v10), v10);
+          sum = aug::fadd(sum, aug::ffma(ry[j].t, aug::fadd(bottom, -top), top));
+        }
+      }
+      emit<Out>(plan, v, out, scratch, row_pixel + x, aug::shade(v, aug::fmul(sum, inv_taps)));
+    }
+  }
+}
+
 // Writes rows [y0, y1) of one view; `scratch` != nullptr stores display values for pass 2.
 template <typename T, AugmentOutputType Out>
 void render_rows(const AugmentPlan& plan, const AugmentView& v, const T* src, int height, int width, void* out,
                  float* scratch, int y0, int y1) {
+  if (v.affine[1] == 0.0f && v.affine[3] == 0.0f) {
+    render_rows_axis_aligned<T, Out>(plan, v, src, height, width, out, scratch, y0, y1);
+    return;
+  }
   const int size = v.size;
   for (int y = y0; y < y1; ++y) {
     for (int x = 0; x < size; ++x) {
       const std::int64_t pixel = static_cast<std::int64_t>(y) * size + x;
-      float value = aug::shade(v, aug::sample_view(v, src, height, width, x, y));
-      if (scratch) {
-        scratch[pixel] = value;
-      } else {
-        value = aug::finish(plan.key, v, value, static_cast<std::uint32_t>(pixel), plan.norm_scale, plan.norm_offset);
-        aug::store_output(out, Out, v.out_offset + pixel, value);
-      }
+      emit<Out>(plan, v, out, scratch, pixel, aug::shade(v, aug::sample_view(v, src, height, width, x, y)));
     }
   }
 }
