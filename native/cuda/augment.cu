@@ -22,6 +22,7 @@
 #include "cuda_check.cuh"
 #include "radlearn/augment.h"
 #include "radlearn/augment_pixel.h"
+#include "radlearn/device.h"
 #include "radlearn/trace.h"
 
 namespace radlearn {
@@ -167,11 +168,17 @@ std::size_t align_up(std::size_t n) { return (n + 255) & ~std::size_t{255}; }
 
 }  // namespace
 
-void augment_cuda(const AugmentPlan& plan, const std::vector<AugmentSource>& sources, const std::vector<void*>& outputs) {
-  ScopedOp op("augment", "cuda");
+namespace {
+
+struct Launch {
+  DevicePlan p;
+  unsigned sample_blocks = 0, blur_blocks = 0;
+  std::size_t blur_shared = 0;
+};
+
+// Packs and uploads the plan (one copy) and works out both grids. Caller holds g_mutex.
+Launch prepare(const AugmentPlan& plan, const std::vector<AugmentSource>& sources, const std::vector<void*>& outputs) {
   const std::int64_t views = static_cast<std::int64_t>(plan.views.size());
-  if (views == 0) return;
-  std::lock_guard<std::mutex> lock(g_mutex);
 
   std::vector<std::int64_t> blur_tiles(static_cast<size_t>(views) + 1, 0);
   int max_radius = 0;
@@ -219,16 +226,51 @@ void augment_cuda(const AugmentPlan& plan, const std::vector<AugmentSource>& sou
   p.output = plan.output;
   p.two_pass = plan.two_pass ? 1 : 0;
 
-  augment_sample_kernel<<<static_cast<unsigned>(sample_tiles), kThreads>>>(p);
+  Launch launch;
+  launch.p = p;
+  launch.sample_blocks = static_cast<unsigned>(sample_tiles);
+  launch.blur_blocks = static_cast<unsigned>(blur_tiles.back());
+  const int span = kBlurTile + 2 * max_radius;
+  launch.blur_shared = sizeof(float) * static_cast<std::size_t>(span * span + span * kBlurTile);
+  if (plan.two_pass && launch.blur_shared > 48 * 1024)
+    RL_CUDA(cudaFuncSetAttribute(augment_blur_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(launch.blur_shared)));
+  return launch;
+}
+
+void run(const Launch& launch) {
+  augment_sample_kernel<<<launch.sample_blocks, kThreads>>>(launch.p);
   check_launch_status("augment_sample_kernel");
-  if (plan.two_pass) {
-    const int span = kBlurTile + 2 * max_radius;
-    const std::size_t shared = sizeof(float) * static_cast<std::size_t>(span * span + span * kBlurTile);
-    if (shared > 48 * 1024) RL_CUDA(cudaFuncSetAttribute(augment_blur_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)));
-    augment_blur_kernel<<<static_cast<unsigned>(blur_tiles.back()), kThreads, shared>>>(p);
+  if (launch.p.two_pass) {
+    augment_blur_kernel<<<launch.blur_blocks, kThreads, launch.blur_shared>>>(launch.p);
     check_launch_status("augment_blur_kernel");
   }
+}
+
+}  // namespace
+
+void augment_cuda(const AugmentPlan& plan, const std::vector<AugmentSource>& sources, const std::vector<void*>& outputs) {
+  ScopedOp op("augment", "cuda");
+  if (plan.views.empty()) return;
+  std::lock_guard<std::mutex> lock(g_mutex);
+  run(prepare(plan, sources, outputs));
   RL_CUDA(cudaDeviceSynchronize());
+}
+
+std::vector<double> augment_cuda_kernel_ms(const AugmentPlan& plan, const std::vector<AugmentSource>& sources,
+                                           const std::vector<void*>& outputs, int iterations) {
+  std::vector<double> ms;
+  if (plan.views.empty()) return ms;
+  std::lock_guard<std::mutex> lock(g_mutex);
+  Launch launch = prepare(plan, sources, outputs);
+  run(launch);  // warm-up
+  RL_CUDA(cudaDeviceSynchronize());
+  DeviceTimer timer;
+  for (int i = 0; i < iterations; ++i) {
+    timer.start();
+    run(launch);
+    ms.push_back(timer.stop_ms());
+  }
+  return ms;
 }
 
 }  // namespace radlearn

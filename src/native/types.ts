@@ -76,5 +76,5 @@ export interface NativeAugment {
   augmentParams(heights: number[], widths: number[], keys: number[], spec: Float64Array, groups: Float64Array, seed: number,
     step: number): { masks: Array<Uint8Array | null>; params: Float64Array };
   benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
-    groups: Float64Array, iterations: number): { kernelMs: Float64Array; copyMs: Float64Array; outputBytes: number };
+    groups: Float64Array, iterations: number): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
 }

@@ -26,8 +26,8 @@ import {
 
 // Tolerances. Coordinates are float32 (up to ~1e-5 px off at these sizes) and the float64
 // reference sees the same float32 affine map; values are display units in [0, 1]:
-const SMOOTH_TOLERANCE = 2e-5; // smooth sources: slope << 1 per pixel
-const ROUGH_TOLERANCE = 2e-4; // random pixels: slope up to 1 per pixel, plus pow/log/cos rounding
+const SMOOTH_TOLERANCE = 1e-5; // smooth sources: slope << 1 per pixel
+const ROUGH_TOLERANCE = 5e-5; // random pixels: slope up to 1 per pixel, plus pow/log/cos rounding
 
 function randomImage(kind: 'uint8' | 'uint16' | 'float32', height: number, width: number, seed: number): SourceArray {
   const next = rng(seed);

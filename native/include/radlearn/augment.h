@@ -140,6 +140,9 @@ void augment_cpu(const AugmentPlan& plan, const std::vector<AugmentSource>& sour
 #ifdef RADLEARN_WITH_CUDA
 // Device pointers in `sources` and `outputs`; synchronous with respect to the host.
 void augment_cuda(const AugmentPlan& plan, const std::vector<AugmentSource>& sources, const std::vector<void*>& outputs);
+// Bench: uploads the plan once, then times `iterations` launches (kernels only) with CUDA events.
+std::vector<double> augment_cuda_kernel_ms(const AugmentPlan& plan, const std::vector<AugmentSource>& sources,
+                                           const std::vector<void*>& outputs, int iterations);
 #endif
 
 }  // namespace radlearn
