@@ -10,7 +10,7 @@ import { augment, augmentParams, type AugmentSpec } from '../../src/index.js';
 import { encodeAugmentSpec } from '../../src/kernels/augment-spec.js';
 import { addon } from '../../src/native/addon.js';
 import { renderViewReference } from '../../tests/helpers/reference-augment.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, type Timing } from '../harness.js';
 
 const SIDE = 512;
 
@@ -54,7 +54,20 @@ function outputBytes(spec: AugmentSpec, batch: number): number {
   return spec.crops.reduce((n, c) => n + c.count * c.size * c.size * element, 0) * batch;
 }
 
-function row(op: string, backend: string, spec: AugmentSpec, name: string, batch: number, t: { medianMs: number; p90Ms: number }, note?: string): BenchRow {
+/**
+ * time() plus the process CPU time per run (all threads: the pool's, libuv's, libvips').
+ * On a shared machine wall-clock time depends on how many threads each side runs against
+ * the other load; CPU time per image is the load-independent cost.
+ */
+async function timeWithCpu(fn: () => unknown, options: Parameters<typeof time>[1]): Promise<Timing & { cpuMs: number }> {
+  const warmup = options?.warmup ?? 1;
+  const start = process.cpuUsage();
+  const t = await time(fn, options);
+  const used = process.cpuUsage(start);
+  return { ...t, cpuMs: (used.user + used.system) / 1000 / (t.samples.length + warmup) };
+}
+
+function row(op: string, backend: string, spec: AugmentSpec, name: string, batch: number, t: { medianMs: number; p90Ms: number; cpuMs?: number }, note?: string): BenchRow {
   return {
     op,
     backend,
@@ -64,8 +77,14 @@ function row(op: string, backend: string, spec: AugmentSpec, name: string, batch
     itemsPerSec: (batch * 1000) / t.medianMs,
     itemName: 'img',
     gbPerSec: outputBytes(spec, batch) / (t.medianMs * 1e6),
-    ...(note ? { note } : {}),
+    ...(note || t.cpuMs !== undefined ? { note: [t.cpuMs === undefined ? '' : `cpu ${(t.cpuMs / batch).toFixed(3)} ms/img`, note ?? ''].filter(Boolean).join('; ') } : {}),
   };
+}
+
+/** Ratio of CPU time per image (baseline / ours), the load-independent comparison. */
+function cpuRatio(ours: BenchRow, baseline: BenchRow, oursCpu: number, baselineCpu: number, batchOurs: number, batchBase: number): BenchRow {
+  const value = baselineCpu / batchBase / (oursCpu / batchOurs);
+  return { ...ours, note: `${ours.note ?? ''}; ${value.toFixed(2)}x less CPU time per image than ${baseline.op}` };
 }
 
 /** sharp: every view as extract (integer box) + resize + flop, `inFlight` requests at a time. */
@@ -102,15 +121,16 @@ async function specRows(name: string, spec: AugmentSpec, quick: boolean, cuda: b
   const images = sources(batch);
   const batchInput = { images: images.map((data, i) => ({ data, height: SIDE, width: SIDE, key: i })) };
   let step = 0;
-  const ours = row('augment', 'cpu', spec, name, batch,
-    await time(() => augment(batchInput, spec, { seed: 7, step: step++, backend: 'cpu' }), { minRuns: 5, minTimeMs: 1000 }));
-  const sharpRow = row('sharp extract+resize+flop', 'cpu (libvips, 4 in flight)', spec, name, batch,
-    await time(() => sharpViews(images, spec, 4), { minRuns: 3, minTimeMs: 1000 }),
+  const oursTime = await timeWithCpu(() => augment(batchInput, spec, { seed: 7, step: step++, backend: 'cpu' }), { minRuns: 5, minTimeMs: 1500 });
+  const ours = row('augment', 'cpu', spec, name, batch, oursTime);
+  const sharpTime = await timeWithCpu(() => sharpViews(images, spec, 4), { minRuns: 3, minTimeMs: 1500 });
+  const sharpRow = row('sharp extract+resize+flop', 'cpu (libvips, 4 in flight)', spec, name, batch, sharpTime,
     `${viewsPerImage(spec)} sharp pipelines per image, uint16 out, no intensity ops`);
   const refBatch = 2;
-  const reference = row('typescript reference (float64)', 'cpu (1 thread)', spec, name, refBatch,
-    await time(() => referenceBatch(images.slice(0, refBatch), spec), { warmup: 0, minRuns: 1, maxRuns: 2, minTimeMs: 0 }));
-  rows.push(sharpRow, reference, withRatio(withRatio(ours, reference), sharpRow));
+  const referenceTime = await timeWithCpu(() => referenceBatch(images.slice(0, refBatch), spec), { warmup: 0, minRuns: 1, maxRuns: 2, minTimeMs: 0 });
+  const reference = row('typescript reference (float64)', 'cpu (1 thread)', spec, name, refBatch, referenceTime);
+  rows.push(sharpRow, reference, withRatio(ours, reference));
+  rows.push(cpuRatio(withRatio(ours, sharpRow), sharpRow, oursTime.cpuMs, sharpTime.cpuMs, batch, batch));
   if (cuda) {
     const encoded = encodeAugmentSpec(spec);
     const cudaBatch = 256;
