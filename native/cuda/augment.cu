@@ -1,17 +1,20 @@
 // Renders an augmentation plan on the GPU (see radlearn/augment.h, augment_pixel.h).
 //
-// Launch 1, augment_sample_kernel: the whole batch and every crop group in one grid. Each
-//   view is cut into 32x8 tiles; a 256-thread block renders one tile, one thread per output
-//   pixel, a warp per output row segment, so stores are coalesced (128 B per warp in
-//   float32, 64 B in 16-bit). Block -> view is a binary search over the views' first tiles.
-//   Each thread runs the shared per-pixel pipeline: inverse affine, footprint taps of
-//   bilinear samples (reads go through L1/L2; neighbouring threads read neighbouring
-//   source pixels), window, intensity, then (single pass) noise, normalisation and the cast.
-// Launch 2, augment_blur_kernel (only when some view is blurred): pass 1 wrote float32
-//   display values to a scratch buffer; a block takes a 32x32 output tile of one view, stages
-//   the tile plus a reflected halo of R = blur radius in shared memory, runs the horizontal
-//   Gaussian into a second shared buffer, then the vertical one, then noise, normalisation
-//   and the cast. Shared memory: (32+2R)^2 + (32+2R)*32 floats (35 KiB at R = 24).
+// Launch 1, augment_sample_kernel: every view that is not blurred, of every crop group of the
+//   batch, in one grid. Each view is cut into 32x8 tiles; a 256-thread block renders one
+//   tile, one thread per output pixel, a warp per output row segment, so stores are coalesced
+//   (128 B per warp in float32, 64 B in 16-bit). Block -> view is a binary search over the
+//   views' first tiles (views without tiles in this launch share the next view's offset, and
+//   the search takes the largest view whose first tile is <= the block). Each thread runs the
+//   shared per-pixel pipeline: inverse affine, footprint taps of bilinear samples (reads go
+//   through L1/L2; neighbouring threads read neighbouring source pixels), window, intensity,
+//   noise, normalisation and the cast.
+// Launch 2, augment_blur_kernel (only when some view is blurred): the blurred views, in
+//   32x32 output tiles. A block samples its tile plus a reflected halo of R = blur radius
+//   straight from the source into shared memory (the halo is recomputed rather than read
+//   back from a scratch buffer: no extra pass over memory), runs the horizontal Gaussian into
+//   a second shared buffer, then the vertical one, then noise, normalisation and the cast.
+//   Shared memory: (32+2R)^2 + (32+2R)*32 floats (35 KiB at R = 24).
 // The plan (views, sources, output pointers, blur weights, tile offsets) is uploaded in one
 // copy into a buffer kept between calls; calls are serialised by a mutex.
 #include <algorithm>
@@ -38,13 +41,12 @@ struct DevicePlan {
   const AugmentSource* sources;
   void* const* outputs;
   const float* weights;
-  const std::int64_t* blur_tiles;  // first blur tile of each view (views + 1 entries)
-  float* scratch;
+  const std::int64_t* sample_tiles;  // first 32x8 tile of each view in launch 1 (views + 1 entries)
+  const std::int64_t* blur_tiles;    // first 32x32 tile of each view in launch 2 (views + 1 entries)
   std::int64_t view_count;
   AugmentKey key;
   float norm_scale, norm_offset;
   AugmentOutputType output;
-  int two_pass;
 };
 
 // Largest v with first(v) <= tile, for first() increasing.
@@ -62,25 +64,23 @@ __device__ std::int64_t find_view(std::int64_t count, std::int64_t tile, First f
 __global__ void __launch_bounds__(kThreads) augment_sample_kernel(DevicePlan p) {
   __shared__ AugmentView view;
   __shared__ AugmentSource source;
+  __shared__ std::int64_t first_tile;
   const std::int64_t tile = blockIdx.x;
   if (threadIdx.x == 0) {
-    std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return p.views[i].tile_offset; });
+    std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return p.sample_tiles[i]; });
     view = p.views[v];
     source = p.sources[view.source];
+    first_tile = p.sample_tiles[v];
   }
   __syncthreads();
   const int size = view.size;
-  const std::int64_t local = tile - view.tile_offset;
+  const std::int64_t local = tile - first_tile;
   const int tiles_x = (size + kTileW - 1) / kTileW;
   const int x = static_cast<int>(local % tiles_x) * kTileW + static_cast<int>(threadIdx.x % kTileW);
   const int y = static_cast<int>(local / tiles_x) * kTileH + static_cast<int>(threadIdx.x / kTileW);
   if (x >= size || y >= size) return;
   const std::int64_t pixel = static_cast<std::int64_t>(y) * size + x;
   float value = aug::shade(view, aug::sample_any(view, source, x, y));
-  if (p.two_pass) {
-    p.scratch[view.pixel_offset + pixel] = value;
-    return;
-  }
   value = aug::finish(p.key, view, value, static_cast<std::uint32_t>(pixel), p.norm_scale, p.norm_offset);
   aug::store_output(p.outputs[view.group], p.output, view.out_offset + pixel, value);
 }
@@ -88,11 +88,13 @@ __global__ void __launch_bounds__(kThreads) augment_sample_kernel(DevicePlan p) 
 __global__ void __launch_bounds__(kThreads) augment_blur_kernel(DevicePlan p) {
   extern __shared__ float smem[];
   __shared__ AugmentView view;
+  __shared__ AugmentSource source;
   __shared__ std::int64_t first_tile;
   const std::int64_t tile = blockIdx.x;
   if (threadIdx.x == 0) {
     std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return p.blur_tiles[i]; });
     view = p.views[v];
+    source = p.sources[view.source];
     first_tile = p.blur_tiles[v];
   }
   __syncthreads();
@@ -103,27 +105,21 @@ __global__ void __launch_bounds__(kThreads) augment_blur_kernel(DevicePlan p) {
   const int tiles_x = (size + kBlurTile - 1) / kBlurTile;
   const int x0 = static_cast<int>(local % tiles_x) * kBlurTile;
   const int y0 = static_cast<int>(local / tiles_x) * kBlurTile;
-  const float* in = p.scratch + view.pixel_offset;
-  float* region = smem;                       // [span][span]
-  float* horizontal = smem + span * span;     // [span][kBlurTile]
+  float* region = smem;                    // [span][span] display values (before blur)
+  float* horizontal = smem + span * span;  // [span][kBlurTile]
   const float* w = p.weights + view.blur_weights;
 
-  // Stage the tile and its reflected halo.
+  // The tile and its halo, reflected at the view's edges, sampled from the source.
   for (int i = threadIdx.x; i < span * span; i += blockDim.x) {
     int r = i / span, c = i % span;
     int sy = aug::reflect(y0 - radius + r, size), sx = aug::reflect(x0 - radius + c, size);
-    region[i] = in[static_cast<std::int64_t>(sy) * size + sx];
+    region[i] = aug::shade(view, aug::sample_any(view, source, sx, sy));
   }
   __syncthreads();
   for (int i = threadIdx.x; i < span * kBlurTile; i += blockDim.x) {
     int r = i / kBlurTile, c = i % kBlurTile;
-    float acc;
-    if (radius == 0) {
-      acc = region[r * span + c];
-    } else {
-      acc = 0.0f;
-      for (int k = 0; k <= 2 * radius; ++k) acc = aug::ffma(w[k], region[r * span + c + k], acc);
-    }
+    float acc = 0.0f;
+    for (int k = 0; k <= 2 * radius; ++k) acc = aug::ffma(w[k], region[r * span + c + k], acc);
     horizontal[i] = acc;
   }
   __syncthreads();
@@ -131,13 +127,8 @@ __global__ void __launch_bounds__(kThreads) augment_blur_kernel(DevicePlan p) {
     int r = i / kBlurTile, c = i % kBlurTile;
     int x = x0 + c, y = y0 + r;
     if (x >= size || y >= size) continue;
-    float value;
-    if (radius == 0) {
-      value = horizontal[r * kBlurTile + c];
-    } else {
-      value = 0.0f;
-      for (int k = 0; k <= 2 * radius; ++k) value = aug::ffma(w[k], horizontal[(r + k) * kBlurTile + c], value);
-    }
+    float value = 0.0f;
+    for (int k = 0; k <= 2 * radius; ++k) value = aug::ffma(w[k], horizontal[(r + k) * kBlurTile + c], value);
     const std::int64_t pixel = static_cast<std::int64_t>(y) * size + x;
     value = aug::finish(p.key, view, value, static_cast<std::uint32_t>(pixel), p.norm_scale, p.norm_offset);
     aug::store_output(p.outputs[view.group], p.output, view.out_offset + pixel, value);
@@ -162,7 +153,6 @@ struct CachedBuffer {
 
 std::mutex g_mutex;
 CachedBuffer g_plan_buffer;
-CachedBuffer g_scratch;
 
 std::size_t align_up(std::size_t n) { return (n + 255) & ~std::size_t{255}; }
 
@@ -180,18 +170,19 @@ struct Launch {
 Launch prepare(const AugmentPlan& plan, const std::vector<AugmentSource>& sources, const std::vector<void*>& outputs) {
   const std::int64_t views = static_cast<std::int64_t>(plan.views.size());
 
-  std::vector<std::int64_t> blur_tiles(static_cast<size_t>(views) + 1, 0);
+  // Each view is rendered by exactly one launch: blurred views by launch 2, the rest by launch 1.
+  std::vector<std::int64_t> sample_tiles(static_cast<size_t>(views) + 1, 0), blur_tiles(static_cast<size_t>(views) + 1, 0);
   int max_radius = 0;
   for (std::int64_t i = 0; i < views; ++i) {
     const AugmentView& v = plan.views[i];
-    std::int64_t t = (v.size + kBlurTile - 1) / kBlurTile;
-    blur_tiles[i + 1] = blur_tiles[i] + t * t;
+    const bool blurred = v.blur_radius > 0;
+    const std::int64_t blur = (v.size + kBlurTile - 1) / kBlurTile;
+    const std::int64_t sample = static_cast<std::int64_t>((v.size + kTileW - 1) / kTileW) * ((v.size + kTileH - 1) / kTileH);
+    sample_tiles[i + 1] = sample_tiles[i] + (blurred ? 0 : sample);
+    blur_tiles[i + 1] = blur_tiles[i] + (blurred ? blur * blur : 0);
     max_radius = std::max(max_radius, v.blur_radius);
   }
-  const AugmentView& last = plan.views.back();
-  const std::int64_t sample_tiles =
-      last.tile_offset + static_cast<std::int64_t>((last.size + kTileW - 1) / kTileW) * ((last.size + kTileH - 1) / kTileH);
-  if (sample_tiles > 0x7fffffffLL || blur_tiles.back() > 0x7fffffffLL)
+  if (sample_tiles.back() > 0x7fffffffLL || blur_tiles.back() > 0x7fffffffLL)
     throw Error(kErrShape, "augment: too many output pixels for one launch");
 
   // One upload: views | sources | outputs | weights | blur tiles.
@@ -202,13 +193,14 @@ Launch prepare(const AugmentPlan& plan, const std::vector<AugmentSource>& source
   const std::size_t tiles_bytes = sizeof(std::int64_t) * blur_tiles.size();
   const std::size_t o_sources = align_up(views_bytes), o_outputs = o_sources + align_up(sources_bytes),
                     o_weights = o_outputs + align_up(outputs_bytes), o_tiles = o_weights + align_up(weights_bytes),
-                    total = o_tiles + align_up(tiles_bytes);
+                    o_blur_tiles = o_tiles + align_up(tiles_bytes), total = o_blur_tiles + align_up(tiles_bytes);
   std::vector<unsigned char> host(total, 0);
   std::memcpy(host.data(), plan.views.data(), views_bytes);
   std::memcpy(host.data() + o_sources, sources.data(), sources_bytes);
   std::memcpy(host.data() + o_outputs, outputs.data(), outputs_bytes);
   if (!plan.blur_weights.empty()) std::memcpy(host.data() + o_weights, plan.blur_weights.data(), plan.blur_weights.size() * sizeof(float));
-  std::memcpy(host.data() + o_tiles, blur_tiles.data(), tiles_bytes);
+  std::memcpy(host.data() + o_tiles, sample_tiles.data(), tiles_bytes);
+  std::memcpy(host.data() + o_blur_tiles, blur_tiles.data(), tiles_bytes);
   auto* device = static_cast<unsigned char*>(g_plan_buffer.get(total));
   RL_CUDA(cudaMemcpy(device, host.data(), total, cudaMemcpyHostToDevice));
 
@@ -217,30 +209,31 @@ Launch prepare(const AugmentPlan& plan, const std::vector<AugmentSource>& source
   p.sources = reinterpret_cast<const AugmentSource*>(device + o_sources);
   p.outputs = reinterpret_cast<void* const*>(device + o_outputs);
   p.weights = reinterpret_cast<const float*>(device + o_weights);
-  p.blur_tiles = reinterpret_cast<const std::int64_t*>(device + o_tiles);
-  p.scratch = plan.two_pass ? static_cast<float*>(g_scratch.get(sizeof(float) * static_cast<std::size_t>(plan.total_pixels))) : nullptr;
+  p.sample_tiles = reinterpret_cast<const std::int64_t*>(device + o_tiles);
+  p.blur_tiles = reinterpret_cast<const std::int64_t*>(device + o_blur_tiles);
   p.view_count = views;
   p.key = plan.key;
   p.norm_scale = plan.norm_scale;
   p.norm_offset = plan.norm_offset;
   p.output = plan.output;
-  p.two_pass = plan.two_pass ? 1 : 0;
 
   Launch launch;
   launch.p = p;
-  launch.sample_blocks = static_cast<unsigned>(sample_tiles);
+  launch.sample_blocks = static_cast<unsigned>(sample_tiles.back());
   launch.blur_blocks = static_cast<unsigned>(blur_tiles.back());
   const int span = kBlurTile + 2 * max_radius;
   launch.blur_shared = sizeof(float) * static_cast<std::size_t>(span * span + span * kBlurTile);
-  if (plan.two_pass && launch.blur_shared > 48 * 1024)
+  if (launch.blur_blocks > 0 && launch.blur_shared > 48 * 1024)
     RL_CUDA(cudaFuncSetAttribute(augment_blur_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(launch.blur_shared)));
   return launch;
 }
 
 void run(const Launch& launch) {
-  augment_sample_kernel<<<launch.sample_blocks, kThreads>>>(launch.p);
-  check_launch_status("augment_sample_kernel");
-  if (launch.p.two_pass) {
+  if (launch.sample_blocks > 0) {
+    augment_sample_kernel<<<launch.sample_blocks, kThreads>>>(launch.p);
+    check_launch_status("augment_sample_kernel");
+  }
+  if (launch.blur_blocks > 0) {
     augment_blur_kernel<<<launch.blur_blocks, kThreads, launch.blur_shared>>>(launch.p);
     check_launch_status("augment_blur_kernel");
   }

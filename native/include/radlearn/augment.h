@@ -9,9 +9,10 @@
 //      same records, so parameters are bit-identical on CPU and CUDA by construction.
 //   2. augment_cpu() / augment_cuda() render the views: one pass per output pixel (affine
 //      sample with footprint antialiasing, window, intensity, noise, normalisation, cast),
-//      or two passes when a view is blurred (the separable Gaussian + noise + normalisation
-//      + cast run as the second pass). The per-pixel arithmetic lives in
-//      radlearn/augment_pixel.h, compiled by both backends.
+//      or, for blurred views, a separable Gaussian over the display values before noise,
+//      normalisation and the cast (CPU: a second pass over a float32 scratch; CUDA: a second
+//      launch that samples each tile plus its halo straight into shared memory). The
+//      per-pixel arithmetic lives in radlearn/augment_pixel.h, compiled by both backends.
 // Sources: uint8, uint16 or float32, each with its own height and width, row-major, not
 // copied. Outputs: one buffer per crop group, [B * count, 1, size, size] (image-major: the
 // views of image i are rows i*count .. i*count+count-1), float32, bfloat16 or float16.
@@ -83,8 +84,7 @@ struct AugmentSource {
 // One view as the kernels consume it (plain data, uploaded to the device as is).
 struct AugmentView {
   std::int64_t out_offset;    // first element of the view in its group's output
-  std::int64_t pixel_offset;  // first element of the view among all views (two-pass scratch)
-  std::int64_t tile_offset;   // CUDA: first tile of the view in the launch
+  std::int64_t pixel_offset;  // first element of the view among all views (CPU two-pass scratch)
   float affine[6];            // source index coords: fx = a0*x + a1*y + a2, fy = a3*x + a4*y + a5
   float value_scale, value_offset;  // raw source value -> display value
   float brightness, contrast, gamma;
@@ -124,7 +124,7 @@ struct AugmentPlan {
   std::vector<std::vector<std::uint8_t>> masks;  // per group ([views, patches]) or empty
   std::vector<double> report;                // views.size() * kRepFieldCount
   std::int64_t total_pixels = 0;
-  bool two_pass = false;                     // some view is blurred
+  bool two_pass = false;                     // some view is blurred (the CPU then runs a second pass)
   float norm_scale = 1, norm_offset = 0;     // v -> v * norm_scale + norm_offset
   AugmentOutputType output = AugmentOutputType::Float32;
 };

@@ -203,14 +203,13 @@ AugmentPlan plan_augment(const AugmentSpec& spec, const std::vector<AugmentSourc
   plan.masks.resize(spec.groups.size());
 
   index_t view_base = 0;  // index of a group's first view among an image's views
-  std::int64_t pixel_offset = 0, tile_offset = 0;
+  std::int64_t pixel_offset = 0;
   for (size_t g = 0; g < spec.groups.size(); ++g) {
     const AugmentCropGroup& group = spec.groups[g];
     const index_t size = group.size;
     const index_t grid = group.mask.mode == AugmentMaskMode::None ? 0 : size / group.mask.patch;
     if (grid > 0) plan.masks[g].assign(static_cast<size_t>(batch * group.count * grid * grid), 0);
     plan.group_views.push_back(batch * group.count);
-    const index_t tiles = ((size + 31) / 32) * ((size + 7) / 8);
     for (index_t i = 0; i < batch; ++i) {
       const AugmentSourceShape& src = sources[static_cast<size_t>(i)];
       for (index_t j = 0; j < group.count; ++j) {
@@ -220,14 +219,12 @@ AugmentPlan plan_augment(const AugmentSpec& spec, const std::vector<AugmentSourc
         AugmentView v{};
         v.out_offset = row * size * size;
         v.pixel_offset = pixel_offset;
-        v.tile_offset = tile_offset;
         v.source = static_cast<std::int32_t>(i);
         v.image_key = src.key;
         v.view = d.view;
         v.group = static_cast<std::int32_t>(g);
         v.size = static_cast<std::int32_t>(size);
         pixel_offset += size * size;
-        tile_offset += tiles;
 
         // RandomResizedCrop: area fraction uniform, log aspect ratio uniform, retried until
         // the box fits; else a centred crop of the whole image clamped to the ratio range.
