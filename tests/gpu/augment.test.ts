@@ -5,7 +5,7 @@ import { rng } from '../helpers/random.js';
 
 // CUDA against the CPU kernel. The parameters come from the same host code, so they must be
 // identical; coordinates are computed with the same explicit fused operations, so pixels
-// differ only by the rounding of pow/log/cos (gamma, noise): float32 within 1e-5 (display
+// differ only by the rounding of log/cos/sqrt in the noise: float32 within 1e-5 (display
 // units, normalisation std 1); 16-bit outputs within one unit in the last place.
 const FLOAT32_TOLERANCE = 1e-5;
 

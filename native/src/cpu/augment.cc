@@ -10,7 +10,7 @@
 // differently from CUDA, so contraction is off in this file (the fused operations it needs
 // are explicit std::fma calls).
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("fp-contract=off", "no-trapping-math")
 #endif
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -81,7 +81,7 @@ void finish_row(const AugmentPlan& plan, const AugmentView& view, float* acc, in
       acc[x] = aug::clamp01(aug::ffma(aug::fadd(value, -0.5f), c, 0.5f));
     }
     if (v.gamma != 1.0f)
-      for (int x = 0; x < n; ++x) acc[x] = powf(acc[x], v.gamma);
+      for (int x = 0; x < n; ++x) acc[x] = aug::pow01(acc[x], v.gamma);
   }
   if (scratch) {
     std::copy(acc, acc + n, scratch + row_pixel);
