@@ -205,6 +205,22 @@ describe('augment: full pipeline against the float64 reference', () => {
     });
   }
 
+  it('reads images in place from views into one shared buffer (a cache layout)', () => {
+    const shapes: Array<[number, number]> = [[31, 40], [64, 17], [50, 50]];
+    const total = shapes.reduce((n, [h, w]) => n + h * w, 0);
+    const cache = randomImage('uint16', 1, total + 7, 5) as Uint16Array;
+    let offset = 7;
+    const views = shapes.map(([h, w], i) => {
+      const data = cache.subarray(offset, offset + h * w);
+      offset += h * w;
+      return { data, height: h, width: w, key: i };
+    });
+    const copies = views.map((v) => ({ ...v, data: v.data.slice() }));
+    const a = augmentSync(views, FULL_SPEC, { seed: 6, backend: 'cpu' });
+    const b = augmentSync(copies, FULL_SPEC, { seed: 6, backend: 'cpu' });
+    a.groups.forEach((g, i) => expect(Array.from(g.views as Float32Array)).toEqual(Array.from(b.groups[i]!.views as Float32Array)));
+  });
+
   it('writes masks with the drawn ratio, in the declared shapes', () => {
     const batch = images('float32', [[64, 64], [50, 80]], 1);
     const r = augmentSync(batch, FULL_SPEC, { seed: 8, backend: 'cpu' });
