@@ -56,7 +56,10 @@ export interface AugmentViewParams {
   cropFallback: boolean;
   flipHorizontal: boolean;
   flipVertical: boolean;
-  /** Rotation in degrees (counter-clockwise in image coordinates with y down: clockwise on screen). */
+  /**
+   * Rotation in degrees. The sampling grid turns by +angle from +x towards +y (clockwise on
+   * screen, y pointing down), so the content of the view appears turned counter-clockwise.
+   */
   angle: number;
   /** Shift of the crop centre in source pixels. */
   shift: { x: number; y: number };
