@@ -1,8 +1,8 @@
 // Renders an augmentation plan on the GPU (see radlearn/augment.h, augment_pixel.h).
 //
 // Launch 1, augment_sample_kernel: every view that is not blurred, of every crop group of the
-//   batch, in one grid. Each view is cut into 32x8 tiles; a 256-thread block renders one
-//   tile, one thread per output pixel, a warp per output row segment, so stores are coalesced
+//   batch, in one grid. Each view is cut into 32x32 tiles; a 256-thread block renders one
+//   tile, each thread 4 pixels of one column, a warp per output row segment, so stores are coalesced
 //   (128 B per warp in float32, 64 B in 16-bit). Block -> view is a binary search over the
 //   views' first tiles (views without tiles in this launch share the next view's offset, and
 //   the search takes the largest view whose first tile is <= the block). Each thread runs the
@@ -32,7 +32,7 @@ namespace radlearn {
 namespace {
 
 constexpr int kTileW = 32;
-constexpr int kTileH = 8;
+constexpr int kTileH = 32;  // 256 threads = 8 rows of 32; each thread takes 4 rows
 constexpr int kBlurTile = 32;
 constexpr int kThreads = 256;
 
@@ -41,7 +41,7 @@ struct DevicePlan {
   const AugmentSource* sources;
   void* const* outputs;
   const float* weights;
-  const std::int64_t* sample_tiles;  // first 32x8 tile of each view in launch 1 (views + 1 entries)
+  const std::int64_t* sample_tiles;  // first 32x32 tile of each view in launch 1 (views + 1 entries)
   const std::int64_t* blur_tiles;    // first 32x32 tile of each view in launch 2 (views + 1 entries)
   std::int64_t view_count;
   AugmentKey key;
@@ -77,12 +77,16 @@ __global__ void __launch_bounds__(kThreads) augment_sample_kernel(DevicePlan p) 
   const std::int64_t local = tile - first_tile;
   const int tiles_x = (size + kTileW - 1) / kTileW;
   const int x = static_cast<int>(local % tiles_x) * kTileW + static_cast<int>(threadIdx.x % kTileW);
-  const int y = static_cast<int>(local / tiles_x) * kTileH + static_cast<int>(threadIdx.x / kTileW);
-  if (x >= size || y >= size) return;
-  const std::int64_t pixel = static_cast<std::int64_t>(y) * size + x;
-  float value = aug::shade(view, aug::sample_any(view, source, x, y));
-  value = aug::finish(p.key, view, value, static_cast<std::uint32_t>(pixel), p.norm_scale, p.norm_offset);
-  aug::store_output(p.outputs[view.group], p.output, view.out_offset + pixel, value);
+  const int y0 = static_cast<int>(local / tiles_x) * kTileH + static_cast<int>(threadIdx.x / kTileW);
+  if (x >= size) return;
+  // Each thread renders kTileH / 8 rows of its column, 8 rows apart: the block's view lookup
+  // is amortised over 1024 pixels while every warp still stores one contiguous row segment.
+  for (int y = y0; y < size && y < y0 + kTileH; y += kThreads / kTileW) {
+    const std::int64_t pixel = static_cast<std::int64_t>(y) * size + x;
+    float value = aug::shade(view, aug::sample_any(view, source, x, y));
+    value = aug::finish(p.key, view, value, static_cast<std::uint32_t>(pixel), p.norm_scale, p.norm_offset);
+    aug::store_output(p.outputs[view.group], p.output, view.out_offset + pixel, value);
+  }
 }
 
 __global__ void __launch_bounds__(kThreads) augment_blur_kernel(DevicePlan p) {
