@@ -161,14 +161,10 @@ RL_HD float bits_float(std::uint32_t u) {
 #endif
 }
 
-// v^g for v in [0, 1] and g > 0, as exp2(g * log2(v)) with fixed polynomials, so both
-// backends compute the same bits (libm and CUDA powf differ in the last place) and the CPU
-// loop vectorises. log2 on [sqrt(1/2), sqrt(2)) by the atanh series to s^9 (error < 1e-9),
-// exp2 of the fraction in [-1/2, 1/2] by Taylor to degree 7 (error < 1e-8); relative error
-// about 1e-6 for tiny v (the error of g*log2(v) in float32), 1e-7 near 1. Written
-// branch-free: selects only.
-RL_HD float pow01(float v, float g) {
-  const float x = v < 1.17549435e-38f ? 1.17549435e-38f : (v > 1.0f ? 1.0f : v);
+// log2(x) for normal x > 0: exponent plus the atanh series of the mantissa folded into
+// [sqrt(1/2), sqrt(2)), to s^9 (series error < 1e-9). Fixed float32 operations, so the host
+// and the device compute the same bits (libm and CUDA's logf differ in the last place).
+RL_HD float log2_poly(float x) {
   const std::uint32_t u = float_bits(x);
   float m = bits_float((u & 0x7fffffu) | 0x3f800000u);  // [1, 2)
   float e = static_cast<float>(static_cast<int>(u >> 23) - 127);
@@ -181,11 +177,14 @@ RL_HD float pow01(float v, float g) {
   p = ffma(p, s2, 0.2f);
   p = ffma(p, s2, 0.333333333f);
   p = ffma(p, s2, 1.0f);
-  const float log2v = ffma(fmul(s, p), 2.88539008f, e);  // 2/ln(2) * atanh(s) + exponent
-  float t = fmul(g, log2v);
-  t = t < -126.0f ? -126.0f : t;
+  return ffma(fmul(s, p), 2.88539008f, e);  // 2/ln(2) * atanh(s) + exponent
+}
+
+// 2^t for t in [-126, 0]: 2^round(t) from the exponent bits times e^((t - n) ln 2) by Taylor
+// to degree 7 (error < 1e-8).
+RL_HD float exp2_poly(float t) {
   const float n = floorf(fadd(t, 0.5f));
-  const float f = fmul(fadd(t, -n), 0.693147181f);  // (t - n) ln 2, in [-0.35, 0.35]
+  const float f = fmul(fadd(t, -n), 0.693147181f);  // in [-0.35, 0.35]
   float q = ffma(f, 1.98412698e-4f, 1.38888889e-3f);
   q = ffma(q, f, 8.33333333e-3f);
   q = ffma(q, f, 4.16666667e-2f);
@@ -193,8 +192,34 @@ RL_HD float pow01(float v, float g) {
   q = ffma(q, f, 0.5f);
   q = ffma(q, f, 1.0f);
   q = ffma(q, f, 1.0f);
-  const float scale = bits_float(static_cast<std::uint32_t>(static_cast<int>(n) + 127) << 23);
-  const float r = fmul(q, scale);
+  return fmul(q, bits_float(static_cast<std::uint32_t>(static_cast<int>(n) + 127) << 23));
+}
+
+// cos(2 pi u) for u in [0, 1): folded to an angle in [0, pi/2], Taylor to x^12 (error < 1e-8).
+RL_HD float cos_2pi(float u) {
+  float a = fadd(u, -floorf(fadd(u, 0.5f)));  // [-1/2, 1/2], same cosine
+  a = a < 0.0f ? -a : a;                      // [0, 1/2]
+  const bool flip = a > 0.25f;
+  a = flip ? fadd(0.5f, -a) : a;              // cos(2 pi a) = -cos(2 pi (1/2 - a))
+  const float x = fmul(a, 6.28318531f);
+  const float x2 = fmul(x, x);
+  float c = ffma(x2, 2.08767570e-9f, -2.75573192e-7f);
+  c = ffma(c, x2, 2.48015873e-5f);
+  c = ffma(c, x2, -1.38888889e-3f);
+  c = ffma(c, x2, 4.16666667e-2f);
+  c = ffma(c, x2, -0.5f);
+  c = ffma(c, x2, 1.0f);
+  return flip ? -c : c;
+}
+
+// v^g for v in [0, 1] and g > 0, as exp2(g * log2(v)) with the polynomials above: the same
+// bits on both backends, and a loop over it vectorises on the CPU (selects, no branches).
+// Relative error about 1e-6 for tiny v (the rounding of g * log2(v)), 1e-7 near 1.
+RL_HD float pow01(float v, float g) {
+  const float x = v < 1.17549435e-38f ? 1.17549435e-38f : (v > 1.0f ? 1.0f : v);
+  float t = fmul(g, log2_poly(x));
+  t = t < -126.0f ? -126.0f : t;
+  const float r = exp2_poly(t);
   return v <= 0.0f ? 0.0f : (v >= 1.0f ? 1.0f : (t <= -126.0f ? 0.0f : r));
 }
 
@@ -210,13 +235,15 @@ RL_HD float shade(const AugmentView& v, float raw) {
   return value;
 }
 
-// Standard normal for pixel `index` of a view (Box-Muller on two 24-bit uniforms).
+// Standard normal for pixel `index` of a view: Box-Muller on two 24-bit uniforms, with the
+// shared log2/cos polynomials and IEEE sqrt, so both backends draw the same bits.
 RL_HD float pixel_normal(const AugmentKey& key, const AugmentView& v, std::uint32_t index) {
   philox::Uint4 bits = philox::philox4x32_10(philox::Uint4{index, v.view | (2u << 24), v.image_key, key.step}, key.seed_lo,
                                              key.seed_hi);
-  float u1 = philox::uniform24_open0(bits.x);
+  float u1 = philox::uniform24_open0(bits.x);  // (0, 1]: log is finite
   float u2 = philox::uniform24(bits.y);
-  return fmul(sqrtf(fmul(-2.0f, logf(u1))), cosf(fmul(6.2831853071795864f, u2)));
+  float radius = sqrtf(fmul(-1.38629436f, log2_poly(u1)));  // -2 ln(u1) = -2 ln(2) log2(u1)
+  return fmul(radius, cos_2pi(u2));
 }
 
 // Everything after blur: noise, normalisation.
