@@ -44,7 +44,7 @@ export interface NativeTraceEvent {
 /** A float32 operand as the addon accepts it. */
 export type NativeFloat = Float32Array | NativeDeviceTensor;
 
-export interface NativeAddon extends NativeAugment {
+export interface NativeAddon {
   abiVersion: number;
   DeviceTensor: NativeDeviceTensorClass;
   backend(): NativeBackendInfo;
@@ -78,3 +78,7 @@ export interface NativeAugment {
   benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
     groups: Float64Array, iterations: number): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
 }
+
+// Declaration merging adds the augment functions to NativeAddon without touching its body.
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface NativeAddon extends NativeAugment {}
