@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BackendUnavailableError,
   InvalidArgumentError,
   ShapeError,
   augment,
@@ -13,6 +14,7 @@ import {
 } from '../../src/index.js';
 import { encodeAugmentSpec } from '../../src/kernels/augment-spec.js';
 import { addon } from '../../src/native/addon.js';
+import { cuda } from '../helpers/gpu.js';
 import { rng } from '../helpers/random.js';
 import {
   ksCritical,
@@ -397,6 +399,11 @@ describe('augment: bad input', () => {
     const spec = Float64Array.from(good.spec);
     spec[0] = Number.NaN;
     expect(() => addon().augmentParams([4], [4], [0], spec, good.groups, 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it.skipIf(cuda.available)('asking for CUDA without a usable device is a BackendUnavailableError', async () => {
+    const spec: AugmentSpec = { crops: [{ count: 1, size: 4, scale: [0.5, 1] }] };
+    await expect(augment(image, spec, { seed: 1, backend: 'cuda' })).rejects.toThrow(BackendUnavailableError);
   });
 
   it('wrong image sizes, types, seeds and NaN pixels give typed errors', () => {

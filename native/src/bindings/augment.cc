@@ -152,6 +152,12 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     std::uint64_t seed = u64_arg(info[6], "seed"), step = u64_arg(info[7], "step");
     Backend backend = backend_arg(info[8]);
     bool async = bool_arg(info[9], "async");
+#ifdef RADLEARN_WITH_CUDA
+    if (backend == Backend::Cuda) {
+      DeviceInfo device = cuda_device_info();
+      if (!device.available) throw Error(kErrBackend, "backend 'cuda' requested but no CUDA device is usable: " + device.reason);
+    }
+#endif
     auto images_js = info[0].As<Napi::Array>();
     if (images_js.Length() != shapes.size()) throw Error(kErrShape, "images and heights/widths must have the same length");
     std::vector<std::shared_ptr<Napi::ObjectReference>> keep;
