@@ -71,3 +71,6 @@ export {
   type AdamWState,
   type CosineScheduleOptions,
 } from './optim.js';
+export { augment, augmentSync, augmentParams, halfBitsToFloat32 } from './augment.js';
+export type { SourceImage, ImageBatch, AugmentOptions, AugmentViewParams, AugmentGroupResult, AugmentResult } from './augment.js';
+export type { AugmentSpec, CropSpec, MaskSpec, Range as AugmentRange } from './augment-spec.js';

@@ -96,3 +96,24 @@ export interface NativeAddon {
     async: boolean): undefined | Promise<undefined>;
   benchAdamwCuda(length: number, iterations: number): Float64Array;
 }
+
+/** Raw result of the augment binding: one output (and mask) per crop group, params per view. */
+export interface NativeAugmentResult {
+  outputs: Array<Float32Array | Uint16Array | NativeDeviceTensor>;
+  masks: Array<Uint8Array | NativeDeviceTensor | null>;
+  params: Float64Array;
+}
+
+export interface NativeAugment {
+  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>, heights: number[], widths: number[],
+    keys: number[], spec: Float64Array, groups: Float64Array, seed: number, step: number, backend: NativeBackend,
+    async: boolean): NativeAugmentResult | Promise<NativeAugmentResult>;
+  augmentParams(heights: number[], widths: number[], keys: number[], spec: Float64Array, groups: Float64Array, seed: number,
+    step: number): { masks: Array<Uint8Array | null>; params: Float64Array };
+  benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
+    groups: Float64Array, iterations: number): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
+}
+
+// Declaration merging adds the augment functions to NativeAddon without touching its body.
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface NativeAddon extends NativeAugment {}
