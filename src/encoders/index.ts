@@ -1,6 +1,6 @@
 export * from './tokenizer/index.js';
 export { TokenizerError, EncoderInputError, EncoderSessionError } from './errors.js';
-export { ImageEncoder, type ImageEncoderOptions, type ImageBatch } from './image-encoder.js';
+export { ImageEncoder, type ImageEncoderOptions, type ImageBatch as EncoderImageBatch } from './image-encoder.js';
 export { TextEncoder, type TextEncoderOptions, type TokenizerSource } from './text-encoder.js';
 export { poolOutput, type Pooling as EmbeddingPooling } from './pooling.js';
 export { resolveExecutionProviders, onnxruntimeBinaryDir, type ExecutionProvider, type ProviderResolution, type ResolveProvidersOptions } from './execution-providers.js';
