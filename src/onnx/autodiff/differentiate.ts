@@ -86,6 +86,8 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   const chosen = options.outputs ? [...options.outputs] : outputNames.filter((n) => isFloat(baseFacts.values.get(n)?.dtype));
   for (const n of chosen) {
     if (!outputNames.includes(n)) throw new AutodiffError(`outputs names ${n}, which is not an output of ${where} (outputs: ${outputNames.join(', ')})`, { name: n });
+    const dtype = baseFacts.values.get(n)?.dtype;
+    if (dtype && !isFloat(dtype)) throw new AutodiffError(`output ${n} of ${where} is ${dtype}; only float outputs can be differentiated`, { name: n, dtype });
   }
   if (chosen.length === 0) throw new AutodiffError(`${where} has no float output to differentiate`);
 

@@ -1,5 +1,6 @@
 /** Gradients of elementwise operators (broadcasting undone with unbroadcast). */
 import { floatAttr, stringAttr } from '../node-attributes.js';
+import type { Value } from '../../graph-builder.js';
 import { type Vjp, type VjpArgs, dy0, input, output } from './types.js';
 
 const unb = (a: VjpArgs, grad: ReturnType<typeof dy0>, i: number) => (a.needs[i] ? a.e.unbroadcast(grad, a.yShape(0), input(a, i)) : null);
@@ -7,6 +8,18 @@ const unb = (a: VjpArgs, grad: ReturnType<typeof dy0>, i: number) => (a.needs[i]
 function greaterThanZero(a: VjpArgs) {
   const x = input(a, 0);
   return a.e.op('Greater', [x, a.e.scalar(0, x.dtype)], {}, 'bool');
+}
+
+function pick(a: VjpArgs, compare: string): (Value | null)[] {
+  if (a.x.length !== 2) a.fail(`${a.node.opType} with ${a.x.length} inputs is not supported (two inputs only)`);
+  const { e } = a;
+  const dy = dy0(a);
+  const chooseA = e.op(compare, [input(a, 0), input(a, 1)], {}, 'bool');
+  const zero = e.scalar(0, dy.dtype);
+  return [
+    a.needs[0] ? unb(a, e.op('Where', [chooseA, dy, zero], {}, dy.dtype), 0) : null,
+    a.needs[1] ? unb(a, e.op('Where', [chooseA, zero, dy], {}, dy.dtype), 1) : null,
+  ];
 }
 
 export const elementwiseRules: Record<string, Vjp> = {
@@ -87,6 +100,9 @@ export const elementwiseRules: Record<string, Vjp> = {
     ];
   },
   Expand: (a) => [unb(a, dy0(a), 0), null],
+  // Two-input Max/Min (clamp exports): the gradient goes to the selected operand, to A on ties.
+  Max: (a) => pick(a, 'GreaterOrEqual'),
+  Min: (a) => pick(a, 'LessOrEqual'),
   Clip: (a) => {
     // ReLU6-style clipping: gradient passes where min < x < max (bounds are constants in exports).
     const { e } = a;
