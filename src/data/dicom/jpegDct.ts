@@ -32,7 +32,9 @@ export const DCT_BASIS = (() => {
   return t;
 })();
 
-interface HuffmanTable { maxCode: Int32Array; valPtr: Int32Array; minCode: Int32Array; values: Uint8Array }
+/** Canonical Huffman table plus a 9-bit lookup (length << 8 | symbol) for the common short codes. */
+interface HuffmanTable { maxCode: Int32Array; valPtr: Int32Array; minCode: Int32Array; values: Uint8Array; lookup: Uint16Array }
+const LOOKUP_BITS = 9;
 interface Component {
   id: number; h: number; v: number; tq: number;
   blocksPerLine: number; blocksPerColumn: number; plane: Float32Array; pred: number; dc: number; ac: number;
@@ -154,35 +156,59 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): HuffmanTable {
     maxCode[len] = counts[len - 1] ? code - 1 : -1;
     code <<= 1;
   }
-  return { maxCode, valPtr, minCode, values: values.slice() };
+  const lookup = new Uint16Array(1 << LOOKUP_BITS);
+  for (let len = 1, next = 0; len <= LOOKUP_BITS; len++) {
+    for (let i = 0; i < counts[len - 1]!; i++, next++) {
+      const code = minCode[len]! + i;
+      const first = code << (LOOKUP_BITS - len);
+      lookup.fill((len << 8) | values[next]!, first, first + (1 << (LOOKUP_BITS - len)));
+    }
+  }
+  return { maxCode, valPtr, minCode, values: values.slice(), lookup };
 }
 
 function decodeScan(bytes: Uint8Array, start: number, frame: NonNullable<Parameters<typeof assemble>[0]>, scan: Component[],
   quant: (Int32Array | undefined)[], dcTables: (HuffmanTable | undefined)[], acTables: (HuffmanTable | undefined)[],
   restartInterval: number): number {
-  let pos = start, bitBuffer = 0, bitCount = 0, markerHit = false;
-  const readBit = (): number => {
-    if (bitCount === 0) {
-      if (markerHit || pos >= bytes.length) { markerHit = true; return 0; }
-      const byte = bytes[pos]!;
-      if (byte === 0xff) {
-        const next = bytes[pos + 1];
-        if (next === 0x00) pos += 2;
-        else { markerHit = true; return 0; }
-      } else pos++;
-      bitBuffer = byte;
-      bitCount = 8;
+  // Bit reader with a 32-bit window: `nbits` valid bits at the bottom of `acc`. At a marker
+  // (or the end) it feeds zero bytes and counts them in `fakeBits`, so reading past the real
+  // data is detected instead of decoding garbage.
+  let pos = start, acc = 0, nbits = 0, fakeBits = 0, markerHit = false;
+  const fill = () => {
+    while (nbits <= 24) {
+      let byte = 0;
+      if (!markerHit && pos < bytes.length) {
+        byte = bytes[pos]!;
+        if (byte === 0xff) {
+          if (bytes[pos + 1] === 0x00) pos += 2;
+          else { markerHit = true; byte = 0; }
+        } else pos++;
+      } else markerHit = true;
+      if (markerHit) fakeBits += 8;
+      acc = (acc << 8) | byte;
+      nbits += 8;
     }
-    bitCount--;
-    return (bitBuffer >> bitCount) & 1;
   };
-  const receive = (n: number): number => { let v = 0; for (let i = 0; i < n; i++) v = (v << 1) | readBit(); return v; };
+  const receive = (n: number): number => {
+    if (n === 0) return 0;
+    if (nbits < n) fill();
+    nbits -= n;
+    return (acc >>> nbits) & ((1 << n) - 1);
+  };
   const extend = (v: number, n: number) => (n === 0 ? 0 : v < 1 << (n - 1) ? v - (1 << n) + 1 : v);
   const decodeSymbol = (t: HuffmanTable): number => {
-    let code = 0;
-    for (let len = 1; len <= 16; len++) {
-      code = (code << 1) | readBit();
-      if (code <= t.maxCode[len]!) return t.values[t.valPtr[len]! + code - t.minCode[len]!]!;
+    if (nbits < 16) fill();
+    const hit = t.lookup[(acc >>> (nbits - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1)]!;
+    if (hit) {
+      nbits -= hit >> 8;
+      return hit & 0xff;
+    }
+    for (let len = LOOKUP_BITS + 1; len <= 16; len++) {
+      const code = (acc >>> (nbits - len)) & ((1 << len) - 1);
+      if (code <= t.maxCode[len]!) {
+        nbits -= len;
+        return t.values[t.valPtr[len]! + code - t.minCode[len]!]!;
+      }
     }
     return fail('invalid Huffman code');
   };
@@ -221,8 +247,9 @@ function decodeScan(bytes: Uint8Array, start: number, frame: NonNullable<Paramet
   for (const c of scan) c.pred = 0;
   for (let mcu = 0; mcu < total; mcu++) {
     if (restartInterval && mcu > 0 && mcu % restartInterval === 0) {
-      // Byte-align, expect RSTn, reset predictors.
-      bitCount = 0;
+      // Drop the partial byte, expect RSTn, reset predictors. Lookahead never passes a marker,
+      // so `pos` is at or just before it.
+      acc = 0; nbits = 0; fakeBits = 0;
       markerHit = false;
       while (pos + 1 < bytes.length && !(bytes[pos] === 0xff && bytes[pos + 1]! >= 0xd0 && bytes[pos + 1]! <= 0xd7)) pos++;
       if (pos + 1 >= bytes.length) fail('missing restart marker');
@@ -239,7 +266,7 @@ function decodeScan(bytes: Uint8Array, start: number, frame: NonNullable<Paramet
         for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(c, q, dc, ac, mr * c.v + v, mc * c.h + h);
       });
     }
-    if (markerHit && mcu < total - 1) fail(`entropy-coded data ends after ${mcu + 1} of ${total} MCUs`);
+    if (nbits < fakeBits && mcu < total - 1) fail(`entropy-coded data ends after ${mcu + 1} of ${total} MCUs`);
   }
   // Skip to the next marker that is not a restart marker or stuffed byte.
   while (pos + 1 < bytes.length && !(bytes[pos] === 0xff && bytes[pos + 1] !== 0 && !(bytes[pos + 1]! >= 0xd0 && bytes[pos + 1]! <= 0xd7))) pos++;
