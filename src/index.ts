@@ -5,6 +5,7 @@
 
 // errors
 export * from './errors.js';
+export { radlearnVersion } from './package-info.js';
 
 // native runtime and kernels
 export * from './native/index.js';

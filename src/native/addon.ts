@@ -1,24 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../package-info.js';
 import { NativeLoadError, type LoadAttempt } from './errors.js';
 import { attachTrace, setTraceLoader } from './trace.js';
 import type { NativeAddon } from './types.js';
 
 const require = createRequire(import.meta.url);
-
-/** The package root (works from src/ under vitest and from dist/src/ when compiled). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'radlearn') return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('radlearn: could not find the package root above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
 
 export interface Candidate {
   path: string;
