@@ -67,6 +67,8 @@ const headSchema = z.strictObject({
   hidden: positiveInt.default(256),
   /** Shared embedding size of the contrastive projection heads. */
   projectionDim: positiveInt.default(128),
+  /** Standardise frozen features per dimension (training statistics) before the heads; folded into exports. Off by default: on the phantom it made contrastive heads overfit. */
+  standardize: z.boolean().default(false),
 });
 
 const lossSchema = z.strictObject({

@@ -14,6 +14,7 @@ import type { FrozenFeatures } from './features.js';
 import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
 import type { TrainOps } from './ops.js';
 import { fitLinearProbe } from './probe.js';
+import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
 import { ContrastiveTask, DistillTask, type Task } from './tasks.js';
 
 export interface RunEvaluation {
@@ -39,6 +40,9 @@ export function zeroShotLabels(config: TrainConfig, dataset: TrainDataset): stri
 
 export async function evaluateRun(
   config: TrainConfig, dataset: TrainDataset, features: FrozenFeatures, encoders: ResolvedEncoders, task: Task, ops: TrainOps, buffer: Float32Array,
+  scaling?: { image: FeatureScaling; text?: FeatureScaling },
+  /** The encoder's own (unstandardised) image features, for the linear probe. */
+  rawImage: Float32Array = features.image,
 ): Promise<RunEvaluation> {
   const test = dataset.indices('test');
   const val = dataset.indices('val');
@@ -64,7 +68,8 @@ export async function evaluateRun(
       const P = config.head.projectionDim;
       const classifier = await buildZeroShotClassifier(prompts, async (texts) => {
         const out = await encoders.text!.encode(texts);
-        return task.textHead.forward(out.data, texts.length, { buffer, keep: false });
+        const x = scaling?.text ? applyScaling(out.data, features.textDim, scaling.text) : out.data;
+        return task.textHead.forward(x, texts.length, { buffer, keep: false });
       });
       const project = (rows: Int32Array): Float32Array => task.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
       evaluations.push(evaluate('zero-shot', usable, usable.map((l) => dataset.labelNames.indexOf(l)), (rows) => classifier.score(project(rows))));
@@ -79,7 +84,8 @@ export async function evaluateRun(
     const L = head.labels.length;
     const predict = (rows: Int32Array): Float32Array => head.head.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false }).map(sigmoid);
     evaluations.push(evaluate(name, head.labels, allColumns, predict));
-    exported = { layers: head.head.layers(buffer), labels: head.labels, source: name };
+    const layers = head.head.layers(buffer);
+    exported = { layers: scaling ? foldScaling(layers, scaling.image) : layers, labels: head.labels, source: name };
     if (task instanceof DistillTask) {
       evaluations.push(evaluate('teacher (sees the report)', head.labels, allColumns, (rows) => task.teacher.forward(task.teacherInput(rows), rows.length, { buffer, keep: false }).map(sigmoid)));
       notes.push(`Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`);
@@ -89,12 +95,15 @@ export async function evaluateRun(
 
   if (config.eval.linearProbe && dataset.labelNames.length > 0) {
     const rows = dataset.indices('train').filter((r) => dataset.labelled[r] === 1);
-    const probe = fitLinearProbe(features.image, features.imageDim, dataset, rows, ops, {
+    // the probe standardises its own inputs (folded into its weights), so it takes the raw features
+    const raw = rawImage;
+    const probe = fitLinearProbe(raw, features.imageDim, dataset, rows, ops, {
       steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed: config.seed, uncertain: config.data.uncertain,
     });
-    evaluations.push(evaluate('linear probe (frozen image features)', dataset.labelNames, allColumns, (r) => probe.predict(features.image, r)));
+    evaluations.push(evaluate('linear probe (frozen image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
     notes.push(`Linear probe: logistic regression on standardised frozen image features, ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
     exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
   }
   return { evaluations, notes, classifier: exported };
 }
+

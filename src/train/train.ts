@@ -24,6 +24,7 @@ import { evaluateRun } from './evaluate-run.js';
 import { computeFeatures } from './features.js';
 import { resolveTrainOps, type FlatOptimizer, type TrainOps } from './ops.js';
 import { cosineLr } from './schedule.js';
+import { applyScaling, fitScaling } from './scaling.js';
 import { createTask, type Phase, type Task } from './tasks.js';
 
 export interface TrainOptions {
@@ -140,7 +141,17 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
   stage('encoders', `${config.image.model} image encoder${needsText ? `, ${config.text.model} text encoder` : ''}`);
   const encoders: ResolvedEncoders = await resolveEncoders(config, runDir, needsText ? Array.from(trainRows, (r) => dataset.reports[r]!) : undefined);
   try {
-    const features = await computeFeatures(config, dataset, encoders, stage);
+    const frozen = await computeFeatures(config, dataset, encoders, stage);
+    const scaling = config.head.standardize ? {
+      image: fitScaling(frozen.image, frozen.imageDim, trainRows),
+      text: frozen.textDim > 0 ? fitScaling(frozen.sentences, frozen.textDim, null) : undefined,
+    } : undefined;
+    // heads see standardised features; evaluation and export apply/fold the same statistics
+    const features = scaling ? {
+      ...frozen,
+      image: applyScaling(frozen.image, frozen.imageDim, scaling.image),
+      sentences: scaling.text ? applyScaling(frozen.sentences, frozen.textDim, scaling.text) : frozen.sentences,
+    } : frozen;
     const task: Task = createTask(config, dataset, features, ops);
     for (const phase of task.phases) {
       if (phase.rows.length === 0) throw new TrainDataError(`phase ${phase.name} has no training rows (check the splits, labels and data.labelFraction)`, { phase: phase.name });
@@ -276,7 +287,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     };
     if (!interrupted && !options.skipEvaluation) {
       stage('evaluate', 'evaluating on the test split');
-      const evaluation = await evaluateRun(config, dataset, features, encoders, task, ops, ema ?? params.data);
+      const evaluation = await evaluateRun(config, dataset, features, encoders, task, ops, ema ?? params.data, scaling, frozen.image);
       for (const ev of evaluation.evaluations) {
         const summary = { name: ev.name, macroAuroc: ev.macro.auroc, perLabel: ev.perLabel.map((l) => ({ label: l.label, auroc: l.auroc, ci: l.aurocCI })) };
         result.evaluations.push(summary);
@@ -289,7 +300,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         meta: {
           mode: config.mode, steps: step, batchSize: config.batchSize, seed: config.seed, imageModel: config.image.model,
           textModel: needsText ? config.text.model : 'none', imageSize: config.image.size, trainStudies: trainRows.length,
-          testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: features.fromCache ? 'hit' : 'computed',
+          testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: frozen.fromCache ? 'hit' : 'computed', standardized: Boolean(scaling),
         },
         evaluations: evaluation.evaluations,
         lossCurves: curves,

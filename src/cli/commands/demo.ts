@@ -34,9 +34,9 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the main job end to end on the built-in phantom: generate data, train contrastive heads on the built-in encoders, evaluate zero-shot and linear probe, write the report')
     .option('-o, --out <dir>', 'output folder', 'radlearn-demo')
-    .option('-n, --n <studies>', 'phantom studies', '1000')
+    .option('-n, --n <studies>', 'phantom studies', '2000')
     .option('--size <px>', 'image side in pixels', '128')
-    .option('--steps <n>', 'contrastive training steps', '600')
+    .option('--steps <n>', 'contrastive training steps', '1000')
     .option('--batch-size <n>', 'batch size', '128')
     .option('--probe-steps <n>', 'linear-probe optimisation steps', '300')
     .option('--seed <n>', 'seed for data and training', '1')
@@ -59,11 +59,13 @@ export function registerDemo(program: Command): void {
         const run = train({
           name: 'demo', mode: 'contrastive', runsDir: join(out, 'runs'), seed,
           steps: integer('steps', flags.steps, 1), batchSize: integer('batch-size', flags.batchSize, 2),
-          data: { manifest },
+          // each step pairs an image with 1-2 of its report's sentences (random sentence sampling)
+          data: { manifest, sentences: { min: 1, max: 2 } },
           image: { model: 'builtin:resnet', size },
           text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
-          head: { kind: 'linear', projectionDim: 128 },
-          loss: { kind: 'infonce' },
+          // MLP projection heads; reports with the same labeler findings are positives of each other
+          head: { kind: 'mlp', hidden: 256, projectionDim: 128 },
+          loss: { kind: 'infonce', groups: 'labels' },
           optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 },
           checkpoint: { every: 200, keep: 1 },
           eval: { probeSteps: integer('probe-steps', flags.probeSteps, 1) },
