@@ -10,3 +10,9 @@ export {
   type SimilarityOptions,
   type L2NormalizeOptions,
 } from './similarity.js';
+export {
+  contrastiveLoss,
+  contrastiveLossSync,
+  type ContrastiveOptions,
+  type ContrastiveResult,
+} from './contrastive.js';

@@ -60,4 +60,18 @@ export interface NativeAddon {
   l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined,
     backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
   benchSimilarityCuda(n: number, m: number, d: number, iterations: number): Float64Array;
+
+  contrastive(image: NativeFloat, text: NativeFloat, batch: number, dim: number, kind: 'infonce' | 'siglip', logitScale: number,
+    bias: number, normalize: boolean, groups: Int32Array | undefined, relaxThreshold: number | undefined, backend: NativeBackend,
+    async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
+  benchContrastiveCuda(batch: number, dim: number, kind: 'infonce' | 'siglip', dtype: 'float32' | 'bfloat16' | 'float16',
+    iterations: number): Float64Array;
+}
+
+export interface NativeContrastiveOutput {
+  loss: number;
+  gradImage: NativeFloat;
+  gradText: NativeFloat;
+  gradLogitScale: number;
+  gradBias?: number;
 }
