@@ -117,7 +117,7 @@ struct Workspace {
       hvt.resize(t2);
       col_max.resize(tile);
       col_sum.resize(tile);
-      scratch.resize(3 * tile);
+      scratch.resize(4 * tile);
     }
   }
 };
@@ -148,6 +148,19 @@ void for_each_tile(const Problem& p, Fn&& fn) {
       for (index_t bi = begin; bi < end; ++bi) fn(bi, (bi + round) % p.blocks);
     });
   }
+}
+
+// mask[j] = 1 where (i, j0 + j) is a positive pair, else 0: a float row, so the loops that use
+// it stay branch-free and vectorise.
+void positive_mask(const Problem& p, index_t i, index_t j0, index_t cols, float* __restrict mask) {
+  if (p.groups) {
+    const std::int32_t gi = p.groups[i];
+    const std::int32_t* __restrict gj = p.groups + j0;
+    for (index_t j = 0; j < cols; ++j) mask[j] = gj[j] == gi ? 1.0f : 0.0f;
+    return;
+  }
+  std::fill(mask, mask + cols, 0.0f);
+  if (i >= j0 && i < j0 + cols) mask[i - j0] = 1.0f;
 }
 
 // The effective logit row of InfoNCE, written in place: e = a * (capped positive ? theta : cos).
@@ -221,6 +234,56 @@ void accumulate_gradients(const Problem& p, Workspace& ws, index_t i0, index_t r
   gemm::gemm_nn(hvt, ld, cols, p.x + i0 * p.dim, p.dim, p.dim, rows, grad_t + j0 * p.dim, p.dim, 1.0f, true);
 }
 
+// One row of the InfoNCE backward tile (separate function with restrict pointers so it vectorises):
+// G = (exp(e - LSE_row) + exp(e - LSE_col)) / 2B - y / B, gce = G ce, K = a G (0 where capped),
+// hu = K / |t_j| (dU coefficients), row = K / |x_i| (dV coefficients, overwriting the cosines).
+void infonce_grad_row(index_t cols, float* __restrict row, float* __restrict hu, float* __restrict gce,
+                      const float* __restrict mask, const float* __restrict lse_col, const float* __restrict inv_t,
+                      float a, float theta, bool relax, float lse_row, float half_inv_b, float target, float inv_x) {
+  for (index_t j = 0; j < cols; ++j) {
+    const float c = row[j];
+    const bool capped = relax & (mask[j] != 0.0f) & (c > theta);
+    const float ce = capped ? theta : c;
+    const float e = a * ce;
+    const float g = half_inv_b * (vmath::exp(e - lse_row) + vmath::exp(e - lse_col[j])) - mask[j] * target;
+    gce[j] = g * ce;
+    const float k = capped ? 0.0f : g * a;
+    hu[j] = k * inv_t[j];
+    row[j] = k * inv_x;
+  }
+}
+
+// One row of the SigLIP tile: per-element loss, G = dL/de, G c, and the coefficient rows.
+// Three simple loops rather than one: GCC does not if-convert the fused body, and these vectorise.
+void siglip_row(index_t cols, float* __restrict row, float* __restrict hu, float* __restrict loss, float* __restrict g_out,
+                float* __restrict gc, const float* __restrict mask, const float* __restrict inv_t, float a, float bias,
+                float inv_b, float inv_x) {
+  // zx = z (a c + b) with z = +1 on positives, -1 else; q = exp(-|zx|).
+  for (index_t j = 0; j < cols; ++j) {
+    const float zx = (2.0f * mask[j] - 1.0f) * (a * row[j] + bias);
+    loss[j] = zx;
+    g_out[j] = vmath::exp(-std::fabs(zx));
+  }
+  // -log sigmoid(zx) = softplus(-zx) = max(-zx, 0) + log1p(exp(-|zx|)).
+  for (index_t j = 0; j < cols; ++j) {
+    const float zx = loss[j];
+    loss[j] = 0.5f * (std::fabs(zx) - zx) + vmath::log1p(g_out[j]);
+  }
+  // G = -z sigmoid(-zx) / B, from the same exp.
+  for (index_t j = 0; j < cols; ++j) {
+    const float c = row[j];
+    const float z = 2.0f * mask[j] - 1.0f;
+    const float zx = z * (a * c + bias);
+    const float q = g_out[j];
+    const float g = -inv_b * z * ((zx > 0.0f ? q : 1.0f) / (1.0f + q));
+    g_out[j] = g;
+    gc[j] = g * c;
+    const float k = g * a;
+    hu[j] = k * inv_t[j];
+    row[j] = k * inv_x;
+  }
+}
+
 void infonce_grad_tile(const Problem& p, const InfoNceStats& st, std::vector<double>& grad_a, index_t bi, index_t bj,
                        float* grad_x, float* grad_t) {
   const index_t i0 = bi * p.tile, j0 = bj * p.tile;
@@ -237,26 +300,17 @@ void infonce_grad_tile(const Problem& p, const InfoNceStats& st, std::vector<dou
   const float* lse_col = st.col_max.data() + j0;
   const float* inv_t = p.inv_t.data() + j0;
   double ga = 0.0;
+  float* __restrict mask = ws.scratch.data() + ld;
   for (index_t r = 0; r < rows; ++r) {
     const index_t i = i0 + r;
     const float lse_row = st.row_max[i];
     const float inv_x = p.inv_x[i];
     const float target = (p.groups ? p.weight[i] : 1.0f) * inv_b;
-    const std::int32_t gi = p.groups ? p.groups[i] : 0;
-    float* row = tile + r * ld;
-    float* hu = ws.hu.data() + r * ld;
-    for (index_t j = 0; j < cols; ++j) {
-      const bool pos = p.groups ? p.groups[j0 + j] == gi : j0 + j == i;
-      const float c = row[j];
-      const bool capped = relax && pos && c > theta;
-      const float ce = capped ? theta : c;
-      const float e = a * ce;
-      const float g = half_inv_b * (vmath::exp(e - lse_row) + vmath::exp(e - lse_col[j])) - (pos ? target : 0.0f);
-      gce[j] = g * ce;
-      const float k = capped ? 0.0f : g * a;
-      hu[j] = k * inv_t[j];
-      row[j] = k * inv_x;
-    }
+    float* __restrict row = tile + r * ld;
+    float* __restrict hu = ws.hu.data() + r * ld;
+    float* __restrict gce_row = gce;
+    positive_mask(p, i, j0, cols, mask);
+    infonce_grad_row(cols, row, hu, gce_row, mask, lse_col, inv_t, a, theta, relax, lse_row, half_inv_b, target, inv_x);
     ga += lane_sum(gce, cols);
   }
   grad_a[bi] += ga;
@@ -281,28 +335,17 @@ void siglip_tile(const Problem& p, SigLipSums& sums, index_t bi, index_t bj, flo
   const float inv_b = 1.0f / static_cast<float>(p.batch);
   const float* inv_t = p.inv_t.data() + j0;
   double loss = 0.0, ga = 0.0, gb = 0.0;
+  float* __restrict mask = gc_row + ld;
   for (index_t r = 0; r < rows; ++r) {
     const index_t i = i0 + r;
     const float inv_x = p.inv_x[i];
-    const std::int32_t gi = p.groups ? p.groups[i] : 0;
-    float* row = tile + r * ld;
-    float* hu = ws.hu.data() + r * ld;
-    for (index_t j = 0; j < cols; ++j) {
-      const bool pos = p.groups ? p.groups[j0 + j] == gi : j0 + j == i;
-      const float c = row[j];
-      const float z = pos ? 1.0f : -1.0f;
-      const float zx = z * (a * c + bias);
-      // -log sigmoid(zx) = softplus(-zx) = max(-zx, 0) + log1p(exp(-|zx|)); sigmoid(-zx) from the same exp.
-      const float q = vmath::exp(-std::fabs(zx));
-      loss_row[j] = std::max(-zx, 0.0f) + vmath::log1p(q);
-      const float sig_neg = (zx > 0.0f ? q : 1.0f) / (1.0f + q);
-      const float g = -inv_b * z * sig_neg;  // dL/de_ij
-      g_row[j] = g;
-      gc_row[j] = g * c;
-      const float k = g * a;
-      hu[j] = k * inv_t[j];
-      row[j] = k * inv_x;
-    }
+    float* __restrict row = tile + r * ld;
+    float* __restrict hu = ws.hu.data() + r * ld;
+    float* __restrict lr = loss_row;
+    float* __restrict gr = g_row;
+    float* __restrict gcr = gc_row;
+    positive_mask(p, i, j0, cols, mask);
+    siglip_row(cols, row, hu, lr, gr, gcr, mask, inv_t, a, bias, inv_b, inv_x);
     loss += lane_sum(loss_row, cols);
     gb += lane_sum(g_row, cols);
     ga += lane_sum(gc_row, cols);

@@ -2,7 +2,7 @@
 // (libm's expf/log1pf are scalar calls; the contrastive tiles evaluate a few of these per
 // logit, which would otherwise cost as much as the dot products).
 //
-// exp: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two parts so n*ln2 is exact enough), a
+// exp: x = n ln2 + r with |r| <= ln2/2 (n = round(x / ln2)) (ln2 split in two parts so n*ln2 is exact enough), a
 // degree-6 minimax polynomial for e^r (Cephes' expf coefficients), and 2^n built from bits.
 // Inputs are clamped to [-87.3, 88.3]; below -87.3 the result is flushed to 0. Relative
 // error about 2 ulp over the range.
@@ -15,24 +15,32 @@
 #include <cstdint>
 #include <cstring>
 
+// Always inlined: an out-of-line call inside a loop stops the vectoriser.
+#if defined(__GNUC__)
+#define RL_VMATH_INLINE inline __attribute__((always_inline))
+#else
+#define RL_VMATH_INLINE inline
+#endif
+
 namespace radlearn {
 namespace vmath {
 
-inline float bits_to_float(std::uint32_t bits) {
+RL_VMATH_INLINE float bits_to_float(std::uint32_t bits) {
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
 }
 
-inline std::uint32_t float_to_bits(float value) {
+RL_VMATH_INLINE std::uint32_t float_to_bits(float value) {
   std::uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
   return bits;
 }
 
-inline float exp(float x) {
+RL_VMATH_INLINE float exp(float x) {
   const float clamped = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);
+  // Round to nearest by adding 1.5 * 2^23 (no floor call, which blocks vectorisation).
+  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = (clamped - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -46,7 +54,7 @@ inline float exp(float x) {
 }
 
 // Natural log of a positive, finite, normal x.
-inline float log(float x) {
+RL_VMATH_INLINE float log(float x) {
   const std::uint32_t bits = float_to_bits(x);
   float e = static_cast<float>(static_cast<std::int32_t>((bits >> 23) & 0xffu) - 126);  // x = m 2^e, m in [0.5, 1)
   float m = bits_to_float((bits & 0x007fffffu) | 0x3f000000u);
@@ -70,7 +78,7 @@ inline float log(float x) {
 }
 
 // log(1 + t) for t >= 0.
-inline float log1p(float t) {
+RL_VMATH_INLINE float log1p(float t) {
   const float u = 1.0f + t;
   return log(u) - ((u - 1.0f) - t) / u;
 }
