@@ -9,10 +9,11 @@
 //   the tile is kept in shared memory and scaled by the inverse row norms (cosines).
 //   STATS mode: online (running max, sum exp) statistics of the block's rows -> LSE per row.
 //   GRAD mode:  G = dL/de from the saved LSEs (InfoNCE) or directly (SigLIP), K = a G (0 where the
-//               relaxation cap is active), P = K / |c_j| in shared memory, then dA_I += P . C_J in
-//               64-wide slices of D (FFMA, or wmma with P rounded to the input type after scaling
-//               by B so float16 cannot underflow), added into the block's own rows of the gradient
-//               (exclusive: no atomics).
+//               relaxation cap is active), then dA_I += K . diag(1/|c|) . C_J in 64-wide slices of D,
+//               added into the block's own rows of the gradient (exclusive: no atomics).
+//               float: P = K / |c_j| in shared memory, FFMA against raw rows.
+//               half:  P = K B rounded to the input type (O(a): float16 neither overflows nor
+//                      underflows), wmma against rows normalised while staged, result / B.
 // The logit matrix seen from the text side is the transpose, and every formula is symmetric
 // under the swap (positive(i, j), y_ij, G_ij), so the same kernel run with (x, t) and with
 // (t, x) gives row and column LSEs, then dL/du and dL/dv. Loss scalars are accumulated only
@@ -171,10 +172,11 @@ __device__ void dot_tile(const In* __restrict__ rows, const In* __restrict__ col
 }
 
 // grad[row0 + r][:] += unscale * sum_c P[r][c] cols[col0 + c][:], P already in shared memory
-// (float path: in place of S; half path: in the P buffer).
+// (float path: in place of S, raw rows; half path: in the P buffer, rows scaled by inv_cols).
 template <typename In>
-__device__ void accumulate_rows(const In* __restrict__ cols, index_t row0, index_t col0, index_t batch, index_t dim,
-                                float unscale, float* grad, unsigned char* smem) {
+__device__ void accumulate_rows(const In* __restrict__ cols, const float* __restrict__ inv_cols, index_t row0,
+                                index_t col0, index_t batch, index_t dim, float unscale, float* grad,
+                                unsigned char* smem) {
   float* S = reinterpret_cast<float*>(smem);
   const int tid = threadIdx.x;
   if constexpr (std::is_same<In, float>::value) {
@@ -223,7 +225,10 @@ __device__ void accumulate_rows(const In* __restrict__ cols, index_t row0, index
       for (int t = 0; t < (kTile * kTile) / kThreads; ++t) {
         int linear = tid + t * kThreads;
         int k = linear / kTile, n = linear % kTile;
-        ch[k * kLdP + n] = (col0 + k < batch && d0 + n < dim) ? cols[(col0 + k) * dim + d0 + n] : zero;
+        // Rows enter normalised (c_j / |c_j|, rounded to the input type): P then stays O(a) (see below).
+        ch[k * kLdP + n] = (col0 + k < batch && d0 + n < dim)
+                               ? from_float<In>(to_float<In>(cols[(col0 + k) * dim + d0 + n]) * inv_cols[col0 + k])
+                               : zero;
       }
       __syncthreads();
       wmma::fragment<wmma::accumulator, 16, 16, 16, float> c0, c1;
@@ -355,7 +360,9 @@ __global__ void __launch_bounds__(kThreads) stripe_kernel(LossArgs L, SideArgs<I
             g = half_inv_b * (expf(ev - lse_r) + expf(ev - A.lse_cols[col])) - (pos ? w_r * inv_b : 0.0f);
           }
           ga += g * ce;
-          p = capped ? 0.0f : g * L.a * inv_c * p_scale;
+          // float path: P = K / |c_j| against raw rows (as the CPU). Half path: P = K B against
+          // normalised rows, |K B| <= ~2a, so neither float16 overflow nor underflow of what matters.
+          p = capped ? 0.0f : (kHalf ? g * L.a * p_scale : g * L.a * inv_c);
         }
         if constexpr (kHalf)
           ph[r * kLdP + c] = from_float<In>(p);
@@ -366,7 +373,7 @@ __global__ void __launch_bounds__(kThreads) stripe_kernel(LossArgs L, SideArgs<I
       acc1 += loss;
       acc2 += gb;
       __syncthreads();
-      accumulate_rows<In>(A.cols, row0, col0, batch, L.dim, inv_r / p_scale, A.grad, smem);
+      accumulate_rows<In>(A.cols, A.inv_cols, row0, col0, batch, L.dim, 1.0f / p_scale, A.grad, smem);
       // accumulate_rows ends with a barrier; P, S and the staging buffers are free again.
       continue;
     }
