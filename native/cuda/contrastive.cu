@@ -289,7 +289,7 @@ __global__ void __launch_bounds__(kThreads) stripe_kernel(LossArgs L, SideArgs<I
   const float lse_r = (kMode == kGrad && !L.siglip && row_ok) ? A.lse_rows[row] : 0.0f;
   const float inv_b = 1.0f / static_cast<float>(batch);
   const float half_inv_b = 0.5f * inv_b;
-  // Half path: P is stored scaled by B (|P B| <= a / |c|) so float16 does not underflow.
+  // Half path: P = a G B, O(a) in size, so float16 neither overflows nor underflows (see GRAD).
   const float p_scale = kHalf ? static_cast<float>(batch) : 1.0f;
   In* ph = reinterpret_cast<In*>(smem + kTileBytes + 2 * kTile * kLdH * 2);
 
