@@ -47,14 +47,14 @@ function row(op: string, backend: string, batch: number, dim: number, t: { media
 /**
  * Extra bytes the CPU kernel allocates for one call (mirrors native/src/cpu/contrastive.cc):
  * 6 B floats of statistics and inverse norms, 3 doubles per row block, and per thread the
- * T x T tile, two coefficient tiles, 5 T floats of rows and the two GEMM packing buffers.
+ * T x T tile, two coefficient tiles, 6 T floats of rows and the two GEMM packing buffers.
  */
 export function cpuExtraBytes(batch: number, dim: number, threads: number): number {
   let tile = 128;
   while (tile > 16 && Math.ceil(batch / tile) < 8) tile /= 2;
   const blocks = Math.ceil(batch / tile);
   const round16 = (n: number) => Math.ceil(n / 16) * 16;
-  const perThread = 3 * tile * tile + 5 * tile + round16(tile) * Math.min(dim, 256) + round16(dim) * Math.min(tile, 256);
+  const perThread = 3 * tile * tile + 6 * tile + round16(tile) * Math.min(dim, 256) + round16(dim) * Math.min(tile, 256);
   return 6 * batch * 4 + 3 * blocks * 8 + threads * perThread * 4;
 }
 

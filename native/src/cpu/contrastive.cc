@@ -23,7 +23,7 @@
 // per-thread accumulators, and each sum is formed in the same order for any thread count
 // (results are bitwise reproducible). Cost: one pool barrier per round (nb = B / T rounds).
 // FLOPs: InfoNCE 8 B^2 D (pass 1: 2 B^2 D, pass 2: 6 B^2 D); SigLIP 6 B^2 D.
-// Memory beyond inputs/outputs: 6 B floats of statistics plus, per thread, 3 T^2 + 4 T floats
+// Memory beyond inputs/outputs: 6 B floats of statistics (B more with groups) plus, per thread, 3 T^2 + 6 T floats
 // of tiles and the GEMM packing buffers (T x min(D, 256) and D x T floats).
 // Numerics: float32 everywhere except the per-tile sums of loss, dL/da, dL/dbias, which are
 // accumulated in double across tiles; exp/log1p are vmath's (about 2 ulp).
