@@ -233,6 +233,12 @@ describe('contrastiveLoss bad input', () => {
     await expect(contrastiveLoss(image, text, { ...base, logitScale: -2 })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('reports float32 overflow of the logits instead of returning NaN', async () => {
+    const huge = Float32Array.from(image, (v) => v * 1e20);
+    expect(() => contrastiveLossSync(huge, huge, { ...base, normalize: false })).toThrow(/overflowed float32/);
+    await expect(contrastiveLoss(huge, huge, { ...base, normalize: false, kind: 'siglip' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it('rejects bad arguments at the native boundary too (typed code, no crash)', async () => {
     const { addon } = await import('../../src/native/addon.js');
     const call = (...args: unknown[]) => () => (addon().contrastive as (...a: unknown[]) => unknown)(...args);

@@ -79,6 +79,13 @@ Gradient make_gradient(Napi::Env env, bool on_device, index_t batch, index_t dim
   return g;
 }
 
+// Logits beyond float32 range (huge unnormalised inputs or scale) would give inf/NaN: say so.
+void check_finite(const ContrastiveResult& r) {
+  if (!std::isfinite(r.loss) || !std::isfinite(r.grad_logit_scale) || !std::isfinite(r.grad_bias))
+    throw Error(kErrInvalidArgument,
+                "the loss overflowed float32 (logits a * u.v out of range): normalise the inputs or lower logitScale");
+}
+
 Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
@@ -145,6 +152,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
           p.group_weight = weight.data();
         }
         *out = contrastive_cpu(image.host, text.host, p, grad_image.host, grad_text.host);
+        check_finite(*out);
         return;
       }
 #ifdef RADLEARN_WITH_CUDA
@@ -171,6 +179,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
       float* gx = on_device ? grad_image.device : scratch.allocate(n);
       float* gt = on_device ? grad_text.device : scratch.allocate(n);
       *out = contrastive_cuda(d_image, d_text, image.type, p, gx, gt);
+      check_finite(*out);
       if (!on_device) {
         copy_to_host(grad_image.host, gx, n * sizeof(float));
         copy_to_host(grad_text.host, gt, n * sizeof(float));
