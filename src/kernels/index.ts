@@ -74,3 +74,9 @@ export {
 export { augment, augmentSync, augmentParams, halfBitsToFloat32 } from './augment.js';
 export type { SourceImage, ImageBatch, AugmentOptions, AugmentViewParams, AugmentGroupResult, AugmentResult } from './augment.js';
 export type { AugmentSpec, CropSpec, MaskSpec, Range as AugmentRange } from './augment-spec.js';
+export {
+  contrastiveLoss,
+  contrastiveLossSync,
+  type ContrastiveOptions,
+  type ContrastiveResult,
+} from './contrastive.js';

@@ -95,6 +95,11 @@ export interface NativeAddon {
   emaUpdate(ema: NativeFloat, params: NativeFloat, length: number, momentum: number, backend: NativeBackend,
     async: boolean): undefined | Promise<undefined>;
   benchAdamwCuda(length: number, iterations: number): Float64Array;
+  contrastive(image: NativeFloat, text: NativeFloat, batch: number, dim: number, kind: 'infonce' | 'siglip', logitScale: number,
+    bias: number, normalize: boolean, groups: Int32Array | undefined, relaxThreshold: number | undefined, backend: NativeBackend,
+    async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
+  benchContrastiveCuda(batch: number, dim: number, kind: 'infonce' | 'siglip', dtype: 'float32' | 'bfloat16' | 'float16',
+    iterations: number): Float64Array;
 }
 
 /** Raw result of the augment binding: one output (and mask) per crop group, params per view. */
@@ -102,6 +107,14 @@ export interface NativeAugmentResult {
   outputs: Array<Float32Array | Uint16Array | NativeDeviceTensor>;
   masks: Array<Uint8Array | NativeDeviceTensor | null>;
   params: Float64Array;
+}
+
+export interface NativeContrastiveOutput {
+  loss: number;
+  gradImage: NativeFloat;
+  gradText: NativeFloat;
+  gradLogitScale: number;
+  gradBias?: number;
 }
 
 export interface NativeAugment {

@@ -36,8 +36,15 @@ inline void pack_b_rows(const float* b, index_t ldb, index_t cols, index_t depth
   }
 }
 
+// C tile (=|+=) alpha * A . B, packing B into a thread-local buffer depth block by depth block.
 inline void gemm_nn(const float* a, index_t lda, index_t rows_a, const float* b, index_t ldb, index_t cols,
                     index_t depth, float* c, index_t ldc, float alpha, bool accumulate) {
+  if (rows_a == 0 || cols == 0) return;
+  if (depth == 0) {
+    if (!accumulate)
+      for (index_t i = 0; i < rows_a; ++i) std::fill(c + i * ldc, c + i * ldc + cols, 0.0f);
+    return;
+  }
   thread_local std::vector<float> buffer;
   index_t block = std::min(depth, kDepthBlock);
   index_t need = pack_floats(cols, block);
