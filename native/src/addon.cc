@@ -7,12 +7,14 @@
 namespace radlearn {
 void register_backend(Napi::Env env, Napi::Object exports);
 void register_similarity(Napi::Env env, Napi::Object exports);
+void register_distill(Napi::Env env, Napi::Object exports);
 }  // namespace radlearn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   radlearn::DeviceTensor::Init(env, exports);
   radlearn::register_backend(env, exports);
   radlearn::register_similarity(env, exports);
+  radlearn::register_distill(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }
