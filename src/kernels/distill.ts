@@ -222,6 +222,11 @@ function wrapLoss<T extends FloatTensor>(value: NativeLossResult, gradOut: T | u
   return result;
 }
 
+/** The caller's `out` when given (the kernel wrote into it), else the kernel's new result. */
+function pick<T extends FloatTensor>(value: NativeFloat, out: T | undefined): T {
+  return (out ?? fromNative(value)) as T;
+}
+
 function sync<R>(op: string, run: () => R): R {
   try {
     return run();
@@ -321,13 +326,12 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
  */
 export function sinkhornKnoppSync<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): T {
   const args = prepareSinkhorn(logits, options);
-  return sync('sinkhornKnopp', () => (options.out ?? fromNative(addon().sinkhornKnopp(...args, false) as NativeFloat)) as T);
+  return sync('sinkhornKnopp', () => pick(addon().sinkhornKnopp(...args, false) as NativeFloat, options.out));
 }
 
 export function sinkhornKnopp<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): Promise<T> {
   const args = prepareSinkhorn(logits, options);
-  return later('sinkhornKnopp', async () =>
-    (options.out ?? fromNative(await (addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>))) as T);
+  return later('sinkhornKnopp', async () => pick(await (addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>), options.out));
 }
 
 function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>) {
@@ -347,13 +351,12 @@ function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: Up
 /** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
 export function updateCenterSync<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): T {
   const args = prepareCenter(center, teacher, options);
-  return sync('updateCenter', () => (options.out ?? fromNative(addon().updateCenter(...args, false) as NativeFloat)) as T);
+  return sync('updateCenter', () => pick(addon().updateCenter(...args, false) as NativeFloat, options.out));
 }
 
 export function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
   const args = prepareCenter(center, teacher, options);
-  return later('updateCenter', async () =>
-    (options.out ?? fromNative(await (addon().updateCenter(...args, true) as Promise<NativeFloat>))) as T);
+  return later('updateCenter', async () => pick(await (addon().updateCenter(...args, true) as Promise<NativeFloat>), options.out));
 }
 
 function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions) {
