@@ -166,11 +166,12 @@ __global__ void __launch_bounds__(kThreads) soft_ce_kernel(const float* __restri
                                                            const std::int32_t* __restrict__ first,
                                                            const std::int32_t* __restrict__ count,
                                                            const std::int32_t* __restrict__ targets,
-                                                           const float* __restrict__ weight, float* __restrict__ grad,
+                                                           const float* __restrict__ weight,
+                                                           const std::int32_t* __restrict__ order, float* __restrict__ grad,
                                                            double* __restrict__ row_loss) {
   __shared__ float redf[kWarps];
   __shared__ double redd[kWarps];
-  const index_t r = blockIdx.x;
+  const index_t r = order ? static_cast<index_t>(order[blockIdx.x]) : static_cast<index_t>(blockIdx.x);
   const float* s = student + r * k;
   float* g = grad + r * k;
   const int n_targets = count[r];
@@ -323,9 +324,11 @@ double soft_cross_entropy(const float* student, index_t k, float student_temp, c
                           const SoftTargetPlan& plan, float* grad) {
   Upload<std::int32_t> first(plan.first), count(plan.count), targets(plan.targets);
   Upload<float> weight(plan.weight);
+  Upload<std::int32_t> order(plan.order);
   Buffer row_loss(plan.student_rows * sizeof(double)), total(sizeof(double));
   soft_ce_kernel<<<static_cast<unsigned>(plan.student_rows), kThreads>>>(
-      student, k, 1.0f / student_temp, probs, first.get(), count.get(), targets.get(), weight.get(), grad,
+      student, k, 1.0f / student_temp, probs, first.get(), count.get(), targets.get(), weight.get(),
+      plan.order.empty() ? nullptr : order.get(), grad,
       row_loss.as<double>());
   check_launch_status("soft_ce_kernel");
   sum_kernel<<<1, kThreads>>>(row_loss.as<double>(), plan.student_rows, total.as<double>());

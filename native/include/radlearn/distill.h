@@ -62,6 +62,9 @@ struct SoftTargetPlan {
   std::vector<std::int32_t> targets; // probability row indices
   std::vector<float> weight;         // [student_rows]
   std::vector<std::int32_t> teacher_rows;  // teacher logit row of each probability row
+  // Order in which student rows are processed (empty = 0, 1, ...). DINO visits the Vs views
+  // of one image together so that image's Vt probability rows stay in cache.
+  std::vector<std::int32_t> order;
 };
 
 // Throws ERR_INVALID_ARGUMENT unless 1 <= teacher_views <= student_views, student_views >= 2.

@@ -176,6 +176,9 @@ SoftTargetPlan dino_plan(index_t student_views, index_t teacher_views, index_t b
       plan.count.push_back(static_cast<std::int32_t>(plan.targets.size()) - plan.first.back());
       plan.weight.push_back(weight);
     }
+  plan.order.reserve(plan.student_rows);
+  for (index_t b = 0; b < batch; ++b)
+    for (index_t j = 0; j < student_views; ++j) plan.order.push_back(static_cast<std::int32_t>(j * batch + b));
   plan.teacher_rows.resize(static_cast<size_t>(teacher_views * batch));
   for (size_t n = 0; n < plan.teacher_rows.size(); ++n) plan.teacher_rows[n] = static_cast<std::int32_t>(n);
   return plan;
@@ -236,8 +239,10 @@ double soft_cross_entropy_cpu(const float* student, index_t k, float student_tem
   ScopedOp op("soft_cross_entropy", "cpu");
   const float inv_tau = 1.0f / student_temp;
   std::vector<double> row_loss(static_cast<size_t>(plan.student_rows), 0.0);
-  parallel_for(plan.student_rows, row_grain(k), [&](index_t r0, index_t r1) {
-    for (index_t r = r0; r < r1; ++r) {
+  const std::int32_t* order = plan.order.empty() ? nullptr : plan.order.data();
+  parallel_for(plan.student_rows, row_grain(k), [&](index_t i0, index_t i1) {
+    for (index_t idx = i0; idx < i1; ++idx) {
+      const index_t r = order ? static_cast<index_t>(order[idx]) : idx;
       const float* s = student + r * k;
       float* g = grad + r * k;
       const int count = plan.count[r];
