@@ -99,6 +99,36 @@ float row_lse(const float* x, const float* add, index_t k) {
   return mx + static_cast<float>(std::log(sum));
 }
 
+// log sum_i exp(scale * x[i]) (scale > 0) in one sweep over memory: each block of 1024 values
+// (4 KiB, stays in L1) is scanned for its max, then summed relative to the running max, the
+// running sum being rescaled when the max grows. Large rows (K = 65,536 is 256 KiB) are thus
+// read once from L2/DRAM instead of twice.
+float log_sum_exp_scaled(const float* x, index_t k, float scale) {
+  constexpr index_t kBlock = 1024;
+  float run_max = kNegInf;
+  double run_sum = 0.0;
+  for (index_t b0 = 0; b0 < k; b0 += kBlock) {
+    const index_t n = std::min(kBlock, k - b0);
+    const float* xb = x + b0;
+    V16 vmax = vec::splat(kNegInf);
+    index_t i = 0;
+    for (; i + kWidth <= n; i += kWidth) vmax = vec::vmax(vmax, vec::load(xb + i));
+    float block_max = vec::hmax(vmax);
+    for (; i < n; ++i) block_max = std::max(block_max, xb[i]);
+    const float zb = block_max * scale;
+    if (zb > run_max) {
+      run_sum *= std::exp(static_cast<double>(run_max) - zb);  // 0 on the first block
+      run_max = zb;
+    }
+    V16 acc{};
+    for (i = 0; i + kWidth <= n; i += kWidth) acc += vec::exp16(vec::load(xb + i) * scale - run_max);
+    double block_sum = vec::hsum(acc);
+    for (; i < n; ++i) block_sum += vec::exp1(xb[i] * scale - run_max);
+    run_sum += block_sum;
+  }
+  return run_max + static_cast<float>(std::log(run_sum));
+}
+
 // Log-domain Sinkhorn-Knopp on x = logits / tau already stored in `x` ([rows, k]); writes the
 // probabilities over x.
 void sinkhorn_in_place(float* x, index_t rows, index_t k, int iterations) {
@@ -292,33 +322,14 @@ double soft_cross_entropy_cpu(const float* student, index_t k, float student_tem
         continue;
       }
       const std::int32_t* targets = plan.targets.data() + plan.first[r];
-      // Pass 1: log-sum-exp of z = s / tau (tau > 0, so max z = max s / tau).
-      V16 vmax = vec::splat(kNegInf);
-      index_t i = 0;
-      for (; i + kWidth <= k; i += kWidth) vmax = vec::vmax(vmax, vec::load(s + i));
-      float smax = vec::hmax(vmax);
-      for (; i < k; ++i) smax = std::max(smax, s[i]);
-      const float zmax = smax * inv_tau;
-      double sum = 0.0;
-      V16 acc{};
-      i = 0;
-      for (int n = 0; i + kWidth <= k; i += kWidth) {
-        acc += vec::exp16(vec::load(s + i) * inv_tau - zmax);
-        if (++n == 64) {
-          sum += vec::hsum(acc);
-          acc = V16{};
-          n = 0;
-        }
-      }
-      sum += vec::hsum(acc);
-      for (; i < k; ++i) sum += vec::exp1(s[i] * inv_tau - zmax);
-      const float lse = zmax + static_cast<float>(std::log(sum));
+      // Pass 1: log-sum-exp of z = s / tau, one sweep over memory.
+      const float lse = log_sum_exp_scaled(s, k, inv_tau);
       // Pass 2: W = summed targets; loss += W (lse - z); grad = w / tau (count q - W).
       const float coef = plan.weight[r] * inv_tau;
       const float fcount = static_cast<float>(count);
       double loss = 0.0;
       V16 lacc{};
-      i = 0;
+      index_t i = 0;
       for (int n = 0; i + kWidth <= k; i += kWidth) {
         V16 z = vec::load(s + i) * inv_tau;
         V16 w = vec::load(probs + static_cast<index_t>(targets[0]) * k + i);
