@@ -86,7 +86,7 @@ async function cpuDino(vs: number, vt: number, b: number, k: number, normalizati
     dinoLoss(student, teacher, {
       studentViews: vs, teacherViews: vt, batch: b, prototypes: k, normalization, center, gradOut, centerOut,
       backend: 'cpu', checkFinite: false,
-    }), { minRuns: 5, maxRuns: 20 });
+    }), { minRuns: 10, maxRuns: 40, minTimeMs: 2000 }); // many runs: the shared machine is noisy
   return dinoRow(`dinoLoss (${normalization})`, 'cpu', vs, vt, b, k, t);
 }
 
@@ -117,7 +117,7 @@ export const cases: BenchCase[] = [
         const [b, d] = [1024, 256];
         const x = randomArray(b * d, 4);
         const gradOut = new Float32Array(b * d);
-        const t = await time(() => koleoLoss(x, { rows: b, dim: d, gradOut, backend: 'cpu', checkFinite: false }));
+        const t = await time(() => koleoLoss(x, { rows: b, dim: d, gradOut, backend: 'cpu', checkFinite: false }), { minRuns: 20, maxRuns: 100, minTimeMs: 1000 });
         const row = (backend: string, timing: { medianMs: number; p90Ms: number }): BenchRow => ({
           op: 'koleoLoss', backend, shape: `B=${b} D=${d}`, medianMs: timing.medianMs, p90Ms: timing.p90Ms,
           gflops: (2 * b * b * d) / (timing.medianMs * 1e6), itemsPerSec: b / (timing.medianMs / 1e3), itemName: 'rows',
