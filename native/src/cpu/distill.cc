@@ -76,57 +76,47 @@ void centered_softmax_row(const float* row, const float* center, index_t k, floa
   for (i = 0; i < k; ++i) dst[i] *= inv;
 }
 
-// log sum_i exp(x[i] + add[i]), stabilised by the maximum.
-float row_lse(const float* x, const float* add, index_t k) {
-  V16 vmax = vec::splat(kNegInf);
-  index_t i = 0;
-  for (; i + kWidth <= k; i += kWidth) vmax = vec::vmax(vmax, vec::load(x + i) + vec::load(add + i));
-  float mx = vec::hmax(vmax);
-  for (; i < k; ++i) mx = std::max(mx, x[i] + add[i]);
-  double sum = 0.0;
-  V16 acc{};
-  i = 0;
-  for (int n = 0; i + kWidth <= k; i += kWidth) {
-    acc += vec::exp16(vec::load(x + i) + vec::load(add + i) - mx);
-    if (++n == 64) {
-      sum += vec::hsum(acc);
-      acc = V16{};
-      n = 0;
-    }
-  }
-  sum += vec::hsum(acc);
-  for (; i < k; ++i) sum += vec::exp1(x[i] + add[i] - mx);
-  return mx + static_cast<float>(std::log(sum));
-}
-
-// log sum_i exp(scale * x[i]) (scale > 0) in one sweep over memory: each block of 1024 values
-// (4 KiB, stays in L1) is scanned for its max, then summed relative to the running max, the
-// running sum being rescaled when the max grows. Large rows (K = 65,536 is 256 KiB) are thus
-// read once from L2/DRAM instead of twice.
-float log_sum_exp_scaled(const float* x, index_t k, float scale) {
+// log sum_i exp(scale * x[i] + add[i]) (scale > 0; add may be nullptr) in one sweep over
+// memory: each block of 1024 values (4 KiB, stays in L1) is scanned for its max, then summed
+// relative to the running max, the running sum being rescaled when the max grows. Large rows
+// (K = 65,536 is 256 KiB) are thus read once from L2/DRAM instead of twice.
+template <bool kHasAdd>
+float log_sum_exp_impl(const float* x, const float* add, index_t k, float scale) {
   constexpr index_t kBlock = 1024;
   float run_max = kNegInf;
   double run_sum = 0.0;
   for (index_t b0 = 0; b0 < k; b0 += kBlock) {
     const index_t n = std::min(kBlock, k - b0);
     const float* xb = x + b0;
+    const float* ab = kHasAdd ? add + b0 : nullptr;
+    auto value = [&](index_t i) {
+      if constexpr (kHasAdd) return vec::load(xb + i) * scale + vec::load(ab + i);
+      else return vec::load(xb + i) * scale;
+    };
+    auto value1 = [&](index_t i) {
+      if constexpr (kHasAdd) return xb[i] * scale + ab[i];
+      else return xb[i] * scale;
+    };
     V16 vmax = vec::splat(kNegInf);
     index_t i = 0;
-    for (; i + kWidth <= n; i += kWidth) vmax = vec::vmax(vmax, vec::load(xb + i));
+    for (; i + kWidth <= n; i += kWidth) vmax = vec::vmax(vmax, value(i));
     float block_max = vec::hmax(vmax);
-    for (; i < n; ++i) block_max = std::max(block_max, xb[i]);
-    const float zb = block_max * scale;
-    if (zb > run_max) {
-      run_sum *= std::exp(static_cast<double>(run_max) - zb);  // 0 on the first block
-      run_max = zb;
+    for (; i < n; ++i) block_max = std::max(block_max, value1(i));
+    if (block_max > run_max) {
+      run_sum *= std::exp(static_cast<double>(run_max) - block_max);  // 0 on the first block
+      run_max = block_max;
     }
     V16 acc{};
-    for (i = 0; i + kWidth <= n; i += kWidth) acc += vec::exp16(vec::load(xb + i) * scale - run_max);
+    for (i = 0; i + kWidth <= n; i += kWidth) acc += vec::exp16(value(i) - run_max);
     double block_sum = vec::hsum(acc);
-    for (; i < n; ++i) block_sum += vec::exp1(xb[i] * scale - run_max);
+    for (; i < n; ++i) block_sum += vec::exp1(value1(i) - run_max);
     run_sum += block_sum;
   }
   return run_max + static_cast<float>(std::log(run_sum));
+}
+
+float log_sum_exp(const float* x, const float* add, index_t k, float scale) {
+  return add ? log_sum_exp_impl<true>(x, add, k, scale) : log_sum_exp_impl<false>(x, nullptr, k, scale);
 }
 
 // Log-domain Sinkhorn-Knopp on x = logits / tau already stored in `x` ([rows, k]); writes the
@@ -161,7 +151,7 @@ void sinkhorn_in_place(float* x, index_t rows, index_t k, int iterations) {
     });
     // Rows: b_n = -LSE_k(x[n, k] + a_k).
     parallel_for(rows, row_grain(k), [&](index_t r0, index_t r1) {
-      for (index_t n = r0; n < r1; ++n) b[n] = -row_lse(x + n * k, a.data(), k);
+      for (index_t n = r0; n < r1; ++n) b[n] = -log_sum_exp(x + n * k, a.data(), k, 1.0f);
     });
   }
   parallel_for(rows, row_grain(k), [&](index_t r0, index_t r1) {
@@ -323,7 +313,7 @@ double soft_cross_entropy_cpu(const float* student, index_t k, float student_tem
       }
       const std::int32_t* targets = plan.targets.data() + plan.first[r];
       // Pass 1: log-sum-exp of z = s / tau, one sweep over memory.
-      const float lse = log_sum_exp_scaled(s, k, inv_tau);
+      const float lse = log_sum_exp(s, nullptr, k, inv_tau);
       // Pass 2: W = summed targets; loss += W (lse - z); grad = w / tau (count q - W).
       const float coef = plan.weight[r] * inv_tau;
       const float fcount = static_cast<float>(count);
