@@ -305,6 +305,7 @@ void sinkhorn_in_place(float* x, index_t rows, index_t k, int iterations) {
   }
   sinkhorn_finish_kernel<<<grid_stride_blocks(rows * k), kThreads>>>(x, a.as<float>(), b.as<float>(), rows, k);
   check_launch_status("sinkhorn_finish_kernel");
+  RL_CUDA(cudaDeviceSynchronize());  // a and b are freed on return; do not rely on cudaFree to wait
 }
 
 void teacher_probs(const float* teacher, const std::int32_t* row_index, index_t rows, index_t k, const float* center,
