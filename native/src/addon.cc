@@ -12,6 +12,7 @@ void register_losses(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_augment(Napi::Env env, Napi::Object exports);
 void register_contrastive(Napi::Env env, Napi::Object exports);
+void register_distill(Napi::Env env, Napi::Object exports);
 }  // namespace radlearn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -23,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   radlearn::register_optim(env, exports);
   radlearn::register_augment(env, exports);
   radlearn::register_contrastive(env, exports);
+  radlearn::register_distill(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

@@ -80,3 +80,28 @@ export {
   type ContrastiveOptions,
   type ContrastiveResult,
 } from './contrastive.js';
+export {
+  dinoLoss,
+  dinoLossSync,
+  ibotLoss,
+  ibotLossSync,
+  koleoLoss,
+  koleoLossSync,
+  sinkhornKnopp,
+  sinkhornKnoppSync,
+  updateCenter,
+  updateCenterSync,
+  emaTeacherUpdate,
+  emaTeacherUpdateSync,
+  type TeacherNormalization,
+  type MaskTensor,
+  type TeacherTargetOptions,
+  type DinoLossOptions,
+  type IbotLossOptions,
+  type DistillLossResult,
+  type KoleoLossOptions,
+  type SinkhornKnoppOptions,
+  type UpdateCenterOptions,
+  type EmaTeacherUpdateOptions,
+} from './distill.js';
+export { teacherTemperature, teacherMomentum, type TeacherTemperatureOptions } from './distill-schedules.js';

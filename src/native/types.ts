@@ -100,6 +100,32 @@ export interface NativeAddon {
     async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
   benchContrastiveCuda(batch: number, dim: number, kind: 'infonce' | 'siglip', dtype: 'float32' | 'bfloat16' | 'float16',
     iterations: number): Float64Array;
+  dinoLoss(student: NativeFloat, teacher: NativeFloat, center: NativeFloat | undefined, studentViews: number,
+    teacherViews: number, batch: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
+    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
+    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
+  ibotLoss(student: NativeFloat, teacher: NativeFloat, masks: Uint8Array | NativeDeviceTensor, center: NativeFloat | undefined,
+    batch: number, patches: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
+    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
+    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
+  koleoLoss(x: NativeFloat, rows: number, dim: number, gradOut: NativeFloat | undefined, backend: NativeBackend,
+    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
+  sinkhornKnopp(logits: NativeFloat, rows: number, prototypes: number, temperature: number, iterations: number,
+    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
+  updateCenter(center: NativeFloat, teacher: NativeFloat, rows: number, prototypes: number, momentum: number,
+    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
+  emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, n: number, momentum: number, backend: NativeBackend,
+    async: boolean): NativeFloat | Promise<NativeFloat>;
+  benchDistillCuda(op: 'dino' | 'koleo', a: number, b: number, c: number, d: number, iterations: number): Float64Array;
+}
+
+/** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
+export interface NativeDistillResult {
+  loss: number;
+  grad: NativeFloat;
+  center?: NativeFloat;
 }
 
 /** Raw result of the augment binding: one output (and mask) per crop group, params per view. */

@@ -1,0 +1,386 @@
+import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { addon } from '../native/addon.js';
+import { fromNativeError } from '../native/errors.js';
+import type { NativeFloat, NativeDistillResult } from '../native/types.js';
+import {
+  checkFiniteValues,
+  checkFloat,
+  chooseBackend,
+  finiteNumber,
+  fromNative,
+  positiveSize,
+  toNative,
+  type FloatTensor,
+  type KernelCallOptions,
+} from './operands.js';
+import { DeviceTensor, assertDtype } from './tensor.js';
+
+/**
+ * The self-distillation op family (DINO / iBOT / KoLeo / EMA teacher, as in DINOv2 and
+ * RAD-DINO). Host Float32Arrays in give Float32Arrays out; DeviceTensors in give DeviceTensors
+ * out. The Promise forms run off the event loop; the *Sync forms block. Formulas, memory and
+ * numerical notes: docs/kernels-distill.md and native/include/radlearn/distill.h.
+ */
+
+/** How teacher logits become target probabilities. */
+export type TeacherNormalization = 'center' | 'sinkhorn';
+/** iBOT masks [B, P]: non-zero = the patch was hidden from the student. */
+export type MaskTensor = Uint8Array | DeviceTensor;
+
+export interface TeacherTargetOptions<T extends FloatTensor> extends KernelCallOptions {
+  /** Student softmax temperature (default 0.1). */
+  studentTemperature?: number;
+  /** Teacher temperature (default 0.04; see teacherTemperature() for the warm-up schedule). */
+  teacherTemperature?: number;
+  /** 'center' (softmax((t - c) / tau_t), default) or 'sinkhorn' (Sinkhorn-Knopp over the batch). */
+  normalization?: TeacherNormalization;
+  /** Center c [K]; required for 'center'. */
+  center?: T;
+  /** Center momentum m in c <- m c + (1 - m) mean(t) (default 0.9). */
+  centerMomentum?: number;
+  /** Return the updated center (default: true with a center). */
+  updateCenter?: boolean;
+  /** Sinkhorn-Knopp iterations (default 3). */
+  sinkhornIterations?: number;
+  /** Destination of the gradient wrt the student logits (same shape as the student). */
+  gradOut?: T;
+  /** Destination of the updated center [K] (may be the center itself). */
+  centerOut?: T;
+}
+
+export interface DinoLossOptions<T extends FloatTensor> extends TeacherTargetOptions<T> {
+  /** Student views Vs (global + local; the first teacherViews are the global views). */
+  studentViews: number;
+  /** Teacher (global) views Vt <= Vs. */
+  teacherViews: number;
+  batch: number;
+  /** Prototypes K. */
+  prototypes: number;
+}
+
+export interface IbotLossOptions<T extends FloatTensor> extends TeacherTargetOptions<T> {
+  batch: number;
+  /** Patch tokens per image P. */
+  patches: number;
+  prototypes: number;
+}
+
+export interface DistillLossResult<T extends FloatTensor> {
+  /** The loss (float64 sum of the float32 kernel's row terms). */
+  loss: number;
+  /** Gradient wrt the student logits (the teacher gets none). */
+  grad: T;
+  /** The updated center, when a center was given and updateCenter is not false. */
+  center?: T;
+}
+
+export interface KoleoLossOptions<T extends FloatTensor> extends KernelCallOptions {
+  /** Rows B (>= 2). */
+  rows: number;
+  /** Feature dimension D. */
+  dim: number;
+  gradOut?: T;
+}
+
+export interface SinkhornKnoppOptions<T extends FloatTensor> extends KernelCallOptions {
+  rows: number;
+  prototypes: number;
+  /** Temperature tau in exp(t / tau) (default 0.04). */
+  temperature?: number;
+  /** Iterations (default 3, as DINOv2). */
+  iterations?: number;
+  out?: T;
+}
+
+export interface UpdateCenterOptions<T extends FloatTensor> extends KernelCallOptions {
+  rows: number;
+  prototypes: number;
+  /** Default 0.9. */
+  momentum?: number;
+  out?: T;
+}
+
+export interface EmaTeacherUpdateOptions extends KernelCallOptions {
+  /** teacher <- momentum * teacher + (1 - momentum) * student; see teacherMomentum(). */
+  momentum: number;
+}
+
+function temperature(value: unknown, name: string): number {
+  const t = finiteNumber(value, name);
+  if (t <= 0) throw new InvalidArgumentError(`${name} must be > 0, got ${t}`);
+  return t;
+}
+
+function momentum(value: unknown, name: string): number {
+  const m = finiteNumber(value, name);
+  if (m < 0 || m > 1) throw new InvalidArgumentError(`${name} must be in [0, 1], got ${m}`);
+  return m;
+}
+
+function iterations(value: unknown, name: string): number {
+  const n = positiveSize(value, name, false);
+  if (n > 1000) throw new InvalidArgumentError(`${name} must be at most 1000, got ${n}`);
+  return n;
+}
+
+function checkMasks(masks: unknown, batch: number, patches: number): void {
+  let length: number;
+  if (masks instanceof Uint8Array) length = masks.length;
+  else if (masks instanceof DeviceTensor) {
+    assertDtype(masks, ['uint8'], 'masks');
+    length = masks.size;
+  } else throw new InvalidArgumentError('masks must be a Uint8Array or a uint8 DeviceTensor');
+  if (length !== batch * patches) {
+    throw new ShapeError(`masks has ${length} elements, but [B, P] = [${batch}, ${patches}] needs ${batch * patches}`, {
+      name: 'masks',
+      length,
+      expected: [batch, patches],
+    });
+  }
+}
+
+/** Validates the teacher-target options shared by DINO and iBOT; returns the addon's argument run. */
+function targetArgs<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: number, operands: T[]) {
+  const normalization = options.normalization ?? 'center';
+  if (normalization !== 'center' && normalization !== 'sinkhorn') {
+    throw new InvalidArgumentError(`normalization must be 'center' or 'sinkhorn', got '${String(normalization)}'`);
+  }
+  const studentTemperature = temperature(options.studentTemperature ?? 0.1, 'studentTemperature');
+  const teacherTemperature = temperature(options.teacherTemperature ?? 0.04, 'teacherTemperature');
+  const sinkhornIterations = iterations(options.sinkhornIterations ?? 3, 'sinkhornIterations');
+  const centerMomentum = momentum(options.centerMomentum ?? 0.9, 'centerMomentum');
+  if (normalization === 'center' && options.center === undefined) {
+    throw new InvalidArgumentError(`normalization 'center' needs a center of shape [K] = [${k}]`);
+  }
+  const updateCenter = options.center !== undefined && options.updateCenter !== false;
+  if (options.center !== undefined) {
+    checkFloat(options.center, 'center', [k], '[K]');
+    if (options.checkFinite !== false) checkFiniteValues(options.center, 'center');
+    operands.push(options.center);
+  }
+  if (options.centerOut !== undefined) {
+    if (!updateCenter) throw new InvalidArgumentError('centerOut needs a center (and updateCenter not false)');
+    checkFloat(options.centerOut, 'centerOut', [k], '[K]');
+    operands.push(options.centerOut);
+  }
+  return { normalization, studentTemperature, teacherTemperature, sinkhornIterations, centerMomentum, updateCenter };
+}
+
+function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>) {
+  const vs = positiveSize(options.studentViews, 'studentViews', false);
+  const vt = positiveSize(options.teacherViews, 'teacherViews', false);
+  const batch = positiveSize(options.batch, 'batch', false);
+  const k = positiveSize(options.prototypes, 'prototypes', false);
+  if (vt > vs || vs < 2) {
+    throw new InvalidArgumentError(
+      `DINO needs teacherViews <= studentViews and studentViews >= 2 (the first teacherViews student views are the global views), got studentViews=${vs}, teacherViews=${vt}`,
+    );
+  }
+  checkFloat(student, 'student', [vs, batch, k], '[Vs, B, K]');
+  checkFloat(teacher, 'teacher', [vt, batch, k], '[Vt, B, K]');
+  if (options.gradOut !== undefined) checkFloat(options.gradOut, 'gradOut', [vs, batch, k], '[Vs, B, K]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(student, 'student');
+    checkFiniteValues(teacher, 'teacher');
+  }
+  const operands: T[] = [student, teacher, ...(options.gradOut ? [options.gradOut] : [])];
+  const t = targetArgs(options, k, operands);
+  const backend = chooseBackend(operands, options);
+  return [
+    toNative(student)!, toNative(teacher)!, toNative(options.center), vs, vt, batch, k, t.studentTemperature,
+    t.teacherTemperature, t.normalization, t.sinkhornIterations, t.centerMomentum, t.updateCenter,
+    toNative(options.gradOut), toNative(options.centerOut), backend,
+  ] as const;
+}
+
+function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>) {
+  const batch = positiveSize(options.batch, 'batch', false);
+  const patches = positiveSize(options.patches, 'patches', false);
+  const k = positiveSize(options.prototypes, 'prototypes', false);
+  checkFloat(student, 'student', [batch, patches, k], '[B, P, K]');
+  checkFloat(teacher, 'teacher', [batch, patches, k], '[B, P, K]');
+  checkMasks(masks, batch, patches);
+  if (options.gradOut !== undefined) checkFloat(options.gradOut, 'gradOut', [batch, patches, k], '[B, P, K]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(student, 'student');
+    checkFiniteValues(teacher, 'teacher');
+  }
+  const operands: T[] = [student, teacher, ...(options.gradOut ? [options.gradOut] : [])];
+  const t = targetArgs(options, k, operands);
+  const backend = chooseBackend(operands, options);
+  const nativeMasks = masks instanceof DeviceTensor ? masks.handle : masks;
+  return [
+    toNative(student)!, toNative(teacher)!, nativeMasks, toNative(options.center), batch, patches, k, t.studentTemperature,
+    t.teacherTemperature, t.normalization, t.sinkhornIterations, t.centerMomentum, t.updateCenter,
+    toNative(options.gradOut), toNative(options.centerOut), backend,
+  ] as const;
+}
+
+function wrapLoss<T extends FloatTensor>(value: NativeDistillResult, gradOut: T | undefined, centerOut: T | undefined): DistillLossResult<T> {
+  const result: DistillLossResult<T> = { loss: value.loss, grad: (gradOut ?? fromNative(value.grad)) as T };
+  if (value.center !== undefined) result.center = (centerOut ?? fromNative(value.center)) as T;
+  return result;
+}
+
+/** The caller's `out` when given (the kernel wrote into it), else the kernel's new result. */
+function pick<T extends FloatTensor>(value: NativeFloat, out: T | undefined): T {
+  return (out ?? fromNative(value)) as T;
+}
+
+function sync<R>(op: string, run: () => R): R {
+  try {
+    return run();
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+}
+
+async function later<R>(op: string, run: () => Promise<R>): Promise<R> {
+  try {
+    return await run();
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+}
+
+/**
+ * DINO loss: cross-entropy between the teacher's probabilities for each global view and the
+ * student's softmax (temperature tau_s) for every other view, averaged over the pairs and
+ * the batch. student [Vs, B, K], teacher [Vt, B, K]. Returns the loss, the gradient wrt the
+ * student and (with a center) the center updated from this batch's teacher logits.
+ */
+export function dinoLossSync<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): DistillLossResult<T> {
+  const args = prepareDino(student, teacher, options);
+  return sync('dinoLoss', () => wrapLoss(addon().dinoLoss(...args, false) as NativeDistillResult, options.gradOut, options.centerOut));
+}
+
+export function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): Promise<DistillLossResult<T>> {
+  const args = prepareDino(student, teacher, options);
+  return later('dinoLoss', async () =>
+    wrapLoss(await (addon().dinoLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, options.centerOut));
+}
+
+/**
+ * iBOT masked-patch loss: the DINO cross-entropy on the patch tokens hidden from the student
+ * (masks [B, P] non-zero), averaged per image over its masked tokens, then over the images
+ * that have at least one masked token (others add 0 and are not counted).
+ */
+export function ibotLossSync<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>): DistillLossResult<T> {
+  const args = prepareIbot(student, teacher, masks, options);
+  return sync('ibotLoss', () => wrapLoss(addon().ibotLoss(...args, false) as NativeDistillResult, options.gradOut, options.centerOut));
+}
+
+export function ibotLoss<T extends FloatTensor>(
+  student: T,
+  teacher: T,
+  masks: MaskTensor,
+  options: IbotLossOptions<T>,
+): Promise<DistillLossResult<T>> {
+  const args = prepareIbot(student, teacher, masks, options);
+  return later('ibotLoss', async () =>
+    wrapLoss(await (addon().ibotLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, options.centerOut));
+}
+
+function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>) {
+  const rows = positiveSize(options.rows, 'rows');
+  const dim = positiveSize(options.dim, 'dim', false);
+  if (rows < 2) throw new InvalidArgumentError(`KoLeo needs at least 2 rows (each needs a nearest neighbour), got ${rows}`);
+  checkFloat(x, 'x', [rows, dim], '[B, D]');
+  if (options.gradOut !== undefined) checkFloat(options.gradOut, 'gradOut', [rows, dim], '[B, D]');
+  if (options.checkFinite !== false) checkFiniteValues(x, 'x');
+  const backend = chooseBackend(options.gradOut ? [x, options.gradOut] : [x], options);
+  return [toNative(x)!, rows, dim, toNative(options.gradOut), backend] as const;
+}
+
+/**
+ * KoLeo regulariser -(1/B) sum_i log(min_{j != i} ||y_i - y_j|| + 1e-8) on y = x / ||x||
+ * (rows of x [B, D]); the gradient flows through the normalisation. Exact duplicate rows add
+ * -log(1e-8) and get a zero gradient.
+ */
+export function koleoLossSync<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): DistillLossResult<T> {
+  const args = prepareKoleo(x, options);
+  return sync('koleoLoss', () => wrapLoss(addon().koleoLoss(...args, false) as NativeDistillResult, options.gradOut, undefined));
+}
+
+export function koleoLoss<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): Promise<DistillLossResult<T>> {
+  const args = prepareKoleo(x, options);
+  return later('koleoLoss', async () =>
+    wrapLoss(await (addon().koleoLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, undefined));
+}
+
+function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>) {
+  const rows = positiveSize(options.rows, 'rows', false);
+  const k = positiveSize(options.prototypes, 'prototypes', false);
+  checkFloat(logits, 'logits', [rows, k], '[rows, K]');
+  if (options.out !== undefined) checkFloat(options.out, 'out', [rows, k], '[rows, K]');
+  if (options.checkFinite !== false) checkFiniteValues(logits, 'logits');
+  const backend = chooseBackend(options.out ? [logits, options.out] : [logits], options);
+  return [toNative(logits)!, rows, k, temperature(options.temperature ?? 0.04, 'temperature'),
+    iterations(options.iterations ?? 3, 'iterations'), toNative(options.out), backend] as const;
+}
+
+/**
+ * Sinkhorn-Knopp teacher targets (DINOv2): exp(t / tau) normalised alternately over the
+ * rows of the batch per prototype and over prototypes per row. logits [rows, K] ->
+ * probabilities [rows, K], each row summing to 1, each prototype to about rows / K.
+ */
+export function sinkhornKnoppSync<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): T {
+  const args = prepareSinkhorn(logits, options);
+  return sync('sinkhornKnopp', () => pick(addon().sinkhornKnopp(...args, false) as NativeFloat, options.out));
+}
+
+export function sinkhornKnopp<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): Promise<T> {
+  const args = prepareSinkhorn(logits, options);
+  return later('sinkhornKnopp', async () => pick(await (addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>), options.out));
+}
+
+function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>) {
+  const rows = positiveSize(options.rows, 'rows', false);
+  const k = positiveSize(options.prototypes, 'prototypes', false);
+  checkFloat(center, 'center', [k], '[K]');
+  checkFloat(teacher, 'teacher', [rows, k], '[rows, K]');
+  if (options.out !== undefined) checkFloat(options.out, 'out', [k], '[K]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(center, 'center');
+    checkFiniteValues(teacher, 'teacher');
+  }
+  const backend = chooseBackend(options.out ? [center, teacher, options.out] : [center, teacher], options);
+  return [toNative(center)!, toNative(teacher)!, rows, k, momentum(options.momentum ?? 0.9, 'momentum'), toNative(options.out), backend] as const;
+}
+
+/** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
+export function updateCenterSync<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): T {
+  const args = prepareCenter(center, teacher, options);
+  return sync('updateCenter', () => pick(addon().updateCenter(...args, false) as NativeFloat, options.out));
+}
+
+export function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
+  const args = prepareCenter(center, teacher, options);
+  return later('updateCenter', async () => pick(await (addon().updateCenter(...args, true) as Promise<NativeFloat>), options.out));
+}
+
+function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions) {
+  const n = teacher instanceof Float32Array ? teacher.length : teacher instanceof DeviceTensor ? teacher.size : -1;
+  if (n < 0) throw new InvalidArgumentError('teacher must be a Float32Array or a float32 DeviceTensor');
+  checkFloat(teacher, 'teacher', [n], '[n]');
+  checkFloat(student, 'student', [n], '[n] (the teacher length)');
+  if (options.checkFinite !== false) checkFiniteValues(student, 'student');
+  const backend = chooseBackend([teacher, student], options);
+  return [toNative(teacher)!, toNative(student)!, n, momentum(options.momentum, 'momentum'), backend] as const;
+}
+
+/**
+ * EMA teacher update over a flat parameter buffer, in place:
+ * teacher <- momentum * teacher + (1 - momentum) * student. Returns the teacher.
+ */
+export function emaTeacherUpdateSync<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions): T {
+  const args = prepareEma(teacher, student, options);
+  sync('emaTeacherUpdate', () => addon().emaTeacherUpdate(...args, false));
+  return teacher;
+}
+
+export async function emaTeacherUpdate<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions): Promise<T> {
+  const args = prepareEma(teacher, student, options);
+  await later('emaTeacherUpdate', async () => addon().emaTeacherUpdate(...args, true));
+  return teacher;
+}
