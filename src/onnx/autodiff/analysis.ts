@@ -5,7 +5,7 @@
  * broadcast axes) and fall back to Shape-based run-time subgraphs when a fact is missing.
  */
 import { type DType, type GraphProto, type NodeProto, type TensorProto, onnxToDtype } from '../proto.js';
-import { readIntegers, tensorDims } from '../tensor.js';
+import { readFloat32, readIntegers, tensorDims } from '../tensor.js';
 import { intAttr, intsAttr, tensorAttr } from './node-attributes.js';
 
 export type StaticDim = number | string | null;
@@ -22,6 +22,8 @@ export interface GraphFacts {
   integers: Map<string, number[]>;
   /** 1-D shape vectors known symbolically (Shape of a symbolic value, concatenations of such). */
   shapeValues: Map<string, StaticDim[]>;
+  /** Values of small float and bool constants (initializers and Constant nodes, up to 16 elements). */
+  smallConstants: Map<string, number[]>;
 }
 
 const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
@@ -56,8 +58,27 @@ export function analyzeGraph(graph: GraphProto): GraphFacts {
     if (dtype === 'int64' || dtype === 'int32') integers.set(t.name ?? '', readIntegers(t));
   }
   const shapeValues = new Map<string, StaticDim[]>();
-  for (const node of graph.node ?? []) inferNode(node, values, integers, shapeValues);
-  return { values, integers, shapeValues };
+  const smallConstants = new Map<string, number[]>();
+  const remember = (name: string, t: TensorProto): void => {
+    const small = readSmall(t);
+    if (small) smallConstants.set(name, small);
+  };
+  for (const t of graph.initializer ?? []) remember(t.name ?? '', t);
+  for (const node of graph.node ?? []) {
+    inferNode(node, values, integers, shapeValues);
+    const t = node.opType === 'Constant' ? tensorAttr(node, 'value') : undefined;
+    if (t && node.output?.[0]) remember(node.output[0], t);
+  }
+  return { values, integers, shapeValues, smallConstants };
+}
+
+function readSmall(t: TensorProto): number[] | undefined {
+  const dtype = onnxToDtype(t.dataType ?? 0);
+  const n = dimsOf(t).reduce((a, b) => a * b, 1);
+  if (n > 16) return undefined;
+  if (dtype === 'float32' || dtype === 'float64') return Array.from(readFloat32(t));
+  if (dtype === 'bool') return t.rawData && t.rawData.length === n ? Array.from(t.rawData) : (t.int32Data ?? []).map(Number);
+  return undefined;
 }
 
 function broadcastShapes(shapes: (StaticDim[] | undefined)[]): StaticDim[] | undefined {

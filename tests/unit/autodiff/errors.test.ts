@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutodiffError, GraphBuilder, UnsupportedOperatorError, differentiate, onnxAttr as attr } from '../../../src/onnx/index.js';
+import { AutodiffError, GraphBuilder, UnsupportedOperatorError, differentiate, makeTensorProto, onnxAttr as attr } from '../../../src/onnx/index.js';
 
 function model(build: (g: GraphBuilder) => void) {
   const g = new GraphBuilder('bad_model', { seed: 3 });
@@ -49,6 +49,19 @@ describe('differentiate: typed errors', () => {
       g.output(g.node('BatchNormalization', [x, s, b, mean, v], { training_mode: attr.int(1) })[0]!, 'y');
     });
     expect(() => differentiate(m)).toThrow(/eval mode/);
+  });
+
+  it('refuses training-mode Dropout unless its ratio is 0', () => {
+    const build = (ratio: number) =>
+      model((g) => {
+        const x = g.input('x', 'float32', [2, 3]);
+        const w = g.parameter('w', [3, 3], { kind: 'ones' });
+        const r = g.constant(new Float32Array([ratio]), [], 'ratio');
+        const on = g.node('Constant', [], { value: attr.tensor(makeTensorProto('training', new Uint8Array([1]), [], 'bool')) }, ['bool'])[0]!;
+        g.output(g.node('Dropout', [g.matMul(x, w), r, on])[0]!, 'y');
+      });
+    expect(() => differentiate(build(0.1))).toThrow(/training-mode Dropout/);
+    expect(differentiate(build(0)).parameterGradOutputs).toEqual(['grad_w']);
   });
 
   it('rejects unknown outputs, non-float inputs and name clashes', () => {

@@ -45,7 +45,13 @@ export const elementwiseRules: Record<string, Vjp> = {
   Neg: (a) => [a.e.neg(dy0(a))],
   Identity: (a) => [dy0(a)],
   // Inference-form Dropout is the identity (training_mode must be false, as in eval-mode exports).
-  Dropout: (a) => [dy0(a)],
+  Dropout: (a) => {
+    const training = a.x[2] ? a.e.facts.smallConstants.get(a.x[2].name) : [0];
+    const ratio = a.x[1] ? a.e.facts.smallConstants.get(a.x[1].name) : [0.5];
+    // Training-mode Dropout is the identity only with ratio 0 (what a train-mode export of p=0 gives).
+    if (!(training && training[0] === 0) && !(ratio && ratio[0] === 0)) a.fail('training-mode Dropout is not supported; export the model in eval mode');
+    return [dy0(a)];
+  },
   Cast: (a) => [a.e.cast(dy0(a), input(a, 0).dtype)],
   Sqrt: (a) => [a.e.div(a.e.scale(dy0(a), 0.5), output(a, 0))],
   Exp: (a) => [a.e.mul(dy0(a), output(a, 0))],
