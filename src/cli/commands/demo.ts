@@ -34,7 +34,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the main job end to end on the built-in phantom: generate data, train contrastive heads on the built-in encoders, evaluate zero-shot and linear probe, write the report')
     .option('-o, --out <dir>', 'output folder', 'radlearn-demo')
-    .option('-n, --n <studies>', 'phantom studies', '2000')
+    .option('-n, --n <studies>', 'phantom studies', '4000')
     .option('--size <px>', 'image side in pixels', '128')
     .option('--steps <n>', 'contrastive training steps', '1000')
     .option('--batch-size <n>', 'batch size', '128')
