@@ -154,6 +154,7 @@ export class GradEmitter {
       });
       if (ok) {
         if (axes.length === 0) return grad;
+        if (axes.length === lead) return this.reduceSum(grad, axes, false);
         let r = this.reduceSum(grad, axes, true);
         if (lead > 0) r = this.op('Squeeze', [r, this.ints(axes.slice(0, lead))]);
         return r;

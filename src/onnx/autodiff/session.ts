@@ -24,6 +24,8 @@ function toTensor(name: string, v: Feed): ort.Tensor {
 }
 
 export class TrainingSession {
+  private scratch: Float32Array | undefined;
+
   private constructor(
     readonly graph: TrainingGraph,
     private readonly session: ort.InferenceSession,
@@ -45,11 +47,12 @@ export class TrainingSession {
   }
 
   /**
-   * One forward + backward pass. `parameters` and `gradients` are flat buffers in the graph's layout;
-   * gradients are overwritten (not accumulated). `outputGrads` maps each differentiated output to its
+   * One forward + backward pass. `parameters` and `gradients` are flat buffers in the graph's layout.
+   * Gradients are overwritten, or with `accumulate` added to what `gradients` holds (chunked batches,
+   * gradient caching: one call per chunk). `outputGrads` maps each differentiated output to its
    * upstream gradient (same shape as the output).
    */
-  async step(args: { parameters: Float32Array; gradients: Float32Array; inputs: Record<string, Feed>; outputGrads: Record<string, Feed> }): Promise<TrainingStepResult> {
+  async step(args: { parameters: Float32Array; gradients: Float32Array; inputs: Record<string, Feed>; outputGrads: Record<string, Feed>; accumulate?: boolean }): Promise<TrainingStepResult> {
     const { graph } = this;
     const { layout } = graph;
     if (args.gradients.length !== layout.size) {
@@ -67,13 +70,19 @@ export class TrainingSession {
       if (!v) throw new InvalidArgumentError(`missing upstream gradient for output ${output}`, { name: output });
       feeds[input] = toTensor(input, v);
     }
+    // Accumulating: onnxruntime writes into a scratch buffer, added into `gradients` afterwards.
+    const target = args.accumulate ? (this.scratch ??= new Float32Array(layout.size)) : args.gradients;
     const fetches: Record<string, ort.Tensor | null> = {};
     for (const name of graph.forwardOutputs) fetches[name] = null;
     for (const name of Object.values(graph.inputGradOutputs)) fetches[name] = null;
     layout.parameters.forEach((p, i) => {
-      fetches[graph.parameterGradOutputs[i]!] = new ort.Tensor('float32', args.gradients.subarray(p.offset, p.offset + p.size), p.shape);
+      fetches[graph.parameterGradOutputs[i]!] = new ort.Tensor('float32', target.subarray(p.offset, p.offset + p.size), p.shape);
     });
     const result = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    if (args.accumulate) {
+      const g = args.gradients;
+      for (let i = 0; i < g.length; i++) g[i]! += target[i]!;
+    }
     const outputs: Record<string, ort.Tensor> = {};
     for (const name of [...graph.forwardOutputs, ...Object.values(graph.inputGradOutputs)]) outputs[name] = result[name]!;
     return { outputs };

@@ -42,6 +42,31 @@ describe('TrainingSession and the split (saved activations) form', () => {
     (outputs.embedding!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(emb[i]!, 5));
   });
 
+  it('accumulates chunk gradients: two half batches add up to the full batch', async () => {
+    const { model } = buildViTEncoder({ imageSize: 8, patchSize: 4, dim: 8, depth: 1, heads: 2, embedDim: 4, patchTokens: false });
+    const training = differentiate(model);
+    const params = readParameters(model, training.layout);
+    const session = await TrainingSession.create(training);
+    const images = randn(4 * 64);
+    const upstream = randn(4 * 4);
+    const full = new Float32Array(training.layout.size);
+    await session.step({ parameters: params, gradients: full, inputs: { image: { type: 'float32', data: images, dims: [4, 1, 8, 8] } }, outputGrads: { embedding: { type: 'float32', data: upstream, dims: [4, 4] } } });
+    const chunked = new Float32Array(training.layout.size);
+    for (const c of [0, 1]) {
+      await session.step({
+        parameters: params,
+        gradients: chunked,
+        accumulate: true,
+        inputs: { image: { type: 'float32', data: images.subarray(c * 128, (c + 1) * 128), dims: [2, 1, 8, 8] } },
+        outputGrads: { embedding: { type: 'float32', data: upstream.subarray(c * 8, (c + 1) * 8), dims: [2, 4] } },
+      });
+    }
+    await session.release();
+    let worst = 0;
+    full.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - chunked[i]!) / Math.max(1, Math.abs(v)))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
   it('accumulates repeated token ids into the embedding table gradient and rejects a wrong-sized buffer', async () => {
     const { model } = buildTextTransformer({ vocabSize: 11, maxLength: 6, dim: 8, depth: 1, heads: 2 });
     const training = differentiate(model, { parameters: /word_embeddings/ });
