@@ -68,6 +68,7 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   const graph = source.graph;
   if (!graph) throw new AutodiffError('the model has no graph');
   const where = options.modelPath ?? `model ${graph.name ?? '(unnamed)'}`;
+  checkTopologicalOrder(graph, where);
 
   const selected = listParameters(source, { select: options.parameters });
   const isFrozen = selectorFn(options.freeze);
@@ -91,8 +92,9 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   }
   if (chosen.length === 0) throw new AutodiffError(`${where} has no float output to differentiate`);
 
-  // Which values depend on something trainable, and which nodes lie between those and the outputs.
   const nodes = graph.node ?? [];
+
+  // Which values depend on something trainable, and which nodes lie between those and the outputs.
   const requires = new Set<string>([...layout.parameters.map((p) => p.name), ...gradInputs]);
   for (const node of nodes) {
     if (nonDifferentiableOps.has(node.opType ?? '')) continue;
@@ -241,4 +243,17 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     inputGradOutputs,
     forwardNodeCount: nodes.length,
   };
+}
+
+/** ONNX requires nodes in topological order; the reverse sweep relies on it. */
+function checkTopologicalOrder(graph: NonNullable<ModelProto['graph']>, where: string): void {
+  const known = new Set<string>([...(graph.input ?? []).map((i) => i.name ?? ''), ...(graph.initializer ?? []).map((t) => t.name ?? '')]);
+  for (const [i, node] of (graph.node ?? []).entries()) {
+    for (const name of node.input ?? []) {
+      if (name && !known.has(name)) {
+        throw new AutodiffError(`${where}: node ${node.name || `${node.opType} #${i}`} reads ${name} before any node produces it; the graph is not in topological order (re-export or sort it)`, { node: node.name, value: name });
+      }
+    }
+    for (const o of node.output ?? []) if (o) known.add(o);
+  }
 }

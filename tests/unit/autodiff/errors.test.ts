@@ -64,6 +64,16 @@ describe('differentiate: typed errors', () => {
     expect(differentiate(build(0)).parameterGradOutputs).toEqual(['grad_w']);
   });
 
+  it('rejects graphs whose nodes are not in topological order', () => {
+    const m = model((g) => {
+      const x = g.input('x', 'float32', [2, 3]);
+      const w = g.parameter('w', [3, 3], { kind: 'ones' });
+      g.output(g.relu(g.matMul(x, w)), 'y');
+    });
+    m.graph!.node = [...m.graph!.node!].reverse();
+    expect(() => differentiate(m)).toThrow(/not in topological order/);
+  });
+
   it('rejects unknown outputs, non-float inputs and name clashes', () => {
     const m = model((g) => {
       const x = g.input('x', 'float32', [2, 3]);
