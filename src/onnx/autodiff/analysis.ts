@@ -6,7 +6,7 @@
  */
 import { type DType, type GraphProto, type NodeProto, type TensorProto, onnxToDtype } from '../proto.js';
 import { readFloat32, readIntegers, tensorDims } from '../tensor.js';
-import { intAttr, intsAttr, tensorAttr } from './node-attributes.js';
+import { hasAttr, intAttr, intsAttr, tensorAttr } from './node-attributes.js';
 
 export type StaticDim = number | string | null;
 
@@ -70,6 +70,10 @@ export function analyzeGraph(graph: GraphProto): GraphFacts {
     if (t && node.output?.[0]) remember(node.output[0], t);
   }
   return { values, integers, shapeValues, smallConstants };
+}
+
+function floatsLength(node: NodeProto): number {
+  return (node.attribute ?? []).find((a) => a.name === 'value_floats')?.floats?.length ?? 0;
 }
 
 function readSmall(t: TensorProto): number[] | undefined {
@@ -194,7 +198,18 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
     if (t) {
       set(0, { dtype, shape: dimsOf(t) });
       if (dtype === 'int64' || dtype === 'int32') integers.set(outs[0]!, readIntegers(t));
+      return;
     }
+    // The scalar/list forms of Constant (opset 12+).
+    const ints = intsAttr(node, 'value_ints');
+    if (ints) {
+      set(0, { dtype: 'int64', shape: [ints.length] });
+      integers.set(outs[0]!, ints);
+    } else if (hasAttr(node, 'value_int')) {
+      set(0, { dtype: 'int64', shape: [] });
+      integers.set(outs[0]!, [intAttr(node, 'value_int', 0)]);
+    } else if (hasAttr(node, 'value_floats')) set(0, { dtype: 'float32', shape: [floatsLength(node)] });
+    else if (hasAttr(node, 'value_float')) set(0, { dtype: 'float32', shape: [] });
     return;
   }
 

@@ -140,6 +140,7 @@ const cases: Case[] = [
   // ---- data movement ------------------------------------------------------------------------
   { name: 'Flatten axis 2', inputs: () => ({ a: x([2, 3, 2, 2]) }), build: (g, v) => g.flatten(v.a!, 2) },
   { name: 'Reshape with 0 and -1', inputs: () => ({ a: x([2, 3, 4]) }), build: (g, v) => g.reshape(v.a!, [0, -1, 2]) },
+  { name: 'Reshape and ReduceSum by value_ints Constants', inputs: () => ({ a: x([2, 3, 4], { declared: ['n', 3, 4] }) }), build: (g, v) => g.node('ReduceSum', [g.reshape(v.a!, g.node('Constant', [], { value_ints: attr.ints([0, 2, -1]) }, ['int64'])[0]!), g.node('Constant', [], { value_ints: attr.ints([2]) }, ['int64'])[0]!], { keepdims: attr.int(0) })[0]! },
   { name: 'Transpose perm [2,0,1] and default', inputs: () => ({ a: x([2, 3, 4]) }), build: (g, v) => [g.transpose(v.a!, [2, 0, 1]), g.node('Transpose', [v.a!])[0]!] },
   { name: 'Squeeze / Unsqueeze', inputs: () => ({ a: x([2, 1, 3]) }), build: (g, v) => g.unsqueeze(g.squeeze(v.a!, [1]), [0, 3]) },
   { name: 'Concat three on axis 1', inputs: () => ({ a: x([2, 1, 3]), b: x([2, 2, 3]), c: x([2, 3, 3]) }), build: (g, v) => g.concat([v.a!, v.b!, v.c!], 1) },
