@@ -69,6 +69,8 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   if (!graph) throw new AutodiffError('the model has no graph');
   const where = options.modelPath ?? `model ${graph.name ?? '(unnamed)'}`;
   checkTopologicalOrder(graph, where);
+  const opset = opsetOf(source);
+  if (opset < 13) throw new AutodiffError(`${where} uses opset ${opset}; the gradient rules emit opset-13+ operator forms (re-export with opset 13 to 17)`, { opset });
 
   const selected = listParameters(source, { select: options.parameters });
   const isFrozen = selectorFn(options.freeze);
@@ -140,7 +142,6 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   const facts: GraphFacts = analyzeGraph(model.graph!);
   const g = GraphBuilder.extend(model);
   const e = new GradEmitter(g, facts);
-  const opset = opsetOf(source);
 
   const exists = (name: string): boolean => allNames.has(name) || facts.values.has(name);
   const claimGradName = (name: string): string => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type GraphBuilder, type GraphValue as Value, onnxAttr as attr } from '../../../src/onnx/index.js';
+import { type GraphBuilder, type GraphValue as Value, differentiate, onnxAttr as attr } from '../../../src/onnx/index.js';
 import { Rng, streamSeed } from '../../../src/onnx/rng.js';
-import { type CheckInput, checkOpGradients, randomArray } from './gradcheck.js';
+import { type CheckInput, buildModel, checkModelGradients, checkOpGradients, randomArray } from './gradcheck.js';
 
 // Per-operator finite-difference checks. float64 wherever onnxruntime's CPU provider has a float64
 // kernel for the forward op (relative error <= 1e-6); float32 otherwise (Conv, AveragePool,
@@ -168,4 +168,21 @@ describe('per-operator gradient checks (central differences through onnxruntime)
       expect(r.relativeError).toBeLessThanOrEqual(tol);
     });
   }
+});
+
+describe('opset versions', () => {
+  it('opset 18 models get ReduceMean with axes as an input (LayerNormalization gradient)', async () => {
+    rng = new Rng(18);
+    const inputs = { a: x([2, 3, 5]), s: x([5]), b: x([5]) };
+    const model = buildModel(inputs, (g, v) => g.softmax(g.layerNormalization(v.a!, v.s!, v.b!), -1));
+    model.opsetImport = [{ domain: '', version: 18 }];
+    const r = await checkModelGradients(model, inputs, { inputsGrad: ['a', 's', 'b'] });
+    expect(r.relativeError).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('refuses opset < 13 models', () => {
+    const model = buildModel({ a: x([2, 3]) }, (g, v) => g.relu(v.a!));
+    model.opsetImport = [{ domain: '', version: 11 }];
+    expect(() => differentiate(model, { inputsGrad: true })).toThrow(/opset 11/);
+  });
 });

@@ -57,7 +57,9 @@ function layerNormalization(a: VjpArgs): (Value | null)[] {
   if (axis < 0) axes = Array.from({ length: -axis }, (_, i) => axis + i);
   else if (rank !== undefined) axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
   else return a.fail(`axis=${axis} needs the input rank, which is not known statically`);
-  const mean2 = (t: Value): Value => e.op('ReduceMean', [t], { axes: attr.ints(axes), keepdims: attr.int(1) });
+  // ReduceMean takes its axes as an attribute up to opset 17 and as an input from opset 18.
+  const mean2 = (t: Value): Value =>
+    a.opset >= 18 ? e.op('ReduceMean', [t, e.ints(axes)], { keepdims: attr.int(1) }) : e.op('ReduceMean', [t], { axes: attr.ints(axes), keepdims: attr.int(1) });
   let mean: Value;
   let invStd: Value;
   if (X.dtype === 'float32') {
