@@ -129,8 +129,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     await rm(metricsPath, { force: true });
   }
   if (options.resume && !hasCheckpoint(checkpointDir)) await readLatestState(checkpointDir); // throws the missing-file error naming the path
+  // the config a resumed run was started with, to name what changed if the hashes differ
+  const previousConfig = options.resume ? await readFile(join(runDir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined) : undefined;
   await mkdir(checkpointDir, { recursive: true });
-  await writeJsonAtomic(join(runDir, 'config.json'), config);
+  await writeJsonAtomic(join(runDir, 'config.json'), options.resume && previousConfig !== undefined ? previousConfig : config);
   const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
 
   stage('data', `loading ${config.data.manifest}`);
@@ -173,9 +175,12 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     if (options.resume) {
       const state = await readLatestState(checkpointDir);
       if (state.configHash !== hash) {
-        const saved = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8').catch(() => '{}')) as unknown;
-        void saved;
-        throw new ResumeMismatchError(`cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with (hash ${state.configHash} vs ${hash}); resume with the same config`, { runDir });
+        const keys = previousConfig === undefined ? [] : differingKeys(previousConfig, config);
+        throw new ResumeMismatchError(
+          `cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with` +
+            (keys.length > 0 ? ` (changed: ${keys.join(', ')})` : ` (hash ${state.configHash} vs ${hash})`) + '; resume with the same config',
+          { runDir, keys },
+        );
       }
       await restoreCheckpoint(checkpointDir, state, { params, optimizers, ema });
       step = state.step;
@@ -320,4 +325,13 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
   } finally {
     await encoders.dispose();
   }
+}
+
+/** Dotted paths whose values differ between two JSON-like values. */
+function differingKeys(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().flatMap((k) => differingKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
 }
