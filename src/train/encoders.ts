@@ -2,7 +2,7 @@
  * Resolves the run's frozen encoders from the config: built-in models (made from a seed) or
  * ONNX files, and the tokenizer (a tokenizer.json, or one built from the training reports).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import { MissingFileError } from '../errors.js';
@@ -69,7 +69,7 @@ export async function resolveEncoders(config: TrainConfig, runDir: string, train
     } else {
       tokenizerPath = resolve(config.text.tokenizer);
       tokenizer = TextTokenizer.fromFile(tokenizerPath);
-      tokenizerJson = JSON.stringify(JSON.parse((await import('node:fs')).readFileSync(tokenizerPath, 'utf8')));
+      tokenizerJson = JSON.stringify(JSON.parse(readFileSync(tokenizerPath, 'utf8')));
     }
     const { model, seed, maxLength } = config.text;
     let textModel: ModelProto;

@@ -47,7 +47,7 @@ export function cacheDirOf(config: TrainConfig): string {
 export async function loadImages(config: TrainConfig, paths: readonly string[], progress?: FeatureProgress): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
   const out = join(cacheDirOf(config), `images-${config.image.size}-${config.image.fit}`);
   const summary = await buildImageCache([...paths], {
-    out, size: config.image.size, dtype: 'uint16', fit: config.image.fit, workers: 1,
+    out, size: config.image.size, dtype: 'uint16', fit: config.image.fit,
     onProgress: (e) => { if (e.type === 'progress') progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild)); },
   });
   if (summary.failed > 0) {

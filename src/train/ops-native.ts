@@ -59,7 +59,7 @@ class NativeAdamW implements FlatOptimizer {
 export function withHeadKernels(base: TrainOps, k: HeadKernels): TrainOps {
   return {
     ...base,
-    backend: base.backend === 'typescript-reference' ? 'native heads/optim' : `${base.backend} + native heads/optim`,
+    backend: `${base.backend}, native heads/losses/AdamW`,
     linearForward: (x, w, b, y, rows, inDim, outDim) => {
       k.linearForwardSync(x, w, b ?? undefined, { rows, inFeatures: inDim, outFeatures: outDim, out: y, checkFinite: false });
     },
@@ -81,7 +81,7 @@ export function withHeadKernels(base: TrainOps, k: HeadKernels): TrainOps {
 export function withContrastiveKernel(base: TrainOps, k: ContrastiveKernels): TrainOps {
   return {
     ...base,
-    backend: base.backend === 'typescript-reference' ? 'native contrastive' : `${base.backend} + native contrastive`,
+    backend: `${base.backend}, native contrastive`,
     contrastive: (image, text, o: ContrastiveOptions): ContrastiveResult => {
       const r = k.contrastiveLossSync(image, text, { ...o, checkFinite: false });
       return { loss: r.loss, gradImage: r.gradImage, gradText: r.gradText, gradLogitScale: r.gradLogitScale, gradBias: r.gradBias ?? 0 };

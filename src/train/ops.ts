@@ -94,6 +94,7 @@ export interface TrainOps {
 export function resolveTrainOps(): TrainOps {
   let ops = referenceOps;
   if (process.env.RADLEARN_TRAIN_OPS === 'reference') return ops;
+  // backend reads e.g. 'typescript-reference + native gemm, native heads/losses/AdamW, native contrastive'
   const k = kernels as object;
   // matrix products on the native GEMM (similarity kernel) until the fused kernels take over
   const gemm = (a: Float32Array, b: Float32Array, n: number, m: number, d: number): Float32Array =>
