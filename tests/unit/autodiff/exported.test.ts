@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GraphBuilder, type GraphValue as Value, onnxAttr as attr } from '../../../src/onnx/index.js';
+import { GraphBuilder, type GraphValue as Value, onnxAttr as attr, onnxLayers } from '../../../src/onnx/index.js';
 import { Rng } from '../../../src/onnx/rng.js';
 import { type CheckInput, buildModel, checkModelGradients, randomArray } from './gradcheck.js';
 
@@ -54,5 +54,31 @@ describe('exporter-style graphs', () => {
     const r = await checkModelGradients(model, inputs, { inputsGrad: ['x', 'wqkv', 'bqkv', 'wout', 'bout'], maxEntries: 20 });
     expect(r.checked).toBeGreaterThan(60);
     expect(r.relativeError).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('DenseNet-style dense block and transition (BN-act-Conv, Concat, AveragePool, GAP, Gemm), float32', async () => {
+    const g = new GraphBuilder('dense', { seed: 8 });
+    const x = g.input('image', 'float32', ['batch', 3, 'h', 'w']);
+    // Tanh stands in for ReLU: this test is about the composition (Concat of feature maps, BN, pooling);
+    // ReLU's own gradient is checked on its own and in the ResNet, where its kinks make float32
+    // differences much noisier than the smooth parts under test here.
+    const bnReluConv = (t: Value, prefix: string, cin: number, cout: number, k: number): Value =>
+      onnxLayers.conv2d(g, g.tanh(onnxLayers.batchNorm2d(g, t, `${prefix}.norm`, cin)), `${prefix}.conv`, cin, cout, k, { padding: (k - 1) / 2 });
+    const stem = onnxLayers.conv2d(g, x, 'stem', 3, 4, 3, { padding: 1 });
+    const layer1 = bnReluConv(bnReluConv(stem, 'l1a', 4, 8, 1), 'l1b', 8, 4, 3);
+    const cat1 = g.concat([stem, layer1], 1);
+    const layer2 = bnReluConv(bnReluConv(cat1, 'l2a', 8, 8, 1), 'l2b', 8, 4, 3);
+    const cat2 = g.concat([cat1, layer2], 1);
+    const transition = g.averagePool(bnReluConv(cat2, 'tr', 12, 6, 1), { kernelShape: [2, 2], strides: [2, 2] });
+    const pooled = g.flatten(g.globalAveragePool(g.tanh(transition)), 1);
+    const w = g.parameter('classifier.weight', [5, 6], { kind: 'normal', std: 0.5 });
+    const b = g.parameter('classifier.bias', [5], { kind: 'normal', std: 0.1 });
+    g.output(g.gemm(pooled, w, b, { transB: true }), 'logits', ['batch', 5]);
+    const model = g.build();
+    const image: CheckInput = { data: randomArray(rng, 2 * 3 * 8 * 10, 'float32'), dims: [2, 3, 8, 10] };
+    const r = await checkModelGradients(model, { image }, { parameters: /./, inputsGrad: ['image'], maxEntries: 5, seed: 9 });
+    console.info(`[autodiff whole-model] DenseNet-style block: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`);
+    expect(r.checked).toBeGreaterThan(80);
+    expect(r.relativeError).toBeLessThanOrEqual(1e-3);
   });
 });
