@@ -12,8 +12,8 @@ export type FloatArray = Float32Array | Float64Array;
 export interface CheckInput {
   data: FloatArray | BigInt64Array;
   dims: number[];
-  /** Declared dims (symbolic names allowed); default: dims. */
-  declared?: (number | string)[];
+  /** Declared dims (symbolic names allowed); default: dims; null: unknown rank (no shape at all). */
+  declared?: (number | string)[] | null;
   /** Whether to check its gradient (float inputs only; default true for floats). */
   check?: boolean;
 }
@@ -46,7 +46,9 @@ export function buildModel(inputs: Record<string, CheckInput>, build: (g: GraphB
   for (const [name, x] of Object.entries(inputs)) values[name] = g.input(name, dtypeOf(x.data), x.declared ?? x.dims);
   const out = build(g, values);
   (Array.isArray(out) ? out : [out]).forEach((v, i) => g.output(v, `y${i}`));
-  return g.build();
+  const model = g.build();
+  for (const info of model.graph?.input ?? []) if (inputs[info.name ?? '']?.declared === null && info.type?.tensorType) info.type.tensorType.shape = null;
+  return model;
 }
 
 interface Probe {

@@ -10,7 +10,7 @@ import { type CheckInput, buildModel, checkModelGradients, checkOpGradients, ran
 let rng = new Rng(20261123);
 type Dt = 'float32' | 'float64';
 
-function x(dims: number[], o: { dtype?: Dt; f?: (v: number) => number; declared?: (number | string)[]; check?: boolean } = {}): CheckInput {
+function x(dims: number[], o: { dtype?: Dt; f?: (v: number) => number; declared?: (number | string)[] | null; check?: boolean } = {}): CheckInput {
   const n = dims.reduce((a, b) => a * b, 1);
   return { data: randomArray(rng, n, o.dtype ?? 'float64', o.f), dims, declared: o.declared, check: o.check };
 }
@@ -61,6 +61,7 @@ const cases: Case[] = [
   { name: 'MatMul [2,3,4] @ [4,5] (shared weight)', inputs: () => ({ a: x([2, 3, 4]), b: x([4, 5]) }), build: (g, v) => g.matMul(v.a!, v.b!) },
   { name: 'MatMul symbolic batch', inputs: () => ({ a: x([2, 3, 4], { declared: ['n', 't', 4] }), b: x([2, 4, 5], { declared: ['n', 4, 5] }) }), build: (g, v) => g.matMul(v.a!, v.b!) },
   { name: 'MatMul 1-D @ 3-D and 3-D @ 1-D', inputs: () => ({ a: x([4]), b: x([2, 4, 3]), c: x([3]) }), build: (g, v) => g.matMul(g.matMul(v.a!, v.b!), v.c!) },
+  { name: 'MatMul with operands of unknown rank (Einsum transposes, run-time unbroadcast)', inputs: () => ({ a: x([2, 3, 4], { declared: null }), b: x([4, 5], { declared: null }) }), build: (g, v) => g.matMul(v.a!, v.b!) },
   { name: 'MatMul 1-D @ 1-D', inputs: () => ({ a: x([4]), b: x([4]) }), build: (g, v) => g.matMul(v.a!, v.b!) },
   ...[false, true].flatMap((transA) =>
     [false, true].map((transB): Case => ({
@@ -124,6 +125,8 @@ const cases: Case[] = [
     build: (g, v) => g.batchNormalization(v.a!, v.s!, v.b!, v.m!, v.v!, { epsilon: 1e-3 }),
   },
   { name: 'BatchNormalization on [N, C] symbolic', inputs: () => ({ a: x([4, 3], { declared: ['n', 3] }), s: x([3]), b: x([3]), m: x([3], { check: false }), v: x([3], { f: positive, check: false }) }), build: (g, v) => g.batchNormalization(v.a!, v.s!, v.b!, v.m!, v.v!) },
+  { name: 'BatchNormalization on an input of unknown rank', inputs: () => ({ a: x([2, 3, 2, 3], { declared: null }), s: x([3]), b: x([3]), m: x([3]), v: x([3], { f: positive }) }), build: (g, v) => g.batchNormalization(v.a!, v.s!, v.b!, v.m!, v.v!) },
+  { name: 'Add / Mul / Softmax / ReduceMean on inputs of unknown rank', inputs: () => ({ a: x([2, 3, 4], { declared: null }), b: x([3, 1], { declared: null }) }), build: (g, v) => g.reduceMean(g.softmax(g.mul(g.add(v.a!, v.b!), v.b!), -1), [1], false) },
   { name: 'LayerNormalization axis -1', inputs: () => ({ a: x([2, 3, 5]), s: x([5]), b: x([5]) }), build: (g, v) => g.layerNormalization(v.a!, v.s!, v.b!, { axis: -1, epsilon: 1e-5 }) },
   { name: 'LayerNormalization axis 1 (two normalised axes)', inputs: () => ({ a: x([2, 3, 4]), s: x([3, 4]), b: x([4]) }), build: (g, v) => g.layerNormalization(v.a!, v.s!, v.b!, { axis: 1 }) },
   { name: 'LayerNormalization reusing the saved Mean/InvStdDev outputs', dtype: 'float32', inputs: () => ({ a: f32([3, 2, 6]), s: f32([6]), b: f32([6]) }), build: (g, v) => g.layerNormalization(v.a!, v.s!, v.b!) },
