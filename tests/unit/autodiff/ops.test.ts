@@ -183,6 +183,16 @@ describe('opset versions', () => {
     expect(r.relativeError).toBeLessThanOrEqual(1e-6);
   });
 
+  it('the Gelu operator of opset 20 (float32)', async () => {
+    rng = new Rng(20);
+    const inputs = { a: x([3, 7], { dtype: 'float32' }) };
+    const model = buildModel(inputs, (g, v) => g.node('Gelu', [v.a!])[0]!);
+    model.opsetImport = [{ domain: '', version: 20 }];
+    model.irVersion = 9;
+    const r = await checkModelGradients(model, inputs, { inputsGrad: ['a'] });
+    expect(r.relativeError).toBeLessThanOrEqual(1e-3);
+  });
+
   it('refuses opset < 13 models', () => {
     const model = buildModel({ a: x([2, 3]) }, (g, v) => g.relu(v.a!));
     model.opsetImport = [{ domain: '', version: 11 }];
