@@ -243,44 +243,50 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
 
     let interrupted = false;
     let pending: unknown[] = [];
-    while (step < totalSteps) {
-      if (options.signal?.aborted || (options.stopAtStep !== undefined && step >= options.stopAtStep)) {
-        interrupted = true;
-        break;
+    try {
+      while (step < totalSteps) {
+        if (options.signal?.aborted || (options.stopAtStep !== undefined && step >= options.stopAtStep)) {
+          interrupted = true;
+          break;
+        }
+        const t0 = performance.now();
+        const { phase, epoch, position, local } = positionOf(step);
+        const order = orderFor(phase, epoch);
+        const batch = Int32Array.from(order.subarray(position * phase.batchSize, (position + 1) * phase.batchSize), (i) => phase.rows[i]!);
+        const t1 = performance.now();
+        params.zeroGrad(phase.group);
+        const out = task.step(phase, batch, epoch);
+        if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
+        const lr = cosineLr(local, phase.steps, config.optim.lr, Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)), config.optim.minLrRatio);
+        const [gs, ge] = params.groupRange(phase.group);
+        const gradNorm = optimizers.get(phase.group)!.update(params.grad.subarray(gs, ge), {
+          lr, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay: config.optim.weightDecay, maxGradNorm: config.optim.maxGradNorm,
+        });
+        if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, phase.name, gradNorm, lastCheckpoint);
+        task.afterUpdate(phase);
+        if (ema) ops.emaUpdate(ema, params.data, config.optim.ema!);
+        let finite = true;
+        for (let i = gs; i < ge; i++) if (!Number.isFinite(params.data[i]!)) { finite = false; break; }
+        if (!finite) throw new NonFiniteLossError(step + 1, phase.name, NaN, lastCheckpoint);
+        const t2 = performance.now();
+        step++;
+        lastLoss = out.loss;
+        const event = {
+          type: 'step' as const, step, totalSteps, phase: phase.name, epoch, loss: out.loss, lr, gradNorm,
+          samplesPerSec: batch.length / Math.max(1e-9, (t2 - t0) / 1000), dataMs: t1 - t0, stepMs: t2 - t1, metrics: out.metrics,
+        };
+        emit(event);
+        if (step % config.logEvery === 0 || step === totalSteps) pending.push(event);
+        if (pending.length >= 50 || step % config.checkpoint.every === 0 || step === totalSteps) {
+          await appendLines(metricsPath, pending);
+          pending = [];
+        }
+        if (step % config.checkpoint.every === 0 && step < totalSteps) await checkpoint('interval');
       }
-      const t0 = performance.now();
-      const { phase, epoch, position, local } = positionOf(step);
-      const order = orderFor(phase, epoch);
-      const batch = Int32Array.from(order.subarray(position * phase.batchSize, (position + 1) * phase.batchSize), (i) => phase.rows[i]!);
-      const t1 = performance.now();
-      params.zeroGrad(phase.group);
-      const out = task.step(phase, batch, epoch);
-      if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
-      const lr = cosineLr(local, phase.steps, config.optim.lr, Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)), config.optim.minLrRatio);
-      const [gs, ge] = params.groupRange(phase.group);
-      const gradNorm = optimizers.get(phase.group)!.update(params.grad.subarray(gs, ge), {
-        lr, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay: config.optim.weightDecay, maxGradNorm: config.optim.maxGradNorm,
-      });
-      if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, phase.name, gradNorm, lastCheckpoint);
-      task.afterUpdate(phase);
-      if (ema) ops.emaUpdate(ema, params.data, config.optim.ema!);
-      let finite = true;
-      for (let i = gs; i < ge; i++) if (!Number.isFinite(params.data[i]!)) { finite = false; break; }
-      if (!finite) throw new NonFiniteLossError(step + 1, phase.name, NaN, lastCheckpoint);
-      const t2 = performance.now();
-      step++;
-      lastLoss = out.loss;
-      const event = {
-        type: 'step' as const, step, totalSteps, phase: phase.name, epoch, loss: out.loss, lr, gradNorm,
-        samplesPerSec: batch.length / Math.max(1e-9, (t2 - t0) / 1000), dataMs: t1 - t0, stepMs: t2 - t1, metrics: out.metrics,
-      };
-      emit(event);
-      if (step % config.logEvery === 0 || step === totalSteps) pending.push(event);
-      if (pending.length >= 50 || step % config.checkpoint.every === 0 || step === totalSteps) {
-        await appendLines(metricsPath, pending);
-        pending = [];
-      }
-      if (step % config.checkpoint.every === 0 && step < totalSteps) await checkpoint('interval');
+    } catch (error) {
+      // keep the metrics of the steps before the failure (e.g. the losses leading to a NaN)
+      await appendLines(metricsPath, pending).catch(() => undefined);
+      throw error;
     }
     await appendLines(metricsPath, pending);
     await checkpoint(interrupted ? 'interrupt' : 'final');
