@@ -118,6 +118,11 @@ const evalSchema = z.strictObject({
   /** Label → phrase used in prompts ('{c}' in templates). */
   phrases: z.record(z.string(), z.string()).default({}),
   level: z.number().gt(0).lt(1).default(0.95),
+  /** Linear-probe sweep over label fractions x seeds (mean ± sd in the report); null: off. */
+  sweep: z.strictObject({
+    fractions: z.array(z.number().gt(0).max(1)).min(1).default([0.01, 0.1, 1]),
+    seeds: z.number().int().min(1).max(20).default(3),
+  }).nullable().default(null),
   thresholdMetric: z.enum(['f1', 'youden', 'mcc']).default('f1'),
 });
 

@@ -5,6 +5,7 @@
  * the frozen image features. AUROC with DeLong CIs via src/eval.
  */
 import { evaluateMultiLabel, type MultiLabelEvaluation } from '../eval/evaluate.js';
+import { sweepLabelFractions, type LabelFractionSweepResult } from '../eval/sweep.js';
 import { CHEXPERT_OBSERVATIONS, makeLabelPrompts } from '../eval/prompts.js';
 import { buildZeroShotClassifier } from '../eval/zeroShot.js';
 import type { TrainConfig } from './config.js';
@@ -19,6 +20,7 @@ import { ContrastiveTask, DistillTask, type Task } from './tasks.js';
 
 export interface RunEvaluation {
   evaluations: MultiLabelEvaluation[];
+  sweeps: LabelFractionSweepResult[];
   notes: string[];
   /** The image-only classifier to export: layers on the raw encoder features, and its labels. */
   classifier?: { layers: HeadLayer[]; labels: string[]; source: string };
@@ -48,7 +50,7 @@ export async function evaluateRun(
   const val = dataset.indices('val');
   const notes: string[] = [];
   const evaluations: MultiLabelEvaluation[] = [];
-  if (test.length === 0) return { evaluations, notes: ['The manifest has no test split; nothing was evaluated.'] };
+  if (test.length === 0) return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'] };
   const allColumns = dataset.labelNames.map((_, i) => i);
   const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
   const evaluate = (name: string, labelNames: string[], columns: number[], score: (rows: Int32Array) => ArrayLike<number>): MultiLabelEvaluation => evaluateMultiLabel({
@@ -104,6 +106,27 @@ export async function evaluateRun(
     notes.push(`Linear probe: logistic regression on standardised frozen image features, ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
     exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
   }
-  return { evaluations, notes, classifier: exported };
+
+  const sweeps: LabelFractionSweepResult[] = [];
+  if (config.eval.sweep && dataset.labelNames.length > 0) {
+    const pool = dataset.indices('train');
+    const { fractions, seeds } = config.eval.sweep;
+    sweeps.push(await sweepLabelFractions<Int32Array>({
+      arm: 'linear probe (frozen image features)',
+      fractions, seeds: Array.from({ length: seeds }, (_, i) => config.seed + i), poolSize: pool.length,
+      poolLabels: labelsOf(dataset, pool, allColumns), labelNames: dataset.labelNames,
+      fit: async (subset, seed) => {
+        const probe = fitLinearProbe(rawImage, features.imageDim, dataset, Int32Array.from(subset, (i) => pool[i]!), ops, {
+          steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed, uncertain: config.data.uncertain,
+        });
+        return { predict: (rows: Int32Array) => probe.predict(rawImage, rows) };
+      },
+      test: { inputs: test, labels: labelsOf(dataset, test, allColumns) },
+      validation: val.length > 0 ? { inputs: val, labels: labelsOf(dataset, val, allColumns) } : undefined,
+      ...common,
+    }));
+    notes.push(`Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`);
+  }
+  return { evaluations, sweeps, notes, classifier: exported };
 }
 

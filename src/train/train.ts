@@ -314,6 +314,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
           testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: frozen.fromCache ? 'hit' : 'computed', standardized: Boolean(scaling),
         },
         evaluations: evaluation.evaluations,
+        sweeps: evaluation.sweeps,
         lossCurves: curves,
         notes: evaluation.notes,
       });

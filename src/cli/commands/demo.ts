@@ -68,7 +68,7 @@ export function registerDemo(program: Command): void {
           loss: { kind: 'infonce', groups: 'labels' },
           optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 },
           checkpoint: { every: 200, keep: 1 },
-          eval: { probeSteps: integer('probe-steps', flags.probeSteps, 1) },
+          eval: { probeSteps: integer('probe-steps', flags.probeSteps, 1), sweep: { fractions: [0.01, 0.1, 1], seeds: 3 } },
         }, { overwrite: true, signal: controller.signal });
         const render = createRenderer({ results: false });
         for await (const event of run) render(event);
