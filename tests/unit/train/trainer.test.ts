@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePhantom } from '../../../src/data/phantom/index.js';
@@ -98,6 +98,22 @@ describe('train()', () => {
     expect(result.interrupted).toBe(true);
     expect(result.steps).toBe(3);
     expect(existsSync(join(root, 'runs', 'abort', 'checkpoints', 'step-0000003.safetensors'))).toBe(true);
+  });
+
+  it('caches frozen features and recomputes them when an image file changes', async () => {
+    const stages = async (name: string): Promise<string[]> => {
+      const messages: string[] = [];
+      const run = train(config(name, { steps: 2 }), { skipEvaluation: true });
+      for await (const e of run) if (e.type === 'stage' && e.stage === 'features') messages.push(e.message);
+      return messages;
+    };
+    expect((await stages('cache1')).join('\n')).toMatch(/frozen features from cache/);
+    const { loadManifest } = await import('../../../src/data/manifest/index.js');
+    const first = (await loadManifest(manifest)).rows[0]!.imagePaths[0]!;
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(first, later, later);
+    expect((await stages('cache2')).join('\n')).toMatch(/frozen features cached at/);
+    expect((await stages('cache3')).join('\n')).toMatch(/frozen features from cache/);
   });
 
   it('names missing files and absent label columns', async () => {
