@@ -113,8 +113,15 @@ function locate(phases: Phase[], step: number): Cursor {
   return { phaseIndex: phases.length - 1, local: phases[phases.length - 1]!.steps };
 }
 
+/** Keys that change what happens after training, or only logging/checkpoint cadence, not the numbers. */
+function trainingPart(config: TrainConfig): Partial<TrainConfig> {
+  const { eval: _eval, export: _export, logEvery: _log, checkpoint: _checkpoint, ...rest } = config;
+  return rest;
+}
+
+/** Hash of the keys that determine the trained numbers: a resume must match it; evaluation keys may change. */
 function configHash(config: TrainConfig): string {
-  return sha256(JSON.stringify(config)).slice(0, 16);
+  return sha256(JSON.stringify(trainingPart(config))).slice(0, 16);
 }
 
 async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
@@ -132,7 +139,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
   // the config a resumed run was started with, to name what changed if the hashes differ
   const previousConfig = options.resume ? await readFile(join(runDir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined) : undefined;
   await mkdir(checkpointDir, { recursive: true });
-  await writeJsonAtomic(join(runDir, 'config.json'), options.resume && previousConfig !== undefined ? previousConfig : config);
+  // a resumed run rewrites config.json only once the checkpoint has accepted the config
+  if (!options.resume) await writeJsonAtomic(join(runDir, 'config.json'), config);
   const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
 
   stage('data', `loading ${config.data.manifest}`);
@@ -175,7 +183,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     if (options.resume) {
       const state = await readLatestState(checkpointDir);
       if (state.configHash !== hash) {
-        const keys = previousConfig === undefined ? [] : differingKeys(previousConfig, config);
+        const keys = previousConfig === undefined ? [] : differingKeys(trainingPart(previousConfig as TrainConfig), trainingPart(config));
         throw new ResumeMismatchError(
           `cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with` +
             (keys.length > 0 ? ` (changed: ${keys.join(', ')})` : ` (hash ${state.configHash} vs ${hash})`) + '; resume with the same config',
@@ -183,6 +191,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         );
       }
       await restoreCheckpoint(checkpointDir, state, { params, optimizers, ema });
+      await writeJsonAtomic(join(runDir, 'config.json'), config);
       step = state.step;
       lastLoss = state.lastLoss;
       lastCheckpoint = join(checkpointDir, state.tensors);
@@ -192,15 +201,16 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         const kept = (await readFile(metricsPath, 'utf8')).split('\n').filter((line) => {
           if (line.trim() === '') return false;
           try {
-            const r = JSON.parse(line) as { step?: number };
-            return typeof r.step !== 'number' || r.step <= step;
+            const r = JSON.parse(line) as { step?: number; type?: string };
+            // evaluations belong to a completed continuation; they are redone at the end
+            return r.type !== 'eval' && (typeof r.step !== 'number' || r.step <= step);
           } catch {
             return false;
           }
         });
         await writeFileAtomic(metricsPath, kept.map((l) => `${l}\n`).join(''));
       }
-      stage('resume', `resumed from step ${step} (${lastCheckpoint})`);
+      stage('resume', step >= totalSteps ? `run complete at step ${step} (${lastCheckpoint}); evaluating again` : `resumed from step ${step} (${lastCheckpoint})`);
     }
 
     const orderCache = new Map<string, Int32Array>();

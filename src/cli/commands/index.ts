@@ -10,6 +10,7 @@ import { registerPhantom } from './phantom.js';
 import { registerLabel } from './label.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -19,4 +20,5 @@ export const commands: RegisterCommand[] = [
   registerLabel,
   registerTrain,
   registerDemo,
+  registerEval,
 ];

@@ -75,6 +75,17 @@ describe('train()', () => {
     expect(steps.map((s: { step: number }) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
+  it('resuming a finished run only evaluates again, with changed evaluation keys', async () => {
+    const run = train(config('a', { eval: { probeSteps: 20, phrases: { 'Lung Lesion': 'nodule' } } }), { resume: true });
+    const types = new Set<string>();
+    for await (const e of run) types.add(e.type);
+    const result = await run.result;
+    expect(types.has('step')).toBe(false);
+    expect(result.steps).toBe(12);
+    expect(result.evaluations.map((e) => e.name)).toContain('zero-shot');
+    expect(existsSync(result.reportPath!)).toBe(true);
+  });
+
   it('refuses to reuse a run folder without resume/overwrite, and to resume with a different config', async () => {
     await expect(train(config('a'), { skipEvaluation: true }).result).rejects.toMatchObject({ code: 'ERR_RUN_EXISTS' });
     await expect(train(config('halves', { optim: { lr: 1e-2 } }), { skipEvaluation: true, resume: true }).result).rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringMatching(/changed: [^)]*optim\.lr/) });
