@@ -84,7 +84,23 @@ export class TrainingRun extends EventStream {
 }
 
 export function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): TrainingRun {
-  return new TrainingRun(async (emit) => runTraining(parseTrainConfig(config), options, emit));
+  return new TrainingRun(async (emit) => runTraining(absolutePaths(parseTrainConfig(config)), options, emit));
+}
+
+/**
+ * Relative paths resolved against the current directory once, so config.json (and a later
+ * `radlearn eval` from another directory) names the same files.
+ */
+function absolutePaths(config: TrainConfig): TrainConfig {
+  const file = (p: string): string => (p.startsWith('builtin:') || p === 'build' ? p : resolve(p));
+  return {
+    ...config,
+    runsDir: resolve(config.runsDir),
+    cacheDir: config.cacheDir === undefined ? undefined : resolve(config.cacheDir),
+    data: { ...config.data, manifest: resolve(config.data.manifest) },
+    image: { ...config.image, model: file(config.image.model) },
+    text: { ...config.text, model: file(config.text.model), tokenizer: file(config.text.tokenizer) },
+  };
 }
 
 function permutation(n: number, seed: number, phase: string, epoch: number): Int32Array {
