@@ -94,17 +94,19 @@ export interface TrainOps {
 export function resolveTrainOps(): TrainOps {
   let ops = referenceOps;
   if (process.env.RADLEARN_TRAIN_OPS === 'reference') return ops;
-  // backend reads e.g. 'typescript-reference + native gemm, native heads/losses/AdamW, native contrastive'
   const k = kernels as object;
   // matrix products on the native GEMM (similarity kernel) until the fused kernels take over
   const gemm = (a: Float32Array, b: Float32Array, n: number, m: number, d: number): Float32Array =>
     kernels.similaritySync(a, b, { n, m, d, checkFinite: false });
-  if (nativeWorks(() => gemm(new Float32Array([1]), new Float32Array([1]), 1, 1, 1))) ops = withGemm(ops, gemm, 'native gemm');
-  if (hasHeadKernels(k) && nativeWorks(() => k.emaUpdateSync(new Float32Array(1), new Float32Array([1]), 0.5))) ops = withHeadKernels(ops, k);
-  if (hasContrastiveKernels(k) && nativeWorks(() => k.contrastiveLossSync(new Float32Array([1, 0]), new Float32Array([1, 0]), { batch: 1, dim: 2, logitScale: 1 }))) {
-    ops = withContrastiveKernel(ops, k);
-  }
-  return ops;
+  const hasGemm = nativeWorks(() => gemm(new Float32Array([1]), new Float32Array([1]), 1, 1, 1));
+  if (hasGemm) ops = withGemm(ops, gemm, 'native gemm');
+  const heads = hasHeadKernels(k) && nativeWorks(() => k.emaUpdateSync(new Float32Array(1), new Float32Array([1]), 0.5));
+  const contrastive = hasContrastiveKernels(k) && nativeWorks(() => k.contrastiveLossSync(new Float32Array([1, 0]), new Float32Array([1, 0]), { batch: 1, dim: 2, logitScale: 1 }));
+  if (heads) ops = withHeadKernels(ops, k as Parameters<typeof withHeadKernels>[1]);
+  if (contrastive) ops = withContrastiveKernel(ops, k as Parameters<typeof withContrastiveKernel>[1]);
+  const backend = heads && contrastive ? 'native (heads, losses, AdamW, contrastive)'
+    : [heads ? 'native heads/losses/AdamW' : contrastive ? 'native contrastive' : '', `typescript reference${hasGemm ? ' with native GEMM' : ''} for the rest`].filter(Boolean).join(', ');
+  return { ...ops, backend };
 }
 
 /** True when a tiny native call succeeds (the addon is built and exports the op). */
