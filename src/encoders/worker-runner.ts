@@ -43,7 +43,9 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
   const transferList: ArrayBuffer[] = [];
   if ('path' in model) workerData.path = model.path;
   else {
-    const copy = model.bytes.slice();
+    // Buffer#slice is a view into a shared pool (transferring it would wipe the caller's bytes);
+    // Uint8Array#slice always copies.
+    const copy = Uint8Array.prototype.slice.call(model.bytes);
     workerData.bytes = copy;
     transferList.push(copy.buffer as ArrayBuffer);
   }
