@@ -7,7 +7,7 @@ import { parseTrainConfig } from '../../src/train/config.js';
 import type { TrainDataset } from '../../src/train/dataset.js';
 import type { FrozenFeatures } from '../../src/train/features.js';
 import { resolveTrainOps, type TrainOps } from '../../src/train/ops.js';
-import { referenceOps } from '../../src/train/ops-reference.js';
+import { referenceOps } from '../../tests/helpers/train-reference-ops.js';
 import { ContrastiveTask } from '../../src/train/tasks.js';
 import { time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
 

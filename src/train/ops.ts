@@ -1,17 +1,12 @@
 /**
  * The numerical operations the trainer needs, behind one interface so the trainer never
- * cares which backend computes them. This is the ONLY file that knows where they come from.
- *
- * By design these are radlearn's native kernels (src/kernels/contrastive.ts, heads.ts,
- * losses.ts, optim.ts: CPU and CUDA, fused), bound in ops-native.ts. A kernel family that is
- * not in the build (or whose addon does not load) falls back to `referenceOps`
- * (ops-reference.ts): float64-accumulating TypeScript with the same contracts, also the
- * oracle in tests. The run's report and metrics name the backend that was used.
+ * cares which backend computes them. They are radlearn's native kernels (src/kernels:
+ * contrastive.ts, heads.ts, losses.ts, optim.ts; CPU and CUDA, fused), bound in ops-native.ts;
+ * the addon is always built with all of them. A float64 TypeScript oracle with the same
+ * contracts lives in tests/helpers/train-reference-ops.ts for the tests.
  */
-import * as kernels from '../kernels/index.js';
-import { hasContrastiveKernels, hasHeadKernels, withContrastiveKernel, withHeadKernels } from './ops-native.js';
-import { referenceOps } from './ops-reference.js';
-import { withGemm } from './ops-gemm.js';
+import { defaultKernelBackend } from '../native/backend.js';
+import { nativeOps } from './ops-native.js';
 
 export type UncertainPolicyCode = 'ignore' | 'ones' | 'zeros';
 
@@ -87,34 +82,9 @@ export interface TrainOps {
 }
 
 /**
- * The operations the trainer uses in this build: each native kernel family that the kernels
- * module exports (and whose addon loads) replaces its reference counterpart.
- * RADLEARN_TRAIN_OPS=reference forces the TypeScript reference (for comparisons).
+ * The operations the trainer uses: the native kernels; `backend` is where they run
+ * ('cpu', or 'cuda' when the addon was built with CUDA and a device is present).
  */
 export function resolveTrainOps(): TrainOps {
-  let ops = referenceOps;
-  if (process.env.RADLEARN_TRAIN_OPS === 'reference') return ops;
-  const k = kernels as object;
-  // matrix products on the native GEMM (similarity kernel) until the fused kernels take over
-  const gemm = (a: Float32Array, b: Float32Array, n: number, m: number, d: number): Float32Array =>
-    kernels.similaritySync(a, b, { n, m, d, checkFinite: false });
-  const hasGemm = nativeWorks(() => gemm(new Float32Array([1]), new Float32Array([1]), 1, 1, 1));
-  if (hasGemm) ops = withGemm(ops, gemm, 'native gemm');
-  const heads = hasHeadKernels(k) && nativeWorks(() => k.emaUpdateSync(new Float32Array(1), new Float32Array([1]), 0.5));
-  const contrastive = hasContrastiveKernels(k) && nativeWorks(() => k.contrastiveLossSync(new Float32Array([1, 0]), new Float32Array([1, 0]), { batch: 1, dim: 2, logitScale: 1 }));
-  if (heads) ops = withHeadKernels(ops, k as Parameters<typeof withHeadKernels>[1]);
-  if (contrastive) ops = withContrastiveKernel(ops, k as Parameters<typeof withContrastiveKernel>[1]);
-  const backend = heads && contrastive ? 'native (heads, losses, AdamW, contrastive)'
-    : [heads ? 'native heads/losses/AdamW' : contrastive ? 'native contrastive' : '', `typescript reference${hasGemm ? ' with native GEMM' : ''} for the rest`].filter(Boolean).join(', ');
-  return { ...ops, backend };
-}
-
-/** True when a tiny native call succeeds (the addon is built and exports the op). */
-function nativeWorks(probe: () => unknown): boolean {
-  try {
-    probe();
-    return true;
-  } catch {
-    return false;
-  }
+  return nativeOps(defaultKernelBackend());
 }

@@ -8,7 +8,7 @@ import { exportClassifier, train, buildResNetEncoder, serializeModel } from '../
 import { parseTrainConfig } from '../../../src/train/config.js';
 import { loadImages } from '../../../src/train/features.js';
 import { Head, sigmoid } from '../../../src/train/heads.js';
-import { referenceOps } from '../../../src/train/ops-reference.js';
+import { referenceOps } from '../../helpers/train-reference-ops.js';
 import { FlatParameters } from '../../../src/train/parameters.js';
 import { readSafetensors } from '../../../src/train/safetensors.js';
 

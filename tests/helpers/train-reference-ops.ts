@@ -1,12 +1,12 @@
 /**
  * Reference implementations of the trainer's operations in TypeScript: every sum is a float64
  * accumulation in a fixed order, so results are deterministic and independent of threads.
- * They follow the contracts of radlearn's native kernels (see ops.ts) and serve as the
- * interim backend until those are part of the build, and as the oracle in tests.
+ * They follow the contracts of radlearn's native kernels (src/train/ops.ts) and serve as the
+ * oracle in tests and the baseline in bench/cases/train.ts.
  */
-import { InvalidArgumentError, ShapeError } from '../errors.js';
-import { erfc } from '../eval/normal.js';
-import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, FlatOptimizer, LossResult, TrainOps, UncertainPolicyCode } from './ops.js';
+import { InvalidArgumentError, ShapeError } from '../../src/errors.js';
+import { erfc } from '../../src/eval/normal.js';
+import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, FlatOptimizer, LossResult, TrainOps, UncertainPolicyCode } from '../../src/train/ops.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
