@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MissingFileError, RadlearnError } from '../errors.js';
+import { dinoSchema } from './dino/config.js';
 
 export class TrainConfigError extends RadlearnError {
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -128,7 +129,7 @@ const evalSchema = z.strictObject({
 
 export const trainConfigSchema = z.strictObject({
   name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
-  mode: z.enum(['contrastive', 'supervised', 'distill']),
+  mode: z.enum(['contrastive', 'supervised', 'distill', 'dino']),
   runsDir: z.string().min(1).default('runs'),
   /** Feature cache folder (default <runsDir>/.cache). */
   cacheDir: z.string().min(1).optional(),
@@ -143,6 +144,8 @@ export const trainConfigSchema = z.strictObject({
   head: headSchema.default(headSchema.parse({})),
   loss: lossSchema.default(lossSchema.parse({})),
   distill: distillSchema.default(distillSchema.parse({})),
+  /** Mode 'dino': image-only self-distillation (src/train/dino); optional so other modes' resume hashes are unchanged. */
+  dino: dinoSchema.optional(),
   optim: optimSchema.default(optimSchema.parse({})),
   eval: evalSchema.default(evalSchema.parse({})),
   /** Write classifier.onnx (image encoder + head + sigmoid) after training. */

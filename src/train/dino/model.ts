@@ -1,0 +1,97 @@
+/**
+ * Student and teacher for mode 'dino': one ONNX graph (ViT + DINO head), one training session
+ * for the student (forward + backward through the autodiff) and one forward-only session that
+ * reads its parameters from feeds, so the teacher is just a second flat buffer.
+ */
+import * as ort from 'onnxruntime-node';
+import { buildViTEncoder } from '../../onnx/models/vit.js';
+import { differentiate, type TrainingGraph } from '../../onnx/autodiff/differentiate.js';
+import { TrainingSession } from '../../onnx/autodiff/session.js';
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { serializeModel } from '../../onnx/model-io.js';
+import { listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
+import type { ModelProto } from '../../onnx/proto.js';
+import type { DinoConfig } from './config.js';
+import { appendDinoHead, DINO_HEAD_PREFIX } from './head.js';
+
+export interface DinoModel {
+  encoder: ModelProto;
+  training: TrainingGraph;
+  session: TrainingSession;
+  forward: ort.InferenceSession;
+  /** Initial student parameters (flat, training.layout order). */
+  initial: Float32Array;
+  embedDim: number;
+  patches: number;
+  prototypes: number;
+  /** 1 = weight decay applies (matrices and prototypes; not biases, norms, tokens, positions). */
+  decayMask: Uint8Array;
+  dispose(): Promise<void>;
+}
+
+export interface DinoForward {
+  embedding: Float32Array;
+  dino: Float32Array;
+  ibot: Float32Array;
+}
+
+/** The ViT + head graph for a config; `seed` makes the initial parameters. */
+export function buildDinoGraph(dino: DinoConfig, imageSize: number, seed: number): { encoder: ModelProto; model: ModelProto; embedDim: number; patches: number } {
+  const v = dino.vit;
+  const built = buildViTEncoder({ imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: true, pooling: 'cls', seed });
+  const patches = (imageSize / v.patchSize) ** 2;
+  const model = appendDinoHead(built.model, {
+    inDim: built.embedDim, hidden: dino.head.hidden, bottleneck: dino.head.bottleneck, prototypes: dino.head.prototypes,
+    patchOutput: 'patch_tokens', patches, seed: seed + 1,
+  });
+  return { encoder: built.model, model, embedDim: built.embedDim, patches };
+}
+
+export async function createDinoModel(dino: DinoConfig, imageSize: number, seed: number): Promise<DinoModel> {
+  const { encoder, model, embedDim, patches } = buildDinoGraph(dino, imageSize, seed);
+  const training = differentiate(model, { outputs: ['embedding', 'dino_logits', 'ibot_logits'] });
+  const session = await TrainingSession.create(training);
+  const forward = await ort.InferenceSession.create(serializeModel(parametersAsInputs(model, training.layout)), {
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  });
+  const decayMask = new Uint8Array(training.layout.size);
+  for (const p of training.layout.parameters) {
+    const decays = p.shape.length >= 2 && !/cls_token|pos_embed/.test(p.name);
+    if (decays) decayMask.fill(1, p.offset, p.offset + p.size);
+  }
+  return {
+    encoder, training, session, forward, initial: readParameters(model, training.layout), embedDim, patches, prototypes: dino.head.prototypes, decayMask,
+    dispose: async () => { await forward.release(); },
+  };
+}
+
+/** Forward pass without gradients (the teacher, or the student before its training step). */
+export async function forwardDino(m: DinoModel, parameters: Float32Array, images: Float32Array, n: number, size: number): Promise<DinoForward> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(parameterFeeds(m.training.layout, parameters))) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
+  feeds.image = new ort.Tensor('float32', images, [n, 1, size, size]);
+  const out = await m.forward.run(feeds);
+  return { embedding: out.embedding!.data as Float32Array, dino: out.dino_logits!.data as Float32Array, ibot: out.ibot_logits!.data as Float32Array };
+}
+
+/**
+ * The encoder alone (no head, only the 'embedding' output) with the given flat parameters
+ * (the teacher's, as DINO evaluates the teacher), ready for the frozen-feature trainer modes.
+ */
+export function exportEncoder(m: DinoModel, flat: Float32Array): ModelProto {
+  const layout = listParameters(m.encoder);
+  const byName = new Map(m.training.layout.parameters.map((p) => [p.name, p]));
+  const values = new Float32Array(layout.size);
+  for (const p of layout.parameters) {
+    const src = byName.get(p.name);
+    if (src) values.set(flat.subarray(src.offset, src.offset + src.size), p.offset);
+  }
+  const withParams = writeParameters(m.encoder, layout, values);
+  const g = GraphBuilder.extend(withParams);
+  g.clearOutputs();
+  g.output(g.value('embedding'), 'embedding', ['batch', m.embedDim]);
+  return g.build({ docString: 'radlearn ViT encoder trained with DINO (teacher weights)' });
+}
+
+export { DINO_HEAD_PREFIX };
