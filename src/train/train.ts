@@ -26,6 +26,9 @@ import { resolveTrainOps, type FlatOptimizer, type TrainOps } from './ops.js';
 import { cosineLr } from './schedule.js';
 import { applyScaling, fitScaling } from './scaling.js';
 import { createTask, type Phase, type Task } from './tasks.js';
+import { isFinetuneMode } from './finetune/config.js';
+import { FinetuneTask, noFeatures } from './finetune/task.js';
+import { runDinoTraining } from './dino/trainer.js';
 
 export interface TrainOptions {
   /** Continue from runs/<name>/checkpoints/latest.json. */
@@ -141,6 +144,8 @@ function configHash(config: TrainConfig): string {
 }
 
 async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
+  // image-only self-distillation trains the encoder itself: its own loop (src/train/dino)
+  if (config.mode === 'dino') return runDinoTraining(config, options, emit);
   const started = performance.now();
   const ops = options.ops ?? resolveTrainOps();
   const runDir = resolve(config.runsDir, config.name);
@@ -160,15 +165,19 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
   const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
 
   stage('data', `loading ${config.data.manifest}`);
-  const needsText = config.mode !== 'supervised';
+  const needsText = config.mode !== 'supervised' && config.mode !== 'supervised-finetune';
+  // encoder fine-tuning trains on the images themselves: no frozen features before training
+  const finetune = isFinetuneMode(config.mode);
   const dataset = await loadTrainDataset(config, needsText);
   const trainRows = dataset.indices('train');
   if (trainRows.length === 0) throw new TrainDataError(`${config.data.manifest}: no rows in the train split`);
   stage('encoders', `${config.image.model} image encoder${needsText ? `, ${config.text.model} text encoder` : ''}`);
   const encoders: ResolvedEncoders = await resolveEncoders(config, runDir, needsText ? Array.from(trainRows, (r) => dataset.reports[r]!) : undefined);
+  let finetuneTask: FinetuneTask | undefined;
+  let evalEncoders: ResolvedEncoders | undefined;
   try {
-    const frozen = await computeFeatures(config, dataset, encoders, stage);
-    const scaling = config.head.standardize ? {
+    const frozen = finetune ? noFeatures() : await computeFeatures(config, dataset, encoders, stage);
+    const scaling = config.head.standardize && !finetune ? {
       image: fitScaling(frozen.image, frozen.imageDim, trainRows),
       text: frozen.textDim > 0 ? fitScaling(frozen.sentences, frozen.textDim, null) : undefined,
     } : undefined;
@@ -178,7 +187,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
       image: applyScaling(frozen.image, frozen.imageDim, scaling.image),
       sentences: scaling.text ? applyScaling(frozen.sentences, frozen.textDim, scaling.text) : frozen.sentences,
     } : frozen;
-    const task: Task = createTask(config, dataset, features, ops);
+    if (finetune) finetuneTask = await FinetuneTask.create(config, dataset, encoders, ops, stage);
+    const task: Task = finetuneTask ?? createTask(config, dataset, features, ops);
     for (const phase of task.phases) {
       if (phase.rows.length === 0) throw new TrainDataError(`phase ${phase.name} has no training rows (check the splits, labels and data.labelFraction)`, { phase: phase.name });
     }
@@ -186,7 +196,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     const optimizers = new Map<string, FlatOptimizer>();
     for (const group of params.groups()) {
       const [s, e] = params.groupRange(group);
-      optimizers.set(group, ops.createOptimizer(params.data.subarray(s, e), params.decayMask(group)));
+      optimizers.set(group, task.createOptimizer?.(group) ?? ops.createOptimizer(params.data.subarray(s, e), params.decayMask(group)));
     }
     const ema = config.optim.ema !== null ? params.data.slice() : undefined;
     const totalSteps = task.phases.reduce((a, p) => a + p.steps, 0);
@@ -281,7 +291,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         const batch = Int32Array.from(order.subarray(position * phase.batchSize, (position + 1) * phase.batchSize), (i) => phase.rows[i]!);
         const t1 = performance.now();
         params.zeroGrad(phase.group);
-        const out = task.step(phase, batch, epoch);
+        const out = await task.step(phase, batch, epoch);
         if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
         const lr = cosineLr(local, phase.steps, config.optim.lr, Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)), config.optim.minLrRatio);
         const [gs, ge] = params.groupRange(phase.group);
@@ -324,7 +334,11 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     };
     if (!interrupted && !options.skipEvaluation) {
       stage('evaluate', 'evaluating on the test split');
-      const evaluation = await evaluateRun(config, dataset, features, encoders, task, ops, ema ?? params.data, scaling, frozen.image);
+      // fine-tuned runs are evaluated on the trained encoders' features
+      const trained = finetuneTask ? await finetuneTask.evaluationInputs(ema ?? params.data, stage) : undefined;
+      evalEncoders = trained?.encoders;
+      const evalFeatures = trained?.features ?? features;
+      const evaluation = await evaluateRun(config, dataset, evalFeatures, trained?.encoders ?? encoders, task, ops, ema ?? params.data, scaling, trained?.features.image ?? frozen.image);
       for (const ev of evaluation.evaluations) {
         const summary = { name: ev.name, macroAuroc: ev.macro.auroc, perLabel: ev.perLabel.map((l) => ({ label: l.label, auroc: l.auroc, ci: l.aurocCI })) };
         result.evaluations.push(summary);
@@ -337,7 +351,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         meta: {
           mode: config.mode, steps: step, batchSize: config.batchSize, seed: config.seed, imageModel: config.image.model,
           textModel: needsText ? config.text.model : 'none', imageSize: config.image.size, trainStudies: trainRows.length,
-          testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: frozen.fromCache ? 'hit' : 'computed', standardized: Boolean(scaling),
+          testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: (trained?.features ?? frozen).fromCache ? 'hit' : 'computed', standardized: Boolean(scaling),
         },
         evaluations: evaluation.evaluations,
         sweeps: evaluation.sweeps,
@@ -347,7 +361,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
       result.reportPath = files.markdown;
       result.reportJsonPath = files.json;
       if (config.export && evaluation.classifier) {
-        const exported = exportClassifier({ encoder: encoders.imageModel, encoderOutput: encoders.image.outputName, layers: evaluation.classifier.layers, labels: evaluation.classifier.labels, out: join(runDir, 'classifier.onnx') });
+        const exported = exportClassifier({ encoder: (trained?.encoders ?? encoders).imageModel, encoderOutput: encoders.image.outputName, layers: evaluation.classifier.layers, labels: evaluation.classifier.labels, out: join(runDir, 'classifier.onnx') });
         result.classifierPath = exported.path;
         stage('export', `classifier.onnx (${evaluation.classifier.source}) written to ${exported.path}`);
       }
@@ -356,6 +370,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     emit({ type: 'done', runDir, steps: step, seconds: result.seconds, reportPath: result.reportPath, classifierPath: result.classifierPath, interrupted });
     return result;
   } finally {
+    await finetuneTask?.release();
+    await evalEncoders?.dispose();
     await encoders.dispose();
   }
 }

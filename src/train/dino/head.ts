@@ -26,6 +26,8 @@ export interface DinoHeadOptions {
   /** Patch count P, for the declared output shape. */
   patches?: number;
   seed?: number;
+  /** Std of the truncated-normal MLP weights (default 0.02, as DINO). */
+  initStd?: number;
 }
 
 /** Names of the head's parameters (prefix 'dino_head.'). */
@@ -71,7 +73,7 @@ export function appendDinoHead(encoder: ModelProto, options: DinoHeadOptions): M
   const dims = [[inDim, hidden], [hidden, hidden], [hidden, bottleneck]] as const;
   const params: HeadParams = {
     // DINO initialises the MLP with trunc_normal(std=0.02) and zero biases
-    w: dims.map(([i, o], k) => g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.weight`, [i, o], { kind: 'truncNormal', std: 0.02 })),
+    w: dims.map(([i, o], k) => g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.weight`, [i, o], { kind: 'truncNormal', std: options.initStd ?? 0.02 })),
     b: dims.map(([, o], k) => g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.bias`, [o], { kind: 'zeros' })),
     v: g.parameter(`${DINO_HEAD_PREFIX}prototypes.weight_v`, [bottleneck, K], { kind: 'kaimingUniform', fanIn: bottleneck }),
   };

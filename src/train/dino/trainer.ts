@@ -1,0 +1,194 @@
+/**
+ * Trainer mode 'dino' (DINOv2 / RAD-DINO recipe, image only): a ViT student trained through the
+ * autodiff and an EMA teacher (same graph, second flat buffer), multi-crop views from the
+ * augmentation kernels, DINO + iBOT + KoLeo losses, cosine schedules for lr (with warm-up),
+ * weight decay and teacher momentum, a teacher-temperature warm-up, gradient clipping.
+ * Checkpoints hold student, teacher, AdamW moments and centers; a resumed run is bit-identical
+ * (data order and views are keyed by seed and step). The result is runs/<name>/encoder.onnx,
+ * the teacher encoder without head, for the frozen-feature modes (supervised, distill, study).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Rng } from '../../data/random.js';
+import { adamwStepSync } from '../../kernels/optim.js';
+import { emaTeacherUpdateSync } from '../../kernels/distill.js';
+import { teacherMomentum, teacherTemperature } from '../../kernels/distill-schedules.js';
+import { saveModel } from '../../onnx/model-io.js';
+import { appendLines, writeJsonAtomic } from '../atomic.js';
+import type { TrainConfig } from '../config.js';
+import { loadTrainDataset, TrainDataError } from '../dataset.js';
+import { sha256 } from '../encoders.js';
+import { NonFiniteLossError, ResumeMismatchError, RunExistsError } from '../errors.js';
+import type { TrainEvent } from '../events.js';
+import { loadImages } from '../features.js';
+import { cosineLr } from '../schedule.js';
+import type { TrainOptions, TrainResult } from '../train.js';
+import { dinoSchema, type DinoConfig } from './config.js';
+import { dinoStepLosses, type DinoCenters } from './losses.js';
+import { createDinoModel, exportEncoder, forwardDino } from './model.js';
+import { hasDinoCheckpoint, readDinoCheckpoint, writeDinoCheckpoint } from './checkpoint.js';
+import { dinoAugmentSpec, makeDinoViews } from './views.js';
+
+function permutation(n: number, seed: number, epoch: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const rng = new Rng(seed, 'data-order', 'dino', epoch);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+function cosine(from: number, to: number, step: number, total: number): number {
+  const t = Math.min(1, step / Math.max(1, total));
+  return to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * t));
+}
+
+/** Keys that change the trained numbers (resume must match). */
+function dinoHash(config: TrainConfig): string {
+  const { eval: _e, export: _x, logEvery: _l, checkpoint: _c, ...rest } = config;
+  return sha256('radlearn-dino-v1', JSON.stringify(rest)).slice(0, 16);
+}
+
+export async function runDinoTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
+  const started = performance.now();
+  const dino: DinoConfig = dinoSchema.parse(config.dino ?? {});
+  config = { ...config, dino };
+  const runDir = resolve(config.runsDir, config.name);
+  const checkpointDir = join(runDir, 'checkpoints');
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  if (hasDinoCheckpoint(checkpointDir) && !options.resume) {
+    if (!options.overwrite) throw new RunExistsError(runDir);
+    await rm(checkpointDir, { recursive: true, force: true });
+    await rm(metricsPath, { force: true });
+  }
+  await mkdir(checkpointDir, { recursive: true });
+  if (!options.resume) await writeJsonAtomic(join(runDir, 'config.json'), config);
+  const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
+
+  const size = config.image.size;
+  if (size % dino.vit.patchSize !== 0) throw new TrainDataError(`config key dino.vit.patchSize: ${dino.vit.patchSize} does not divide image.size ${size}`, { key: 'dino.vit.patchSize' });
+  stage('data', `loading ${config.data.manifest}`);
+  const dataset = await loadTrainDataset(config, false);
+  const trainRows = dataset.indices('train');
+  const B = config.batchSize;
+  if (trainRows.length < B) throw new TrainDataError(`mode dino needs at least batchSize (${B}) training rows, the train split has ${trainRows.length}`);
+  stage('images', `preprocessing ${trainRows.length} training images`);
+  // pixels in [0, 1]: the augmentation normalises with image.mean / image.std after its intensity jitter
+  const pixels = (await loadImages({ ...config, image: { ...config.image, mean: 0, std: 1 } }, Array.from(trainRows, (r) => dataset.imagePaths[r]!))).data;
+
+  stage('model', `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`);
+  const model = await createDinoModel(dino, size, config.seed);
+  try {
+    const n = model.training.layout.size;
+    const student = model.initial.slice();
+    const teacher = model.initial.slice();
+    const grads = new Float32Array(n);
+    const moments = { m: new Float32Array(n), v: new Float32Array(n) };
+    const K = dino.head.prototypes;
+    const centers: DinoCenters = { dino: new Float32Array(K), ibot: new Float32Array(K) };
+    const total = config.steps;
+    const perEpoch = Math.max(1, Math.floor(trainRows.length / B));
+    const hash = dinoHash(config);
+    let step = 0;
+    let lastLoss = NaN;
+    let lastCheckpoint: string | undefined;
+    if (options.resume) {
+      const state = await readDinoCheckpoint(checkpointDir);
+      if (state.configHash !== hash) throw new ResumeMismatchError(`cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with; resume with the same config`, { runDir });
+      for (const [dst, src, name] of [[student, state.student, 'student'], [teacher, state.teacher, 'teacher'], [moments.m, state.m, 'm'], [moments.v, state.v, 'v'], [centers.dino, state.dinoCenter, 'dinoCenter'], [centers.ibot, state.ibotCenter, 'ibotCenter']] as const) {
+        if (dst.length !== src.length) throw new ResumeMismatchError(`cannot resume ${runDir}: checkpoint tensor ${name} has ${src.length} values, the model needs ${dst.length}`);
+        dst.set(src);
+      }
+      step = state.step;
+      lastLoss = state.lastLoss;
+      lastCheckpoint = state.path;
+      if (existsSync(metricsPath)) {
+        const kept = (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => {
+          try { const r = JSON.parse(l) as { step?: number }; return typeof r.step !== 'number' || r.step <= step; } catch { return false; }
+        });
+        await rm(metricsPath, { force: true });
+        await appendLines(metricsPath, kept.map((l) => JSON.parse(l) as unknown));
+      }
+      stage('resume', `resumed from step ${step} (${lastCheckpoint})`);
+    }
+    const spec = dinoAugmentSpec(dino, size, { mean: config.image.mean, std: config.image.std });
+    const checkpoint = async (reason: 'interval' | 'final' | 'interrupt'): Promise<void> => {
+      lastCheckpoint = await writeDinoCheckpoint(checkpointDir, { step, configHash: hash, lastLoss, student, teacher, m: moments.m, v: moments.v, dinoCenter: centers.dino, ibotCenter: centers.ibot }, config.checkpoint.keep);
+      await appendLines(metricsPath, [{ type: 'checkpoint', step, path: lastCheckpoint, reason }]);
+      emit({ type: 'checkpoint', step, path: lastCheckpoint, reason });
+    };
+    const tempWarmup = Math.round(dino.schedule.temperatureWarmupFraction * total);
+    let order = permutation(trainRows.length, config.seed, Math.floor(step / perEpoch));
+    let orderEpoch = Math.floor(step / perEpoch);
+    let interrupted = false;
+    let pending: unknown[] = [];
+    while (step < total) {
+      if (options.signal?.aborted || (options.stopAtStep !== undefined && step >= options.stopAtStep)) { interrupted = true; break; }
+      const t0 = performance.now();
+      const epoch = Math.floor(step / perEpoch);
+      if (epoch !== orderEpoch) { order = permutation(trainRows.length, config.seed, epoch); orderEpoch = epoch; }
+      const position = step % perEpoch;
+      // indices into the training-image buffer (keys of the augmentation draws)
+      const rows = order.slice(position * B, (position + 1) * B);
+      const views = makeDinoViews(pixels, rows, size, spec, dino, config.seed, step);
+      const Vs = views.studentViews;
+      const t1 = performance.now();
+      const tt = teacherTemperature(step, { warmupEpochs: tempWarmup, warmupTemperature: dino.schedule.warmupTemperature, temperature: dino.schedule.temperature });
+      const tOut = await forwardDino(model, teacher, views.teacher, 2 * B, size);
+      const sOut = await forwardDino(model, student, views.student, Vs * B, size);
+      const losses = dinoStepLosses(sOut, tOut, views.masks, centers, { batch: B, studentViews: Vs, patches: model.patches, prototypes: K, embedDim: model.embedDim }, dino, tt);
+      if (!Number.isFinite(losses.loss)) throw new NonFiniteLossError(step + 1, 'dino', losses.loss, lastCheckpoint);
+      await model.session.step({
+        parameters: student, gradients: grads,
+        inputs: { image: { type: 'float32', data: views.student, dims: [Vs * B, 1, size, size] } },
+        outputGrads: {
+          embedding: { type: 'float32', data: losses.grads.embedding, dims: [Vs * B, model.embedDim] },
+          dino_logits: { type: 'float32', data: losses.grads.dino, dims: [Vs * B, K] },
+          ibot_logits: { type: 'float32', data: losses.grads.ibot, dims: [Vs * B, model.patches, K] },
+        },
+      });
+      const warmup = Math.min(config.optim.warmupSteps, Math.floor(total / 2));
+      const lr = cosineLr(step, total, config.optim.lr, warmup, config.optim.minLrRatio);
+      const weightDecay = cosine(dino.schedule.weightDecay, dino.schedule.weightDecayEnd, step, total);
+      const gradNorm = adamwStepSync(student, grads, moments, {
+        lr, step: step + 1, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay,
+        ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: model.decayMask,
+      });
+      if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, 'dino', gradNorm, lastCheckpoint);
+      const momentum = teacherMomentum(step, total, dino.schedule.momentum, 1);
+      emaTeacherUpdateSync(teacher, student, { momentum, checkFinite: false });
+      const t2 = performance.now();
+      step++;
+      lastLoss = losses.loss;
+      const event = {
+        type: 'step' as const, step, totalSteps: total, phase: 'dino', epoch, loss: losses.loss, lr, gradNorm,
+        samplesPerSec: B / Math.max(1e-9, (t2 - t0) / 1000), dataMs: t1 - t0, stepMs: t2 - t1,
+        metrics: { dino: losses.parts.dino, ibot: losses.parts.ibot, koleo: losses.parts.koleo, teacherTemperature: tt, momentum, weightDecay },
+      };
+      emit(event);
+      if (step % config.logEvery === 0 || step === total) pending.push(event);
+      if (pending.length >= 50 || step % config.checkpoint.every === 0 || step === total) { await appendLines(metricsPath, pending); pending = []; }
+      if (step % config.checkpoint.every === 0 && step < total) await checkpoint('interval');
+    }
+    await appendLines(metricsPath, pending);
+    await checkpoint(interrupted ? 'interrupt' : 'final');
+    const encoderPath = join(runDir, 'encoder.onnx');
+    if (!interrupted) {
+      saveModel(exportEncoder(model, teacher), encoderPath);
+      stage('export', `teacher encoder written to ${encoderPath} (use it as image.model in the supervised/distill modes or the study)`);
+    }
+    const result: TrainResult = {
+      runDir, config, steps: step, interrupted, lastLoss, parameters: student, ema: teacher,
+      parameterNames: model.training.layout.parameters.map((p) => ({ name: p.name, shape: [...p.shape], offset: p.offset })),
+      checkpoint: lastCheckpoint, evaluations: [], seconds: (performance.now() - started) / 1000,
+    };
+    emit({ type: 'done', runDir, steps: step, seconds: result.seconds, interrupted });
+    return result;
+  } finally {
+    await model.dispose();
+  }
+}
