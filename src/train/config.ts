@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MissingFileError, RadlearnError } from '../errors.js';
 import { dinoSchema } from './dino/config.js';
+import { finetuneSchema } from './finetune/config.js';
 
 export class TrainConfigError extends RadlearnError {
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -129,7 +130,7 @@ const evalSchema = z.strictObject({
 
 export const trainConfigSchema = z.strictObject({
   name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
-  mode: z.enum(['contrastive', 'supervised', 'distill', 'dino']),
+  mode: z.enum(['contrastive', 'supervised', 'distill', 'dino', 'clip-finetune', 'supervised-finetune']),
   runsDir: z.string().min(1).default('runs'),
   /** Feature cache folder (default <runsDir>/.cache). */
   cacheDir: z.string().min(1).optional(),
@@ -146,6 +147,8 @@ export const trainConfigSchema = z.strictObject({
   distill: distillSchema.default(distillSchema.parse({})),
   /** Mode 'dino': image-only self-distillation (src/train/dino); optional so other modes' resume hashes are unchanged. */
   dino: dinoSchema.optional(),
+  /** Modes clip-finetune / supervised-finetune: trainable encoders (src/train/finetune); optional so other modes' resume hashes are unchanged. */
+  finetune: finetuneSchema.optional(),
   optim: optimSchema.default(optimSchema.parse({})),
   eval: evalSchema.default(evalSchema.parse({})),
   /** Write classifier.onnx (image encoder + head + sigmoid) after training. */

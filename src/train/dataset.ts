@@ -52,7 +52,7 @@ export async function loadTrainDataset(config: TrainConfig, needsText: boolean):
     }
     if (column.kind !== 'binary') throw new TrainDataError(`config key data.labels: column "${name}" of ${path} is ${column.kind}; radlearn heads train binary (multi-label) columns`, { key: 'data.labels', column: name });
   }
-  if (labelNames.length === 0 && config.mode !== 'contrastive') throw new TrainDataError(`${path} has no binary label columns; ${config.mode} training needs labels`, { path });
+  if (labelNames.length === 0 && config.mode !== 'contrastive' && config.mode !== 'clip-finetune') throw new TrainDataError(`${path} has no binary label columns; ${config.mode} training needs labels`, { path });
   if (manifest.rows.some((r) => r.split === undefined)) {
     const { train, val, test } = config.data.split;
     manifest = splitByPatient(manifest, { train, val, test, seed: config.seed, stratifyBy: labelNames[0] });

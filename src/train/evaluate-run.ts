@@ -16,7 +16,14 @@ import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
 import type { TrainOps } from './ops.js';
 import { fitLinearProbe } from './probe.js';
 import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
-import { ContrastiveTask, DistillTask, type Task } from './tasks.js';
+import { DistillTask, type Task } from './tasks.js';
+import type { Head } from './heads.js';
+
+/** Image and text projection heads of a contrastive task (frozen-encoder or fine-tuned). */
+function projectionHeads(task: Task): { imageHead: Head; textHead: Head } | undefined {
+  const t = task as Partial<{ imageHead: Head; textHead: Head }>;
+  return t.imageHead && t.textHead ? { imageHead: t.imageHead, textHead: t.textHead } : undefined;
+}
 
 export interface RunEvaluation {
   evaluations: MultiLabelEvaluation[];
@@ -59,7 +66,8 @@ export async function evaluateRun(
     ...common,
   });
 
-  if (task instanceof ContrastiveTask && config.eval.zeroShot && encoders.text) {
+  const heads = projectionHeads(task);
+  if (heads && config.eval.zeroShot && encoders.text) {
     const labels = zeroShotLabels(config, dataset);
     if (labels.length === 0) notes.push('Zero-shot skipped: no label column has a known phrase; name them in eval.phrases or eval.zeroShotLabels.');
     else {
@@ -71,9 +79,9 @@ export async function evaluateRun(
       const classifier = await buildZeroShotClassifier(prompts, async (texts) => {
         const out = await encoders.text!.encode(texts);
         const x = scaling?.text ? applyScaling(out.data, features.textDim, scaling.text) : out.data;
-        return task.textHead.forward(x, texts.length, { buffer, keep: false });
+        return heads.textHead.forward(x, texts.length, { buffer, keep: false });
       });
-      const project = (rows: Int32Array): Float32Array => task.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
+      const project = (rows: Int32Array): Float32Array => heads.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
       evaluations.push(evaluate('zero-shot', usable, usable.map((l) => dataset.labelNames.indexOf(l)), (rows) => classifier.score(project(rows))));
       notes.push(`Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`);
     }

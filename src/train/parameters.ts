@@ -11,7 +11,9 @@ export interface ParameterSpec {
   name: string;
   shape: number[];
   /** 'normal' uses std; 'uniform' draws from [-bound, bound]; 'constant' fills value. */
-  init: { kind: 'normal'; std: number } | { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };
+  init: { kind: 'normal'; std: number } | { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number }
+    /** Given values (e.g. an encoder's pretrained weights), copied in. */
+    | { kind: 'values'; values: Float32Array };
   /** Weight decay applies (default: true for matrices, false for vectors and scalars). */
   decay?: boolean;
   /** Parameter group (e.g. 'teacher', 'student'); each group gets its own optimizer. Default 'main'. */
@@ -56,9 +58,15 @@ export class FlatParameters {
     this.grad = new Float32Array(offset);
     for (const s of specs) {
       const view = this.view(s.name);
+      if (s.init.kind === 'values') {
+        if (s.init.values.length !== view.length) throw new ShapeError(`parameter ${s.name}: ${s.init.values.length} initial values for shape ${JSON.stringify(s.shape)}`);
+        view.set(s.init.values);
+        continue;
+      }
+      const init = s.init;
       const rng = new Rng(seed, 'param-init', s.name);
       for (let i = 0; i < view.length; i++) {
-        view[i] = s.init.kind === 'constant' ? s.init.value : s.init.kind === 'normal' ? rng.normal(0, s.init.std) : rng.uniform(-s.init.bound, s.init.bound);
+        view[i] = init.kind === 'constant' ? init.value : init.kind === 'normal' ? rng.normal(0, init.std) : rng.uniform(-init.bound, init.bound);
       }
     }
   }

@@ -8,7 +8,7 @@ import type { TrainDataset } from './dataset.js';
 import { reportGroups, sampledSentenceIds } from './dataset.js';
 import type { FrozenFeatures } from './features.js';
 import { gatherRows, Head, headSpecs, sigmoid } from './heads.js';
-import type { TrainOps } from './ops.js';
+import type { FlatOptimizer, TrainOps } from './ops.js';
 import { FlatParameters, type ParameterSpec } from './parameters.js';
 
 export interface Phase {
@@ -29,7 +29,9 @@ export interface Task {
   readonly params: FlatParameters;
   readonly phases: Phase[];
   /** Forward + backward for one batch; gradients are accumulated into params.grad (zeroed by the loop). */
-  step(phase: Phase, batch: Int32Array, epoch: number): StepOutput;
+  step(phase: Phase, batch: Int32Array, epoch: number): StepOutput | Promise<StepOutput>;
+  /** The optimizer of a parameter group when the task needs its own (e.g. per-group learning rates). */
+  createOptimizer?(group: string): FlatOptimizer | undefined;
   /** Projections after an optimizer update (e.g. clipping the logit scale). */
   afterUpdate(phase: Phase): void;
   /** The image-only classifier head and its input standardisation, if the mode trains one. */

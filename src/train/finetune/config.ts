@@ -1,0 +1,32 @@
+/**
+ * Settings of the encoder fine-tuning modes (clip-finetune, supervised-finetune): which encoder
+ * parameters train, per-group learning rates and weight decay, and the chunk size of gradient
+ * caching. Patterns are JavaScript regular expressions matched against the run's parameter names
+ * ('image_encoder.<initializer>', 'text_encoder.<initializer>', 'image_projection.fc.weight', ...).
+ */
+import { z } from 'zod';
+
+const parameterGroupSchema = z.strictObject({
+  /** Parameters whose name matches (first matching group wins). */
+  pattern: z.string().min(1),
+  /** Multiplies optim.lr (and its schedule) for these parameters. */
+  lrScale: z.number().min(0).default(1),
+  /** Overrides optim.weightDecay for these parameters (biases and norms never decay). */
+  weightDecay: z.number().min(0).optional(),
+});
+
+export const finetuneSchema = z.strictObject({
+  /** Rows per training-graph run (gradient caching): bounds activation memory, not the batch. */
+  chunkSize: z.number().int().positive().default(32),
+  /** Encoder parameters matching any pattern stay frozen (constants in the training graph). */
+  freeze: z.array(z.string().min(1)).default([]),
+  /** Train only the last N blocks of each encoder (and what follows them, e.g. the final norm); null: all blocks. */
+  unfreezeLastBlocks: z.number().int().min(0).nullable().default(null),
+  /** clip-finetune: also train the text encoder (false: text encoder frozen, its projection head still trains). */
+  trainText: z.boolean().default(true),
+  groups: z.array(parameterGroupSchema).default([]),
+});
+
+export type FinetuneConfig = z.output<typeof finetuneSchema>;
+export const FINETUNE_MODES = ['clip-finetune', 'supervised-finetune'] as const;
+export const isFinetuneMode = (mode: string): boolean => (FINETUNE_MODES as readonly string[]).includes(mode);

@@ -1,0 +1,104 @@
+/**
+ * One encoder that trains: its ONNX model differentiated into a training graph (autodiff) plus a
+ * forward-only session over the same parameter layout. Parameters and gradients are views of the
+ * run's flat buffers (FlatParameters.data / .grad), so onnxruntime reads the parameters AdamW
+ * just updated and writes gradients where AdamW reads them; JavaScript copies neither.
+ *
+ * Gradient caching (Gao et al., 2021): embed() runs the forward-only session over the whole batch
+ * chunk by chunk without keeping activations; the caller computes the loss on all embeddings at
+ * once; backward() then runs the training graph chunk by chunk with that chunk's rows of
+ * d loss / d embedding as the upstream gradient, accumulating parameter gradients. Activation
+ * memory is bounded by the chunk, whatever the batch.
+ */
+import * as ort from 'onnxruntime-node';
+import { differentiate, TrainingSession, type TrainingGraph } from '../../onnx/autodiff/index.js';
+import { serializeModel } from '../../onnx/model-io.js';
+import { parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
+import type { ModelProto } from '../../onnx/proto.js';
+import type { TensorLike } from '../../onnx/tensor.js';
+import { TrainDataError } from '../dataset.js';
+
+export type ChunkInputs = (start: number, end: number) => Record<string, TensorLike>;
+
+export class TrainableEncoder {
+  /** Wall time spent in onnxruntime forward-only and training runs (ms), for the step metrics. */
+  forwardMs = 0;
+  backwardMs = 0;
+
+  private constructor(
+    readonly model: ModelProto,
+    readonly output: string,
+    readonly training: TrainingGraph,
+    private readonly trainer: TrainingSession,
+    private readonly forwardSession: ort.InferenceSession,
+  ) {}
+
+  /** `frozen`: initializer names kept constant. Throws when the output is not [N, D]. */
+  static async create(model: ModelProto, output: string, frozen: readonly string[], what: string): Promise<TrainableEncoder> {
+    const training = differentiate(model, { freeze: [...frozen], outputs: [output], modelPath: what });
+    if (training.layout.size === 0) throw new TrainDataError(`${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`);
+    const noSpin = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+    const trainer = await TrainingSession.create(training);
+    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(model, training.layout)), { graphOptimizationLevel: 'all', extra: noSpin });
+    return new TrainableEncoder(model, output, training, trainer, forwardSession);
+  }
+
+  /** Trainable initializers in layout order with their current values (the initial parameters). */
+  initialParameters(): Array<{ name: string; shape: number[]; values: Float32Array }> {
+    const flat = readParameters(this.model, this.training.layout);
+    return this.training.layout.parameters.map((p) => ({ name: p.name, shape: [...p.shape], values: flat.subarray(p.offset, p.offset + p.size) }));
+  }
+
+  /** The trainable parameters' current values in the model, as one flat buffer in layout order. */
+  initialParametersFlat(): Float32Array {
+    return readParameters(this.model, this.training.layout);
+  }
+
+  get size(): number {
+    return this.training.layout.size;
+  }
+
+  /** Embeddings [rows, D] of `rows` inputs, chunk by chunk, no gradients. */
+  async embed(parameters: Float32Array, rows: number, chunk: number, inputs: ChunkInputs): Promise<{ data: Float32Array; dim: number }> {
+    const t0 = performance.now();
+    const feedsP = parameterFeeds(this.training.layout, parameters);
+    let out: Float32Array | undefined;
+    let dim = 0;
+    for (let s = 0; s < rows; s += chunk) {
+      const e = Math.min(rows, s + chunk);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries({ ...feedsP, ...inputs(s, e) })) feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+      const result = await this.forwardSession.run(feeds, [this.output]);
+      const y = result[this.output]!;
+      if (y.dims.length !== 2) throw new TrainDataError(`encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`, { dims: y.dims });
+      dim = Number(y.dims[1]);
+      out ??= new Float32Array(rows * dim);
+      out.set(y.data as Float32Array, s * dim);
+    }
+    this.forwardMs += performance.now() - t0;
+    return { data: out ?? new Float32Array(0), dim };
+  }
+
+  /** Adds d loss / d parameters for d loss / d embedding `gradOut` [rows, D] into `gradients` (first chunk overwrites when `overwrite`). */
+  async backward(parameters: Float32Array, gradients: Float32Array, rows: number, dim: number, chunk: number, inputs: ChunkInputs, gradOut: Float32Array, overwrite = false): Promise<void> {
+    const t0 = performance.now();
+    for (let s = 0; s < rows; s += chunk) {
+      const e = Math.min(rows, s + chunk);
+      await this.trainer.step({
+        parameters, gradients, inputs: inputs(s, e), accumulate: !(overwrite && s === 0),
+        outputGrads: { [this.output]: { type: 'float32', data: gradOut.subarray(s * dim, e * dim), dims: [e - s, dim] } },
+      });
+    }
+    this.backwardMs += performance.now() - t0;
+  }
+
+  /** A copy of the model holding `parameters` (the trained encoder, e.g. for evaluation and export). */
+  trainedModel(parameters: Float32Array): ModelProto {
+    return writeParameters(this.model, this.training.layout, parameters);
+  }
+
+  async release(): Promise<void> {
+    await this.trainer.release();
+    await this.forwardSession.release();
+  }
+}
