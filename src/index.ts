@@ -23,4 +23,5 @@ export * from './encoders/index.js';
 
 // training (heads on frozen encoders, checkpoints, events) and export of one ONNX classifier
 export * from './train/index.js';
+export * from './train/study/index.js';
 export * from './export/index.js';

@@ -11,6 +11,7 @@ import { registerLabel } from './label.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerStudy } from './study.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -21,4 +22,5 @@ export const commands: RegisterCommand[] = [
   registerTrain,
   registerDemo,
   registerEval,
+  registerStudy,
 ];

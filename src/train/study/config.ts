@@ -1,0 +1,99 @@
+/**
+ * `radlearn study` configuration: pre-training arms x downstream arms x label fractions x seeds
+ * on one dataset (the built-in phantom by default, or any manifest), evaluated on the labels the
+ * reports mention and on labels they never mention. Presets give the quick and the full study.
+ */
+import { z } from 'zod';
+import { RadlearnError } from '../../errors.js';
+
+export class StudyConfigError extends RadlearnError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('ERR_STUDY_CONFIG', message, details);
+  }
+}
+
+export const PRETRAINING_ARMS = ['none', 'report-contrastive', 'image-only'] as const;
+export const DOWNSTREAM_ARMS = ['linear-probe', 'mlp-head-frozen', 'report-distill'] as const;
+export type PretrainingArm = (typeof PRETRAINING_ARMS)[number];
+export type DownstreamArm = (typeof DOWNSTREAM_ARMS)[number];
+
+const positiveInt = z.number().int().positive();
+
+export const studyConfigSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('study'),
+  /** Study folder: cells/, pretrain/, runs/, report.md. */
+  out: z.string().min(1).default('radlearn-study'),
+  data: z.strictObject({
+    /** A manifest (CSV/JSONL with images, reports, labels); omitted: the built-in phantom is generated. */
+    manifest: z.string().min(1).optional(),
+    phantom: z.strictObject({ n: z.number().int().min(40).default(1500), size: z.number().int().min(32).default(128), seed: z.number().int().min(0).default(1) })
+      .default({ n: 1500, size: 128, seed: 1 }),
+    /** Label columns to train and evaluate (default: every binary label column). */
+    labels: z.array(z.string().min(1)).min(1).optional(),
+    /** Labels the reports never mention (phantom: adverse_outcome); every other label counts as mentioned. */
+    unmentioned: z.array(z.string().min(1)).default(['adverse_outcome']),
+    split: z.strictObject({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) }).optional(),
+  }).default({ phantom: { n: 1500, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] }),
+  imageSize: z.number().int().min(32).max(512).default(64),
+  pretraining: z.array(z.enum(PRETRAINING_ARMS)).min(1).default([...PRETRAINING_ARMS]),
+  downstream: z.array(z.enum(DOWNSTREAM_ARMS)).min(1).default([...DOWNSTREAM_ARMS]),
+  fractions: z.array(z.number().gt(0).max(1)).min(1).default([0.01, 0.1, 1]),
+  seeds: z.number().int().min(1).max(20).default(3),
+  /** Every arm uses the same ViT (random init for 'none'); fields as the dino config's vit section. */
+  vit: z.strictObject({ patchSize: positiveInt.default(16), dim: positiveInt.default(64), depth: positiveInt.default(2), heads: positiveInt.default(4), mlpRatio: z.number().positive().default(2) })
+    .default({ patchSize: 16, dim: 64, depth: 2, heads: 4, mlpRatio: 2 }),
+  steps: z.strictObject({
+    dino: positiveInt.default(300),
+    contrastive: positiveInt.default(300),
+    downstream: positiveInt.default(300),
+    teacher: positiveInt.default(300),
+  }).default({ dino: 300, contrastive: 300, downstream: 300, teacher: 300 }),
+  batchSize: z.strictObject({ dino: z.number().int().min(2).default(32), contrastive: z.number().int().min(2).default(64), downstream: z.number().int().min(2).default(64) })
+    .default({ dino: 32, contrastive: 64, downstream: 64 }),
+  /** Extra keys of the dino config section (head, crops, loss, schedule). */
+  dino: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type StudyConfig = z.output<typeof studyConfigSchema>;
+export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+
+/** Presets; explicit config keys override them. */
+export const STUDY_PRESETS: Record<'quick' | 'full', StudyConfigInput> = {
+  // 2 CPU cores, well under 30 minutes: one seed, a small phantom, short runs
+  quick: {
+    data: { phantom: { n: 600, size: 64, seed: 1 }, unmentioned: ['adverse_outcome'] },
+    imageSize: 64, seeds: 1,
+    steps: { dino: 150, contrastive: 200, downstream: 150, teacher: 150 },
+    batchSize: { dino: 16, contrastive: 64, downstream: 64 },
+    // a short schedule: the teacher must move within a few hundred steps (DINO's 0.992 suits 100+ epochs)
+    dino: { head: { hidden: 128, bottleneck: 64, prototypes: 256 }, crops: { localCount: 2 }, schedule: { momentum: 0.97 } },
+  },
+  full: {
+    data: { phantom: { n: 3000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
+    imageSize: 64, seeds: 3,
+    steps: { dino: 1500, contrastive: 1000, downstream: 400, teacher: 400 },
+    dino: { head: { hidden: 256, bottleneck: 64, prototypes: 1024 }, crops: { localCount: 4 } },
+  },
+};
+
+function merge(base: unknown, over: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge(out[k], v);
+  return out;
+}
+
+/** Validates a study config (after applying a preset); errors name the key by its dotted path. */
+export function parseStudyConfig(raw: unknown, preset?: 'quick' | 'full'): StudyConfig {
+  if (preset !== undefined && !(preset in STUDY_PRESETS)) throw new StudyConfigError(`unknown preset ${String(preset)} (quick, full)`, { preset });
+  const input = preset ? merge(STUDY_PRESETS[preset], raw ?? {}) : (raw ?? {});
+  const r = studyConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    throw new StudyConfigError(`study config key ${key}: ${issue.message}`, { key, issues: r.error.issues.length });
+  }
+  const c = r.data;
+  if (c.imageSize % c.vit.patchSize !== 0) throw new StudyConfigError(`study config key vit.patchSize: ${c.vit.patchSize} does not divide imageSize ${c.imageSize}`, { key: 'vit.patchSize' });
+  return c;
+}

@@ -1,0 +1,117 @@
+/**
+ * Makes each pre-training arm's image encoder (an ONNX file with one 'embedding' output), once
+ * per (arm, seed); an existing encoder file is reused, an interrupted run is resumed.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildViTEncoder } from '../../onnx/models/vit.js';
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { loadModel, saveModel } from '../../onnx/model-io.js';
+import type { ModelProto } from '../../onnx/proto.js';
+import { hasCheckpoint } from '../checkpoint.js';
+import { hasDinoCheckpoint } from '../dino/checkpoint.js';
+import { train, type TrainResult } from '../train.js';
+import type { TrainConfigInput } from '../config.js';
+import type { TrainEvent } from '../events.js';
+import { PRETRAINING_PLANS } from './arms.js';
+import type { PretrainingArm, StudyConfig } from './config.js';
+
+export interface StudyData {
+  manifest: string;
+  labels?: string[];
+  split?: { train: number; val: number; test: number };
+}
+
+export interface PretrainContext {
+  config: StudyConfig;
+  dir: string;
+  data: StudyData;
+  signal?: AbortSignal;
+  onEvent?: (arm: string, event: TrainEvent) => void;
+}
+
+function randomInitEncoder(config: StudyConfig, seed: number): ModelProto {
+  const v = config.vit;
+  return buildViTEncoder({ imageSize: config.imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: false, pooling: 'cls', seed }).model;
+}
+
+/**
+ * The frozen encoder followed by a contrastive run's image projection head (Linear, or
+ * Linear-GELU-Linear; weights stored [out, in] as in the trainer), as one encoder graph.
+ */
+export function appendImageProjection(encoder: ModelProto, result: Pick<TrainResult, 'parameters' | 'parameterNames'>): ModelProto {
+  const byName = new Map(result.parameterNames.map((p) => [p.name, p]));
+  const layerNames = byName.has('image_projection.fc.weight') ? ['image_projection.fc'] : ['image_projection.fc1', 'image_projection.fc2'];
+  const g = GraphBuilder.extend(encoder);
+  let x = g.value('embedding');
+  let outDim = 0;
+  layerNames.forEach((name, i) => {
+    const w = byName.get(`${name}.weight`);
+    const b = byName.get(`${name}.bias`);
+    if (!w || !b) throw new Error(`contrastive run has no parameter ${name}.weight/.bias`);
+    const size = (s: number[]): number => s.reduce((a, c) => a * c, 1);
+    const W = g.initializer(`${name}.weight`, result.parameters.slice(w.offset, w.offset + size(w.shape)), w.shape);
+    const B = g.initializer(`${name}.bias`, result.parameters.slice(b.offset, b.offset + size(b.shape)), b.shape);
+    x = g.gemm(x, W, B, { transB: true });
+    if (i < layerNames.length - 1) x = g.gelu(x);
+    outDim = w.shape[0]!;
+  });
+  g.clearOutputs();
+  g.output(x, 'projected_embedding', ['batch', outDim]);
+  return g.build({ docString: 'radlearn study: frozen encoder + report-contrastive image projection' });
+}
+
+async function runToEnd(name: string, cfg: TrainConfigInput, resume: boolean, ctx: PretrainContext): Promise<TrainResult> {
+  const run = train(cfg, resume ? { resume: true, signal: ctx.signal } : { overwrite: true, signal: ctx.signal });
+  for await (const event of run) ctx.onEvent?.(name, event);
+  return run.result;
+}
+
+/** Path of the arm's encoder for `seed`, made (or resumed) when missing. Undefined when interrupted. */
+export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: PretrainContext): Promise<string | undefined> {
+  const { config, dir, data } = ctx;
+  const armDir = join(dir, 'pretrain');
+  const runName = `${arm}-s${seed}`;
+  const out = join(armDir, runName, 'encoder.onnx');
+  if (existsSync(out)) return out;
+  await mkdir(join(armDir, runName), { recursive: true });
+  const plan = PRETRAINING_PLANS[arm];
+  const base = join(armDir, `none-s${seed}`, 'encoder.onnx');
+  if (!existsSync(base)) {
+    await mkdir(join(armDir, `none-s${seed}`), { recursive: true });
+    saveModel(randomInitEncoder(config, seed), base);
+  }
+  if (plan.mode === null) return base;
+  const checkpoints = join(armDir, runName, 'checkpoints');
+  const common = {
+    name: runName, runsDir: armDir, cacheDir: join(dir, 'cache'), seed, logEvery: 10,
+    data: { manifest: data.manifest, ...(data.labels ? { labels: data.labels } : {}), ...(data.split ? { split: data.split } : {}) },
+    eval: { zeroShot: false, linearProbe: false, sweep: null }, export: false,
+  };
+  if (plan.mode === 'dino') {
+    const r = await runToEnd(arm, {
+      ...common, mode: 'dino', steps: config.steps.dino, batchSize: config.batchSize.dino,
+      checkpoint: { every: Math.max(10, Math.floor(config.steps.dino / 5)), keep: 1 },
+      image: { size: config.imageSize },
+      optim: { lr: 1e-3, warmupSteps: Math.floor(config.steps.dino / 10), beta2: 0.999 },
+      dino: { ...config.dino, vit: config.vit },
+    }, hasDinoCheckpoint(checkpoints), ctx);
+    return r.interrupted ? undefined : join(r.runDir, 'encoder.onnx');
+  }
+  // report-contrastive
+  const r = await runToEnd(arm, {
+    ...common, mode: plan.mode, steps: config.steps.contrastive, batchSize: config.batchSize.contrastive,
+    checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
+    data: { ...common.data, sentences: { min: 1, max: 2 } },
+    image: { model: base, size: config.imageSize, output: 'embedding' },
+    text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
+    head: { kind: 'mlp', hidden: 256, projectionDim: 128 },
+    loss: { kind: 'infonce' },
+    optim: { lr: 3e-3, warmupSteps: Math.floor(config.steps.contrastive / 10) },
+  }, hasCheckpoint(checkpoints), ctx);
+  if (r.interrupted) return undefined;
+  if (plan.encoder === 'run-encoder') return join(r.runDir, 'encoder.onnx');
+  saveModel(appendImageProjection(loadModel(base), r), out);
+  return out;
+}

@@ -1,0 +1,145 @@
+/**
+ * runStudy: pre-training arms x downstream arms x label fractions x seeds on one dataset.
+ * Each pre-training arm makes an encoder once per seed; each cell trains a downstream run on
+ * it (frozen features are cached and shared) and saves its test AUROCs atomically, so a rerun
+ * skips finished cells. The report (table + AUROC-vs-label-fraction plots) is rewritten at the end.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { generatePhantom } from '../../data/phantom/generate.js';
+import { writeJsonAtomic } from '../atomic.js';
+import { train } from '../train.js';
+import type { TrainEvent } from '../events.js';
+import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';
+import { formatDuration, readCell, remainingSeconds, studyCells, writeCell, type CellResult, type StudyCell } from './cells.js';
+import { StudyConfigError, type StudyConfig } from './config.js';
+import { pretrainEncoder, type StudyData } from './pretrain.js';
+import { writeStudyReport } from './report.js';
+
+export type StudyEvent =
+  | { type: 'stage'; message: string }
+  | { type: 'cell'; cell: StudyCell; index: number; total: number; seconds: number; skipped: boolean; remainingSeconds?: number; result: CellResult }
+  | { type: 'train'; arm: string; event: TrainEvent };
+
+export interface StudyOptions {
+  signal?: AbortSignal;
+  onEvent?: (e: StudyEvent) => void;
+}
+
+export interface StudyResult {
+  dir: string;
+  cells: CellResult[];
+  complete: boolean;
+  table?: string;
+  reportPath?: string;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+async function resolveData(config: StudyConfig, dir: string, emit: (e: StudyEvent) => void): Promise<StudyData> {
+  const split = config.data.split;
+  if (config.data.manifest) {
+    const manifest = resolve(config.data.manifest);
+    if (!existsSync(manifest)) throw new StudyConfigError(`study config key data.manifest: ${manifest} does not exist`, { key: 'data.manifest' });
+    return { manifest, labels: config.data.labels, split };
+  }
+  const p = config.data.phantom;
+  const phantomDir = join(dir, `phantom-n${p.n}-s${p.size}-seed${p.seed}`);
+  const manifest = join(phantomDir, 'manifest.csv');
+  if (!existsSync(manifest)) {
+    emit({ type: 'stage', message: `generating the phantom: ${p.n} studies at ${p.size} px in ${phantomDir}` });
+    await generatePhantom({ out: phantomDir, n: p.n, size: p.size, seed: p.seed });
+  }
+  return { manifest, labels: config.data.labels, split };
+}
+
+async function runCell(cell: StudyCell, encoder: string, config: StudyConfig, dir: string, data: StudyData, options: StudyOptions): Promise<CellResult | undefined> {
+  const plan = DOWNSTREAM_PLANS[cell.downstream];
+  const t0 = performance.now();
+  const c0 = cpuNow();
+  const run = train({
+    name: cell.id, mode: plan.mode, runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), seed: cell.seed, logEvery: 25,
+    steps: config.steps.downstream, batchSize: config.batchSize.downstream, checkpoint: { every: config.steps.downstream, keep: 1 },
+    data: { manifest: data.manifest, labelFraction: cell.fraction, ...(data.labels ? { labels: data.labels } : {}), ...(data.split ? { split: data.split } : {}) },
+    image: { model: encoder, size: config.imageSize },
+    head: { kind: plan.head, hidden: 128 },
+    distill: { teacherSteps: config.steps.teacher },
+    optim: { lr: 3e-3, warmupSteps: Math.floor(config.steps.downstream / 10) },
+    eval: { zeroShot: false, linearProbe: false, sweep: null },
+    export: false,
+  }, { overwrite: true, signal: options.signal });
+  for await (const event of run) options.onEvent?.({ type: 'train', arm: cell.id, event });
+  const r = await run.result;
+  if (r.interrupted) return undefined;
+  const ev = r.evaluations.find((e) => e.name === plan.evaluation);
+  if (!ev) throw new StudyConfigError(`cell ${cell.id}: the ${plan.mode} run has no evaluation named '${plan.evaluation}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`);
+  return { ...cell, evaluation: ev.name, perLabel: ev.perLabel, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuNow() - c0, finishedAt: new Date().toISOString() };
+}
+
+export async function runStudy(config: StudyConfig, options: StudyOptions = {}): Promise<StudyResult> {
+  const t0 = performance.now();
+  const c0 = cpuNow();
+  const emit = (e: StudyEvent): void => options.onEvent?.(e);
+  const dir = resolve(config.out);
+  await mkdir(join(dir, 'cells'), { recursive: true });
+  await writeJsonAtomic(join(dir, 'study.json'), config);
+  const data = await resolveData(config, dir, emit);
+  const cells = studyCells(config);
+  const results: CellResult[] = [];
+  const timings: number[] = [];
+  const encoders = new Map<string, string>();
+  let complete = true;
+  for (let i = 0; i < cells.length; i++) {
+    if (options.signal?.aborted) { complete = false; break; }
+    const cell = cells[i]!;
+    const saved = await readCell(dir, cell);
+    if (saved) {
+      results.push(saved);
+      emit({ type: 'cell', cell, index: i, total: cells.length, seconds: 0, skipped: true, result: saved });
+      continue;
+    }
+    const started = performance.now();
+    const key = `${cell.pretraining}-s${cell.seed}`;
+    let encoder = encoders.get(key);
+    if (!encoder) {
+      emit({ type: 'stage', message: `pre-training ${cell.pretraining} (seed ${cell.seed}): ${PRETRAINING_PLANS[cell.pretraining].description}` });
+      encoder = await pretrainEncoder(cell.pretraining, cell.seed, {
+        config, dir, data, signal: options.signal, onEvent: (arm, event) => emit({ type: 'train', arm, event }),
+      });
+      if (!encoder) { complete = false; break; }
+      encoders.set(key, encoder);
+    }
+    const result = await runCell(cell, encoder, config, dir, data, options);
+    if (!result) { complete = false; break; }
+    await writeCell(dir, result);
+    results.push(result);
+    // the estimate includes pre-training time spread over the cells that needed it
+    timings.push((performance.now() - started) / 1000);
+    const left = cells.length - i - 1;
+    emit({ type: 'cell', cell, index: i, total: cells.length, seconds: timings[timings.length - 1]!, skipped: false, remainingSeconds: remainingSeconds(timings, left), result });
+  }
+  const out: StudyResult = { dir, cells: results, complete, seconds: 0, cpuSeconds: 0 };
+  if (results.length > 0) {
+    const labelNames = [...new Set(results.flatMap((r) => r.perLabel.map((l) => l.label)))];
+    const unmentioned = config.data.unmentioned.filter((l) => labelNames.includes(l));
+    const { files, table } = await writeStudyReport(dir, config, results, labelNames, unmentioned, {
+      dataset: data.manifest, cells: `${results.length}/${cells.length}`, seeds: config.seeds, imageSize: config.imageSize,
+      vit: `dim ${config.vit.dim}, depth ${config.vit.depth}, patch ${config.vit.patchSize}`, cpus: cpus().length,
+    }, [
+      ...config.pretraining.map((a) => `Pre-training ${a}: ${PRETRAINING_PLANS[a].description}.`),
+      ...config.downstream.map((a) => `Downstream ${a}: ${DOWNSTREAM_PLANS[a].description}.`),
+      'Label fraction: the share of training studies whose labels the downstream arm sees (pre-training uses all training images and reports, never labels).',
+    ]);
+    out.table = table;
+    out.reportPath = files.markdown;
+  }
+  out.seconds = (performance.now() - t0) / 1000;
+  out.cpuSeconds = cpuNow() - c0;
+  return out;
+}
+
+export { formatDuration };
