@@ -12,7 +12,7 @@ function render(e: StudyEvent): void {
   else if (e.type === 'cell') {
     const eta = e.remainingSeconds === undefined ? '' : `; about ${formatDuration(e.remainingSeconds)} left`;
     process.stderr.write(`[study] cell ${e.index + 1}/${e.total} ${e.cell.id} ${e.skipped ? 'done earlier (skipped)' : `done in ${e.seconds.toFixed(1)} s${eta}`}\n`);
-  } else if (e.event.type === 'stage' && e.event.stage !== 'data') process.stderr.write(`[study]   ${e.arm}: ${e.event.message}\n`);
+  } else if (e.event.type === 'stage' && e.event.stage !== 'data' && e.event.stage !== 'images') process.stderr.write(`[study]   ${e.arm}: ${e.event.message}\n`);
 }
 
 export function registerStudy(program: Command): void {

@@ -76,8 +76,23 @@ export async function forwardDino(m: DinoModel, parameters: Float32Array, images
 }
 
 /**
- * The encoder alone (no head, only the 'embedding' output) with the given flat parameters
- * (the teacher's, as DINO evaluates the teacher), ready for the frozen-feature trainer modes.
+ * A ViT encoder (outputs 'embedding' = CLS and 'patch_tokens') as a frozen-feature extractor with
+ * one output 'features' = [CLS, mean of the patch tokens] (2 x dim), the representation DINOv2's
+ * linear evaluation reads.
+ */
+export function clsAndMeanPatchFeatures(encoder: ModelProto, embedDim: number): ModelProto {
+  const g = GraphBuilder.extend(encoder);
+  const cls = g.value('embedding');
+  const mean = g.reduceMean(g.value('patch_tokens'), [1], false);
+  g.clearOutputs();
+  g.output(g.concat([cls, mean], 1), 'features', ['batch', 2 * embedDim]);
+  return g.build({ docString: 'radlearn ViT encoder: features = [CLS, mean patch token]' });
+}
+
+/**
+ * The encoder alone (no head) with the given flat parameters (the teacher's, as DINO evaluates
+ * the teacher), with the 'features' output of clsAndMeanPatchFeatures, ready for the
+ * frozen-feature trainer modes.
  */
 export function exportEncoder(m: DinoModel, flat: Float32Array): ModelProto {
   const layout = listParameters(m.encoder);
@@ -87,11 +102,7 @@ export function exportEncoder(m: DinoModel, flat: Float32Array): ModelProto {
     const src = byName.get(p.name);
     if (src) values.set(flat.subarray(src.offset, src.offset + src.size), p.offset);
   }
-  const withParams = writeParameters(m.encoder, layout, values);
-  const g = GraphBuilder.extend(withParams);
-  g.clearOutputs();
-  g.output(g.value('embedding'), 'embedding', ['batch', m.embedDim]);
-  return g.build({ docString: 'radlearn ViT encoder trained with DINO (teacher weights)' });
+  return clsAndMeanPatchFeatures(writeParameters(m.encoder, layout, values), m.embedDim);
 }
 
 export { DINO_HEAD_PREFIX };

@@ -50,6 +50,8 @@ export const studyConfigSchema = z.strictObject({
   }).default({ dino: 300, contrastive: 300, downstream: 300, teacher: 300 }),
   batchSize: z.strictObject({ dino: z.number().int().min(2).default(32), contrastive: z.number().int().min(2).default(64), downstream: z.number().int().min(2).default(64) })
     .default({ dino: 32, contrastive: 64, downstream: 64 }),
+  lr: z.strictObject({ dino: z.number().positive().default(5e-4), contrastive: z.number().positive().default(3e-3), downstream: z.number().positive().default(3e-3) })
+    .default({ dino: 5e-4, contrastive: 3e-3, downstream: 3e-3 }),
   /** Extra keys of the dino config section (head, crops, loss, schedule). */
   dino: z.record(z.string(), z.unknown()).default({}),
 });

@@ -15,6 +15,7 @@ import { train, type TrainResult } from '../train.js';
 import type { TrainConfigInput } from '../config.js';
 import type { TrainEvent } from '../events.js';
 import { PRETRAINING_PLANS } from './arms.js';
+import { clsAndMeanPatchFeatures } from '../dino/model.js';
 import type { PretrainingArm, StudyConfig } from './config.js';
 
 export interface StudyData {
@@ -33,7 +34,9 @@ export interface PretrainContext {
 
 function randomInitEncoder(config: StudyConfig, seed: number): ModelProto {
   const v = config.vit;
-  return buildViTEncoder({ imageSize: config.imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: false, pooling: 'cls', seed }).model;
+  const built = buildViTEncoder({ imageSize: config.imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: true, pooling: 'cls', seed });
+  // the same feature layout as the DINO arm's exported teacher
+  return clsAndMeanPatchFeatures(built.model, built.embedDim);
 }
 
 /**
@@ -44,7 +47,7 @@ export function appendImageProjection(encoder: ModelProto, result: Pick<TrainRes
   const byName = new Map(result.parameterNames.map((p) => [p.name, p]));
   const layerNames = byName.has('image_projection.fc.weight') ? ['image_projection.fc'] : ['image_projection.fc1', 'image_projection.fc2'];
   const g = GraphBuilder.extend(encoder);
-  let x = g.value('embedding');
+  let x = g.value('features');
   let outDim = 0;
   layerNames.forEach((name, i) => {
     const w = byName.get(`${name}.weight`);
@@ -94,7 +97,7 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
       ...common, mode: 'dino', steps: config.steps.dino, batchSize: config.batchSize.dino,
       checkpoint: { every: Math.max(10, Math.floor(config.steps.dino / 5)), keep: 1 },
       image: { size: config.imageSize },
-      optim: { lr: 1e-3, warmupSteps: Math.floor(config.steps.dino / 10), beta2: 0.999 },
+      optim: { lr: config.lr.dino, warmupSteps: Math.floor(config.steps.dino / 10) },
       dino: { ...config.dino, vit: config.vit },
     }, hasDinoCheckpoint(checkpoints), ctx);
     return r.interrupted ? undefined : join(r.runDir, 'encoder.onnx');
@@ -104,11 +107,11 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
     ...common, mode: plan.mode, steps: config.steps.contrastive, batchSize: config.batchSize.contrastive,
     checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
     data: { ...common.data, sentences: { min: 1, max: 2 } },
-    image: { model: base, size: config.imageSize, output: 'embedding' },
+    image: { model: base, size: config.imageSize },
     text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
     head: { kind: 'mlp', hidden: 256, projectionDim: 128 },
     loss: { kind: 'infonce' },
-    optim: { lr: 3e-3, warmupSteps: Math.floor(config.steps.contrastive / 10) },
+    optim: { lr: config.lr.contrastive, warmupSteps: Math.floor(config.steps.contrastive / 10) },
   }, hasCheckpoint(checkpoints), ctx);
   if (r.interrupted) return undefined;
   if (plan.encoder === 'run-encoder') return join(r.runDir, 'encoder.onnx');

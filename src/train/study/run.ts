@@ -68,7 +68,7 @@ async function runCell(cell: StudyCell, encoder: string, config: StudyConfig, di
     image: { model: encoder, size: config.imageSize },
     head: { kind: plan.head, hidden: 128 },
     distill: { teacherSteps: config.steps.teacher },
-    optim: { lr: 3e-3, warmupSteps: Math.floor(config.steps.downstream / 10) },
+    optim: { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
     eval: { zeroShot: false, linearProbe: false, sweep: null },
     export: false,
   }, { overwrite: true, signal: options.signal });
