@@ -25,6 +25,8 @@ export const finetuneSchema = z.strictObject({
   /** clip-finetune: also train the text encoder (false: text encoder frozen, its projection head still trains). */
   trainText: z.boolean().default(true),
   groups: z.array(parameterGroupSchema).default([]),
+  /** Initialise matching parameters (same name and size) from a run folder or checkpoint file, e.g. heads trained on frozen encoders. */
+  initFrom: z.string().min(1).nullable().default(null),
 });
 
 export type FinetuneConfig = z.output<typeof finetuneSchema>;

@@ -24,6 +24,7 @@ import type { FlatOptimizer, TrainOps } from '../ops.js';
 import { FlatParameters, type ParameterSpec } from '../parameters.js';
 import type { Phase, StepOutput, Task } from '../tasks.js';
 import { finetuneSchema, type FinetuneConfig } from './config.js';
+import { initFromCheckpoint } from './init-from.js';
 import { compilePatterns, frozenParameters } from './selection.js';
 import { SegmentedAdamW, type Segment } from './segmented-adamw.js';
 import { TrainableEncoder } from './trainable-encoder.js';
@@ -136,7 +137,12 @@ export class FinetuneTask implements Task {
       const probe = await image.encoder.embed(image.encoder.initialParametersFlat(), 1, 1, () => ({ [config.image.input ?? modelInputs(encoders, 'image')[0]!]: imageChunk(images, [0], 0, 1) }));
       let textDim = 0;
       if (clip) textDim = (await encoders.text!.encode(['probe'])).dims[1]!;
-      return new FinetuneTask(config, dataset, encoders, ops, images, image, text, { image: probe.dim, text: textDim });
+      const task = new FinetuneTask(config, dataset, encoders, ops, images, image, text, { image: probe.dim, text: textDim });
+      if (ft.initFrom !== null) {
+        const loaded = await initFromCheckpoint(task.params, ft.initFrom);
+        progress?.('init', `${loaded.length} parameter tensors initialised from ${ft.initFrom}${loaded.length > 0 ? ` (${loaded.slice(0, 4).join(', ')}${loaded.length > 4 ? ', ...' : ''})` : ''}`);
+      }
+      return task;
     } catch (error) {
       await image.encoder.release();
       await text?.encoder.release();
