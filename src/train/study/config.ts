@@ -61,20 +61,22 @@ export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 
 /** Presets; explicit config keys override them. */
 export const STUDY_PRESETS: Record<'quick' | 'full', StudyConfigInput> = {
-  // 2 CPU cores, well under 30 minutes: one seed, a small phantom, short runs
+  // 2 CPU cores, well under 30 minutes (measured: docs/study.md): one seed, a 2000-study phantom, short runs
   quick: {
-    data: { phantom: { n: 600, size: 64, seed: 1 }, unmentioned: ['adverse_outcome'] },
+    data: { phantom: { n: 2000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
     imageSize: 64, seeds: 1,
-    steps: { dino: 150, contrastive: 200, downstream: 150, teacher: 150 },
-    batchSize: { dino: 16, contrastive: 64, downstream: 64 },
-    // a short schedule: the teacher must move within a few hundred steps (DINO's 0.992 suits 100+ epochs)
-    dino: { head: { hidden: 128, bottleneck: 64, prototypes: 256 }, crops: { localCount: 2 }, schedule: { momentum: 0.97 } },
+    vit: { patchSize: 8, dim: 64, depth: 2, heads: 4 },
+    steps: { dino: 1000, contrastive: 300, downstream: 300, teacher: 300 },
+    batchSize: { dino: 32, contrastive: 64, downstream: 64 },
+    // Sinkhorn-Knopp targets (DINOv2) and a teacher that moves within a short schedule
+    dino: { head: { hidden: 256, bottleneck: 64, prototypes: 256 }, crops: { localCount: 2 }, loss: { normalization: 'sinkhorn' }, schedule: { momentum: 0.98 } },
   },
   full: {
     data: { phantom: { n: 3000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
     imageSize: 64, seeds: 3,
-    steps: { dino: 1500, contrastive: 1000, downstream: 400, teacher: 400 },
-    dino: { head: { hidden: 256, bottleneck: 64, prototypes: 1024 }, crops: { localCount: 4 } },
+    vit: { patchSize: 8, dim: 96, depth: 4, heads: 4 },
+    steps: { dino: 5000, contrastive: 1000, downstream: 400, teacher: 400 },
+    dino: { head: { hidden: 256, bottleneck: 64, prototypes: 1024 }, crops: { localCount: 4 }, loss: { normalization: 'sinkhorn' } },
   },
 };
 
