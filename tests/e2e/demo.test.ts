@@ -11,9 +11,9 @@ const cli = process.env.RADLEARN_CLI ?? join(root, 'bin', 'radlearn.js');
 const run = promisify(execFile);
 
 describe('radlearn demo (small)', () => {
-  it('generates the phantom, trains, evaluates and writes report.md with AUROC rows and CIs', async () => {
+  it('generates the phantom, trains heads on frozen encoders then both encoders end to end, evaluates both and writes report.md with AUROC rows and CIs', async () => {
     const out = mkdtempSync(join(tmpdir(), 'radlearn-demo-'));
-    const { stdout } = await run(process.execPath, [cli, 'demo', '--out', out, '--n', '240', '--size', '64', '--steps', '24', '--batch-size', '16', '--probe-steps', '60'], {
+    const { stdout } = await run(process.execPath, [cli, 'demo', '--out', out, '--n', '240', '--size', '64', '--frozen-steps', '24', '--steps', '4', '--batch-size', '16', '--chunk-size', '6', '--probe-steps', '60'], {
       cwd: root, env: { ...process.env, CI: 'true' }, maxBuffer: 16 * 1024 * 1024,
     });
     const reportPath = join(out, 'runs', 'demo', 'report.md');
@@ -26,6 +26,11 @@ describe('radlearn demo (small)', () => {
     for (const finding of ['Cardiomegaly', 'Support Devices', 'No Finding']) {
       expect(report).toMatch(new RegExp(`\\| ${finding} \\|[^\\n]*\\d\\.\\d+ \\[\\d\\.\\d+, \\d\\.\\d+\\]`));
     }
+    // the frozen-encoder stage has its own run and report, and the demo prints the comparison
+    expect(existsSync(join(out, 'runs', 'demo-frozen', 'report.md'))).toBe(true);
+    expect(stdout).toMatch(/frozen encoders vs end-to-end trained encoders/);
+    expect(stdout).toMatch(/\| Cardiomegaly +\| \d\.\d{3} \[/);
+    expect(JSON.parse(readFileSync(join(out, 'runs', 'demo', 'config.json'), 'utf8')).mode).toBe('clip-finetune');
     const json = JSON.parse(readFileSync(join(out, 'runs', 'demo', 'report.json'), 'utf8'));
     expect(JSON.stringify(json)).toContain('zero-shot');
     expect(existsSync(join(out, 'runs', 'demo', 'classifier.onnx'))).toBe(true);

@@ -129,4 +129,17 @@ describe('clip-finetune runs', () => {
     expect(resumed.steps).toBe(4);
     expect(Buffer.from(resumed.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
   }, 120_000);
+
+  it('supervised-finetune trains the image encoder with the classifier head and exports the trained encoder', async () => {
+    const result = await train({
+      ...config('sup'), mode: 'supervised-finetune', image: { model: 'builtin:resnet', size: 32 }, steps: 3,
+      finetune: { chunkSize: 3, freeze: ['^image_encoder\\.stem\\.'] }, eval: { probeSteps: 20, zeroShot: false },
+    } as TrainConfigInput).result;
+    expect(result.parameterNames.some((p) => p.name === 'image_encoder.layer4.0.conv2.weight')).toBe(true);
+    expect(result.parameterNames.some((p) => p.name.startsWith('image_encoder.stem.'))).toBe(false);
+    expect(result.parameterNames.some((p) => p.name.startsWith('text_encoder.'))).toBe(false);
+    expect(Number.isFinite(result.lastLoss)).toBe(true);
+    expect(result.evaluations.map((e) => e.name)).toContain('linear head (supervised)');
+    expect(result.classifierPath).toBeDefined();
+  }, 120_000);
 });
