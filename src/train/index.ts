@@ -8,3 +8,7 @@ export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors
 export { FlatParameters, type ParameterSpec, type ParameterEntry } from './parameters.js';
 export { resolveTrainOps, type TrainOps } from './ops.js';
 export { cosineLr } from './schedule.js';
+export { TrainableEncoder, type ChunkInputs } from './finetune/trainable-encoder.js';
+export { SegmentedAdamW, type Segment } from './finetune/segmented-adamw.js';
+export { finetuneSchema, FINETUNE_MODES, type FinetuneConfig } from './finetune/config.js';
+export { blockOf, frozenParameters } from './finetune/selection.js';
