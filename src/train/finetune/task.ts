@@ -197,7 +197,7 @@ export class FinetuneTask implements Task {
     const B = batch.length;
     const chunk = finetuneOf(config).chunkSize;
     const img = this.image;
-    img.encoder.forwardMs = img.encoder.backwardMs = 0;
+    for (const e of [img.encoder, this.text?.encoder]) if (e) e.forwardMs = e.backwardMs = 0;
     const imageIn = this.imageInputs(batch);
     const ei = await img.encoder.embed(this.view(img, params.data), B, chunk, imageIn);
     if (!this.clip) {
@@ -247,7 +247,6 @@ export class FinetuneTask implements Task {
     if (siglip) params.gradView('logit_bias')[0]! += result.gradBias;
     await img.encoder.backward(this.view(img, params.data), this.view(img, params.grad), B, ei.dim, chunk, imageIn, dImage, true);
     if (this.text) {
-      this.text.encoder.forwardMs = this.text.encoder.backwardMs = 0;
       await this.text.encoder.backward(this.view(this.text, params.data), this.view(this.text, params.grad), B, et.dim, chunk, textIn, dText!, true);
     }
     const metrics: Record<string, number> = {
