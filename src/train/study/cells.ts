@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { writeJsonAtomic } from '../atomic.js';
+import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';
 import type { DownstreamArm, PretrainingArm, StudyConfig } from './config.js';
 
 export interface StudyCell {
@@ -16,7 +18,17 @@ export interface StudyCell {
   seed: number;
 }
 
+/**
+ * What a cell's numbers depend on besides its id: the shared settings and the arms' plans. A saved
+ * cell with another fingerprint is redone (adding arms, fractions or seeds keeps finished cells).
+ */
+export function cellFingerprint(config: StudyConfig, cell: StudyCell): string {
+  const { out: _o, name: _n, pretraining: _p, downstream: _d, fractions: _f, seeds: _s, ...shared } = config;
+  return createHash('sha256').update(JSON.stringify({ shared, pre: PRETRAINING_PLANS[cell.pretraining], down: DOWNSTREAM_PLANS[cell.downstream] })).digest('hex').slice(0, 16);
+}
+
 export interface CellResult extends StudyCell {
+  fingerprint: string;
   /** Evaluation the scores come from (see DOWNSTREAM_PLANS). */
   evaluation: string;
   perLabel: Array<{ label: string; auroc: number; ci: [number, number] }>;
@@ -43,12 +55,12 @@ export function studyCells(config: StudyConfig): StudyCell[] {
 export const cellPath = (dir: string, cell: StudyCell): string => join(dir, 'cells', `${cell.id}.json`);
 
 /** A finished cell's result, or undefined (missing or unreadable files count as not done). */
-export async function readCell(dir: string, cell: StudyCell): Promise<CellResult | undefined> {
+export async function readCell(dir: string, cell: StudyCell, fingerprint?: string): Promise<CellResult | undefined> {
   const path = cellPath(dir, cell);
   if (!existsSync(path)) return undefined;
   try {
     const r = JSON.parse(await readFile(path, 'utf8')) as CellResult;
-    return r.id === cell.id && Array.isArray(r.perLabel) ? r : undefined;
+    return r.id === cell.id && Array.isArray(r.perLabel) && (fingerprint === undefined || r.fingerprint === fingerprint) ? r : undefined;
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@ export class StudyConfigError extends RadlearnError {
 }
 
 export const PRETRAINING_ARMS = ['none', 'report-contrastive', 'image-only'] as const;
-export const DOWNSTREAM_ARMS = ['linear-probe', 'mlp-head-frozen', 'report-distill'] as const;
+export const DOWNSTREAM_ARMS = ['linear-probe', 'full-finetune', 'report-distill', 'mlp-head-frozen'] as const;
 export type PretrainingArm = (typeof PRETRAINING_ARMS)[number];
 export type DownstreamArm = (typeof DOWNSTREAM_ARMS)[number];
 
@@ -36,7 +36,7 @@ export const studyConfigSchema = z.strictObject({
   }).default({ phantom: { n: 1500, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] }),
   imageSize: z.number().int().min(32).max(512).default(64),
   pretraining: z.array(z.enum(PRETRAINING_ARMS)).min(1).default([...PRETRAINING_ARMS]),
-  downstream: z.array(z.enum(DOWNSTREAM_ARMS)).min(1).default([...DOWNSTREAM_ARMS]),
+  downstream: z.array(z.enum(DOWNSTREAM_ARMS)).min(1).default(['linear-probe', 'full-finetune', 'report-distill']),
   fractions: z.array(z.number().gt(0).max(1)).min(1).default([0.01, 0.1, 1]),
   seeds: z.number().int().min(1).max(20).default(3),
   /** Every arm uses the same ViT (random init for 'none'); fields as the dino config's vit section. */
@@ -44,14 +44,19 @@ export const studyConfigSchema = z.strictObject({
     .default({ patchSize: 16, dim: 64, depth: 2, heads: 4, mlpRatio: 2 }),
   steps: z.strictObject({
     dino: positiveInt.default(300),
+    /** Heads on the frozen encoders (the warm start of clip-finetune). */
     contrastive: positiveInt.default(300),
+    /** Image and text encoders trained end to end from those heads. */
+    clipFinetune: positiveInt.default(200),
     downstream: positiveInt.default(300),
+    /** Downstream full fine-tune (supervised-finetune) steps. */
+    finetune: positiveInt.default(100),
     teacher: positiveInt.default(300),
-  }).default({ dino: 300, contrastive: 300, downstream: 300, teacher: 300 }),
-  batchSize: z.strictObject({ dino: z.number().int().min(2).default(32), contrastive: z.number().int().min(2).default(64), downstream: z.number().int().min(2).default(64) })
-    .default({ dino: 32, contrastive: 64, downstream: 64 }),
-  lr: z.strictObject({ dino: z.number().positive().default(5e-4), contrastive: z.number().positive().default(3e-3), downstream: z.number().positive().default(3e-3) })
-    .default({ dino: 5e-4, contrastive: 3e-3, downstream: 3e-3 }),
+  }).default({ dino: 300, contrastive: 300, clipFinetune: 200, downstream: 300, finetune: 100, teacher: 300 }),
+  batchSize: z.strictObject({ dino: z.number().int().min(2).default(32), contrastive: z.number().int().min(2).default(64), clipFinetune: z.number().int().min(2).default(32), downstream: z.number().int().min(2).default(64), finetune: z.number().int().min(2).default(32) })
+    .default({ dino: 32, contrastive: 64, clipFinetune: 32, downstream: 64, finetune: 32 }),
+  lr: z.strictObject({ dino: z.number().positive().default(5e-4), contrastive: z.number().positive().default(3e-3), clipFinetune: z.number().positive().default(1e-4), downstream: z.number().positive().default(3e-3), finetune: z.number().positive().default(1e-4) })
+    .default({ dino: 5e-4, contrastive: 3e-3, clipFinetune: 1e-4, downstream: 3e-3, finetune: 1e-4 }),
   /** Extra keys of the dino config section (head, crops, loss, schedule). */
   dino: z.record(z.string(), z.unknown()).default({}),
 });
@@ -66,8 +71,8 @@ export const STUDY_PRESETS: Record<'quick' | 'full', StudyConfigInput> = {
     data: { phantom: { n: 2000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
     imageSize: 64, seeds: 1,
     vit: { patchSize: 8, dim: 64, depth: 2, heads: 4 },
-    steps: { dino: 1000, contrastive: 300, downstream: 300, teacher: 300 },
-    batchSize: { dino: 32, contrastive: 64, downstream: 64 },
+    steps: { dino: 1000, contrastive: 300, clipFinetune: 150, downstream: 300, finetune: 60, teacher: 300 },
+    batchSize: { dino: 32, contrastive: 64, clipFinetune: 32, downstream: 64, finetune: 32 },
     // Sinkhorn-Knopp targets (DINOv2) and a teacher that moves within a short schedule
     dino: { head: { hidden: 256, bottleneck: 64, prototypes: 256 }, crops: { localCount: 2 }, loss: { normalization: 'sinkhorn' }, schedule: { momentum: 0.98 } },
   },
@@ -75,7 +80,7 @@ export const STUDY_PRESETS: Record<'quick' | 'full', StudyConfigInput> = {
     data: { phantom: { n: 3000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
     imageSize: 64, seeds: 3,
     vit: { patchSize: 8, dim: 96, depth: 4, heads: 4 },
-    steps: { dino: 5000, contrastive: 1000, downstream: 400, teacher: 400 },
+    steps: { dino: 5000, contrastive: 1000, clipFinetune: 1000, downstream: 400, finetune: 300, teacher: 400 },
     dino: { head: { hidden: 256, bottleneck: 64, prototypes: 1024 }, crops: { localCount: 4 }, loss: { normalization: 'sinkhorn' } },
   },
 };

@@ -9,6 +9,7 @@ import { buildViTEncoder } from '../../onnx/models/vit.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { loadModel, saveModel } from '../../onnx/model-io.js';
 import type { ModelProto } from '../../onnx/proto.js';
+import { listParameters, readParameters, writeParameters } from '../../onnx/parameters.js';
 import { hasCheckpoint } from '../checkpoint.js';
 import { hasDinoCheckpoint } from '../dino/checkpoint.js';
 import { train, type TrainResult } from '../train.js';
@@ -65,6 +66,22 @@ export function appendImageProjection(encoder: ModelProto, result: Pick<TrainRes
   return g.build({ docString: 'radlearn study: frozen encoder + report-contrastive image projection' });
 }
 
+/** The encoder with the parameters a fine-tuning run trained (named 'image_encoder.<initializer>'). */
+export function withTrainedImageEncoder(encoder: ModelProto, result: Pick<TrainResult, 'parameters' | 'parameterNames'>): ModelProto {
+  const layout = listParameters(encoder);
+  const byName = new Map(result.parameterNames.map((p) => [p.name, p]));
+  const values = readParameters(encoder, layout);
+  let found = 0;
+  for (const p of layout.parameters) {
+    const t = byName.get(`image_encoder.${p.name}`);
+    if (!t) continue;
+    values.set(result.parameters.subarray(t.offset, t.offset + p.size), p.offset);
+    found++;
+  }
+  if (found === 0) throw new Error('the fine-tuning run has no image_encoder.* parameters matching the encoder');
+  return writeParameters(encoder, layout, values);
+}
+
 async function runToEnd(name: string, cfg: TrainConfigInput, resume: boolean, ctx: PretrainContext): Promise<TrainResult> {
   const run = train(cfg, resume ? { resume: true, signal: ctx.signal } : { overwrite: true, signal: ctx.signal });
   for await (const event of run) ctx.onEvent?.(name, event);
@@ -102,19 +119,38 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
     }, hasDinoCheckpoint(checkpoints), ctx);
     return r.interrupted ? undefined : join(r.runDir, 'encoder.onnx');
   }
-  // report-contrastive
-  const r = await runToEnd(arm, {
-    ...common, mode: plan.mode, steps: config.steps.contrastive, batchSize: config.batchSize.contrastive,
-    checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
+  // report-contrastive: heads on the frozen encoder, then (clip-finetune) the encoders trained from them
+  const contrastive = {
+    ...common, batchSize: config.batchSize.contrastive,
     data: { ...common.data, sentences: { min: 1, max: 2 } },
     image: { model: base, size: config.imageSize },
     text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
-    head: { kind: 'mlp', hidden: 256, projectionDim: 128 },
-    loss: { kind: 'infonce' },
-    optim: { lr: config.lr.contrastive, warmupSteps: Math.floor(config.steps.contrastive / 10) },
-  }, hasCheckpoint(checkpoints), ctx);
-  if (r.interrupted) return undefined;
+    head: { kind: 'mlp' as const, hidden: 256, projectionDim: 128 },
+    loss: { kind: 'infonce' as const },
+  };
+  let headsRun: TrainResult | undefined;
+  if (plan.warmStart === 'contrastive' || plan.mode === 'contrastive') {
+    const name = plan.mode === 'contrastive' ? runName : `${runName}-heads`;
+    headsRun = await runToEnd(arm, {
+      ...contrastive, name, mode: 'contrastive', steps: config.steps.contrastive,
+      checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
+      optim: { lr: config.lr.contrastive, warmupSteps: Math.floor(config.steps.contrastive / 10) },
+    }, hasCheckpoint(join(armDir, name, 'checkpoints')), ctx);
+    if (headsRun.interrupted) return undefined;
+  }
+  let r = headsRun!;
+  if (plan.mode === 'clip-finetune') {
+    r = await runToEnd(arm, {
+      ...contrastive, mode: 'clip-finetune', steps: config.steps.clipFinetune, batchSize: config.batchSize.clipFinetune,
+      checkpoint: { every: Math.max(10, Math.floor(config.steps.clipFinetune / 5)), keep: 1 },
+      optim: { lr: config.lr.clipFinetune, warmupSteps: Math.floor(config.steps.clipFinetune / 10) },
+      finetune: { initFrom: headsRun!.runDir, chunkSize: 32 },
+    }, hasCheckpoint(checkpoints), ctx);
+    if (r.interrupted) return undefined;
+  }
   if (plan.encoder === 'run-encoder') return join(r.runDir, 'encoder.onnx');
-  saveModel(appendImageProjection(loadModel(base), r), out);
+  let encoder = loadModel(base);
+  if (plan.encoder === 'trained-encoder+image-projection') encoder = withTrainedImageEncoder(encoder, r);
+  saveModel(appendImageProjection(encoder, r), out);
   return out;
 }

@@ -13,7 +13,7 @@ import { writeJsonAtomic } from '../atomic.js';
 import { train } from '../train.js';
 import type { TrainEvent } from '../events.js';
 import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';
-import { formatDuration, readCell, remainingSeconds, studyCells, writeCell, type CellResult, type StudyCell } from './cells.js';
+import { cellFingerprint, formatDuration, readCell, remainingSeconds, studyCells, writeCell, type CellResult, type StudyCell } from './cells.js';
 import { StudyConfigError, type StudyConfig } from './config.js';
 import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
@@ -59,16 +59,18 @@ async function resolveData(config: StudyConfig, dir: string, emit: (e: StudyEven
 
 async function runCell(cell: StudyCell, encoder: string, config: StudyConfig, dir: string, data: StudyData, options: StudyOptions): Promise<CellResult | undefined> {
   const plan = DOWNSTREAM_PLANS[cell.downstream];
+  const fine = plan.mode === 'supervised-finetune';
   const t0 = performance.now();
   const c0 = cpuNow();
   const run = train({
     name: cell.id, mode: plan.mode, runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), seed: cell.seed, logEvery: 25,
-    steps: config.steps.downstream, batchSize: config.batchSize.downstream, checkpoint: { every: config.steps.downstream, keep: 1 },
+    ...(fine ? { steps: config.steps.finetune, batchSize: config.batchSize.finetune } : { steps: config.steps.downstream, batchSize: config.batchSize.downstream }),
+    checkpoint: { every: fine ? config.steps.finetune : config.steps.downstream, keep: 1 },
     data: { manifest: data.manifest, labelFraction: cell.fraction, ...(data.labels ? { labels: data.labels } : {}), ...(data.split ? { split: data.split } : {}) },
     image: { model: encoder, size: config.imageSize },
     head: { kind: plan.head, hidden: 128 },
     distill: { teacherSteps: config.steps.teacher },
-    optim: { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
+    optim: fine ? { lr: config.lr.finetune, warmupSteps: Math.floor(config.steps.finetune / 10) } : { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
     eval: { zeroShot: false, linearProbe: false, sweep: null },
     export: false,
   }, { overwrite: true, signal: options.signal });
@@ -77,7 +79,7 @@ async function runCell(cell: StudyCell, encoder: string, config: StudyConfig, di
   if (r.interrupted) return undefined;
   const ev = r.evaluations.find((e) => e.name === plan.evaluation);
   if (!ev) throw new StudyConfigError(`cell ${cell.id}: the ${plan.mode} run has no evaluation named '${plan.evaluation}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`);
-  return { ...cell, evaluation: ev.name, perLabel: ev.perLabel, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuNow() - c0, finishedAt: new Date().toISOString() };
+  return { ...cell, fingerprint: cellFingerprint(config, cell), evaluation: ev.name, perLabel: ev.perLabel, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuNow() - c0, finishedAt: new Date().toISOString() };
 }
 
 export async function runStudy(config: StudyConfig, options: StudyOptions = {}): Promise<StudyResult> {
@@ -91,36 +93,42 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
   const cells = studyCells(config);
   const results: CellResult[] = [];
   const timings: number[] = [];
+  const pretrainTimings: number[] = [];
   const encoders = new Map<string, string>();
   let complete = true;
   for (let i = 0; i < cells.length; i++) {
     if (options.signal?.aborted) { complete = false; break; }
     const cell = cells[i]!;
-    const saved = await readCell(dir, cell);
+    const saved = await readCell(dir, cell, cellFingerprint(config, cell));
     if (saved) {
       results.push(saved);
       emit({ type: 'cell', cell, index: i, total: cells.length, seconds: 0, skipped: true, result: saved });
       continue;
     }
-    const started = performance.now();
     const key = `${cell.pretraining}-s${cell.seed}`;
     let encoder = encoders.get(key);
     if (!encoder) {
+      const pretrainStart = performance.now();
       emit({ type: 'stage', message: `pre-training ${cell.pretraining} (seed ${cell.seed}): ${PRETRAINING_PLANS[cell.pretraining].description}` });
       encoder = await pretrainEncoder(cell.pretraining, cell.seed, {
         config, dir, data, signal: options.signal, onEvent: (arm, event) => emit({ type: 'train', arm, event }),
       });
       if (!encoder) { complete = false; break; }
       encoders.set(key, encoder);
+      pretrainTimings.push((performance.now() - pretrainStart) / 1000);
     }
+    const started = performance.now();
     const result = await runCell(cell, encoder, config, dir, data, options);
     if (!result) { complete = false; break; }
     await writeCell(dir, result);
     results.push(result);
-    // the estimate includes pre-training time spread over the cells that needed it
     timings.push((performance.now() - started) / 1000);
-    const left = cells.length - i - 1;
-    emit({ type: 'cell', cell, index: i, total: cells.length, seconds: timings[timings.length - 1]!, skipped: false, remainingSeconds: remainingSeconds(timings, left), result });
+    // remaining cells at their mean time, plus the encoders still to pre-train at the mean pre-training time
+    const rest = cells.slice(i + 1);
+    const pending = new Set(rest.map((c) => `${c.pretraining}-s${c.seed}`).filter((k) => !encoders.has(k)));
+    const pretrainLeft = pending.size === 0 ? 0 : (remainingSeconds(pretrainTimings, pending.size) ?? 0);
+    const estimate = (remainingSeconds(timings, rest.length) ?? 0) + pretrainLeft;
+    emit({ type: 'cell', cell, index: i, total: cells.length, seconds: timings[timings.length - 1]!, skipped: false, remainingSeconds: estimate, result });
   }
   const out: StudyResult = { dir, cells: results, complete, seconds: 0, cpuSeconds: 0 };
   if (results.length > 0) {

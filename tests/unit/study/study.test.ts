@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellPath, remainingSeconds, studyCells } from '../../../src/train/study/cells.js';
+import { cellFingerprint, cellPath, readCell, remainingSeconds, studyCells } from '../../../src/train/study/cells.js';
 import { parseStudyConfig, StudyConfigError } from '../../../src/train/study/config.js';
 import { runStudy, type StudyEvent } from '../../../src/train/study/run.js';
 
@@ -35,9 +35,9 @@ describe('runStudy on a tiny phantom', () => {
     const out = mkdtempSync(join(tmpdir(), 'radlearn-study-'));
     const config = parseStudyConfig({
       out, data: { phantom: { n: 80, size: 32, seed: 4 } }, imageSize: 32,
-      vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, fractions: [0.1, 1], seeds: 1,
-      pretraining: ['none', 'report-contrastive', 'image-only'], downstream: ['linear-probe', 'report-distill'],
-      steps: { dino: 3, contrastive: 4, downstream: 4, teacher: 4 }, batchSize: { dino: 8, contrastive: 16, downstream: 16 },
+      vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, seeds: 1,
+      pretraining: ['none', 'report-contrastive', 'image-only'], downstream: ['linear-probe', 'full-finetune', 'report-distill'], fractions: [0.25, 1],
+      steps: { dino: 3, contrastive: 4, clipFinetune: 3, downstream: 4, finetune: 3, teacher: 4 }, batchSize: { dino: 8, contrastive: 16, clipFinetune: 8, downstream: 16, finetune: 8 },
       dino: { head: { hidden: 16, bottleneck: 8, prototypes: 32 }, crops: { localCount: 1 } },
     });
     const cells = studyCells(config);
@@ -70,6 +70,10 @@ describe('runStudy on a tiny phantom', () => {
     const redone = third.filter((e) => e.type === 'cell' && !e.skipped);
     expect(redone.map((e) => e.type === 'cell' && e.cell.id)).toEqual([cells[3]!.id]);
     expect(r3.cells.length).toBe(cells.length);
+    // a changed setting makes saved cells stale
+    const changed = parseStudyConfig({ ...JSON.parse(JSON.stringify(config)), lr: { ...config.lr, downstream: 1e-2 } });
+    expect(await readCell(out, cells[0]!, cellFingerprint(changed, cells[0]!))).toBeUndefined();
+    expect(await readCell(out, cells[0]!, cellFingerprint(config, cells[0]!))).toBeDefined();
     // same seed, same data: the redone cell reproduces its AUROCs
     const before = JSON.parse(saved) as { perLabel: unknown };
     // (compared as saved: JSON writes NaN as null)
