@@ -23,7 +23,7 @@ export function interruptOnSigint(controller: AbortController): () => void {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train heads on frozen encoders (contrastive, supervised or distill), evaluate on the test split, export classifier.onnx')
+    .description('train heads on frozen encoders (contrastive, supervised, distill) or the encoders themselves (clip-finetune, supervised-finetune, dino), evaluate on the test split, export classifier.onnx')
     .requiredOption('-c, --config <file>', 'training config (JSON); see docs/training.md')
     .option('--set <key=value>', 'override a config key, e.g. --set optim.lr=3e-4 (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--resume', 'continue the run from its latest checkpoint')

@@ -8,7 +8,7 @@ import { listParameters } from '../../../src/onnx/parameters.js';
 import { train } from '../../../src/index.js';
 import type { TrainConfigInput } from '../../../src/train/config.js';
 import { SegmentedAdamW } from '../../../src/train/finetune/segmented-adamw.js';
-import { blockOf, frozenParameters } from '../../../src/train/finetune/selection.js';
+import { blockOf, compilePatterns, frozenParameters } from '../../../src/train/finetune/selection.js';
 import { TrainableEncoder } from '../../../src/train/finetune/trainable-encoder.js';
 import { NativeAdamW } from '../../../src/train/ops-native.js';
 import { readSafetensors } from '../../../src/train/safetensors.js';
@@ -75,6 +75,11 @@ describe('partial unfreezing', () => {
     expect(resnet.filter((n) => !rf.has(n)).every((n) => /^layer[34]\./.test(n))).toBe(true);
     expect(rf.has('stem.conv.weight')).toBe(true);
     expect(frozenParameters(resnet, { prefix: '', freeze: [/bn/], unfreezeLastBlocks: null }).every((n) => n.includes('bn'))).toBe(true);
+  });
+
+  it('bad settings name the config key', () => {
+    expect(() => compilePatterns(['ok', '(unclosed'], 'finetune.freeze')).toThrow(/finetune\.freeze\.1/);
+    expect(() => frozenParameters(['embed.weight', 'head.weight'], { prefix: '', freeze: [], unfreezeLastBlocks: 1 })).toThrow(/finetune\.unfreezeLastBlocks/);
   });
 });
 
