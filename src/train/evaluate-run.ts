@@ -110,8 +110,8 @@ export async function evaluateRun(
     const probe = fitLinearProbe(raw, features.imageDim, dataset, rows, ops, {
       steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed: config.seed, uncertain: config.data.uncertain,
     });
-    evaluations.push(evaluate('linear probe (frozen image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
-    notes.push(`Linear probe: logistic regression on standardised frozen image features, ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
+    evaluations.push(evaluate('linear probe (image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
+    notes.push(`Linear probe: logistic regression on standardised image-encoder features (the encoder as this run left it, held fixed for the probe), ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
     exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
   }
 
@@ -120,7 +120,7 @@ export async function evaluateRun(
     const pool = dataset.indices('train');
     const { fractions, seeds } = config.eval.sweep;
     sweeps.push(await sweepLabelFractions<Int32Array>({
-      arm: 'linear probe (frozen image features)',
+      arm: 'linear probe (image features)',
       fractions, seeds: Array.from({ length: seeds }, (_, i) => config.seed + i), poolSize: pool.length,
       poolLabels: labelsOf(dataset, pool, allColumns), labelNames: dataset.labelNames,
       fit: async (subset, seed) => {

@@ -26,7 +26,7 @@ describe('training script on the library API', () => {
     for await (const e of run) events.push(e);
     const result = await run.result;
     const evals = events.filter((e) => e.type === 'eval');
-    expect(evals.map((e) => e.name)).toEqual(['zero-shot', 'linear probe (frozen image features)']);
+    expect(evals.map((e) => e.name)).toEqual(['zero-shot', 'linear probe (image features)']);
     const steps = events.filter((e) => e.type === 'step');
     expect(steps.every((s) => Number.isFinite(s.metrics.logitBias))).toBe(true);
     expect(readFileSync(result.reportPath!, 'utf8')).toMatch(/\| Cardiomegaly \| [^\n]*\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);
