@@ -55,8 +55,8 @@ export const studyConfigSchema = z.strictObject({
   }).default({ dino: 300, contrastive: 300, clipFinetune: 200, downstream: 300, finetune: 100, teacher: 300 }),
   batchSize: z.strictObject({ dino: z.number().int().min(2).default(32), contrastive: z.number().int().min(2).default(64), clipFinetune: z.number().int().min(2).default(32), downstream: z.number().int().min(2).default(64), finetune: z.number().int().min(2).default(32) })
     .default({ dino: 32, contrastive: 64, clipFinetune: 32, downstream: 64, finetune: 32 }),
-  lr: z.strictObject({ dino: z.number().positive().default(5e-4), contrastive: z.number().positive().default(3e-3), clipFinetune: z.number().positive().default(1e-4), downstream: z.number().positive().default(3e-3), finetune: z.number().positive().default(1e-4) })
-    .default({ dino: 5e-4, contrastive: 3e-3, clipFinetune: 1e-4, downstream: 3e-3, finetune: 1e-4 }),
+  lr: z.strictObject({ dino: z.number().positive().default(5e-4), contrastive: z.number().positive().default(5e-3), clipFinetune: z.number().positive().default(1e-4), downstream: z.number().positive().default(3e-3), finetune: z.number().positive().default(1e-4) })
+    .default({ dino: 5e-4, contrastive: 5e-3, clipFinetune: 1e-4, downstream: 3e-3, finetune: 1e-4 }),
   /** Extra keys of the dino config section (head, crops, loss, schedule). */
   dino: z.record(z.string(), z.unknown()).default({}),
 });
@@ -71,7 +71,7 @@ export const STUDY_PRESETS: Record<'quick' | 'full', StudyConfigInput> = {
     data: { phantom: { n: 2000, size: 128, seed: 1 }, unmentioned: ['adverse_outcome'] },
     imageSize: 64, seeds: 1,
     vit: { patchSize: 8, dim: 64, depth: 2, heads: 4 },
-    steps: { dino: 1000, contrastive: 300, clipFinetune: 150, downstream: 300, finetune: 60, teacher: 300 },
+    steps: { dino: 1000, contrastive: 600, clipFinetune: 150, downstream: 300, finetune: 60, teacher: 300 },
     batchSize: { dino: 32, contrastive: 64, clipFinetune: 32, downstream: 64, finetune: 32 },
     // Sinkhorn-Knopp targets (DINOv2) and a teacher that moves within a short schedule
     dino: { head: { hidden: 256, bottleneck: 64, prototypes: 256 }, crops: { localCount: 2 }, loss: { normalization: 'sinkhorn' }, schedule: { momentum: 0.98 } },

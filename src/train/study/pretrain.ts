@@ -2,6 +2,7 @@
  * Makes each pre-training arm's image encoder (an ONNX file with one 'embedding' output), once
  * per (arm, seed); an existing encoder file is reused, an interrupted run is resumed.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,6 +83,16 @@ export function withTrainedImageEncoder(encoder: ModelProto, result: Pick<TrainR
   return writeParameters(encoder, layout, values);
 }
 
+/** The study settings every arm shares (not the lists of arms, fractions and seeds). */
+export function sharedSettings(config: StudyConfig): Partial<StudyConfig> {
+  const { out: _o, name: _n, pretraining: _p, downstream: _d, fractions: _f, seeds: _s, ...shared } = config;
+  return shared;
+}
+
+export function settingsKey(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+}
+
 async function runToEnd(name: string, cfg: TrainConfigInput, resume: boolean, ctx: PretrainContext): Promise<TrainResult> {
   const run = train(cfg, resume ? { resume: true, signal: ctx.signal } : { overwrite: true, signal: ctx.signal });
   for await (const event of run) ctx.onEvent?.(name, event);
@@ -92,14 +103,18 @@ async function runToEnd(name: string, cfg: TrainConfigInput, resume: boolean, ct
 export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: PretrainContext): Promise<string | undefined> {
   const { config, dir, data } = ctx;
   const armDir = join(dir, 'pretrain');
-  const runName = `${arm}-s${seed}`;
+  // folders are keyed by the settings that make the encoder, so a changed config never reuses a stale one
+  const runName = `${arm}-s${seed}-${settingsKey({ config: sharedSettings(config), plan: PRETRAINING_PLANS[arm] })}`;
+  const noneName = `none-s${seed}-${settingsKey({ imageSize: config.imageSize, vit: config.vit })}`;
   const out = join(armDir, runName, 'encoder.onnx');
-  if (existsSync(out)) return out;
-  await mkdir(join(armDir, runName), { recursive: true });
   const plan = PRETRAINING_PLANS[arm];
-  const base = join(armDir, `none-s${seed}`, 'encoder.onnx');
+  if (plan.mode !== null) {
+    if (existsSync(out)) return out;
+    await mkdir(join(armDir, runName), { recursive: true });
+  }
+  const base = join(armDir, noneName, 'encoder.onnx');
   if (!existsSync(base)) {
-    await mkdir(join(armDir, `none-s${seed}`), { recursive: true });
+    await mkdir(join(armDir, noneName), { recursive: true });
     saveModel(randomInitEncoder(config, seed), base);
   }
   if (plan.mode === null) return base;
@@ -126,7 +141,8 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
     image: { model: base, size: config.imageSize },
     text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
     head: { kind: 'mlp' as const, hidden: 256, projectionDim: 128 },
-    loss: { kind: 'infonce' as const },
+    // as the demo: reports with the same labeler findings are positives of each other
+    loss: { kind: 'infonce' as const, groups: 'labels' as const },
   };
   let headsRun: TrainResult | undefined;
   if (plan.warmStart === 'contrastive' || plan.mode === 'contrastive') {
