@@ -90,7 +90,7 @@ export async function writeStudyReport(
 ): Promise<{ files: EvalReportFiles; table: string }> {
   const table = studyTable(studyRows(config, cells, unmentioned), unmentioned);
   const files = await writeEvalReport(dir, {
-    title: `radlearn study ${config.name}: when do reports help?`,
+    title: `radlearn study (${config.name}): when do reports help?`,
     meta, sweeps: studySweeps(config, cells, labelNames, unmentioned), notes,
   });
   // the study table goes first, under the title
