@@ -37,6 +37,17 @@ export interface BenchCase {
   run(context: BenchContext): Promise<BenchRow[]>;
 }
 
+/** Deterministic bench inputs, uniform in [-scale/2, scale/2) (an LCG: cheap, and the same everywhere). */
+export function randomArray(length: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(length);
+  let s = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * scale;
+  }
+  return out;
+}
+
 export interface Timing {
   medianMs: number;
   p90Ms: number;

@@ -16,19 +16,10 @@ import { backendInfo, contrastiveLoss } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
 import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
 import { contrastiveRef } from '../../tests/helpers/reference-contrastive.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow, type Timing } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, type Timing, randomArray } from '../harness.js';
 
 const LOGIT_SCALE = 14.285714;
 
-function randomArray(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function row(op: string, backend: string, batch: number, dim: number, t: { medianMs: number; p90Ms: number }, extra?: Partial<BenchRow>): BenchRow {
   return {

@@ -10,17 +10,8 @@
  */
 import { dinoLoss, emaTeacherUpdate, koleoLoss, type TeacherNormalization } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-function randomArray(length: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return out;
-}
 
 function dinoBytes(vs: number, vt: number, b: number, k: number): number {
   const pairs = vt * (vs - 1);

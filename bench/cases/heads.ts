@@ -9,17 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { backendInfo, createMlpHead, linearBackward, linearForward } from '../../src/index.js';
 import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
 import { addon } from '../../src/native/addon.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-function randomArray(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function row(op: string, backend: string, rows: number, inF: number, outF: number, flopsFactor: number, t: { medianMs: number; p90Ms: number }): BenchRow {
   return {

@@ -9,19 +9,10 @@
 import { adamwStep, emaUpdate } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
 import { backendInfo } from '../../src/index.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
 const BYTES_PER_PARAM = 28;
 
-function randomArray(length: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return out;
-}
 
 function row(op: string, backend: string, n: number, t: { medianMs: number; p90Ms: number }, bytesPerParam = BYTES_PER_PARAM): BenchRow {
   return {

@@ -6,17 +6,8 @@ import * as ort from 'onnxruntime-node';
 import { similarity } from '../../src/index.js';
 import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
 import { addon } from '../../src/native/addon.js';
-import { summarize, time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
+import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-function randomArray(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function row(op: string, backend: string, n: number, m: number, d: number, t: { medianMs: number; p90Ms: number }): BenchRow {
   const flops = 2 * n * m * d;
