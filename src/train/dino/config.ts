@@ -32,7 +32,13 @@ export const dinoSchema = z.strictObject({
     /** iBOT masking of the global views: fraction of patches hidden, and the probability an image is masked. */
     maskRatio: range.default([0.1, 0.5]),
     maskProbability: z.number().min(0).max(1).default(0.5),
-  }).default({ globalScale: [0.32, 1], localCount: 2, localScale: [0.05, 0.32], maskRatio: [0.1, 0.5], maskProbability: 0.5 }),
+    /** Aspect-ratio range of every crop (RandomResizedCrop's ratio). */
+    aspectRatio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+    /** Per-view probabilities of a horizontal flip, brightness/contrast jitter (0.4 each) and Gaussian blur. */
+    flip: z.number().min(0).max(1).default(0.5),
+    intensity: z.number().min(0).max(1).default(0.8),
+    blur: z.number().min(0).max(1).default(0.5),
+  }).default({ globalScale: [0.32, 1], localCount: 2, localScale: [0.05, 0.32], maskRatio: [0.1, 0.5], maskProbability: 0.5, aspectRatio: [3 / 4, 4 / 3], flip: 0.5, intensity: 0.8, blur: 0.5 }),
   loss: z.strictObject({
     dino: z.number().min(0).default(1),
     ibot: z.number().min(0).default(1),

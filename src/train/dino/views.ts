@@ -22,12 +22,12 @@ export function dinoAugmentSpec(cfg: DinoConfig, size: number, normalize: { mean
   const c = cfg.crops;
   return {
     crops: [
-      { count: 2, size, scale: c.globalScale, mask: { patchSize: cfg.vit.patchSize, ratio: c.maskRatio, p: c.maskProbability } },
-      ...(c.localCount > 0 ? [{ count: c.localCount, size, scale: c.localScale, mask: false as const }] : []),
+      { count: 2, size, scale: c.globalScale, ratio: c.aspectRatio, mask: { patchSize: cfg.vit.patchSize, ratio: c.maskRatio, p: c.maskProbability } },
+      ...(c.localCount > 0 ? [{ count: c.localCount, size, scale: c.localScale, ratio: c.aspectRatio, mask: false as const }] : []),
     ],
-    flip: { horizontal: 0.5 },
-    intensity: { brightness: 0.4, contrast: 0.4, p: 0.8 },
-    blur: { sigma: [0.1, Math.max(0.2, size / 64)], p: 0.5 },
+    flip: { horizontal: c.flip },
+    intensity: { brightness: 0.4, contrast: 0.4, p: c.intensity },
+    blur: { sigma: [0.1, Math.max(0.2, size / 64)], p: c.blur },
     normalize,
   };
 }
