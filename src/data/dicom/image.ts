@@ -2,6 +2,7 @@
  * The decoded-image interface shared by readDicom and readImage: stored values,
  * modality values and a windowed [0, 1] image per frame.
  */
+import type { DicomMetadata, PixelModule } from './attributes.js';
 import { DicomError } from './errors.js';
 import type { StoredArray } from './stored.js';
 import {
@@ -21,31 +22,11 @@ export interface ToImageOptions {
   windowIndex?: number;
 }
 
-export interface DicomImage {
+export interface DicomImage extends Omit<PixelModule, 'planarConfiguration'>, DicomMetadata {
   format: 'dicom' | 'png' | 'jpeg';
-  rows: number;
-  columns: number;
-  numberOfFrames: number;
-  samplesPerPixel: number;
-  photometricInterpretation: string;
-  bitsAllocated: number;
-  bitsStored: number;
-  highBit: number;
-  pixelRepresentation: 0 | 1;
   /** '' for PNG/JPEG. */
   transferSyntaxUID: string;
-  modality?: string;
-  viewPosition?: string;
-  patientId?: string;
-  studyInstanceUID?: string;
-  seriesInstanceUID?: string;
-  sopInstanceUID?: string;
-  pixelSpacing?: [number, number];
-  windowCenter?: number[];
-  windowWidth?: number[];
   voiFunction?: VoiFunction;
-  rescaleSlope: number;
-  rescaleIntercept: number;
   /** Source file path when read from disk. */
   path?: string;
   storedPixels(frame?: number): StoredArray;
