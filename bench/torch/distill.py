@@ -9,21 +9,8 @@ the `cuda (events)` rows of `npm run bench -- --filter distill`.
 import torch
 import torch.nn.functional as F
 
+from timing import median_ms  # bench/torch/timing.py (the script's folder is on sys.path)
 
-def median_ms(fn, iterations: int = 20) -> float:
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iterations):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def dino_step(student, teacher, center, vs: int, vt: int, tau_s=0.1, tau_t=0.04, m=0.9):

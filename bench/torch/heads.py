@@ -7,23 +7,10 @@ FFMA), with CUDA events, and prints GFLOP/s (forward 2*N*in*out, backward 4*N*in
 """
 import torch
 
+from timing import median_ms  # bench/torch/timing.py (the script's folder is on sys.path)
+
 torch.backends.cuda.matmul.allow_tf32 = False
 
-
-def median_ms(fn, iterations: int = 20) -> float:
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iterations):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def bench(rows: int, inf: int, outf: int) -> None:
