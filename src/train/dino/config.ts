@@ -58,6 +58,12 @@ export const dinoSchema = z.strictObject({
     weightDecay: z.number().min(0).default(0.04),
     weightDecayEnd: z.number().min(0).default(0.4),
   }).default({ warmupTemperature: 0.04, temperature: 0.07, temperatureWarmupFraction: 0.3, momentum: 0.992, weightDecay: 0.04, weightDecayEnd: 0.4 }),
+  /**
+   * Steps during which the prototype layer (the head's last layer) is not updated (DINO's
+   * freeze_last_layer, 1 epoch there). Keeps the student from flattening its output by moving the
+   * prototypes before its features carry any signal.
+   */
+  freezeLastLayerSteps: z.number().int().min(0).default(0),
   /** Gradient clipping (global L2 norm; DINOv2: 3.0). */
   clipGrad: z.number().min(0).default(3),
 });

@@ -26,6 +26,10 @@ export interface DinoModel {
   prototypes: number;
   /** 1 = weight decay applies (matrices and prototypes; not biases, norms, tokens, positions). */
   decayMask: Uint8Array;
+  /** decayMask with the last layer excluded, for the steps it is frozen. */
+  decayMaskFrozen: Uint8Array;
+  /** [from, to) ranges of the prototype layer in the flat buffer. */
+  lastLayer: Array<[number, number]>;
   dispose(): Promise<void>;
 }
 
@@ -60,8 +64,11 @@ export async function createDinoModel(dino: DinoConfig, imageSize: number, seed:
     const decays = p.shape.length >= 2 && !/cls_token|pos_embed/.test(p.name);
     if (decays) decayMask.fill(1, p.offset, p.offset + p.size);
   }
+  const lastLayer = training.layout.parameters.filter((p) => p.name.startsWith(`${DINO_HEAD_PREFIX}prototypes.`)).map((p): [number, number] => [p.offset, p.offset + p.size]);
+  const decayMaskFrozen = decayMask.slice();
+  for (const [from, to] of lastLayer) decayMaskFrozen.fill(0, from, to);
   return {
-    encoder, training, session, forward, initial: readParameters(model, training.layout), embedDim, patches, prototypes: dino.head.prototypes, decayMask,
+    encoder, training, session, forward, initial: readParameters(model, training.layout), embedDim, patches, prototypes: dino.head.prototypes, decayMask, decayMaskFrozen, lastLayer,
     dispose: async () => { await forward.release(); },
   };
 }

@@ -151,12 +151,14 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
           ibot_logits: { type: 'float32', data: losses.grads.ibot, dims: [Vs * B, model.patches, K] },
         },
       });
+      const frozen = step < dino.freezeLastLayerSteps;
+      if (frozen) for (const [from, to] of model.lastLayer) grads.fill(0, from, to);
       const warmup = Math.min(config.optim.warmupSteps, Math.floor(total / 2));
       const lr = cosineLr(step, total, config.optim.lr, warmup, config.optim.minLrRatio);
       const weightDecay = cosine(dino.schedule.weightDecay, dino.schedule.weightDecayEnd, step, total);
       const gradNorm = adamwStepSync(student, grads, moments, {
         lr, step: step + 1, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay,
-        ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: model.decayMask,
+        ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: frozen ? model.decayMaskFrozen : model.decayMask,
       });
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, 'dino', gradNorm, lastCheckpoint);
       const momentum = teacherMomentum(step, total, dino.schedule.momentum, 1);
