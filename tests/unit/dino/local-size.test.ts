@@ -5,7 +5,8 @@ import { buildViTEncoder, listParameters } from '../../../src/onnx/index.js';
 import { TrainConfigError } from '../../../src/train/config.js';
 import { dinoSchema } from '../../../src/train/dino/config.js';
 import { resolveLocalSize } from '../../../src/train/dino/local-size.js';
-import { assertSameLayout, createDinoModel, forwardDino } from '../../../src/train/dino/model.js';
+import { assertSameLayout, createDinoModel, forwardDino, forwardDinoLocal } from '../../../src/train/dino/model.js';
+import { dinoStepLosses } from '../../../src/train/dino/losses.js';
 import { studentStep } from '../../../src/train/dino/step.js';
 import { dinoAugmentSpec, makeDinoViews } from '../../../src/train/dino/views.js';
 
@@ -99,6 +100,54 @@ describe('DINO local views and graphs', () => {
     } finally {
       await single.dispose();
       await split.dispose();
+    }
+  });
+
+  it('with 16 px local crops the step gradient matches finite differences of the combined loss (pos_embed, patch embedding)', async () => {
+    const cfg = tiny({ localSize: 16 });
+    const m = await createDinoModel(cfg, size, 9, { localSize: 16 });
+    try {
+      const parameters = m.initial.slice();
+      const teacherParams = Float32Array.from(parameters, (v) => v + 0.01 * rng.normal());
+      const views = makeDinoViews(pixels, rows, size, dinoAugmentSpec(cfg, size, 16, normalize), cfg, 3, 2);
+      const teacher = await forwardDino(m, teacherParams, views.teacher, 2 * B, size);
+      const shape = { batch: B, studentViews: 4, patches: m.patches, prototypes: 64, embedDim: m.embedDim };
+      const centers = () => ({ dino: new Float32Array(64), ibot: new Float32Array(64) });
+      // the combined loss computed independently of studentStep: both forward passes, rows global then local
+      const loss = async (p: Float32Array): Promise<number> => {
+        const g = await forwardDino(m, p, views.student, 2 * B, size);
+        const l = await forwardDinoLocal(m.local!, p, views.local, 2 * B);
+        const join = (a: Float32Array, b: Float32Array) => { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
+        return dinoStepLosses({ embedding: join(g.embedding, l.embedding), dino: join(g.dino, l.dino), ibot: g.ibot }, teacher, views.masks, centers(), shape, cfg, 0.04).loss;
+      };
+      const grads = new Float32Array(parameters.length);
+      await studentStep(m, cfg, parameters, grads, { views, teacher, centers: centers(), teacherTemperature: 0.04, batch: B });
+      const byName = new Map(m.training.layout.parameters.map((p) => [p.name, p]));
+      const dim = m.embedDim;
+      const entries = [
+        ...[0, 3, 1 * dim + 2, 5 * dim + 7, 9 * dim + 1, 16 * dim + 15].map((i) => byName.get('pos_embed')!.offset + i),
+        ...[0, 5, 11].map((i) => byName.get('patch_embed.proj.bias')!.offset + i),
+      ];
+      let diff = 0;
+      let norm = 0;
+      for (const i of entries) {
+        const central = async (h: number): Promise<number> => {
+          const up = parameters.slice();
+          up[i]! += h;
+          const down = parameters.slice();
+          down[i]! -= h;
+          return ((await loss(up)) - (await loss(down))) / (2 * h);
+        };
+        const coarse = await central(4e-3);
+        const fine = await central(2e-3);
+        const numeric = (4 * fine - coarse) / 3; // Richardson: cancels the h^2 term
+        diff += (grads[i]! - numeric) ** 2;
+        norm += numeric ** 2;
+      }
+      expect(Math.sqrt(norm)).toBeGreaterThan(1e-3);
+      expect(Math.sqrt(diff / norm)).toBeLessThan(1e-3); // measured 9e-6
+    } finally {
+      await m.dispose();
     }
   });
 });
