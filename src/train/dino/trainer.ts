@@ -1,9 +1,10 @@
 /**
  * Trainer mode 'dino' (DINOv2 / RAD-DINO recipe, image only): a ViT student trained through the
  * autodiff and an EMA teacher (same graph, second flat buffer), multi-crop views from the
- * augmentation kernels (local crops at their own smaller size, through a second graph of the same
- * parameters with resampled position embeddings), DINO + iBOT + KoLeo losses, cosine schedules for lr (with warm-up),
- * weight decay and teacher momentum, a teacher-temperature warm-up, gradient clipping.
+ * augmentation kernels (local crops at their own smaller size, through a second graph of the
+ * same parameters with resampled position embeddings), DINO + iBOT + KoLeo losses, cosine
+ * schedules for lr (with warm-up), weight decay and teacher momentum, a teacher-temperature
+ * warm-up, gradient clipping.
  * Checkpoints hold student, teacher, AdamW moments and centers; a resumed run is bit-identical
  * (data order and views are keyed by seed and step). The result is runs/<name>/encoder.onnx,
  * the teacher encoder without head, for the frozen-feature modes (supervised, distill, study).
