@@ -1,6 +1,7 @@
 import { GraphBuilder } from '../graph-builder.js';
 import { ENCODER_METADATA_KEY, divisible, positiveInt } from './config.js';
 import { layerNorm, linear, transformerBlock } from './layers.js';
+import { resamplePositions } from './position-resample.js';
 import type { BuiltEncoder } from './resnet.js';
 
 export interface ViTEncoderConfig {
@@ -8,6 +9,12 @@ export interface ViTEncoderConfig {
   /** Square input size, or [height, width]; fixed because position embeddings are learned per patch. */
   imageSize?: number | readonly [number, number];
   patchSize?: number;
+  /**
+   * Input size the learned position embeddings belong to. When given, pos_embed keeps that grid's
+   * shape and is resampled bilinearly in the graph (identity when equal to imageSize), so this
+   * graph shares its parameter layout with the plain one built at positionImageSize.
+   */
+  positionImageSize?: number | readonly [number, number];
   dim?: number;
   depth?: number;
   heads?: number;
@@ -38,6 +45,8 @@ export const defaultViTConfig = {
 export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
   const c = { ...defaultViTConfig, ...config };
   const [height, width] = typeof c.imageSize === 'number' ? [c.imageSize, c.imageSize] : c.imageSize;
+  const reference = c.positionImageSize ?? c.imageSize;
+  const [refHeight, refWidth] = typeof reference === 'number' ? [reference, reference] : reference;
   const inChannels = positiveInt(c.inChannels, 'inChannels');
   const patch = positiveInt(c.patchSize, 'patchSize');
   const dim = positiveInt(c.dim, 'dim');
@@ -47,6 +56,10 @@ export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
   positiveInt(width, 'imageSize (width)');
   divisible(height, patch, 'image height / patchSize');
   divisible(width, patch, 'image width / patchSize');
+  positiveInt(refHeight, 'positionImageSize (height)');
+  positiveInt(refWidth, 'positionImageSize (width)');
+  divisible(refHeight, patch, 'positionImageSize height / patchSize');
+  divisible(refWidth, patch, 'positionImageSize width / patchSize');
   divisible(dim, heads, 'dim / heads');
   const hidden = positiveInt(Math.round(dim * c.mlpRatio), 'dim * mlpRatio');
   const patches = (height / patch) * (width / patch);
@@ -61,8 +74,11 @@ export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
   const cls = g.parameter('cls_token', [1, 1, dim], { kind: 'truncNormal', std: 0.02 });
   const batch = g.shape(image, { start: 0, end: 1 });
   const clsBatch = g.expand(cls, g.concat([batch, g.ints([1, dim])], 0));
-  const pos = g.parameter('pos_embed', [1, patches + 1, dim], { kind: 'truncNormal', std: 0.02 });
-  let x = g.add(g.concat([clsBatch, tokens], 1), pos);
+  const refGrid = [refHeight / patch, refWidth / patch] as const;
+  const pos = g.parameter('pos_embed', [1, refGrid[0] * refGrid[1] + 1, dim], { kind: 'truncNormal', std: 0.02 });
+  const resample = c.positionImageSize !== undefined;
+  const positions = resample ? resamplePositions(g, pos, dim, refGrid, [height / patch, width / patch]) : pos;
+  let x = g.add(g.concat([clsBatch, tokens], 1), positions);
   for (let i = 0; i < depth; i++) x = transformerBlock(g, x, `blocks.${i}`, dim, heads, hidden);
   x = layerNorm(g, x, 'norm', dim);
 
@@ -81,7 +97,7 @@ export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
   }
   const model = g.build({
     docString: 'radlearn built-in ViT image encoder',
-    metadata: { [ENCODER_METADATA_KEY]: JSON.stringify({ kind: 'vit', ...c, imageSize: [height, width], embedDim }) },
+    metadata: { [ENCODER_METADATA_KEY]: JSON.stringify({ kind: 'vit', ...c, imageSize: [height, width], ...(resample ? { positionImageSize: [refHeight, refWidth] } : {}), embedDim }) },
   });
   return { model, inputs: ['image'], outputs, embedDim };
 }

@@ -26,8 +26,15 @@ export const dinoSchema = z.strictObject({
   crops: z.strictObject({
     /** Area fraction of the two global crops (DINOv2: [0.32, 1]). */
     globalScale: range.default([0.32, 1]),
-    /** Local crops per image (DINOv2: 8). They are rendered at image.size too (fixed position embeddings). */
+    /** Local crops per image (DINOv2: 8). */
     localCount: z.number().int().min(0).default(2),
+    /**
+     * Side of the local crops in pixels, a multiple of vit.patchSize and at most image.size; the
+     * student sees them through a second graph whose position embeddings are resampled from the
+     * image.size grid (DINOv2: 96 for 224). Default: the multiple of patchSize nearest to
+     * 0.43 x image.size (at least one patch); 0 or image.size renders them at image.size.
+     */
+    localSize: z.number().int().min(0).optional(),
     localScale: range.default([0.05, 0.32]),
     /** iBOT masking of the global views: fraction of patches hidden, and the probability an image is masked. */
     maskRatio: range.default([0.1, 0.5]),

@@ -1,8 +1,10 @@
 /**
  * Trainer mode 'dino' (DINOv2 / RAD-DINO recipe, image only): a ViT student trained through the
  * autodiff and an EMA teacher (same graph, second flat buffer), multi-crop views from the
- * augmentation kernels, DINO + iBOT + KoLeo losses, cosine schedules for lr (with warm-up),
- * weight decay and teacher momentum, a teacher-temperature warm-up, gradient clipping.
+ * augmentation kernels (local crops at their own smaller size, through a second graph of the
+ * same parameters with resampled position embeddings), DINO + iBOT + KoLeo losses, cosine
+ * schedules for lr (with warm-up), weight decay and teacher momentum, a teacher-temperature
+ * warm-up, gradient clipping.
  * Checkpoints hold student, teacher, AdamW moments and centers; a resumed run is bit-identical
  * (data order and views are keyed by seed and step). The result is runs/<name>/encoder.onnx,
  * the teacher encoder without head, for the frozen-feature modes (supervised, distill, study).
@@ -25,8 +27,10 @@ import { loadImages } from '../features.js';
 import { cosineLr } from '../schedule.js';
 import type { TrainOptions, TrainResult } from '../train.js';
 import { dinoSchema, type DinoConfig } from './config.js';
-import { dinoStepLosses, type DinoCenters } from './losses.js';
+import type { DinoCenters } from './losses.js';
+import { resolveLocalSize } from './local-size.js';
 import { createDinoModel, exportEncoder, forwardDino } from './model.js';
+import { studentStep } from './step.js';
 import { hasDinoCheckpoint, readDinoCheckpoint, writeDinoCheckpoint } from './checkpoint.js';
 import { dinoAugmentSpec, makeDinoViews } from './views.js';
 
@@ -55,7 +59,12 @@ function dinoHash(config: TrainConfig): string {
 
 export async function runDinoTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
   const started = performance.now();
-  const dino: DinoConfig = dinoSchema.parse(config.dino ?? {});
+  const parsed: DinoConfig = dinoSchema.parse(config.dino ?? {});
+  const size = config.image.size;
+  if (size % parsed.vit.patchSize !== 0) throw new TrainDataError(`config key dino.vit.patchSize: ${parsed.vit.patchSize} does not divide image.size ${size}`, { key: 'dino.vit.patchSize' });
+  // resolved into the config, so config.json and the resume hash name the local size trained with
+  const localSize = resolveLocalSize(parsed, size);
+  const dino: DinoConfig = { ...parsed, crops: { ...parsed.crops, localSize } };
   config = { ...config, dino };
   const runDir = resolve(config.runsDir, config.name);
   const checkpointDir = join(runDir, 'checkpoints');
@@ -69,8 +78,6 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
   if (!options.resume) await writeJsonAtomic(join(runDir, 'config.json'), config);
   const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
 
-  const size = config.image.size;
-  if (size % dino.vit.patchSize !== 0) throw new TrainDataError(`config key dino.vit.patchSize: ${dino.vit.patchSize} does not divide image.size ${size}`, { key: 'dino.vit.patchSize' });
   stage('data', `loading ${config.data.manifest}`);
   const dataset = await loadTrainDataset(config, false);
   const trainRows = dataset.indices('train');
@@ -80,8 +87,12 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
   // pixels in [0, 1]: the augmentation normalises with image.mean / image.std after its intensity jitter
   const pixels = (await loadImages({ ...config, image: { ...config.image, mean: 0, std: 1 } }, Array.from(trainRows, (r) => dataset.imagePaths[r]!))).data;
 
-  stage('model', `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`);
-  const model = await createDinoModel(dino, size, config.seed);
+  const L = dino.crops.localCount;
+  // a second graph only when local crops exist and are smaller; otherwise one session as before
+  const ownLocalGraph = L > 0 && localSize !== size;
+  const locals = L === 0 ? 'no local crops' : `${L} local crops at ${localSize} px${ownLocalGraph ? ' (own graph, resampled positions)' : ''}`;
+  stage('model', `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, ${locals}, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`);
+  const model = await createDinoModel(dino, size, config.seed, ownLocalGraph ? { localSize } : {});
   try {
     const n = model.training.layout.size;
     const student = model.initial.slice();
@@ -115,7 +126,7 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       }
       stage('resume', `resumed from step ${step} (${lastCheckpoint})`);
     }
-    const spec = dinoAugmentSpec(dino, size, { mean: config.image.mean, std: config.image.std });
+    const spec = dinoAugmentSpec(dino, size, localSize, { mean: config.image.mean, std: config.image.std });
     const checkpoint = async (reason: 'interval' | 'final' | 'interrupt'): Promise<void> => {
       lastCheckpoint = await writeDinoCheckpoint(checkpointDir, { step, configHash: hash, lastLoss, student, teacher, m: moments.m, v: moments.v, dinoCenter: centers.dino, ibotCenter: centers.ibot }, config.checkpoint.keep);
       await appendLines(metricsPath, [{ type: 'checkpoint', step, path: lastCheckpoint, reason }]);
@@ -135,22 +146,11 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       // indices into the training-image buffer (keys of the augmentation draws)
       const rows = order.slice(position * B, (position + 1) * B);
       const views = makeDinoViews(pixels, rows, size, spec, dino, config.seed, step);
-      const Vs = views.studentViews;
       const t1 = performance.now();
       const tt = teacherTemperature(step, { warmupEpochs: tempWarmup, warmupTemperature: dino.schedule.warmupTemperature, temperature: dino.schedule.temperature });
       const tOut = await forwardDino(model, teacher, views.teacher, 2 * B, size);
-      const sOut = await forwardDino(model, student, views.student, Vs * B, size);
-      const losses = dinoStepLosses(sOut, tOut, views.masks, centers, { batch: B, studentViews: Vs, patches: model.patches, prototypes: K, embedDim: model.embedDim }, dino, tt);
+      const losses = await studentStep(model, dino, student, grads, { views, teacher: tOut, centers, teacherTemperature: tt, batch: B });
       if (!Number.isFinite(losses.loss)) throw new NonFiniteLossError(step + 1, 'dino', losses.loss, lastCheckpoint);
-      await model.session.step({
-        parameters: student, gradients: grads,
-        inputs: { image: { type: 'float32', data: views.student, dims: [Vs * B, 1, size, size] } },
-        outputGrads: {
-          embedding: { type: 'float32', data: losses.grads.embedding, dims: [Vs * B, model.embedDim] },
-          dino_logits: { type: 'float32', data: losses.grads.dino, dims: [Vs * B, K] },
-          ibot_logits: { type: 'float32', data: losses.grads.ibot, dims: [Vs * B, model.patches, K] },
-        },
-      });
       const frozen = step < dino.freezeLastLayerSteps;
       if (frozen) for (const [from, to] of model.lastLayer) grads.fill(0, from, to);
       const warmup = Math.min(config.optim.warmupSteps, Math.floor(total / 2));

@@ -56,16 +56,16 @@ describe('trainer mode dino', () => {
     manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 40, size: 32, seed: 5 })).manifestPath;
   });
 
-  const config = (name: string, steps: number) => ({
+  const config = (name: string, steps: number, crops: Record<string, number> = { localCount: 1, localSize: 0 }) => ({
     name, mode: 'dino' as const, runsDir: join(root, 'runs'), seed: 3, steps, batchSize: 8, logEvery: 1,
     checkpoint: { every: 3, keep: 2 },
     data: { manifest, split: { train: 0.8, val: 0.1, test: 0.1 } },
     image: { size: 32 },
     optim: { lr: 2e-3, warmupSteps: 1 },
-    dino: { vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, head: { hidden: 32, bottleneck: 8, prototypes: 64 }, crops: { localCount: 1 } },
+    dino: { vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, head: { hidden: 32, bottleneck: 8, prototypes: 64 }, crops },
   });
 
-  it('a few steps lower the loss, write encoder.onnx, and resume bit-identically', async () => {
+  it('a few steps lower the loss, write encoder.onnx, and resume bit-identically (local crops at image.size)', async () => {
     const full = await train(config('full', 8)).result;
     expect(full.steps).toBe(8);
     const losses = full.parameters.length > 0 ? await import('node:fs/promises').then((f) => f.readFile(join(full.runDir, 'metrics.jsonl'), 'utf8')) : '';
@@ -81,6 +81,29 @@ describe('trainer mode dino', () => {
     expect(part.interrupted).toBe(true);
     const resumed = await train(config('split', 8), { resume: true }).result;
     expect(resumed.steps).toBe(8);
+    expect(Buffer.from(resumed.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
+    expect(Buffer.from(resumed.ema!.buffer).equals(Buffer.from(full.ema!.buffer))).toBe(true);
+  });
+
+  it('local crops at 16 px (their own graph) train, record the local size, and resume bit-identically', async () => {
+    const crops = { localCount: 2, localSize: 16 };
+    const stages: string[] = [];
+    const run = train(config('local16', 6, crops));
+    for await (const e of run) if (e.type === 'stage') stages.push(e.message);
+    const full = await run.result;
+    expect(full.steps).toBe(6);
+    expect(stages.some((m) => m.includes('2 local crops at 16 px'))).toBe(true);
+    const { readFile } = await import('node:fs/promises');
+    const written = JSON.parse(await readFile(join(full.runDir, 'config.json'), 'utf8')) as { dino: { crops: { localSize: number } } };
+    expect(written.dino.crops.localSize).toBe(16);
+    const steps = (await readFile(join(full.runDir, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l) as { loss: number });
+    expect(steps.length).toBe(6);
+    expect(steps.every((r) => Number.isFinite(r.loss))).toBe(true);
+
+    const part = await train(config('local16-split', 6, crops), { stopAtStep: 4 }).result;
+    expect(part.interrupted).toBe(true);
+    const resumed = await train(config('local16-split', 6, crops), { resume: true }).result;
+    expect(resumed.steps).toBe(6);
     expect(Buffer.from(resumed.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
     expect(Buffer.from(resumed.ema!.buffer).equals(Buffer.from(full.ema!.buffer))).toBe(true);
   });
