@@ -28,8 +28,11 @@ export interface StepOutput {
 export interface Task {
   readonly params: FlatParameters;
   readonly phases: Phase[];
-  /** Forward + backward for one batch; gradients are accumulated into params.grad (zeroed by the loop). */
-  step(phase: Phase, batch: Int32Array, epoch: number): StepOutput | Promise<StepOutput>;
+  /**
+   * Forward + backward for one batch; gradients are accumulated into params.grad (zeroed by the loop).
+   * `step`: the run's global step index (0-based), to key per-step randomness so a resumed run repeats it.
+   */
+  step(phase: Phase, batch: Int32Array, epoch: number, step: number): StepOutput | Promise<StepOutput>;
   /** The optimizer of a parameter group when the task needs its own (e.g. per-group learning rates). */
   createOptimizer?(group: string): FlatOptimizer | undefined;
   /** Projections after an optimizer update (e.g. clipping the logit scale). */

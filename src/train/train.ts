@@ -291,7 +291,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
         const batch = Int32Array.from(order.subarray(position * phase.batchSize, (position + 1) * phase.batchSize), (i) => phase.rows[i]!);
         const t1 = performance.now();
         params.zeroGrad(phase.group);
-        const out = await task.step(phase, batch, epoch);
+        const out = await task.step(phase, batch, epoch, step);
         if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
         const lr = cosineLr(local, phase.steps, config.optim.lr, Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)), config.optim.minLrRatio);
         const [gs, ge] = params.groupRange(phase.group);

@@ -5,6 +5,7 @@
  * ('image_encoder.<initializer>', 'text_encoder.<initializer>', 'image_projection.fc.weight', ...).
  */
 import { z } from 'zod';
+import { finetuneAugmentSchema } from './augment-config.js';
 
 const parameterGroupSchema = z.strictObject({
   /** Parameters whose name matches (first matching group wins). */
@@ -27,6 +28,11 @@ export const finetuneSchema = z.strictObject({
   groups: z.array(parameterGroupSchema).default([]),
   /** Initialise matching parameters (same name and size) from a run folder or checkpoint file, e.g. heads trained on frozen encoders. */
   initFrom: z.string().min(1).nullable().default(null),
+  /**
+   * Random transforms of each training image, re-drawn every step (see augment-config.ts).
+   * Optional: absent, every epoch sees the same image (and existing runs' config hashes stay the same).
+   */
+  augment: finetuneAugmentSchema.optional(),
 });
 
 export type FinetuneConfig = z.output<typeof finetuneSchema>;

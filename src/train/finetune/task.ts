@@ -23,6 +23,7 @@ import { Head, headSpecs } from '../heads.js';
 import type { FlatOptimizer, TrainOps } from '../ops.js';
 import { FlatParameters, type ParameterSpec } from '../parameters.js';
 import type { Phase, StepOutput, Task } from '../tasks.js';
+import { FinetuneAugmenter, type ImageTensor } from './augment-views.js';
 import { finetuneSchema, type FinetuneConfig } from './config.js';
 import { initFromCheckpoint } from './init-from.js';
 import { compilePatterns, frozenParameters } from './selection.js';
@@ -65,10 +66,13 @@ export class FinetuneTask implements Task {
     private readonly dataset: TrainDataset,
     private readonly encoders: ResolvedEncoders,
     private readonly ops: TrainOps,
-    private readonly images: { data: Float32Array; dims: [number, number, number, number] },
+    /** Normalised un-augmented images [N, C, H, W]: the source of the training views, never changed. */
+    private readonly images: ImageTensor,
     private readonly image: EncoderSlot,
     private readonly text: EncoderSlot | undefined,
     dims: { image: number; text: number },
+    /** Present when finetune.augment is set: renders each step's views. */
+    private readonly augmenter?: FinetuneAugmenter,
   ) {
     this.clip = config.mode === 'clip-finetune';
     const specs: ParameterSpec[] = [];
@@ -137,7 +141,8 @@ export class FinetuneTask implements Task {
       const probe = await image.encoder.embed(image.encoder.initialParametersFlat(), 1, 1, () => ({ [config.image.input ?? modelInputs(encoders, 'image')[0]!]: imageChunk(images, [0], 0, 1) }));
       let textDim = 0;
       if (clip) textDim = (await encoders.text!.encode(['probe'])).dims[1]!;
-      const task = new FinetuneTask(config, dataset, encoders, ops, images, image, text, { image: probe.dim, text: textDim });
+      const augmenter = ft.augment ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed) : undefined;
+      const task = new FinetuneTask(config, dataset, encoders, ops, images, image, text, { image: probe.dim, text: textDim }, augmenter);
       if (ft.initFrom !== null) {
         const loaded = await initFromCheckpoint(task.params, ft.initFrom);
         progress?.('init', `${loaded.length} parameter tensors initialised from ${ft.initFrom}${loaded.length > 0 ? ` (${loaded.slice(0, 4).join(', ')}${loaded.length > 4 ? ', ...' : ''})` : ''}`);
@@ -167,9 +172,22 @@ export class FinetuneTask implements Task {
     return new SegmentedAdamW(this.params.data.subarray(start, end), this.params.decayMask(group), segments);
   }
 
-  private imageInputs(batch: Int32Array): (s: number, e: number) => Record<string, TensorLike> {
+  /** Chunk feeds of `rows` of `images` (the same closure serves the forward and the backward pass). */
+  private imageInputs(images: ImageTensor, rows: ArrayLike<number>): (s: number, e: number) => Record<string, TensorLike> {
     const name = this.config.image.input ?? modelInputs(this.encoders, 'image')[0]!;
-    return (s, e) => ({ [name]: imageChunk(this.images, batch, s, e - s) });
+    return (s, e) => ({ [name]: imageChunk(images, rows, s, e - s) });
+  }
+
+  /**
+   * The batch's image feeds: its augmented views when finetune.augment is set (rendered once
+   * here, so gradient caching's recomputed forward sees the same pixels), else its stored images.
+   */
+  private async batchImageInputs(batch: Int32Array, step: number): Promise<{ inputs: (s: number, e: number) => Record<string, TensorLike>; augmentMs?: number }> {
+    if (!this.augmenter) return { inputs: this.imageInputs(this.images, batch) };
+    const t0 = performance.now();
+    const views = await this.augmenter.render(batch, step);
+    const augmentMs = performance.now() - t0;
+    return { inputs: this.imageInputs(views, Int32Array.from(batch, (_, i) => i)), augmentMs };
   }
 
   private textInputs(texts: string[]): (s: number, e: number) => Record<string, TensorLike> {
@@ -192,13 +210,14 @@ export class FinetuneTask implements Task {
     return buffer.subarray(slot.range[0], slot.range[1]);
   }
 
-  async step(_phase: Phase, batch: Int32Array, epoch: number): Promise<StepOutput> {
+  async step(_phase: Phase, batch: Int32Array, epoch: number, step: number): Promise<StepOutput> {
     const { config, params } = this;
     const B = batch.length;
     const chunk = finetuneOf(config).chunkSize;
     const img = this.image;
     for (const e of [img.encoder, this.text?.encoder]) if (e) e.forwardMs = e.backwardMs = 0;
-    const imageIn = this.imageInputs(batch);
+    const { inputs: imageIn, augmentMs } = await this.batchImageInputs(batch, step);
+    const augmentMetric: Record<string, number> = augmentMs === undefined ? {} : { augmentMs };
     const ei = await img.encoder.embed(this.view(img, params.data), B, chunk, imageIn);
     if (!this.clip) {
       const L = this.dataset.labelNames.length;
@@ -218,7 +237,7 @@ export class FinetuneTask implements Task {
       const r = this.ops.bceWithLogits(logits, targets, mask, grad, B, L, config.data.uncertain);
       const dEmb = head.backward(grad, { inputGrad: true })!;
       await img.encoder.backward(this.view(img, params.data), this.view(img, params.grad), B, ei.dim, chunk, imageIn, dEmb, true);
-      return { loss: r.loss, metrics: { validLabels: r.valid, forwardMs: img.encoder.forwardMs, backwardMs: img.encoder.backwardMs } };
+      return { loss: r.loss, metrics: { validLabels: r.valid, forwardMs: img.encoder.forwardMs, backwardMs: img.encoder.backwardMs, ...augmentMetric } };
     }
     const texts: string[] = [];
     let sampled = 0;
@@ -252,6 +271,7 @@ export class FinetuneTask implements Task {
     const metrics: Record<string, number> = {
       logitScale: a, sentencesPerSample: sampled / B,
       forwardMs: img.encoder.forwardMs + (this.text?.encoder.forwardMs ?? 0), backwardMs: img.encoder.backwardMs + (this.text?.encoder.backwardMs ?? 0),
+      ...augmentMetric,
     };
     if (siglip) metrics.logitBias = params.view('logit_bias')[0]!;
     return { loss: result.loss, metrics };
@@ -295,7 +315,7 @@ export class FinetuneTask implements Task {
 }
 
 /** Rows `rows[start .. start + count)` of the [N, C, H, W] image tensor, packed. */
-function imageChunk(images: { data: Float32Array; dims: [number, number, number, number] }, rows: ArrayLike<number>, start: number, count: number): TensorLike {
+function imageChunk(images: ImageTensor, rows: ArrayLike<number>, start: number, count: number): TensorLike {
   const [, c, h, w] = images.dims;
   const per = c * h * w;
   const out = new Float32Array(count * per);
