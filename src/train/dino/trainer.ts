@@ -33,6 +33,7 @@ import { createDinoModel, exportEncoder, forwardDino } from './model.js';
 import { studentStep } from './step.js';
 import { hasDinoCheckpoint, readDinoCheckpoint, writeDinoCheckpoint } from './checkpoint.js';
 import { dinoAugmentSpec, makeDinoViews } from './views.js';
+import { DinoPlateauMonitor, plateauMessage, summarizeDinoLosses, type DinoLossRecord } from './plateau.js';
 
 function permutation(n: number, seed: number, epoch: number): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -49,6 +50,32 @@ function permutation(n: number, seed: number, epoch: number): Int32Array {
 function cosine(from: number, to: number, step: number, total: number): number {
   const t = Math.min(1, step / Math.max(1, total));
   return to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * t));
+}
+
+/** Steps the plateau check averages over: a tenth of the run, between 10 and 100. */
+function plateauWindowSteps(total: number): number {
+  return Math.min(100, Math.max(10, Math.floor(total / 10)));
+}
+
+/**
+ * dino-summary.json: the mean losses over the last window of logged steps (from metrics.jsonl,
+ * so a resumed run counts its earlier steps) and whether the DINO loss ended on its plateau.
+ */
+async function writeDinoSummary(runDir: string, metricsPath: string, prototypes: number, windowSteps: number, stage: (name: string, message: string) => void): Promise<void> {
+  if (!existsSync(metricsPath)) return;
+  const records: DinoLossRecord[] = [];
+  for (const line of (await readFile(metricsPath, 'utf8')).split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line) as { type?: string; step?: number; metrics?: Record<string, number> };
+    if (r.type === 'step' && typeof r.step === 'number' && r.metrics) records.push({ step: r.step, dino: r.metrics.dino ?? NaN, ibot: r.metrics.ibot ?? 0, koleo: r.metrics.koleo ?? 0 });
+  }
+  const last = records[records.length - 1];
+  if (!last) return;
+  const tail = records.filter((r) => r.step > last.step - windowSteps);
+  const summary = summarizeDinoLosses(tail, prototypes, tail.length)!;
+  await writeJsonAtomic(join(runDir, 'dino-summary.json'), { ...summary, windowSteps });
+  stage(summary.plateau ? 'warning' : 'dino', summary.plateau ? plateauMessage(summary)
+    : `DINO loss ${summary.dino.toFixed(3)} = ${summary.dinoOverLogK.toFixed(2)} log K over the last ${summary.window} logged steps: the student predicts the teacher`);
 }
 
 /** Keys that change the trained numbers (resume must match). */
@@ -133,6 +160,8 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       emit({ type: 'checkpoint', step, path: lastCheckpoint, reason });
     };
     const tempWarmup = Math.round(dino.schedule.temperatureWarmupFraction * total);
+    const plateauWindow = plateauWindowSteps(total);
+    const monitor = new DinoPlateauMonitor(K, total, plateauWindow);
     let order = permutation(trainRows.length, config.seed, Math.floor(step / perEpoch));
     let orderEpoch = Math.floor(step / perEpoch);
     let interrupted = false;
@@ -172,11 +201,14 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
         metrics: { dino: losses.parts.dino, ibot: losses.parts.ibot, koleo: losses.parts.koleo, teacherTemperature: tt, momentum, weightDecay },
       };
       emit(event);
+      const warning = dino.loss.dino > 0 ? monitor.push({ step, dino: losses.parts.dino, ibot: losses.parts.ibot, koleo: losses.parts.koleo }) : undefined;
+      if (warning) stage('warning', warning);
       if (step % config.logEvery === 0 || step === total) pending.push(event);
       if (pending.length >= 50 || step % config.checkpoint.every === 0 || step === total) { await appendLines(metricsPath, pending); pending = []; }
       if (step % config.checkpoint.every === 0 && step < total) await checkpoint('interval');
     }
     await appendLines(metricsPath, pending);
+    if (dino.loss.dino > 0) await writeDinoSummary(runDir, metricsPath, K, plateauWindow, stage);
     await checkpoint(interrupted ? 'interrupt' : 'final');
     const encoderPath = join(runDir, 'encoder.onnx');
     if (!interrupted) {

@@ -99,12 +99,17 @@ async function runToEnd(name: string, cfg: TrainConfigInput, resume: boolean, ct
   return run.result;
 }
 
+/** The folder name of an arm's pre-training run under <study>/pretrain/, keyed by the settings that make it. */
+export function pretrainRunName(arm: PretrainingArm, seed: number, config: StudyConfig): string {
+  return `${arm}-s${seed}-${settingsKey({ config: sharedSettings(config), plan: PRETRAINING_PLANS[arm] })}`;
+}
+
 /** Path of the arm's encoder for `seed`, made (or resumed) when missing. Undefined when interrupted. */
 export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: PretrainContext): Promise<string | undefined> {
   const { config, dir, data } = ctx;
   const armDir = join(dir, 'pretrain');
   // folders are keyed by the settings that make the encoder, so a changed config never reuses a stale one
-  const runName = `${arm}-s${seed}-${settingsKey({ config: sharedSettings(config), plan: PRETRAINING_PLANS[arm] })}`;
+  const runName = pretrainRunName(arm, seed, config);
   const noneName = `none-s${seed}-${settingsKey({ imageSize: config.imageSize, vit: config.vit })}`;
   const out = join(armDir, runName, 'encoder.onnx');
   const plan = PRETRAINING_PLANS[arm];

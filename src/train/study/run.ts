@@ -17,6 +17,7 @@ import { cellFingerprint, formatDuration, readCell, remainingSeconds, studyCells
 import { StudyConfigError, type StudyConfig } from './config.js';
 import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
+import { dinoRunNotes } from './dino-notes.js';
 
 export type StudyEvent =
   | { type: 'stage'; message: string }
@@ -141,6 +142,7 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
       ...config.pretraining.map((a) => `Pre-training ${a}: ${PRETRAINING_PLANS[a].description}.`),
       ...config.downstream.map((a) => `Downstream ${a}: ${DOWNSTREAM_PLANS[a].description}.`),
       'Label fraction: the share of training studies whose labels the downstream arm sees (pre-training uses all training images and reports, never labels).',
+      ...(await dinoRunNotes(dir, config)),
     ]);
     out.table = table;
     out.reportPath = files.markdown;

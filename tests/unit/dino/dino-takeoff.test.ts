@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,8 +32,11 @@ describe('trainer mode dino: DINO loss leaves the uniform plateau', () => {
     });
     const dino: number[] = [];
     for await (const e of run) if (e.type === 'step') dino.push(e.metrics?.dino ?? NaN);
-    await run.result;
+    const result = await run.result;
     expect(dino.length).toBe(300);
+    const summary = JSON.parse(readFileSync(join(result.runDir, 'dino-summary.json'), 'utf8')) as { plateau: boolean; dinoOverLogK: number };
+    expect(summary.plateau).toBe(false);
+    expect(summary.dinoOverLogK).toBeLessThan(0.9);
     const tail = dino.slice(-30).reduce((a, b) => a + b, 0) / 30;
     expect(dino[0]!).toBeGreaterThan(0.95 * Math.log(K));
     expect(tail).toBeLessThan(0.9 * Math.log(K));

@@ -57,6 +57,8 @@ describe('runStudy on a tiny phantom', () => {
     const report = readFileSync(first.reportPath!, 'utf8');
     expect(report).toContain('## Study table');
     expect(report).toContain('adverse_outcome AUROC');
+    // the DINO run's summary reaches the report: trained, or on its log K plateau
+    expect(report).toMatch(/Pre-training image-only, seed 0: (the DINO loss ended at|the DINO loss \(mean)/);
 
     // rerun: nothing is recomputed; then one cell file is lost and only it is redone
     const saved = readFileSync(cellPath(out, cells[3]!), 'utf8');
