@@ -10,8 +10,9 @@
 export const PLATEAU_FRACTION = 0.98;
 
 export interface DinoLossSummary {
-  /** Steps the means are taken over (the last `window` logged steps). */
+  /** Records the means are taken over (the last `window` logged steps, firstStep..lastStep). */
   window: number;
+  firstStep: number;
   lastStep: number;
   logK: number;
   dino: number;
@@ -37,14 +38,14 @@ export function summarizeDinoLosses(records: readonly DinoLossRecord[], prototyp
   const logK = Math.log(prototypes);
   const dino = mean((r) => r.dino);
   return {
-    window: tail.length, lastStep: tail[tail.length - 1]!.step, logK, dino, ibot: mean((r) => r.ibot), koleo: mean((r) => r.koleo),
+    window: tail.length, firstStep: tail[0]!.step, lastStep: tail[tail.length - 1]!.step, logK, dino, ibot: mean((r) => r.ibot), koleo: mean((r) => r.koleo),
     dinoOverLogK: dino / logK, plateau: dino >= PLATEAU_FRACTION * logK,
   };
 }
 
 /** The warning text, shared by the trainer's event and the study's report note. */
 export function plateauMessage(s: DinoLossSummary): string {
-  return `the DINO loss (mean ${s.dino.toFixed(3)} over the last ${s.window} logged steps up to step ${s.lastStep}) is at its uniform plateau log K = ${s.logK.toFixed(3)}: `
+  return `the DINO loss (mean ${s.dino.toFixed(3)} over steps ${s.firstStep}-${s.lastStep}) is at its uniform plateau log K = ${s.logK.toFixed(3)}: `
     + 'the teacher\'s targets carry nothing the student can predict from the other views, so the encoder is being shaped by iBOT and KoLeo only. '
     + 'Milder views (dino.crops.globalScale, localScale, intensity) or a longer run may help; see "Why the DINO loss can stay at log K" in docs/study.md';
 }

@@ -75,7 +75,7 @@ async function writeDinoSummary(runDir: string, metricsPath: string, prototypes:
   const summary = summarizeDinoLosses(tail, prototypes, tail.length)!;
   await writeJsonAtomic(join(runDir, 'dino-summary.json'), { ...summary, windowSteps });
   stage(summary.plateau ? 'warning' : 'dino', summary.plateau ? plateauMessage(summary)
-    : `DINO loss ${summary.dino.toFixed(3)} = ${summary.dinoOverLogK.toFixed(2)} log K over the last ${summary.window} logged steps: the student predicts the teacher`);
+    : `DINO loss ${summary.dino.toFixed(3)} = ${summary.dinoOverLogK.toFixed(2)} log K over steps ${summary.firstStep}-${summary.lastStep}: the student predicts the teacher`);
 }
 
 /** Keys that change the trained numbers (resume must match). */

@@ -20,6 +20,7 @@ describe('DINO plateau detection', () => {
     const flat = summarizeDinoLosses(records(300, () => logK, 1), K, 50)!;
     expect(flat.window).toBe(50);
     expect(flat.lastStep).toBe(300);
+    expect(flat.firstStep).toBe(251);
     expect(flat.dinoOverLogK).toBeCloseTo(1, 2);
     expect(flat.plateau).toBe(true);
     // falls from log K to 0.7 log K: only the tail counts
