@@ -41,7 +41,7 @@ function row(op: string, backend: string, batch: number, dim: number, t: { media
  * T x T tile, two coefficient tiles, 6 T floats of rows and the two GEMM packing buffers.
  */
 export function cpuExtraBytes(batch: number, dim: number, threads: number): number {
-  let tile = 128;
+  let tile = 256;
   while (tile > 16 && Math.ceil(batch / tile) < 8) tile /= 2;
   const blocks = Math.ceil(batch / tile);
   const round16 = (n: number) => Math.ceil(n / 16) * 16;

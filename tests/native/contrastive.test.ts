@@ -59,6 +59,9 @@ describe('contrastiveLoss (CPU) against the float64 reference', () => {
     for (const [batch, dim] of [[1, 3], [2, 1], [7, 257], [129, 64], [1000, 64]] as const) {
       it(`${name} B=${batch} D=${dim}`, () => check(batch, dim, make(batch), batch + dim * 31));
     }
+  // B >= 2048 switches to 256-row tiles; 2053 = 8 x 256 + 5 leaves a 5-row last block
+  for (const [name, make] of [variants[3]!, variants[4]!])
+    it(`${name} B=2053 D=40 (256-row tiles)`, () => check(2053, 40, make(2053), 2053 + name.length));
 });
 
 describe('contrastiveLoss (CPU) semantics', () => {

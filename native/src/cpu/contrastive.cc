@@ -2,7 +2,7 @@
 // forward and backward, without a B x B buffer. Formulas in radlearn/contrastive.h.
 //
 // Shapes: x (image), t (text): [B, D] float32; gradients [B, D] float32.
-// Algorithm: the logit matrix is visited in T x T tiles (T = 128, smaller when B is small
+// Algorithm: the logit matrix is visited in T x T tiles (T = 256, smaller when B is small
 // so every thread gets tiles). A tile is recomputed whenever it is needed (raw dot products
 // with gemm_nt into a per-thread buffer, scaled by the inverse row norms), never stored.
 //   InfoNCE pass 1: per tile, row and column max / sum-exp of e_ij, merged into running
@@ -44,7 +44,7 @@
 namespace radlearn {
 namespace {
 
-constexpr index_t kMaxTile = 128;
+constexpr index_t kMaxTile = 256;
 constexpr int kLanes = 16;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
