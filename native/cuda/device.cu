@@ -75,7 +75,11 @@ void check_launch(const char* what) {
 DeviceTimer::DeviceTimer() {
   cudaEvent_t a, b;
   RL_CUDA(cudaEventCreate(&a));
-  RL_CUDA(cudaEventCreate(&b));
+  cudaError_t status = cudaEventCreate(&b);
+  if (status != cudaSuccess) {
+    cudaEventDestroy(a);  // the destructor does not run when the constructor throws
+    cuda_check(status, "cudaEventCreate(&b)");
+  }
   start_ = a;
   stop_ = b;
 }

@@ -222,7 +222,8 @@ __global__ void update_center_kernel(const float* __restrict__ center, const flo
                             : static_cast<float>(momentum * c + (1.0 - static_cast<double>(momentum)) * sum / rows);
 }
 
-// Nearest neighbour by largest dot product, j != i; ties go to the smallest j.
+// Nearest neighbour by largest dot product, j != i; ties go to the smallest j; no finite candidate
+// (NaN dots) gives row 0, or row 1 for row 0 (the CPU's fallback).
 __global__ void __launch_bounds__(kThreads) nearest_kernel(const float* __restrict__ y, index_t rows, index_t dim,
                                                            std::int32_t* __restrict__ nn) {
   __shared__ float best_dot[kWarps];
@@ -247,6 +248,9 @@ __global__ void __launch_bounds__(kThreads) nearest_kernel(const float* __restri
     index_t a = best_j[0];
     for (int w = 1; w < kWarps; ++w)
       if (best_j[w] >= 0 && (a < 0 || best_dot[w] > b || (best_dot[w] == b && best_j[w] < a))) b = best_dot[w], a = best_j[w];
+    // No candidate beat -inf (every dot NaN: a NaN/Inf row): fall back to row 0 (row 1 for row 0),
+    // as the CPU twin does. -1 would make the distance and gather kernels read y[-dim..-1].
+    if (a < 0) a = i == 0 ? 1 : 0;
     nn[i] = static_cast<std::int32_t>(a);
   }
 }

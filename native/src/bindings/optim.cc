@@ -71,19 +71,17 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
       float* d_m = const_cast<float*>(scratch.input(m));
       float* d_v = const_cast<float*>(scratch.input(v));
       const std::uint8_t* d_mask = mask.device;
-      void* staged_mask = nullptr;
+      // Freed on every exit, including a failed upload (the copy can throw after the allocation).
+      struct StagedMask {
+        void* ptr = nullptr;
+        ~StagedMask() { device_free(ptr); }
+      } staged_mask;
       if (mask.host) {
-        staged_mask = device_alloc(static_cast<size_t>(length));
-        copy_to_device(staged_mask, mask.host, static_cast<size_t>(length));
-        d_mask = static_cast<const std::uint8_t*>(staged_mask);
+        staged_mask.ptr = device_alloc(static_cast<size_t>(length));
+        copy_to_device(staged_mask.ptr, mask.host, static_cast<size_t>(length));
+        d_mask = static_cast<const std::uint8_t*>(staged_mask.ptr);
       }
-      try {
-        *norm = adamw_step_cuda(d_p, d_g, d_m, d_v, d_mask, length, config);
-      } catch (...) {
-        if (staged_mask) device_free(staged_mask);
-        throw;
-      }
-      if (staged_mask) device_free(staged_mask);
+      *norm = adamw_step_cuda(d_p, d_g, d_m, d_v, d_mask, length, config);
       scratch.finish(params, d_p);
       scratch.finish(m, d_m);
       scratch.finish(v, d_v);
