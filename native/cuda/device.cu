@@ -2,11 +2,24 @@
 // The query runs once; a machine with the toolkit but no driver or no GPU gets
 // available=false and the reason CUDA gave, never an exception.
 #include <mutex>
+#include <string>
 
 #include "cuda_check.cuh"
 #include "radlearn/device.h"
 
 namespace radlearn {
+namespace {
+
+#ifdef RADLEARN_CUDA_ARCHS_TEXT
+constexpr const char* kBuiltArchitectures = RADLEARN_CUDA_ARCHS_TEXT;
+#else
+constexpr const char* kBuiltArchitectures = "the default architectures";
+#endif
+
+// Never launched: asking for its attributes tells whether this build can run on the device.
+__global__ void image_probe_kernel() {}
+
+}  // namespace
 
 DeviceInfo cuda_device_info() {
   static std::once_flag once;
@@ -34,12 +47,24 @@ DeviceInfo cuda_device_info() {
       cudaGetLastError();
       return;
     }
-    info.available = true;
     info.name = prop.name;
     info.compute_major = prop.major;
     info.compute_minor = prop.minor;
     info.memory_bytes = prop.totalGlobalMem;
     info.multiprocessors = prop.multiProcessorCount;
+    // A GPU this build has neither SASS nor compatible PTX for (e.g. sm_75, or an A100 with
+    // RADLEARN_CUDA_ARCHS=90) would fail on its first launch: fall back to the CPU instead.
+    cudaFuncAttributes attributes{};
+    status = cudaFuncGetAttributes(&attributes, image_probe_kernel);
+    if (status != cudaSuccess) {
+      info.reason = std::string("the GPU (") + prop.name + ", compute capability " + std::to_string(prop.major) + "." +
+                    std::to_string(prop.minor) + ") has no kernel image in this build (built for " + kBuiltArchitectures +
+                    "): " + cudaGetErrorString(status) + "; rebuild with RADLEARN_CUDA_ARCHS=" + std::to_string(prop.major) +
+                    std::to_string(prop.minor) + " npm run build:native";
+      cudaGetLastError();
+      return;
+    }
+    info.available = true;
   });
   return info;
 }
