@@ -65,8 +65,13 @@ export class DeviceTensor {
     }
   }
 
+  /** Frees the memory. Throws TensorInUseError (ERR_TENSOR_IN_USE) while an async op that uses it is pending. */
   dispose(): void {
-    this.handle.dispose();
+    try {
+      this.handle.dispose();
+    } catch (error) {
+      throw fromNativeError(error, 'DeviceTensor.dispose');
+    }
   }
 
   [Symbol.dispose](): void {

@@ -39,6 +39,13 @@ export class TensorDisposedError extends RadlearnError {
   }
 }
 
+/** dispose() was called on a DeviceTensor that a pending async op still reads or writes. */
+export class TensorInUseError extends RadlearnError {
+  constructor(message: string) {
+    super('ERR_TENSOR_IN_USE', message);
+  }
+}
+
 /** Maps an error thrown by the addon (a plain Error with a `code`) onto radlearn's classes. */
 export function fromNativeError(error: unknown, op: string): unknown {
   if (!(error instanceof Error) || error instanceof RadlearnError) return error;
@@ -55,6 +62,8 @@ export function fromNativeError(error: unknown, op: string): unknown {
       return new CudaError(message);
     case 'ERR_TENSOR_DISPOSED':
       return new TensorDisposedError(message);
+    case 'ERR_TENSOR_IN_USE':
+      return new TensorInUseError(message);
     case 'ERR_NATIVE':
       return new RadlearnError('ERR_NATIVE', message);
     default:

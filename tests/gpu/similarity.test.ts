@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DeviceTensor, l2Normalize, l2NormalizeBackward, similarity, similaritySync } from '../../src/index.js';
+import { DeviceTensor, l2Normalize, l2NormalizeBackward, similarity, similaritySync, TensorInUseError } from '../../src/index.js';
 import { expectAllWritten, expectClose } from '../helpers/check.js';
 import { cuda } from '../helpers/gpu.js';
 import { randomFloats } from '../helpers/random.js';
@@ -44,6 +44,24 @@ describe.skipIf(!cuda.available)('similarity on CUDA', () => {
     tensors.push(y, grad);
     expectClose(y.download() as Float32Array, l2NormalizeRef(x, rows, dim), FLOAT32_TOLERANCE, 'l2Normalize');
     expectClose(grad.download() as Float32Array, l2NormalizeBackwardRef(x, g, rows, dim), FLOAT32_TOLERANCE, 'backward', 1);
+  });
+
+  it('dispose() refuses while an async op holds the tensor, and works once it has finished', async () => {
+    const [n, d] = [2048, 512];
+    const da = DeviceTensor.upload(randomFloats(n * d, 21), [n, d]);
+    const db = DeviceTensor.upload(randomFloats(n * d, 22), [n, d]);
+    const pending = similarity(da, db, { n, m: n, d, scale: 1 });
+    expect(() => da.dispose()).toThrow(TensorInUseError);
+    expect(da.disposed).toBe(false);
+    const out = await pending;
+    // the result was an operand of the op too; all three are free now
+    for (const t of [da, db, out]) t.dispose();
+    expect(da.disposed && db.disposed && out.disposed).toBe(true);
+    // a synchronous op releases its operands before it returns
+    const dc = DeviceTensor.upload(randomFloats(64 * 8, 23), [64, 8]);
+    const s = similaritySync(dc, dc, { n: 64, m: 64, d: 8, scale: 1 });
+    dc.dispose();
+    s.dispose();
   });
 
   it('half-precision uploads round-trip within their precision', () => {

@@ -16,6 +16,7 @@ inline constexpr const char* kErrInvalidArgument = "ERR_INVALID_ARGUMENT";
 inline constexpr const char* kErrCuda = "ERR_CUDA";
 inline constexpr const char* kErrBackend = "ERR_BACKEND_UNAVAILABLE";
 inline constexpr const char* kErrDisposed = "ERR_TENSOR_DISPOSED";
+inline constexpr const char* kErrInUse = "ERR_TENSOR_IN_USE";
 
 class Error : public std::runtime_error {
  public:

@@ -49,6 +49,17 @@ std::string shape_text(std::initializer_list<index_t> dims) {
   return out.str();
 }
 
+std::shared_ptr<Napi::ObjectReference> keep_alive(const Napi::Value& v) {
+  DeviceTensor* tensor = DeviceTensor::Unwrap(v);
+  auto* reference = new Napi::ObjectReference(Napi::Persistent(v.As<Napi::Object>()));
+  if (tensor) tensor->add_use();
+  // If the control block cannot be allocated, shared_ptr calls the deleter: the count stays balanced.
+  return std::shared_ptr<Napi::ObjectReference>(reference, [tensor](Napi::ObjectReference* r) {
+    if (tensor) tensor->drop_use();
+    delete r;
+  });
+}
+
 FloatOperand float_operand(const Napi::Value& v, const char* name, index_t expected, const std::string& shape) {
   FloatOperand operand;
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
@@ -66,7 +77,7 @@ FloatOperand float_operand(const Napi::Value& v, const char* name, index_t expec
   if (expected >= 0 && operand.length != expected)
     throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but shape " + shape +
                                " needs " + std::to_string(expected));
-  operand.keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>()));
+  operand.keep = keep_alive(v);
   return operand;
 }
 

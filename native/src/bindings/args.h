@@ -35,6 +35,11 @@ struct FloatOperand {
   bool on_device() const { return device != nullptr; }
 };
 
+// A reference that keeps the JS object alive while an op holds it; for a DeviceTensor it also
+// counts as a pending use until the last copy is released, so dispose() cannot free memory an
+// async op is still using. Release it on the JS thread (ops do: workers finish there).
+std::shared_ptr<Napi::ObjectReference> keep_alive(const Napi::Value& v);
+
 // Reads a Float32Array or float32 DeviceTensor. `expected` < 0 skips the length check;
 // otherwise a mismatch throws ERR_SHAPE naming `name`, the length and `shape_text`.
 FloatOperand float_operand(const Napi::Value& v, const char* name, index_t expected, const std::string& shape_text);

@@ -169,7 +169,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
       shapes[i].type = image.source.type;
       device_count += image.on_device;
       sources.push_back(image.source);
-      keep.push_back(std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>())));
+      keep.push_back(keep_alive(v));
     }
     const bool on_device = device_count > 0;
     if (on_device && device_count != static_cast<int>(sources.size()))

@@ -49,7 +49,7 @@ LossInput loss_input(const Napi::Value& v, const char* name, index_t expected, c
   if (length != expected)
     throw Error(kErrShape, std::string(name) + " has " + std::to_string(length) + " elements but shape " + shape +
                                " needs " + std::to_string(expected));
-  in.keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>()));
+  in.keep = keep_alive(v);
   return in;
 }
 

@@ -90,7 +90,7 @@ ByteOperand byte_operand(const Napi::Value& v, const char* name, index_t expecte
   if (operand.length != expected)
     throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but shape " + shape +
                                " needs " + std::to_string(expected));
-  operand.keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>()));
+  operand.keep = keep_alive(v);
   return operand;
 }
 
@@ -101,7 +101,7 @@ void same_place(std::initializer_list<const FloatOperand*> operands, const char*
 }
 
 using Keep = std::shared_ptr<Napi::ObjectReference>;
-Keep persist(const Napi::Value& v) { return std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>())); }
+Keep persist(const Napi::Value& v) { return keep_alive(v); }
 
 // {loss, grad, center?} built on the JS thread after the work ran.
 std::function<Napi::Value(Napi::Env)> loss_result(std::shared_ptr<double> loss, Keep grad, Keep center) {

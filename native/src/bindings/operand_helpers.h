@@ -56,7 +56,7 @@ inline ByteOperand optional_bytes(const Napi::Value& v, const char* name, index_
   if (operand.length != expected)
     throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but needs " +
                                std::to_string(expected) + " (one per parameter)");
-  operand.keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>()));
+  operand.keep = keep_alive(v);
   return operand;
 }
 

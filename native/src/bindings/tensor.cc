@@ -238,6 +238,9 @@ Napi::Value DeviceTensor::Download(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeviceTensor::Dispose(const Napi::CallbackInfo& info) {
+  if (pending_uses_ > 0)
+    throw Error(kErrInUse, "this DeviceTensor is an operand of " + std::to_string(pending_uses_) +
+                               " pending operation(s); await them before dispose()");
   release(info.Env());
   return info.Env().Undefined();
 }

@@ -38,6 +38,11 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
   index_t elements() const { return elements_; }
   std::size_t bytes() const { return elements_ * dtype_size(dtype_); }
 
+  // Operations that hold this tensor as an operand (keep_alive in args.h): dispose() refuses
+  // while any is pending, because an async op still reads or writes the memory on its thread.
+  void add_use() { ++pending_uses_; }
+  void drop_use() { --pending_uses_; }
+
  private:
   static Napi::Value Upload(const Napi::CallbackInfo& info);
   static Napi::Value Empty(const Napi::CallbackInfo& info);
@@ -54,6 +59,7 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
   std::vector<index_t> dims_;
   index_t elements_ = 0;
   bool disposed_ = false;
+  int pending_uses_ = 0;  // changed on the JS thread only (operand capture and op completion)
 };
 
 }  // namespace radlearn
