@@ -15,7 +15,7 @@ import { analyzeGraph } from './autodiff/analysis.js';
 import { OnnxModelError } from './errors.js';
 import { cloneModel } from './model-io.js';
 import { type DType, type ModelProto, type NodeProto, type TensorProto, onnx } from './proto.js';
-import { makeTensorProto, readFloat32, tensorDims } from './tensor.js';
+import { makeTensorProto, tensorDims } from './tensor.js';
 
 /** One rewritten BatchNormalization node and where its batch statistics come out. */
 export interface BatchStatistics {
@@ -26,6 +26,8 @@ export interface BatchStatistics {
   /** Graph outputs [C]: the batch mean and the biased batch variance (present with exposeStatistics). */
   meanOutput: string;
   varOutput: string;
+  /** Graph output, int64 scalar: elements of the node's input (values per channel = elements / channels). */
+  elementsOutput: string;
 }
 
 export interface BatchNormTrainingModel {
@@ -36,6 +38,7 @@ export interface BatchNormTrainingModel {
 /** Output names derived from the running-statistics initializer names (stable across runs). */
 export const batchMeanOutputName = (runningMean: string): string => `${runningMean}__batch_mean`;
 export const batchVarOutputName = (runningVar: string): string => `${runningVar}__batch_var`;
+export const batchElementsOutputName = (runningMean: string): string => `${runningMean}__batch_elements`;
 
 function opsetOf(model: ModelProto): number {
   const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
@@ -119,14 +122,20 @@ export function toBatchStatisticsModel(model: ModelProto, options: { exposeStati
     const scaled = emit('Mul', [normalized, emit('Reshape', [scale, viewShape], value('scale_view'))], value('scaled'));
     emit('Add', [scaled, emit('Reshape', [bias, viewShape], value('bias_view'))], y);
 
-    const stat: BatchStatistics = { node: where, runningMean, runningVar, channels, meanOutput: batchMeanOutputName(runningMean), varOutput: batchVarOutputName(runningVar) };
+    const stat: BatchStatistics = { node: where, runningMean, runningVar, channels, meanOutput: batchMeanOutputName(runningMean), varOutput: batchVarOutputName(runningVar), elementsOutput: batchElementsOutputName(runningMean) };
     if (options.exposeStatistics) {
       const flat = constant(`${base}__channels`, BigInt64Array.from([-1n]), [1]);
-      for (const [source, out] of [[mean, stat.meanOutput], [variance, stat.varOutput]] as const) {
-        if (taken.has(out)) throw new OnnxModelError(`BatchNormalization node ${where}: the model already has a value named ${out}, the name of its batch-statistics output`, { node: where, name: out });
-        taken.add(out);
-        emit('Reshape', [source, flat], out);
-        graph.output = [...(graph.output ?? []), onnx.ValueInfoProto.create({ name: out, type: { tensorType: { elemType: onnx.TensorProto.DataType[dtype === 'float64' ? 'DOUBLE' : 'FLOAT'], shape: { dim: [{ dimValue: channels }] } } } })];
+      const floatType = onnx.TensorProto.DataType[dtype === 'float64' ? 'DOUBLE' : 'FLOAT'];
+      const outputs = [
+        { out: stat.meanOutput, op: 'Reshape', inputs: [mean, flat], elemType: floatType, dims: [channels] },
+        { out: stat.varOutput, op: 'Reshape', inputs: [variance, flat], elemType: floatType, dims: [channels] },
+        { out: stat.elementsOutput, op: 'Size', inputs: [x], elemType: onnx.TensorProto.DataType.INT64, dims: [] },
+      ];
+      for (const o of outputs) {
+        if (taken.has(o.out)) throw new OnnxModelError(`BatchNormalization node ${where}: the model already has a value named ${o.out}, the name of its batch-statistics output`, { node: where, name: o.out });
+        taken.add(o.out);
+        emit(o.op, o.inputs, o.out);
+        graph.output = [...(graph.output ?? []), onnx.ValueInfoProto.create({ name: o.out, type: { tensorType: { elemType: o.elemType, shape: { dim: o.dims.map((d) => ({ dimValue: d })) } } } })];
       }
     }
     statistics.push(stat);
@@ -149,10 +158,4 @@ export function updateRunningStatistics(running: { mean: Float32Array; var: Floa
     running.mean[c] = (1 - momentum) * running.mean[c]! + momentum * batch.mean[c]!;
     running.var[c] = (1 - momentum) * running.var[c]! + momentum * batch.var[c]! * unbiased;
   }
-}
-
-/** The running statistics' current values in `model` (for tests and reports). */
-export function readRunningStatistics(model: ModelProto, stat: BatchStatistics): { mean: Float32Array; var: Float32Array } {
-  const inits = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
-  return { mean: readFloat32(inits.get(stat.runningMean)!), var: readFloat32(inits.get(stat.runningVar)!) };
 }

@@ -173,6 +173,9 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
     if (c.loss.relaxThreshold !== null && c.loss.kind === 'siglip') {
       throw new TrainConfigError('config key loss.relaxThreshold: positive-pair relaxation applies to InfoNCE only; set it to null for SigLIP', { key: 'loss.relaxThreshold' });
     }
+    if (c.finetune?.batchNormMomentum !== undefined && c.finetune.batchNorm !== 'batch') {
+      throw new TrainConfigError("config key finetune.batchNormMomentum: the momentum updates running statistics, which only finetune.batchNorm: 'batch' does; set batchNorm to 'batch' or remove the momentum", { key: 'finetune.batchNormMomentum' });
+    }
     return c;
   }
   const problems = result.error.issues.map((issue) => {

@@ -33,8 +33,20 @@ export const finetuneSchema = z.strictObject({
    * Optional: absent, every epoch sees the same image (and existing runs' config hashes stay the same).
    */
   augment: finetuneAugmentSchema.optional(),
+  /**
+   * BatchNormalization while training the encoder. 'frozen' (absent): normalise with the model's
+   * running statistics, which never change (PyTorch's frozen-BN fine-tuning; right for pretrained
+   * CNNs). 'batch': normalise with each chunk's batch statistics and update the running statistics,
+   * as PyTorch's model.train(); evaluation and export use the updated running statistics.
+   * Optional, so existing runs' config hashes stay the same.
+   */
+  batchNorm: z.enum(['frozen', 'batch']).optional(),
+  /** 'batch' mode: running = (1 - m) * running + m * batch statistic (PyTorch's momentum; default 0.1). */
+  batchNormMomentum: z.number().min(0).max(1).optional(),
 });
 
 export type FinetuneConfig = z.output<typeof finetuneSchema>;
+
+export const DEFAULT_BATCH_NORM_MOMENTUM = 0.1;
 export const FINETUNE_MODES = ['clip-finetune', 'supervised-finetune'] as const;
 export const isFinetuneMode = (mode: string): boolean => (FINETUNE_MODES as readonly string[]).includes(mode);

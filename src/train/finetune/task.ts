@@ -24,7 +24,7 @@ import type { FlatOptimizer, TrainOps } from '../ops.js';
 import { FlatParameters, type ParameterSpec } from '../parameters.js';
 import type { Phase, StepOutput, Task } from '../tasks.js';
 import { FinetuneAugmenter, type ImageTensor } from './augment-views.js';
-import { finetuneSchema, type FinetuneConfig } from './config.js';
+import { DEFAULT_BATCH_NORM_MOMENTUM, finetuneSchema, type FinetuneConfig } from './config.js';
 import { initFromCheckpoint } from './init-from.js';
 import { compilePatterns, frozenParameters } from './selection.js';
 import { SegmentedAdamW, type Segment } from './segmented-adamw.js';
@@ -38,7 +38,10 @@ const TEXT = 'text_encoder.';
 interface EncoderSlot {
   encoder: TrainableEncoder;
   prefix: string;
+  /** The encoder's trainable parameters in the run's flat buffer. */
   range: [number, number];
+  /** Its BatchNorm running statistics (finetune.batchNorm: 'batch'), right after them; empty otherwise. */
+  statsRange: [number, number];
 }
 
 export interface EvaluationInputs {
@@ -78,6 +81,9 @@ export class FinetuneTask implements Task {
     const specs: ParameterSpec[] = [];
     const encoderSpecs = (slot: EncoderSlot): void => {
       for (const p of slot.encoder.initialParameters()) specs.push({ name: slot.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values } });
+      // Running statistics: state in the flat buffer (checkpoints, EMA, resume) that AdamW never
+      // moves: their gradient stays zero and they never decay, so each update leaves them as is.
+      for (const p of slot.encoder.runningStatistics?.initialEntries() ?? []) specs.push({ name: slot.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values }, decay: false });
     };
     encoderSpecs(image);
     if (text) encoderSpecs(text);
@@ -93,11 +99,10 @@ export class FinetuneTask implements Task {
       specs.push(...headSpecs('classifier', { kind: head.kind, inDim: dims.image, outDim: dataset.labelNames.length, hidden: head.hidden }));
     }
     this.params = new FlatParameters(specs, config.seed);
-    image.range = [this.params.entry(image.prefix + image.encoder.training.layout.parameters[0]!.name).offset, 0];
-    image.range[1] = image.range[0] + image.encoder.size;
-    if (text) {
-      text.range = [this.params.entry(text.prefix + text.encoder.training.layout.parameters[0]!.name).offset, 0];
-      text.range[1] = text.range[0] + text.encoder.size;
+    for (const slot of text ? [image, text] : [image]) {
+      const start = this.params.entry(slot.prefix + slot.encoder.training.layout.parameters[0]!.name).offset;
+      slot.range = [start, start + slot.encoder.size];
+      slot.statsRange = [slot.range[1], slot.range[1] + (slot.encoder.runningStatistics?.size ?? 0)];
     }
     const train = dataset.indices('train');
     if (this.clip) {
@@ -119,10 +124,11 @@ export class FinetuneTask implements Task {
     const freeze = compilePatterns(ft.freeze, 'finetune.freeze');
     compilePatterns(ft.groups.map((g) => g.pattern), 'finetune.groups');
     const clip = config.mode === 'clip-finetune';
+    const batchStatistics = ft.batchNorm === 'batch' ? { momentum: ft.batchNormMomentum ?? DEFAULT_BATCH_NORM_MOMENTUM } : undefined;
     const slot = async (model: NonNullable<ResolvedEncoders['textModel']>, output: string, prefix: string, what: string, allFrozen: boolean): Promise<EncoderSlot> => {
       const names = listParameters(model).parameters.map((p) => p.name);
       const frozen = allFrozen ? names : frozenParameters(names, { prefix, freeze, unfreezeLastBlocks: ft.unfreezeLastBlocks });
-      return { encoder: await TrainableEncoder.create(model, output, frozen, what), prefix, range: [0, 0] };
+      return { encoder: await TrainableEncoder.create(model, output, frozen, what, batchStatistics), prefix, range: [0, 0], statsRange: [0, 0] };
     };
     progress?.('encoders', 'differentiating the image encoder into its training graph');
     const image = await slot(encoders.imageModel, encoders.image.outputName, IMAGE, config.image.model, false);
@@ -210,6 +216,11 @@ export class FinetuneTask implements Task {
     return buffer.subarray(slot.range[0], slot.range[1]);
   }
 
+  /** The slot's running statistics in `buffer`; undefined without batch-statistics BatchNorm. */
+  private statsView(slot: EncoderSlot, buffer: Float32Array): Float32Array | undefined {
+    return slot.statsRange[1] > slot.statsRange[0] ? buffer.subarray(slot.statsRange[0], slot.statsRange[1]) : undefined;
+  }
+
   async step(_phase: Phase, batch: Int32Array, epoch: number, step: number): Promise<StepOutput> {
     const { config, params } = this;
     const B = batch.length;
@@ -218,7 +229,7 @@ export class FinetuneTask implements Task {
     for (const e of [img.encoder, this.text?.encoder]) if (e) e.forwardMs = e.backwardMs = 0;
     const { inputs: imageIn, augmentMs } = await this.batchImageInputs(batch, step);
     const augmentMetric: Record<string, number> = augmentMs === undefined ? {} : { augmentMs };
-    const ei = await img.encoder.embed(this.view(img, params.data), B, chunk, imageIn);
+    const ei = await img.encoder.embed(this.view(img, params.data), B, chunk, imageIn, this.statsView(img, params.data));
     if (!this.clip) {
       const L = this.dataset.labelNames.length;
       const head = this.classifier!.head;
@@ -248,7 +259,7 @@ export class FinetuneTask implements Task {
     });
     const textIn = this.textInputs(texts);
     const et = this.text
-      ? await this.text.encoder.embed(this.view(this.text, params.data), B, chunk, textIn)
+      ? await this.text.encoder.embed(this.view(this.text, params.data), B, chunk, textIn, this.statsView(this.text, params.data))
       : await this.encoders.text!.encode(texts).then((o) => ({ data: o.data, dim: o.dims[1]! }));
     const zi = this.imageHead!.forward(ei.data, B);
     const zt = this.textHead!.forward(et.data, B);
@@ -290,12 +301,12 @@ export class FinetuneTask implements Task {
    */
   async evaluationInputs(buffer: Float32Array, progress?: FeatureProgress): Promise<EvaluationInputs> {
     const { config } = this;
-    const imageModel = this.image.encoder.trainedModel(this.view(this.image, buffer));
+    const imageModel = this.image.encoder.trainedModel(this.view(this.image, buffer), this.statsView(this.image, buffer));
     const imageModelBytes = new Uint8Array(serializeModel(imageModel));
     const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), { input: config.image.input, output: config.image.output, pooling: config.image.pooling, batchSize: config.image.batchSize });
     let resolved: ResolvedEncoders = { imageModel, imageModelBytes, image, dispose: () => image.dispose() };
     if (this.clip) {
-      const textModel = this.text ? this.text.encoder.trainedModel(this.view(this.text, buffer)) : this.encoders.textModel!;
+      const textModel = this.text ? this.text.encoder.trainedModel(this.view(this.text, buffer), this.statsView(this.text, buffer)) : this.encoders.textModel!;
       const textModelBytes = new Uint8Array(serializeModel(textModel));
       const text = await TextEncoder.create(textModel, this.encoders.text!.tokenizer, { maxLength: config.text.maxLength, pooling: config.text.pooling, batchSize: config.text.batchSize });
       resolved = {

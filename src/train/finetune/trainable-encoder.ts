@@ -9,16 +9,28 @@
  * once; backward() then runs the training graph chunk by chunk with that chunk's rows of
  * d loss / d embedding as the upstream gradient, accumulating parameter gradients. Activation
  * memory is bounded by the chunk, whatever the batch.
+ *
+ * With batch-statistics BatchNorm (finetune.batchNorm: 'batch') both graphs are built from the
+ * rewritten model (onnx/batch-norm-training.ts): embed() also fetches every BN node's batch mean
+ * and variance and updates the running statistics once per chunk; backward() recomputes the same
+ * chunks, so it sees the same batch statistics, and leaves the running statistics alone.
  */
 import * as ort from 'onnxruntime-node';
 import { differentiate, TrainingSession, type TrainingGraph } from '../../onnx/autodiff/index.js';
+import { toBatchStatisticsModel } from '../../onnx/batch-norm-training.js';
 import { serializeModel } from '../../onnx/model-io.js';
 import { parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import { TrainDataError } from '../dataset.js';
+import { RunningStatistics } from './running-statistics.js';
 
 export type ChunkInputs = (start: number, end: number) => Record<string, TensorLike>;
+
+/** finetune.batchNorm: 'batch' settings; absent: inference-form (frozen) BatchNorm. */
+export interface BatchStatisticsOptions {
+  momentum: number;
+}
 
 export class TrainableEncoder {
   /** Wall time spent in onnxruntime forward-only and training runs (ms), for the step metrics. */
@@ -31,16 +43,33 @@ export class TrainableEncoder {
     readonly training: TrainingGraph,
     private readonly trainer: TrainingSession,
     private readonly forwardSession: ort.InferenceSession,
+    /** Present in batch-statistics mode when the model has BatchNorm nodes. */
+    readonly runningStatistics?: RunningStatistics,
   ) {}
 
-  /** `frozen`: initializer names kept constant. Throws when the output is not [N, D]. */
-  static async create(model: ModelProto, output: string, frozen: readonly string[], what: string): Promise<TrainableEncoder> {
-    const training = differentiate(model, { freeze: [...frozen], outputs: [output], modelPath: what });
+  /**
+   * `frozen`: initializer names kept constant. `batchStatistics`: BatchNorm normalises with batch
+   * statistics (a model without BatchNorm is unaffected). Throws when the output is not [N, D].
+   */
+  static async create(model: ModelProto, output: string, frozen: readonly string[], what: string, batchStatistics?: BatchStatisticsOptions): Promise<TrainableEncoder> {
+    let trainingSource = model;
+    let forwardSource = model;
+    let running: RunningStatistics | undefined;
+    if (batchStatistics) {
+      const exposed = toBatchStatisticsModel(model, { exposeStatistics: true });
+      if (exposed.statistics.length > 0) {
+        // The training graph needs no statistics outputs: only the forward pass updates them.
+        trainingSource = toBatchStatisticsModel(model).model;
+        forwardSource = exposed.model;
+        running = new RunningStatistics(model, exposed.statistics, batchStatistics.momentum);
+      }
+    }
+    const training = differentiate(trainingSource, { freeze: [...frozen], outputs: [output], modelPath: what });
     if (training.layout.size === 0) throw new TrainDataError(`${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`);
     const noSpin = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
     const trainer = await TrainingSession.create(training);
-    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(model, training.layout)), { graphOptimizationLevel: 'all', extra: noSpin });
-    return new TrainableEncoder(model, output, training, trainer, forwardSession);
+    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(forwardSource, training.layout)), { graphOptimizationLevel: 'all', extra: noSpin });
+    return new TrainableEncoder(model, output, training, trainer, forwardSession, running);
   }
 
   /** Trainable initializers in layout order with their current values (the initial parameters). */
@@ -58,8 +87,11 @@ export class TrainableEncoder {
     return this.training.layout.size;
   }
 
-  /** Embeddings [rows, D] of `rows` inputs, chunk by chunk, no gradients. */
-  async embed(parameters: Float32Array, rows: number, chunk: number, inputs: ChunkInputs): Promise<{ data: Float32Array; dim: number }> {
+  /**
+   * Embeddings [rows, D] of `rows` inputs, chunk by chunk, no gradients. With `runningState` (a
+   * buffer in runningStatistics' layout) each chunk's batch statistics update it: a training step.
+   */
+  async embed(parameters: Float32Array, rows: number, chunk: number, inputs: ChunkInputs, runningState?: Float32Array): Promise<{ data: Float32Array; dim: number }> {
     const t0 = performance.now();
     const feedsP = parameterFeeds(this.training.layout, parameters);
     let out: Float32Array | undefined;
@@ -68,7 +100,9 @@ export class TrainableEncoder {
       const e = Math.min(rows, s + chunk);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [k, t] of Object.entries({ ...feedsP, ...inputs(s, e) })) feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
-      const result = await this.forwardSession.run(feeds, [this.output]);
+      const update = runningState && this.runningStatistics;
+      const result = await this.forwardSession.run(feeds, update ? [this.output, ...update.outputNames()] : [this.output]);
+      if (update) update.update(runningState, result);
       const y = result[this.output]!;
       if (y.dims.length !== 2) throw new TrainDataError(`encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`, { dims: y.dims });
       dim = Number(y.dims[1]);
@@ -92,9 +126,13 @@ export class TrainableEncoder {
     this.backwardMs += performance.now() - t0;
   }
 
-  /** A copy of the model holding `parameters` (the trained encoder, e.g. for evaluation and export). */
-  trainedModel(parameters: Float32Array): ModelProto {
-    return writeParameters(this.model, this.training.layout, parameters);
+  /**
+   * A copy of the inference-form model holding `parameters` and, in batch-statistics mode, the
+   * running statistics `runningState` (the trained encoder for evaluation and export, like eval()).
+   */
+  trainedModel(parameters: Float32Array, runningState?: Float32Array): ModelProto {
+    const trained = writeParameters(this.model, this.training.layout, parameters);
+    return runningState && this.runningStatistics ? this.runningStatistics.write(trained, runningState) : trained;
   }
 
   async release(): Promise<void> {

@@ -68,6 +68,7 @@ describe('BatchNormalization batch-statistics rewrite', () => {
       expect(maxAbs(out.y!.data as Float64Array, ref.y)).toBeLessThan(1e-10);
       expect(maxAbs(out[statistics[0]!.meanOutput]!.data as Float64Array, ref.mean)).toBeLessThan(1e-10);
       expect(maxAbs(out[statistics[0]!.varOutput]!.data as Float64Array, ref.variance)).toBeLessThan(1e-10);
+      expect(Number((out[statistics[0]!.elementsOutput]!.data as BigInt64Array)[0])).toBe(x.length);
     });
 
     it(`gradients to x (through the batch statistics), scale and bias match finite differences on [${dims.join(', ')}]`, async () => {
