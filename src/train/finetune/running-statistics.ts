@@ -50,7 +50,7 @@ export class RunningStatistics {
         const at = this.offsets.get(name)!;
         return state.subarray(at.offset, at.offset + at.size);
       };
-      updateRunningStatistics({ mean: view(s.runningMean), var: view(s.runningVar) }, { mean: outputs[s.meanOutput]!.data as Float32Array, var: outputs[s.varOutput]!.data as Float32Array }, count, this.momentum);
+      updateRunningStatistics({ mean: view(s.runningMean), var: view(s.runningVar) }, { mean: outputs[s.meanOutput]!.data as ArrayLike<number>, var: outputs[s.varOutput]!.data as ArrayLike<number> }, count, this.momentum);
     }
   }
 

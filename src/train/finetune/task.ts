@@ -102,7 +102,9 @@ export class FinetuneTask implements Task {
     for (const slot of text ? [image, text] : [image]) {
       const start = this.params.entry(slot.prefix + slot.encoder.training.layout.parameters[0]!.name).offset;
       slot.range = [start, start + slot.encoder.size];
-      slot.statsRange = [slot.range[1], slot.range[1] + (slot.encoder.runningStatistics?.size ?? 0)];
+      const running = slot.encoder.runningStatistics;
+      const statsStart = running ? this.params.entry(slot.prefix + running.layout.parameters[0]!.name).offset : slot.range[1];
+      slot.statsRange = [statsStart, statsStart + (running?.size ?? 0)];
     }
     const train = dataset.indices('train');
     if (this.clip) {
