@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,9 @@ import { generatePhantom } from '../../../src/data/phantom/index.js';
 import { train } from '../../../src/index.js';
 import { loadModel } from '../../../src/onnx/model-io.js';
 import { readFloat32 } from '../../../src/onnx/tensor.js';
+import type { ModelProto } from '../../../src/onnx/proto.js';
 import { parseTrainConfig, TrainConfigError, type TrainConfigInput } from '../../../src/train/config.js';
+import { FinetuneTask } from '../../../src/train/finetune/task.js';
 
 // finetune.batchNorm end to end on the tiny phantom: supervised-finetune of the built-in ResNet
 // (BatchNorm after every conv) and of the built-in ViT (no BatchNorm).
@@ -22,6 +24,7 @@ describe('finetune.batchNorm', () => {
     data: { manifest }, image: { model, size: 32 }, head: { kind: 'linear' }, optim: { lr: 1e-3, warmupSteps: 1 },
     eval: { probeSteps: 5, zeroShot: false }, finetune: { chunkSize: 4, ...finetune },
   } as TrainConfigInput);
+  afterEach(() => vi.restoreAllMocks());
   const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const stats = (names: { name: string }[]): string[] => names.map((p) => p.name).filter((n) => /running_(mean|var)/.test(n));
 
@@ -36,6 +39,14 @@ describe('finetune.batchNorm', () => {
   }, 120_000);
 
   it("'batch' updates the running statistics, and the evaluated and exported encoder carries them", async () => {
+    // The model the evaluation computes its features with.
+    let evaluated: ModelProto | undefined;
+    const evaluationInputs = FinetuneTask.prototype.evaluationInputs;
+    vi.spyOn(FinetuneTask.prototype, 'evaluationInputs').mockImplementation(async function (this: FinetuneTask, ...args) {
+      const out = await evaluationInputs.apply(this, args);
+      evaluated = out.encoders.imageModel;
+      return out;
+    });
     const result = await train(config('batch', { batchNorm: 'batch', batchNormMomentum: 0.3 })).result;
     const names = stats(result.parameterNames);
     expect(names).toContain('image_encoder.stem.bn.running_mean');
@@ -50,7 +61,13 @@ describe('finetune.batchNorm', () => {
     expect(result.classifierPath).toBeDefined();
     expect(result.evaluations.map((e) => e.name)).toContain('linear head (supervised)');
     const exported = new Map((loadModel(result.classifierPath!).graph!.initializer ?? []).map((t) => [t.name!, t]));
-    for (const name of names) expect(same(readFloat32(exported.get(name.slice('image_encoder.'.length))!), entry(name)), name).toBe(true);
+    const inEvaluation = new Map((evaluated!.graph!.initializer ?? []).map((t) => [t.name!, t]));
+    for (const name of names) {
+      const init = name.slice('image_encoder.'.length);
+      expect(same(readFloat32(exported.get(init)!), entry(name)), name).toBe(true);
+      expect(same(readFloat32(inEvaluation.get(init)!), entry(name)), name).toBe(true);
+    }
+    expect(evaluated!.graph!.node!.some((n) => n.opType === 'BatchNormalization')).toBe(true);
     expect(loadModel(result.classifierPath!).graph!.node!.some((n) => n.opType === 'BatchNormalization')).toBe(true);
   }, 120_000);
 
