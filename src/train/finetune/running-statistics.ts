@@ -59,4 +59,3 @@ export class RunningStatistics {
     return writeParameters(model, this.layout, state);
   }
 }
-
