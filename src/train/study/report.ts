@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { meanSd, summarizeRuns, type LabelFractionSweepResult, type SweepRun } from '../../eval/sweep.js';
 import { writeEvalReport, type EvalReportFiles } from '../../eval/report/writeReport.js';
+import type { LossCurve } from '../../eval/report/plots.js';
 import { writeFileAtomic } from '../atomic.js';
 import type { CellResult } from './cells.js';
 import type { StudyConfig } from './config.js';
@@ -87,11 +88,12 @@ export function studySweeps(config: StudyConfig, cells: readonly CellResult[], l
 
 export async function writeStudyReport(
   dir: string, config: StudyConfig, cells: readonly CellResult[], labelNames: readonly string[], unmentioned: readonly string[], meta: Record<string, string | number | boolean>, notes: string[],
+  lossCurves: LossCurve[] = [],
 ): Promise<{ files: EvalReportFiles; table: string }> {
   const table = studyTable(studyRows(config, cells, unmentioned), unmentioned);
   const files = await writeEvalReport(dir, {
     title: `radlearn study (${config.name}): when do reports help?`,
-    meta, sweeps: studySweeps(config, cells, labelNames, unmentioned), notes,
+    meta, sweeps: studySweeps(config, cells, labelNames, unmentioned), notes, lossCurves,
   });
   // the study table goes first, under the title
   const md = await readFile(files.markdown, 'utf8');

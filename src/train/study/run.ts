@@ -18,6 +18,7 @@ import { StudyConfigError, type StudyConfig } from './config.js';
 import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
 import { dinoRunNotes } from './dino-notes.js';
+import { pretrainLossCurves } from './pretrain-curves.js';
 
 export type StudyEvent =
   | { type: 'stage'; message: string }
@@ -143,7 +144,7 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
       ...config.downstream.map((a) => `Downstream ${a}: ${DOWNSTREAM_PLANS[a].description}.`),
       'Label fraction: the share of training studies whose labels the downstream arm sees (pre-training uses all training images and reports, never labels).',
       ...(await dinoRunNotes(dir, config)),
-    ]);
+    ], await pretrainLossCurves(dir, config));
     out.table = table;
     out.reportPath = files.markdown;
   }

@@ -59,6 +59,10 @@ describe('runStudy on a tiny phantom', () => {
     expect(report).toContain('adverse_outcome AUROC');
     // the DINO run's summary reaches the report: trained, or on its log K plateau
     expect(report).toMatch(/Pre-training image-only, seed 0: (the DINO loss ended at|the DINO loss \(mean)/);
+    // the pre-training runs' loss curves: contrastive heads, clip-finetune, DINO, iBOT and the log K line
+    const curves = readFileSync(join(out, 'loss-curves.svg'), 'utf8');
+    for (const name of ['report-contrastive: contrastive', 'report-contrastive: clip-finetune', 'image-only: DINO', 'image-only: iBOT', 'log K (']) expect(curves).toContain(name);
+    expect(report).toContain('loss-curves.svg');
 
     // rerun: nothing is recomputed; then one cell file is lost and only it is redone
     const saved = readFileSync(cellPath(out, cells[3]!), 'utf8');
