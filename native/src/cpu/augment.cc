@@ -64,6 +64,23 @@ void axis_taps(int size, int taps, float scale, float offset, int extent, std::v
   }
 }
 
+// Noise, normalisation and the cast for one row of display values (the end of pass 2).
+template <AugmentOutputType Out>
+void store_row(const AugmentPlan& plan, const AugmentView& view, float* acc, int n, std::int64_t row_pixel, void* out) {
+  const AugmentView v = view;
+  if (v.noise_std > 0.0f)
+    for (int x = 0; x < n; ++x)
+      acc[x] = aug::ffma(v.noise_std, aug::pixel_normal(plan.key, v, static_cast<std::uint32_t>(row_pixel + x)), acc[x]);
+  const float ns = plan.norm_scale, no = plan.norm_offset;
+  const std::int64_t base = v.out_offset + row_pixel;
+  if (Out == AugmentOutputType::Float32) {
+    float* o = static_cast<float*>(out) + base;
+    for (int x = 0; x < n; ++x) o[x] = aug::ffma(acc[x], ns, no);
+  } else {
+    for (int x = 0; x < n; ++x) aug::store_output(out, Out, base + x, aug::ffma(acc[x], ns, no));
+  }
+}
+
 // shade() then emit() for a whole output row, stage by stage so the compiler can vectorise
 // the stages; per pixel the same operations in the same order.
 template <AugmentOutputType Out>
@@ -87,17 +104,7 @@ void finish_row(const AugmentPlan& plan, const AugmentView& view, float* acc, in
     std::copy(acc, acc + n, scratch + row_pixel);
     return;
   }
-  if (v.noise_std > 0.0f)
-    for (int x = 0; x < n; ++x)
-      acc[x] = aug::ffma(v.noise_std, aug::pixel_normal(plan.key, v, static_cast<std::uint32_t>(row_pixel + x)), acc[x]);
-  const float ns = plan.norm_scale, no = plan.norm_offset;
-  const std::int64_t base = v.out_offset + row_pixel;
-  if (Out == AugmentOutputType::Float32) {
-    float* o = static_cast<float*>(out) + base;
-    for (int x = 0; x < n; ++x) o[x] = aug::ffma(acc[x], ns, no);
-  } else {
-    for (int x = 0; x < n; ++x) aug::store_output(out, Out, base + x, aug::ffma(acc[x], ns, no));
-  }
+  store_row<Out>(plan, v, acc, n, row_pixel, out);
 }
 
 // Per-thread buffers of the axis-aligned path.
@@ -248,22 +255,6 @@ void render_band_any(const AugmentPlan& plan, const AugmentView& v, const Augmen
   }
 }
 
-// Noise, normalisation and the cast for one row of display values (the end of pass 2).
-template <AugmentOutputType Out>
-void store_row(const AugmentPlan& plan, const AugmentView& view, float* acc, int n, std::int64_t row_pixel, void* out) {
-  const AugmentView v = view;
-  if (v.noise_std > 0.0f)
-    for (int x = 0; x < n; ++x)
-      acc[x] = aug::ffma(v.noise_std, aug::pixel_normal(plan.key, v, static_cast<std::uint32_t>(row_pixel + x)), acc[x]);
-  const float ns = plan.norm_scale, no = plan.norm_offset;
-  const std::int64_t base = v.out_offset + row_pixel;
-  if (Out == AugmentOutputType::Float32) {
-    float* o = static_cast<float*>(out) + base;
-    for (int x = 0; x < n; ++x) o[x] = aug::ffma(acc[x], ns, no);
-  } else {
-    for (int x = 0; x < n; ++x) aug::store_output(out, Out, base + x, aug::ffma(acc[x], ns, no));
-  }
-}
 
 // Pass 2 for one view: separable Gaussian (reflected edges) over its display values, then
 // noise, normalisation and the cast. Each output sums k = 0..2R with fused multiply-adds
