@@ -62,18 +62,25 @@ __device__ std::int64_t find_view(std::int64_t count, std::int64_t tile, First f
   return lo;
 }
 
+// Every thread of the block calls this: thread 0 finds the view owning `tile` in the cumulative
+// tile table `tiles` and loads it into the block's shared copies, then the block syncs.
+__device__ inline void load_tile_view(const DevicePlan& p, const std::int64_t* tiles, std::int64_t tile, AugmentView& view,
+                                      AugmentSource& source, std::int64_t& first_tile) {
+  if (threadIdx.x == 0) {
+    std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return tiles[i]; });
+    view = p.views[v];
+    source = p.sources[view.source];
+    first_tile = tiles[v];
+  }
+  __syncthreads();
+}
+
 __global__ void __launch_bounds__(kThreads) augment_sample_kernel(DevicePlan p) {
   __shared__ AugmentView view;
   __shared__ AugmentSource source;
   __shared__ std::int64_t first_tile;
   const std::int64_t tile = blockIdx.x;
-  if (threadIdx.x == 0) {
-    std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return p.sample_tiles[i]; });
-    view = p.views[v];
-    source = p.sources[view.source];
-    first_tile = p.sample_tiles[v];
-  }
-  __syncthreads();
+  load_tile_view(p, p.sample_tiles, tile, view, source, first_tile);
   const int size = view.size;
   const std::int64_t local = tile - first_tile;
   const int tiles_x = (size + kTileW - 1) / kTileW;
@@ -96,13 +103,7 @@ __global__ void __launch_bounds__(kThreads) augment_blur_kernel(DevicePlan p) {
   __shared__ AugmentSource source;
   __shared__ std::int64_t first_tile;
   const std::int64_t tile = blockIdx.x;
-  if (threadIdx.x == 0) {
-    std::int64_t v = find_view(p.view_count, tile, [&](std::int64_t i) { return p.blur_tiles[i]; });
-    view = p.views[v];
-    source = p.sources[view.source];
-    first_tile = p.blur_tiles[v];
-  }
-  __syncthreads();
+  load_tile_view(p, p.blur_tiles, tile, view, source, first_tile);
   const int size = view.size;
   const int radius = view.blur_radius;
   const int span = kBlurTile + 2 * radius;
