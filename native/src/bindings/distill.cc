@@ -121,7 +121,36 @@ struct CenterArgs {
   Keep out_value;
   bool has_center = false;
   bool update = false;
+
+  // The op's keep list: its other operands plus the centers it reads and writes.
+  std::vector<Keep> with_keeps(std::vector<Keep> keep) const {
+    if (has_center) keep.push_back(center.keep);
+    if (update) keep.push_back(out.keep);
+    return keep;
+  }
 };
+
+#ifdef RADLEARN_WITH_CUDA
+// Device pointers for a DINO / iBOT call: student and teacher logits and the center uploaded when
+// they live on the host, the gradient and the new center in temporaries copied back by finish().
+struct StagedCenteredLoss {
+  DeviceScratch scratch;
+  const float* student;
+  const float* teacher;
+  const float* center;
+  float* grad;
+  float* center_out;
+
+  StagedCenteredLoss(const FloatOperand& s, const FloatOperand& t, const FloatOperand& g, const CenterArgs& c)
+      : student(scratch.input(s)), teacher(scratch.input(t)), center(c.has_center ? scratch.input(c.center) : nullptr),
+        grad(scratch.output(g)), center_out(c.update ? scratch.output(c.out) : nullptr) {}
+
+  void finish(const FloatOperand& g, const CenterArgs& c) {
+    scratch.finish(g, grad);
+    if (c.update) scratch.finish(c.out, center_out);
+  }
+};
+#endif
 
 CenterArgs center_args(Napi::Env env, const Napi::Value& center, const Napi::Value& center_out, bool update, bool on_device,
                        const DistillConfig& config, index_t k) {
@@ -175,21 +204,13 @@ Napi::Value DinoLoss(const Napi::CallbackInfo& info) {
         return;
       }
 #ifdef RADLEARN_WITH_CUDA
-      DeviceScratch scratch;
-      const float* ds = scratch.input(student);
-      const float* dt = scratch.input(teacher);
-      const float* dc = c.has_center ? scratch.input(c.center) : nullptr;
-      float* dg = scratch.output(grad);
-      float* dn = c.update ? scratch.output(c.out) : nullptr;
-      *loss = dino_loss_cuda(ds, dt, dc, vs, vt, batch, k, config, dg, dn, momentum);
-      scratch.finish(grad, dg);
-      if (c.update) scratch.finish(c.out, dn);
+      StagedCenteredLoss d(student, teacher, grad, c);
+      *loss = dino_loss_cuda(d.student, d.teacher, d.center, vs, vt, batch, k, config, d.grad, d.center_out, momentum);
+      d.finish(grad, c);
 #endif
     };
-    std::vector<Keep> keep = {student.keep, teacher.keep, grad.keep};
-    if (c.has_center) keep.push_back(c.center.keep);
-    if (c.update) keep.push_back(c.out.keep);
-    return run_op(env, async, work, loss_result(loss, persist(grad_value), c.update ? c.out_value : nullptr), keep);
+    return run_op(env, async, work, loss_result(loss, persist(grad_value), c.update ? c.out_value : nullptr),
+                  c.with_keeps({student.keep, teacher.keep, grad.keep}));
   });
 }
 
@@ -230,21 +251,13 @@ Napi::Value IbotLoss(const Napi::CallbackInfo& info) {
         copy_to_host(host_masks.data(), masks.device, host_masks.size());
         mh = host_masks.data();
       }
-      DeviceScratch scratch;
-      const float* ds = scratch.input(student);
-      const float* dt = scratch.input(teacher);
-      const float* dc = c.has_center ? scratch.input(c.center) : nullptr;
-      float* dg = scratch.output(grad);
-      float* dn = c.update ? scratch.output(c.out) : nullptr;
-      *loss = ibot_loss_cuda(ds, dt, mh, dc, batch, patches, k, config, dg, dn, momentum);
-      scratch.finish(grad, dg);
-      if (c.update) scratch.finish(c.out, dn);
+      StagedCenteredLoss d(student, teacher, grad, c);
+      *loss = ibot_loss_cuda(d.student, d.teacher, mh, d.center, batch, patches, k, config, d.grad, d.center_out, momentum);
+      d.finish(grad, c);
 #endif
     };
-    std::vector<Keep> keep = {student.keep, teacher.keep, masks.keep, grad.keep};
-    if (c.has_center) keep.push_back(c.center.keep);
-    if (c.update) keep.push_back(c.out.keep);
-    return run_op(env, async, work, loss_result(loss, persist(grad_value), c.update ? c.out_value : nullptr), keep);
+    return run_op(env, async, work, loss_result(loss, persist(grad_value), c.update ? c.out_value : nullptr),
+                  c.with_keeps({student.keep, teacher.keep, masks.keep, grad.keep}));
   });
 }
 
