@@ -2,9 +2,10 @@ import type { TensorLike } from '../onnx/tensor.js';
 import { EncoderInputError, EncoderSessionError } from './errors.js';
 import { defaultOutput, pick } from './io-names.js';
 import type { ModelSource } from './model-source.js';
-import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
-import { type Pooling, poolOutput, pooledItemDims } from './pooling.js';
-import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
+import { EncoderSession } from './encoder-session.js';
+import type { EncoderParameters } from './parameter-binding.js';
+import { type Pooling, checkPooling, poolOutput, pooledItemDims } from './pooling.js';
+import type { IoMetadata, SessionOptions, SessionRunner } from './session-runner.js';
 
 export interface ImageEncoderOptions extends SessionOptions {
   /**
@@ -32,20 +33,15 @@ const IN_FLIGHT = 2;
  * Embeds images with an ONNX model through onnxruntime-node: batched, asynchronous, run in a worker
  * thread by default. Returns float32 [N, D] (or the pooled/unpooled output shape) as { type, data, dims }.
  */
-export class ImageEncoder {
-  readonly info: SessionInfo;
+export class ImageEncoder extends EncoderSession {
   readonly inputName: string;
   readonly outputName: string;
   readonly batchSize: number;
   readonly pooling: Pooling;
-  private readonly runner: SessionRunner;
   private readonly input: IoMetadata;
-  private disposed = false;
-  private binding: ParameterBinding | undefined;
 
   private constructor(runner: SessionRunner, input: IoMetadata, output: IoMetadata, batchSize: number, pooling: Pooling) {
-    this.runner = runner;
-    this.info = runner.info;
+    super(runner);
     this.input = input;
     this.inputName = input.name;
     this.outputName = output.name;
@@ -57,14 +53,8 @@ export class ImageEncoder {
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new EncoderInputError(`batchSize must be a positive integer, got ${batchSize}`);
     const pooling = options.pooling ?? 'none';
-    if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
-    let source: ModelSource = model;
-    let binding: ParameterBinding | undefined;
-    if (options.parameters) ({ model: source, binding } = bindParameters(model, options.parameters));
-    const runner = await createSessionRunner(source, options);
-    try {
-      if (binding) await pushParameters(runner, binding);
-      const info = withoutParameterInputs(runner.info, binding);
+    checkPooling(pooling);
+    return EncoderSession.open(model, options, (runner, info) => {
       let input: IoMetadata;
       if (options.input) input = pick(info.inputs, options.input, 'input', info);
       else {
@@ -75,13 +65,8 @@ export class ImageEncoder {
         input = floats[0]!;
       }
       const output = options.output ? pick(info.outputs, options.output, 'output', info) : defaultOutput(info);
-      const encoder = new ImageEncoder(runner, input, output, batchSize, pooling);
-      encoder.binding = binding;
-      return encoder;
-    } catch (e) {
-      await runner.dispose();
-      throw e;
-    }
+      return new ImageEncoder(runner, input, output, batchSize, pooling);
+    });
   }
 
   /** The model's image input shape, e.g. ['batch', 1, 224, 224] (strings are free dimensions). */
@@ -95,7 +80,7 @@ export class ImageEncoder {
   }
 
   async encode(images: ImageBatch): Promise<TensorLike<Float32Array>> {
-    if (this.disposed) throw new EncoderSessionError(`ImageEncoder for ${this.info.label} was disposed`);
+    this.assertOpen('ImageEncoder');
     const dims = [...images.dims];
     this.checkImages(images.data, dims);
     const n = dims[0]!;
@@ -143,20 +128,5 @@ export class ImageEncoder {
     });
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new EncoderInputError(`images have ${data.length} values but dims ${JSON.stringify(dims)} need ${size}`, { dims, length: data.length });
-  }
-
-  /**
-   * Makes the session see the current values of the flat parameter buffer. In process this costs
-   * nothing (the session reads views of the buffer); a worker session receives one copy.
-   */
-  async syncParameters(): Promise<void> {
-    if (!this.binding) throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
-    if (this.info.mode === 'worker') await pushParameters(this.runner, this.binding);
-  }
-
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.runner.dispose();
   }
 }

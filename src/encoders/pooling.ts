@@ -4,6 +4,11 @@ import { EncoderInputError } from './errors.js';
 /** How an encoder output with more than two dimensions becomes one vector per item. */
 export type Pooling = 'none' | 'cls' | 'mean';
 
+/** Throws unless `pooling` is one of the Pooling values (it may come from untyped config). */
+export function checkPooling(pooling: string): asserts pooling is Pooling {
+  if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
+}
+
 /**
  * Pools a float32 model output per item:
  * [n, D] passes through; [n, T, D] takes token 0 ('cls') or the mean over tokens ('mean', over

@@ -1,11 +1,12 @@
 import type { TensorLike } from '../onnx/tensor.js';
-import { EncoderInputError, EncoderSessionError } from './errors.js';
+import { EncoderInputError } from './errors.js';
 import { defaultOutput, pick } from './io-names.js';
 import { ENCODER_METADATA_KEY } from '../onnx/models/config.js';
 import type { ModelSource } from './model-source.js';
-import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
-import { type Pooling, poolOutput, pooledItemDims } from './pooling.js';
-import { type IoMetadata, type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
+import { EncoderSession } from './encoder-session.js';
+import type { EncoderParameters } from './parameter-binding.js';
+import { type Pooling, checkPooling, poolOutput, pooledItemDims } from './pooling.js';
+import type { IoMetadata, SessionOptions, SessionRunner } from './session-runner.js';
 import { TextTokenizer } from './tokenizer/text-tokenizer.js';
 
 export interface TextEncoderOptions extends SessionOptions {
@@ -38,21 +39,16 @@ export type TokenizerSource = TextTokenizer | string | object;
  * Embeds texts with an ONNX text model: tokenizes (sorting by length so batches carry little padding),
  * runs batches in a worker thread, and returns float32 [N, D] in the input order.
  */
-export class TextEncoder {
-  readonly info: SessionInfo;
+export class TextEncoder extends EncoderSession {
   readonly tokenizer: TextTokenizer;
   readonly maxLength: number;
   readonly batchSize: number;
   readonly pooling: Pooling;
   readonly outputName: string;
-  private readonly runner: SessionRunner;
   private readonly names: { ids: string; mask?: string; types?: string };
-  private disposed = false;
-  private binding: ParameterBinding | undefined;
 
   private constructor(runner: SessionRunner, tokenizer: TextTokenizer, names: { ids: string; mask?: string; types?: string }, output: IoMetadata, o: { maxLength: number; batchSize: number; pooling: Pooling }) {
-    this.runner = runner;
-    this.info = runner.info;
+    super(runner);
     this.tokenizer = tokenizer;
     this.names = names;
     this.outputName = output.name;
@@ -77,14 +73,8 @@ export class TextEncoder {
     for (const [k, v] of [['maxLength', maxLength], ['batchSize', batchSize]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new EncoderInputError(`${k} must be a positive integer, got ${v}`);
     }
-    if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
-    let source: ModelSource = model;
-    let binding: ParameterBinding | undefined;
-    if (options.parameters) ({ model: source, binding } = bindParameters(model, options.parameters));
-    const runner = await createSessionRunner(source, options);
-    try {
-      if (binding) await pushParameters(runner, binding);
-      const info = withoutParameterInputs(runner.info, binding);
+    checkPooling(pooling);
+    return EncoderSession.open(model, options, (runner, info) => {
       const find = (explicit: string | undefined, pattern: RegExp): string | undefined =>
         explicit !== undefined ? pick(info.inputs, explicit, 'input', info).name : info.inputs.find((m) => pattern.test(m.name))?.name;
       const ids = find(options.inputIds, /input_ids|^ids$|tokens?$/i) ?? info.inputs.find((m) => m.type === 'int64')?.name;
@@ -97,17 +87,12 @@ export class TextEncoder {
         throw new EncoderInputError(`${info.label} needs inputs ${unknown.map((m) => m.name).join(', ')} that a text encoder cannot fill (it feeds ids, attention mask and token type ids)`);
       }
       const output = options.output ? pick(info.outputs, options.output, 'output', info) : defaultOutput(info);
-      const encoder = new TextEncoder(runner, tok, { ids, mask, types }, output, { maxLength, batchSize, pooling });
-      encoder.binding = binding;
-      return encoder;
-    } catch (e) {
-      await runner.dispose();
-      throw e;
-    }
+      return new TextEncoder(runner, tok, { ids, mask, types }, output, { maxLength, batchSize, pooling });
+    });
   }
 
   async encode(texts: readonly string[]): Promise<TensorLike<Float32Array>> {
-    if (this.disposed) throw new EncoderSessionError(`TextEncoder for ${this.info.label} was disposed`);
+    this.assertOpen('TextEncoder');
     if (!Array.isArray(texts)) throw new EncoderInputError('encode expects an array of strings');
     const n = texts.length;
     if (n === 0) {
@@ -147,21 +132,6 @@ export class TextEncoder {
       rows.forEach((r, i) => result!.set(pooled.data.subarray(i * size, (i + 1) * size), r * size));
     }
     return { type: 'float32', data: result!, dims: [n, ...itemDims] };
-  }
-
-  /**
-   * Makes the session see the current values of the flat parameter buffer. In process this costs
-   * nothing (the session reads views of the buffer); a worker session receives one copy.
-   */
-  async syncParameters(): Promise<void> {
-    if (!this.binding) throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
-    if (this.info.mode === 'worker') await pushParameters(this.runner, this.binding);
-  }
-
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.runner.dispose();
   }
 }
 
