@@ -9,10 +9,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Rng } from '../data/random.js';
 import { writeEvalReport } from '../eval/report/writeReport.js';
 import { readLossCurve } from '../eval/report/lossCurve.js';
 import { exportClassifier } from '../export/classifier.js';
+import { epochOrder } from './data-order.js';
 import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { hasCheckpoint, readLatestState, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
@@ -104,18 +104,6 @@ function absolutePaths(config: TrainConfig): TrainConfig {
     image: { ...config.image, model: file(config.image.model) },
     text: { ...config.text, model: file(config.text.model), tokenizer: file(config.text.tokenizer) },
   };
-}
-
-function permutation(n: number, seed: number, phase: string, epoch: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const rng = new Rng(seed, 'data-order', phase, epoch);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
 }
 
 interface Cursor {
@@ -244,7 +232,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
       const key = `${phase.name}:${epoch}`;
       let order = orderCache.get(key);
       if (!order) {
-        order = permutation(phase.rows.length, config.seed, phase.name, epoch);
+        order = epochOrder(phase.rows.length, config.seed, phase.name, epoch);
         if (resumedPermutation && resumedPermutation.phase === phase.name && resumedPermutation.epoch === epoch) {
           if (resumedPermutation.order.length !== order.length || resumedPermutation.order.some((v, i) => v !== order![i])) {
             throw new ResumeMismatchError(`cannot resume: the data order saved in the checkpoint (phase ${phase.name}, epoch ${epoch}) differs from the one this data gives; the manifest or splits changed`);

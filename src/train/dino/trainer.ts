@@ -12,8 +12,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Rng } from '../../data/random.js';
-import { adamwStepSync } from '../../kernels/optim.js';
+import { adamwStepSync, cosineSchedule } from '../../kernels/optim.js';
+import { epochOrder } from '../data-order.js';
 import { emaTeacherUpdateSync } from '../../kernels/distill.js';
 import { teacherMomentum, teacherTemperature } from '../../kernels/distill-schedules.js';
 import { saveModel } from '../../onnx/model-io.js';
@@ -34,23 +34,6 @@ import { studentStep } from './step.js';
 import { hasDinoCheckpoint, readDinoCheckpoint, writeDinoCheckpoint } from './checkpoint.js';
 import { dinoAugmentSpec, makeDinoViews } from './views.js';
 import { DinoPlateauMonitor, plateauMessage, summarizeDinoLosses, type DinoLossRecord } from './plateau.js';
-
-function permutation(n: number, seed: number, epoch: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const rng = new Rng(seed, 'data-order', 'dino', epoch);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
-
-function cosine(from: number, to: number, step: number, total: number): number {
-  const t = Math.min(1, step / Math.max(1, total));
-  return to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * t));
-}
 
 /** Steps the plateau check averages over: a tenth of the run, between 10 and 100. */
 function plateauWindowSteps(total: number): number {
@@ -159,10 +142,11 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       await appendLines(metricsPath, [{ type: 'checkpoint', step, path: lastCheckpoint, reason }]);
       emit({ type: 'checkpoint', step, path: lastCheckpoint, reason });
     };
+    const weightDecayAt = cosineSchedule({ base: dino.schedule.weightDecay, final: dino.schedule.weightDecayEnd, totalSteps: total });
     const tempWarmup = Math.round(dino.schedule.temperatureWarmupFraction * total);
     const plateauWindow = plateauWindowSteps(total);
     const monitor = new DinoPlateauMonitor(K, total, plateauWindow);
-    let order = permutation(trainRows.length, config.seed, Math.floor(step / perEpoch));
+    let order = epochOrder(trainRows.length, config.seed, 'dino', Math.floor(step / perEpoch));
     let orderEpoch = Math.floor(step / perEpoch);
     let interrupted = false;
     let pending: unknown[] = [];
@@ -170,7 +154,7 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       if (options.signal?.aborted || (options.stopAtStep !== undefined && step >= options.stopAtStep)) { interrupted = true; break; }
       const t0 = performance.now();
       const epoch = Math.floor(step / perEpoch);
-      if (epoch !== orderEpoch) { order = permutation(trainRows.length, config.seed, epoch); orderEpoch = epoch; }
+      if (epoch !== orderEpoch) { order = epochOrder(trainRows.length, config.seed, 'dino', epoch); orderEpoch = epoch; }
       const position = step % perEpoch;
       // indices into the training-image buffer (keys of the augmentation draws)
       const rows = order.slice(position * B, (position + 1) * B);
@@ -184,7 +168,7 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       if (frozen) for (const [from, to] of model.lastLayer) grads.fill(0, from, to);
       const warmup = Math.min(config.optim.warmupSteps, Math.floor(total / 2));
       const lr = cosineLr(step, total, config.optim.lr, warmup, config.optim.minLrRatio);
-      const weightDecay = cosine(dino.schedule.weightDecay, dino.schedule.weightDecayEnd, step, total);
+      const weightDecay = weightDecayAt(step);
       const gradNorm = adamwStepSync(student, grads, moments, {
         lr, step: step + 1, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay,
         ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: frozen ? model.decayMaskFrozen : model.decayMask,
