@@ -1,28 +1,27 @@
 /**
- * Checkpoints: parameters (one tensor per named view), optimizer moments and the EMA in a
+ * Trainer checkpoints: parameters (one tensor per named view), optimizer moments and the EMA in a
  * safetensors file, plus a JSON state with everything else needed to continue exactly: the
  * step, phase, RNG description (all randomness is counter-based, keyed by seed/epoch/row),
- * the current epoch's data order and each optimizer's step count. latest.json points to the
- * newest complete checkpoint; every file is written atomically, tensors before state before
- * pointer, so a crash at any moment leaves the previous checkpoint usable.
+ * the current epoch's data order and each optimizer's step count. Files, digests, the pointer
+ * (latest.json) and the fallback to an older intact checkpoint are the shared checkpoint store's.
  */
-import { existsSync } from 'node:fs';
-import { readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { MissingFileError, RadlearnError } from '../errors.js';
-import { writeJsonAtomic } from './atomic.js';
+import { CheckpointError } from './errors.js';
+import { hasCheckpointFiles, loadForResume, loadNewestIntact, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from './checkpoint-store.js';
+import type { TensorsIntegrity } from './checkpoint-integrity.js';
 import type { FlatOptimizer } from './ops.js';
 import type { FlatParameters } from './parameters.js';
-import { readSafetensors, tensor, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
+import { tensor, type SafetensorsTensor } from './safetensors.js';
 
-export class CheckpointError extends RadlearnError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('ERR_CHECKPOINT', message, details);
-  }
-}
+export { CheckpointError };
+
+const FORMAT = 'radlearn-checkpoint-v2';
+
+export const TRAINER_CHECKPOINTS: CheckpointLayout = {
+  prefix: 'step-', digits: 7, pointer: 'latest.json', format: FORMAT, pointerFormat: 'radlearn-checkpoint-pointer-v2', label: 'checkpoint',
+};
 
 export interface CheckpointState {
-  format: 'radlearn-checkpoint-v1';
+  format: typeof FORMAT;
   /** Global steps completed. */
   step: number;
   totalSteps: number;
@@ -34,6 +33,8 @@ export interface CheckpointState {
   ema: boolean;
   tensors: string;
   lastLoss: number;
+  /** Size and SHA-256 of the tensors file and of each tensor in it. */
+  integrity: TensorsIntegrity;
 }
 
 export interface CheckpointContents {
@@ -42,10 +43,9 @@ export interface CheckpointContents {
   ema?: Float32Array;
 }
 
-const stem = (step: number): string => `step-${String(step).padStart(7, '0')}`;
+export type LoadedTrainerCheckpoint = LoadedCheckpoint<CheckpointState> & { warning?: string };
 
-export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, 'tensors' | 'format'>, contents: CheckpointContents, keep: number): Promise<string> {
-  const name = stem(state.step);
+export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, 'tensors' | 'format' | 'integrity'>, contents: CheckpointContents, keep: number): Promise<string> {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of contents.params.entries) tensors[e.name] = tensor(contents.params.view(e.name).slice(), e.shape);
   for (const [group, opt] of contents.optimizers) {
@@ -53,44 +53,27 @@ export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, '
     tensors[`optimizer.${group}.exp_avg_sq`] = tensor(opt.v.slice(), [opt.v.length]);
   }
   if (contents.ema) tensors.ema = tensor(contents.ema.slice(), [contents.ema.length]);
-  const tensorsFile = `${name}.safetensors`;
-  await writeSafetensors(join(dir, tensorsFile), tensors, { format: 'radlearn-checkpoint-v1', step: String(state.step) });
-  const full: CheckpointState = { format: 'radlearn-checkpoint-v1', ...state, tensors: tensorsFile };
-  const statePath = join(dir, `${name}.json`);
-  await writeJsonAtomic(statePath, full);
-  await writeJsonAtomic(join(dir, 'latest.json'), { step: state.step, state: `${name}.json` });
-  await prune(dir, keep);
-  return join(dir, tensorsFile);
+  return writeCheckpoint(dir, TRAINER_CHECKPOINTS, state.step, tensors, { ...state }, keep);
 }
 
-async function prune(dir: string, keep: number): Promise<void> {
-  const steps = (await readdir(dir)).filter((f) => /^step-\d+\.json$/.test(f)).sort();
-  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) {
-    const base = old.slice(0, -'.json'.length);
-    await rm(join(dir, `${base}.safetensors`), { force: true });
-    await rm(join(dir, old), { force: true });
-  }
-}
-
+/** Whether `dir` holds a checkpoint pointer or any checkpoint file (intact or not). */
 export function hasCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, 'latest.json'));
+  return hasCheckpointFiles(dir, TRAINER_CHECKPOINTS);
 }
 
+/** The state of the newest checkpoint that verifies completely (tensors included). */
 export async function readLatestState(dir: string): Promise<CheckpointState> {
-  const pointer = join(dir, 'latest.json');
-  if (!existsSync(pointer)) throw new MissingFileError(pointer, 'checkpoint pointer (nothing to resume)');
-  const { state } = JSON.parse(await readFile(pointer, 'utf8')) as { state: string };
-  const path = join(dir, state);
-  if (!existsSync(path)) throw new MissingFileError(path, 'checkpoint state');
-  const parsed = JSON.parse(await readFile(path, 'utf8')) as CheckpointState;
-  if (parsed.format !== 'radlearn-checkpoint-v1') throw new CheckpointError(`${path}: unknown checkpoint format ${String(parsed.format)}`, { path });
-  return parsed;
+  return (await loadNewestIntact<CheckpointState>(dir, TRAINER_CHECKPOINTS)).state;
 }
 
-/** Loads tensors of `state` into the live buffers (shapes must match the run's layout exactly). */
-export async function restoreCheckpoint(dir: string, state: CheckpointState, contents: CheckpointContents): Promise<void> {
-  const path = join(dir, state.tensors);
-  const file = await readSafetensors(path);
+/** The newest intact checkpoint for a resume; `warning` is set when newer ones were damaged. */
+export async function loadLatestCheckpoint(dir: string): Promise<LoadedTrainerCheckpoint> {
+  return loadForResume<CheckpointState>(dir, TRAINER_CHECKPOINTS);
+}
+
+/** Loads a verified checkpoint's tensors into the live buffers (shapes must match the run's layout exactly). */
+export function restoreCheckpoint(loaded: LoadedTrainerCheckpoint, contents: CheckpointContents): void {
+  const { state, file, tensorsPath: path } = loaded;
   const take = (name: string, into: Float32Array): void => {
     const t = file.tensors.get(name);
     if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing`, { path, name });

@@ -48,7 +48,10 @@ export interface DoneEvent {
   interrupted: boolean;
 }
 
-/** Work before the first step (images, features, tokenizer) and after the last; progress in [0, 1] when known. */
+/**
+ * Work before the first step (images, features, tokenizer) and after the last; progress in [0, 1] when known.
+ * Stage 'warning' is something the user should know about (the CLI prints it as `[warning] ...`).
+ */
 export interface StageEvent {
   type: 'stage';
   stage: string;

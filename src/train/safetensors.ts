@@ -47,7 +47,8 @@ function dtypeOfArray(data: SafetensorsData): SafetensorsDtype {
 
 function makeArray(dtype: SafetensorsDtype, bytes: Uint8Array): SafetensorsData {
   // copy into a fresh, aligned buffer: the file's data block may sit at any offset
-  const buffer = bytes.slice().buffer;
+  // (a copying constructor, not slice(): Buffer.slice shares memory, even the whole pool)
+  const buffer = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'F64': return new Float64Array(buffer);
     case 'F32': return new Float32Array(buffer);
@@ -111,13 +112,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors bytes
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    throw new SafetensorsError(`${source}: __metadata__ must be an object of strings`, { source });
+  }
   const spans: Array<[number, number, string]> = [];
   const tensors = new Map<string, SafetensorsTensor>();
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SafetensorsError(`${source}: tensor ${name} is described by ${JSON.stringify(value)}, not an object`, { source, name });
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as SafetensorsDtype;
-    if (typeof dtype !== 'string' || !(dtype in BYTES)) throw new SafetensorsError(`${source}: tensor ${name} has unsupported dtype ${String(info.dtype)}`, { source, name });
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw new SafetensorsError(`${source}: tensor ${name} has unsupported dtype ${String(info.dtype)}`, { source, name });
     const shape = info.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new SafetensorsError(`${source}: tensor ${name} has invalid shape ${JSON.stringify(shape)}`, { source, name });
     const offsets = info.data_offsets;

@@ -14,11 +14,11 @@ import { readLossCurve } from '../eval/report/lossCurve.js';
 import { exportClassifier } from '../export/classifier.js';
 import { epochOrder } from './data-order.js';
 import { appendLines, writeFileAtomic, writeJsonAtomic } from './atomic.js';
-import { hasCheckpoint, readLatestState, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { hasCheckpoint, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { loadTrainDataset, TrainDataError } from './dataset.js';
 import { resolveEncoders, sha256, type ResolvedEncoders } from './encoders.js';
-import { NonFiniteLossError, ResumeMismatchError, RunExistsError } from './errors.js';
+import { NonFiniteLossError, ResumeMismatchError, RunExistsError, asDivergence } from './errors.js';
 import { EventStream, type TrainEvent } from './events.js';
 import { evaluateRun } from './evaluate-run.js';
 import { computeFeatures } from './features.js';
@@ -29,9 +29,10 @@ import { createTask, type Phase, type Task } from './tasks.js';
 import { isFinetuneMode } from './finetune/config.js';
 import { FinetuneTask, noFeatures } from './finetune/task.js';
 import { runDinoTraining } from './dino/trainer.js';
+import { reportStaleTempFiles } from './stale-temp.js';
 
 export interface TrainOptions {
-  /** Continue from runs/<name>/checkpoints/latest.json. */
+  /** Continue from the newest intact checkpoint in runs/<name>/checkpoints/ (damaged ones are skipped with a warning). */
   resume?: boolean;
   /** Delete an existing run folder's checkpoints and metrics first. */
   overwrite?: boolean;
@@ -144,7 +145,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     await rm(checkpointDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
   }
-  if (options.resume && !hasCheckpoint(checkpointDir)) await readLatestState(checkpointDir); // throws the missing-file error naming the path
+  await reportStaleTempFiles([runDir, checkpointDir], emit);
+  // verified before the costly data and feature work: a damaged run fails (or falls back) at once
+  let resumeFrom = options.resume ? await loadLatestCheckpoint(checkpointDir) : undefined;
+  if (resumeFrom?.warning) emit({ type: 'stage', stage: 'warning', message: resumeFrom.warning });
   // the config a resumed run was started with, to name what changed if the hashes differ
   const previousConfig = options.resume ? await readFile(join(runDir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined) : undefined;
   await mkdir(checkpointDir, { recursive: true });
@@ -194,8 +198,8 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     let lastCheckpoint: string | undefined;
     let resumedPermutation: { phase: string; epoch: number; order: Int32Array } | undefined;
 
-    if (options.resume) {
-      const state = await readLatestState(checkpointDir);
+    if (resumeFrom) {
+      const { state } = resumeFrom;
       if (state.configHash !== hash) {
         const keys = previousConfig === undefined ? [] : differingKeys(trainingPart(previousConfig as TrainConfig), trainingPart(config));
         throw new ResumeMismatchError(
@@ -204,11 +208,12 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
           { runDir, keys },
         );
       }
-      await restoreCheckpoint(checkpointDir, state, { params, optimizers, ema });
+      restoreCheckpoint(resumeFrom, { params, optimizers, ema });
+      lastCheckpoint = resumeFrom.tensorsPath;
+      resumeFrom = undefined; // the loaded tensors were copied into the live buffers: free them
       await writeJsonAtomic(join(runDir, 'config.json'), config);
       step = state.step;
       lastLoss = state.lastLoss;
-      lastCheckpoint = join(checkpointDir, state.tensors);
       resumedPermutation = { phase: state.dataOrder.phase, epoch: state.dataOrder.epoch, order: Int32Array.from(state.dataOrder.permutation) };
       // metrics after the checkpoint belong to the abandoned continuation
       if (existsSync(metricsPath)) {
@@ -310,7 +315,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     } catch (error) {
       // keep the metrics of the steps before the failure (e.g. the losses leading to a NaN)
       await appendLines(metricsPath, pending).catch(() => undefined);
-      throw error;
+      throw asDivergence(error, step + 1, positionOf(Math.min(step, totalSteps - 1)).phase.name, lastCheckpoint);
     }
     await appendLines(metricsPath, pending);
     await checkpoint(interrupted ? 'interrupt' : 'final');

@@ -1,13 +1,12 @@
 /**
- * DINO checkpoints: one safetensors file per checkpoint (student, teacher, AdamW moments,
- * centers) plus dino-latest.json naming the newest; both written atomically, older files pruned.
+ * DINO checkpoints: student, teacher, AdamW moments and centers in one safetensors file per
+ * checkpoint, with a state file (step, config hash, last loss) and dino-latest.json naming the
+ * newest. Files, digests, pruning and the fallback to an older intact checkpoint are the shared
+ * checkpoint store's.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { MissingFileError } from '../../errors.js';
-import { writeJsonAtomic } from '../atomic.js';
-import { readSafetensors, tensor, writeSafetensors } from '../safetensors.js';
+import { hasCheckpointFiles, loadForResume, loadNewestIntact, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from '../checkpoint-store.js';
+import { CheckpointError } from '../errors.js';
+import { tensor } from '../safetensors.js';
 
 export interface DinoCheckpointState {
   step: number;
@@ -21,38 +20,49 @@ export interface DinoCheckpointState {
   ibotCenter: Float32Array;
 }
 
-const POINTER = 'dino-latest.json';
+export const DINO_CHECKPOINTS: CheckpointLayout = {
+  prefix: 'dino-step-', digits: 8, pointer: 'dino-latest.json',
+  format: 'radlearn-dino-checkpoint-v2', pointerFormat: 'radlearn-dino-checkpoint-pointer-v2', label: 'DINO checkpoint',
+};
+
 const TENSORS = ['student', 'teacher', 'm', 'v', 'dinoCenter', 'ibotCenter'] as const;
 
+interface DinoStateFile {
+  configHash: string;
+  lastLoss: number | null;
+}
+
 export function hasDinoCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, POINTER));
+  return hasCheckpointFiles(dir, DINO_CHECKPOINTS);
 }
 
 export async function writeDinoCheckpoint(dir: string, s: DinoCheckpointState, keep: number): Promise<string> {
-  const file = `dino-step-${String(s.step).padStart(8, '0')}.safetensors`;
-  const path = join(dir, file);
   const tensors = Object.fromEntries(TENSORS.map((k) => [k, tensor(s[k], [s[k].length])]));
-  await writeSafetensors(path, tensors, { format: 'radlearn-dino-checkpoint-v1', step: String(s.step), configHash: s.configHash });
-  await writeJsonAtomic(join(dir, POINTER), { step: s.step, file, configHash: s.configHash, lastLoss: Number.isFinite(s.lastLoss) ? s.lastLoss : null });
-  const old = (await readdir(dir)).filter((f) => /^dino-step-\d+\.safetensors$/.test(f)).sort();
-  for (const f of old.slice(0, Math.max(0, old.length - keep))) if (f !== file) await rm(join(dir, f), { force: true });
-  return path;
+  const state: DinoStateFile = { configHash: s.configHash, lastLoss: Number.isFinite(s.lastLoss) ? s.lastLoss : null };
+  return writeCheckpoint(dir, DINO_CHECKPOINTS, s.step, tensors, { step: s.step, ...state }, keep, { configHash: s.configHash });
 }
 
-export async function readDinoCheckpoint(dir: string): Promise<DinoCheckpointState & { path: string }> {
-  const pointer = join(dir, POINTER);
-  if (!existsSync(pointer)) throw new MissingFileError(pointer, 'DINO checkpoint pointer (nothing to resume)');
-  const p = JSON.parse(await readFile(pointer, 'utf8')) as { step: number; file: string; configHash: string; lastLoss: number | null };
-  const path = join(dir, p.file);
-  if (!existsSync(path)) throw new MissingFileError(path, 'DINO checkpoint tensors');
-  const file = await readSafetensors(path);
+function toDinoState(loaded: LoadedCheckpoint<DinoStateFile>): DinoCheckpointState & { path: string } {
+  const path = loaded.tensorsPath;
   const get = (k: string): Float32Array => {
-    const t = file.tensors.get(k);
-    if (!t || !(t.data instanceof Float32Array)) throw new MissingFileError(path, `DINO checkpoint tensor ${k}`);
+    const t = loaded.file.tensors.get(k);
+    if (!t || !(t.data instanceof Float32Array)) throw new CheckpointError(`${path}: DINO checkpoint tensor ${k} is missing or not F32`, { path, name: k });
     return t.data;
   };
+  const { step, configHash, lastLoss } = loaded.state;
   return {
-    path, step: p.step, configHash: p.configHash, lastLoss: p.lastLoss ?? NaN,
+    path, step, configHash, lastLoss: lastLoss ?? NaN,
     student: get('student'), teacher: get('teacher'), m: get('m'), v: get('v'), dinoCenter: get('dinoCenter'), ibotCenter: get('ibotCenter'),
   };
+}
+
+/** The newest DINO checkpoint that verifies completely (read-only). */
+export async function readDinoCheckpoint(dir: string): Promise<DinoCheckpointState & { path: string }> {
+  return toDinoState(await loadNewestIntact<DinoStateFile>(dir, DINO_CHECKPOINTS));
+}
+
+/** The newest intact DINO checkpoint for a resume; `warning` is set when newer ones were damaged. */
+export async function loadDinoCheckpointForResume(dir: string): Promise<DinoCheckpointState & { path: string; warning?: string }> {
+  const loaded = await loadForResume<DinoStateFile>(dir, DINO_CHECKPOINTS);
+  return { ...toDinoState(loaded), ...(loaded.warning ? { warning: loaded.warning } : {}) };
 }

@@ -21,7 +21,7 @@ import { appendLines, writeJsonAtomic } from '../atomic.js';
 import type { TrainConfig } from '../config.js';
 import { loadTrainDataset, TrainDataError } from '../dataset.js';
 import { sha256 } from '../encoders.js';
-import { NonFiniteLossError, ResumeMismatchError, RunExistsError } from '../errors.js';
+import { NonFiniteLossError, ResumeMismatchError, RunExistsError, asDivergence } from '../errors.js';
 import type { TrainEvent } from '../events.js';
 import { loadImages } from '../features.js';
 import { cosineLr } from '../schedule.js';
@@ -31,7 +31,8 @@ import type { DinoCenters } from './losses.js';
 import { resolveLocalSize } from './local-size.js';
 import { createDinoModel, exportEncoder, forwardDino } from './model.js';
 import { studentStep } from './step.js';
-import { hasDinoCheckpoint, readDinoCheckpoint, writeDinoCheckpoint } from './checkpoint.js';
+import { hasDinoCheckpoint, loadDinoCheckpointForResume, writeDinoCheckpoint } from './checkpoint.js';
+import { reportStaleTempFiles } from '../stale-temp.js';
 import { dinoAugmentSpec, makeDinoViews } from './views.js';
 import { DinoPlateauMonitor, plateauMessage, summarizeDinoLosses, type DinoLossRecord } from './plateau.js';
 
@@ -84,6 +85,10 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
     await rm(checkpointDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
   }
+  await reportStaleTempFiles([runDir, checkpointDir], emit);
+  // verified before the costly image and model work: a damaged run fails (or falls back) at once
+  let resumeFrom = options.resume ? await loadDinoCheckpointForResume(checkpointDir) : undefined;
+  if (resumeFrom?.warning) emit({ type: 'stage', stage: 'warning', message: resumeFrom.warning });
   await mkdir(checkpointDir, { recursive: true });
   if (!options.resume) await writeJsonAtomic(join(runDir, 'config.json'), config);
   const stage = (name: string, message: string, progress?: number): void => emit({ type: 'stage', stage: name, message, progress });
@@ -117,8 +122,8 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
     let step = 0;
     let lastLoss = NaN;
     let lastCheckpoint: string | undefined;
-    if (options.resume) {
-      const state = await readDinoCheckpoint(checkpointDir);
+    if (resumeFrom) {
+      const state = resumeFrom;
       if (state.configHash !== hash) throw new ResumeMismatchError(`cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with; resume with the same config`, { runDir });
       for (const [dst, src, name] of [[student, state.student, 'student'], [teacher, state.teacher, 'teacher'], [moments.m, state.m, 'm'], [moments.v, state.v, 'v'], [centers.dino, state.dinoCenter, 'dinoCenter'], [centers.ibot, state.ibotCenter, 'ibotCenter']] as const) {
         if (dst.length !== src.length) throw new ResumeMismatchError(`cannot resume ${runDir}: checkpoint tensor ${name} has ${src.length} values, the model needs ${dst.length}`);
@@ -127,6 +132,7 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       step = state.step;
       lastLoss = state.lastLoss;
       lastCheckpoint = state.path;
+      resumeFrom = undefined; // the loaded tensors were copied into the live buffers: free them
       if (existsSync(metricsPath)) {
         const kept = (await readFile(metricsPath, 'utf8')).split('\n').filter((l) => {
           try { const r = JSON.parse(l) as { step?: number }; return typeof r.step !== 'number' || r.step <= step; } catch { return false; }
@@ -169,10 +175,15 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       const warmup = Math.min(config.optim.warmupSteps, Math.floor(total / 2));
       const lr = cosineLr(step, total, config.optim.lr, warmup, config.optim.minLrRatio);
       const weightDecay = weightDecayAt(step);
-      const gradNorm = adamwStepSync(student, grads, moments, {
-        lr, step: step + 1, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay,
-        ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: frozen ? model.decayMaskFrozen : model.decayMask,
-      });
+      let gradNorm: number;
+      try {
+        gradNorm = adamwStepSync(student, grads, moments, {
+          lr, step: step + 1, beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps, weightDecay,
+          ...(dino.clipGrad > 0 ? { maxGradNorm: dino.clipGrad } : {}), decayMask: frozen ? model.decayMaskFrozen : model.decayMask,
+        });
+      } catch (error) {
+        throw asDivergence(error, step + 1, 'dino', lastCheckpoint);
+      }
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, 'dino', gradNorm, lastCheckpoint);
       const momentum = teacherMomentum(step, total, dino.schedule.momentum, 1);
       emaTeacherUpdateSync(teacher, student, { momentum, checkFinite: false });
