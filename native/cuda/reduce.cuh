@@ -1,6 +1,6 @@
 // Deterministic reductions shared by the loss and optimizer kernels: a block-wide sum
 // (warp shuffles, then one warp over the per-warp sums; fixed order for a fixed launch
-// shape) and per-thread device scratch for partial sums.
+// shape), a block-wide maximum, and per-thread device scratch for partial sums.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -33,6 +33,30 @@ __device__ inline T block_reduce_sum(T v, T* scratch) {
   const int warps = blockDim.x / 32;
   v = threadIdx.x < warps ? scratch[threadIdx.x] : T(0);
   if (warp == 0) v = warp_reduce_sum(v);
+  return v;
+}
+
+template <typename T>
+__device__ inline T warp_reduce_max(T v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    T other = __shfl_xor_sync(0xffffffffu, v, offset);
+    v = other > v ? other : v;
+  }
+  return v;
+}
+
+// Maximum over the block (same contract as block_reduce_sum); values must not be NaN.
+template <typename T>
+__device__ inline T block_reduce_max(T v, T* scratch) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  v = warp_reduce_max(v);
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  const int warps = blockDim.x / 32;
+  v = threadIdx.x < warps ? scratch[threadIdx.x] : T(0);
+  if (warp == 0) v = warp_reduce_max(v);
   return v;
 }
 

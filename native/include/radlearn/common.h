@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,15 @@ inline constexpr const char* kErrCuda = "ERR_CUDA";
 inline constexpr const char* kErrBackend = "ERR_BACKEND_UNAVAILABLE";
 inline constexpr const char* kErrDisposed = "ERR_TENSOR_DISPOSED";
 inline constexpr const char* kErrInUse = "ERR_TENSOR_IN_USE";
+inline constexpr const char* kErrDetached = "ERR_BUFFER_DETACHED";
+
+// A number for an error message: %g keeps 1e-46 and 3.4e38 readable where std::to_string
+// would print 0.000000 and 39 digits.
+inline std::string number_text(double x) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", x);
+  return text;
+}
 
 class Error : public std::runtime_error {
  public:

@@ -14,19 +14,65 @@
 // Returns the PRE-clip global norm. When that norm is not finite (a NaN or Inf gradient),
 // nothing is written: params, m and v are left as they were and the non-finite norm is
 // returned so the caller can stop or skip.
-// Memory traffic per parameter: read g twice (norm pass + update), read/write p, m, v:
-//   4 * (2 + 2 + 2 + 2) = 32 bytes (28 without the norm pass), 1 byte more with a mask.
+// The same pre-pass that sums g^2 also finds the largest |p|, |m| and |v|. A step whose state
+// already holds NaN or Inf, or a negative v (ERR_INVALID_ARGUMENT), or whose result could overflow float32 by
+// the bound in adamw_verdict (ERR_NONFINITE_RESULT), is refused before anything is written, so
+// a step is either applied whole or not at all.
+// Memory traffic per parameter: the pre-pass reads g, p, m, v; the update reads g, p, m, v
+// and writes p, m, v: 4 * (4 + 7) = 44 bytes, 1 byte more with a mask.
 // The norm is a float64 sum over fixed 16K-element blocks on the CPU (independent of the
 // thread count) and a fixed-grid float64 tree on the GPU.
 //
 // ema_update:  ema_i <- momentum * ema_i + (1 - momentum) * p_i   (momentum in [0, 1])
 #pragma once
 
+#include <cfloat>
 #include <cstdint>
 
 #include "radlearn/common.h"
 
+#ifdef __CUDACC__
+#define RL_HOST_DEVICE __host__ __device__
+#else
+#define RL_HOST_DEVICE
+#endif
+
 namespace radlearn {
+
+// What the pre-pass of a step finds: the gradient norm and the largest magnitudes in the
+// state (+infinity when a buffer holds NaN or Inf, or v a negative value: second moments are
+// sums of squares).
+struct AdamWScan {
+  double grad_norm = 0;
+  float max_params = 0, max_m = 0, max_v = 0;
+};
+
+enum class AdamWVerdict : int { NonFiniteGradient = 0, Apply = 1, InvalidState = 2, WouldOverflow = 3 };
+
+// Whether a step can be applied whole. With G = clip * norm >= every |clipped g_i|, each new
+// value is bounded by m' <= b1 max|m| + (1 - b1) G, v' <= b2 max|v| + (1 - b2) G^2 and
+// |p'| <= |decay| max|p| + step_size m' / eps (the denominator is at least eps); when a bound
+// exceeds FLT_MAX the step could write Inf, so it is refused. The bounds are loose by design:
+// only states already near float32's range trip them. step_size, decay and eps are the float32
+// values the update uses.
+RL_HOST_DEVICE inline AdamWVerdict adamw_verdict(const AdamWScan& scan, double clip, double beta1, double beta2,
+                                                 float step_size, float decay, float eps) {
+  if (!(scan.grad_norm <= DBL_MAX)) return AdamWVerdict::NonFiniteGradient;
+  if (!(scan.max_params <= FLT_MAX) || !(scan.max_m <= FLT_MAX) || !(scan.max_v <= FLT_MAX))
+    return AdamWVerdict::InvalidState;
+  const double g = clip * scan.grad_norm;
+  const double m = beta1 * scan.max_m + (1.0 - beta1) * g;
+  const double v = beta2 * scan.max_v + (1.0 - beta2) * g * g;
+  const double numerator = static_cast<double>(step_size) * m;
+  const double abs_decay = decay < 0 ? -static_cast<double>(decay) : static_cast<double>(decay);
+  const double p = abs_decay * scan.max_params + numerator / static_cast<double>(eps);
+  const double limit = FLT_MAX;
+  return m <= limit && v <= limit && numerator <= limit && p <= limit ? AdamWVerdict::Apply : AdamWVerdict::WouldOverflow;
+}
+
+// Throws the typed error for a refused step (InvalidState or WouldOverflow), naming what
+// was found; host code of both backends calls it.
+[[noreturn]] void throw_adamw_refusal(AdamWVerdict verdict, const AdamWScan& scan);
 
 // Hyperparameters arrive as float64 (JavaScript numbers, Python floats in PyTorch) and the
 // derived scalars (1 - beta, bias corrections, step size, decay factor) are computed in

@@ -1,6 +1,11 @@
 #include "args.h"
 
+#include "host_memory.h"
+
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 namespace radlearn {
@@ -26,6 +31,13 @@ double number_arg(const Napi::Value& v, const char* name) {
   return x;
 }
 
+float float_arg(const Napi::Value& v, const char* name) {
+  double x = number_arg(v, name);
+  if (!(std::fabs(x) <= static_cast<double>(FLT_MAX)))
+    throw Error(kErrInvalidArgument, std::string(name) + " must fit in float32 (|x| <= 3.4e38), got " + number_text(x));
+  return static_cast<float>(x);
+}
+
 bool bool_arg(const Napi::Value& v, const char* name) {
   if (!v.IsBoolean()) throw Error(kErrInvalidArgument, std::string(name) + " must be a boolean");
   return v.As<Napi::Boolean>().Value();
@@ -49,35 +61,126 @@ std::string shape_text(std::initializer_list<index_t> dims) {
   return out.str();
 }
 
-std::shared_ptr<Napi::ObjectReference> keep_alive(const Napi::Value& v) {
-  DeviceTensor* tensor = DeviceTensor::Unwrap(v);
-  auto* reference = new Napi::ObjectReference(Napi::Persistent(v.As<Napi::Object>()));
-  if (tensor) tensor->add_use();
-  // If the control block cannot be allocated, shared_ptr calls the deleter: the count stays balanced.
-  return std::shared_ptr<Napi::ObjectReference>(reference, [tensor](Napi::ObjectReference* r) {
-    if (tensor) tensor->drop_use();
-    delete r;
-  });
+HeldOperand::HeldOperand(const Napi::Value& value, std::string name)
+    : reference_(Napi::Persistent(value.As<Napi::Object>())), name_(std::move(name)) {
+  tensor_ = DeviceTensor::Unwrap(value);
+  if (tensor_) tensor_->add_use();
+}
+
+HeldOperand::~HeldOperand() {
+  if (tensor_) tensor_->drop_use();
+}
+
+void* HeldOperand::take_private_copy(const void* data, std::size_t bytes) {
+  // 64-byte alignment: the CPU kernels' vector loads and the CUDA staging copies like it.
+  std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+  void* copy = std::aligned_alloc(64, rounded);
+  if (!copy) throw Error(kErrInvalidArgument, name_ + ": could not allocate " + std::to_string(bytes) + " bytes for the op's copy");
+  if (bytes > 0) std::memcpy(copy, data, bytes);
+  private_.reset(static_cast<std::uint8_t*>(copy));
+  return copy;
+}
+
+std::string HeldOperand::delivery_problem() const {
+  if (!private_ || !written_) return "";
+  Napi::Value v = reference_.Value();
+  if (!v.IsTypedArray()) return name_ + " is no longer a typed array";
+  auto array = v.As<Napi::TypedArray>();
+  if (is_detached(array)) return "the ArrayBuffer behind " + name_ + " was detached (transferred)";
+  if (array.ByteLength() != bytes_) return "the ArrayBuffer behind " + name_ + " was resized";
+  return "";
+}
+
+void HeldOperand::deliver() const {
+  if (!private_ || !written_ || bytes_ == 0) return;
+  HostArray array = host_array(reference_.Value().As<Napi::TypedArray>(), name_);
+  std::memcpy(array.data, private_.get(), bytes_);
+}
+
+void HeldOperand::set_memory(const void* begin, std::size_t bytes, bool on_device) {
+  begin_ = static_cast<const char*>(begin);
+  bytes_ = bytes;
+  on_device_ = on_device;
+}
+
+bool HeldOperand::overlaps(const HeldOperand& other) const {
+  if (bytes_ == 0 || other.bytes_ == 0 || on_device_ != other.on_device_) return false;
+  return begin_ < other.begin_ + other.bytes_ && other.begin_ < begin_ + bytes_;
+}
+
+Keep keep_alive(const Napi::Value& v, std::string name) { return std::make_shared<HeldOperand>(v, std::move(name)); }
+
+void mark_written(const Keep& keep) {
+  if (keep) keep->mark_written();
+}
+
+void allow_in_place(const Keep& output, const Keep& input) {
+  if (output && input) output->allow_in_place_of(input.get());
+}
+
+bool async_arg(const Napi::Value& v) {
+  bool async = bool_arg(v, "async");
+  set_binding_async(async);
+  return async;
+}
+
+void* host_operand(const Napi::TypedArray& array, const std::string& name, const Keep& keep, std::size_t* elements) {
+  HostArray host = host_array(array, name);
+  keep->set_memory(host.data, host.bytes, false);
+  *elements = host.elements;
+  return binding_is_async() ? keep->take_private_copy(host.data, host.bytes) : host.data;
+}
+
+namespace {
+
+void check_disjoint(const std::vector<Keep>& keep) {
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    for (std::size_t j = i + 1; j < keep.size(); ++j) {
+      const Keep& a = keep[i];
+      const Keep& b = keep[j];
+      if (!a || !b || (!a->written() && !b->written()) || !a->overlaps(*b)) continue;
+      bool declared = a->in_place_of() == b.get() || b->in_place_of() == a.get();
+      if (declared && a->same_memory(*b)) continue;
+      throw Error(kErrInvalidArgument, a->name() + " and " + b->name() + " share memory, and the op writes " +
+                                           (a->written() ? a->name() : b->name()) +
+                                           ": pass an output that does not overlap the op's other operands");
+    }
+  }
+}
+
+}  // namespace
+
+RawOperand raw_operand(const Napi::Value& v, const std::string& name, napi_typedarray_type host_type, DType device_type,
+                       const std::string& expected) {
+  RawOperand operand;
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == host_type) {
+    operand.keep = keep_alive(v, name);
+    std::size_t elements = 0;
+    operand.host = host_operand(v.As<Napi::TypedArray>(), name, operand.keep, &elements);
+    operand.length = static_cast<index_t>(elements);
+  } else if (DeviceTensor* tensor = DeviceTensor::Unwrap(v)) {
+    if (tensor->dtype() != device_type)
+      throw Error(kErrInvalidArgument, name + " must be " + expected + ", got a " + dtype_name(tensor->dtype()) + " DeviceTensor");
+    operand.device = tensor->data();
+    operand.length = tensor->elements();
+    operand.keep = keep_alive(v, name);
+    operand.keep->set_memory(operand.device, tensor->bytes(), true);
+  } else {
+    throw Error(kErrInvalidArgument, name + " must be " + expected);
+  }
+  return operand;
 }
 
 FloatOperand float_operand(const Napi::Value& v, const char* name, index_t expected, const std::string& shape) {
-  FloatOperand operand;
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    auto array = v.As<Napi::Float32Array>();
-    operand.host = array.Data();
-    operand.length = static_cast<index_t>(array.ElementLength());
-  } else if (DeviceTensor* tensor = DeviceTensor::Unwrap(v)) {
-    if (tensor->dtype() != DType::Float32)
-      throw Error(kErrInvalidArgument, std::string(name) + " must be a float32 tensor, got " + dtype_name(tensor->dtype()));
-    operand.device = static_cast<float*>(tensor->data());
-    operand.length = tensor->elements();
-  } else {
-    throw Error(kErrInvalidArgument, std::string(name) + " must be a Float32Array or a float32 DeviceTensor");
-  }
-  if (expected >= 0 && operand.length != expected)
-    throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but shape " + shape +
+  RawOperand raw = raw_operand(v, name, napi_float32_array, DType::Float32, "a Float32Array or a float32 DeviceTensor");
+  if (expected >= 0 && raw.length != expected)
+    throw Error(kErrShape, std::string(name) + " has " + std::to_string(raw.length) + " elements but shape " + shape +
                                " needs " + std::to_string(expected));
-  operand.keep = keep_alive(v);
+  FloatOperand operand;
+  operand.host = static_cast<float*>(raw.host);
+  operand.device = static_cast<float*>(raw.device);
+  operand.length = raw.length;
+  operand.keep = std::move(raw.keep);
   return operand;
 }
 
@@ -89,12 +192,32 @@ FloatOperand float_output(Napi::Env env, const Napi::Value& maybe_out, bool on_d
       throw Error(kErrInvalidArgument, std::string(name) + " must live where the inputs live (" +
                                            (on_device ? "a DeviceTensor" : "a Float32Array") + ")");
     *result_value = maybe_out;
+    mark_written(out.keep);
     return out;
   }
-  Napi::Value created = on_device ? DeviceTensor::Create(env, DType::Float32, {length})
-                                  : Napi::Value(Napi::Float32Array::New(env, static_cast<size_t>(length)));
+  if (on_device) {
+    Napi::Value created = DeviceTensor::Create(env, DType::Float32, {length});
+    *result_value = created;
+    FloatOperand out = float_operand(created, name, length, shape);
+    mark_written(out.keep);
+    return out;
+  }
+  Napi::Float32Array created;
+  try {
+    created = Napi::Float32Array::New(env, static_cast<size_t>(length));
+  } catch (const Napi::Error& e) {
+    throw Error(kErrShape, std::string(name) + " " + shape + " needs " + std::to_string(length) +
+                               " floats, more than can be allocated here (" + e.Message() + ")");
+  }
   *result_value = created;
-  return float_operand(created, name, length, shape);
+  // A new array no JavaScript can reach before the op completes: the op writes it directly.
+  FloatOperand out;
+  out.host = created.Data();
+  out.length = length;
+  out.keep = keep_alive(created, name);
+  out.keep->set_memory(out.host, static_cast<std::size_t>(length) * sizeof(float), false);
+  mark_written(out.keep);
+  return out;
 }
 
 namespace {
@@ -102,7 +225,7 @@ namespace {
 class OpWorker : public Napi::AsyncWorker {
  public:
   OpWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> result,
-           std::vector<std::shared_ptr<Napi::ObjectReference>> keep)
+           std::vector<Keep> keep)
       : Napi::AsyncWorker(env, "radlearn-op"),
         deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)),
@@ -125,6 +248,7 @@ class OpWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    if (code_.empty()) deliver_outputs();
     if (!code_.empty()) {
       deferred_.Reject(make_js_error(env, code_, message_).Value());
       return;
@@ -137,10 +261,24 @@ class OpWorker : public Napi::AsyncWorker {
   }
 
  private:
+  // Every written array must still take its bytes back before any of them does.
+  void deliver_outputs() {
+    for (const Keep& held : keep_) {
+      std::string problem = held ? held->delivery_problem() : "";
+      if (problem.empty()) continue;
+      code_ = kErrDetached;
+      message_ = problem + " while the op ran, so its result could not be written back and no output was changed. "
+                 "Do not transfer or resize a buffer until the op's Promise settles";
+      return;
+    }
+    for (const Keep& held : keep_)
+      if (held) held->deliver();
+  }
+
   Napi::Promise::Deferred deferred_;
   std::function<void()> work_;
   std::function<Napi::Value(Napi::Env)> result_;
-  std::vector<std::shared_ptr<Napi::ObjectReference>> keep_;
+  std::vector<Keep> keep_;
   std::string code_;
   std::string message_;
 };
@@ -148,7 +286,8 @@ class OpWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Value run_op(Napi::Env env, bool async, std::function<void()> work, std::function<Napi::Value(Napi::Env)> result,
-                   std::vector<std::shared_ptr<Napi::ObjectReference>> keep) {
+                   std::vector<Keep> keep) {
+  check_disjoint(keep);
   if (!async) {
     work();
     return result(env);
@@ -160,11 +299,18 @@ Napi::Value run_op(Napi::Env env, bool async, std::function<void()> work, std::f
 }
 
 Napi::Value guarded(const Napi::CallbackInfo& info, const std::function<Napi::Value(const Napi::CallbackInfo&)>& body) {
+  struct AsyncFlag {
+    AsyncFlag() { set_binding_async(false); }
+    ~AsyncFlag() { set_binding_async(false); }
+  } flag;
   try {
     return body(info);
   } catch (const Error& e) {
     throw make_js_error(info.Env(), e.code(), e.what());
-  } catch (const Napi::Error&) {
+  } catch (Napi::Error& e) {
+    // A failing Node-API call raises an Error with no code; every error radlearn throws has one.
+    Napi::Value code = e.Value().Get("code");
+    if (!code.IsString()) e.Value().Set("code", Napi::String::New(info.Env(), "ERR_NATIVE"));
     throw;
   } catch (const std::exception& e) {
     throw make_js_error(info.Env(), "ERR_NATIVE", e.what());

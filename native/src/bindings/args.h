@@ -5,6 +5,8 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,27 +20,98 @@ namespace radlearn {
 // A JS Error whose `code` property is set (the TS layer maps codes onto error classes).
 Napi::Error make_js_error(Napi::Env env, const std::string& code, const std::string& message);
 
+// Reads the `async` flag of a binding (and records it for the host operands read next).
+bool async_arg(const Napi::Value& v);
+
 // Throws radlearn::Error(ERR_INVALID_ARGUMENT) unless v is a finite integer in [0, 2^53).
 index_t size_arg(const Napi::Value& v, const char* name);
 // Throws unless v is a finite number.
 double number_arg(const Napi::Value& v, const char* name);
+// A finite number that kernels use in float32: throws unless it is finite there too (1e39 is
+// a finite double but an infinite float).
+float float_arg(const Napi::Value& v, const char* name);
 bool bool_arg(const Napi::Value& v, const char* name);
 std::string string_arg(const Napi::Value& v, const char* name);
 
-// A float32 operand: a host Float32Array or a float32 DeviceTensor. The reference keeps
-// the JS object alive while an async op runs.
+// What an op holds while it runs: the JS object (so it is not collected); for a DeviceTensor a
+// pending use, so dispose() refuses meanwhile; for a host array read by an async call, the
+// private copy the op works on (host_memory.h explains why). Created and released on the
+// JS thread (ops finish there).
+class HeldOperand {
+ public:
+  HeldOperand(const Napi::Value& value, std::string name);
+  ~HeldOperand();
+  HeldOperand(const HeldOperand&) = delete;
+  HeldOperand& operator=(const HeldOperand&) = delete;
+
+  Napi::Value value() const { return reference_.Value(); }
+  const std::string& name() const { return name_; }
+
+  // The bytes the op reaches through this operand, and whether it writes them: run_op refuses
+  // an op whose written operand overlaps any other operand (a kernel would read what it has
+  // already overwritten, or two outputs would race).
+  void set_memory(const void* begin, std::size_t bytes, bool on_device);
+  void mark_written() { written_ = true; }
+  bool written() const { return written_; }
+  bool overlaps(const HeldOperand& other) const;
+  // This written operand may be exactly `input` (the kernel updates it in place).
+  void allow_in_place_of(const HeldOperand* input) { in_place_of_ = input; }
+  bool same_memory(const HeldOperand& other) const { return begin_ == other.begin_ && bytes_ == other.bytes_; }
+  const HeldOperand* in_place_of() const { return in_place_of_; }
+
+  // Copies the caller's bytes into memory the op owns and returns it (async calls).
+  void* take_private_copy(const void* data, std::size_t bytes);
+  // After an async op, on the JS thread: why the written private copy cannot go back into the
+  // caller's array ("" when it can), and the copy back itself.
+  std::string delivery_problem() const;
+  void deliver() const;
+
+ private:
+  Napi::ObjectReference reference_;
+  std::string name_;
+  DeviceTensor* tensor_ = nullptr;
+  const char* begin_ = nullptr;
+  std::size_t bytes_ = 0;
+  bool on_device_ = false;
+  bool written_ = false;
+  const HeldOperand* in_place_of_ = nullptr;
+  std::unique_ptr<std::uint8_t, void (*)(void*)> private_{nullptr, std::free};
+};
+using Keep = std::shared_ptr<HeldOperand>;
+
+Keep keep_alive(const Napi::Value& v, std::string name);
+
+// A host typed array the op reads (or writes) directly: detached arrays are refused, and for an
+// async call the returned pointer is the op's private copy, held by `keep`.
+void* host_operand(const Napi::TypedArray& array, const std::string& name, const Keep& keep, std::size_t* elements);
+
+// Marks an operand the op writes in place (outputs from float_output are marked already).
+void mark_written(const Keep& keep);
+// Lets `output` be exactly the same memory as `input` (not a partial overlap), for kernels
+// that read each element of `input` before writing that element of `output`.
+void allow_in_place(const Keep& output, const Keep& input);
+
+// A host typed array of `host_type` or a DeviceTensor of `device_type`: where the op finds its
+// elements (a private copy for an async call) and what keeps them there. Throws ERR_INVALID_ARGUMENT naming `name` and `expected`
+// (e.g. "a Uint8Array or a uint8 DeviceTensor") for anything else, ERR_BUFFER_DETACHED for
+// a detached array.
+struct RawOperand {
+  void* host = nullptr;
+  void* device = nullptr;
+  index_t length = 0;
+  Keep keep;
+};
+RawOperand raw_operand(const Napi::Value& v, const std::string& name, napi_typedarray_type host_type, DType device_type,
+                       const std::string& expected);
+
+// A float32 operand: a host Float32Array or a float32 DeviceTensor.
 struct FloatOperand {
   float* host = nullptr;
   float* device = nullptr;
   index_t length = 0;
-  std::shared_ptr<Napi::ObjectReference> keep;
+  Keep keep;
   bool on_device() const { return device != nullptr; }
 };
-
-// A reference that keeps the JS object alive while an op holds it; for a DeviceTensor it also
-// counts as a pending use until the last copy is released, so dispose() cannot free memory an
-// async op is still using. Release it on the JS thread (ops do: workers finish there).
-std::shared_ptr<Napi::ObjectReference> keep_alive(const Napi::Value& v);
 
 // Reads a Float32Array or float32 DeviceTensor. `expected` < 0 skips the length check;
 // otherwise a mismatch throws ERR_SHAPE naming `name`, the length and `shape_text`.
@@ -52,8 +125,12 @@ FloatOperand float_output(Napi::Env env, const Napi::Value& maybe_out, bool on_d
 // Runs `work` now (sync) or on the libuv pool (async). `result` builds the return value on
 // the JS thread afterwards. radlearn::Error becomes a JS error with its code; any other
 // C++ exception becomes ERR_NATIVE.
+// Before running, refuses (ERR_INVALID_ARGUMENT) an op whose written operand shares memory with
+// another of its operands. An async op delivers what it wrote into the caller's arrays when it
+// completes; if one of them was detached or resized meanwhile, it rejects with
+// ERR_BUFFER_DETACHED and writes none of them.
 Napi::Value run_op(Napi::Env env, bool async, std::function<void()> work, std::function<Napi::Value(Napi::Env)> result,
-                   std::vector<std::shared_ptr<Napi::ObjectReference>> keep);
+                   std::vector<Keep> keep);
 
 // Wraps a binding body so radlearn::Error thrown during argument checks becomes a JS error.
 Napi::Value guarded(const Napi::CallbackInfo& info, const std::function<Napi::Value(const Napi::CallbackInfo&)>& body);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "host_memory.h"
 #include "radlearn/augment.h"
 #include "staging.h"
 #include "tensor.h"
@@ -102,6 +103,7 @@ Napi::Float64Array report_array(Napi::Env env, const AugmentPlan& plan) {
 struct Image {
   AugmentSource source;
   bool on_device = false;
+  Keep keep;
 };
 
 Image image_arg(const Napi::Value& v, size_t index, const AugmentSourceShape& shape) {
@@ -116,8 +118,10 @@ Image image_arg(const Napi::Value& v, size_t index, const AugmentSourceShape& sh
       case napi_float32_array: image.source.type = AugmentSourceType::Float32; break;
       default: throw Error(kErrInvalidArgument, name + " must be a Uint8Array, Uint16Array or Float32Array");
     }
-    image.source.data = static_cast<const std::uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-    length = static_cast<index_t>(t.ElementLength());
+    image.keep = keep_alive(v, name);
+    std::size_t elements = 0;
+    image.source.data = host_operand(t, name, image.keep, &elements);
+    length = static_cast<index_t>(elements);
   } else if (DeviceTensor* d = DeviceTensor::Unwrap(v)) {
     switch (d->dtype()) {
       case DType::Uint8: image.source.type = AugmentSourceType::Uint8; break;
@@ -128,6 +132,7 @@ Image image_arg(const Napi::Value& v, size_t index, const AugmentSourceShape& sh
     image.source.data = d->data();
     image.on_device = true;
     length = d->elements();
+    image.keep = keep_alive(v, name);
   } else {
     throw Error(kErrInvalidArgument, name + " must be a typed array or a DeviceTensor");
   }
@@ -151,16 +156,10 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     AugmentSpec spec = decode_spec(doubles_arg(info[4], "spec"), doubles_arg(info[5], "groups"));
     std::uint64_t seed = u64_arg(info[6], "seed"), step = u64_arg(info[7], "step");
     Backend backend = backend_arg(info[8]);
-    bool async = bool_arg(info[9], "async");
-#ifdef RADLEARN_WITH_CUDA
-    if (backend == Backend::Cuda) {
-      DeviceInfo device = cuda_device_info();
-      if (!device.available) throw Error(kErrBackend, "backend 'cuda' requested but no CUDA device is usable: " + device.reason);
-    }
-#endif
+    bool async = async_arg(info[9]);
     auto images_js = info[0].As<Napi::Array>();
     if (images_js.Length() != shapes.size()) throw Error(kErrShape, "images and heights/widths must have the same length");
-    std::vector<std::shared_ptr<Napi::ObjectReference>> keep;
+    std::vector<Keep> keep;
     std::vector<AugmentSource> sources;
     int device_count = 0;
     for (uint32_t i = 0; i < images_js.Length(); ++i) {
@@ -169,7 +168,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
       shapes[i].type = image.source.type;
       device_count += image.on_device;
       sources.push_back(image.source);
-      keep.push_back(keep_alive(v));
+      keep.push_back(image.keep);
     }
     const bool on_device = device_count > 0;
     if (on_device && device_count != static_cast<int>(sources.size()))
@@ -222,7 +221,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
     result.Set("outputs", outputs);
     result.Set("masks", masks);
     result.Set("params", report_array(env, *plan));
-    auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result));
+    Keep keep_result = keep_alive(result, "the result");
     keep.push_back(keep_result);
 
     std::vector<index_t> group_sizes;
@@ -273,7 +272,7 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
       (void)group_sizes;
 #endif
     };
-    return run_op(env, async, work, [keep_result](Napi::Env) { return keep_result->Value(); }, keep);
+    return run_op(env, async, work, [keep_result](Napi::Env) { return keep_result->value(); }, keep);
   });
 }
 

@@ -1,6 +1,9 @@
 // Backend facts and runtime controls for the TS layer:
 //   backend() -> { cudaCompiled, nvtx, threads, device: {...} | null, deviceReason }
-//   setThreads(n), traceEnable(on), traceTake() -> [{ name, cat, ts, dur, tid }], traceNow()
+//   setThreads(n), maxThreads(), traceEnable(on), traceTake() -> [{ name, cat, ts, dur, tid }], traceNow()
+#include <algorithm>
+#include <limits>
+
 #include "args.h"
 #include "radlearn/thread_pool.h"
 #include "radlearn/trace.h"
@@ -42,15 +45,19 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
   out.Set("nvtx", false);
 #endif
   out.Set("threads", pool_threads());
+  out.Set("maxThreads", max_pool_threads());
   return out;
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
-    set_pool_threads(static_cast<int>(size_arg(info[0], "threads")));
+    index_t threads = size_arg(info[0], "threads");
+    set_pool_threads(static_cast<int>(std::min<index_t>(threads, std::numeric_limits<int>::max())));
     return Napi::Number::New(info.Env(), pool_threads());
   });
 }
+
+Napi::Value MaxThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), max_pool_threads()); }
 
 Napi::Value TraceEnable(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
@@ -82,6 +89,7 @@ Napi::Value TraceNow(const Napi::CallbackInfo& info) { return Napi::Number::New(
 void register_backend(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("maxThreads", Napi::Function::New(env, MaxThreads, "maxThreads"));
   exports.Set("traceEnable", Napi::Function::New(env, TraceEnable, "traceEnable"));
   exports.Set("traceTake", Napi::Function::New(env, TraceTake, "traceTake"));
   exports.Set("traceNow", Napi::Function::New(env, TraceNow, "traceNow"));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "args.h"
+#include "host_memory.h"
 #include "radlearn/contrastive.h"
 #include "radlearn/half.h"
 #include "staging.h"
@@ -22,16 +23,17 @@ struct LossInput {
   const float* host = nullptr;
   const void* device = nullptr;
   ContrastiveInput type = ContrastiveInput::Float32;
-  std::shared_ptr<Napi::ObjectReference> keep;
+  Keep keep;
 };
 
 LossInput loss_input(const Napi::Value& v, const char* name, index_t expected, const std::string& shape) {
   LossInput in;
   index_t length = 0;
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    auto array = v.As<Napi::Float32Array>();
-    in.host = array.Data();
-    length = static_cast<index_t>(array.ElementLength());
+    in.keep = keep_alive(v, name);
+    std::size_t elements = 0;
+    in.host = static_cast<const float*>(host_operand(v.As<Napi::TypedArray>(), name, in.keep, &elements));
+    length = static_cast<index_t>(elements);
   } else if (DeviceTensor* tensor = DeviceTensor::Unwrap(v)) {
     switch (tensor->dtype()) {
       case DType::Float32: in.type = ContrastiveInput::Float32; break;
@@ -43,13 +45,13 @@ LossInput loss_input(const Napi::Value& v, const char* name, index_t expected, c
     }
     in.device = tensor->data();
     length = tensor->elements();
+    in.keep = keep_alive(v, name);
   } else {
     throw Error(kErrInvalidArgument, std::string(name) + " must be a Float32Array or a DeviceTensor");
   }
   if (length != expected)
     throw Error(kErrShape, std::string(name) + " has " + std::to_string(length) + " elements but shape " + shape +
                                " needs " + std::to_string(expected));
-  in.keep = keep_alive(v);
   return in;
 }
 
@@ -101,27 +103,28 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
     if (!(scale > 0.0) || static_cast<float>(scale) <= 0.0f || !std::isfinite(static_cast<float>(scale)))
       throw Error(kErrInvalidArgument, "logitScale must be > 0 (and representable in float32), got " + std::to_string(scale));
     params.logit_scale = static_cast<float>(scale);
-    params.bias = static_cast<float>(number_arg(info[6], "bias"));
+    params.bias = float_arg(info[6], "bias");
     params.normalize = bool_arg(info[7], "normalize");
     std::vector<std::int32_t> groups;
     std::shared_ptr<std::vector<float>> weights;
     if (!info[8].IsUndefined() && !info[8].IsNull()) {
       if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
         throw Error(kErrInvalidArgument, "groups must be an Int32Array");
-      auto array = info[8].As<Napi::Int32Array>();
-      if (static_cast<index_t>(array.ElementLength()) != batch)
-        throw Error(kErrShape, "groups has " + std::to_string(array.ElementLength()) + " elements but batch is " +
+      HostArray array = host_array(info[8].As<Napi::TypedArray>(), "groups");
+      if (static_cast<index_t>(array.elements) != batch)
+        throw Error(kErrShape, "groups has " + std::to_string(array.elements) + " elements but batch is " +
                                    std::to_string(batch));
-      groups.assign(array.Data(), array.Data() + array.ElementLength());  // copied: the caller may reuse the array
+      const auto* first = static_cast<const std::int32_t*>(array.data);
+      groups.assign(first, first + array.elements);  // copied: the caller may reuse the array
     }
     if (!info[9].IsUndefined() && !info[9].IsNull()) {
       if (params.kind != ContrastiveKind::InfoNCE)
         throw Error(kErrInvalidArgument, "relaxThreshold applies to kind 'infonce' only");
       params.relax = true;
-      params.relax_threshold = static_cast<float>(number_arg(info[9], "relaxThreshold"));
+      params.relax_threshold = float_arg(info[9], "relaxThreshold");
     }
     Backend backend = backend_arg(info[10]);
-    bool async = bool_arg(info[11], "async");
+    bool async = async_arg(info[11]);
     std::string shape = "[batch, dim] = " + shape_text({batch, dim});
     LossInput image = loss_input(info[0], "image", batch * dim, shape);
     LossInput text = loss_input(info[1], "text", batch * dim, shape);
@@ -195,7 +198,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
       if (siglip) object.Set("gradBias", Napi::Number::New(env, out->grad_bias));
       return object;
     };
-    return run_op(env, async, work, result, {image.keep, text.keep, keep_image, keep_text});
+    return run_op(env, async, work, result, {image.keep, text.keep});
   });
 }
 

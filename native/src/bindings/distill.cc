@@ -10,11 +10,13 @@
 //   emaTeacherUpdate(teacher, student, n, momentum, backend, async)            -> teacher (in place)
 //   benchDistillCuda(op, a, b, c, d, iterations)                               -> per-iteration ms (CUDA events)
 #include <algorithm>
+#include <cfloat>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "args.h"
+#include "operand_helpers.h"
 #include "radlearn/distill.h"
 #include "staging.h"
 #ifdef RADLEARN_WITH_CUDA
@@ -41,7 +43,9 @@ index_t positive(const Napi::Value& v, const char* name) {
 
 float temperature_arg(const Napi::Value& v, const char* name) {
   double t = number_arg(v, name);
-  if (!(t > 0.0) || t > 1e6) throw Error(kErrInvalidArgument, std::string(name) + " must be > 0, got " + std::to_string(t));
+  // logits are divided by it in float32: below FLT_MIN it rounds to 0 or a subnormal whose inverse overflows
+  if (!(t >= static_cast<double>(FLT_MIN)) || t > 1e6)
+    throw Error(kErrInvalidArgument, std::string(name) + " must be in [1.2e-38, 1e6] (a positive float32), got " + number_text(t));
   return static_cast<float>(t);
 }
 
@@ -65,46 +69,11 @@ DistillConfig config_args(const Napi::CallbackInfo& info, int first) {
   return config;
 }
 
-// Uint8Array or uint8 DeviceTensor (masks).
-struct ByteOperand {
-  const std::uint8_t* host = nullptr;
-  const std::uint8_t* device = nullptr;
-  index_t length = 0;
-  std::shared_ptr<Napi::ObjectReference> keep;
-};
-
-ByteOperand byte_operand(const Napi::Value& v, const char* name, index_t expected, const std::string& shape) {
-  ByteOperand operand;
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-    auto array = v.As<Napi::Uint8Array>();
-    operand.host = array.Data();
-    operand.length = static_cast<index_t>(array.ElementLength());
-  } else if (DeviceTensor* tensor = DeviceTensor::Unwrap(v)) {
-    if (tensor->dtype() != DType::Uint8)
-      throw Error(kErrInvalidArgument, std::string(name) + " must be a uint8 tensor, got " + dtype_name(tensor->dtype()));
-    operand.device = static_cast<const std::uint8_t*>(tensor->data());
-    operand.length = tensor->elements();
-  } else {
-    throw Error(kErrInvalidArgument, std::string(name) + " must be a Uint8Array or a uint8 DeviceTensor");
-  }
-  if (operand.length != expected)
-    throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but shape " + shape +
-                               " needs " + std::to_string(expected));
-  operand.keep = keep_alive(v);
-  return operand;
-}
-
-void same_place(std::initializer_list<const FloatOperand*> operands, const char* what) {
-  bool first = (*operands.begin())->on_device();
-  for (const FloatOperand* op : operands)
-    if (op->on_device() != first) throw Error(kErrInvalidArgument, std::string(what) + " must all be host arrays or all DeviceTensors");
-}
-
-using Keep = std::shared_ptr<Napi::ObjectReference>;
-Keep persist(const Napi::Value& v) { return keep_alive(v); }
+using Result = std::shared_ptr<Napi::ObjectReference>;
+Result persist(const Napi::Value& v) { return std::make_shared<Napi::ObjectReference>(Napi::Persistent(v.As<Napi::Object>())); }
 
 // {loss, grad, center?} built on the JS thread after the work ran.
-std::function<Napi::Value(Napi::Env)> loss_result(std::shared_ptr<double> loss, Keep grad, Keep center) {
+std::function<Napi::Value(Napi::Env)> loss_result(std::shared_ptr<double> loss, Result grad, Result center) {
   return [loss, grad, center](Napi::Env env) -> Napi::Value {
     Napi::Object out = Napi::Object::New(env);
     out.Set("loss", Napi::Number::New(env, *loss));
@@ -118,7 +87,7 @@ std::function<Napi::Value(Napi::Env)> loss_result(std::shared_ptr<double> loss, 
 struct CenterArgs {
   FloatOperand center;
   FloatOperand out;
-  Keep out_value;
+  Result out_value;
   bool has_center = false;
   bool update = false;
 
@@ -168,6 +137,7 @@ CenterArgs center_args(Napi::Env env, const Napi::Value& center, const Napi::Val
   if (update) {
     Napi::Value created;
     args.out = float_output(env, center_out, on_device, k, "centerOut", shape, &created);
+    allow_in_place(args.out.keep, args.center.keep);
     args.out_value = persist(created);
   }
   return args;
@@ -182,7 +152,7 @@ Napi::Value DinoLoss(const Napi::CallbackInfo& info) {
     float momentum = momentum_arg(info[11], "centerMomentum");
     bool update = bool_arg(info[12], "updateCenter");
     Backend backend = backend_arg(info[15]);
-    bool async = bool_arg(info[16], "async");
+    bool async = async_arg(info[16]);
     if (vt > vs || vs < 2)
       throw Error(kErrInvalidArgument, "DINO needs teacherViews <= studentViews and studentViews >= 2, got studentViews=" +
                                            std::to_string(vs) + ", teacherViews=" + std::to_string(vt));
@@ -222,7 +192,7 @@ Napi::Value IbotLoss(const Napi::CallbackInfo& info) {
     float momentum = momentum_arg(info[11], "centerMomentum");
     bool update = bool_arg(info[12], "updateCenter");
     Backend backend = backend_arg(info[15]);
-    bool async = bool_arg(info[16], "async");
+    bool async = async_arg(info[16]);
     std::string shape = "[B, P, K] = " + shape_text({batch, patches, k});
     index_t length = product({batch, patches, k}, "student");
     FloatOperand student = float_operand(info[0], "student", length, shape);
@@ -268,7 +238,7 @@ Napi::Value KoleoLoss(const Napi::CallbackInfo& info) {
     if (rows < 2) throw Error(kErrInvalidArgument, "KoLeo needs at least 2 rows (each needs a nearest neighbour), got " + std::to_string(rows));
     if (rows > 2147483647) throw Error(kErrShape, "KoLeo rows exceed 2^31");
     Backend backend = backend_arg(info[4]);
-    bool async = bool_arg(info[5], "async");
+    bool async = async_arg(info[5]);
     std::string shape = "[B, D] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", product({rows, dim}, "x"), shape);
     require_host_for_cpu(backend, {&x});
@@ -300,13 +270,13 @@ Napi::Value SinkhornKnopp(const Napi::CallbackInfo& info) {
     index_t iterations = size_arg(info[4], "iterations");
     if (iterations < 1 || iterations > 1000) throw Error(kErrInvalidArgument, "iterations must be in [1, 1000]");
     Backend backend = backend_arg(info[6]);
-    bool async = bool_arg(info[7], "async");
+    bool async = async_arg(info[7]);
     std::string shape = "[rows, K] = " + shape_text({rows, k});
     FloatOperand logits = float_operand(info[0], "logits", product({rows, k}, "logits"), shape);
     require_host_for_cpu(backend, {&logits});
     Napi::Value result;
     FloatOperand probs = float_output(env, info[5], logits.on_device(), logits.length, "out", shape, &result);
-    Keep keep_result = persist(result);
+    Result keep_result = persist(result);
     int its = static_cast<int>(iterations);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -331,14 +301,15 @@ Napi::Value UpdateCenter(const Napi::CallbackInfo& info) {
     index_t rows = positive(info[2], "rows"), k = positive(info[3], "prototypes");
     float momentum = momentum_arg(info[4], "momentum");
     Backend backend = backend_arg(info[6]);
-    bool async = bool_arg(info[7], "async");
+    bool async = async_arg(info[7]);
     FloatOperand center = float_operand(info[0], "center", k, "[K] = " + shape_text({k}));
     FloatOperand teacher = float_operand(info[1], "teacher", product({rows, k}, "teacher"), "[rows, K] = " + shape_text({rows, k}));
     same_place({&center, &teacher}, "center and teacher");
     require_host_for_cpu(backend, {&center, &teacher});
     Napi::Value result;
     FloatOperand out = float_output(env, info[5], center.on_device(), k, "out", "[K] = " + shape_text({k}), &result);
-    Keep keep_result = persist(result);
+    allow_in_place(out.keep, center.keep);
+    Result keep_result = persist(result);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         update_center_cpu(center.host, teacher.host, nullptr, rows, k, momentum, out.host);
@@ -363,13 +334,14 @@ Napi::Value EmaTeacherUpdate(const Napi::CallbackInfo& info) {
     index_t n = size_arg(info[2], "n");
     float momentum = momentum_arg(info[3], "momentum");
     Backend backend = backend_arg(info[4]);
-    bool async = bool_arg(info[5], "async");
+    bool async = async_arg(info[5]);
     std::string shape = "[n] = " + shape_text({n});
     FloatOperand teacher = float_operand(info[0], "teacher", n, shape);
     FloatOperand student = float_operand(info[1], "student", n, shape);
     same_place({&teacher, &student}, "teacher and student");
+    mark_written(teacher.keep);
     require_host_for_cpu(backend, {&teacher, &student});
-    Keep keep_result = persist(info[0]);
+    Result keep_result = persist(info[0]);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         ema_teacher_update_cpu(teacher.host, student.host, n, momentum);

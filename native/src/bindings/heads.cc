@@ -21,7 +21,7 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t rows = size_arg(info[3], "rows"), in = size_arg(info[4], "in"), out = size_arg(info[5], "out");
     Backend backend = backend_arg(info[7]);
-    bool async = bool_arg(info[8], "async");
+    bool async = async_arg(info[8]);
     FloatOperand x = float_operand(info[0], "x", checked_size_product(rows, in, "x"), "[rows, in] = " + shape_text({rows, in}));
     FloatOperand w = float_operand(info[1], "w", checked_size_product(out, in, "w"), "[out, in] = " + shape_text({out, in}));
     FloatOperand b = optional_float(info[2], "b", out, "[out] = " + shape_text({out}));
@@ -30,7 +30,6 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     Napi::Value result;
     FloatOperand y = float_output(env, info[6], device, checked_size_product(rows, out, "y"), "out",
                                   "[rows, out] = " + shape_text({rows, out}), &result);
-    check_no_overlap(y, "out", {{&x, "x"}, {&w, "w"}, {&b, "b"}}, "linearForward");
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -58,7 +57,7 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     index_t rows = size_arg(info[3], "rows"), in = size_arg(info[4], "in"), out = size_arg(info[5], "out");
     bool accumulate = bool_arg(info[9], "accumulate");
     Backend backend = backend_arg(info[10]);
-    bool async = bool_arg(info[11], "async");
+    bool async = async_arg(info[11]);
     std::string x_shape = "[rows, in] = " + shape_text({rows, in});
     FloatOperand x = float_operand(info[0], "x", checked_size_product(rows, in, "x"), x_shape);
     FloatOperand w = float_operand(info[1], "w", checked_size_product(out, in, "w"), "[out, in] = " + shape_text({out, in}));
@@ -68,10 +67,7 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     FloatOperand db = optional_float(info[8], "db", out, "[out] = " + shape_text({out}));
     same_place({&x, &w, &dy, &dx, &dw, &db}, "linearBackward");
     require_host_for_cpu(backend, {&x, &w, &dy, &dx, &dw, &db});
-    for (const auto& [output, name] : {std::pair<const FloatOperand*, const char*>{&dx, "dx"}, {&dw, "dw"}, {&db, "db"}})
-      check_no_overlap(*output, name, {{&x, "x"}, {&w, "w"}, {&dy, "dy"}}, "linearBackward");
-    check_no_overlap(dx, "dx", {{&dw, "dw"}, {&db, "db"}}, "linearBackward");
-    check_no_overlap(dw, "dw", {{&db, "db"}}, "linearBackward");
+    for (const FloatOperand* output : {&dx, &dw, &db}) mark_written(output->keep);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         linear_backward_cpu(x.host, w.host, dy.host, present(dx) ? dx.host : nullptr, present(dw) ? dw.host : nullptr,
@@ -103,7 +99,7 @@ Napi::Value GeluForward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t length = size_arg(info[1], "length");
     Backend backend = backend_arg(info[3]);
-    bool async = bool_arg(info[4], "async");
+    bool async = async_arg(info[4]);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand x = float_operand(info[0], "x", length, shape);
     require_host_for_cpu(backend, {&x});
@@ -132,7 +128,7 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t length = size_arg(info[2], "length");
     Backend backend = backend_arg(info[4]);
-    bool async = bool_arg(info[5], "async");
+    bool async = async_arg(info[5]);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand x = float_operand(info[0], "x", length, shape);
     FloatOperand dy = float_operand(info[1], "dy", length, shape);

@@ -62,7 +62,7 @@ Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
     index_t policy = size_arg(info[6], "policy");
     if (policy > kUncertainZeros) throw Error(kErrInvalidArgument, "bceWithLogits: policy must be 0, 1 or 2");
     Backend backend = backend_arg(info[8]);
-    bool async = bool_arg(info[9], "async");
+    bool async = async_arg(info[9]);
     std::string shape = "[rows, classes] = " + shape_text({rows, classes});
     index_t length = checked_size_product(rows, classes, "logits");
     FloatOperand logits = float_operand(info[0], "logits", length, shape);
@@ -108,7 +108,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
     if (smoothing < 0 || smoothing >= 1) throw Error(kErrInvalidArgument, "softmaxCrossEntropy: smoothing must be in [0, 1)");
     if (temperature <= 0) throw Error(kErrInvalidArgument, "softmaxCrossEntropy: temperature must be > 0");
     Backend backend = backend_arg(info[8]);
-    bool async = bool_arg(info[9], "async");
+    bool async = async_arg(info[9]);
     std::string shape = "[rows, classes] = " + shape_text({rows, classes});
     index_t length = checked_size_product(rows, classes, "logits");
     FloatOperand logits = float_operand(info[0], "logits", length, shape);
@@ -153,7 +153,7 @@ Napi::Value OrdinalLoss(const Napi::CallbackInfo& info) {
     index_t rows = size_arg(info[2], "rows"), levels_count = size_arg(info[3], "levels");
     if (levels_count < 2) throw Error(kErrInvalidArgument, "ordinalLoss: levels must be >= 2");
     Backend backend = backend_arg(info[5]);
-    bool async = bool_arg(info[6], "async");
+    bool async = async_arg(info[6]);
     index_t thresholds = levels_count - 1;
     std::string shape = "[rows, levels - 1] = " + shape_text({rows, thresholds});
     index_t length = checked_size_product(rows, thresholds, "logits");

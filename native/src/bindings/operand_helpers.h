@@ -34,30 +34,21 @@ struct ByteOperand {
   std::uint8_t* host = nullptr;
   std::uint8_t* device = nullptr;
   index_t length = 0;
-  std::shared_ptr<Napi::ObjectReference> keep;
+  Keep keep;
   bool on_device() const { return device != nullptr; }
 };
 
+inline ByteOperand byte_operand(const Napi::Value& v, const std::string& name, index_t expected, const std::string& shape) {
+  RawOperand raw = raw_operand(v, name, napi_uint8_array, DType::Uint8, "a Uint8Array or a uint8 DeviceTensor");
+  if (raw.length != expected)
+    throw Error(kErrShape, name + " has " + std::to_string(raw.length) + " elements but " + shape + " needs " +
+                               std::to_string(expected));
+  return ByteOperand{static_cast<std::uint8_t*>(raw.host), static_cast<std::uint8_t*>(raw.device), raw.length, std::move(raw.keep)};
+}
+
 inline ByteOperand optional_bytes(const Napi::Value& v, const char* name, index_t expected) {
-  ByteOperand operand;
-  if (is_absent(v)) return operand;
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-    auto array = v.As<Napi::Uint8Array>();
-    operand.host = array.Data();
-    operand.length = static_cast<index_t>(array.ElementLength());
-  } else if (DeviceTensor* tensor = DeviceTensor::Unwrap(v)) {
-    if (tensor->dtype() != DType::Uint8)
-      throw Error(kErrInvalidArgument, std::string(name) + " must be a uint8 tensor, got " + dtype_name(tensor->dtype()));
-    operand.device = static_cast<std::uint8_t*>(tensor->data());
-    operand.length = tensor->elements();
-  } else {
-    throw Error(kErrInvalidArgument, std::string(name) + " must be a Uint8Array or a uint8 DeviceTensor");
-  }
-  if (operand.length != expected)
-    throw Error(kErrShape, std::string(name) + " has " + std::to_string(operand.length) + " elements but needs " +
-                               std::to_string(expected) + " (one per parameter)");
-  operand.keep = keep_alive(v);
-  return operand;
+  if (is_absent(v)) return ByteOperand{};
+  return byte_operand(v, name, expected, "one per parameter");
 }
 
 // Every present operand lives in the same place as the first; returns whether that is the device.
@@ -70,20 +61,6 @@ inline bool same_place(std::initializer_list<const FloatOperand*> operands, cons
   if (host > 0 && device > 0)
     throw Error(kErrInvalidArgument, std::string(what) + ": operands must all be host Float32Arrays or all DeviceTensors");
   return device > 0;
-}
-
-// Throws when an output's memory overlaps an input's (a GEMM would read what it already
-// overwrote). Compares host ranges with host ranges and device ranges with device ranges.
-inline void check_no_overlap(const FloatOperand& output, const char* out_name,
-                             std::initializer_list<std::pair<const FloatOperand*, const char*>> inputs, const char* op) {
-  if (!present(output) || output.length == 0) return;
-  const float* o = output.on_device() ? output.device : output.host;
-  for (const auto& [input, name] : inputs) {
-    if (!present(*input) || input->length == 0 || input->on_device() != output.on_device()) continue;
-    const float* i = input->on_device() ? input->device : input->host;
-    if (o < i + input->length && i < o + output.length)
-      throw Error(kErrInvalidArgument, std::string(op) + ": " + out_name + " must not overlap " + name);
-  }
 }
 
 #ifdef RADLEARN_WITH_CUDA

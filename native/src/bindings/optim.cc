@@ -16,13 +16,6 @@
 namespace radlearn {
 namespace {
 
-void check_aliasing(std::initializer_list<const FloatOperand*> ops, const char* what) {
-  for (const FloatOperand* a : ops)
-    for (const FloatOperand* b : ops)
-      if (a != b && a->length > 0 && ((a->host && a->host == b->host) || (a->device && a->device == b->device)))
-        throw Error(kErrInvalidArgument, std::string(what) + ": params, grads, m and v must be distinct buffers");
-}
-
 Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -35,7 +28,8 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
     if (lr < 0) throw Error(kErrInvalidArgument, "adamwStep: lr must be >= 0");
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
       throw Error(kErrInvalidArgument, "adamwStep: beta1 and beta2 must be in [0, 1)");
-    if (eps <= 0) throw Error(kErrInvalidArgument, "adamwStep: eps must be > 0");
+    // eps is used in float32: one that rounds to 0 would divide by zero
+    if (!(static_cast<float>(eps) > 0.0f)) throw Error(kErrInvalidArgument, "adamwStep: eps must be > 0 and at least 1.4e-45 (float32)");
     if (wd < 0) throw Error(kErrInvalidArgument, "adamwStep: weightDecay must be >= 0");
     if (step < 1) throw Error(kErrInvalidArgument, "adamwStep: step must be >= 1 (1-based, for bias correction)");
     config.lr = lr;
@@ -46,7 +40,7 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
     config.step = step;
     config.max_grad_norm = max_norm;
     Backend backend = backend_arg(info[13]);
-    bool async = bool_arg(info[14], "async");
+    bool async = async_arg(info[14]);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand params = float_operand(info[0], "params", length, shape);
     FloatOperand grads = float_operand(info[1], "grads", length, shape);
@@ -57,7 +51,7 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
     if (mask.keep && mask.on_device() != device)
       throw Error(kErrInvalidArgument, "adamwStep: decayMask must live where the parameters live");
     require_host_for_cpu(backend, {&params, &grads, &m, &v});
-    check_aliasing({&params, &grads, &m, &v}, "adamwStep");
+    for (const FloatOperand* updated : {&params, &m, &v}) mark_written(updated->keep);
     auto norm = std::make_shared<double>(0.0);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -97,7 +91,7 @@ Napi::Value GradNorm(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t length = size_arg(info[1], "length");
     Backend backend = backend_arg(info[2]);
-    bool async = bool_arg(info[3], "async");
+    bool async = async_arg(info[3]);
     FloatOperand grads = float_operand(info[0], "grads", length, "[" + std::to_string(length) + "]");
     require_host_for_cpu(backend, {&grads});
     auto norm = std::make_shared<double>(0.0);
@@ -122,11 +116,12 @@ Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
     double momentum = number_arg(info[3], "momentum");
     if (!(momentum >= 0 && momentum <= 1)) throw Error(kErrInvalidArgument, "emaUpdate: momentum must be in [0, 1]");
     Backend backend = backend_arg(info[4]);
-    bool async = bool_arg(info[5], "async");
+    bool async = async_arg(info[5]);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand ema = float_operand(info[0], "ema", length, shape);
     FloatOperand params = float_operand(info[1], "params", length, shape);
     same_place({&ema, &params}, "emaUpdate");
+    mark_written(ema.keep);
     require_host_for_cpu(backend, {&ema, &params});
     float mom = static_cast<float>(momentum);
     auto work = [=]() {

@@ -23,9 +23,9 @@ Napi::Value Similarity(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t n = size_arg(info[2], "n"), m = size_arg(info[3], "m"), d = size_arg(info[4], "d");
-    float scale = static_cast<float>(number_arg(info[5], "scale"));
+    float scale = float_arg(info[5], "scale");
     Backend backend = backend_arg(info[7]);
-    bool async = bool_arg(info[8], "async");
+    bool async = async_arg(info[8]);
     FloatOperand a = float_operand(info[0], "a", checked_product(n, d, "a"), "[n, d] = " + shape_text({n, d}));
     FloatOperand b = float_operand(info[1], "b", checked_product(m, d, "b"), "[m, d] = " + shape_text({m, d}));
     if (a.on_device() != b.on_device()) throw Error(kErrInvalidArgument, "a and b must both be host arrays or both DeviceTensors");
@@ -57,7 +57,7 @@ Napi::Value L2Normalize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t rows = size_arg(info[1], "rows"), dim = size_arg(info[2], "dim");
     Backend backend = backend_arg(info[4]);
-    bool async = bool_arg(info[5], "async");
+    bool async = async_arg(info[5]);
     std::string shape = "[rows, dim] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
     require_host_for_cpu(backend, {&x});
@@ -86,7 +86,7 @@ Napi::Value L2NormalizeBackward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     index_t rows = size_arg(info[2], "rows"), dim = size_arg(info[3], "dim");
     Backend backend = backend_arg(info[5]);
-    bool async = bool_arg(info[6], "async");
+    bool async = async_arg(info[6]);
     std::string shape = "[rows, dim] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
     FloatOperand g = float_operand(info[1], "grad", rows * dim, shape);

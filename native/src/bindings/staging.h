@@ -57,6 +57,8 @@ inline Backend backend_arg(const Napi::Value& v) {
   if (name == "cpu") return Backend::Cpu;
   if (name == "cuda") {
 #ifdef RADLEARN_WITH_CUDA
+    DeviceInfo device = cuda_device_info();
+    if (!device.available) throw Error(kErrBackend, "backend 'cuda' requested but no CUDA device is usable: " + device.reason);
     return Backend::Cuda;
 #else
     throw Error(kErrBackend, "backend 'cuda' requested but this addon was built CPU-only");

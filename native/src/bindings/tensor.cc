@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "host_memory.h"
 #include "radlearn/half.h"
 #ifdef RADLEARN_WITH_CUDA
 #include "radlearn/device.h"
@@ -158,14 +159,14 @@ Napi::Value DeviceTensor::Empty(const Napi::CallbackInfo& info) {
 Napi::Value DeviceTensor::Upload(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
     if (!info[0].IsTypedArray()) throw Error(kErrInvalidArgument, "upload() needs a typed array");
-    auto array = info[0].As<Napi::TypedArray>();
+    HostArray array = host_array(info[0].As<Napi::TypedArray>(), "upload()'s array");
     std::vector<index_t> dims = dims_arg(info[1]);
     DType dtype = info.Length() > 2 && !info[2].IsUndefined() ? parse_dtype(string_arg(info[2], "dtype")) : DType::Float32;
     index_t n = product(dims);
-    if (static_cast<index_t>(array.ElementLength()) != n)
-      throw Error(kErrShape, "upload(): the array has " + std::to_string(array.ElementLength()) +
+    if (static_cast<index_t>(array.elements) != n)
+      throw Error(kErrShape, "upload(): the array has " + std::to_string(array.elements) +
                                  " elements but dims need " + std::to_string(n));
-    napi_typedarray_type type = array.TypedArrayType();
+    napi_typedarray_type type = array.type;
     bool from_float = type == napi_float32_array;
     bool matches = (dtype == DType::Float32 && from_float) || (dtype == DType::Int32 && type == napi_int32_array) ||
                    (dtype == DType::Uint8 && type == napi_uint8_array) ||
@@ -177,7 +178,7 @@ Napi::Value DeviceTensor::Upload(const Napi::CallbackInfo& info) {
     Napi::Value value = Create(info.Env(), dtype, dims);
 #ifdef RADLEARN_WITH_CUDA
     DeviceTensor* tensor = Unwrap(value);
-    const uint8_t* src = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    const uint8_t* src = static_cast<const uint8_t*>(array.data);
     if ((dtype == DType::Float16 || dtype == DType::BFloat16) && from_float) {
       std::vector<std::uint16_t> staged(static_cast<size_t>(n));
       const float* f = reinterpret_cast<const float*>(src);

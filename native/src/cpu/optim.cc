@@ -1,12 +1,15 @@
 // Fused AdamW and parameter EMA on the CPU (formulas in radlearn/optim.h).
 //
-// Two passes over the flat buffer: the gradient norm (float64 partial sums over fixed
-// blocks of kNormBlock elements, summed in block order: the same bits for any thread
-// count), then one fused update that reads g, p, m, v (and the mask) once and writes p, m,
-// v once. The per-step scalars (bias corrections, step size, decay factor) are computed
+// Two passes over the flat buffer: a pre-pass with the gradient norm (float64 partial sums
+// over fixed blocks of kNormBlock elements, summed in block order: the same bits for any
+// thread count) and the largest |p|, |m|, |v| (adamw_verdict decides from them whether the
+// step may be applied whole), then one fused update that reads g, p, m, v (and the mask)
+// once and writes p, m, v once. The per-step scalars (bias corrections, step size, decay factor) are computed
 // once in float64, as PyTorch computes them in Python floats, then used in float32.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -95,6 +98,40 @@ void update_range(float* __restrict params, const float* __restrict grads, float
   }
 }
 
+// Sum of g^2 over one block, in the fixed order every caller relies on for identical bits.
+// Eight float64 lanes keep the loop vectorised (the pass is bandwidth-bound, so the wider adds
+// cost nothing) and the norm exact to float64 rounding.
+double block_sum_squares(const float* grads, index_t i0, index_t i1) {
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  index_t i = i0;
+  for (; i + 8 <= i1; i += 8)
+    for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(grads[i + l]) * grads[i + l];
+  double sum = 0.0;
+  for (int l = 0; l < 8; ++l) sum += lanes[l];
+  for (; i < i1; ++i) sum += static_cast<double>(grads[i]) * grads[i];
+  return sum;
+}
+
+// Largest |x| over [i0, i1), or +infinity when any value is NaN or infinite (or, with
+// kNonNegative, below zero).
+template <bool kNonNegative>
+float block_max_abs(const float* x, index_t i0, index_t i1) {
+  float largest = 0.0f;
+  int bad = 0;
+  for (index_t i = i0; i < i1; ++i) {
+    float a = std::fabs(x[i]);
+    largest = a > largest ? a : largest;
+    bad |= !(a <= FLT_MAX);
+    if (kNonNegative) bad |= x[i] < 0.0f;
+  }
+  return bad ? INFINITY : largest;
+}
+
+struct BlockScan {
+  double sum_squares;
+  float max_params, max_m, max_v;
+};
+
 }  // namespace
 
 double grad_norm_cpu(const float* grads, index_t length) {
@@ -105,16 +142,7 @@ double grad_norm_cpu(const float* grads, index_t length) {
   parallel_for(blocks, 4, [&](index_t begin, index_t end) {
     for (index_t blk = begin; blk < end; ++blk) {
       index_t i0 = blk * kNormBlock, i1 = std::min(length, i0 + kNormBlock);
-      // Eight float64 lanes keep the loop vectorised (the pass is bandwidth-bound, so the
-      // wider adds cost nothing) and the norm exact to float64 rounding.
-      double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      index_t i = i0;
-      for (; i + 8 <= i1; i += 8)
-        for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(grads[i + l]) * grads[i + l];
-      double sum = 0.0;
-      for (int l = 0; l < 8; ++l) sum += lanes[l];
-      for (; i < i1; ++i) sum += static_cast<double>(grads[i]) * grads[i];
-      partial[static_cast<size_t>(blk)] = sum;
+      partial[static_cast<size_t>(blk)] = block_sum_squares(grads, i0, i1);
     }
   });
   double total = 0.0;
@@ -122,11 +150,55 @@ double grad_norm_cpu(const float* grads, index_t length) {
   return std::sqrt(total);
 }
 
+namespace {
+
+// The pre-pass of a step: the gradient norm (same bits as grad_norm_cpu) and the state's maxima.
+AdamWScan scan_state(const float* params, const float* grads, const float* m, const float* v, index_t length) {
+  AdamWScan scan;
+  if (length == 0) return scan;
+  index_t blocks = (length + kNormBlock - 1) / kNormBlock;
+  std::vector<BlockScan> partial(static_cast<size_t>(blocks));
+  parallel_for(blocks, 4, [&](index_t begin, index_t end) {
+    for (index_t blk = begin; blk < end; ++blk) {
+      index_t i0 = blk * kNormBlock, i1 = std::min(length, i0 + kNormBlock);
+      partial[static_cast<size_t>(blk)] = {block_sum_squares(grads, i0, i1), block_max_abs<false>(params, i0, i1),
+                                           block_max_abs<false>(m, i0, i1), block_max_abs<true>(v, i0, i1)};
+    }
+  });
+  double total = 0.0;
+  for (const BlockScan& b : partial) {
+    total += b.sum_squares;
+    scan.max_params = std::max(scan.max_params, b.max_params);
+    scan.max_m = std::max(scan.max_m, b.max_m);
+    scan.max_v = std::max(scan.max_v, b.max_v);
+  }
+  scan.grad_norm = std::sqrt(total);
+  return scan;
+}
+
+}  // namespace
+
+void throw_adamw_refusal(AdamWVerdict verdict, const AdamWScan& scan) {
+  auto text = [](double x) { return number_text(x); };
+  if (verdict == AdamWVerdict::InvalidState) {
+    std::string which;
+    if (!(scan.max_params <= FLT_MAX)) which += "params";
+    if (!(scan.max_m <= FLT_MAX)) which += which.empty() ? "m" : ", m";
+    if (!(scan.max_v <= FLT_MAX)) which += which.empty() ? "v" : ", v";
+    throw Error(kErrInvalidArgument, "adamwStep: " + which +
+                                         " already hold NaN or Infinity (or v a negative second moment); nothing was written");
+  }
+  throw Error("ERR_NONFINITE_RESULT",
+              "adamwStep: this step could overflow float32 (largest |params| " + text(scan.max_params) + ", |m| " +
+                  text(scan.max_m) + ", |v| " + text(scan.max_v) + ", gradient norm " + text(scan.grad_norm) +
+                  "); nothing was written. Lower lr, clip gradients with maxGradNorm, or raise eps");
+}
+
 double adamw_step_cpu(float* params, const float* grads, float* m, float* v, const std::uint8_t* decay_mask,
                       index_t length, const AdamWConfig& config) {
   ScopedOp op("adamw_step", "cpu");
-  double norm = grad_norm_cpu(grads, length);
-  if (!std::isfinite(norm)) return norm;
+  const AdamWScan scan = scan_state(params, grads, m, v, length);
+  const double norm = scan.grad_norm;
   double clip = 1.0;
   if (config.max_grad_norm > 0) clip = std::min(1.0, config.max_grad_norm / (norm + 1e-6));
   const double t = static_cast<double>(config.step);
@@ -139,6 +211,9 @@ double adamw_step_cpu(float* params, const float* grads, float* m, float* v, con
   const float one_b1 = static_cast<float>(1.0 - config.beta1), one_b2 = static_cast<float>(1.0 - config.beta2);
   const float eps = static_cast<float>(config.eps), c = static_cast<float>(clip);
   const UpdateScalars u{c, b1, one_b1, b2, one_b2, step_size, inv_bias2_sqrt, eps, decay};
+  AdamWVerdict verdict = adamw_verdict(scan, clip, config.beta1, config.beta2, step_size, decay, eps);
+  if (verdict == AdamWVerdict::NonFiniteGradient) return norm;
+  if (verdict != AdamWVerdict::Apply) throw_adamw_refusal(verdict, scan);
   parallel_for(length, kUpdateGrain, [&](index_t begin, index_t end) {
     if (decay_mask)
       update_range<true>(params + begin, grads + begin, m + begin, v + begin, decay_mask + begin, end - begin, u);

@@ -10,39 +10,58 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include "radlearn/common.h"
 
 namespace radlearn {
 namespace {
 
 thread_local bool t_inside_pool = false;
 
-int default_threads() {
-  if (const char* env = std::getenv("RADLEARN_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) return n;
-  }
+int hardware_threads() {
   unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+// RADLEARN_THREADS when it is a valid count (the TS layer refuses bad values with a typed
+// error before any kernel runs; here they are only never allowed to start huge pools).
+int default_threads() {
+  if (const char* env = std::getenv("RADLEARN_THREADS")) {
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n <= max_pool_threads()) return static_cast<int>(n);
+  }
+  return hardware_threads();
 }
 
 class Pool {
  public:
   explicit Pool(int threads) : threads_(std::max(1, threads)) {
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    try {
+      for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    } catch (const std::system_error& e) {
+      stop();  // the threads already started must be joined before the pool is abandoned
+      throw Error(kErrInvalidArgument, "could not start " + std::to_string(threads_) + " threads: " + e.what());
+    }
   }
 
-  ~Pool() {
+  ~Pool() { stop(); }
+
+  int threads() const { return threads_; }
+
+  void stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_all();
     for (auto& worker : workers_) worker.join();
+    workers_.clear();
   }
-
-  int threads() const { return threads_; }
 
   void run(std::int64_t n, std::int64_t grain, const RangeFn& fn) {
     if (n <= 0) return;
@@ -138,7 +157,13 @@ std::shared_ptr<Pool> pool() {
 
 int pool_threads() { return pool()->threads(); }
 
+int max_pool_threads() { return std::max(kMinThreadCap, kThreadsPerCore * hardware_threads()); }
+
 void set_pool_threads(int n) {
+  if (n > max_pool_threads())
+    throw Error(kErrInvalidArgument, "threads must be at most " + std::to_string(max_pool_threads()) + " (" +
+                                         std::to_string(kThreadsPerCore) + " x the " + std::to_string(hardware_threads()) +
+                                         " hardware threads here), got " + std::to_string(n));
   auto replacement = std::make_shared<Pool>(n > 0 ? n : default_threads());
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   g_pool = std::move(replacement);  // a job still running keeps the old pool alive
