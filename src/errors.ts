@@ -35,3 +35,31 @@ export class MissingFileError extends RadlearnError {
     super('ERR_MISSING_FILE', `${what} not found at ${path}`, { path });
   }
 }
+
+/**
+ * A float32 result that overflowed: every input was finite, but the kernel's float32 arithmetic
+ * produced NaN or infinity (huge inputs, scale or a tiny temperature).
+ */
+export class NonFiniteResultError extends RadlearnError {
+  constructor(op: string, name: string, index: number, value: number) {
+    super('ERR_NONFINITE_RESULT', `${op}: ${name}${index >= 0 ? `[${index}]` : ''} came out ${value} from finite inputs: float32 overflowed. ` +
+      'Scale the inputs down (normalise embeddings, lower the scale, raise the temperature)', { op, name, index });
+  }
+}
+
+/** Memory for a buffer of the requested size could not be allocated. */
+export class OutOfMemoryError extends RadlearnError {
+  constructor(what: string, bytes: number, cause?: unknown) {
+    super('ERR_OUT_OF_MEMORY', `could not allocate ${bytes} bytes for ${what}`, { what, bytes }, { cause });
+  }
+}
+
+/** new Float32Array(length), or OutOfMemoryError naming what the buffer was for. */
+export function allocateFloat32(length: number, what: string): Float32Array {
+  try {
+    return new Float32Array(length);
+  } catch (error) {
+    if (error instanceof RangeError) throw new OutOfMemoryError(what, length * 4, error);
+    throw error;
+  }
+}

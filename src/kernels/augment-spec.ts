@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { describe } from './operands.js';
 
 /**
  * The augmentation spec: what views to cut from each image and which random transforms to
@@ -67,7 +68,16 @@ export const SPEC_LENGTH = 27;
 export const GROUP_FIELDS = 11;
 
 function fail(field: string, message: string, value: unknown): never {
-  throw new InvalidArgumentError(`augment spec: ${field} ${message}, got ${JSON.stringify(value) ?? String(value)}`, { field });
+  throw new InvalidArgumentError(`augment spec: ${field} ${message}, got ${describe(value)}`, { field });
+}
+
+const SECTIONS = ['flip', 'rotate', 'translate', 'intensity', 'blur', 'noise', 'normalize', 'mask'] as const;
+
+function checkSections(spec: AugmentSpec): void {
+  for (const key of SECTIONS) {
+    const value = spec[key];
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail(key, 'must be an object when given', value);
+  }
 }
 
 function num(value: unknown, field: string): number {
@@ -150,12 +160,14 @@ export interface EncodedSpec {
 export function encodeAugmentSpec(spec: AugmentSpec): EncodedSpec {
   if (typeof spec !== 'object' || spec === null) fail('spec', 'must be an object', spec);
   if (!Array.isArray(spec.crops) || spec.crops.length === 0) fail('crops', 'must list at least one crop group', spec.crops);
+  checkSections(spec);
   const groups: number[] = [];
   const counts: number[] = [];
   const sizes: number[] = [];
   const masked: boolean[] = [];
   spec.crops.forEach((crop, g) => {
     const field = `crops[${g}]`;
+    if (typeof crop !== 'object' || crop === null || Array.isArray(crop)) fail(field, 'must be { count, size, scale }', crop);
     const count = integer(crop.count, `${field}.count`, 1, 1024);
     const size = integer(crop.size, `${field}.size`, 1, 8192);
     const scale = range(crop.scale, `${field}.scale`, 0, 1, { open: true });

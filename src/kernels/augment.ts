@@ -1,8 +1,8 @@
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
-import { defaultKernelBackend } from '../native/backend.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
 import type { NativeAugmentResult, NativeBackend, NativeDeviceTensor } from '../native/types.js';
+import { assertAttached, backendOption, describe } from './operands.js';
 import { encodeAugmentSpec, type AugmentSpec, type EncodedSpec } from './augment-spec.js';
 import { DeviceTensor } from './tensor.js';
 
@@ -192,7 +192,7 @@ function prepare(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, 
   if (onDevice > 0) {
     if (options.backend === 'cpu') throw new BackendUnavailableError('augment: DeviceTensor images cannot run on the CPU backend');
     backend = 'cuda';
-  } else backend = options.backend ?? defaultKernelBackend();
+  } else backend = backendOption(options.backend);
   const data = images.map((image, i) => {
     const d = image.data;
     if (d instanceof DeviceTensor) {
@@ -207,6 +207,7 @@ function prepare(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, 
     if (!(d instanceof Uint8Array || d instanceof Uint16Array || d instanceof Float32Array)) {
       throw new InvalidArgumentError(`augment: images[${i}].data must be a Uint8Array, Uint16Array, Float32Array or DeviceTensor`);
     }
+    assertAttached(d, `augment: images[${i}].data`);
     if (d.length !== image.height * image.width) {
       throw new ShapeError(`augment: images[${i}].data has ${d.length} values, but height x width = ${image.height} x ${image.width}`, {
         index: i,
@@ -284,6 +285,9 @@ export function augmentParams(
   options: Pick<AugmentOptions, 'seed' | 'step'>,
 ): { params: AugmentViewParams[]; masks: Array<Uint8Array | undefined> } {
   if (!Array.isArray(shapes) || shapes.length === 0) throw new InvalidArgumentError('augmentParams: give at least one image shape');
+  shapes.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(`augmentParams: shapes[${i}] must be { height, width }, got ${describe(s)}`);
+  });
   const encoded = encodeAugmentSpec(spec);
   const { seed, step } = seedOf(options);
   const { heights, widths, keys } = shapesOf(shapes.map((s) => ({ ...s, data: new Uint8Array(0) })));
@@ -297,6 +301,9 @@ export function augmentParams(
 
 /** Decodes 16-bit outputs (raw bfloat16 or float16 bits) to float32. */
 export function halfBitsToFloat32(bits: Uint16Array, dtype: 'bfloat16' | 'float16'): Float32Array {
+  if (!(bits instanceof Uint16Array)) throw new InvalidArgumentError(`halfBitsToFloat32: bits must be a Uint16Array, got ${describe(bits)}`);
+  if (dtype !== 'bfloat16' && dtype !== 'float16') throw new InvalidArgumentError(`halfBitsToFloat32: dtype must be 'bfloat16' or 'float16', got ${describe(dtype)}`);
+  assertAttached(bits, 'bits');
   const out = new Float32Array(bits.length);
   if (dtype === 'bfloat16') {
     const u = new Uint32Array(out.buffer);

@@ -2,7 +2,18 @@ import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
 import type { NativeContrastiveOutput } from '../native/types.js';
-import { checkFiniteValues, chooseBackend, finiteNumber, fromNative, toNative, type FloatTensor, type KernelCallOptions } from './operands.js';
+import {
+  assertAttached,
+  checkFiniteResult,
+  checkFiniteValues,
+  chooseBackend,
+  finiteNumber,
+  fromNative,
+  optionsObject,
+  toNative,
+  type FloatTensor,
+  type KernelCallOptions,
+} from './operands.js';
 import { DeviceTensor } from './tensor.js';
 
 /**
@@ -51,8 +62,10 @@ const HALF_DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
 function checkEmbeddings(value: unknown, name: string, batch: number, dim: number): void {
   let length: number;
-  if (value instanceof Float32Array) length = value.length;
-  else if (value instanceof DeviceTensor) {
+  if (value instanceof Float32Array) {
+    assertAttached(value, name);
+    length = value.length;
+  } else if (value instanceof DeviceTensor) {
     if (!(HALF_DTYPES as readonly string[]).includes(value.dtype)) {
       throw new InvalidArgumentError(`${name} must be a DeviceTensor of float32, bfloat16 or float16, got ${value.dtype}`);
     }
@@ -75,7 +88,7 @@ function positiveInteger(value: unknown, name: string): number {
 }
 
 function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions) {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('contrastiveLoss needs an options object');
+  optionsObject(options, 'contrastiveLoss');
   const batch = positiveInteger(options.batch, 'batch');
   const dim = positiveInteger(options.dim, 'dim');
   const kind = options.kind ?? 'infonce';
@@ -93,6 +106,7 @@ function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveO
   const groups = options.groups;
   if (groups !== undefined) {
     if (!(groups instanceof Int32Array)) throw new InvalidArgumentError('groups must be an Int32Array');
+    assertAttached(groups, 'groups');
     if (groups.length !== batch) {
       throw new ShapeError(`groups has ${groups.length} elements, but batch is ${batch}`, { name: 'groups', length: groups.length, expected: [batch] });
     }
@@ -111,7 +125,7 @@ function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveO
   return [toNative(image)!, toNative(text)!, batch, dim, kind, logitScale, bias, normalize, groups, relax, backend] as const;
 }
 
-function wrap<T extends FloatTensor>(raw: NativeContrastiveOutput): ContrastiveResult<T> {
+function wrap<T extends FloatTensor>(raw: NativeContrastiveOutput, options: ContrastiveOptions): ContrastiveResult<T> {
   const result: ContrastiveResult<T> = {
     loss: raw.loss,
     gradImage: fromNative(raw.gradImage) as T,
@@ -119,25 +133,33 @@ function wrap<T extends FloatTensor>(raw: NativeContrastiveOutput): ContrastiveR
     gradLogitScale: raw.gradLogitScale,
   };
   if (raw.gradBias !== undefined) result.gradBias = raw.gradBias;
+  if (options.checkFinite !== false) {
+    checkFiniteResult(result.gradImage, 'gradImage', 'contrastiveLoss');
+    checkFiniteResult(result.gradText, 'gradText', 'contrastiveLoss');
+  }
   return result;
 }
 
 /** The contrastive loss and its gradients, blocking the calling thread. */
 export function contrastiveLossSync<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions): ContrastiveResult<T> {
   const args = prepare(image, text, options);
+  let raw: NativeContrastiveOutput;
   try {
-    return wrap<T>(addon().contrastive(...args, false) as NativeContrastiveOutput);
+    raw = addon().contrastive(...args, false) as NativeContrastiveOutput;
   } catch (error) {
     throw fromNativeError(error, 'contrastiveLoss');
   }
+  return wrap<T>(raw, options);
 }
 
 /** The contrastive loss and its gradients, computed off the event loop. */
 export async function contrastiveLoss<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions): Promise<ContrastiveResult<T>> {
   const args = prepare(image, text, options);
+  let raw: NativeContrastiveOutput;
   try {
-    return wrap<T>((await addon().contrastive(...args, true)) as NativeContrastiveOutput);
+    raw = (await addon().contrastive(...args, true)) as NativeContrastiveOutput;
   } catch (error) {
     throw fromNativeError(error, 'contrastiveLoss');
   }
+  return wrap<T>(raw, options);
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { describe, optionsObject } from './operands.js';
 
 /** Options of the teacher temperature warm-up (DINO: 0.04 -> 0.07 over the first epochs). */
 export interface TeacherTemperatureOptions {
@@ -12,7 +13,7 @@ export interface TeacherTemperatureOptions {
 
 function finite(value: unknown, name: string, min = -Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${String(value)}`);
+    throw new InvalidArgumentError(`${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${describe(value)}`);
   }
   return value;
 }
@@ -23,6 +24,7 @@ function finite(value: unknown, name: string, min = -Infinity): number {
  * DINO's np.linspace(warmup, final, warmupEpochs) followed by the final value.
  */
 export function teacherTemperature(epoch: number, options: TeacherTemperatureOptions): number {
+  optionsObject(options, 'teacherTemperature');
   const e = finite(epoch, 'epoch', 0);
   const warmup = finite(options.warmupEpochs, 'warmupEpochs', 0);
   const start = finite(options.warmupTemperature ?? 0.04, 'warmupTemperature');

@@ -3,11 +3,16 @@ import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeFloat, NativeDistillResult } from '../native/types.js';
 import {
+  assertAttached,
+  checkFiniteResult,
   checkFiniteValues,
   checkFloat,
   chooseBackend,
   finiteNumber,
+  floatResult,
+  floatResultAsync,
   fromNative,
+  optionsObject,
   positiveSize,
   toNative,
   type FloatTensor,
@@ -125,8 +130,10 @@ function iterations(value: unknown, name: string): number {
 
 function checkMasks(masks: unknown, batch: number, patches: number): void {
   let length: number;
-  if (masks instanceof Uint8Array) length = masks.length;
-  else if (masks instanceof DeviceTensor) {
+  if (masks instanceof Uint8Array) {
+    assertAttached(masks, 'masks');
+    length = masks.length;
+  } else if (masks instanceof DeviceTensor) {
     assertDtype(masks, ['uint8'], 'masks');
     length = masks.size;
   } else throw new InvalidArgumentError('masks must be a Uint8Array or a uint8 DeviceTensor');
@@ -167,6 +174,7 @@ function targetArgs<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: 
 }
 
 function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>) {
+  optionsObject(options, 'dinoLoss');
   const vs = positiveSize(options.studentViews, 'studentViews', false);
   const vt = positiveSize(options.teacherViews, 'teacherViews', false);
   const batch = positiveSize(options.batch, 'batch', false);
@@ -194,6 +202,7 @@ function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: Din
 }
 
 function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>) {
+  optionsObject(options, 'ibotLoss');
   const batch = positiveSize(options.batch, 'batch', false);
   const patches = positiveSize(options.patches, 'patches', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
@@ -216,15 +225,17 @@ function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskT
   ] as const;
 }
 
-function wrapLoss<T extends FloatTensor>(value: NativeDistillResult, gradOut: T | undefined, centerOut: T | undefined): DistillLossResult<T> {
-  const result: DistillLossResult<T> = { loss: value.loss, grad: (gradOut ?? fromNative(value.grad)) as T };
-  if (value.center !== undefined) result.center = (centerOut ?? fromNative(value.center)) as T;
-  return result;
-}
+type LossCall<T> = KernelCallOptions & { gradOut?: T; centerOut?: T };
 
-/** The caller's `out` when given (the kernel wrote into it), else the kernel's new result. */
-function pick<T extends FloatTensor>(value: NativeFloat, out: T | undefined): T {
-  return (out ?? fromNative(value)) as T;
+function wrapLoss<T extends FloatTensor>(op: string, value: NativeDistillResult, options: LossCall<T>): DistillLossResult<T> {
+  const result: DistillLossResult<T> = { loss: value.loss, grad: (options.gradOut ?? fromNative(value.grad)) as T };
+  if (value.center !== undefined) result.center = (options.centerOut ?? fromNative(value.center)) as T;
+  if (options.checkFinite !== false) {
+    checkFiniteResult(result.loss, 'the loss', op);
+    checkFiniteResult(result.grad, 'the gradient', op);
+    checkFiniteResult(result.center, 'the center', op);
+  }
+  return result;
 }
 
 function sync<R>(op: string, run: () => R): R {
@@ -251,13 +262,12 @@ async function later<R>(op: string, run: () => Promise<R>): Promise<R> {
  */
 export function dinoLossSync<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): DistillLossResult<T> {
   const args = prepareDino(student, teacher, options);
-  return sync('dinoLoss', () => wrapLoss(addon().dinoLoss(...args, false) as NativeDistillResult, options.gradOut, options.centerOut));
+  return wrapLoss('dinoLoss', sync('dinoLoss', () => addon().dinoLoss(...args, false) as NativeDistillResult), options);
 }
 
-export function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): Promise<DistillLossResult<T>> {
+export async function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): Promise<DistillLossResult<T>> {
   const args = prepareDino(student, teacher, options);
-  return later('dinoLoss', async () =>
-    wrapLoss(await (addon().dinoLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, options.centerOut));
+  return wrapLoss('dinoLoss', await later('dinoLoss', () => addon().dinoLoss(...args, true) as Promise<NativeDistillResult>), options);
 }
 
 /**
@@ -267,21 +277,21 @@ export function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options:
  */
 export function ibotLossSync<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>): DistillLossResult<T> {
   const args = prepareIbot(student, teacher, masks, options);
-  return sync('ibotLoss', () => wrapLoss(addon().ibotLoss(...args, false) as NativeDistillResult, options.gradOut, options.centerOut));
+  return wrapLoss('ibotLoss', sync('ibotLoss', () => addon().ibotLoss(...args, false) as NativeDistillResult), options);
 }
 
-export function ibotLoss<T extends FloatTensor>(
+export async function ibotLoss<T extends FloatTensor>(
   student: T,
   teacher: T,
   masks: MaskTensor,
   options: IbotLossOptions<T>,
 ): Promise<DistillLossResult<T>> {
   const args = prepareIbot(student, teacher, masks, options);
-  return later('ibotLoss', async () =>
-    wrapLoss(await (addon().ibotLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, options.centerOut));
+  return wrapLoss('ibotLoss', await later('ibotLoss', () => addon().ibotLoss(...args, true) as Promise<NativeDistillResult>), options);
 }
 
 function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>) {
+  optionsObject(options, 'koleoLoss');
   const rows = positiveSize(options.rows, 'rows');
   const dim = positiveSize(options.dim, 'dim', false);
   if (rows < 2) throw new InvalidArgumentError(`KoLeo needs at least 2 rows (each needs a nearest neighbour), got ${rows}`);
@@ -299,16 +309,16 @@ function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>)
  */
 export function koleoLossSync<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): DistillLossResult<T> {
   const args = prepareKoleo(x, options);
-  return sync('koleoLoss', () => wrapLoss(addon().koleoLoss(...args, false) as NativeDistillResult, options.gradOut, undefined));
+  return wrapLoss('koleoLoss', sync('koleoLoss', () => addon().koleoLoss(...args, false) as NativeDistillResult), options);
 }
 
-export function koleoLoss<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): Promise<DistillLossResult<T>> {
+export async function koleoLoss<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): Promise<DistillLossResult<T>> {
   const args = prepareKoleo(x, options);
-  return later('koleoLoss', async () =>
-    wrapLoss(await (addon().koleoLoss(...args, true) as Promise<NativeDistillResult>), options.gradOut, undefined));
+  return wrapLoss('koleoLoss', await later('koleoLoss', () => addon().koleoLoss(...args, true) as Promise<NativeDistillResult>), options);
 }
 
 function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>) {
+  optionsObject(options, 'sinkhornKnopp');
   const rows = positiveSize(options.rows, 'rows', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
   checkFloat(logits, 'logits', [rows, k], '[rows, K]');
@@ -326,15 +336,16 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
  */
 export function sinkhornKnoppSync<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): T {
   const args = prepareSinkhorn(logits, options);
-  return sync('sinkhornKnopp', () => pick(addon().sinkhornKnopp(...args, false) as NativeFloat, options.out));
+  return floatResult('sinkhornKnopp', options, () => addon().sinkhornKnopp(...args, false) as NativeFloat);
 }
 
-export function sinkhornKnopp<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): Promise<T> {
+export async function sinkhornKnopp<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): Promise<T> {
   const args = prepareSinkhorn(logits, options);
-  return later('sinkhornKnopp', async () => pick(await (addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>), options.out));
+  return floatResultAsync('sinkhornKnopp', options, () => addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>);
 }
 
 function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>) {
+  optionsObject(options, 'updateCenter');
   const rows = positiveSize(options.rows, 'rows', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
   checkFloat(center, 'center', [k], '[K]');
@@ -351,20 +362,24 @@ function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: Up
 /** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
 export function updateCenterSync<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): T {
   const args = prepareCenter(center, teacher, options);
-  return sync('updateCenter', () => pick(addon().updateCenter(...args, false) as NativeFloat, options.out));
+  return floatResult('updateCenter', options, () => addon().updateCenter(...args, false) as NativeFloat);
 }
 
-export function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
+export async function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
   const args = prepareCenter(center, teacher, options);
-  return later('updateCenter', async () => pick(await (addon().updateCenter(...args, true) as Promise<NativeFloat>), options.out));
+  return floatResultAsync('updateCenter', options, () => addon().updateCenter(...args, true) as Promise<NativeFloat>);
 }
 
 function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions) {
+  optionsObject(options, 'emaTeacherUpdate');
   const n = teacher instanceof Float32Array ? teacher.length : teacher instanceof DeviceTensor ? teacher.size : -1;
   if (n < 0) throw new InvalidArgumentError('teacher must be a Float32Array or a float32 DeviceTensor');
   checkFloat(teacher, 'teacher', [n], '[n]');
   checkFloat(student, 'student', [n], '[n] (the teacher length)');
-  if (options.checkFinite !== false) checkFiniteValues(student, 'student');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(teacher, 'teacher');
+    checkFiniteValues(student, 'student');
+  }
   const backend = chooseBackend([teacher, student], options);
   return [toNative(teacher)!, toNative(student)!, n, momentum(options.momentum, 'momentum'), backend] as const;
 }

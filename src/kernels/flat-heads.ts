@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, ShapeError, allocateFloat32 } from '../errors.js';
 import type { NativeBackend } from '../native/types.js';
 import { initializeValues } from '../onnx/init.js';
 import {
@@ -13,7 +13,7 @@ import {
   type LinearBackwardOptions,
   type LinearShape,
 } from './heads.js';
-import { positiveSize, type KernelCallOptions } from './operands.js';
+import { optionsObject, positiveSize, type KernelCallOptions } from './operands.js';
 
 /**
  * Trainable heads whose parameters live in ONE flat Float32Array (named views at offsets)
@@ -98,6 +98,9 @@ function buildLayout(entries: Array<[string, number[], boolean]>): ParameterSlot
   });
 }
 
+/** The most parameters one head's flat Float32Array may hold (8 GiB of float32). */
+export const MAX_HEAD_PARAMETERS = 2 ** 31 - 1;
+
 function layoutSize(layout: readonly ParameterSlot[]): number {
   const last = layout[layout.length - 1]!;
   return last.offset + last.length;
@@ -126,6 +129,9 @@ abstract class FlatHead {
 
   constructor(readonly layout: readonly ParameterSlot[], options: CommonHeadOptions) {
     this.parameterCount = layoutSize(layout);
+    if (this.parameterCount > MAX_HEAD_PARAMETERS) {
+      throw new ShapeError(`the head would have ${this.parameterCount} parameters (${layout.map((s) => `${s.name} [${s.shape.join(', ')}]`).join(', ')}); at most ${MAX_HEAD_PARAMETERS} fit one flat buffer`);
+    }
     const storage = options.storage;
     const offset = storage ? positiveSize(storage.offset ?? 0, 'storage.offset') : 0;
     if (storage) {
@@ -139,8 +145,8 @@ abstract class FlatHead {
         throw new ShapeError(`the head needs ${this.parameterCount} floats at offset ${offset}, but the storage holds ${storage.parameters.length}`);
       }
     }
-    this.parameters = storage ? storage.parameters.subarray(offset, offset + this.parameterCount) : new Float32Array(this.parameterCount);
-    this.gradients = storage ? storage.gradients.subarray(offset, offset + this.parameterCount) : new Float32Array(this.parameterCount);
+    this.parameters = storage ? storage.parameters.subarray(offset, offset + this.parameterCount) : allocateFloat32(this.parameterCount, 'the head parameters');
+    this.gradients = storage ? storage.gradients.subarray(offset, offset + this.parameterCount) : allocateFloat32(this.parameterCount, 'the head gradients');
     for (const slot of layout) {
       this.views[slot.name] = this.parameters.subarray(slot.offset, slot.offset + slot.length);
       this.gradViews[slot.name] = this.gradients.subarray(slot.offset, slot.offset + slot.length);
@@ -191,6 +197,7 @@ export class LinearHead extends FlatHead implements Head {
   private lastRows: number | undefined;
 
   constructor(options: LinearHeadOptions) {
+    optionsObject(options, 'createLinearHead');
     const inF = positiveSize(options.inFeatures, 'inFeatures', false);
     const outF = positiveSize(options.outFeatures, 'outFeatures', false);
     super(linearHeadLayout(inF, outF), options);
@@ -252,6 +259,7 @@ export class MlpHead extends FlatHead implements Head {
   private last: { x: Float32Array; h: Float32Array; a: Float32Array; rows: number } | undefined;
 
   constructor(options: MlpHeadOptions) {
+    optionsObject(options, 'createMlpHead');
     const inF = positiveSize(options.inFeatures, 'inFeatures', false);
     const hidden = positiveSize(options.hidden, 'hidden', false);
     const outF = positiveSize(options.outFeatures, 'outFeatures', false);

@@ -3,10 +3,13 @@ import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeFloat } from '../native/types.js';
 import {
+  checkFiniteResult,
   checkFiniteValues,
   checkFloat,
   chooseBackend,
-  fromNative,
+  floatResult,
+  floatResultAsync,
+  optionsObject,
   positiveSize,
   toNative,
   type FloatTensor,
@@ -60,6 +63,7 @@ function shapeOf(options: LinearShape) {
 }
 
 function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>) {
+  optionsObject(options, 'linearForward');
   const { rows, inF, outF } = shapeOf(options);
   checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
   checkFloat(w, 'w', [outF, inF], '[outFeatures, inFeatures]');
@@ -74,33 +78,15 @@ function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, opt
   return [toNative(x)!, toNative(w)!, toNative(b) ?? null, rows, inF, outF, toNative(options.out), backend] as const;
 }
 
-function wrap<T extends FloatTensor>(op: string, out: T | undefined, run: () => NativeFloat): T {
-  try {
-    const value = run();
-    return (out ?? fromNative(value)) as T;
-  } catch (error) {
-    throw fromNativeError(error, op);
-  }
-}
-
-async function wrapAsync<T extends FloatTensor>(op: string, out: T | undefined, run: () => Promise<NativeFloat>): Promise<T> {
-  try {
-    const value = await run();
-    return (out ?? fromNative(value)) as T;
-  } catch (error) {
-    throw fromNativeError(error, op);
-  }
-}
-
 /** Y = X . W^T + b; x: [rows, in], w: [out, in], b: [out] or undefined -> [rows, out]. */
 export function linearForwardSync<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): T {
   const args = prepareForward(x, w, b, options);
-  return wrap('linearForward', options.out, () => addon().linearForward(...args, false) as NativeFloat);
+  return floatResult('linearForward', options, () => addon().linearForward(...args, false) as NativeFloat);
 }
 
-export function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {
+export async function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {
   const args = prepareForward(x, w, b, options);
-  return wrapAsync('linearForward', options.out, () => addon().linearForward(...args, true) as Promise<NativeFloat>);
+  return floatResultAsync('linearForward', options, () => addon().linearForward(...args, true) as Promise<NativeFloat>);
 }
 
 function allocateLike(like: FloatTensor, length: number): FloatTensor {
@@ -108,6 +94,7 @@ function allocateLike(like: FloatTensor, length: number): FloatTensor {
 }
 
 function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>) {
+  optionsObject(options, 'linearBackward');
   const { rows, inF, outF } = shapeOf(options);
   checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
   checkFloat(w, 'w', [outF, inF], '[outFeatures, inFeatures]');
@@ -132,11 +119,21 @@ function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: Line
     checkFiniteValues(x, 'x');
     checkFiniteValues(w, 'w');
     checkFiniteValues(dy, 'dy');
+    // accumulated gradients are read as well as written
+    if (options.accumulate && dw) checkFiniteValues(dw, 'dw');
+    if (options.accumulate && db) checkFiniteValues(db, 'db');
   }
   const backend = chooseBackend([x, w, dy, ...[dx, dw, db].filter((t): t is T => t !== undefined)], options);
   const args = [toNative(x)!, toNative(w)!, toNative(dy)!, rows, inF, outF, toNative(dx) ?? null, toNative(dw) ?? null,
     toNative(db) ?? null, options.accumulate === true, backend] as const;
   return { args, grads };
+}
+
+function checkedGradients<T extends FloatTensor>(grads: LinearGradients<T>, options: KernelCallOptions): LinearGradients<T> {
+  if (options.checkFinite !== false) {
+    for (const [name, value] of Object.entries(grads)) checkFiniteResult(value as FloatTensor, name, 'linearBackward');
+  }
+  return grads;
 }
 
 /** dX = dY . W, dW (+)= dY^T . X, db (+)= sum over rows of dY; only the requested ones are computed. */
@@ -147,7 +144,7 @@ export function linearBackwardSync<T extends FloatTensor>(x: T, w: T, dy: T, opt
   } catch (error) {
     throw fromNativeError(error, 'linearBackward');
   }
-  return grads;
+  return checkedGradients(grads, options);
 }
 
 export async function linearBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): Promise<LinearGradients<T>> {
@@ -157,7 +154,7 @@ export async function linearBackward<T extends FloatTensor>(x: T, w: T, dy: T, o
   } catch (error) {
     throw fromNativeError(error, 'linearBackward');
   }
-  return grads;
+  return checkedGradients(grads, options);
 }
 
 function lengthOf(x: FloatTensor, name: string): number {
@@ -167,6 +164,7 @@ function lengthOf(x: FloatTensor, name: string): number {
 }
 
 function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>, dy?: T) {
+  optionsObject(options, dy === undefined ? 'gelu' : 'geluBackward');
   const length = lengthOf(x, 'x');
   checkFloat(x, 'x', [length], '[length]');
   if (dy !== undefined) checkFloat(dy, 'dy', [length], '[length]');
@@ -182,22 +180,22 @@ function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>
 /** GELU, exact erf form: y = 0.5 x (1 + erf(x / sqrt 2)) (torch.nn.GELU()). */
 export function geluSync<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): T {
   const { length, backend } = prepareGelu(x, options);
-  return wrap('gelu', options.out, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, false) as NativeFloat);
+  return floatResult('gelu', options, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, false) as NativeFloat);
 }
 
-export function gelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): Promise<T> {
+export async function gelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): Promise<T> {
   const { length, backend } = prepareGelu(x, options);
-  return wrapAsync('gelu', options.out, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
+  return floatResultAsync('gelu', options, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
 }
 
 /** dX = dY * (Phi(x) + x phi(x)), with x the forward input. */
 export function geluBackwardSync<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): T {
   const { length, backend } = prepareGelu(x, options, dy);
-  return wrap('geluBackward', options.out, () => addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, false) as NativeFloat);
+  return floatResult('geluBackward', options, () => addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, false) as NativeFloat);
 }
 
-export function geluBackward<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): Promise<T> {
+export async function geluBackward<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): Promise<T> {
   const { length, backend } = prepareGelu(x, options, dy);
-  return wrapAsync('geluBackward', options.out, () =>
+  return floatResultAsync('geluBackward', options, () =>
     addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
 }

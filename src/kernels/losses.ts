@@ -3,7 +3,11 @@ import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeLossResult } from '../native/types.js';
 import {
+  assertAttached,
+  checkFiniteResult,
   checkFiniteValues,
+  describe,
+  optionsObject,
   checkFloat,
   chooseBackend,
   finiteNumber,
@@ -77,7 +81,10 @@ export interface OrdinalLossOptions<T extends FloatTensor> extends KernelCallOpt
 
 function floatFromLabels(values: Int32Array | Float32Array | Uint8Array, name: string): Float32Array {
   if (values instanceof Float32Array) return values;
-  if (values instanceof Int32Array || values instanceof Uint8Array) return Float32Array.from(values);
+  if (values instanceof Int32Array || values instanceof Uint8Array) {
+    assertAttached(values, name);
+    return Float32Array.from(values);
+  }
   throw new InvalidArgumentError(`${name} must be an Int32Array, Float32Array or DeviceTensor`);
 }
 
@@ -85,27 +92,39 @@ function deviceOrHost(value: Int32Array | Float32Array | Uint8Array | DeviceTens
   return value instanceof DeviceTensor ? value : floatFromLabels(value, name);
 }
 
-function finish<T extends FloatTensor>(raw: NativeLossResult, out: T | undefined): LossOutput<T> {
-  return { loss: raw.loss, valid: raw.valid, grad: (out ?? fromNative(raw.grad)) as T };
+type LossCall<T> = KernelCallOptions & { grad?: T };
+
+function finish<T extends FloatTensor>(op: string, raw: NativeLossResult, options: LossCall<T>): LossOutput<T> {
+  const result = { loss: raw.loss, valid: raw.valid, grad: (options.grad ?? fromNative(raw.grad)) as T };
+  if (options.checkFinite !== false) {
+    checkFiniteResult(result.loss, 'the loss', op);
+    checkFiniteResult(result.grad, 'the gradient', op);
+  }
+  return result;
 }
 
-function run<T extends FloatTensor>(op: string, out: T | undefined, call: () => NativeLossResult): LossOutput<T> {
+function run<T extends FloatTensor>(op: string, options: LossCall<T>, call: () => NativeLossResult): LossOutput<T> {
+  let raw: NativeLossResult;
   try {
-    return finish(call(), out);
+    raw = call();
   } catch (error) {
     throw fromNativeError(error, op);
   }
+  return finish(op, raw, options);
 }
 
-async function runAsync<T extends FloatTensor>(op: string, out: T | undefined, call: () => Promise<NativeLossResult>): Promise<LossOutput<T>> {
+async function runAsync<T extends FloatTensor>(op: string, options: LossCall<T>, call: () => Promise<NativeLossResult>): Promise<LossOutput<T>> {
+  let raw: NativeLossResult;
   try {
-    return finish(await call(), out);
+    raw = await call();
   } catch (error) {
     throw fromNativeError(error, op);
   }
+  return finish(op, raw, options);
 }
 
 function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>) {
+  optionsObject(options, 'bceWithLogits');
   const rows = positiveSize(options.rows, 'rows');
   const classes = positiveSize(options.classes, 'classes');
   const policy = options.uncertain ?? 'ignore';
@@ -119,6 +138,7 @@ function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWi
   if (options.checkFinite !== false) {
     checkFiniteValues(logits, 'logits');
     checkFiniteValues(targets, 'targets');
+    if (mask) checkFiniteValues(mask, 'mask');
     if (options.posWeight) checkFiniteValues(options.posWeight, 'posWeight');
   }
   const operands = [logits, targets, ...(mask ? [mask] : []), ...(options.posWeight ? [options.posWeight] : []), ...(options.grad ? [options.grad] : [])];
@@ -133,15 +153,16 @@ function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWi
  */
 export function bceWithLogitsSync<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): LossOutput<T> {
   const args = prepareBce(logits, targets, options);
-  return run('bceWithLogits', options.grad, () => addon().bceWithLogits(...args, false) as NativeLossResult);
+  return run('bceWithLogits', options, () => addon().bceWithLogits(...args, false) as NativeLossResult);
 }
 
-export function bceWithLogits<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): Promise<LossOutput<T>> {
+export async function bceWithLogits<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): Promise<LossOutput<T>> {
   const args = prepareBce(logits, targets, options);
-  return runAsync('bceWithLogits', options.grad, () => addon().bceWithLogits(...args, true) as Promise<NativeLossResult>);
+  return runAsync('bceWithLogits', options, () => addon().bceWithLogits(...args, true) as Promise<NativeLossResult>);
 }
 
 function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>) {
+  optionsObject(options, 'softmaxCrossEntropy');
   const rows = positiveSize(options.rows, 'rows');
   const classes = positiveSize(options.classes, 'classes', rows === 0);
   const smoothing = finiteNumber(options.labelSmoothing ?? 0, 'labelSmoothing');
@@ -158,6 +179,7 @@ function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossE
   if (options.grad) checkFloat(options.grad, 'grad', [rows, classes], '[rows, classes]');
   if (options.checkFinite !== false) {
     checkFiniteValues(logits, 'logits');
+    if (labels) checkFiniteValues(labels, 'labels');
     if (options.targets) checkFiniteValues(options.targets, 'targets');
   }
   const operands = [logits, ...(labels ? [labels] : []), ...(options.targets ? [options.targets] : []), ...(options.grad ? [options.grad] : [])];
@@ -169,15 +191,16 @@ function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossE
 /** Softmax cross-entropy on logits [rows, classes] with hard labels or soft targets, mean over valid rows. */
 export function softmaxCrossEntropySync<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): LossOutput<T> {
   const args = prepareSoftmax(logits, options);
-  return run('softmaxCrossEntropy', options.grad, () => addon().softmaxCrossEntropy(...args, false) as NativeLossResult);
+  return run('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(...args, false) as NativeLossResult);
 }
 
-export function softmaxCrossEntropy<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): Promise<LossOutput<T>> {
+export async function softmaxCrossEntropy<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): Promise<LossOutput<T>> {
   const args = prepareSoftmax(logits, options);
-  return runAsync('softmaxCrossEntropy', options.grad, () => addon().softmaxCrossEntropy(...args, true) as Promise<NativeLossResult>);
+  return runAsync('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(...args, true) as Promise<NativeLossResult>);
 }
 
 function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>) {
+  optionsObject(options, 'ordinalLoss');
   const rows = positiveSize(options.rows, 'rows');
   const count = positiveSize(options.levels, 'levels');
   if (count < 2) throw new InvalidArgumentError(`levels must be >= 2 (ordered grades), got ${count}`);
@@ -185,7 +208,10 @@ function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | F
   const lv = deviceOrHost(levels, 'levels');
   checkFloat(lv, 'levels', [rows], '[rows]');
   if (options.grad) checkFloat(options.grad, 'grad', [rows, count - 1], '[rows, levels - 1]');
-  if (options.checkFinite !== false) checkFiniteValues(logits, 'logits');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(logits, 'logits');
+    checkFiniteValues(lv, 'levels');
+  }
   const backend = chooseBackend(options.grad ? [logits, lv, options.grad] : [logits, lv], options);
   return [toNative(logits)!, toNative(lv)!, rows, count, toNative(options.grad), backend] as const;
 }
@@ -197,18 +223,20 @@ function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | F
  */
 export function ordinalLossSync<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): LossOutput<T> {
   const args = prepareOrdinal(logits, levels, options);
-  return run('ordinalLoss', options.grad, () => addon().ordinalLoss(...args, false) as NativeLossResult);
+  return run('ordinalLoss', options, () => addon().ordinalLoss(...args, false) as NativeLossResult);
 }
 
-export function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): Promise<LossOutput<T>> {
+export async function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): Promise<LossOutput<T>> {
   const args = prepareOrdinal(logits, levels, options);
-  return runAsync('ordinalLoss', options.grad, () => addon().ordinalLoss(...args, true) as Promise<NativeLossResult>);
+  return runAsync('ordinalLoss', options, () => addon().ordinalLoss(...args, true) as Promise<NativeLossResult>);
 }
 
 /** Predicted level per row from ordinal logits [rows, K - 1]: the number of thresholds with logit > 0. */
 export function ordinalPredict(logits: Float32Array, rows: number, levels: number): Int32Array {
   positiveSize(rows, 'rows');
-  if (!Number.isInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${levels}`);
+  if (!Number.isSafeInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describe(levels)}`);
+  if (!(logits instanceof Float32Array)) throw new InvalidArgumentError(`logits must be a Float32Array, got ${describe(logits)}`);
+  assertAttached(logits, 'logits');
   const k = levels - 1;
   if (logits.length !== rows * k) throw new ShapeError(`logits has ${logits.length} elements, but [rows, levels - 1] = [${rows}, ${k}] needs ${rows * k}`);
   const out = new Int32Array(rows);

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, ShapeError } from '../errors.js';
-import { BackendUnavailableError } from '../native/errors.js';
+import { InvalidArgumentError, NonFiniteResultError, ShapeError } from '../errors.js';
+import { BackendUnavailableError, BufferDetachedError, fromNativeError } from '../native/errors.js';
 import { defaultKernelBackend } from '../native/backend.js';
 import type { NativeBackend, NativeFloat } from '../native/types.js';
 import { DeviceTensor, assertDtype } from './tensor.js';
@@ -15,16 +15,63 @@ export interface KernelCallOptions {
   checkFinite?: boolean;
 }
 
+/** The options object of a call; anything else (null, a number, an array) is named in a typed error. */
+export function optionsObject<T extends object>(value: T | undefined | null, op: string, required = true): T {
+  if (value === undefined && !required) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw new InvalidArgumentError(`${op}: options must be an object, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A short, safe description of any value for an error message (BigInts, cycles and typed arrays included). */
+export function describe(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  switch (typeof value) {
+    case 'bigint': return `the BigInt ${value}n`;
+    case 'number': case 'boolean': case 'undefined': case 'symbol': return String(value);
+    case 'function': return 'a function';
+    default: break;
+  }
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  } catch {
+    // BigInts inside, or cycles
+  }
+  return Array.isArray(value) ? `an array of length ${value.length}` : Object.prototype.toString.call(value);
+}
+
+/**
+ * True when a typed array's ArrayBuffer has been detached (transferred). Node 20 has no
+ * ArrayBuffer.prototype.detached; a view can no longer be built on a detached buffer.
+ */
+export function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0 || !(view.buffer instanceof ArrayBuffer)) return false;
+  try {
+    new Uint8Array(view.buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function assertAttached(view: ArrayBufferView, name: string): void {
+  if (isDetached(view)) {
+    throw new BufferDetachedError(`${name}'s ArrayBuffer is detached (it was transferred to a worker or another context); pass an array that owns its memory`);
+  }
+}
+
 export function positiveSize(value: unknown, name: string, allowZero = true): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer below 2^53, got ${describe(value)}`);
   }
   return value;
 }
 
 export function finiteNumber(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${name} must be a finite number, got ${String(value)}`);
+    throw new InvalidArgumentError(`${name} must be a finite number, got ${describe(value)}`);
   }
   return value;
 }
@@ -33,8 +80,10 @@ export function finiteNumber(value: unknown, name: string): number {
 export function checkFloat(value: unknown, name: string, dims: readonly number[], dimNames: string): void {
   const expected = dims.reduce((a, b) => a * b, 1);
   let length: number;
-  if (value instanceof Float32Array) length = value.length;
-  else if (value instanceof DeviceTensor) {
+  if (value instanceof Float32Array) {
+    assertAttached(value, name);
+    length = value.length;
+  } else if (value instanceof DeviceTensor) {
     assertDtype(value, ['float32'], name);
     length = value.size;
   } else throw new InvalidArgumentError(`${name} must be a Float32Array or a float32 DeviceTensor`);
@@ -48,6 +97,19 @@ export function checkFloat(value: unknown, name: string, dims: readonly number[]
 }
 
 /** Throws on the first NaN or infinity of a host array (device data is not scanned). */
+/** After a kernel: throws NonFiniteResultError on the first NaN or infinity of a host result. */
+export function checkFiniteResult(value: FloatTensor | number | undefined, name: string, op: string): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new NonFiniteResultError(op, name, -1, value);
+    return;
+  }
+  if (!(value instanceof Float32Array)) return;
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i]!;
+    if (v - v !== 0) throw new NonFiniteResultError(op, name, i, v);
+  }
+}
+
 export function checkFiniteValues(value: FloatTensor, name: string): void {
   if (!(value instanceof Float32Array)) return;
   for (let i = 0; i < value.length; i++) {
@@ -68,12 +130,52 @@ export function chooseBackend(operands: readonly FloatTensor[], options: KernelC
     if (options.backend === 'cpu') throw new BackendUnavailableError('DeviceTensor operands cannot run on the CPU backend');
     return 'cuda';
   }
-  return options.backend ?? defaultKernelBackend();
+  return backendOption(options.backend);
+}
+
+/** An explicit backend option, checked; the process default when absent. */
+export function backendOption(value: unknown): NativeBackend {
+  if (value === undefined) return defaultKernelBackend();
+  if (value !== 'cpu' && value !== 'cuda') throw new InvalidArgumentError(`backend must be 'cpu' or 'cuda', got ${describe(value)}`);
+  return value;
 }
 
 export function toNative(value: FloatTensor | undefined): NativeFloat | undefined {
   if (value === undefined) return undefined;
   return value instanceof DeviceTensor ? value.handle : value;
+}
+
+type WithOut<T> = KernelCallOptions & { out?: T };
+
+function finishFloat<T extends FloatTensor>(op: string, value: NativeFloat, options: WithOut<T>): T {
+  const out = (options.out ?? fromNative(value)) as T;
+  if (options.checkFinite !== false) checkFiniteResult(out, 'the result', op);
+  return out;
+}
+
+/**
+ * Runs a kernel that returns one float tensor: maps a native error onto radlearn's classes and
+ * returns the caller's `out` (or the new tensor), checked for float32 overflow unless the caller
+ * turned checkFinite off.
+ */
+export function floatResult<T extends FloatTensor>(op: string, options: WithOut<T>, run: () => NativeFloat): T {
+  let value: NativeFloat;
+  try {
+    value = run();
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+  return finishFloat(op, value, options);
+}
+
+export async function floatResultAsync<T extends FloatTensor>(op: string, options: WithOut<T>, run: () => Promise<NativeFloat>): Promise<T> {
+  let value: NativeFloat;
+  try {
+    value = await run();
+  } catch (error) {
+    throw fromNativeError(error, op);
+  }
+  return finishFloat(op, value, options);
 }
 
 /** The kernel's result, re-wrapped as the caller's kind of tensor. */

@@ -2,7 +2,19 @@ import { InvalidArgumentError, RadlearnError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeBackend } from '../native/types.js';
-import { chooseBackend, checkFloat, finiteNumber, positiveSize, toNative, type FloatTensor, type KernelCallOptions } from './operands.js';
+import {
+  assertAttached,
+  checkFiniteValues,
+  checkFloat,
+  chooseBackend,
+  describe,
+  finiteNumber,
+  optionsObject,
+  positiveSize,
+  toNative,
+  type FloatTensor,
+  type KernelCallOptions,
+} from './operands.js';
 import { DeviceTensor } from './tensor.js';
 
 /**
@@ -73,6 +85,7 @@ function resolveHyperparameters(options: AdamWHyperparameters): Resolved {
 function checkMask(mask: Uint8Array | DeviceTensor | undefined, length: number): void {
   if (mask === undefined) return;
   if (mask instanceof Uint8Array) {
+    assertAttached(mask, 'decayMask');
     if (mask.length !== length) throw new ShapeError(`decayMask has ${mask.length} elements, but there are ${length} parameters`, { length: mask.length, expected: length });
     return;
   }
@@ -81,6 +94,8 @@ function checkMask(mask: Uint8Array | DeviceTensor | undefined, length: number):
 }
 
 function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions) {
+  optionsObject(options, 'adamwStep');
+  optionsObject(state, 'adamwStep (its state { m, v })');
   const length = params instanceof DeviceTensor ? params.size : params instanceof Float32Array ? params.length : -1;
   if (length < 0) throw new InvalidArgumentError('params must be a Float32Array or a float32 DeviceTensor');
   checkFloat(params, 'params', [length], '[numParams]');
@@ -129,6 +144,7 @@ function lengthOf(value: FloatTensor, name: string): number {
 
 /** Global L2 norm of a flat gradient buffer (float64 accumulation). */
 export function gradNormSync(grads: FloatTensor, options: KernelCallOptions = {}): number {
+  optionsObject(options, 'gradNorm');
   const length = lengthOf(grads, 'grads');
   checkFloat(grads, 'grads', [length], '[numParams]');
   try {
@@ -139,6 +155,7 @@ export function gradNormSync(grads: FloatTensor, options: KernelCallOptions = {}
 }
 
 export async function gradNorm(grads: FloatTensor, options: KernelCallOptions = {}): Promise<number> {
+  optionsObject(options, 'gradNorm');
   const length = lengthOf(grads, 'grads');
   checkFloat(grads, 'grads', [length], '[numParams]');
   try {
@@ -149,9 +166,14 @@ export async function gradNorm(grads: FloatTensor, options: KernelCallOptions = 
 }
 
 function prepareEma(ema: FloatTensor, params: FloatTensor, momentum: number, options: KernelCallOptions) {
+  optionsObject(options, 'emaUpdate');
   const length = lengthOf(ema, 'ema');
   checkFloat(ema, 'ema', [length], '[numParams]');
   checkFloat(params, 'params', [length], '[numParams]');
+  if (options.checkFinite !== false) {
+    checkFiniteValues(ema, 'ema');
+    checkFiniteValues(params, 'params');
+  }
   const mom = finiteNumber(momentum, 'momentum');
   if (mom < 0 || mom > 1) throw new InvalidArgumentError(`momentum must be in [0, 1], got ${mom}`);
   return [toNative(ema)!, toNative(params)!, length, mom, chooseBackend([ema, params], options)] as const;
@@ -215,6 +237,7 @@ export class AdamW {
   private steps = 0;
 
   constructor(numParams: number, options: AdamWOptions = {}) {
+    optionsObject(options, 'AdamW');
     this.numParams = positiveSize(numParams, 'numParams');
     this.hyper = resolveHyperparameters(options);
     checkMask(options.decayMask, this.numParams);
@@ -269,12 +292,14 @@ export class AdamW {
   }
 
   /** One step at learning rate lr (e.g. from cosineSchedule). Updates params in place. */
-  async step(params: FloatTensor, grads: FloatTensor, { lr }: { lr: number }): Promise<AdamWStepResult> {
+  async step(params: FloatTensor, grads: FloatTensor, options: { lr: number }): Promise<AdamWStepResult> {
+    const { lr } = optionsObject(options, 'AdamW.step');
     const norm = await adamwStep(params, grads, this.momentsFor(params), this.options(lr));
     return this.settle(norm);
   }
 
-  stepSync(params: FloatTensor, grads: FloatTensor, { lr }: { lr: number }): AdamWStepResult {
+  stepSync(params: FloatTensor, grads: FloatTensor, options: { lr: number }): AdamWStepResult {
+    const { lr } = optionsObject(options, 'AdamW.stepSync');
     const norm = adamwStepSync(params, grads, this.momentsFor(params), this.options(lr));
     return this.settle(norm);
   }
@@ -296,11 +321,20 @@ export class AdamW {
 
   /** Restores a state() snapshot (resume exactly). The state is copied, on the device when the optimizer runs there. */
   loadState(state: AdamWState): void {
+    optionsObject(state, 'AdamW.loadState (the state)');
     const n = this.numParams;
-    if (state.numParams !== n || state.m?.length !== n || state.v?.length !== n) {
-      throw new ShapeError(`AdamW state is for ${state.numParams} parameters (m: ${state.m?.length}, v: ${state.v?.length}), this optimizer has ${n}`);
+    for (const key of ['m', 'v'] as const) {
+      if (!(state[key] instanceof Float32Array)) throw new InvalidArgumentError(`AdamW.loadState: state.${key} must be a Float32Array, got ${describe(state[key])}`);
+      assertAttached(state[key], `state.${key}`);
+    }
+    if (state.numParams !== n || state.m.length !== n || state.v.length !== n) {
+      throw new ShapeError(`AdamW state is for ${describe(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`);
     }
     positiveSize(state.step, 'state.step');
+    checkFiniteValues(state.m, 'state.m');
+    checkFiniteValues(state.v, 'state.v');
+    const negative = state.v.findIndex((x) => x < 0);
+    if (negative >= 0) throw new InvalidArgumentError(`AdamW.loadState: state.v[${negative}] is ${state.v[negative]}; second moments are never negative`);
     const onDevice = this.moments ? this.moments.m instanceof DeviceTensor : this.backend === 'cuda';
     if (this.moments && this.moments.m instanceof DeviceTensor) {
       this.moments.m.dispose();
@@ -339,6 +373,7 @@ export interface CosineScheduleOptions {
  *   otherwise:      final + (base - final) * 0.5 * (1 + cos(pi * min(1, (step - warmup) / max(1, total - warmup))))
  */
 export function cosineSchedule(options: CosineScheduleOptions): (step: number) => number {
+  optionsObject(options, 'cosineSchedule');
   const base = finiteNumber(options.base, 'base');
   const final = finiteNumber(options.final ?? 0, 'final');
   const warmup = positiveSize(options.warmupSteps ?? 0, 'warmupSteps');
@@ -347,7 +382,7 @@ export function cosineSchedule(options: CosineScheduleOptions): (step: number) =
   if (warmup > total) throw new InvalidArgumentError(`warmupSteps (${warmup}) must not exceed totalSteps (${total})`);
   const decaySteps = Math.max(1, total - warmup);
   return (step: number): number => {
-    if (!Number.isInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${step}`);
+    if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${describe(step)}`);
     if (step < warmup) return (base * (step + 1)) / warmup;
     const progress = Math.min(1, (step - warmup) / decaySteps);
     return final + (base - final) * 0.5 * (1 + Math.cos(Math.PI * progress));

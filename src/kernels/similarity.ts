@@ -1,12 +1,13 @@
 import { addon } from '../native/addon.js';
-import { fromNativeError } from '../native/errors.js';
 import type { NativeFloat } from '../native/types.js';
 import {
   checkFiniteValues,
+  optionsObject,
   checkFloat,
   chooseBackend,
   finiteNumber,
-  fromNative,
+  floatResult,
+  floatResultAsync,
   positiveSize,
   toNative,
   type FloatTensor,
@@ -39,6 +40,7 @@ export interface L2NormalizeOptions<T extends FloatTensor> extends KernelCallOpt
 }
 
 function prepareSimilarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>) {
+  optionsObject(options, 'similarity');
   const n = positiveSize(options.n, 'n');
   const m = positiveSize(options.m, 'm');
   const d = positiveSize(options.d, 'd');
@@ -55,6 +57,7 @@ function prepareSimilarity<T extends FloatTensor>(a: T, b: T, options: Similarit
 }
 
 function prepareNormalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>, grad?: T) {
+  optionsObject(options, grad === undefined ? 'l2Normalize' : 'l2NormalizeBackward');
   const rows = positiveSize(options.rows, 'rows');
   const dim = positiveSize(options.dim, 'dim');
   checkFloat(x, 'x', [rows, dim], '[rows, dim]');
@@ -68,47 +71,27 @@ function prepareNormalize<T extends FloatTensor>(x: T, options: L2NormalizeOptio
   return { rows, dim, backend: chooseBackend(operands, options) };
 }
 
-function result<T extends FloatTensor>(value: NativeFloat, out: T | undefined): T {
-  return (out ?? fromNative(value)) as T;
-}
-
-function call<T extends FloatTensor>(op: string, out: T | undefined, run: () => NativeFloat): T {
-  try {
-    return result(run(), out);
-  } catch (error) {
-    throw fromNativeError(error, op);
-  }
-}
-
-async function callAsync<T extends FloatTensor>(op: string, out: T | undefined, run: () => Promise<NativeFloat>): Promise<T> {
-  try {
-    return result(await run(), out);
-  } catch (error) {
-    throw fromNativeError(error, op);
-  }
-}
-
 /** S = scale * A . B^T, A: [n, d], B: [m, d] -> S: [n, m] (row-major). */
 export function similaritySync<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>): T {
   const args = prepareSimilarity(a, b, options);
-  return call('similarity', options.out, () => addon().similarity(...args, false) as NativeFloat);
+  return floatResult('similarity', options, () => addon().similarity(...args, false) as NativeFloat);
 }
 
 /** S = scale * A . B^T, off the event loop. */
-export function similarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>): Promise<T> {
+export async function similarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>): Promise<T> {
   const args = prepareSimilarity(a, b, options);
-  return callAsync('similarity', options.out, () => addon().similarity(...args, true) as Promise<NativeFloat>);
+  return floatResultAsync('similarity', options, () => addon().similarity(...args, true) as Promise<NativeFloat>);
 }
 
 /** y_i = x_i / max(||x_i||, 1e-12): zero rows stay zero (as torch.nn.functional.normalize). */
 export function l2NormalizeSync<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>): T {
   const { rows, dim, backend } = prepareNormalize(x, options);
-  return call('l2Normalize', options.out, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, false) as NativeFloat);
+  return floatResult('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, false) as NativeFloat);
 }
 
-export function l2Normalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>): Promise<T> {
+export async function l2Normalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>): Promise<T> {
   const { rows, dim, backend } = prepareNormalize(x, options);
-  return callAsync('l2Normalize', options.out, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, true) as Promise<NativeFloat>);
+  return floatResultAsync('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, true) as Promise<NativeFloat>);
 }
 
 /**
@@ -117,12 +100,12 @@ export function l2Normalize<T extends FloatTensor>(x: T, options: L2NormalizeOpt
  */
 export function l2NormalizeBackwardSync<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): T {
   const { rows, dim, backend } = prepareNormalize(x, options, grad);
-  return call('l2NormalizeBackward', options.out, () =>
+  return floatResult('l2NormalizeBackward', options, () =>
     addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, rows, dim, toNative(options.out), backend, false) as NativeFloat);
 }
 
-export function l2NormalizeBackward<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): Promise<T> {
+export async function l2NormalizeBackward<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): Promise<T> {
   const { rows, dim, backend } = prepareNormalize(x, options, grad);
-  return callAsync('l2NormalizeBackward', options.out, () =>
+  return floatResultAsync('l2NormalizeBackward', options, () =>
     addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, rows, dim, toNative(options.out), backend, true) as Promise<NativeFloat>);
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
+import { describe } from './operands.js';
 import type { DType, NativeDeviceTensor } from '../native/types.js';
 
 /**
@@ -19,6 +20,7 @@ export class DeviceTensor {
 
   /** Copies host data to the device. float16/bfloat16 take a Float32Array (converted, round to nearest even). */
   static upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array, dims: readonly number[], dtype: DType = 'float32'): DeviceTensor {
+    checkDims(dims, 'DeviceTensor.upload');
     try {
       return new DeviceTensor(addon().DeviceTensor.upload(data, [...dims], dtype));
     } catch (error) {
@@ -28,6 +30,7 @@ export class DeviceTensor {
 
   /** An uninitialised device tensor. */
   static empty(dims: readonly number[], dtype: DType = 'float32'): DeviceTensor {
+    checkDims(dims, 'DeviceTensor.empty');
     try {
       return new DeviceTensor(addon().DeviceTensor.empty([...dims], dtype));
     } catch (error) {
@@ -76,6 +79,12 @@ export class DeviceTensor {
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+function checkDims(dims: unknown, op: string): void {
+  if (!Array.isArray(dims) || dims.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+    throw new InvalidArgumentError(`${op}: dims must be an array of non-negative integers, got ${describe(dims)}`);
   }
 }
 

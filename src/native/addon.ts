@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../package-info.js';
+import { InvalidArgumentError } from '../errors.js';
 import { NativeLoadError, type LoadAttempt } from './errors.js';
 import { attachTrace, setTraceLoader } from './trace.js';
 import type { NativeAddon } from './types.js';
@@ -34,13 +35,29 @@ export function addonCandidates(): Candidate[] {
   return candidates;
 }
 
+/**
+ * RADLEARN_THREADS sizes the kernels' thread pool; a value the pool would refuse (not a
+ * count, or above the cap the addon reports) is an error here, before any kernel runs.
+ */
+function checkThreadsVariable(native: NativeAddon): void {
+  const text = process.env.RADLEARN_THREADS;
+  if (text === undefined || text.trim() === '') return;
+  const max = native.maxThreads();
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < 1 || value > max) {
+    throw new InvalidArgumentError(`RADLEARN_THREADS must be a whole number from 1 to ${max} (4 x this machine's hardware threads), got '${text}'`);
+  }
+}
+
 let cached: { addon: NativeAddon; path: string } | undefined;
 setTraceLoader(() => loadAddon());
 
 /** Loads the addon once; throws NativeLoadError listing every attempt when none loads. */
 export function loadAddon(): { addon: NativeAddon; path: string } {
   if (!cached) {
-    cached = tryLoadAddon(addonCandidates());
+    const loaded = tryLoadAddon(addonCandidates());
+    checkThreadsVariable(loaded.addon);
+    cached = loaded;
     attachTrace(cached.addon);
   }
   return cached;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { addon, loadAddon } from './addon.js';
-import { BackendUnavailableError } from './errors.js';
+import { BackendUnavailableError, fromNativeError } from './errors.js';
 import type { NativeBackend } from './types.js';
 
 export interface DeviceInfo {
@@ -72,6 +72,13 @@ export function defaultKernelBackend(): NativeBackend {
 
 /** Resizes the shared CPU thread pool (0 restores the default: cores, or RADLEARN_THREADS). */
 export function setThreads(threads: number): number {
-  if (!Number.isInteger(threads) || threads < 0) throw new InvalidArgumentError(`threads must be a non-negative integer, got ${threads}`);
-  return addon().setThreads(threads);
+  const max = addon().maxThreads();
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0 || threads > max) {
+    throw new InvalidArgumentError(`threads must be an integer from 0 (the default) to ${max} (4 x this machine's hardware threads), got ${typeof threads === 'bigint' ? `${threads}n` : String(threads)}`);
+  }
+  try {
+    return addon().setThreads(threads);
+  } catch (error) {
+    throw fromNativeError(error, 'setThreads');
+  }
 }

@@ -46,6 +46,17 @@ export class TensorInUseError extends RadlearnError {
   }
 }
 
+/**
+ * A host array's ArrayBuffer was detached (transferred to a worker or another context) before
+ * or while an op used it. Memory is never touched after it was freed: the op either refused the
+ * array up front or finished on memory it had pinned and discarded its result.
+ */
+export class BufferDetachedError extends RadlearnError {
+  constructor(message: string) {
+    super('ERR_BUFFER_DETACHED', message);
+  }
+}
+
 /** Maps an error thrown by the addon (a plain Error with a `code`) onto radlearn's classes. */
 export function fromNativeError(error: unknown, op: string): unknown {
   if (!(error instanceof Error) || error instanceof RadlearnError) return error;
@@ -64,9 +75,10 @@ export function fromNativeError(error: unknown, op: string): unknown {
       return new TensorDisposedError(message);
     case 'ERR_TENSOR_IN_USE':
       return new TensorInUseError(message);
-    case 'ERR_NATIVE':
-      return new RadlearnError('ERR_NATIVE', message);
+    case 'ERR_BUFFER_DETACHED':
+      return new BufferDetachedError(message);
     default:
-      return error;
+      // Every code the addon sets is part of the contract, even one without a class of its own.
+      return typeof code === 'string' && code.startsWith('ERR_') ? new RadlearnError(code, message) : error;
   }
 }

@@ -21,6 +21,7 @@ export interface NativeBackendInfo {
   cudaCompiled: boolean;
   nvtx: boolean;
   threads: number;
+  maxThreads: number;
   device: null | {
     name: string;
     computeCapability: string;
@@ -56,6 +57,7 @@ export interface NativeAddon {
   DeviceTensor: NativeDeviceTensorClass;
   backend(): NativeBackendInfo;
   setThreads(threads: number): number;
+  maxThreads(): number;
   traceEnable(on: boolean): void;
   traceTake(): NativeTraceEvent[];
   traceNow(): number;

@@ -144,7 +144,7 @@ describe('adamwStep (CPU) against a float64 torch.optim.AdamW', () => {
     expect(() => adamwStepSync(p, randomFloats(10, 2), s, { ...o, beta1: 1 })).toThrow(/beta1/);
     expect(() => adamwStepSync(p, randomFloats(10, 2), s, { ...o, maxGradNorm: 0 })).toThrow(/maxGradNorm/);
     expect(() => adamwStepSync(p, randomFloats(10, 2), s, { ...o, decayMask: new Uint8Array(9) })).toThrow(/decayMask has 9 elements/);
-    expect(() => adamwStepSync(p, p, s, o)).toThrow(/distinct buffers/);
+    expect(() => adamwStepSync(p, p, s, o)).toThrow(/params and grads share memory/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, CudaError, TensorDisposedError, TensorInUseError } from '../../../src/index.js';
-import { InvalidArgumentError, ShapeError } from '../../../src/errors.js';
+import { BackendUnavailableError, BufferDetachedError, CudaError, TensorDisposedError, TensorInUseError } from '../../../src/index.js';
+import { InvalidArgumentError, RadlearnError, ShapeError } from '../../../src/errors.js';
 import { fromNativeError } from '../../../src/native/errors.js';
 
 function nativeError(code: string, message: string): Error {
@@ -12,6 +12,7 @@ describe('errors thrown by the addon become typed radlearn errors', () => {
     const cases: Array<[string, new (message: string) => Error]> = [
       ['ERR_SHAPE', ShapeError], ['ERR_INVALID_ARGUMENT', InvalidArgumentError], ['ERR_BACKEND_UNAVAILABLE', BackendUnavailableError],
       ['ERR_CUDA', CudaError], ['ERR_TENSOR_DISPOSED', TensorDisposedError], ['ERR_TENSOR_IN_USE', TensorInUseError],
+      ['ERR_BUFFER_DETACHED', BufferDetachedError],
     ];
     for (const [code, kind] of cases) {
       const mapped = fromNativeError(nativeError(code, 'what went wrong'), 'DeviceTensor.dispose') as Error & { code: string };
@@ -21,9 +22,11 @@ describe('errors thrown by the addon become typed radlearn errors', () => {
     }
   });
 
-  it('passes through errors it does not know', () => {
-    const other = nativeError('ERR_SOMETHING_ELSE', 'x');
-    expect(fromNativeError(other, 'op')).toBe(other);
+  it('keeps an unknown ERR_ code as a RadlearnError and passes through errors without one', () => {
+    const other = fromNativeError(nativeError('ERR_SOMETHING_ELSE', 'x'), 'op') as RadlearnError;
+    expect(other).toBeInstanceOf(RadlearnError);
+    expect(other.code).toBe('ERR_SOMETHING_ELSE');
+    expect(other.message).toBe('op: x');
     const plain = new TypeError('y');
     expect(fromNativeError(plain, 'op')).toBe(plain);
   });

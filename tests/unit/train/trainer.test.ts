@@ -92,7 +92,7 @@ describe('train()', () => {
   });
 
   it('stops on a non-finite loss with a typed error and keeps the last good checkpoint', async () => {
-    const run = train(config('nan', { mode: 'supervised', optim: { lr: 1e36, maxGradNorm: 0, warmupSteps: 0 }, checkpoint: { every: 1, keep: 3 } }), { skipEvaluation: true });
+    const run = train(config('nan', { mode: 'supervised', optim: { lr: 1e30, maxGradNorm: 0, warmupSteps: 0 }, checkpoint: { every: 1, keep: 3 } }), { skipEvaluation: true });
     const error = await run.result.catch((e: unknown) => e) as { code: string; message: string; details: { lastCheckpoint?: string } };
     expect(error.code).toBe('ERR_NON_FINITE_LOSS');
     expect(error.message).toMatch(/last good checkpoint/);
