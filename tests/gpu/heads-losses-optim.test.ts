@@ -215,6 +215,30 @@ describe.skipIf(!cuda.available)('AdamW and EMA on CUDA', () => {
     expect(await gradNorm(upload(tensors, Float32Array.of(3, 4), [2]))).toBe(5);
   });
 
+  it('a broken state (NaN params, negative v) or a step that could overflow is refused on the device before anything is written', () => {
+    const n = 4099; // not a multiple of 4: the scalar kernel; the vec4 one runs in the trajectories above
+    for (const [name, length, breakIt, pattern] of [
+      ['NaN params', n, (p: Float32Array) => { p[4000] = Number.NaN; }, /already hold NaN/],
+      ['NaN params (vec4)', 4096, (p: Float32Array) => { p[7] = Number.NaN; }, /already hold NaN/],
+    ] as const) {
+      const host = randomFloats(length, 4);
+      breakIt(host);
+      const p = upload(tensors, host, [length]);
+      const m = upload(tensors, new Float32Array(length), [length]);
+      const v = upload(tensors, new Float32Array(length), [length]);
+      expect(() => adamwStepSync(p, upload(tensors, randomFloats(length, 5), [length]), { m, v }, { lr: 1e-3, step: 1 }), name).toThrow(pattern);
+      expect(Array.from(p.download())).toEqual(Array.from(host));
+      expect((v.download() as Float32Array).every((x) => x === 0)).toBe(true);
+    }
+    const p = upload(tensors, randomFloats(n, 6), [n]);
+    const v = upload(tensors, new Float32Array(n).fill(-1), [n]);
+    expect(() => adamwStepSync(p, upload(tensors, randomFloats(n, 7), [n]), { m: upload(tensors, new Float32Array(n), [n]), v }, { lr: 1e-3, step: 1 })).toThrow(/negative/);
+    const huge = upload(tensors, new Float32Array(n).fill(1e20), [n]);
+    expect(() => adamwStepSync(p, huge, { m: upload(tensors, new Float32Array(n), [n]), v: upload(tensors, new Float32Array(n), [n]) }, { lr: 1e-3, step: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_NONFINITE_RESULT' }),
+    );
+  });
+
   it('emaUpdate on the device matches float64', async () => {
     const n = 100_003;
     const ema = randomFloats(n, 1);
