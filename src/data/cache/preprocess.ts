@@ -3,7 +3,8 @@
  * (MONOCHROME1 inverted), optionally to grey, antialiased resize, quantize.
  * Runs inside cache worker threads, and in-process when workers = 0.
  */
-import { readAnyImage } from '../image/read.js';
+import { ImageError, readAnyImage } from '../image/read.js';
+import { frameSizeProblem } from '../dicom/limits.js';
 import type { WindowOption } from '../dicom/image.js';
 import { padToSquare, resizeImage, targetShape, type ResizeFilter, type ResizeFit } from '../resize/resize.js';
 
@@ -47,6 +48,14 @@ export interface PreprocessedImage {
 
 export async function preprocessImage(path: string, settings: PreprocessSettings): Promise<PreprocessedImage> {
   const image = await readAnyImage(path);
+  const [rows, columns] = targetShape(image.rows, image.columns, settings.size, settings.fit);
+  // A very elongated image resized by its short side (1 x 65535 to 512) would be billions of pixels.
+  const tooLarge = settings.fit === 'squarePad' ? frameSizeProblem(settings.size, settings.size) : frameSizeProblem(rows, columns);
+  if (tooLarge) {
+    throw new ImageError('ERR_IMAGE_TOO_LARGE',
+      `${path}: resizing ${image.columns}x${image.rows} with fit '${settings.fit}' and size ${settings.size} gives ${tooLarge}`,
+      { path, rows, columns });
+  }
   let pixels = image.toImage(0, { window: settings.window });
   let channels = image.samplesPerPixel;
   if (channels === 3 && settings.color === 'grey') {
@@ -57,7 +66,6 @@ export async function preprocessImage(path: string, settings: PreprocessSettings
     pixels = grey;
     channels = 1;
   }
-  const [rows, columns] = targetShape(image.rows, image.columns, settings.size, settings.fit);
   let resized = resizeImage(pixels, image.rows, image.columns, channels, rows, columns, settings.filter);
   let outRows = rows, outColumns = columns;
   if (settings.fit === 'squarePad') {

@@ -54,6 +54,11 @@ export function readPixelModule(ds: DataSet): PixelModule {
   if (photometricInterpretation === 'PALETTE COLOR') {
     throw new DicomError('ERR_DICOM_UNSUPPORTED', 'PALETTE COLOR images are not supported (radiographs are MONOCHROME1/2 or RGB)');
   }
+  // Subsampled chroma (two samples per pixel on average) is only defined for 8-bit samples.
+  if ((photometricInterpretation === 'YBR_FULL_422' || photometricInterpretation === 'YBR_PARTIAL_422') && bitsAllocated !== 8) {
+    throw new DicomError('ERR_DICOM_UNSUPPORTED',
+      `PhotometricInterpretation ${photometricInterpretation} with BitsAllocated (0028,0100) ${bitsAllocated} is not supported, expected 8`);
+  }
   const pixelRepresentation = ds.uint16('x00280103') ?? 0;
   if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
     throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE', `PixelRepresentation (0028,0103) is ${pixelRepresentation}, expected 0 or 1`);
@@ -86,6 +91,23 @@ export function readMetadata(ds: DataSet): DicomMetadata {
     rescaleSlope: slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1,
     rescaleIntercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0,
   };
+}
+
+/** Largest finite float32: modality values are Float32Array entries. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Rescale slope and intercept must keep every stored value finite as a float32 modality value;
+ * beyond that the values become ±Infinity and every window turns them into NaN.
+ */
+export function checkRescale(pm: PixelModule, meta: DicomMetadata): void {
+  const largestStored = 2 ** pm.bitsStored;
+  if (Math.abs(meta.rescaleSlope) * largestStored + Math.abs(meta.rescaleIntercept) > FLOAT32_MAX) {
+    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
+      `RescaleSlope (0028,1053) ${meta.rescaleSlope} and RescaleIntercept (0028,1052) ${meta.rescaleIntercept} map `
+      + `${pm.bitsStored}-bit stored values beyond the float32 range (±3.4e38)`,
+      { rescaleSlope: meta.rescaleSlope, rescaleIntercept: meta.rescaleIntercept });
+  }
 }
 
 function requireUint16(ds: DataSet, tag: string, name: string): number {

@@ -113,13 +113,30 @@ export function decodeJpeg8(encoded: Uint8Array): DecodedFrame {
   return runDecoder(new mod.JPEGDecoder(), encoded, 'libjpeg-turbo');
 }
 
+/** Public fields of jpeg-lossless-decoder-js's Decoder that its declaration file leaves out. */
+interface LosslessProgress {
+  stream: { index: number; buffer: Uint8Array } | null;
+  yLoc: number;
+  yDim: number;
+}
+
 export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number): Uint8Array {
+  const decoder = new LosslessDecoder();
+  const progress = decoder as unknown as LosslessProgress;
+  let out: Uint8Array | Uint16Array;
   try {
     const copy = encoded.slice();
-    const out = new LosslessDecoder().decode(copy.buffer, 0, copy.byteLength, bytesPerSample);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    out = decoder.decode(copy.buffer, 0, copy.byteLength, bytesPerSample);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new DicomError('ERR_DICOM_DECODE', `jpeg-lossless-decoder-js could not decode the frame: ${detail}`);
   }
+  // The decoder does not fail on a short stream: it reads past the end (as undefined) or stops
+  // at an early marker, and returns the image with the rest invented or left zero.
+  const overran = progress.stream !== null && progress.stream.index > progress.stream.buffer.length;
+  if (overran || progress.yLoc < progress.yDim) {
+    throw new DicomError('ERR_DICOM_TRUNCATED', `JPEG lossless frame's entropy-coded data ends `
+      + `${overran ? 'before the last' : `after ${progress.yLoc}`} of its ${progress.yDim} rows: the codestream is truncated`);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -6,11 +6,14 @@
 import type { DataSet, Element } from 'dicom-parser';
 import { DicomError } from './errors.js';
 import type { PixelModule } from './attributes.js';
-import { encapsulatedFrameBytes, nativeFrameBytes } from './frames.js';
+import { encapsulatedFrameBytes, isYbr422, nativeFrameBytes } from './frames.js';
 import { TransferSyntax, isEncapsulatedSyntax, transferSyntaxName } from './syntax.js';
 import { decodeRle } from './rle.js';
-import { readJpegFrameHeader } from './jpegInfo.js';
+import {
+  minimumScanBytes, readJpegFrameHeader, readJpegLsFrameHeader, type CodestreamHeader, type JpegFrameHeader,
+} from './jpegInfo.js';
 import { decodeJpegDct } from './jpegDct.js';
+import { readJ2kFrameHeader } from './j2kInfo.js';
 import {
   decodeJpeg2000, decodeJpeg8, decodeJpegLossless, decodeJpegLs, loadCharls, loadLibJpegTurbo, loadOpenJpeg,
   type DecodedFrame,
@@ -63,16 +66,18 @@ export function decodeFrameSamples(ds: DataSet, element: Element, pm: PixelModul
       return { bytes: decodeRle(encoded, pm.rows, pm.columns, pm.samplesPerPixel, pm.bitsAllocated), colorConverted: false };
     case TransferSyntax.Jpeg2000:
     case TransferSyntax.Jpeg2000Lossless:
+      checkFrameHeader(readJ2kFrameHeader(encoded), pm, 'JPEG 2000');
       // YBR_RCT/YBR_ICT are undone by OpenJPEG's inverse component transform; plain YBR_FULL is not.
       return { bytes: fromCodec(decodeJpeg2000(encoded), pm, 'JPEG 2000'),
         colorConverted: pm.samplesPerPixel === 3 && pm.photometricInterpretation !== 'YBR_FULL' };
     case TransferSyntax.JpegLsLossless:
     case TransferSyntax.JpegLsNearLossless: {
+      checkFrameHeader(readJpegLsFrameHeader(encoded), pm, 'JPEG-LS');
       const decoded = decodeJpegLs(encoded);
       const bytes = fromCodec(decoded, pm, 'JPEG-LS');
-      // Interleave mode 0 (none) stores each component as its own plane.
-      return { bytes: decoded.interleaveMode === 0 && pm.samplesPerPixel === 3 ? planarToInterleaved(bytes, pm, 1) : bytes,
-        colorConverted: false };
+      // Interleave mode 0 (none) stores each component as its own plane (of BitsAllocated-sized samples by now).
+      const planar = decoded.interleaveMode === 0 && pm.samplesPerPixel === 3;
+      return { bytes: planar ? planarToInterleaved(bytes, pm, pm.bitsAllocated / 8) : bytes, colorConverted: false };
     }
     default:
       return decodeJpegFamily(encoded, pm, syntax);
@@ -81,39 +86,62 @@ export function decodeFrameSamples(ds: DataSet, element: Element, pm: PixelModul
 
 function decodeJpegFamily(encoded: Uint8Array, pm: PixelModule, syntax: string): FrameSamples {
   const header = readJpegFrameHeader(encoded);
-  if (header.rows !== pm.rows || header.columns !== pm.columns || header.components !== pm.samplesPerPixel) {
-    throw new DicomError('ERR_DICOM_DECODE',
-      `JPEG frame is ${header.columns}x${header.rows}x${header.components} but the dataset says `
-      + `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}`);
+  checkFrameHeader(header, pm, 'JPEG');
+  const lossy = header.process === 0 || header.process === 1 || header.process === 2;
+  // No installed codec decodes 12-bit lossy JPEG; radlearn's own sequential DCT decoder does.
+  const sequential12 = (header.process === 0 || header.process === 1) && header.precision === 12;
+  if (lossy && header.precision !== 8 && !sequential12) {
+    throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
+      `${transferSyntaxName(syntax)} (${syntax}) with ${header.precision}-bit lossy JPEG has no decoder in radlearn `
+      + '(progressive 12-bit is not supported)', { transferSyntaxUID: syntax, precision: header.precision });
   }
+  if (!lossy && header.process !== 3) {
+    throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
+      `JPEG process with SOF marker FFC${header.process.toString(16)} (hierarchical or arithmetic coded) is not supported`,
+      { transferSyntaxUID: syntax });
+  }
+  checkScanLength(header, encoded);
   if (header.process === 3) {
     const bytesPerSample = header.precision > 8 ? 2 : 1;
     const raw = decodeJpegLossless(encoded, bytesPerSample);
     return { bytes: widen({ bytes: raw, info: { width: pm.columns, height: pm.rows, bitsPerSample: header.precision,
       componentCount: header.components } }, pm, 'JPEG lossless'), colorConverted: false };
   }
-  if ((header.process === 0 || header.process === 1) && header.precision === 12) {
-    // No installed codec decodes 12-bit lossy JPEG; radlearn's own sequential DCT decoder does.
+  if (sequential12) {
     const decoded = decodeJpegDct(encoded);
     const bytes = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength);
     return { bytes: fromCodec({ bytes, info: { width: decoded.width, height: decoded.height, bitsPerSample: 12,
       componentCount: decoded.components } }, pm, 'JPEG 12-bit'), colorConverted: pm.samplesPerPixel === 3 };
   }
-  if (header.process === 0 || header.process === 1 || header.process === 2) {
-    if (header.precision !== 8) {
-      throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
-        `${transferSyntaxName(syntax)} (${syntax}) with ${header.precision}-bit lossy JPEG has no decoder in radlearn `
-        + '(progressive 12-bit is not supported)', { transferSyntaxUID: syntax, precision: header.precision });
-    }
-    return { bytes: fromCodec(decodeJpeg8(encoded), pm, 'JPEG'), colorConverted: pm.samplesPerPixel === 3 };
+  return { bytes: fromCodec(decodeJpeg8(encoded), pm, 'JPEG'), colorConverted: pm.samplesPerPixel === 3 };
+}
+
+/** Refuses a frame with too little entropy-coded data for its size, before a decoder fills the gap. */
+function checkScanLength(header: JpegFrameHeader, encoded: Uint8Array): void {
+  const scanBytes = encoded.length - header.scanOffset;
+  const needed = minimumScanBytes(header);
+  if (scanBytes < needed) {
+    throw new DicomError('ERR_DICOM_TRUNCATED',
+      `JPEG frame has ${scanBytes} bytes of scan data, fewer than the ${needed} a ${header.columns}x${header.rows}x`
+      + `${header.components} ${header.process === 3 ? 'lossless' : 'DCT'} frame needs: it is truncated`);
   }
-  throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
-    `JPEG process with SOF marker FFC${header.process.toString(16)} (hierarchical or arithmetic coded) is not supported`,
-    { transferSyntaxUID: syntax });
+}
+
+/** A codestream must describe the frame the dataset does; checked before a codec allocates for it. */
+function checkFrameHeader(header: CodestreamHeader, pm: PixelModule, codec: string): void {
+  if (header.rows !== pm.rows || header.columns !== pm.columns || header.components !== pm.samplesPerPixel) {
+    throw new DicomError('ERR_DICOM_DECODE',
+      `${codec} frame is ${header.columns}x${header.rows}x${header.components} but the dataset says `
+      + `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}`);
+  }
 }
 
 function fromCodec(frame: DecodedFrame, pm: PixelModule, codec: string): Uint8Array {
   const { info } = frame;
+  // OpenJPEG reports a failed decode as an empty image rather than an error.
+  if (info.width === 0 || info.height === 0) {
+    throw new DicomError('ERR_DICOM_DECODE', `${codec} could not decode the frame: the codestream is corrupt or truncated`);
+  }
   if (info.width !== pm.columns || info.height !== pm.rows || info.componentCount !== pm.samplesPerPixel) {
     throw new DicomError('ERR_DICOM_DECODE',
       `${codec} frame is ${info.width}x${info.height}x${info.componentCount} but the dataset says `
@@ -155,7 +183,14 @@ function nativeSamples(ds: DataSet, element: Element, pm: PixelModule, syntax: s
     const unit = bytesPerSample === 1 && element.vr === 'OW' ? 2 : bytesPerSample;
     if (unit > 1) bytes = swapBytes(raw, unit);
   }
-  if (pm.samplesPerPixel === 3 && pm.planarConfiguration === 1) return planarToInterleaved(bytes, pm, bytesPerSample);
+  if (pm.samplesPerPixel === 3 && pm.planarConfiguration === 1) {
+    // Pairs of pixels share their chroma samples: there are no three planes to separate.
+    if (isYbr422(pm)) {
+      throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
+        `PlanarConfiguration (0028,0006) is 1 but ${pm.photometricInterpretation} data is always interleaved (expected 0)`);
+    }
+    return planarToInterleaved(bytes, pm, bytesPerSample);
+  }
   return bytes;
 }
 

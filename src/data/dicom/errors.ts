@@ -9,6 +9,7 @@ import { RadlearnError } from '../../errors.js';
  * ERR_DICOM_PIXEL_LENGTH (rows×columns×frames disagrees with the data),
  * ERR_DICOM_BAD_ATTRIBUTE (missing or impossible Rows, BitsAllocated, ...),
  * ERR_DICOM_DECODE (a codec rejected the compressed frame), ERR_DICOM_FRAME_RANGE,
+ * ERR_DICOM_TOO_LARGE (a frame above MAX_FRAME_PIXELS, refused before decoding),
  * ERR_DICOM_BAD_SPEC (writer input).
  */
 export class DicomError extends RadlearnError {

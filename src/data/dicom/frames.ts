@@ -8,13 +8,12 @@ import { DicomError } from './errors.js';
 import type { PixelModule } from './attributes.js';
 
 export function pixelDataElement(ds: DataSet): Element {
-  const element = ds.elements.x7fe00010 ?? ds.elements.x7fe00008 ?? ds.elements.x7fe00009;
-  if (!element) throw new DicomError('ERR_DICOM_NO_PIXEL_DATA', 'dataset has no PixelData (7FE0,0010)');
-  if (!element.encapsulatedPixelData && element.dataOffset + element.length > ds.byteArray.length) {
-    throw new DicomError('ERR_DICOM_TRUNCATED',
-      `PixelData claims ${element.length} bytes at offset ${element.dataOffset} but the file ends at ${ds.byteArray.length}`);
-  }
-  return element;
+  const element = ds.elements.x7fe00010;
+  if (element) return element;
+  // Float and Double Float Pixel Data hold IEEE floats, which the integer sample path would misread.
+  const float = ds.elements.x7fe00008 ? 'Float Pixel Data (7FE0,0008)' : ds.elements.x7fe00009 ? 'Double Float Pixel Data (7FE0,0009)' : undefined;
+  if (float) throw new DicomError('ERR_DICOM_UNSUPPORTED', `${float} is not supported; radlearn reads integer Pixel Data (7FE0,0010)`);
+  throw new DicomError('ERR_DICOM_NO_PIXEL_DATA', 'dataset has no PixelData (7FE0,0010)');
 }
 
 /** Bytes of one native frame; 1-bit frames are returned with their leading bit offset. */

@@ -30,7 +30,7 @@ export function readLutSequence(ds: DataSet, sequenceTag: string, signedInput: b
   const entries = item.uint16('x00283002', 0) || 65536;
   let firstMapped = item.uint16('x00283002', 1) ?? 0;
   if (signedInput && firstMapped >= 32768) firstMapped -= 65536;
-  const bitsPerEntry = item.uint16('x00283002', 2) ?? 16;
+  const declaredBits = item.uint16('x00283002', 2) ?? 16;
   const data = new Uint16Array(entries);
   if (dataElement.length === entries * 2) {
     for (let i = 0; i < entries; i++) data[i] = item.uint16('x00283006', i)!;
@@ -38,9 +38,21 @@ export function readLutSequence(ds: DataSet, sequenceTag: string, signedInput: b
     for (let i = 0; i < entries; i++) data[i] = item.byteArray[dataElement.dataOffset + i]!;
   } else {
     throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `LUT Data holds ${dataElement.length} bytes for ${entries} entries of ${bitsPerEntry} bits`);
+      `LUT Data holds ${dataElement.length} bytes for ${entries} entries of ${declaredBits} bits`);
   }
-  return { firstMapped, bitsPerEntry, data };
+  return { firstMapped, bitsPerEntry: entryBits(declaredBits, data), data };
+}
+
+/**
+ * The VOI LUT output is scaled by 2^bits - 1, so the bit depth must cover the data. PS3.3
+ * allows 8–16 bits; a descriptor outside that, or one its own data exceed (a known writer
+ * bug), is replaced by the depth the data need, as dcmtk does.
+ */
+function entryBits(declared: number, data: Uint16Array): number {
+  let max = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
+  if (declared >= 8 && declared <= 16 && max <= 2 ** declared - 1) return declared;
+  return Math.min(16, Math.max(8, Math.ceil(Math.log2(max + 1))));
 }
 
 export function applyLut(values: ArrayLike<number>, lut: LookupTable, out: Float32Array, scale = 1): Float32Array {

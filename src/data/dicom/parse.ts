@@ -33,6 +33,7 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   } catch (error) {
     throw classifyParserError(error);
   }
+  checkElementBounds(dataSet);
   const transferSyntaxUID = (dataSet.string('x00020010') ?? layout.bareSyntax ?? '').trim();
   if (!transferSyntaxUID) {
     throw new DicomError('ERR_DICOM_NOT_DICOM', 'file meta header has no Transfer Syntax UID (0002,0010)');
@@ -92,6 +93,26 @@ function inflate(bytes: Uint8Array, position: number): Uint8Array {
   out.set(bytes.subarray(0, position), 0);
   out.set(body, position);
   return out;
+}
+
+/**
+ * dicom-parser's implicit VR reader skips an element's value without checking that it fits,
+ * so a truncated file parses and fails later, in whichever accessor reads the last element.
+ * Every element (in nested items too) is checked here, once. Encapsulated PixelData is
+ * checked fragment by fragment when a frame is located.
+ */
+function checkElementBounds(root: DataSet): void {
+  const end = root.byteArray.length;
+  const pending: DataSet[] = [root];
+  for (let dataSet = pending.pop(); dataSet; dataSet = pending.pop()) {
+    for (const [tag, element] of Object.entries(dataSet.elements)) {
+      if (!element.encapsulatedPixelData && element.dataOffset + element.length > end) {
+        throw new DicomError('ERR_DICOM_TRUNCATED', `element (${tag.slice(1, 5)},${tag.slice(5)}) claims ${element.length} bytes `
+          + `at offset ${element.dataOffset} but the file ends at byte ${end}`, { tag, length: element.length });
+      }
+      for (const item of element.items ?? []) if (item.dataSet) pending.push(item.dataSet);
+    }
+  }
 }
 
 function classifyParserError(error: unknown): DicomError {

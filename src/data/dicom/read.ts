@@ -6,13 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { DicomError } from './errors.js';
 import { parseDicomBytes } from './parse.js';
-import { readMetadata, readPixelModule } from './attributes.js';
+import { checkRescale, readMetadata, readPixelModule } from './attributes.js';
 import { pixelDataElement, nativeFrameBytes } from './frames.js';
 import { decodeFrameSamples, prepareCodec } from './decode.js';
 import { toStoredArray } from './stored.js';
 import { readLutSequence, readVoiFunction } from './lut.js';
 import { isEncapsulatedSyntax } from './syntax.js';
 import { DecodedImage, type DicomImage } from './image.js';
+import { frameSizeProblem } from './limits.js';
 
 export interface ReadDicomOptions {
   /** Decode frame 0 before returning, so a corrupt frame fails here (default true). */
@@ -61,11 +62,19 @@ async function buildImage(bytes: Uint8Array, path: string | undefined): Promise<
   const { dataSet, transferSyntaxUID } = parseDicomBytes(bytes);
   const element = pixelDataElement(dataSet);
   const pm = readPixelModule(dataSet);
+  const tooLarge = frameSizeProblem(pm.rows, pm.columns);
+  if (tooLarge) {
+    throw new DicomError('ERR_DICOM_TOO_LARGE', `Columns (0028,0011) x Rows (0028,0010) = ${tooLarge}`,
+      { rows: pm.rows, columns: pm.columns });
+  }
   const meta = readMetadata(dataSet);
+  const signed = pm.pixelRepresentation === 1;
+  const modalityLut = readLutSequence(dataSet, 'x00283000', signed);
+  // Rescale maps greyscale stored values when no Modality LUT replaces it.
+  if (pm.samplesPerPixel === 1 && !modalityLut) checkRescale(pm, meta);
   await prepareCodec(transferSyntaxUID);
   // Native data: check the whole length now, not when a late frame is read.
   if (!isEncapsulatedSyntax(transferSyntaxUID)) nativeFrameBytes(dataSet, element, pm, 0);
-  const signed = pm.pixelRepresentation === 1;
   return new DecodedImage({
     format: 'dicom',
     rows: pm.rows,
@@ -81,7 +90,7 @@ async function buildImage(bytes: Uint8Array, path: string | undefined): Promise<
     ...meta,
     voiFunction: readVoiFunction(dataSet),
     path,
-    modalityLut: readLutSequence(dataSet, 'x00283000', signed),
+    modalityLut,
     voiLut: readLutSequence(dataSet, 'x00283010', signed),
     decodeFrame: (frame) => {
       try {

@@ -4,10 +4,11 @@
  * docs/data-images.md for why sharp rather than pure-JS decoders.
  */
 import { readFile } from 'node:fs/promises';
-import sharp, { type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { RadlearnError } from '../../errors.js';
 import { DecodedImage, type DicomImage } from '../dicom/image.js';
 import { readDicom } from '../dicom/read.js';
+import { MAX_FRAME_PIXELS, frameSizeProblem } from '../dicom/limits.js';
 
 export class ImageError extends RadlearnError {}
 
@@ -30,19 +31,30 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
   if (format !== 'png' && format !== 'jpeg') {
     throw new ImageError('ERR_IMAGE_FORMAT', `${where}: not a PNG or JPEG file (unrecognised signature)`, { path });
   }
-  let decoded: { data: Buffer; info: OutputInfo };
-  let depth16: boolean;
-  let grey: boolean;
+  const failed = (error: unknown) => new ImageError('ERR_IMAGE_DECODE',
+    `${where}: ${format.toUpperCase()} could not be decoded: ${(error as Error).message}`, { path }, { cause: error });
+  // The header is read first so that a size above the budget is refused before libvips decodes.
+  const limits = { limitInputPixels: MAX_FRAME_PIXELS };
+  let meta: Metadata;
   try {
-    const meta = await sharp(bytes).metadata();
-    depth16 = meta.depth === 'ushort';
-    grey = (meta.channels ?? 3) <= 2 || meta.space === 'b-w' || meta.space === 'grey16';
-    let pipeline = sharp(bytes).removeAlpha();
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw failed(error);
+  }
+  const tooLarge = frameSizeProblem(meta.height ?? 0, meta.width ?? 0);
+  if (tooLarge) {
+    throw new ImageError('ERR_IMAGE_TOO_LARGE', `${where}: ${format.toUpperCase()} header says ${tooLarge}`,
+      { path, rows: meta.height, columns: meta.width });
+  }
+  let decoded: { data: Buffer; info: OutputInfo };
+  const depth16 = meta.depth === 'ushort';
+  const grey = (meta.channels ?? 3) <= 2 || meta.space === 'b-w' || meta.space === 'grey16';
+  try {
+    let pipeline = sharp(bytes, limits).removeAlpha();
     pipeline = grey ? pipeline.toColourspace(depth16 ? 'grey16' : 'b-w') : pipeline.toColourspace(depth16 ? 'rgb16' : 'srgb');
     decoded = await pipeline.raw({ depth: depth16 ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageError('ERR_IMAGE_DECODE', `${where}: ${format.toUpperCase()} could not be decoded: ${(error as Error).message}`,
-      { path }, { cause: error });
+    throw failed(error);
   }
   const { info, data } = decoded;
   const samples = grey ? 1 : 3;
