@@ -4,7 +4,8 @@
  * phantom reports (FINDINGS/IMPRESSION with negations, hedges, lists, line wrapping)
  * plus hand-written reports in other styles (unheaded, numbered, lower case, MIMIC-like
  * headers with de-identification placeholders). parseReport alone is the baseline row:
- * the labeler's own cost is the difference.
+ * the labeler's own cost is the difference. A last row labels one hostile report, a 1 MB
+ * comma list in a single clause, whose cost must stay linear (characters/s near the corpus's).
  */
 import { labelReport, parseReport } from '../../src/data/index.js';
 import { generateReport, sampleStudies } from '../../src/data/phantom/index.js';
@@ -24,6 +25,18 @@ function corpus(n: number): string[] {
   return Array.from({ length: n }, (_, i) => distinct[i % distinct.length] as string);
 }
 
+/** One clause listing ~100k findings and filler nouns after a negation: quadratic in a naive labeler. */
+function hostileCommaList(characters: number): string {
+  const items = ['effusion', 'pneumothorax', 'atelectasis', 'spine', 'consolidation', 'rib', 'nodule', 'edema'];
+  const parts: string[] = [];
+  for (let length = 0, i = 0; length < characters; i++) {
+    const item = items[i % items.length] as string;
+    parts.push(item);
+    length += item.length + 2;
+  }
+  return `No ${parts.join(', ')}.`;
+}
+
 export const cases: BenchCase[] = [
   {
     name: 'labeler',
@@ -40,6 +53,8 @@ export const cases: BenchCase[] = [
       for (const r of reports) sink += labelReport(r).Cardiomegaly === 1 ? 1 : 0;
       const cpu = process.cpuUsage(cpuStart);
       const cpuUsPerReport = (cpu.user + cpu.system) / n;
+      const hostile = hostileCommaList(1_000_000);
+      const hostileTime = await time(() => { sink += labelReport(hostile).Pneumothorax === 0 ? 1 : 0; }, { warmup: 1, minRuns: 3, maxRuns: 3, minTimeMs: 0 });
       if (sink < 0) throw new Error('unreachable');
       const parseRow: BenchRow = {
         op: 'parseReport (sections + sentences)', backend: 'ts', shape,
@@ -50,7 +65,12 @@ export const cases: BenchCase[] = [
         medianMs: label.medianMs, p90Ms: label.p90Ms, itemsPerSec: (n * 1000) / label.medianMs, itemName: 'reports',
         note: `acceptance: > 5,000 reports/s; CPU ${cpuUsPerReport.toFixed(1)} µs/report = ${Math.round(1e6 / cpuUsPerReport)} reports/s per busy core`,
       };
-      return [parseRow, withRatio(labelRow, parseRow)];
+      const hostileRow: BenchRow = {
+        op: 'labelReport, one 1 MB comma-list clause', backend: 'ts', shape: `${hostile.length} chars`,
+        medianMs: hostileTime.medianMs, p90Ms: hostileTime.p90Ms, itemsPerSec: (hostile.length * 1000) / hostileTime.medianMs, itemName: 'chars',
+        note: `corpus: ${Math.round((reports.reduce((s, r) => s + r.length, 0) * 1000) / label.medianMs)} chars/s`,
+      };
+      return [parseRow, withRatio(labelRow, parseRow), hostileRow];
     },
   },
 ];

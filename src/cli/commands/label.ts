@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import {
   formatCsv, InvalidArgumentError, labelReport, MissingFileError, OBSERVATIONS, parseCsv, type LabelValue,
 } from '../../index.js';
@@ -25,6 +25,38 @@ function reportText(fields: string[], columns: Array<{ name: string; index: numb
     .join('\n\n');
 }
 
+/** The CSV as UTF-8 text; unreadable, oversized or UTF-16 files are argument errors, not crashes. */
+async function readReportsCsv(input: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(input);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(input, 'reports CSV');
+    throw new InvalidArgumentError(`${input}: cannot read the reports CSV (${(error as Error).message})`, { path: input });
+  }
+  // A UTF-16 file decoded as UTF-8 yields NULs between letters and no header matches; say why instead.
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+    throw new InvalidArgumentError(`${input}: the reports CSV is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8`, { path: input });
+  }
+  try {
+    return bytes.toString('utf8');
+  } catch (error) { // larger than the longest string V8 can hold
+    throw new InvalidArgumentError(`${input}: the reports CSV is too large to read as one text (${bytes.length} bytes: ${(error as Error).message})`, { path: input });
+  }
+}
+
+/** Writes through a temporary file so an interrupted run never leaves a half-written output. */
+async function writeAtomically(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new InvalidArgumentError(`--out ${path}: cannot write the labels (${(error as Error).message})`, { path });
+  }
+}
+
 const cell = (v: LabelValue): string | number => (v === null ? '' : v);
 
 export function registerLabel(program: Command): void {
@@ -37,13 +69,7 @@ export function registerLabel(program: Command): void {
     .option('--keep-text', 'keep the text columns in the output')
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, flags: LabelFlags) => {
-      let text: string;
-      try {
-        text = await readFile(input, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(input, 'reports CSV');
-        throw error;
-      }
+      const text = await readReportsCsv(input);
       const rows = parseCsv(text, input);
       if (rows.length === 0) throw new InvalidArgumentError(`${input}: empty file, expected a header row`);
       const header = rows[0] as string[];
@@ -84,9 +110,7 @@ export function registerLabel(program: Command): void {
       }
       bar?.stop();
       const seconds = (performance.now() - started) / 1000;
-      const tmp = `${flags.out}.${process.pid}.tmp`;
-      await writeFile(tmp, formatCsv(out));
-      await rename(tmp, flags.out);
+      await writeAtomically(flags.out, formatCsv(out));
       const summary = { input, out: flags.out, reports: body.length, seconds, reportsPerSec: body.length / Math.max(seconds, 1e-9), positives };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {

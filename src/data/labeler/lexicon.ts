@@ -30,7 +30,11 @@ export interface MentionRule {
 // Words that may sit between an organ and its adjective: "heart size is now mildly enlarged".
 const LINK = String.raw`(?: (?:is|are|was|were|appears?|remains?|has|have|been|be|now|again|still|also|not|no longer|mildly|moderately|markedly|slightly|severely|minimally|stably|massively|significantly|somewhat|increasingly|more|less|size|in size))*`;
 const HEART = String.raw`(?:heart|cardiac (?:silhouette|shadow|size|contours?|outline)|heart size|size of the heart)`;
-const SIDE = String.raw`(?:(?:right|left|bilateral|both|the)\s+)*`;
+// Laterality before an organ: "the right", "both". Bounded: a rule that starts with it is tried at
+// every word of a run of such words, and an unbounded repeat would rescan the rest of the run each
+// time (quadratic). Four is more than any report writes.
+const MAX_SIDE_WORDS = 4;
+const SIDE = String.raw`(?:(?:right|left|bilateral|both|the)\s+){0,${MAX_SIDE_WORDS}}`;
 const NORMAL = String.raw`(?:normal(?: in size)?|within normal limits|unremarkable|normal size|of normal size)`;
 
 const r = (observations: MentionedObservation[], pattern: string, extra: Partial<MentionRule> = {}): MentionRule =>

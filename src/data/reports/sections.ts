@@ -8,6 +8,7 @@
  * Unknown ALL-CAPS headers ending in a colon ("WET READ:") become their own section,
  * named in lower snake case, rather than leaking into the previous section.
  */
+import { requireText } from './arguments.js';
 
 /** Canonical section names; the keys of `ParsedReport.sections`. */
 export const SECTION_NAMES = ['preamble', 'indication', 'comparison', 'technique', 'findings', 'impression'] as const;
@@ -17,46 +18,46 @@ export type SectionName = (typeof SECTION_NAMES)[number];
 export const UNHEADED_SECTION = 'preamble';
 
 // Header synonyms → canonical section. Longer phrases are tried first so that
-// "CLINICAL HISTORY" wins over "HISTORY".
-const HEADER_SYNONYMS: Record<string, SectionName> = {
-  'findings and impression': 'findings',
-  'findings/impression': 'findings',
-  'findings': 'findings',
-  'finding': 'findings',
-  'report': 'findings',
-  'impressions': 'impression',
-  'impression': 'impression',
-  'conclusions': 'impression',
-  'conclusion': 'impression',
-  'opinion': 'impression',
-  'summary': 'impression',
-  'interpretation': 'impression',
-  'indications': 'indication',
-  'indication': 'indication',
-  'clinical indication': 'indication',
-  'clinical information': 'indication',
-  'clinical history': 'indication',
-  'clinical details': 'indication',
-  'clinical data': 'indication',
-  'history': 'indication',
-  'reason for exam': 'indication',
-  'reason for examination': 'indication',
-  'reason for study': 'indication',
-  'comparisons': 'comparison',
-  'comparison': 'comparison',
-  'comparison studies': 'comparison',
-  'comparison study': 'comparison',
-  'prior studies': 'comparison',
-  'technique': 'technique',
-  'examination': 'technique',
-  'exam': 'technique',
-  'procedure': 'technique',
-  'study': 'technique',
-  'type of examination': 'technique',
-};
+// "CLINICAL HISTORY" wins over "HISTORY". A Map, so "CONSTRUCTOR:" finds no Object.prototype member.
+const HEADER_SYNONYMS: ReadonlyMap<string, SectionName> = new Map<string, SectionName>([
+  ['findings and impression', 'findings'],
+  ['findings/impression', 'findings'],
+  ['findings', 'findings'],
+  ['finding', 'findings'],
+  ['report', 'findings'],
+  ['impressions', 'impression'],
+  ['impression', 'impression'],
+  ['conclusions', 'impression'],
+  ['conclusion', 'impression'],
+  ['opinion', 'impression'],
+  ['summary', 'impression'],
+  ['interpretation', 'impression'],
+  ['indications', 'indication'],
+  ['indication', 'indication'],
+  ['clinical indication', 'indication'],
+  ['clinical information', 'indication'],
+  ['clinical history', 'indication'],
+  ['clinical details', 'indication'],
+  ['clinical data', 'indication'],
+  ['history', 'indication'],
+  ['reason for exam', 'indication'],
+  ['reason for examination', 'indication'],
+  ['reason for study', 'indication'],
+  ['comparisons', 'comparison'],
+  ['comparison', 'comparison'],
+  ['comparison studies', 'comparison'],
+  ['comparison study', 'comparison'],
+  ['prior studies', 'comparison'],
+  ['technique', 'technique'],
+  ['examination', 'technique'],
+  ['exam', 'technique'],
+  ['procedure', 'technique'],
+  ['study', 'technique'],
+  ['type of examination', 'technique'],
+]);
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const SYNONYM_ALTERNATION = Object.keys(HEADER_SYNONYMS)
+const SYNONYM_ALTERNATION = [...HEADER_SYNONYMS.keys()]
   .sort((a, b) => b.length - a.length)
   .map((k) => escapeRegex(k).replace(/ /g, '\\s+'))
   .join('|');
@@ -81,7 +82,7 @@ interface HeaderHit {
 }
 
 function canonicalName(raw: string): string | undefined {
-  return HEADER_SYNONYMS[raw.toLowerCase().replace(/\s+/g, ' ')];
+  return HEADER_SYNONYMS.get(raw.toLowerCase().replace(/\s+/g, ' '));
 }
 
 function findHeaders(text: string): HeaderHit[] {
@@ -113,14 +114,16 @@ function findHeaders(text: string): HeaderHit[] {
 /**
  * Section name → section text (trimmed). A section that appears twice is joined
  * with a newline; empty sections are kept as '' so callers can see the header existed.
+ * A non-string throws InvalidArgumentError.
  */
 export function splitSections(text: string): Record<string, string> {
-  const normalized = text.replace(/\r\n?/g, '\n');
+  const normalized = requireText('splitSections', 'text', text).replace(/\r\n?/g, '\n');
   const headers = findHeaders(normalized);
   const sections: Record<string, string> = {};
   const add = (name: string, body: string): void => {
     const trimmed = body.trim();
-    const prior = sections[name];
+    // Own keys only: a header named "CONSTRUCTOR:" must not read Object.prototype.constructor.
+    const prior = Object.hasOwn(sections, name) ? sections[name] : undefined;
     sections[name] = prior === undefined || prior === '' ? trimmed : trimmed === '' ? prior : `${prior}\n${trimmed}`;
   };
   const firstStart = headers[0]?.start ?? normalized.length;

@@ -12,6 +12,8 @@
  *    it is a known abbreviation or a single initial, or the next word starts lower case.
  * Decimals ("2.5") never split because no space follows the period.
  */
+import { requireText } from './arguments.js';
+import { TerminatorScanner } from './terminators.js';
 
 const ABBREVIATIONS = new Set([
   'dr', 'drs', 'mr', 'mrs', 'ms', 'prof', 'vs', 'approx', 'appr', 'e.g', 'i.e', 'eg', 'ie', 'etc', 'cf', 'al',
@@ -65,36 +67,54 @@ function splitEnumeration(block: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+const isAbbreviationChar = (ch: number): boolean =>
+  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 46 /* . */ || ch === 47 /* / */;
+
+/** The word (letters, dots, slashes) that ends at `end`, lower-cased, without leading dots. */
 function wordBefore(text: string, end: number): string {
   let start = end;
-  while (start > 0 && /[A-Za-z.\/]/.test(text[start - 1] as string)) start--;
+  while (start > 0 && isAbbreviationChar(text.charCodeAt(start - 1))) start--;
   return text.slice(start, end).toLowerCase().replace(/^\.+/, '');
+}
+
+const isUpper = (ch: number): boolean => ch >= 65 && ch <= 90;
+const isLower = (ch: number): boolean => ch >= 97 && ch <= 122;
+const WHITESPACE = /\s/;
+
+function skipWhitespace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && WHITESPACE.test(text[i] as string)) i++;
+  return i;
+}
+
+/** True when block[contentStart, end) is a list number such as "2." or "3)". */
+function isListNumber(block: string, contentStart: number, end: number): boolean {
+  return end - contentStart <= 3 && /^\d{1,2}[.)]$/.test(block.slice(contentStart, end));
 }
 
 /** Splits one enumeration-free block at sentence terminators. */
 function splitTerminators(block: string): string[] {
   const out: string[] = [];
   let start = 0;
-  const terminator = /[.!?]+(?=["')\]]*(\s|$))/g;
+  // Where the text after `start` begins; found once per cut, so a run of whitespace is read once.
+  let contentStart = skipWhitespace(block, 0);
   // In all-lower-case text, a lower-case next word says nothing about sentence boundaries.
   const caseIsInformative = /[A-Z]/.test(block);
-  for (const m of block.matchAll(terminator)) {
-    const end = m.index + m[0].length;
-    if (/^\d{1,2}[.)]$/.test(block.slice(start, end).trim())) continue; // a list number, not a sentence
-    const rest = block.slice(end).replace(/^["')\]]*\s*/, '');
-    if (rest !== '') {
-      const nextChar = rest[0] as string;
-      const nextIsLower = caseIsInformative && nextChar >= 'a' && nextChar <= 'z';
-      if (m[0] === '.') {
-        const word = wordBefore(block, m.index);
+  for (const t = new TerminatorScanner(block); t.advance();) {
+    if (isListNumber(block, contentStart, t.end)) continue; // a list number, not a sentence
+    if (t.next < block.length) {
+      const nextIsLower = caseIsInformative && isLower(block.charCodeAt(t.next));
+      if (t.end - t.start === 1 && block.charCodeAt(t.start) === 46 /* . */) {
+        const word = wordBefore(block, t.start);
         if (ABBREVIATIONS.has(word) && (!AMBIGUOUS_AT_END.has(word) || nextIsLower)) continue;
-        if (/^[a-z]$/.test(word) && /[A-Z]/.test(block[m.index - 1] as string)) continue; // initials: "J. Smith"
+        if (word.length === 1 && isLower(word.charCodeAt(0)) && isUpper(block.charCodeAt(t.start - 1))) continue; // initials: "J. Smith"
       }
       if (nextIsLower) continue; // "approx. two", "e.g. the": a new sentence would start upper case
     }
-    const piece = block.slice(start, end).trim();
+    const piece = block.slice(start, t.end).trim();
     if (piece) out.push(piece);
-    start = end;
+    start = t.end;
+    contentStart = skipWhitespace(block, start);
   }
   const tail = block.slice(start).trim();
   if (tail) out.push(tail);
@@ -106,10 +126,13 @@ function stripMarker(sentence: string): string {
   return sentence.replace(LIST_MARKER_AT_START, '').trim();
 }
 
-/** Splits free text into sentences; list markers are removed, original wording is otherwise kept. */
+/**
+ * Splits free text into sentences; list markers are removed, original wording is otherwise kept.
+ * Linear in the text's length; a non-string throws InvalidArgumentError.
+ */
 export function splitSentences(text: string): string[] {
   const sentences: string[] = [];
-  for (const block of toBlocks(text)) {
+  for (const block of toBlocks(requireText('splitSentences', 'text', text))) {
     for (const item of splitEnumeration(block)) {
       for (const sentence of splitTerminators(stripMarker(item))) {
         const clean = stripMarker(sentence);

@@ -53,4 +53,31 @@ describe('radlearn label', () => {
     await expect(run(['label', input, '--column', 'report', '--out', join(dir, 'o.csv')])).rejects.toThrow(/column "report" not found; columns are id, text/);
     await expect(run(['label', join(dir, 'nope.csv'), '--out', join(dir, 'o.csv')])).rejects.toThrow(/reports CSV not found/);
   });
+
+  it('labels a hostile cell (a 400 kB comma list in one clause) in linear time', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-label-'));
+    const input = join(dir, 'r.csv');
+    const items = ['pneumothorax', 'atelectasis', 'consolidation', 'spine', 'edema', 'rib'];
+    const cell = `No effusion, ${Array.from({ length: 40_000 }, (_, i) => items[i % items.length]).join(', ')}.`;
+    await writeFile(input, formatCsv([['id', 'report'], ['1', cell], ['2', 'Small right pneumothorax.']]));
+    const start = process.cpuUsage();
+    await run(['label', input, '--out', join(dir, 'o.csv')]);
+    const used = process.cpuUsage(start);
+    expect((used.user + used.system) / 1000).toBeLessThan(3000);
+    const rows = parseCsv(await readFile(join(dir, 'o.csv'), 'utf8'));
+    const header = rows[0] as string[];
+    expect((rows[1] as string[])[header.indexOf('Pleural Effusion')]).toBe('0');
+    expect((rows[2] as string[])[header.indexOf('Pneumothorax')]).toBe('1');
+  });
+
+  it('gives typed errors for a UTF-16 file, a directory and an unwritable output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-label-'));
+    const utf16 = join(dir, 'utf16.csv');
+    await writeFile(utf16, Buffer.from('\ufeffreport\nNo effusion.\n', 'utf16le'));
+    await expect(run(['label', utf16, '--out', join(dir, 'o.csv')])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/UTF-16.*save it as UTF-8/) });
+    await expect(run(['label', dir, '--out', join(dir, 'o.csv')])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/cannot read the reports CSV/) });
+    const ok = join(dir, 'ok.csv');
+    await writeFile(ok, 'report\nNo effusion.\n');
+    await expect(run(['label', ok, '--out', join(dir, 'missing', 'o.csv')])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/--out .*cannot write the labels/) });
+  });
 });

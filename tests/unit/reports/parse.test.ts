@@ -100,6 +100,9 @@ describe('parseReport', () => {
     for (const text of ['', ':::', 'IMPRESSION:', '\u0000\u0001', 'x'.repeat(10_000), '1.\n2.\n3.', 'FINDINGS:\n\n\n']) {
       expect(() => parseReport(text)).not.toThrow();
     }
-    expect(parseReport(undefined as unknown as string)).toEqual({ sections: {}, sentences: [] });
+  });
+
+  it('rejects a non-string with a typed error instead of guessing', () => {
+    expect(() => parseReport(undefined as unknown as string)).toThrow(/parseReport: text must be a string, got undefined/);
   });
 });
