@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_SEED = 20261206;
 const DEFAULT_COUNT = 10_000;
 /** The CI subset: sized so all surfaces finish in well under 3 minutes on 2 cores. */
-const CI_COUNTS: Record<string, number> = { dicom: 1500, image: 1000, kernels: 2500, labeler: 3000 };
+const CI_COUNTS: Record<string, number> = { dicom: 2000, image: 2000, kernels: 2500, labeler: 3000 };
 const SETUP_TIMEOUT_MS = 120_000;
 
 interface Options {

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
-import { loadDicomSeeds } from '../dicomSeeds.js';
-import { mutateDicom } from '../dicomMutations.js';
-import { pipelineOptions } from '../pipelineOptions.js';
-import { runPipeline, type PipelineOptions } from '../imagePipeline.js';
-import type { CorpusFile } from '../pydicomCorpus.js';
+import { loadDicomSeeds } from '../dicom/dicomSeeds.js';
+import { mutateDicom } from '../dicom/dicomMutations.js';
+import { pipelineOptions } from '../shared/pipelineOptions.js';
+import { runPipeline, type PipelineOptions } from '../shared/imagePipeline.js';
+import type { CorpusFile } from '../dicom/pydicomCorpus.js';
 
 interface DicomCase extends FuzzCase {
   bytes: Uint8Array;

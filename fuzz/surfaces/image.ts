@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, sniffFormat } from '../../src/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
-import { blindMutation } from '../mutate.js';
-import { mutatePng } from '../pngMutations.js';
-import { mutateJpeg } from '../jpegMutations.js';
-import { loadImageSeeds } from '../imageSeeds.js';
-import { pipelineOptions } from '../pipelineOptions.js';
-import { runPipeline, type PipelineOptions } from '../imagePipeline.js';
-import type { CorpusFile } from '../pydicomCorpus.js';
+import { blindMutation } from '../shared/mutate.js';
+import { mutatePng } from '../image/pngMutations.js';
+import { mutateJpeg } from '../image/jpegMutations.js';
+import { loadImageSeeds } from '../image/imageSeeds.js';
+import { pipelineOptions } from '../shared/pipelineOptions.js';
+import { runPipeline, type PipelineOptions } from '../shared/imagePipeline.js';
+import type { CorpusFile } from '../dicom/pydicomCorpus.js';
 
 interface ImageCase extends FuzzCase {
   bytes: Uint8Array;

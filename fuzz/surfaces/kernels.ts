@@ -12,7 +12,7 @@
  */
 import { Rng } from '../../src/data/random.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
-import { OPS, type Args } from './kernel-ops.js';
+import { OPS, type Args } from '../kernels/kernel-ops.js';
 
 type Path = Array<string | number>;
 
@@ -81,6 +81,9 @@ function detach(view: ArrayBufferView): void {
   if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
 }
 
+/** ES2024's resizable ArrayBuffer constructor (Node 20 has it; the ES2022 typings do not). */
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer;
+
 type TypedCtor = new (n: number | ArrayBuffer | SharedArrayBuffer, offset?: number, length?: number) => ArrayBufferView & { length: number; set(a: ArrayLike<number>): void };
 
 function copyInto(view: ArrayBufferView & { length: number }, make: (bytes: number) => ArrayBuffer | SharedArrayBuffer): unknown {
@@ -115,7 +118,7 @@ function hostileTyped(r: Rng, view: ArrayBufferView & { length: number }): unkno
     () => new Ctor(n + 1),
     () => new Ctor(0),
     () => copyInto(view, (bytes) => new SharedArrayBuffer(bytes)),
-    () => copyInto(view, (bytes) => new ArrayBuffer(bytes, { maxByteLength: bytes * 2 + 8 } as never)),
+    () => copyInto(view, (bytes) => new ResizableArrayBuffer(bytes, { maxByteLength: bytes * 2 + 8 })),
     () => {
       const copy = copyInto(view, (bytes) => new ArrayBuffer(bytes)) as ArrayBufferView;
       detach(copy);

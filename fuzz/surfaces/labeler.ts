@@ -13,7 +13,7 @@ import {
   labelReport, labelSentence, OBSERVATIONS, parseReport, Rng, splitSections, splitSentences, type ParsedReport,
 } from '../../src/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
-import { commaList, grow, MUTATIONS, phantomReport, stressRun, vocabularyReport } from './report-texts.js';
+import { commaList, grow, MUTATIONS, phantomReport, stressRun, vocabularyReport } from '../labeler/report-texts.js';
 
 const TEXT_FUNCTIONS = { labelReport, labelSentence, parseReport, splitSentences, splitSections } as const;
 type TextFunction = keyof typeof TEXT_FUNCTIONS;

@@ -12,8 +12,8 @@ import { writeFile } from 'node:fs/promises';
 import {
   DicomError, RadlearnError, encodePngImage, preprocessImage, readDicom, readDicomHeader, readImage,
   type DicomImage, type PreprocessSettings, type WindowOption,
-} from '../src/index.js';
-import { dicomInfoLines } from '../src/cli/commands/dicom.js';
+} from '../../src/index.js';
+import { dicomInfoLines } from '../../src/cli/commands/dicom.js';
 
 export interface PipelineOptions {
   /** What `dicom png` renders: the window and the PNG depth. */

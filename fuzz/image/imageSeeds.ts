@@ -1,5 +1,5 @@
 /**
- * PNG and JPEG seeds: Pillow's encoders (fuzz/corpus/pillow_seeds.py, run at setup), radlearn's
+ * PNG and JPEG seeds: Pillow's encoders (fuzz/image/pillow_seeds.py, run at setup), radlearn's
  * own PNG writer and JPEG encoders (restart markers, 12-bit, lossless), and the JPEG streams
  * inside pydicom's JPEG DICOM files. Without Python or Pillow, sharp makes stand-ins.
  */
@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { encodeJpegDct, encodeJpegLossless, encodePngImage } from '../src/index.js';
-import { codecOfSyntax } from './codestreamMutations.js';
-import { walkDicom } from './dicomLayout.js';
-import { loadPydicomCorpus, type CorpusFile } from './pydicomCorpus.js';
+import { encodeJpegDct, encodeJpegLossless, encodePngImage } from '../../src/index.js';
+import { codecOfSyntax } from '../dicom/codestreamMutations.js';
+import { walkDicom } from '../dicom/dicomLayout.js';
+import { loadPydicomCorpus, type CorpusFile } from '../dicom/pydicomCorpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -22,7 +22,7 @@ export async function loadImageSeeds(): Promise<CorpusFile[]> {
 
 function pillowSeeds(): CorpusFile[] {
   try {
-    const json = execFileSync('/usr/bin/python3', [join(here, 'corpus', 'pillow_seeds.py')],
+    const json = execFileSync('/usr/bin/python3', [join(here, 'pillow_seeds.py')],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000, maxBuffer: 16 << 20 });
     return Object.entries(JSON.parse(json) as Record<string, string>)
       .map(([name, base64]) => ({ name, bytes: new Uint8Array(Buffer.from(base64, 'base64')) }));

@@ -2,7 +2,7 @@
  * Mutations of encapsulated PixelData: the basic offset table, fragment lengths and
  * boundaries, dropped or repeated fragments, and the compressed frame's own codestream.
  */
-import { concat, removeRange, replaceRange, writeUint } from './mutate.js';
+import { concat, removeRange, replaceRange, writeUint } from '../shared/mutate.js';
 import { walkDicom } from './dicomLayout.js';
 import { encodeDelimiter, replaceValue } from './dicomEdit.js';
 import { codecOfSyntax, mutateCodestream } from './codestreamMutations.js';

@@ -3,7 +3,7 @@
  * sizes (alone, or agreed on by the dataset and the codestream), native pixels re-described
  * in other consistent layouts, Float Pixel Data, and LUT sequences that contradict their data.
  */
-import { INTERESTING_U16, concat, replaceRange, writeUint } from './mutate.js';
+import { INTERESTING_U16, concat, replaceRange, writeUint } from '../shared/mutate.js';
 import { TAGS, findElement, walkDicom } from './dicomLayout.js';
 import { encodeDelimiter, encodeElement, insertSorted, readUs, replaceValue, setText, setUs, textValue, uint16Value } from './dicomEdit.js';
 import { codecOfSyntax, resizeCodestream } from './codestreamMutations.js';

@@ -4,7 +4,7 @@ Synthetic gradients only (no patient data). Covers the PNG modes radlearn meets 
 RGB, RGBA, P, LA, 1, 16-bit RGB, Adam7 interlaced) and the JPEG encodings (baseline,
 progressive, greyscale, CMYK, chroma subsampling variants, optimised Huffman tables).
 Pillow cannot write interlaced or 16-bit RGB PNG, so those two are assembled here with zlib.
-Usage: /usr/bin/python3 fuzz/corpus/pillow_seeds.py
+Usage: /usr/bin/python3 fuzz/image/pillow_seeds.py
 """
 import base64
 import io

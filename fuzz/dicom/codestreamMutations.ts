@@ -3,9 +3,9 @@
  * work and memory from: JPEG 2000 SIZ/COD/SOT, JPEG-LS SOF55/LSE/SOS, the RLE segment table.
  * JPEG frames go to jpegMutations.
  */
-import type { Rng } from '../src/index.js';
-import { INTERESTING_U32, flipBits, randomRange, writeUint } from './mutate.js';
-import { jpegSegments, mutateJpeg } from './jpegMutations.js';
+import type { Rng } from '../../src/index.js';
+import { INTERESTING_U32, flipBits, randomRange, writeUint } from '../shared/mutate.js';
+import { jpegSegments, mutateJpeg } from '../image/jpegMutations.js';
 
 export type Codec = 'jpeg' | 'jpeg-ls' | 'j2k' | 'rle' | 'unknown';
 

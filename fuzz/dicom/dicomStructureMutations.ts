@@ -3,7 +3,7 @@
  * length fields, VRs, sequence nesting and delimiters, the declared transfer syntax, the
  * preamble and meta group, whole elements, and splices of two files.
  */
-import { concat, flipBits, overwriteBytes, removeRange, replaceRange, splice, truncate, writeUint } from './mutate.js';
+import { concat, flipBits, overwriteBytes, removeRange, replaceRange, splice, truncate, writeUint } from '../shared/mutate.js';
 import { TAGS, findElement, tagOf, walkDicom } from './dicomLayout.js';
 import { encodeDelimiter, encodeElement, insertSorted, replaceValue, textValue } from './dicomEdit.js';
 import { UNDEFINED_LENGTH, pickElement, tagName, type Operator } from './dicomOperator.js';

@@ -5,8 +5,8 @@
  * Most edits recompute the CRC so the damage reaches the decoder instead of the checksum test.
  */
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
-import type { Rng } from '../src/index.js';
-import { concat, flipBits, randomRange, removeRange, replaceRange, truncate, writeUint } from './mutate.js';
+import type { Rng } from '../../src/index.js';
+import { concat, flipBits, randomRange, removeRange, replaceRange, truncate, writeUint } from '../shared/mutate.js';
 import { randomBytes } from './jpegMutations.js';
 
 export interface PngChunk {

@@ -3,7 +3,7 @@
  * replace a value and its length field, or insert a new element where its tag sorts. Lengths
  * of enclosing sequences and the meta group are deliberately left as they were.
  */
-import { concat, readUint, replaceRange, writeUint } from './mutate.js';
+import { concat, readUint, replaceRange, writeUint } from '../shared/mutate.js';
 import { findElement, tagOf, walkDicom, type DicomLayout, type ElementHeader } from './dicomLayout.js';
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
