@@ -3,6 +3,7 @@
 // images: DICOM
 export { writeDicom, writeDicomFile, writeEncapsulatedDicom, type DicomWriteSpec } from './dicom/write.js';
 export { DicomError } from './dicom/errors.js';
+export { MAX_FRAME_PIXELS } from './dicom/limits.js';
 export { TransferSyntax, transferSyntaxName, isEncapsulatedSyntax, type TransferSyntaxUID } from './dicom/syntax.js';
 export { readDicom, readDicomHeader, type ReadDicomOptions } from './dicom/read.js';
 export type { DicomImage, ToImageOptions, WindowOption } from './dicom/image.js';

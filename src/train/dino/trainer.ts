@@ -50,7 +50,12 @@ async function writeDinoSummary(runDir: string, metricsPath: string, prototypes:
   const records: DinoLossRecord[] = [];
   for (const line of (await readFile(metricsPath, 'utf8')).split('\n')) {
     if (!line) continue;
-    const r = JSON.parse(line) as { type?: string; step?: number; metrics?: Record<string, number> };
+    let r: { type?: string; step?: number; metrics?: Record<string, number> };
+    try {
+      r = JSON.parse(line) as typeof r;
+    } catch {
+      continue; // a line a crashed writer left half-written carries no step to summarise
+    }
     if (r.type === 'step' && typeof r.step === 'number' && r.metrics) records.push({ step: r.step, dino: r.metrics.dino ?? NaN, ibot: r.metrics.ibot ?? 0, koleo: r.metrics.koleo ?? 0 });
   }
   const last = records[records.length - 1];
