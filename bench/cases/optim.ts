@@ -3,10 +3,11 @@
  * a plain TypeScript loop doing the same work (norm, clipping, masked decay, moments, update)
  * in the same process; CUDA timed with events on device-resident buffers.
  * GB/s counts the logical traffic of one step, 28 bytes per parameter: read params, grads,
- * m, v (16) and write params, m, v (12). The kernel's real traffic is 32 B (the norm pass
- * reads grads once more); the TypeScript loop's too.
+ * m, v (16) and write params, m, v (12). The kernel's real traffic is 44 B (its pre-pass reads
+ * grads, params, m and v once more to check the state and bound the step); the TypeScript
+ * loop's is 32 B (norm pass).
  */
-import { adamwStep, emaUpdate } from '../../src/index.js';
+import { adamwStep, adamwStepSync, emaUpdateSync } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
 import { backendInfo } from '../../src/index.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
@@ -62,13 +63,18 @@ export const cases: BenchCase[] = [
         rows.push(ts);
         step = 0;
         const state = { m, v };
-        const fused = row('adamwStep (clip + decay mask)', 'cpu', n, await time(() =>
-          adamwStep(params, grads, state, { lr: 1e-3, step: ++step, maxGradNorm: 1, decayMask: mask, backend: 'cpu' }), opts));
+        // The kernel itself: the sync form works on the caller's arrays.
+        const fused = row('adamwStepSync (clip + decay mask)', 'cpu', n, await time(() =>
+          adamwStepSync(params, grads, state, { lr: 1e-3, step: ++step, maxGradNorm: 1, decayMask: mask, backend: 'cpu' }), opts));
         rows.push(withRatio(fused, ts));
-        const plain = row('adamwStep (no mask, no clip)', 'cpu', n, await time(() =>
-          adamwStep(params, grads, state, { lr: 1e-3, step: ++step, backend: 'cpu' }), opts));
+        const plain = row('adamwStepSync (no mask, no clip)', 'cpu', n, await time(() =>
+          adamwStepSync(params, grads, state, { lr: 1e-3, step: ++step, backend: 'cpu' }), opts));
         rows.push(withRatio(plain, ts));
-        const ema = row('emaUpdate', 'cpu', n, await time(() => emaUpdate(m, params, 0.999, { backend: 'cpu' }), opts), 12);
+        // The Promise form also copies the four buffers in and the three it writes back out.
+        const async = row('adamwStep (async, clip + decay mask)', 'cpu', n, await time(() =>
+          adamwStep(params, grads, state, { lr: 1e-3, step: ++step, maxGradNorm: 1, decayMask: mask, backend: 'cpu' }), opts));
+        rows.push({ ...withRatio(async, fused), note: 'ratio against the sync form: the cost of owning the host operands' });
+        const ema = row('emaUpdateSync', 'cpu', n, await time(() => emaUpdateSync(m, params, 0.999, { backend: 'cpu', checkFinite: false }), opts), 12);
         rows.push({ ...ema, note: 'GB/s on 12 B/param (read ema, params; write ema)' });
         if (device) {
           const samples = Array.from(addon().benchAdamwCuda(n, 30));

@@ -50,6 +50,7 @@ export function nativeOps(backend: string): TrainOps {
       return { loss: r.loss, gradImage: r.gradImage as Float32Array, gradText: r.gradText as Float32Array, gradLogitScale: r.gradLogitScale, gradBias: r.gradBias ?? 0 };
     },
     createOptimizer: (params, decayMask) => new NativeAdamW(params, decayMask),
-    emaUpdate: (ema, params, momentum) => emaUpdateSync(ema, params, momentum),
+    // the loop checks the parameters itself after every update
+    emaUpdate: (ema, params, momentum) => emaUpdateSync(ema, params, momentum, { checkFinite: false }),
   };
 }

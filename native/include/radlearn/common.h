@@ -19,6 +19,7 @@ inline constexpr const char* kErrBackend = "ERR_BACKEND_UNAVAILABLE";
 inline constexpr const char* kErrDisposed = "ERR_TENSOR_DISPOSED";
 inline constexpr const char* kErrInUse = "ERR_TENSOR_IN_USE";
 inline constexpr const char* kErrDetached = "ERR_BUFFER_DETACHED";
+inline constexpr const char* kErrOutOfMemory = "ERR_OUT_OF_MEMORY";
 
 // A number for an error message: %g keeps 1e-46 and 3.4e38 readable where std::to_string
 // would print 0.000000 and 39 digits.

@@ -1,7 +1,5 @@
 #include "args.h"
 
-#include "host_memory.h"
-
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -72,13 +70,9 @@ HeldOperand::~HeldOperand() {
 }
 
 void* HeldOperand::take_private_copy(const void* data, std::size_t bytes) {
-  // 64-byte alignment: the CPU kernels' vector loads and the CUDA staging copies like it.
-  std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
-  void* copy = std::aligned_alloc(64, rounded);
-  if (!copy) throw Error(kErrInvalidArgument, name_ + ": could not allocate " + std::to_string(bytes) + " bytes for the op's copy");
-  if (bytes > 0) std::memcpy(copy, data, bytes);
-  private_.reset(static_cast<std::uint8_t*>(copy));
-  return copy;
+  private_ = PrivateCopy(bytes);
+  if (bytes > 0) std::memcpy(private_.data(), data, bytes);
+  return private_.data();
 }
 
 std::string HeldOperand::delivery_problem() const {
@@ -94,7 +88,7 @@ std::string HeldOperand::delivery_problem() const {
 void HeldOperand::deliver() const {
   if (!private_ || !written_ || bytes_ == 0) return;
   HostArray array = host_array(reference_.Value().As<Napi::TypedArray>(), name_);
-  std::memcpy(array.data, private_.get(), bytes_);
+  std::memcpy(array.data, private_.data(), bytes_);
 }
 
 void HeldOperand::set_memory(const void* begin, std::size_t bytes, bool on_device) {

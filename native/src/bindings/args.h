@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "host_memory.h"
 #include "radlearn/common.h"
 #include "tensor.h"
 
@@ -75,7 +76,7 @@ class HeldOperand {
   bool on_device_ = false;
   bool written_ = false;
   const HeldOperand* in_place_of_ = nullptr;
-  std::unique_ptr<std::uint8_t, void (*)(void*)> private_{nullptr, std::free};
+  PrivateCopy private_;
 };
 using Keep = std::shared_ptr<HeldOperand>;
 

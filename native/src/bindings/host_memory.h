@@ -32,6 +32,30 @@ HostArray host_array(const Napi::TypedArray& array, const std::string& name);
 // True when the TypedArray's ArrayBuffer has been detached.
 bool is_detached(const Napi::TypedArray& array);
 
+// Memory for an op's private copies. Blocks are recycled: fresh pages cost a fault each on
+// first touch, and filling 40 MB of fresh memory took 168 ms on the development VM against
+// 3.5 ms for warm memory. Acquired and released on the JS thread only (one pool per thread,
+// so worker_threads each have their own); at most kMaxCachedBytes stay cached.
+class PrivateCopy {
+ public:
+  PrivateCopy() = default;
+  explicit PrivateCopy(std::size_t bytes);
+  ~PrivateCopy();
+  PrivateCopy(const PrivateCopy&) = delete;
+  PrivateCopy& operator=(const PrivateCopy&) = delete;
+  PrivateCopy(PrivateCopy&& other) noexcept;
+  PrivateCopy& operator=(PrivateCopy&& other) noexcept;
+
+  void* data() const { return data_; }
+  explicit operator bool() const { return data_ != nullptr; }
+
+  static constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
+
+ private:
+  void* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
 // Whether the call being bound runs off the JS thread: set by async_arg() while a binding
 // reads its arguments, cleared by guarded() when the binding returns. Host operands read
 // while it is set are copied (see above).

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -113,18 +115,22 @@ double block_sum_squares(const float* grads, index_t i0, index_t i1) {
 }
 
 // Largest |x| over [i0, i1), or +infinity when any value is NaN or infinite (or, with
-// kNonNegative, below zero).
+// kNonNegative, below zero). Works on the IEEE bits: for non-negative floats the bit patterns
+// order like the values, so an integer max vectorises where float compares with NaN checks do
+// not; NaN and Inf are exactly the patterns >= 0x7F800000, negatives (but -0) those > 0x80000000.
 template <bool kNonNegative>
 float block_max_abs(const float* x, index_t i0, index_t i1) {
-  float largest = 0.0f;
-  int bad = 0;
+  std::uint32_t largest = 0, largest_signed = 0;
   for (index_t i = i0; i < i1; ++i) {
-    float a = std::fabs(x[i]);
-    largest = a > largest ? a : largest;
-    bad |= !(a <= FLT_MAX);
-    if (kNonNegative) bad |= x[i] < 0.0f;
+    std::uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    largest = std::max(largest, bits & 0x7FFFFFFFu);
+    if (kNonNegative) largest_signed = std::max(largest_signed, bits);
   }
-  return bad ? INFINITY : largest;
+  if (largest >= 0x7F800000u || (kNonNegative && largest_signed > 0x80000000u)) return INFINITY;
+  float value;
+  std::memcpy(&value, &largest, sizeof(value));
+  return value;
 }
 
 struct BlockScan {
