@@ -153,6 +153,14 @@ async function readPointer(dir: string, layout: CheckpointLayout, present: Reado
   return { exists: true };
 }
 
+/** One named checkpoint, verified completely; CheckpointDamagedError says why when it is not. */
+export async function loadVerified<S>(dir: string, layout: CheckpointLayout, step: number): Promise<LoadedCheckpoint<S>> {
+  const verified = await verifyCheckpoint<S>(dir, layout, step);
+  if (!verified.ok) throw new CheckpointDamagedError(dir, [verified.rejection]);
+  const { ok: _ok, ...found } = verified;
+  return { ...found, rejected: [] };
+}
+
 /**
  * The newest checkpoint in `dir` that verifies completely (read-only). Throws MissingFileError
  * when there is nothing at all, CheckpointDamagedError listing every rejection when nothing verifies.

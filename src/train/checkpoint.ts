@@ -5,8 +5,9 @@
  * the current epoch's data order and each optimizer's step count. Files, digests, the pointer
  * (latest.json) and the fallback to an older intact checkpoint are the shared checkpoint store's.
  */
+import { basename, dirname } from 'node:path';
 import { CheckpointError } from './errors.js';
-import { hasCheckpointFiles, loadForResume, loadNewestIntact, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from './checkpoint-store.js';
+import { hasCheckpointFiles, loadForResume, loadNewestIntact, loadVerified, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from './checkpoint-store.js';
 import type { TensorsIntegrity } from './checkpoint-integrity.js';
 import type { FlatOptimizer } from './ops.js';
 import type { FlatParameters } from './parameters.js';
@@ -64,6 +65,16 @@ export function hasCheckpoint(dir: string): boolean {
 /** The state of the newest checkpoint that verifies completely (tensors included). */
 export async function readLatestState(dir: string): Promise<CheckpointState> {
   return (await loadNewestIntact<CheckpointState>(dir, TRAINER_CHECKPOINTS)).state;
+}
+
+/**
+ * The checkpoint whose tensors file is `path` (a `step-NNNNNNN.safetensors` written by a run),
+ * verified against its state file like a resume; undefined when the name is not a checkpoint's.
+ */
+export async function loadCheckpointFile(path: string): Promise<LoadedTrainerCheckpoint | undefined> {
+  const match = /^step-(\d{7})\.safetensors$/.exec(basename(path));
+  if (!match) return undefined;
+  return loadVerified<CheckpointState>(dirname(path), TRAINER_CHECKPOINTS, Number(match[1]));
 }
 
 /** The newest intact checkpoint for a resume; `warning` is set when newer ones were damaged. */

@@ -7,20 +7,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MissingFileError } from '../../errors.js';
-import { readLatestState } from '../checkpoint.js';
+import { TRAINER_CHECKPOINTS, loadCheckpointFile, type CheckpointState } from '../checkpoint.js';
+import { loadNewestIntact } from '../checkpoint-store.js';
 import type { FlatParameters } from '../parameters.js';
 import { readSafetensors } from '../safetensors.js';
 
-/** `source`: a run folder (its latest checkpoint) or a checkpoint .safetensors file. Returns the names loaded. */
+/**
+ * `source`: a run folder (its newest intact checkpoint), a run's checkpoint .safetensors file
+ * (verified against its state file, as on resume), or any other .safetensors file (loaded as it
+ * is: it carries no digests). Returns the names loaded.
+ */
 export async function initFromCheckpoint(params: FlatParameters, source: string): Promise<string[]> {
   source = resolve(source);
   if (!existsSync(source)) throw new MissingFileError(source, 'checkpoint to initialise from (config key finetune.initFrom)');
-  let file = source;
-  if (statSync(source).isDirectory()) {
-    const dir = join(source, 'checkpoints');
-    file = join(dir, (await readLatestState(dir)).tensors);
-  }
-  const tensors = (await readSafetensors(file)).tensors;
+  const tensors = statSync(source).isDirectory()
+    ? (await loadNewestIntact<CheckpointState>(join(source, 'checkpoints'), TRAINER_CHECKPOINTS)).file.tensors
+    : ((await loadCheckpointFile(source))?.file ?? (await readSafetensors(source))).tensors;
   const loaded: string[] = [];
   for (const e of params.entries) {
     const t = tensors.get(e.name);
