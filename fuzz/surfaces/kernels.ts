@@ -222,6 +222,8 @@ function nonFinite(value: unknown, path = 'value', seen = new Set<unknown>()): s
 }
 
 function sameNumbers(a: unknown, b: unknown): boolean {
+  // an array the case itself detached after the call holds nothing left to compare
+  if ((isTyped(a) && isDetached(a)) || (isTyped(b) && isDetached(b))) return true;
   if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) || Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(a));
   if (a instanceof Float32Array && b instanceof Float32Array) return a.length === b.length && a.every((x, i) => sameNumbers(x, b[i]));
   if (isTyped(a) && isTyped(b)) return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;

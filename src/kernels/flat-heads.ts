@@ -98,8 +98,12 @@ function buildLayout(entries: Array<[string, number[], boolean]>): ParameterSlot
   });
 }
 
-/** The most parameters one head's flat Float32Array may hold (8 GiB of float32). */
-export const MAX_HEAD_PARAMETERS = 2 ** 31 - 1;
+/**
+ * The most parameters one head may have: 2^26 (256 MiB of float32, plus as much for gradients),
+ * far above any probe or MLP head over an encoder's features, low enough that a typo in a size
+ * fails at once instead of allocating and initialising gigabytes.
+ */
+export const MAX_HEAD_PARAMETERS = 2 ** 26;
 
 function layoutSize(layout: readonly ParameterSlot[]): number {
   const last = layout[layout.length - 1]!;

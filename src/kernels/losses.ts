@@ -237,6 +237,7 @@ export function ordinalPredict(logits: Float32Array, rows: number, levels: numbe
   if (!Number.isSafeInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describe(levels)}`);
   if (!(logits instanceof Float32Array)) throw new InvalidArgumentError(`logits must be a Float32Array, got ${describe(logits)}`);
   assertAttached(logits, 'logits');
+  checkFiniteValues(logits, 'logits');
   const k = levels - 1;
   if (logits.length !== rows * k) throw new ShapeError(`logits has ${logits.length} elements, but [rows, levels - 1] = [${rows}, ${k}] needs ${rows * k}`);
   const out = new Int32Array(rows);

@@ -331,6 +331,11 @@ export class AdamW {
       throw new ShapeError(`AdamW state is for ${describe(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`);
     }
     positiveSize(state.step, 'state.step');
+    // informational (this optimizer keeps its own hyperparameters), but never garbage
+    if (state.hyperparameters !== undefined) {
+      optionsObject(state.hyperparameters, 'AdamW.loadState (state.hyperparameters)');
+      for (const [key, value] of Object.entries(state.hyperparameters)) finiteNumber(value, `state.hyperparameters.${key}`);
+    }
     checkFiniteValues(state.m, 'state.m');
     checkFiniteValues(state.v, 'state.v');
     const negative = state.v.findIndex((x) => x < 0);
