@@ -38,7 +38,9 @@ describe('async ops and buffers that change under them', () => {
 
   it('an output whose resizable buffer shrinks while the op runs: rejected, nothing written', async () => {
     const [n, m, d] = [8, 8, 16];
-    const buffer = new ArrayBuffer(n * m * 4, { maxByteLength: n * m * 8 } as never) as ArrayBuffer & { resize(bytes: number): void };
+    // ES2024's resizable ArrayBuffer (Node 20 has it; the ES2022 typings do not)
+    const Resizable = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(bytes: number): void };
+    const buffer = new Resizable(n * m * 4, { maxByteLength: n * m * 8 });
     const out = new Float32Array(buffer, 0, n * m);
     const pending = similarity(randomFloats(n * d, 5), randomFloats(m * d, 6), { n, m, d, out, backend: 'cpu' });
     buffer.resize(16);

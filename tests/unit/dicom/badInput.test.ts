@@ -40,7 +40,7 @@ describe('bad input gives a typed DicomError with the path', () => {
     const bytes = writeDicom(spec);
     // Cut off the whole PixelData element: tag(4) VR(2) reserved(2) length(4) + data.
     const cut = bytes.subarray(0, bytes.length - spec.pixels.byteLength - 12);
-    const error = await readDicom(cut, { path: 'nopix.dcm' }).catch((e: unknown) => e as DicomError);
+    const error = (await readDicom(cut, { path: 'nopix.dcm' }).then(() => undefined, (e: unknown) => e)) as DicomError;
     expect(error.code).toBe('ERR_DICOM_NO_PIXEL_DATA');
     expect(error.message).toContain('nopix.dcm');
     expect(error.details.path).toBe('nopix.dcm');
@@ -71,7 +71,7 @@ describe('bad input gives a typed DicomError with the path', () => {
   });
 
   it('missing file names the path', async () => {
-    const error = await readDicom('/nonexistent/x.dcm').catch((e: unknown) => e as DicomError);
+    const error = (await readDicom('/nonexistent/x.dcm').then(() => undefined, (e: unknown) => e)) as DicomError;
     expect(error.code).toBe('ERR_MISSING_FILE');
     expect(error.message).toContain('/nonexistent/x.dcm');
   });
