@@ -26,6 +26,7 @@ import { NonFiniteLossError, ResumeMismatchError, RunExistsError, asDivergence }
 import type { TrainEvent } from '../events.js';
 import { loadImages } from '../features.js';
 import { cosineLr } from '../schedule.js';
+import { resolveTrainOps } from '../ops.js';
 import type { TrainOptions, TrainResult } from '../train.js';
 import { dinoSchema, type DinoConfig } from './config.js';
 import type { DinoCenters } from './losses.js';
@@ -76,6 +77,7 @@ function dinoHash(config: TrainConfig): string {
 
 export async function runDinoTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
   const started = performance.now();
+  const ops = options.ops ?? resolveTrainOps();
   const parsed: DinoConfig = dinoSchema.parse(config.dino ?? {});
   const size = config.image.size;
   if (size % parsed.vit.patchSize !== 0) throw new TrainDataError(`config key dino.vit.patchSize: ${parsed.vit.patchSize} does not divide image.size ${size}`, { key: 'dino.vit.patchSize' });
@@ -174,7 +176,7 @@ export async function runDinoTraining(config: TrainConfig, options: TrainOptions
       const t1 = performance.now();
       const tt = teacherTemperature(step, { warmupEpochs: tempWarmup, warmupTemperature: dino.schedule.warmupTemperature, temperature: dino.schedule.temperature });
       const tOut = await forwardDino(model, teacher, views.teacher, 2 * B, size);
-      const losses = await studentStep(model, dino, student, grads, { views, teacher: tOut, centers, teacherTemperature: tt, batch: B });
+      const losses = await studentStep(model, dino, student, grads, { ops, views, teacher: tOut, centers, teacherTemperature: tt, batch: B });
       if (!Number.isFinite(losses.loss)) throw new NonFiniteLossError(step + 1, 'dino', losses.loss, lastCheckpoint);
       const frozen = step < dino.freezeLastLayerSteps;
       if (frozen) for (const [from, to] of model.lastLayer) grads.fill(0, from, to);
