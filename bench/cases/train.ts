@@ -8,7 +8,7 @@ import type { TrainDataset } from '../../src/train/dataset.js';
 import type { FrozenFeatures } from '../../src/train/features.js';
 import { resolveTrainOps, type TrainOps } from '../../src/train/ops.js';
 import { referenceOps } from '../../tests/helpers/train-reference-ops.js';
-import { ContrastiveTask } from '../../src/train/tasks.js';
+import { ContrastiveTask } from '../../src/train/tasks/contrastive.js';
 import { time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
 
 function synthetic(rows: number, sentencesPerRow: number, imageDim: number, textDim: number): { dataset: TrainDataset; features: FrozenFeatures } {

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { MissingFileError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import { OnnxModelError } from './errors.js';
 import { type ModelProto, onnx } from './proto.js';
 
@@ -26,12 +26,9 @@ export function cloneModel(model: ModelProto): ModelProto {
 
 /** Writes the model atomically: a temporary file in the same folder, then rename. */
 export function saveModel(model: ModelProto, path: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    writeFileSync(tmp, serializeModel(model));
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, serializeModel(model), { createFolder: false });
   } catch (cause) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     throw new OnnxModelError(`could not write ONNX model to ${path}: ${(cause as Error).message}`, { path }, { cause });
   }
 }

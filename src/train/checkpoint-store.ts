@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingFileError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { encodeWithIntegrity, parseIntegrity, verifyTensors, type TensorsIntegrity } from './checkpoint-integrity.js';
 import { CheckpointDamagedError, type CheckpointRejection } from './errors.js';
 import type { SafetensorsFile, SafetensorsTensor } from './safetensors.js';

@@ -1,10 +1,13 @@
 /**
- * Trainer checkpoints: parameters (one tensor per named view), optimizer moments and the EMA in a
- * safetensors file, plus a JSON state with everything else needed to continue exactly: the
- * step, phase, RNG description (all randomness is counter-based, keyed by seed/epoch/row),
- * the current epoch's data order and each optimizer's step count. Files, digests, the pointer
- * (latest.json) and the fallback to an older intact checkpoint are the shared checkpoint store's.
+ * The one checkpoint format of every mode: parameters (one tensor per named view), optimizer
+ * moments, the parameter average (`ema`: optim.ema, or the DINO teacher) and the task's own
+ * buffers (`state.<name>`, e.g. the DINO centers) in a safetensors file, plus a JSON state with
+ * everything else needed to continue exactly: the step, phase, RNG description (all randomness
+ * is counter-based), the current epoch's data order and each optimizer's step count. Files,
+ * digests, the pointer (latest.json) and the fallback to an older intact checkpoint are the
+ * checkpoint store's.
  */
+import { readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CheckpointError } from './errors.js';
 import { hasCheckpointFiles, loadForResume, loadNewestIntact, loadVerified, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from './checkpoint-store.js';
@@ -42,7 +45,11 @@ export interface CheckpointContents {
   params: FlatParameters;
   optimizers: Map<string, FlatOptimizer>;
   ema?: Float32Array;
+  /** The task's own buffers, stored as `state.<name>`. */
+  state?: Readonly<Record<string, Float32Array>>;
 }
+
+const stateTensor = (name: string): string => `state.${name}`;
 
 export type LoadedTrainerCheckpoint = LoadedCheckpoint<CheckpointState> & { warning?: string };
 
@@ -54,6 +61,7 @@ export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, '
     tensors[`optimizer.${group}.exp_avg_sq`] = tensor(opt.v.slice(), [opt.v.length]);
   }
   if (contents.ema) tensors.ema = tensor(contents.ema.slice(), [contents.ema.length]);
+  for (const [name, buffer] of Object.entries(contents.state ?? {})) tensors[stateTensor(name)] = tensor(buffer.slice(), [buffer.length]);
   return writeCheckpoint(dir, TRAINER_CHECKPOINTS, state.step, tensors, { ...state }, keep);
 }
 
@@ -100,4 +108,17 @@ export function restoreCheckpoint(loaded: LoadedTrainerCheckpoint, contents: Che
     opt.step = saved.step;
   }
   if (contents.ema) take('ema', contents.ema);
+  for (const [name, buffer] of Object.entries(contents.state ?? {})) take(stateTensor(name), buffer);
+}
+
+/** Files an older radlearn wrote for the dino mode (`dino-latest.json`, `dino-step-NNNNNNNN.*`): a layout this version does not read. */
+const OUTDATED_DINO_FILE = /^dino-(latest\.json|step-\d{8}\.(json|safetensors))$/;
+
+/** Files of `dir` in a checkpoint layout this version no longer reads (written by an older radlearn). */
+export function outdatedCheckpointFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => OUTDATED_DINO_FILE.test(name)).sort();
+  } catch {
+    return [];
+  }
 }

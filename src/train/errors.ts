@@ -44,6 +44,18 @@ export class CheckpointError extends RadlearnError {
   }
 }
 
+/** A run folder whose checkpoints an older radlearn wrote in a layout this version does not read. */
+export class OutdatedCheckpointError extends RadlearnError {
+  constructor(readonly runDir: string, readonly files: string[]) {
+    super(
+      'ERR_CHECKPOINT_OUTDATED',
+      `run folder ${runDir} holds checkpoints written by an older radlearn (${files.join(', ')}), which this version cannot resume; ` +
+        'start the run over with --overwrite, or choose another name',
+      { runDir, files },
+    );
+  }
+}
+
 /** Why one checkpoint (or the pointer) was not trusted: the file, and what failed in it. */
 export interface CheckpointRejection {
   path: string;

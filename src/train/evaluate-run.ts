@@ -16,14 +16,8 @@ import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
 import type { TrainOps } from './ops.js';
 import { fitLinearProbe } from './probe.js';
 import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
-import { DistillTask, type Task } from './tasks.js';
-import type { Head } from './heads.js';
-
-/** Image and text projection heads of a contrastive task (frozen-encoder or fine-tuned). */
-function projectionHeads(task: Task): { imageHead: Head; textHead: Head } | undefined {
-  const t = task as Partial<{ imageHead: Head; textHead: Head }>;
-  return t.imageHead && t.textHead ? { imageHead: t.imageHead, textHead: t.textHead } : undefined;
-}
+import type { Task } from './task.js';
+import { DistillTask } from './tasks/distill.js';
 
 export interface RunEvaluation {
   evaluations: MultiLabelEvaluation[];
@@ -66,7 +60,7 @@ export async function evaluateRun(
     ...common,
   });
 
-  const heads = projectionHeads(task);
+  const heads = task.projections;
   if (heads && config.eval.zeroShot && encoders.text) {
     const labels = zeroShotLabels(config, dataset);
     if (labels.length === 0) notes.push('Zero-shot skipped: no label column has a known phrase; name them in eval.phrases or eval.zeroShotLabels.');

@@ -75,6 +75,8 @@ export class Head {
   }
 
   /** Accumulates parameter gradients from dL/doutput; returns dL/dinput when asked. */
+  backward(dy: Float32Array, options: { inputGrad: true }): Float32Array;
+  backward(dy: Float32Array, options?: { inputGrad?: false }): undefined;
   backward(dy: Float32Array, options: { inputGrad?: boolean } = {}): Float32Array | undefined {
     const saved = this.saved;
     if (!saved) throw new Error(`head ${this.prefix}: backward without a forward`);

@@ -4,7 +4,7 @@ export type { TrainEvent, StepEvent, EvalEvent, CheckpointEvent, DoneEvent, Stag
 export { NonFiniteLossError, RunExistsError, ResumeMismatchError } from './errors.js';
 export { TrainDataError } from './dataset.js';
 export { CheckpointError, readLatestState, type CheckpointState } from './checkpoint.js';
-export { CheckpointDamagedError, type CheckpointRejection } from './errors.js';
+export { CheckpointDamagedError, OutdatedCheckpointError, type CheckpointRejection } from './errors.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsTensor, type SafetensorsFile, type SafetensorsDtype } from './safetensors.js';
 export { FlatParameters, type ParameterSpec, type ParameterEntry } from './parameters.js';
 export { resolveTrainOps, type TrainOps } from './ops.js';

@@ -1,12 +1,13 @@
 /**
  * TrainOps over radlearn's native kernels (src/kernels: heads.ts, losses.ts, optim.ts,
- * contrastive.ts). The addon is always built with every kernel family, so there is no
+ * contrastive.ts, distill.ts). The addon is always built with every kernel family, so there is no
  * fallback: a missing or broken addon fails loudly at the first call.
  */
 import {
-  adamwStepSync, bceWithLogitsSync, contrastiveLossSync, emaUpdateSync, geluBackwardSync, geluSync, linearBackwardSync, linearForwardSync,
+  adamwStepSync, bceWithLogitsSync, contrastiveLossSync, dinoLossSync, emaUpdateSync, geluBackwardSync, geluSync, ibotLossSync, koleoLossSync,
+  linearBackwardSync, linearForwardSync,
 } from '../kernels/index.js';
-import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, FlatOptimizer, LossResult, TrainOps } from './ops.js';
+import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, DistillLossResult, FlatOptimizer, LossResult, TeacherTargets, TrainOps } from './ops.js';
 
 /** AdamW over one flat range with the fused native kernel (clipping, decay mask, bias correction). */
 export class NativeAdamW implements FlatOptimizer {
@@ -22,11 +23,19 @@ export class NativeAdamW implements FlatOptimizer {
   update(grads: Float32Array, h: AdamWHyper): number {
     const norm = adamwStepSync(this.params, grads, { m: this.m, v: this.v }, {
       lr: h.lr, step: this.step + 1, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay,
-      maxGradNorm: h.maxGradNorm > 0 ? h.maxGradNorm : undefined, decayMask: this.decayMask ?? undefined,
+      maxGradNorm: h.maxGradNorm > 0 ? h.maxGradNorm : undefined, decayMask: h.decayMask ?? this.decayMask ?? undefined,
     });
     if (Number.isFinite(norm)) this.step++;
     return norm;
   }
+}
+
+/** The kernels' teacher-target options; a center is both read and replaced in place. */
+function targetOptions(t: TeacherTargets) {
+  return {
+    studentTemperature: t.studentTemperature, teacherTemperature: t.teacherTemperature, normalization: t.normalization,
+    centerMomentum: t.centerMomentum, checkFinite: false, ...(t.center ? { center: t.center, centerOut: t.center } : {}),
+  } as const;
 }
 
 /** The trainer's operations on the native kernels; `backend` names where they run (cpu or cuda). */
@@ -52,5 +61,18 @@ export function nativeOps(backend: string): TrainOps {
     createOptimizer: (params, decayMask) => new NativeAdamW(params, decayMask),
     // the loop checks the parameters itself after every update
     emaUpdate: (ema, params, momentum) => emaUpdateSync(ema, params, momentum, { checkFinite: false }),
+    // the loop stops on a non-finite loss; the kernels need not scan their outputs
+    dinoLoss: (student, teacher, shape, targets): DistillLossResult => {
+      const r = dinoLossSync(student, teacher, { ...targetOptions(targets), ...shape });
+      return { loss: r.loss, grad: r.grad };
+    },
+    ibotLoss: (student, teacher, masks, shape, targets): DistillLossResult => {
+      const r = ibotLossSync(student, teacher, masks, { ...targetOptions(targets), ...shape });
+      return { loss: r.loss, grad: r.grad };
+    },
+    koleoLoss: (x, rows, dim): DistillLossResult => {
+      const r = koleoLossSync(x, { rows, dim, checkFinite: false });
+      return { loss: r.loss, grad: r.grad };
+    },
   };
 }

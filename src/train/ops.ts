@@ -1,7 +1,7 @@
 /**
  * The numerical operations the trainer needs, behind one interface so the trainer never
  * cares which backend computes them. They are radlearn's native kernels (src/kernels:
- * contrastive.ts, heads.ts, losses.ts, optim.ts; CPU and CUDA, fused), bound in ops-native.ts;
+ * contrastive.ts, heads.ts, losses.ts, optim.ts, distill.ts; CPU and CUDA, fused), bound in ops-native.ts;
  * the addon is always built with all of them. A float64 TypeScript oracle with the same
  * contracts lives in tests/helpers/train-reference-ops.ts for the tests.
  */
@@ -49,6 +49,25 @@ export interface AdamWHyper {
   weightDecay: number;
   /** <= 0: no clipping. */
   maxGradNorm: number;
+  /** Replaces the optimizer's decay mask for this update only (e.g. a layer frozen for some steps). */
+  decayMask?: Uint8Array;
+}
+
+/** How teacher logits become target probabilities in the self-distillation losses. */
+export interface TeacherTargets {
+  studentTemperature: number;
+  teacherTemperature: number;
+  /** 'center': softmax((t - c) / tau_t); 'sinkhorn': Sinkhorn-Knopp over the batch. */
+  normalization: 'center' | 'sinkhorn';
+  /** The center c [K] ('center'); replaced in place by m c + (1 - m) mean(teacher rows). */
+  center?: Float32Array;
+  centerMomentum: number;
+}
+
+export interface DistillLossResult {
+  loss: number;
+  /** d loss / d student logits (or rows, for KoLeo). */
+  grad: Float32Array;
 }
 
 /** AdamW over one flat parameter buffer (a view of the run's buffer), with its moments. */
@@ -79,6 +98,12 @@ export interface TrainOps {
   createOptimizer(params: Float32Array, decayMask: Uint8Array | null): FlatOptimizer;
   /** ema <- momentum * ema + (1 - momentum) * params. */
   emaUpdate(ema: Float32Array, params: Float32Array, momentum: number): void;
+  /** DINO: student [Vs, B, K] against the teacher's [Vt, B, K] (every pair of different views). */
+  dinoLoss(student: Float32Array, teacher: Float32Array, shape: { studentViews: number; teacherViews: number; batch: number; prototypes: number }, targets: TeacherTargets): DistillLossResult;
+  /** iBOT: student patch logits [B, P, K] against the teacher's at the masked patches (masks [B, P], 1 = hidden). */
+  ibotLoss(student: Float32Array, teacher: Float32Array, masks: Uint8Array, shape: { batch: number; patches: number; prototypes: number }, targets: TeacherTargets): DistillLossResult;
+  /** KoLeo: -mean log distance of each row [rows, dim] to its nearest neighbour, after L2 normalisation. */
+  koleoLoss(x: Float32Array, rows: number, dim: number): DistillLossResult;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseTempName } from './atomic.js';
+import { parseTempName } from '../io/atomic.js';
 import type { TrainEvent } from './events.js';
 
 function isAlive(pid: number): boolean {

@@ -6,7 +6,8 @@
  */
 import { InvalidArgumentError, ShapeError } from '../../src/errors.js';
 import { erfc } from '../../src/eval/normal.js';
-import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, FlatOptimizer, LossResult, TrainOps, UncertainPolicyCode } from '../../src/train/ops.js';
+import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, DistillLossResult, FlatOptimizer, LossResult, TeacherTargets, TrainOps, UncertainPolicyCode } from '../../src/train/ops.js';
+import { dinoLossRef, ibotLossRef, koleoLossRef, type LossRef, type TargetRef } from './reference-distill.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -252,9 +253,11 @@ class ReferenceAdamW implements FlatOptimizer {
     const stepSize = h.lr / (1 - h.beta1 ** t);
     const sqrtBias2 = Math.sqrt(1 - h.beta2 ** t);
     const p = this.params;
+    const decayMask = h.decayMask ?? this.decayMask;
+    if (decayMask) need('AdamW decay mask', decayMask, p.length);
     for (let i = 0; i < p.length; i++) {
       const g = grads[i]! * clip;
-      if (!this.decayMask || this.decayMask[i]) p[i] = p[i]! * (1 - h.lr * h.weightDecay);
+      if (!decayMask || decayMask[i]) p[i] = p[i]! * (1 - h.lr * h.weightDecay);
       const m = (this.m[i] = h.beta1 * this.m[i]! + (1 - h.beta1) * g);
       const v = (this.v[i] = h.beta2 * this.v[i]! + (1 - h.beta2) * g * g);
       p[i] = p[i]! - (stepSize * m) / (Math.sqrt(v) / sqrtBias2 + h.eps);
@@ -269,6 +272,17 @@ function emaUpdate(ema: Float32Array, params: Float32Array, momentum: number): v
   for (let i = 0; i < ema.length; i++) ema[i] = momentum * ema[i]! + (1 - momentum) * params[i]!;
 }
 
+/** The float64 references in the ops' contract: float32 gradients, the center replaced in place. */
+function distillResult(r: LossRef, center: Float32Array | undefined): DistillLossResult {
+  if (center && r.center) center.set(r.center);
+  return { loss: r.loss, grad: Float32Array.from(r.grad) };
+}
+
+const targetRef = (t: TeacherTargets): TargetRef => ({
+  studentTemperature: t.studentTemperature, teacherTemperature: t.teacherTemperature, normalization: t.normalization,
+  ...(t.center ? { center: Float64Array.from(t.center), centerMomentum: t.centerMomentum } : {}),
+});
+
 export const referenceOps: TrainOps = {
   backend: 'typescript-reference',
   linearForward,
@@ -279,4 +293,7 @@ export const referenceOps: TrainOps = {
   contrastive,
   createOptimizer: (params, decayMask) => new ReferenceAdamW(params, decayMask),
   emaUpdate,
+  dinoLoss: (student, teacher, s, t) => distillResult(dinoLossRef(student, teacher, s.studentViews, s.teacherViews, s.batch, s.prototypes, targetRef(t)), t.center),
+  ibotLoss: (student, teacher, masks, s, t) => distillResult(ibotLossRef(student, teacher, masks, s.batch, s.patches, s.prototypes, targetRef(t)), t.center),
+  koleoLoss: (x, rows, dim) => distillResult(koleoLossRef(x, rows, dim), undefined),
 };

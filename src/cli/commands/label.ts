@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../io/atomic.js';
 import {
   formatCsv, InvalidArgumentError, labelReport, MissingFileError, OBSERVATIONS, parseCsv, type LabelValue,
 } from '../../index.js';
@@ -47,12 +48,9 @@ async function readReportsCsv(input: string): Promise<string> {
 
 /** Writes through a temporary file so an interrupted run never leaves a half-written output. */
 async function writeAtomically(path: string, content: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, content);
-    await rename(tmp, path);
+    await writeFileAtomic(path, content, { createFolder: false });
   } catch (error) {
-    await rm(tmp, { force: true }).catch(() => undefined);
     throw new InvalidArgumentError(`--out ${path}: cannot write the labels (${(error as Error).message})`, { path });
   }
 }

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../dicom/write.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { RadlearnError } from '../../errors.js';
 import type { CachedImageMeta, PreprocessSettings } from './preprocess.js';
 
@@ -68,7 +68,7 @@ export async function readCacheIndex(dir: string): Promise<CacheIndex | undefine
 
 export async function writeCacheIndex(dir: string, index: CacheIndex): Promise<void> {
   index.updatedAt = new Date().toISOString();
-  await writeFileAtomic(join(dir, INDEX_FILE), Buffer.from(JSON.stringify(index)));
+  await writeFileAtomic(join(dir, INDEX_FILE), Buffer.from(JSON.stringify(index)), { createFolder: false });
 }
 
 export function bytesPerSample(settings: PreprocessSettings): number {

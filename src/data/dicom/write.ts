@@ -9,10 +9,8 @@
  * body after the meta group raw-deflated here (PS3.5 A.5).
  */
 import { deflateRawSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 import dcmjs from 'dcmjs';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { DicomError } from './errors.js';
 import { TransferSyntax } from './syntax.js';
 
@@ -74,19 +72,9 @@ export function writeEncapsulatedDicom(spec: Omit<DicomWriteSpec, 'pixels'> & { 
 
 /** Atomic: writes a temporary file in the same folder, then renames it over `path`. */
 export async function writeDicomFile(path: string, spec: DicomWriteSpec): Promise<void> {
-  await writeFileAtomic(path, writeDicom(spec));
+  await writeFileAtomic(path, writeDicom(spec), { createFolder: false });
 }
 
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-}
 
 function validateSpec(spec: DicomWriteSpec): void {
   const frames = spec.numberOfFrames ?? 1;

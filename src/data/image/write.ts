@@ -6,7 +6,7 @@
  */
 import { crc32, deflateSync } from 'node:zlib';
 import { ShapeError, InvalidArgumentError } from '../../errors.js';
-import { writeFileAtomic } from '../dicom/write.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 
 export interface WritePngOptions { bitDepth?: 8 | 16 }
 
@@ -46,7 +46,7 @@ export function encodePngImage(image: Float32Array, rows: number, columns: numbe
 
 export async function writePngImage(path: string, image: Float32Array, rows: number, columns: number, channels: 1 | 3,
   options: WritePngOptions = {}): Promise<void> {
-  await writeFileAtomic(path, encodePngImage(image, rows, columns, channels, options));
+  await writeFileAtomic(path, encodePngImage(image, rows, columns, channels, options), { createFolder: false });
 }
 
 function chunk(type: string, data: Buffer): Buffer {

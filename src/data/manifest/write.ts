@@ -1,9 +1,10 @@
 /**
  * Saving a manifest (after splitByPatient or labelFraction) and reading a row's report.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { MissingFileError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { formatCsv } from './csv.js';
 import type { Manifest, ManifestRow } from './types.js';
 
@@ -29,9 +30,7 @@ export async function writeManifestCsv(manifest: Manifest, path: string): Promis
     if (imageColumn) out[columns.indexOf(imageColumn)] = row.imagePaths.map(portable).join(';');
     rows.push(out);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, formatCsv(rows));
-  await rename(tmp, path);
+  await writeFileAtomic(path, formatCsv(rows), { createFolder: false });
 }
 
 /** Whether a raw field is the column the row's image paths came from. */

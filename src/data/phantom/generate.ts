@@ -12,9 +12,10 @@
  * weakly visible through frailty (thinner bone, lower lung volume).
  * Splits are by patient (70/15/15), stratified by the prognostic label.
  */
-import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { formatCsv } from '../manifest/csv.js';
 import { buildManifest } from '../manifest/load.js';
 import { splitByPatient } from '../manifest/split.js';
@@ -74,12 +75,6 @@ export function phantomLabels(study: PhantomStudy): Record<(typeof PHANTOM_LABEL
   return labels;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
-
 export async function generatePhantom(options: GeneratePhantomOptions): Promise<PhantomSummary> {
   const started = performance.now();
   const { out, n } = options;
@@ -122,7 +117,7 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
     const r = records[i] as Record<string, string | number>;
     csvRows.push([...columns.map((c) => r[c] as string | number), row.split as string]);
   });
-  await writeAtomic(manifestPath, formatCsv(csvRows));
+  await writeFileAtomic(manifestPath, formatCsv(csvRows), { createFolder: false });
 
   const groundTruthPath = join(root, 'ground_truth.jsonl');
   const lines = studies.map((study, i) => JSON.stringify({
@@ -139,7 +134,7 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
     labels: labelRows[i],
     report_stated: reports[i]?.stated,
   }));
-  await writeAtomic(groundTruthPath, `${lines.join('\n')}\n`);
+  await writeFileAtomic(groundTruthPath, `${lines.join('\n')}\n`, { createFolder: false });
 
   const positives: Record<string, number> = {};
   for (const c of PHANTOM_LABEL_COLUMNS) positives[c] = labelRows.reduce((acc, l) => acc + l[c], 0);

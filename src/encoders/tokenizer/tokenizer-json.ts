@@ -1,5 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomicSync } from '../../io/atomic.js';
 import { type WordPieceTrainOptions, resolveWordPieceOptions, trainWordPieceVocab } from './wordpiece-trainer.js';
 
 /** The roles of BERT's special tokens and their strings. */
@@ -88,7 +87,5 @@ export function buildWordPieceTokenizer(corpus: Iterable<string>, options: Build
 
 /** Writes tokenizer.json atomically (temporary file in the same folder, then rename). */
 export function saveTokenizerJson(json: TokenizerJson | object, path: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, JSON.stringify(json, null, 2));
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(json, null, 2), { createFolder: false });
 }

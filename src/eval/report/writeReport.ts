@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ArmComparison, MultiLabelEvaluation } from '../evaluate.js';
 import type { KappaResult, MultiClassMetrics } from '../multiclass.js';
 import type { LabelFractionSweepResult } from '../sweep.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { armTableSection, comparisonSection, evaluationSection, metaSection, ordinalSection, sweepSection } from './markdown.js';
 import { aurocVsFractionPerLabelSpec, aurocVsFractionSpec, lossCurvesSpec, renderSvg, rocCurvesSpec, type LossCurve } from './plots.js';
 import { InvalidArgumentError } from '../../errors.js';

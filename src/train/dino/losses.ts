@@ -3,7 +3,7 @@
  * Rows are view-major: student [Vs, B] = the 2 global views (masked for iBOT) then the local
  * views; teacher [2, B] = the unmasked global views.
  */
-import { dinoLossSync, ibotLossSync, koleoLossSync } from '../../kernels/distill.js';
+import type { TeacherTargets, TrainOps } from '../ops.js';
 import type { DinoConfig } from './config.js';
 import type { DinoForward } from './model.js';
 
@@ -26,33 +26,27 @@ export interface DinoLossShape {
   embedDim: number;
 }
 
-/** Computes the weighted loss; updates the centers in place (centering mode). */
+/** Computes the weighted loss with the trainer's ops; updates the centers in place (centering mode). */
 export function dinoStepLosses(
-  student: DinoForward, teacher: DinoForward, masks: Uint8Array, centers: DinoCenters, shape: DinoLossShape, cfg: DinoConfig, teacherTemperature: number,
+  ops: TrainOps, student: DinoForward, teacher: DinoForward, masks: Uint8Array, centers: DinoCenters, shape: DinoLossShape, cfg: DinoConfig, teacherTemperature: number,
 ): DinoLossOutput {
   const { batch: B, studentViews: Vs, patches: P, prototypes: K, embedDim: D } = shape;
   const w = cfg.loss;
-  const common = {
-    studentTemperature: w.studentTemperature, teacherTemperature, normalization: w.normalization,
-    centerMomentum: w.centerMomentum, checkFinite: false,
-  } as const;
+  const targets = (center: Float32Array): TeacherTargets => ({
+    studentTemperature: w.studentTemperature, teacherTemperature, normalization: w.normalization, centerMomentum: w.centerMomentum,
+    ...(w.normalization === 'center' ? { center } : {}),
+  });
   const grads = { embedding: new Float32Array(Vs * B * D), dino: new Float32Array(Vs * B * K), ibot: new Float32Array(Vs * B * P * K) };
   const parts = { dino: 0, ibot: 0, koleo: 0 };
 
   if (w.dino > 0) {
-    const r = dinoLossSync(student.dino, teacher.dino, {
-      ...common, studentViews: Vs, teacherViews: 2, batch: B, prototypes: K,
-      ...(w.normalization === 'center' ? { center: centers.dino, centerOut: centers.dino } : {}),
-    });
+    const r = ops.dinoLoss(student.dino, teacher.dino, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, targets(centers.dino));
     parts.dino = r.loss;
     for (let i = 0; i < r.grad.length; i++) grads.dino[i] = w.dino * r.grad[i]!;
   }
   if (w.ibot > 0) {
     const rows = 2 * B;
-    const r = ibotLossSync(student.ibot.subarray(0, rows * P * K), teacher.ibot, masks, {
-      ...common, batch: rows, patches: P, prototypes: K,
-      ...(w.normalization === 'center' ? { center: centers.ibot, centerOut: centers.ibot } : {}),
-    });
+    const r = ops.ibotLoss(student.ibot.subarray(0, rows * P * K), teacher.ibot, masks, { batch: rows, patches: P, prototypes: K }, targets(centers.ibot));
     parts.ibot = r.loss;
     for (let i = 0; i < r.grad.length; i++) grads.ibot[i] = w.ibot * r.grad[i]!;
   }
@@ -60,7 +54,7 @@ export function dinoStepLosses(
     // per global view, as DINOv2 (the nearest neighbour is searched within one view's batch)
     for (let v = 0; v < 2; v++) {
       const x = student.embedding.subarray(v * B * D, (v + 1) * B * D);
-      const r = koleoLossSync(x, { rows: B, dim: D, checkFinite: false });
+      const r = ops.koleoLoss(x, B, D);
       parts.koleo += r.loss / 2;
       for (let i = 0; i < r.grad.length; i++) grads.embedding[v * B * D + i] = (w.koleo / 2) * r.grad[i]!;
     }

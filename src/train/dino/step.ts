@@ -6,12 +6,14 @@
  * global one's buffer, which gives the gradient of the combined loss.
  */
 import { ShapeError } from '../../errors.js';
+import type { TrainOps } from '../ops.js';
 import type { DinoConfig } from './config.js';
 import { dinoStepLosses, type DinoCenters, type DinoLossOutput } from './losses.js';
 import { forwardDino, forwardDinoLocal, type DinoForward, type DinoModel } from './model.js';
 import { allStudentViews, type DinoViews } from './views.js';
 
 export interface StudentStepInput {
+  ops: TrainOps;
   views: DinoViews;
   /** The teacher's outputs on the 2 unmasked global views. */
   teacher: DinoForward;
@@ -48,7 +50,7 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
   if (!local) {
     const images = L > 0 ? allStudentViews(views) : views.student;
     const out = await forwardDino(m, parameters, images, Vs * B, S);
-    const losses = dinoStepLosses(out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
+    const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
     if (!Number.isFinite(losses.loss)) return losses;
     await m.session.step({
       parameters, gradients: grads,
@@ -65,7 +67,7 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
   const globalOut = await forwardDino(m, parameters, views.student, G, S);
   const localOut = await forwardDinoLocal(local, parameters, views.local, L * B);
   const out: DinoForward = { embedding: concat(globalOut.embedding, localOut.embedding), dino: concat(globalOut.dino, localOut.dino), ibot: globalOut.ibot };
-  const losses = dinoStepLosses(out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
+  const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
   if (!Number.isFinite(losses.loss)) return losses;
   const g = losses.grads;
   await m.session.step({

@@ -34,11 +34,12 @@ export class SegmentedAdamW implements FlatOptimizer {
       for (let i = 0; i < grads.length; i++) grads[i]! *= scale;
     }
     const step = this.step + 1;
+    const decayMask = h.decayMask ?? this.decayMask;
     for (const s of this.segments) {
       if (s.end <= s.start) continue;
       adamwStepSync(this.params.subarray(s.start, s.end), grads.subarray(s.start, s.end), { m: this.m.subarray(s.start, s.end), v: this.v.subarray(s.start, s.end) }, {
         lr: h.lr * s.lrScale, step, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: s.weightDecay ?? h.weightDecay,
-        decayMask: this.decayMask.subarray(s.start, s.end),
+        decayMask: decayMask.subarray(s.start, s.end),
       });
     }
     this.step = step;

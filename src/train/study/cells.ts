@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { writeJsonAtomic } from '../atomic.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
 import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';
 import type { DownstreamArm, PretrainingArm, StudyConfig } from './config.js';
 

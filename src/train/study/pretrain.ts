@@ -12,7 +12,6 @@ import { loadModel, saveModel } from '../../onnx/model-io.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { listParameters, readParameters, writeParameters } from '../../onnx/parameters.js';
 import { hasCheckpoint } from '../checkpoint.js';
-import { hasDinoCheckpoint } from '../dino/checkpoint.js';
 import { train, type TrainResult } from '../train.js';
 import type { TrainConfigInput } from '../config.js';
 import type { TrainEvent } from '../events.js';
@@ -136,7 +135,7 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
       image: { size: config.imageSize },
       optim: { lr: config.lr.dino, warmupSteps: Math.floor(config.steps.dino / 10) },
       dino: { ...config.dino, vit: config.vit },
-    }, hasDinoCheckpoint(checkpoints), ctx);
+    }, hasCheckpoint(checkpoints), ctx);
     return r.interrupted ? undefined : join(r.runDir, 'encoder.onnx');
   }
   // report-contrastive: heads on the frozen encoder, then (clip-finetune) the encoders trained from them

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { meanSd, summarizeRuns, type LabelFractionSweepResult, type SweepRun } from '../../eval/sweep.js';
 import { writeEvalReport, type EvalReportFiles } from '../../eval/report/writeReport.js';
 import type { LossCurve } from '../../eval/report/plots.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import type { CellResult } from './cells.js';
 import type { StudyConfig } from './config.js';
 

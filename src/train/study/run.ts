@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { generatePhantom } from '../../data/phantom/generate.js';
-import { writeJsonAtomic } from '../atomic.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
 import { train } from '../train.js';
 import type { TrainEvent } from '../events.js';
 import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';

@@ -7,9 +7,11 @@ import { dinoSchema } from '../../../src/train/dino/config.js';
 import { resolveLocalSize } from '../../../src/train/dino/local-size.js';
 import { assertSameLayout, createDinoModel, forwardDino, forwardDinoLocal } from '../../../src/train/dino/model.js';
 import { dinoStepLosses } from '../../../src/train/dino/losses.js';
+import { resolveTrainOps } from '../../../src/train/ops.js';
 import { studentStep } from '../../../src/train/dino/step.js';
 import { dinoAugmentSpec, makeDinoViews } from '../../../src/train/dino/views.js';
 
+const ops = resolveTrainOps();
 const tiny = (crops: Record<string, unknown> = {}, patchSize = 8) =>
   dinoSchema.parse({ vit: { patchSize, dim: 16, depth: 1, heads: 2 }, head: { hidden: 32, bottleneck: 8, prototypes: 64 }, crops: { localCount: 2, ...crops } });
 
@@ -76,7 +78,7 @@ describe('DINO local views and graphs', () => {
       const run = async (m: typeof single): Promise<{ grads: Float32Array; loss: number }> => {
         const grads = new Float32Array(parameters.length).fill(Number.NaN); // the global step must overwrite
         const centers = { dino: new Float32Array(64), ibot: new Float32Array(64) };
-        const losses = await studentStep(m, cfg, parameters, grads, { views, teacher, centers, teacherTemperature: 0.04, batch: B });
+        const losses = await studentStep(m, cfg, parameters, grads, { ops, views, teacher, centers, teacherTemperature: 0.04, batch: B });
         return { grads, loss: losses.loss };
       };
       const a = await run(single);
@@ -118,10 +120,10 @@ describe('DINO local views and graphs', () => {
         const g = await forwardDino(m, p, views.student, 2 * B, size);
         const l = await forwardDinoLocal(m.local!, p, views.local, 2 * B);
         const join = (a: Float32Array, b: Float32Array) => { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
-        return dinoStepLosses({ embedding: join(g.embedding, l.embedding), dino: join(g.dino, l.dino), ibot: g.ibot }, teacher, views.masks, centers(), shape, cfg, 0.04).loss;
+        return dinoStepLosses(ops, { embedding: join(g.embedding, l.embedding), dino: join(g.dino, l.dino), ibot: g.ibot }, teacher, views.masks, centers(), shape, cfg, 0.04).loss;
       };
       const grads = new Float32Array(parameters.length);
-      await studentStep(m, cfg, parameters, grads, { views, teacher, centers: centers(), teacherTemperature: 0.04, batch: B });
+      await studentStep(m, cfg, parameters, grads, { ops, views, teacher, centers: centers(), teacherTemperature: 0.04, batch: B });
       const byName = new Map(m.training.layout.parameters.map((p) => [p.name, p]));
       const dim = m.embedDim;
       const entries = [

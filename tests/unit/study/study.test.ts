@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cellFingerprint, cellPath, readCell, remainingSeconds, studyCells } from '../../../src/train/study/cells.js';
 import { parseStudyConfig, StudyConfigError } from '../../../src/train/study/config.js';
 import { runStudy, type StudyEvent } from '../../../src/train/study/run.js';
+import { parseCsv } from '../../../src/data/manifest/csv.js';
 
 describe('study config and cells', () => {
   it('enumerates pre-training x downstream x fraction x seed cells with stable ids', () => {
@@ -49,10 +50,32 @@ describe('runStudy on a tiny phantom', () => {
     const done = events.filter((e) => e.type === 'cell');
     expect(done.every((e) => e.type === 'cell' && !e.skipped)).toBe(true);
     expect(done.slice(0, -1).every((e) => e.type === 'cell' && e.remainingSeconds !== undefined && e.remainingSeconds > 0)).toBe(true);
+    // Each label's test-split classes, read from the manifest: a DeLong interval needs 2 positives
+    // and 2 negatives, an AUROC one of each. Only those labels may have NaN bounds, and they must.
+    const [header, ...rows] = parseCsv(readFileSync(join(out, 'phantom-n80-s32-seed4', 'manifest.csv'), 'utf8'));
+    const test = rows.filter((row) => row[header!.indexOf('split')] === 'test');
+    const classes = (label: string): { positives: number; negatives: number } => {
+      const values = test.map((row) => row[header!.indexOf(label)]);
+      return { positives: values.filter((v) => v === '1').length, negatives: values.filter((v) => v === '0').length };
+    };
+    let intervals = 0;
     for (const r of first.cells) {
       expect(r.perLabel.map((l) => l.label)).toContain('adverse_outcome');
-      for (const l of r.perLabel) if (Number.isFinite(l.ci[0]) && Number.isFinite(l.ci[1])) expect(l.ci[0]).toBeLessThanOrEqual(l.ci[1]);
+      for (const l of r.perLabel) {
+        const { positives, negatives } = classes(l.label);
+        expect(positives + negatives, l.label).toBe(test.length);
+        if (Math.min(positives, negatives) < 2) {
+          expect(l.ci[0], `${r.id} ${l.label}`).toBeNaN();
+          expect(l.ci[1], `${r.id} ${l.label}`).toBeNaN();
+          expect(Number.isNaN(l.auroc), `${r.id} ${l.label}`).toBe(Math.min(positives, negatives) === 0);
+        } else {
+          intervals++;
+          expect(l.ci[0], `${r.id} ${l.label}`).toBeLessThanOrEqual(l.auroc);
+          expect(l.auroc, `${r.id} ${l.label}`).toBeLessThanOrEqual(l.ci[1]);
+        }
+      }
     }
+    expect(intervals).toBeGreaterThan(0);
     expect(first.table).toMatch(/\| image-only \| report-distill \| 100% \| 1 \|/);
     const report = readFileSync(first.reportPath!, 'utf8');
     expect(report).toContain('## Study table');

@@ -2,16 +2,13 @@
  * Checkpoint files are verified before anything is loaded from them: a change of any single byte
  * in the tensors or state file rejects that checkpoint (naming file and part), a damaged pointer
  * is reported and bypassed, malformed JSON gives a typed error naming the file, and files that
- * carry no digests are refused. Both the trainer's and the dino mode's checkpoints.
+ * carry no digests are refused. Checkpoints with and without a task's own state (the DINO centers).
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as trainerCheckpoints from '../../../src/train/checkpoint.js';
-import { readLatestState, saveCheckpoint } from '../../../src/train/checkpoint.js';
-import * as dinoCheckpoints from '../../../src/train/dino/checkpoint.js';
-import { readDinoCheckpoint, writeDinoCheckpoint } from '../../../src/train/dino/checkpoint.js';
+import { loadLatestCheckpoint, readLatestState, saveCheckpoint } from '../../../src/train/checkpoint.js';
 import type { FlatOptimizer } from '../../../src/train/ops.js';
 import { FlatParameters } from '../../../src/train/parameters.js';
 
@@ -29,7 +26,7 @@ function contents(seed: number) {
   return { params, optimizers: new Map([['main', optimizer]]), ema: params.data.map((v) => v * 0.9) };
 }
 
-async function trainerCheckpoint(dir: string, step: number, keep = 3): Promise<void> {
+async function trainerCheckpoint(dir: string, step: number, keep = 3, state?: Record<string, Float32Array>): Promise<void> {
   const c = contents(step);
   await saveCheckpoint(dir, {
     step, totalSteps: 12, phase: 'contrastive', configHash: 'abc123',
@@ -37,14 +34,13 @@ async function trainerCheckpoint(dir: string, step: number, keep = 3): Promise<v
     dataOrder: { phase: 'contrastive', epoch: 0, position: step, permutation: [3, 1, 0, 2, 5, 4] },
     optimizer: { kind: 'adamw', groups: { main: { step, range: [0, c.params.data.length] } } },
     ema: true, lastLoss: 1.5 + step,
-  }, c, keep);
+  }, { ...c, ...(state ? { state } : {}) }, keep);
 }
 
-async function dinoCheckpoint(dir: string, step: number, keep = 3): Promise<void> {
+/** A checkpoint that also carries a task's own buffers, as the dino mode's centers. */
+async function taskStateCheckpoint(dir: string, step: number, keep = 3): Promise<void> {
   const ramp = (n: number, k: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k + step));
-  await writeDinoCheckpoint(dir, {
-    step, configHash: 'def456', lastLoss: 4.25, student: ramp(10, 1), teacher: ramp(10, 2), m: ramp(10, 3), v: ramp(10, 4).map(Math.abs), dinoCenter: ramp(4, 5), ibotCenter: ramp(4, 6),
-  }, keep);
+  await trainerCheckpoint(dir, step, keep, { 'dino.center': ramp(4, 5), 'ibot.center': ramp(4, 6) });
 }
 
 /**
@@ -94,18 +90,14 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string; me
 
 type ResumeLoad = (dir: string) => Promise<{ warning?: string; state?: { step: number }; step?: number }>;
 
-/** The loader a resume uses (looked up at run time: it does not exist in older versions). */
-function resumeLoader(name: 'trainer' | 'dino'): ResumeLoad {
-  const load = name === 'trainer'
-    ? (trainerCheckpoints as Record<string, unknown>).loadLatestCheckpoint
-    : (dinoCheckpoints as Record<string, unknown>).loadDinoCheckpointForResume;
-  if (typeof load !== 'function') throw new Error(`no resume loader for ${name} checkpoints`);
-  return load as ResumeLoad;
+/** The loader a resume uses. */
+function resumeLoader(): ResumeLoad {
+  return loadLatestCheckpoint as ResumeLoad;
 }
 
 const formats = [
   { name: 'trainer', write: trainerCheckpoint, read: readLatestState, stem: 'step-0000004', pointer: 'latest.json', stateFormat: 'radlearn-checkpoint-v2', pointerFormat: 'radlearn-checkpoint-pointer-v2', tensors: ['proj.weight', 'proj.bias', 'optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema'] },
-  { name: 'dino', write: dinoCheckpoint, read: readDinoCheckpoint, stem: 'dino-step-00000004', pointer: 'dino-latest.json', stateFormat: 'radlearn-dino-checkpoint-v2', pointerFormat: 'radlearn-dino-checkpoint-pointer-v2', tensors: ['student', 'teacher', 'm', 'v', 'dinoCenter', 'ibotCenter'] },
+  { name: 'task state', write: taskStateCheckpoint, read: readLatestState, stem: 'step-0000004', pointer: 'latest.json', stateFormat: 'radlearn-checkpoint-v2', pointerFormat: 'radlearn-checkpoint-pointer-v2', tensors: ['proj.weight', 'proj.bias', 'optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema', 'state.dino.center', 'state.ibot.center'] },
 ] as const;
 
 describe.each(formats)('$name checkpoints', (format) => {
@@ -209,7 +201,7 @@ describe.each(formats)('$name checkpoints', (format) => {
   });
 
   it('a byte changed anywhere in the pointer is reported, and the newest intact checkpoint is used instead', async () => {
-    const load = resumeLoader(format.name);
+    const load = resumeLoader();
     const dir = fresh();
     await format.write(dir, 2);
     await format.write(dir, 4);
@@ -245,7 +237,7 @@ describe.each(formats)('$name checkpoints', (format) => {
   });
 
   it('falls back to the previous intact checkpoint with a warning, and refuses with every reason when none is intact', async () => {
-    const load = resumeLoader(format.name);
+    const load = resumeLoader();
     const dir = fresh();
     for (const step of [2, 4, 6]) await format.write(dir, step, 2);
     expect(existsSync(join(dir, `${format.stem.replace('4', '2')}.json`))).toBe(false); // keep: 2
@@ -274,7 +266,7 @@ describe.each(formats)('$name checkpoints', (format) => {
   });
 
   it('a pointer naming a checkpoint that is gone is reported, and the files present are scanned', async () => {
-    const load = resumeLoader(format.name);
+    const load = resumeLoader();
     const dir = fresh();
     await format.write(dir, 2);
     await format.write(dir, 4);

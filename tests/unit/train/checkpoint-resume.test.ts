@@ -142,15 +142,15 @@ describe('resume with damaged checkpoints (trainer)', () => {
   });
 });
 
-describe('resume with damaged checkpoints (dino)', () => {
+describe('dino checkpoints: damage, layout, runs of an older radlearn', () => {
   it('falls back to the previous intact DINO checkpoint with a warning and ends bit-identical', async () => {
     const full = await train(dinoConfig('dino-full'), { skipEvaluation: true }).result;
     const part = await train(dinoConfig('dino-flipped'), { skipEvaluation: true, stopAtStep: 7 }).result;
     expect(part.steps).toBe(7);
     const dir = join(root, 'runs', 'dino-flipped', 'checkpoints');
-    const state = join(dir, 'dino-step-00000007.json');
+    const state = join(dir, 'step-0000007.json');
     writeFileSync(state, readFileSync(state, 'utf8').replace('  "step": 7', '   "step": 7'));
-    const pointer = join(dir, 'dino-latest.json');
+    const pointer = join(dir, 'latest.json');
     writeFileSync(pointer, readFileSync(pointer).subarray(0, 30));
     const { result, events } = await resume(dinoConfig('dino-flipped'));
     const [warning] = stages(events, 'warning');
@@ -160,5 +160,34 @@ describe('resume with damaged checkpoints (dino)', () => {
     expect(result.steps).toBe(8);
     expect(same(result.parameters, full.parameters)).toBe(true);
     expect(same(result.ema, full.ema)).toBe(true);
+  });
+
+  it('its checkpoints are the trainer\'s: parameters by name, AdamW moments, the teacher as the average, the centers as task state', async () => {
+    await train(dinoConfig('dino-layout'), { skipEvaluation: true, stopAtStep: 3 }).result;
+    const dir = join(root, 'runs', 'dino-layout', 'checkpoints');
+    const state = JSON.parse(readFileSync(join(dir, 'step-0000003.json'), 'utf8')) as { format: string; ema: boolean; optimizer: { groups: { main: { step: number } } }; dataOrder: { phase: string } };
+    expect(state).toMatchObject({ format: 'radlearn-checkpoint-v2', ema: true, optimizer: { groups: { main: { step: 3 } } }, dataOrder: { phase: 'dino' } });
+    const { readSafetensors } = await import('../../../src/train/safetensors.js');
+    const names = [...(await readSafetensors(join(dir, 'step-0000003.safetensors'))).tensors.keys()];
+    expect(names).toContain('dino_head.prototypes.weight_v');
+    for (const name of ['optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema', 'state.dino.center', 'state.ibot.center']) expect(names).toContain(name);
+  });
+
+  it('a run folder with the checkpoint layout of an older radlearn is refused with a typed message, and starts over with overwrite', async () => {
+    const runDir = join(root, 'runs', 'dino-outdated');
+    const dir = join(runDir, 'checkpoints');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['dino-latest.json', 'dino-step-00000006.json', 'dino-step-00000006.safetensors']) writeFileSync(join(dir, name), '{}');
+    for (const options of [{ resume: true }, {}, { resume: true, overwrite: true }]) {
+      const error = await train(dinoConfig('dino-outdated'), { skipEvaluation: true, ...options }).result.catch((e: unknown) => e) as { code: string; message: string; details: { files: string[] } };
+      expect(error.code).toBe('ERR_CHECKPOINT_OUTDATED');
+      expect(error.message).toContain('written by an older radlearn');
+      expect(error.message).toContain('--overwrite');
+      expect(error.details.files).toContain(join(dir, 'dino-latest.json'));
+    }
+    const fresh = await train(dinoConfig('dino-outdated'), { skipEvaluation: true, overwrite: true, stopAtStep: 1 }).result;
+    expect(fresh.steps).toBe(1);
+    expect(existsSync(join(dir, 'dino-latest.json'))).toBe(false);
+    expect(existsSync(join(dir, 'step-0000001.safetensors'))).toBe(true);
   });
 });

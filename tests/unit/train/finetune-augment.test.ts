@@ -9,7 +9,7 @@ import type { TensorLike } from '../../../src/onnx/tensor.js';
 import { parseTrainConfig, type TrainConfigInput } from '../../../src/train/config.js';
 import { configKeyOfSpecField } from '../../../src/train/finetune/augment-config.js';
 import { FinetuneAugmenter, type ImageTensor } from '../../../src/train/finetune/augment-views.js';
-import { FinetuneTask } from '../../../src/train/finetune/task.js';
+import { ClipFinetuneTask } from '../../../src/train/finetune/clip-task.js';
 import { TrainableEncoder } from '../../../src/train/finetune/trainable-encoder.js';
 
 const minimal = { name: 'x', mode: 'clip-finetune', data: { manifest: 'unused.csv' }, image: { model: 'builtin:vit' } } as const;
@@ -206,9 +206,9 @@ describe('fine-tuning runs with finetune.augment', () => {
     const render = vi.spyOn(FinetuneAugmenter.prototype, 'render');
     // each step's batch and the task's stored images, then what the step's forward was fed
     const steps: Array<{ batch: Int32Array; images: ImageTensor }> = [];
-    const step = FinetuneTask.prototype.step;
-    vi.spyOn(FinetuneTask.prototype, 'step').mockImplementation(function (this: FinetuneTask, ...args) {
-      steps.push({ batch: args[1].slice(), images: (this as unknown as { images: ImageTensor }).images });
+    const step = ClipFinetuneTask.prototype.step;
+    vi.spyOn(ClipFinetuneTask.prototype, 'step').mockImplementation(function (this: ClipFinetuneTask, ...args) {
+      steps.push({ batch: args[1].slice(), images: (this as unknown as { feeds: { images: ImageTensor } }).feeds.images });
       return step.apply(this, args);
     });
     const fed: Float32Array[] = [];

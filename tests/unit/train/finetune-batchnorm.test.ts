@@ -8,7 +8,7 @@ import { loadModel } from '../../../src/onnx/model-io.js';
 import { readFloat32 } from '../../../src/onnx/tensor.js';
 import type { ModelProto } from '../../../src/onnx/proto.js';
 import { parseTrainConfig, TrainConfigError, type TrainConfigInput } from '../../../src/train/config.js';
-import { FinetuneTask } from '../../../src/train/finetune/task.js';
+import { SupervisedFinetuneTask } from '../../../src/train/finetune/supervised-task.js';
 
 // finetune.batchNorm end to end on the tiny phantom: supervised-finetune of the built-in ResNet
 // (BatchNorm after every conv) and of the built-in ViT (no BatchNorm).
@@ -41,8 +41,8 @@ describe('finetune.batchNorm', () => {
   it("'batch' updates the running statistics, and the evaluated and exported encoder carries them", async () => {
     // The model the evaluation computes its features with.
     let evaluated: ModelProto | undefined;
-    const evaluationInputs = FinetuneTask.prototype.evaluationInputs;
-    vi.spyOn(FinetuneTask.prototype, 'evaluationInputs').mockImplementation(async function (this: FinetuneTask, ...args) {
+    const evaluationInputs = SupervisedFinetuneTask.prototype.evaluationInputs;
+    vi.spyOn(SupervisedFinetuneTask.prototype, 'evaluationInputs').mockImplementation(async function (this: SupervisedFinetuneTask, ...args) {
       const out = await evaluationInputs.apply(this, args);
       evaluated = out.encoders.imageModel;
       return out;

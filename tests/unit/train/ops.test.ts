@@ -133,4 +133,57 @@ describe('reference training ops', () => {
     ref.linearBackward(x, w, dy, g2.dx, g2.dw, g2.db, rows, inDim, outDim);
     for (const key of ['dx', 'dw', 'db'] as const) g1[key].forEach((v, i) => expect(v).toBeCloseTo(g2[key][i]!, 5));
   });
+
+  it('a decay mask given with one update replaces the optimizer\'s for that update only', () => {
+    for (const ops of [resolveTrainOps(), ref]) {
+      const start = Float32Array.from([1, 2, 3, 4]);
+      const masked = ops.createOptimizer(start.slice(), Uint8Array.from([1, 1, 1, 1]));
+      const plain = ops.createOptimizer(start.slice(), Uint8Array.from([0, 0, 1, 1]));
+      const hyper = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, maxGradNorm: 0 };
+      const grads = Float32Array.from([0.5, -0.5, 0.25, 1]);
+      masked.update(grads.slice(), { ...hyper, decayMask: Uint8Array.from([0, 0, 1, 1]) });
+      plain.update(grads.slice(), hyper);
+      expect(Array.from(masked.params)).toEqual(Array.from(plain.params));
+      masked.update(grads.slice(), hyper);
+      plain.update(grads.slice(), hyper);
+      expect(masked.params[0]).not.toBe(plain.params[0]); // the optimizer's own mask applies again
+    }
+  });
+
+  it('resolveTrainOps: the self-distillation losses agree with the float64 reference, centers updated in place', () => {
+    const ops = resolveTrainOps();
+    const r = rng(12);
+    const [Vs, B, K, P] = [3, 4, 6, 5];
+    const student = Float32Array.from({ length: Vs * B * K }, r);
+    const teacher = Float32Array.from({ length: 2 * B * K }, r);
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>): void => {
+      expect(a.length).toBe(b.length);
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
+    };
+    for (const normalization of ['center', 'sinkhorn'] as const) {
+      const targets = () => ({ studentTemperature: 0.1, teacherTemperature: 0.07, normalization, centerMomentum: 0.8, ...(normalization === 'center' ? { center: Float32Array.from({ length: K }, (_, i) => i / 10) } : {}) });
+      const [ta, tb] = [targets(), targets()];
+      const a = ops.dinoLoss(student, teacher, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, ta);
+      const b = ref.dinoLoss(student, teacher, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, tb);
+      expect(a.loss).toBeCloseTo(b.loss, 5);
+      close(a.grad, b.grad);
+      if (ta.center) {
+        close(ta.center, tb.center!);
+        expect(ta.center[0]).not.toBe(0); // moved towards the teacher mean
+      }
+    }
+    const patches = Float32Array.from({ length: B * P * K }, r);
+    const teacherPatches = Float32Array.from({ length: B * P * K }, r);
+    const masks = Uint8Array.from({ length: B * P }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const targets = { studentTemperature: 0.1, teacherTemperature: 0.04, normalization: 'sinkhorn' as const, centerMomentum: 0.9 };
+    const ia = ops.ibotLoss(patches, teacherPatches, masks, { batch: B, patches: P, prototypes: K }, targets);
+    const ib = ref.ibotLoss(patches, teacherPatches, masks, { batch: B, patches: P, prototypes: K }, targets);
+    expect(ia.loss).toBeCloseTo(ib.loss, 5);
+    close(ia.grad, ib.grad);
+    const x = Float32Array.from({ length: 5 * 7 }, r);
+    const ka = ops.koleoLoss(x, 5, 7);
+    const kb = ref.koleoLoss(x, 5, 7);
+    expect(ka.loss).toBeCloseTo(kb.loss, 5);
+    close(ka.grad, kb.grad);
+  });
 });

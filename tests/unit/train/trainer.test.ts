@@ -50,7 +50,8 @@ describe('train()', () => {
     // keep: 2 → only the two newest checkpoints remain
     expect(readdirSync(join(dir, 'checkpoints')).filter((f) => f.endsWith('.safetensors')).sort()).toEqual(['step-0000008.safetensors', 'step-0000012.safetensors']);
     const file = await readSafetensors(join(dir, 'checkpoints', 'step-0000012.safetensors'));
-    expect(file.tensors.get('image_projection.fc1.weight')!.shape).toEqual([24, result.config.image.size === 64 ? file.tensors.get('image_projection.fc1.weight')!.shape[1]! : 0]);
+    // [head.hidden, the built-in ResNet's embedding width (its last stage, 128 channels)]
+    expect(file.tensors.get('image_projection.fc1.weight')!.shape).toEqual([24, 128]);
     expect(file.tensors.has('optimizer.main.exp_avg')).toBe(true);
     expect(file.tensors.has('ema')).toBe(true);
 
@@ -76,7 +77,9 @@ describe('train()', () => {
   });
 
   it('resuming a finished run only evaluates again, with changed evaluation keys', async () => {
-    const run = train(config('a', { eval: { probeSteps: 20, phrases: { 'Lung Lesion': 'nodule' } } }), { resume: true });
+    const finished = await train(config('finished'), { skipEvaluation: true }).result;
+    expect(finished.steps).toBe(12);
+    const run = train(config('finished', { eval: { probeSteps: 20, phrases: { 'Lung Lesion': 'nodule' } } }), { resume: true });
     const types = new Set<string>();
     for await (const e of run) types.add(e.type);
     const result = await run.result;
@@ -87,8 +90,20 @@ describe('train()', () => {
   });
 
   it('refuses to reuse a run folder without resume/overwrite, and to resume with a different config', async () => {
-    await expect(train(config('a'), { skipEvaluation: true }).result).rejects.toMatchObject({ code: 'ERR_RUN_EXISTS' });
-    await expect(train(config('halves', { optim: { lr: 1e-2 } }), { skipEvaluation: true, resume: true }).result).rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringMatching(/changed: [^)]*optim\.lr/) });
+    await train(config('reused'), { skipEvaluation: true, stopAtStep: 2 }).result;
+    await expect(train(config('reused'), { skipEvaluation: true }).result).rejects.toMatchObject({ code: 'ERR_RUN_EXISTS' });
+    await expect(train(config('reused', { optim: { lr: 1e-2 } }), { skipEvaluation: true, resume: true }).result).rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringMatching(/changed: [^)]*optim\.lr/) });
+    // the data order of every mode is checked too: a changed split gives other batches
+    const { writeManifestCsv, loadManifest } = await import('../../../src/data/manifest/index.js');
+    const moved = await loadManifest(manifest);
+    const changed = join(root, 'changed-split.csv');
+    const firstTrain = moved.rows.findIndex((r) => r.split === 'train');
+    moved.rows[firstTrain]!.split = 'val';
+    await writeManifestCsv(moved, changed);
+    await train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), { skipEvaluation: true, stopAtStep: 2 }).result;
+    await writeManifestCsv(await loadManifest(manifest), changed);
+    await expect(train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), { skipEvaluation: true, resume: true }).result)
+      .rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringContaining('data order') });
   });
 
   it('stops on a non-finite loss with a typed error and keeps the last good checkpoint', async () => {
@@ -112,12 +127,15 @@ describe('train()', () => {
   });
 
   it('caches frozen features and recomputes them when an image file changes', async () => {
+    // a cache of its own, so the first run computes the features whatever ran before
+    const cacheDir = mkdtempSync(join(root, 'cache-'));
     const stages = async (name: string): Promise<string[]> => {
       const messages: string[] = [];
-      const run = train(config(name, { steps: 2 }), { skipEvaluation: true });
+      const run = train(config(name, { steps: 2, cacheDir }), { skipEvaluation: true });
       for await (const e of run) if (e.type === 'stage' && e.stage === 'features') messages.push(e.message);
       return messages;
     };
+    expect((await stages('cache0')).join('\n')).toMatch(/frozen features cached at/);
     expect((await stages('cache1')).join('\n')).toMatch(/frozen features from cache/);
     const { loadManifest } = await import('../../../src/data/manifest/index.js');
     const first = (await loadManifest(manifest)).rows[0]!.imagePaths[0]!;

@@ -1,0 +1,60 @@
+/**
+ * The set-up both fine-tuning tasks share: the finetune config and its parameter selection, the
+ * image encoder's slot, the images (and augmenter) it trains on, the width of its embedding,
+ * and the warm start (finetune.initFrom).
+ */
+import type { TrainConfig } from '../config.js';
+import type { TrainDataset } from '../dataset.js';
+import type { ResolvedEncoders } from '../encoders.js';
+import { loadImages, type FeatureProgress } from '../features.js';
+import type { FlatParameters } from '../parameters.js';
+import { FinetuneAugmenter } from './augment-views.js';
+import { DEFAULT_BATCH_NORM_MOMENTUM, finetuneSchema, type FinetuneConfig } from './config.js';
+import { EncoderSlot, IMAGE_PREFIX, type SlotSelection } from './encoder-slot.js';
+import { feedNames, ImageFeeds } from './image-feeds.js';
+import { initFromCheckpoint } from './init-from.js';
+import { compilePatterns } from './selection.js';
+
+export const finetuneConfigOf = (config: TrainConfig): FinetuneConfig => config.finetune ?? finetuneSchema.parse({});
+
+/** Which encoder parameters train; the patterns are checked here, before any costly work. */
+export function slotSelection(ft: FinetuneConfig): SlotSelection {
+  const freeze = compilePatterns(ft.freeze, 'finetune.freeze');
+  compilePatterns(ft.groups.map((g) => g.pattern), 'finetune.groups');
+  const batchStatistics = ft.batchNorm === 'batch' ? { momentum: ft.batchNormMomentum ?? DEFAULT_BATCH_NORM_MOMENTUM } : undefined;
+  return { freeze, unfreezeLastBlocks: ft.unfreezeLastBlocks, ...(batchStatistics ? { batchStatistics } : {}) };
+}
+
+export async function createImageSlot(config: TrainConfig, encoders: ResolvedEncoders, selection: SlotSelection, progress?: FeatureProgress): Promise<EncoderSlot> {
+  progress?.('encoders', 'differentiating the image encoder into its training graph');
+  return EncoderSlot.create(encoders.imageModel, encoders.image.outputName, IMAGE_PREFIX, config.image.model, selection);
+}
+
+/** Every dataset row's image, the batch feeds over them, and the width of the encoder's embedding. */
+export async function loadImageFeeds(
+  config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, slot: EncoderSlot, ft: FinetuneConfig, progress?: FeatureProgress,
+): Promise<{ feeds: ImageFeeds; imageDim: number }> {
+  progress?.('images', `preprocessing ${dataset.size} images`, 0);
+  const images = await loadImages(config, dataset.imagePaths, progress);
+  const augmenter = ft.augment ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed) : undefined;
+  const feeds = new ImageFeeds(images, config.image.input ?? feedNames(encoders.imageModel)[0]!, augmenter);
+  const probe = await slot.encoder.embed(slot.encoder.initialParametersFlat(), 1, 1, feeds.of(images, [0]));
+  return { feeds, imageDim: probe.dim };
+}
+
+/** finetune.initFrom: tensors of an earlier run copied into the parameters of the same name and size. */
+export async function applyInitFrom(params: FlatParameters, ft: FinetuneConfig, progress?: FeatureProgress): Promise<void> {
+  if (ft.initFrom === null) return;
+  const loaded = await initFromCheckpoint(params, ft.initFrom);
+  progress?.('init', `${loaded.length} parameter tensors initialised from ${ft.initFrom}${loaded.length > 0 ? ` (${loaded.slice(0, 4).join(', ')}${loaded.length > 4 ? ', ...' : ''})` : ''}`);
+}
+
+/** Runs `build`; when it fails, the slots' onnxruntime sessions are released before the error goes on. */
+export async function releasingOnError<T>(slots: () => ReadonlyArray<EncoderSlot | undefined>, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (error) {
+    for (const slot of slots()) await slot?.release();
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The set-up and wrap-up of the modes that learn from images with their reports or labels
+ * (contrastive, supervised, distill on frozen encoders; clip-finetune, supervised-finetune on
+ * trainable ones): the dataset, the encoders, the frozen features (cached) or the trainable
+ * encoders' task; after training the evaluation on the test split, report.md and the exported
+ * classifier.onnx.
+ */
+import { join } from 'node:path';
+import { readLossCurve } from '../eval/report/lossCurve.js';
+import { writeEvalReport } from '../eval/report/writeReport.js';
+import { exportClassifier } from '../export/classifier.js';
+import type { TrainConfig } from './config.js';
+import { loadTrainDataset, TrainDataError, type TrainDataset } from './dataset.js';
+import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
+import { evaluateRun } from './evaluate-run.js';
+import { computeFeatures, type FrozenFeatures } from './features.js';
+import { ClipFinetuneTask } from './finetune/clip-task.js';
+import { SupervisedFinetuneTask } from './finetune/supervised-task.js';
+import type { LoopOutcome } from './loop.js';
+import type { TrainEvent } from './events.js';
+import { stageEmitter, type ModeResults, type ModeSession, type StageEmitter } from './mode-session.js';
+import type { TrainOps } from './ops.js';
+import type { RunFolder } from './run-folder.js';
+import { applyScaling, fitScaling, type FeatureScaling } from './scaling.js';
+import type { Task } from './task.js';
+import { createFrozenEncoderTask } from './tasks/index.js';
+
+interface Scaling {
+  image: FeatureScaling;
+  text?: FeatureScaling;
+}
+
+/** What the evaluation reads: features on frozen encoders, or the trained encoders' own. */
+type Training =
+  | { kind: 'frozen'; task: Task; raw: FrozenFeatures; features: FrozenFeatures; scaling?: Scaling }
+  | { kind: 'trainable'; task: ClipFinetuneTask | SupervisedFinetuneTask };
+
+/** Frozen features, standardised with the training rows' statistics when head.standardize is set. */
+function scaledFeatures(config: TrainConfig, raw: FrozenFeatures, trainRows: Int32Array): { features: FrozenFeatures; scaling?: Scaling } {
+  if (!config.head.standardize) return { features: raw };
+  const scaling: Scaling = {
+    image: fitScaling(raw.image, raw.imageDim, trainRows),
+    text: raw.textDim > 0 ? fitScaling(raw.sentences, raw.textDim, null) : undefined,
+  };
+  // heads see standardised features; evaluation and export apply/fold the same statistics
+  return {
+    scaling,
+    features: {
+      ...raw,
+      image: applyScaling(raw.image, raw.imageDim, scaling.image),
+      sentences: scaling.text ? applyScaling(raw.sentences, raw.textDim, scaling.text) : raw.sentences,
+    },
+  };
+}
+
+async function prepare(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, ops: TrainOps, trainRows: Int32Array, stage: StageEmitter): Promise<Training> {
+  // encoder fine-tuning trains on the images themselves: no frozen features before training
+  if (config.mode === 'clip-finetune') return { kind: 'trainable', task: await ClipFinetuneTask.create(config, dataset, encoders, ops, stage) };
+  if (config.mode === 'supervised-finetune') return { kind: 'trainable', task: await SupervisedFinetuneTask.create(config, dataset, encoders, ops, stage) };
+  const raw = await computeFeatures(config, dataset, encoders, stage);
+  const { features, scaling } = scaledFeatures(config, raw, trainRows);
+  return { kind: 'frozen', task: createFrozenEncoderTask(config, dataset, features, ops), raw, features, ...(scaling ? { scaling } : {}) };
+}
+
+export async function openHeadModeSession(config: TrainConfig, ops: TrainOps, folder: RunFolder, emit: (e: TrainEvent) => void): Promise<ModeSession> {
+  const stage = stageEmitter(emit);
+  stage('data', `loading ${config.data.manifest}`);
+  const needsText = config.mode !== 'supervised' && config.mode !== 'supervised-finetune';
+  const dataset = await loadTrainDataset(config, needsText);
+  const trainRows = dataset.indices('train');
+  if (trainRows.length === 0) throw new TrainDataError(`${config.data.manifest}: no rows in the train split`);
+  stage('encoders', `${config.image.model} image encoder${needsText ? `, ${config.text.model} text encoder` : ''}`);
+  const encoders = await resolveEncoders(config, folder.runDir, needsText ? Array.from(trainRows, (r) => dataset.reports[r]!) : undefined);
+  let training: Training;
+  try {
+    training = await prepare(config, dataset, encoders, ops, trainRows, stage);
+  } catch (error) {
+    await encoders.dispose();
+    throw error;
+  }
+  let evalEncoders: ResolvedEncoders | undefined;
+
+  const finish = async (outcome: LoopOutcome, options: { skipEvaluation?: boolean }): Promise<ModeResults> => {
+    if (outcome.interrupted || options.skipEvaluation) return { evaluations: [] };
+    const { task } = training;
+    const buffer = outcome.average ?? task.params.data;
+    stage('evaluate', 'evaluating on the test split');
+    // fine-tuned runs are evaluated on the trained encoders' features
+    const inputs = training.kind === 'frozen'
+      ? { features: training.features, raw: training.raw, encoders, scaling: training.scaling }
+      : await training.task.evaluationInputs(buffer, stage).then((trained) => ({ features: trained.features, raw: trained.features, encoders: trained.encoders, scaling: undefined }));
+    if (training.kind === 'trainable') evalEncoders = inputs.encoders;
+    const evaluation = await evaluateRun(config, dataset, inputs.features, inputs.encoders, task, ops, buffer, inputs.scaling, inputs.raw.image);
+    const results: ModeResults = { evaluations: [] };
+    for (const ev of evaluation.evaluations) {
+      const summary = { name: ev.name, macroAuroc: ev.macro.auroc, perLabel: ev.perLabel.map((l) => ({ label: l.label, auroc: l.auroc, ci: l.aurocCI })) };
+      results.evaluations.push(summary);
+      emit({ type: 'eval', ...summary });
+      await outcome.metrics.append([{ type: 'eval', step: outcome.steps, ...summary }]);
+    }
+    const curves = [await readLossCurve(folder.metricsPath, `${config.mode} loss`, { type: 'step' })];
+    const files = await writeEvalReport(folder.runDir, {
+      title: `radlearn run ${config.name} (${config.mode})`,
+      meta: {
+        mode: config.mode, steps: outcome.steps, batchSize: config.batchSize, seed: config.seed, imageModel: config.image.model,
+        textModel: needsText ? config.text.model : 'none', imageSize: config.image.size, trainStudies: trainRows.length,
+        testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: inputs.raw.fromCache ? 'hit' : 'computed', standardized: Boolean(inputs.scaling),
+      },
+      evaluations: evaluation.evaluations,
+      sweeps: evaluation.sweeps,
+      lossCurves: curves,
+      notes: evaluation.notes,
+    });
+    results.reportPath = files.markdown;
+    results.reportJsonPath = files.json;
+    if (config.export && evaluation.classifier) {
+      const exported = exportClassifier({ encoder: inputs.encoders.imageModel, encoderOutput: encoders.image.outputName, layers: evaluation.classifier.layers, labels: evaluation.classifier.labels, out: join(folder.runDir, 'classifier.onnx') });
+      results.classifierPath = exported.path;
+      stage('export', `classifier.onnx (${evaluation.classifier.source}) written to ${exported.path}`);
+    }
+    return results;
+  };
+
+  return {
+    task: training.task,
+    finish,
+    async release() {
+      if (training.kind === 'trainable') await training.task.release();
+      await evalEncoders?.dispose();
+      await encoders.dispose();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * What a mode brings to the training loop (loop.ts): its parameters, its phases, the step that
+ * computes one batch's loss and gradients, the settings of the update after it, and what a
+ * checkpoint must carry besides parameters and optimizer moments. The loop owns everything else
+ * (run folder, resume, data order, schedule, optimizer, averaging, divergence guard, metrics,
+ * checkpoints, abort), the same for every mode.
+ */
+import type { Head } from './heads.js';
+import type { AdamWHyper, FlatOptimizer } from './ops.js';
+import type { FlatParameters } from './parameters.js';
+
+export interface Phase {
+  name: string;
+  steps: number;
+  /** The parameter group the phase updates (one optimizer per group). */
+  group: string;
+  /** Dataset rows the phase draws batches from. */
+  rows: Int32Array;
+  batchSize: number;
+}
+
+export interface StepOutput {
+  loss: number;
+  metrics: Record<string, number>;
+  /** Something the user should know about after this step (emitted as a 'warning' stage event). */
+  warning?: string;
+}
+
+/** Averaged parameters that the task itself reads (the DINO teacher), with their momentum schedule. */
+export interface ParameterAverage {
+  readonly buffer: Float32Array;
+  /** The momentum of the update after global step `step` (0-based). */
+  momentum(step: number): number;
+}
+
+export interface Task {
+  readonly params: FlatParameters;
+  readonly phases: readonly Phase[];
+  /**
+   * Forward + backward for one batch of dataset rows; gradients are accumulated into params.grad
+   * (zeroed by the loop). `step`: the run's global step index (0-based), to key per-step
+   * randomness so a resumed run repeats it.
+   */
+  step(phase: Phase, batch: Int32Array, epoch: number, step: number): StepOutput | Promise<StepOutput>;
+  /** The optimizer of a parameter group when the task needs its own (per-group learning rates). */
+  createOptimizer?(group: string): FlatOptimizer;
+  /** This update's AdamW settings, given the run's (optim.* with the scheduled learning rate). */
+  updateSettings?(step: number, settings: AdamWHyper): AdamWHyper;
+  /** Projections after an optimizer update (e.g. clipping the logit scale). */
+  afterUpdate?(phase: Phase): void;
+  /** Averaged parameters the task reads itself; without it the loop keeps one when optim.ema is set. */
+  readonly average?: ParameterAverage;
+  /** Buffers besides parameters, moments and the average that a checkpoint carries (restored in place). */
+  readonly state?: Readonly<Record<string, Float32Array>>;
+  /** The counter-based random streams the task draws from, recorded in every checkpoint. */
+  readonly randomStreams: readonly string[];
+  /** The image-only classifier head, if the mode trains one. */
+  readonly classifier?: { head: Head; labels: string[] };
+  /** The image and text projection heads, if the mode trains them (zero-shot evaluation). */
+  readonly projections?: { imageHead: Head; textHead: Head };
+}
+
+/** The random streams the image-report modes record (not every one of them draws from each). */
+export const REPORT_MODE_STREAMS: readonly string[] = ['data-order/<phase>/<epoch>', 'sentences/<epoch>/<row>', 'param-init/<name>'];
+
+/** Rows per batch: the configured size, at most the phase's rows, at least one. */
+export function batchSizeFor(configured: number, rows: number): number {
+  return Math.max(1, Math.min(configured, rows));
+}
