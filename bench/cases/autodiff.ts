@@ -18,7 +18,7 @@ import {
   serializeModel,
   splitTrainingGraph,
 } from '../../src/onnx/index.js';
-import { Rng } from '../../src/onnx/rng.js';
+import { Sfc32 } from '../../src/random/index.js';
 import { type BenchCase, type BenchContext, type BenchRow, summarize, withRatio } from '../harness.js';
 
 type Feed = { type: 'float32' | 'int64'; data: Float32Array | BigInt64Array; dims: number[] };
@@ -56,7 +56,7 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
 
   // Fused training graph.
   const session = await TrainingSession.create(training, options);
-  const rng = new Rng(3);
+  const rng = new Sfc32(3);
   const outputGrads = Object.fromEntries(
     Object.keys(training.outputGradInputs).map((o) => {
       const y = fwdOut[o]!;
@@ -124,18 +124,18 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
 }
 
 function images(n: number, size: number): Feed {
-  const rng = new Rng(1);
-  return { type: 'float32', data: Float32Array.from({ length: n * size * size }, () => rng.uniform()), dims: [n, 1, size, size] };
+  const rng = new Sfc32(1);
+  return { type: 'float32', data: Float32Array.from({ length: n * size * size }, () => rng.next()), dims: [n, 1, size, size] };
 }
 
 function tokens(n: number, length: number, vocab: number): Record<string, Feed> {
-  const rng = new Rng(2);
+  const rng = new Sfc32(2);
   const ids = new BigInt64Array(n * length);
   const mask = new BigInt64Array(n * length);
   for (let i = 0; i < n; i++) {
-    const real = Math.max(4, Math.floor(length * (0.4 + 0.6 * rng.uniform())));
+    const real = Math.max(4, Math.floor(length * (0.4 + 0.6 * rng.next())));
     for (let j = 0; j < length; j++) {
-      ids[i * length + j] = j < real ? BigInt(1 + Math.floor(rng.uniform() * (vocab - 1))) : 0n;
+      ids[i * length + j] = j < real ? BigInt(1 + Math.floor(rng.next() * (vocab - 1))) : 0n;
       mask[i * length + j] = j < real ? 1n : 0n;
     }
   }

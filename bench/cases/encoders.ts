@@ -5,12 +5,12 @@
  */
 import { ImageEncoder, TextEncoder, TextTokenizer, buildWordPieceTokenizer } from '../../src/encoders/index.js';
 import { type ModelProto, buildResNetEncoder, buildTextTransformer, buildViTEncoder, listParameters } from '../../src/onnx/index.js';
-import { Rng } from '../../src/onnx/rng.js';
+import { Sfc32 } from '../../src/random/index.js';
 import { time, withRatio, type BenchCase, type BenchContext, type BenchRow } from '../harness.js';
 
 function images(n: number, size: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: n * size * size }, () => rng.uniform());
+  const rng = new Sfc32(seed);
+  return Float32Array.from({ length: n * size * size }, () => rng.next());
 }
 
 const findings = ['pleural effusion', 'pneumothorax', 'consolidation', 'cardiomegaly', 'atelectasis', 'edema', 'nodule', 'fracture'];
@@ -18,11 +18,11 @@ const qualifiers = ['no', 'small', 'moderate', 'large', 'mild', 'possible', 'unc
 const sides = ['left', 'right', 'bilateral', 'basilar'];
 
 function reports(n: number, seed: number): string[] {
-  const rng = new Rng(seed);
-  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.uniform() * a.length)]!;
+  const rng = new Sfc32(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
   return Array.from({ length: n }, () => {
-    const sentences = 2 + Math.floor(rng.uniform() * 5);
-    return Array.from({ length: sentences }, () => `${pick(qualifiers)} ${pick(sides)} ${pick(findings)}, measuring ${(rng.uniform() * 5).toFixed(1)} cm.`).join(' ');
+    const sentences = 2 + Math.floor(rng.next() * 5);
+    return Array.from({ length: sentences }, () => `${pick(qualifiers)} ${pick(sides)} ${pick(findings)}, measuring ${(rng.next() * 5).toFixed(1)} cm.`).join(' ');
   });
 }
 

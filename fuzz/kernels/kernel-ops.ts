@@ -58,7 +58,7 @@ import {
   adamwStep,
   adamwStepSync,
 } from '../../src/index.js';
-import type { Rng } from '../../src/data/random.js';
+import type { Rng } from '../../src/random/index.js';
 
 export type Args = unknown[];
 

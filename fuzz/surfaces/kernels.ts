@@ -10,7 +10,7 @@
  * opted out with checkFinite: false), or, for an aliased output, a result that differs from
  * the same call on separate buffers.
  */
-import { Rng } from '../../src/data/random.js';
+import { Rng } from '../../src/random/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
 import { OPS, type Args } from '../kernels/kernel-ops.js';
 

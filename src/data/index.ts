@@ -30,7 +30,7 @@ export { preprocessImage, type CacheDtype, type PreprocessSettings, type CachedI
 export { resolveInputs } from './cache/manifest.js';
 
 // reports, labels, sampling, manifests, phantom dataset
-export { Rng, hashKeys, hashString, hashUniform, mix32 } from './random.js';
+export { Rng, hashKeys, hashString, hashUniform, mix32 } from '../random/index.js';
 export * from './reports/index.js';
 export * from './labeler/index.js';
 export * from './sampling/index.js';

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkLevel, mannWhitneyAuroc } from './auroc.js';
 import { selectLabelledCases, degenerateReason, type RawLabel, type UncertainPolicy } from './labels.js';
-import { createEvalRng } from './rng.js';
+import { createEvalRng } from '../random/index.js';
 
 export interface BootstrapOptions {
   /** Number of replicates, default 1000. */

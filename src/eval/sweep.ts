@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { evaluateMultiLabel, type MultiLabelEvaluation } from './evaluate.js';
 import { assertMatrixShape, binarizeLabel, type RawLabel, type UncertainPolicy } from './labels.js';
-import { createEvalRng, seededPermutation } from './rng.js';
+import { createEvalRng, seededPermutation } from '../random/index.js';
 import type { ThresholdMetric } from './threshold.js';
 
 export interface SweepPredictor<TInput> {

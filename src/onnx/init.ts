@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { Rng, streamSeed } from './rng.js';
+import { Sfc32, streamSeed } from '../random/index.js';
 
 /**
  * How a parameter is initialised. Fan-in for the Kaiming schemes is given explicitly because
@@ -20,7 +20,7 @@ export type InitSpec =
 
 export function initializeValues(spec: InitSpec, size: number, seed: number, name: string): Float32Array {
   const out = new Float32Array(size);
-  const rng = new Rng(streamSeed(seed, name));
+  const rng = new Sfc32(streamSeed(seed, name));
   switch (spec.kind) {
     case 'zeros':
       return out;
@@ -43,7 +43,7 @@ export function initializeValues(spec: InitSpec, size: number, seed: number, nam
       return out;
     }
     case 'uniform':
-      for (let i = 0; i < size; i++) out[i] = spec.low + (spec.high - spec.low) * rng.uniform();
+      for (let i = 0; i < size; i++) out[i] = spec.low + (spec.high - spec.low) * rng.next();
       return out;
     case 'kaimingNormal': {
       checkFanIn(spec.fanIn, name);
@@ -54,7 +54,7 @@ export function initializeValues(spec: InitSpec, size: number, seed: number, nam
     case 'kaimingUniform': {
       checkFanIn(spec.fanIn, name);
       const bound = (spec.gain ?? 1) * Math.sqrt(3 / spec.fanIn);
-      for (let i = 0; i < size; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+      for (let i = 0; i < size; i++) out[i] = (2 * rng.next() - 1) * bound;
       return out;
     }
   }

@@ -2,7 +2,7 @@
  * The order in which a phase visits its rows in one epoch: a Fisher-Yates shuffle keyed by
  * (seed, phase, epoch), so a resumed run sees exactly the batches an uninterrupted one would.
  */
-import { Rng } from '../data/random.js';
+import { Rng } from '../random/index.js';
 
 export function epochOrder(n: number, seed: number, phase: string, epoch: number): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i);

@@ -5,7 +5,7 @@
  * whoever computed the gradients.
  */
 import { InvalidArgumentError, ShapeError } from '../errors.js';
-import { Rng } from '../data/random.js';
+import { Rng } from '../random/index.js';
 
 export interface ParameterSpec {
   name: string;

@@ -8,7 +8,7 @@
  * keeping prevalence similar across splits. Order within a group comes from a
  * hash of (seed, patient id), so results do not depend on row order.
  */
-import { hashKeys } from '../random.js';
+import { hashKeys } from '../../random/index.js';
 import { ManifestError, type Manifest, type ManifestRow, type Split } from './types.js';
 
 export interface SplitOptions {

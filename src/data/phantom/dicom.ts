@@ -4,7 +4,7 @@
  * window tags from the acquisition, and deterministic UIDs under the 2.25 (UUID) root.
  */
 import type { DicomWriteSpec } from '../dicom/write.js';
-import { hashKeys } from '../random.js';
+import { hashKeys } from '../../random/index.js';
 import { CM_PER_UNIT } from './geometry.js';
 import type { PhantomStudy } from './truth.js';
 

@@ -9,7 +9,7 @@
  * Cost is O(pixels) with a constant number of shape tests per pixel; thin structures
  * (vessels, devices) are rasterised once per image into side maps (strokes.ts).
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../random/index.js';
 import {
   buildGeometry, CM_PER_UNIT, diaphragmY, lungLateral, lungMedial, pointInLung, zoneT,
   type LungGeometry, type PhantomGeometry,

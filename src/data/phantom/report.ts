@@ -8,7 +8,7 @@
  * null), so tests can separate labeler errors from deliberate report omissions.
  * The latent frailty and the prognostic outcome are never written.
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../random/index.js';
 import { centralLineRoute, type PhantomStudy, type Side, type Zone } from './truth.js';
 
 export const PHANTOM_OBSERVATIONS = [

@@ -3,7 +3,7 @@
  * lung vessel trees and support devices. Points are given in body units and mapped
  * through the acquisition transform, so strokes rotate and shift with the anatomy.
  */
-import type { Rng } from '../random.js';
+import type { Rng } from '../../random/index.js';
 
 /** Body units → pixel coordinates (column, row). */
 export interface PixelTransform {

@@ -7,7 +7,7 @@
  * Sides are the PATIENT's sides. In the rendered frontal image the patient's left is
  * on the image's right (standard radiographic display), i.e. side 'left' → x > 0.
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../random/index.js';
 
 export type Side = 'left' | 'right';
 export type Zone = 'upper' | 'mid' | 'lower';

@@ -5,7 +5,7 @@
  * can reproduce any step without shared generator state.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../random/index.js';
 import { parseReport, type ParsedReport } from '../reports/parse.js';
 
 export interface SampleSentencesOptions {

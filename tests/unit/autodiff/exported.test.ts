@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type GraphValue as Value, onnxAttr as attr, onnxLayers } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { type CheckInput, buildModel, checkModelGradients, randomArray } from './gradcheck.js';
 
 // A float64 attention block written the way torch.onnx.export (TorchScript) emits it: shapes computed
 // at run time (Shape -> Gather -> Unsqueeze -> Concat -> Reshape), q/k/v from a Split with a sizes
 // input, scaling by Sqrt(Cast(head dim)), a boolean mask through Where, the CLS token by Gather, a
 // Gemm classifier with transB. Everything symbolic in batch and sequence length.
-const rng = new Rng(31);
+const rng = new Sfc32(31);
 
 function dynamicShape(g: GraphBuilder, x: Value, tail: Value[]): Value {
   const shape = g.shape(x);

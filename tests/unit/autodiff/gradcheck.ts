@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { type GraphValue as Value, GraphBuilder, type ModelProto, type OnnxDType, cloneModel, differentiate, onnx, parametersAsInputs, readFloat32, serializeModel } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32, type RandomStream } from '../../../src/random/index.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -25,7 +25,7 @@ export interface CheckResult {
   numericNorm: number;
 }
 
-export function randomArray(rng: Rng, n: number, dtype: 'float32' | 'float64', transform: (v: number) => number = (v) => v): FloatArray {
+export function randomArray(rng: RandomStream, n: number, dtype: 'float32' | 'float64', transform: (v: number) => number = (v) => v): FloatArray {
   const out = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = transform(rng.normal());
   return out;
@@ -114,7 +114,7 @@ export async function checkModelGradients(
   inputs: Record<string, CheckInput>,
   o: { step?: number; maxEntries?: number; seed?: number; inputsGrad?: string[]; parameters?: RegExp | string[]; outputs?: string[] } = {},
 ): Promise<CheckResult> {
-  const rng = new Rng(o.seed ?? 7);
+  const rng = new Sfc32(o.seed ?? 7);
   const training = differentiate(model, { parameters: o.parameters ?? [], inputsGrad: o.inputsGrad ?? [], outputs: o.outputs });
   const forward = await ort.InferenceSession.create(serializeModel(model));
   const backward = await ort.InferenceSession.create(serializeModel(training.model));
@@ -169,7 +169,7 @@ export async function checkModelGradients(
     const pick = (n: number): number[] => {
       if (n <= maxEntries) return Array.from({ length: n }, (_, i) => i);
       const chosen = new Set<number>();
-      while (chosen.size < maxEntries) chosen.add(Math.floor(rng.uniform() * n));
+      while (chosen.size < maxEntries) chosen.add(Math.floor(rng.next() * n));
       return [...chosen];
     };
     const accumulate = (analytic: number, numeric: number): void => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildResNetEncoder, buildTextTransformer, buildViTEncoder, differentiate, listParameters } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { type CheckResult, checkModelGradients, randomArray } from './gradcheck.js';
 
 // Whole-model checks on tiny built-in encoders (float32: Conv and Erf have float32 kernels only):
 // gradient of a random projection of the outputs vs central differences on a random subset of
 // parameters (and of the image input).
-const rng = new Rng(99);
+const rng = new Sfc32(99);
 const report = (name: string, r: CheckResult): void => console.info(`[autodiff whole-model] ${name}: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`);
 
 function ids(n: number, t: number, vocab: number, lengths: number[]): { ids: BigInt64Array; mask: BigInt64Array } {
@@ -15,7 +15,7 @@ function ids(n: number, t: number, vocab: number, lengths: number[]): { ids: Big
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < t; j++) {
       const real = j < lengths[i]!;
-      idsOut[i * t + j] = real ? BigInt(1 + Math.floor(rng.uniform() * (vocab - 1))) : 0n;
+      idsOut[i * t + j] = real ? BigInt(1 + Math.floor(rng.next() * (vocab - 1))) : 0n;
       mask[i * t + j] = real ? 1n : 0n;
     }
   }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type GraphBuilder, type GraphValue as Value, differentiate, onnxAttr as attr } from '../../../src/onnx/index.js';
-import { Rng, streamSeed } from '../../../src/onnx/rng.js';
+import { Sfc32, streamSeed } from '../../../src/random/index.js';
 import { type CheckInput, buildModel, checkModelGradients, checkOpGradients, randomArray } from './gradcheck.js';
 
 // Per-operator finite-difference checks. float64 wherever onnxruntime's CPU provider has a float64
 // kernel for the forward op (relative error <= 1e-6); float32 otherwise (Conv, AveragePool,
 // GlobalAveragePool, Erf and the Erf-based GELU have float32 kernels only; <= 1e-3).
 // Each case draws its inputs from its own stream (seeded by its name), so filtering tests never changes the data.
-let rng = new Rng(20261123);
+let rng = new Sfc32(20261123);
 type Dt = 'float32' | 'float64';
 
 function x(dims: number[], o: { dtype?: Dt; f?: (v: number) => number; declared?: (number | string)[] | null; check?: boolean } = {}): CheckInput {
@@ -163,7 +163,7 @@ describe('per-operator gradient checks (central differences through onnxruntime)
     const dtype = c.dtype ?? 'float64';
     const tol = dtype === 'float64' ? 1e-6 : 1e-3;
     it(`${c.name} [${dtype}, rel. error <= ${tol}]`, async () => {
-      rng = new Rng(streamSeed(20261123, c.name));
+      rng = new Sfc32(streamSeed(20261123, c.name));
       const r = await checkOpGradients(c.inputs(), c.build);
       if (process.env.AUTODIFF_REPORT) console.info(`[autodiff op] ${c.name} [${dtype}]: ${r.relativeError.toExponential(2)} (${r.checked} entries)`);
       expect(r.checked).toBeGreaterThan(0);
@@ -175,7 +175,7 @@ describe('per-operator gradient checks (central differences through onnxruntime)
 
 describe('opset versions', () => {
   it('opset 18 models get ReduceMean with axes as an input (LayerNormalization gradient)', async () => {
-    rng = new Rng(18);
+    rng = new Sfc32(18);
     const inputs = { a: x([2, 3, 5]), s: x([5]), b: x([5]) };
     const model = buildModel(inputs, (g, v) => g.softmax(g.layerNormalization(v.a!, v.s!, v.b!), -1));
     model.opsetImport = [{ domain: '', version: 18 }];
@@ -184,7 +184,7 @@ describe('opset versions', () => {
   });
 
   it('the Gelu operator of opset 20 (float32)', async () => {
-    rng = new Rng(20);
+    rng = new Sfc32(20);
     const inputs = { a: x([3, 7], { dtype: 'float32' }) };
     const model = buildModel(inputs, (g, v) => g.node('Gelu', [v.a!])[0]!);
     model.opsetImport = [{ domain: '', version: 20 }];

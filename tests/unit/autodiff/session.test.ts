@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, TrainingSession, buildTextTransformer, buildViTEncoder, differentiate, readParameters, serializeModel, splitTrainingGraph } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 
-const rng = new Rng(5);
+const rng = new Sfc32(5);
 const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
 
 describe('TrainingSession and the split (saved activations) form', () => {

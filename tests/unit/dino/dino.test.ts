@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 import { serializeModel } from '../../../src/onnx/model-io.js';
 import { listParameters, readParameters, writeParameters } from '../../../src/onnx/parameters.js';
 import { generatePhantom } from '../../../src/data/phantom/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 import { ParameterLayoutError } from '../../../src/onnx/errors.js';
 import { buildViTEncoder, listParameters } from '../../../src/onnx/index.js';
 import { TrainConfigError } from '../../../src/train/config.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../../src/data/phantom/index.js';
 import { DinoPlateauMonitor, PLATEAU_FRACTION, summarizeDinoLosses } from '../../../src/train/dino/plateau.js';
 import { train } from '../../../src/train/train.js';
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 
 const K = 64;
 const logK = Math.log(K);

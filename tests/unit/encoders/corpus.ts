@@ -1,4 +1,4 @@
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 
 const findings = ['pleural effusion', 'pneumothorax', 'consolidation', 'cardiomegaly', 'atelectasis', 'pulmonary edema', 'nodule', 'fracture', 'hilar lymphadenopathy'];
 const sides = ['left', 'right', 'bilateral', 'bibasilar'];
@@ -7,12 +7,12 @@ const extra = ['Lines and tubes in stable position.', 'Heart size is normal.', '
 
 /** Radiology-report-like texts from a seeded generator (varied case, numbers, punctuation, accents). */
 export function makeReports(n: number, seed: number): string[] {
-  const rng = new Rng(seed);
-  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.uniform() * a.length)]!;
+  const rng = new Sfc32(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
   return Array.from({ length: n }, () => {
     const parts = [`FINDINGS: ${pick(lead)} ${pick(sides)} ${pick(findings)}.`];
-    if (rng.uniform() < 0.5) parts.push(`Measures ${(1 + rng.uniform() * 4).toFixed(1)} cm.`);
-    if (rng.uniform() < 0.4) parts.push(pick(extra));
+    if (rng.next() < 0.5) parts.push(`Measures ${(1 + rng.next() * 4).toFixed(1)} cm.`);
+    if (rng.next() < 0.4) parts.push(pick(extra));
     parts.push(`IMPRESSION: ${pick(lead)} ${pick(findings)}; ${pick(sides)} ${pick(findings)}.`);
     return parts.join(' ');
   });

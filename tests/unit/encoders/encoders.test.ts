@@ -14,15 +14,15 @@ import {
   saveTokenizerJson,
 } from '../../../src/encoders/index.js';
 import { GraphBuilder, buildResNetEncoder, buildTextTransformer, buildViTEncoder, saveModel, serializeModel } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { makeReports } from './corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'radlearn-enc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function images(n: number, h: number, w: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: n * h * w }, () => rng.uniform() * 2 - 1);
+  const rng = new Sfc32(seed);
+  return Float32Array.from({ length: n * h * w }, () => rng.next() * 2 - 1);
 }
 
 /** Reference: the same model run directly, one onnxruntime call for the whole set. */

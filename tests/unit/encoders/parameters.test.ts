@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ImageEncoder, TextEncoder, TextTokenizer, buildWordPieceTokenizer } from '../../../src/encoders/index.js';
 import { buildResNetEncoder, buildTextTransformer, listParameters, readParameters, writeParameters } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { makeReports } from './corpus.js';
 
 // Encoders whose parameters live in one flat Float32Array (how the trainer of issue 8 runs them).
 const built = buildResNetEncoder({ widths: [6, 12], blocks: [1, 1], embedDim: 5, seed: 8 });
 const layout = listParameters(built.model);
-const rng = new Rng(77);
+const rng = new Sfc32(77);
 const data = Float32Array.from({ length: 4 * 36 * 28 }, () => rng.normal());
 const dims = [4, 1, 36, 28];
 

@@ -1,5 +1,5 @@
 /** Seeded fixtures for the eval tests (never zeros or constants). */
-import { createEvalRng, type EvalRng } from '../../../src/eval/rng.js';
+import { createEvalRng, type EvalRng } from '../../../src/random/index.js';
 
 export { createEvalRng };
 

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { labelReport, labelSentence, OBSERVATIONS, type LabelValue } from '../../../src/data/labeler/index.js';
-import { hashString } from '../../../src/data/random.js';
+import { hashString } from '../../../src/random/index.js';
 import { parseReport } from '../../../src/data/reports/index.js';
 import { reportCorpus } from './report-corpus.js';
 

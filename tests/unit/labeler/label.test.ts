@@ -145,7 +145,7 @@ describe('labelReport', () => {
 
 describe('labelReport on random text', () => {
   it('returns valid values quickly for scrambled report vocabulary (no regex blow-up)', async () => {
-    const { Rng } = await import('../../../src/data/random.js');
+    const { Rng } = await import('../../../src/random/index.js');
     const words = ['no', 'not', 'heart', 'is', 'enlarged', 'effusion', 'possible', 'cannot', 'be', 'excluded', 'pleural', 'left',
       'the', 'size', 'normal', 'mildly', 'FINDINGS:', 'IMPRESSION:', '1.', '2.', ',', ';', '.', 'versus', 'but', 'tube', 'line',
       'costophrenic', 'angle', 'blunting', 'of', 'to', 'suggest', 'pneumonia', '___', 'XXXX', '\n', '2.5', 'cm', 'Dr.', 'with'];

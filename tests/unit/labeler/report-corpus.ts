@@ -5,7 +5,7 @@
  * wild, plus scrambled report vocabulary. It depends on nothing but `Rng`, so its texts only
  * change when this file does.
  */
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 
 const FINDINGS = [
   'pleural effusion', 'effusion', 'pneumothorax', 'atelectasis', 'consolidation', 'focal consolidation', 'nodule', 'mass',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WordCounter } from '../../../src/data/labeler/words.js';
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 
 /** The definition: a word starts at a non-space that follows a space or sits at `from`. */
 function naiveWordsBetween(text: string, from: number, to: number): number {

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildManifest, formatCsv, labelFraction, loadManifest, parseCsv, splitByPatient, type Manifest,
 } from '../../../src/data/manifest/index.js';
-import { Rng } from '../../../src/data/random.js';
+import { Rng } from '../../../src/random/index.js';
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'radlearn-manifest-')); });

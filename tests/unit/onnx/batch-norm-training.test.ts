@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toBatchStatisticsModel, updateRunningStatistics } from '../../../src/onnx/batch-norm-training.js';
 import { OnnxModelError } from '../../../src/onnx/errors.js';
 import { GraphBuilder, type ModelProto, serializeModel } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { checkModelGradients, randomArray } from '../autodiff/gradcheck.js';
 
 /** x -> BN(x) with scale/bias as float64 inputs and running statistics as initializers. */
@@ -54,7 +54,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe('BatchNormalization batch-statistics rewrite', () => {
   for (const [dims, opset] of [[[3, 5, 4, 7], 17], [[6, 5], 17], [[2, 3, 5, 3], 18]] as const) {
     it(`forward equals a float64 reference of training-mode BN on [${dims.join(', ')}] (opset ${opset}), with the batch statistics as outputs`, async () => {
-      const rng = new Rng(11);
+      const rng = new Sfc32(11);
       const C = dims[1]!;
       const x = randomArray(rng, dims.reduce((a, b) => a * b, 1), 'float64', (v) => 3 * v + 1.5) as Float64Array;
       const scale = randomArray(rng, C, 'float64') as Float64Array;
@@ -76,7 +76,7 @@ describe('BatchNormalization batch-statistics rewrite', () => {
     });
 
     it(`gradients to x (through the batch statistics), scale and bias match finite differences on [${dims.join(', ')}] (opset ${opset})`, async () => {
-      const rng = new Rng(5);
+      const rng = new Sfc32(5);
       const C = dims[1]!;
       const inputs = {
         x: { data: randomArray(rng, dims.reduce((a, b) => a * b, 1), 'float64'), dims: [...dims] },

@@ -19,7 +19,7 @@ import {
   serializeModel,
   writeParameters,
 } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { MissingFileError } from '../../../src/errors.js';
 import { buildResNetEncoder } from '../../../src/onnx/index.js';
 import { onnxLayers as layers } from '../../../src/onnx/models/index.js';
@@ -38,7 +38,7 @@ function tinyMlp(seed: number) {
 }
 
 function randomInput(n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
+  const rng = new Sfc32(seed);
   return Float32Array.from({ length: n * 5 }, () => rng.normal());
 }
 
@@ -164,8 +164,8 @@ describe('GraphBuilder.extend', () => {
     expect(listParameters(model).parameters.slice(-2).map((p) => p.name)).toEqual(['head.weight', 'head.bias']);
     expect(listParameters(model).size).toBe(listParameters(encoder.model).size + 27);
 
-    const rng = new Rng(3);
-    const image = new ort.Tensor('float32', Float32Array.from({ length: 2 * 40 * 40 }, () => rng.uniform()), [2, 1, 40, 40]);
+    const rng = new Sfc32(3);
+    const image = new ort.Tensor('float32', Float32Array.from({ length: 2 * 40 * 40 }, () => rng.next()), [2, 1, 40, 40]);
     const s1 = await ort.InferenceSession.create(serializeModel(encoder.model));
     const e = (await s1.run({ image })).embedding!.data as Float32Array;
     const probs = await run(serializeModel(model), { image });

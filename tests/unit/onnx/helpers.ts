@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { GraphBuilder, type GraphValue as Value, serializeModel } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32, type RandomStream } from '../../../src/random/index.js';
 
 /** A dense row-major array in float64 for the reference computations. */
 export interface Nd {
@@ -9,7 +9,7 @@ export interface Nd {
   dims: number[];
 }
 
-export function randn(rng: Rng, dims: number[], scale = 1): Nd {
+export function randn(rng: RandomStream, dims: number[], scale = 1): Nd {
   const n = dims.reduce((a, b) => a * b, 1);
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = scale * rng.normal();

@@ -9,15 +9,15 @@ import {
   readParameters,
   serializeModel,
 } from '../../../src/onnx/index.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 
 async function session(model: Parameters<typeof serializeModel>[0]): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(serializeModel(model));
 }
 
 function images(n: number, h: number, w: number, seed: number): ort.Tensor {
-  const rng = new Rng(seed);
-  return new ort.Tensor('float32', Float32Array.from({ length: n * h * w }, () => rng.uniform()), [n, 1, h, w]);
+  const rng = new Sfc32(seed);
+  return new ort.Tensor('float32', Float32Array.from({ length: n * h * w }, () => rng.next()), [n, 1, h, w]);
 }
 
 function allFinite(a: Float32Array): boolean {
@@ -100,8 +100,8 @@ describe('built-in text transformer', () => {
   for (const pooling of ['mean', 'cls'] as const) {
     it(`${pooling} pooling ignores padding: padded and unpadded sequences embed the same`, async () => {
       const s = await session(buildTextTransformer({ ...config, pooling }).model);
-      const rng = new Rng(9);
-      const seq = Array.from({ length: 5 }, () => 1 + Math.floor(rng.uniform() * 49));
+      const rng = new Sfc32(9);
+      const seq = Array.from({ length: 5 }, () => 1 + Math.floor(rng.next() * 49));
       const padded = [...seq, 0, 0, 0, 0];
       const noisyPad = [...seq, 7, 13, 2, 40]; // padding content must not matter either
       const a = (await s.run(feeds([seq], [5]))).embedding!.data as Float32Array;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { type Nd, broadcast, erf, expectClose, map, randn, runGraph, strides, unravel } from './helpers.js';
 import { alongAxis, conv2d, matmul, pool2d, reduce, softmaxLine, transpose } from './reference.js';
 
 // Every op helper of GraphBuilder, run in onnxruntime-node, against a float64 TypeScript reference
 // on seeded random inputs with awkward sizes.
-const rng = new Rng(20261123);
+const rng = new Sfc32(20261123);
 
 describe('elementwise ops', () => {
   const a = randn(rng, [3, 1, 5]);

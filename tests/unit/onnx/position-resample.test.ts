@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildViTEncoder, listParameters, readParameters, serializeModel, writeParameters } from '../../../src/onnx/index.js';
 import { bilinearResampleMatrix, type Grid } from '../../../src/onnx/models/position-resample.js';
-import { Rng } from '../../../src/onnx/rng.js';
+import { Sfc32 } from '../../../src/random/index.js';
 import { checkModelGradients } from '../autodiff/gradcheck.js';
 
 /**
@@ -33,14 +33,14 @@ function apply(m: Float64Array, rows: number, cols: number, v: Float64Array): Fl
   return out;
 }
 
-function randomGrid(rng: Rng, n: number): Float64Array {
+function randomGrid(rng: Sfc32, n: number): Float64Array {
   return Float64Array.from({ length: n }, () => rng.normal());
 }
 
 describe('bilinear position resampling matrix', () => {
   const cases: Array<[Grid, Grid]> = [[[7, 7], [3, 3]], [[8, 8], [4, 4]], [[8, 8], [5, 5]], [[4, 6], [3, 2]], [[3, 3], [5, 5]], [[2, 2], [2, 2]]];
   it.each(cases)('%j -> %j matches per-pixel bilinear resampling in float64', (from, to) => {
-    const rng = new Rng(from[0] * 31 + to[1]);
+    const rng = new Sfc32(from[0] * 31 + to[1]);
     const m = bilinearResampleMatrix(from, to);
     const rows = to[0] * to[1];
     const cols = from[0] * from[1];
@@ -78,7 +78,7 @@ describe('bilinear position resampling matrix', () => {
 
 describe('ViT at another input size with resampled position embeddings', () => {
   const base = { patchSize: 8, dim: 16, depth: 1, heads: 2, mlpRatio: 2, inChannels: 1, seed: 5, patchTokens: true } as const;
-  const rng = new Rng(77);
+  const rng = new Sfc32(77);
   const images = (n: number, size: number): ort.Tensor => new ort.Tensor('float32', Float32Array.from({ length: n * size * size }, () => rng.normal()), [n, 1, size, size]);
   const run = async (model: Parameters<typeof serializeModel>[0], image: ort.Tensor): Promise<Record<string, Float32Array>> => {
     const out = await (await ort.InferenceSession.create(serializeModel(model))).run({ image });

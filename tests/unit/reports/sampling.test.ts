@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashKeys, Rng } from '../../../src/data/random.js';
+import { hashKeys, Rng } from '../../../src/random/index.js';
 import { parseReport } from '../../../src/data/reports/index.js';
 import { candidateSentences, sampleSentences } from '../../../src/data/sampling/index.js';
 

@@ -53,8 +53,8 @@ describe('exportClassifier', () => {
 
   it("a supervised run's classifier.onnx reproduces the trainer's predictions within 1e-5", async () => {
     const raw = {
-      name: 'sup', mode: 'supervised', runsDir: join(root, 'runs'), steps: 30, batchSize: 8, seed: 2,
-      data: { manifest }, image: { size: 64 }, head: { kind: 'mlp', hidden: 16 }, optim: { lr: 1e-2 }, eval: { linearProbe: false },
+      name: 'sup', mode: 'supervised' as const, runsDir: join(root, 'runs'), steps: 30, batchSize: 8, seed: 2,
+      data: { manifest }, image: { size: 64 }, head: { kind: 'mlp' as const, hidden: 16 }, optim: { lr: 1e-2 }, eval: { linearProbe: false },
     };
     const result = await train(raw).result;
     expect(result.classifierPath).toBeDefined();

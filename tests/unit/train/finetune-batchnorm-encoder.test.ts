@@ -60,7 +60,7 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
   const chunk = 3;
   const r = rng(12);
   const images = Float32Array.from({ length: B * C * HW }, () => 2 * r() + 0.7);
-  const inputs = (s: number, e: number) => ({ image: { type: 'float32', data: images.subarray(s * C * HW, e * C * HW), dims: [e - s, C, 5, 6] } });
+  const inputs = (s: number, e: number) => ({ image: { type: 'float32' as const, data: images.subarray(s * C * HW, e * C * HW), dims: [e - s, C, 5, 6] } });
 
   it('normalises each chunk with its batch statistics and updates the running statistics once per chunk, PyTorch style', async () => {
     const momentum = 0.25;
@@ -135,7 +135,7 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
     const encoder = await TrainableEncoder.create(model, 'embedding', [], 'bn2d', { momentum: 0.1 });
     try {
       const rows = Float32Array.from({ length: 12 }, r);
-      const feeds = (s: number, e: number) => ({ x: { type: 'float32', data: rows.subarray(s * 4, e * 4), dims: [e - s, 4] } });
+      const feeds = (s: number, e: number) => ({ x: { type: 'float32' as const, data: rows.subarray(s * 4, e * 4), dims: [e - s, 4] } });
       const state = new Float32Array(encoder.runningStatistics!.size);
       await encoder.embed(encoder.initialParametersFlat(), 3, 2, feeds, state).then(
         () => expect.unreachable('a chunk of one row must be refused'),

@@ -33,7 +33,7 @@ describe('gradient caching', () => {
     const r = rng(3);
     const B = 7;
     const images = Float32Array.from({ length: B * 16 * 16 }, r);
-    const inputs = (s: number, e: number) => ({ image: { type: 'float32', data: images.subarray(s * 256, e * 256), dims: [e - s, 1, 16, 16] } });
+    const inputs = (s: number, e: number) => ({ image: { type: 'float32' as const, data: images.subarray(s * 256, e * 256), dims: [e - s, 1, 16, 16] } });
     const params = encoder.initialParametersFlat();
     const whole = await encoder.embed(params, B, B, inputs);
     const chunked = await encoder.embed(params, B, 3, inputs);

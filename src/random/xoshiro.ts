@@ -1,25 +1,14 @@
 /**
- * Seeded PRNG for evaluation (bootstrap resampling, label-fraction subsets).
- * xoshiro128** seeded through splitmix32, so nearby seeds give unrelated streams;
- * doubles carry 53 random bits. Internal to eval: results must not depend on
- * Math.random, and the same seed must give the same CI on every machine.
+ * xoshiro128** seeded through splitmix32, for evaluation (bootstrap resampling, label-fraction
+ * subsets): doubles carry 53 random bits, and the same seed gives the same CI on every machine.
  */
+import { splitmix32 } from './splitmix.js';
+
 export interface EvalRng {
   /** Uniform double in [0, 1). */
   next(): number;
   /** Uniform integer in [0, n). */
   int(n: number): number;
-}
-
-function splitmix32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
 }
 
 export function createEvalRng(seed: number): EvalRng {

@@ -1,7 +1,9 @@
 /**
- * Seeded random numbers for parameter initialisation. Every parameter gets its own stream
- * derived from (seed, parameter name), so adding a layer never changes the values of the others.
+ * sfc32, for parameter initialisation. Every parameter gets its own stream derived from
+ * (seed, parameter name), so adding a layer never changes the values of the others.
  */
+import { splitmix32 } from './splitmix.js';
+
 
 /** FNV-1a over the name, mixed with the seed: a 32-bit stream id. */
 export function streamSeed(seed: number, name: string): number {
@@ -15,7 +17,7 @@ export function streamSeed(seed: number, name: string): number {
 }
 
 /** sfc32: small, fast, passes PractRand for this use; seeded through splitmix32 to avoid weak seeds. */
-export class Rng {
+export class Sfc32 {
   private a: number;
   private b: number;
   private c: number;
@@ -23,22 +25,15 @@ export class Rng {
   private spare: number | undefined;
 
   constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
+    const next = splitmix32(seed);
     this.a = next();
     this.b = next();
     this.c = next();
     this.d = next();
-    for (let i = 0; i < 12; i++) this.nextUint32();
+    for (let i = 0; i < 12; i++) this.nextU32();
   }
 
-  nextUint32(): number {
+  nextU32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
     this.a = this.b ^ (this.b >>> 9);
@@ -49,8 +44,8 @@ export class Rng {
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
-  uniform(): number {
-    return this.nextUint32() / 4294967296;
+  next(): number {
+    return this.nextU32() / 4294967296;
   }
 
   /** Standard normal by Box-Muller; the second value is kept for the next call. */
@@ -60,9 +55,9 @@ export class Rng {
       this.spare = undefined;
       return v;
     }
-    let u = this.uniform();
-    while (u <= 1e-12) u = this.uniform();
-    const v = this.uniform();
+    let u = this.next();
+    while (u <= 1e-12) u = this.next();
+    const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);

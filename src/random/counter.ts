@@ -1,5 +1,5 @@
 /**
- * Seeded, counter-based randomness shared by the data layer.
+ * Seeded, counter-based randomness for data, sampling and training order.
  *
  * Every random draw in radlearn's data code must be reproducible from a few integers
  * (seed, epoch, sample index, ...) without carrying generator state between calls,
