@@ -132,8 +132,11 @@ export function atThreshold(
   }
   for (let i = 0; i < cases.scores.length; i++) {
     const predicted = cases.scores[i] >= threshold;
-    if (cases.labels[i] === 1) predicted ? counts.tp++ : counts.fn++;
-    else predicted ? counts.fp++ : counts.tn++;
+    if (cases.labels[i] === 1) {
+      if (predicted) counts.tp++;
+      else counts.fn++;
+    } else if (predicted) counts.fp++;
+    else counts.tn++;
   }
   const out = metricsFromCounts(counts, threshold);
   const reason = degenerateReason(cases);

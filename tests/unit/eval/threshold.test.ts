@@ -35,7 +35,8 @@ describe('thresholds chosen on validation', () => {
     let tp = 0;
     let fp = 0;
     test.scores.forEach((s, i) => {
-      if (s >= threshold) test.labels[i] === 1 ? tp++ : fp++;
+      if (s >= threshold && test.labels[i] === 1) tp++;
+      else if (s >= threshold) fp++;
     });
     expect(r.tp).toBe(tp);
     expect(r.fp).toBe(fp);
