@@ -46,6 +46,48 @@ std::string string_arg(const Napi::Value& v, const char* name) {
   return v.As<Napi::String>().Utf8Value();
 }
 
+Napi::Object options_arg(const Napi::CallbackInfo& info, std::size_t index) {
+  Napi::Value v = info[index];
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction())
+    throw Error(kErrInvalidArgument, "options must be an object");
+  return v.As<Napi::Object>();
+}
+
+Napi::Value field(const Napi::Object& options, const char* name) { return options.Get(name); }
+
+bool has_field(const Napi::Object& options, const char* name) {
+  Napi::Value v = field(options, name);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
+index_t size_field(const Napi::Object& options, const char* name) { return size_arg(field(options, name), name); }
+
+double number_field(const Napi::Object& options, const char* name) { return number_arg(field(options, name), name); }
+
+float float_field(const Napi::Object& options, const char* name) { return static_cast<float>(number_field(options, name)); }
+
+bool bool_field(const Napi::Object& options, const char* name) { return bool_arg(field(options, name), name); }
+
+std::string string_field(const Napi::Object& options, const char* name) { return string_arg(field(options, name), name); }
+
+std::optional<double> optional_number_field(const Napi::Object& options, const char* name) {
+  Napi::Value v = field(options, name);
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  return number_arg(v, name);
+}
+
+std::optional<float> optional_float_field(const Napi::Object& options, const char* name) {
+  std::optional<double> x = optional_number_field(options, name);
+  if (!x) return std::nullopt;
+  return static_cast<float>(*x);
+}
+
+bool async_field(const Napi::Object& options) {
+  bool async = bool_field(options, "async");
+  set_binding_async(async);
+  return async;
+}
+
 std::string shape_text(std::initializer_list<index_t> dims) {
   std::ostringstream out;
   out << '[';
