@@ -62,13 +62,10 @@ export interface NativeAddon {
   traceTake(): NativeTraceEvent[];
   traceNow(): number;
 
-  similarity(a: NativeFloat, b: NativeFloat, n: number, m: number, d: number, scale: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  l2Normalize(x: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined,
-    backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchSimilarityCuda(n: number, m: number, d: number, iterations: number): Float64Array;
+  similarity(a: NativeFloat, b: NativeFloat, options: NativeSimilarityOptions): NativeFloat | Promise<NativeFloat>;
+  l2Normalize(x: NativeFloat, options: NativeL2NormalizeOptions): NativeFloat | Promise<NativeFloat>;
+  l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, options: NativeL2NormalizeOptions): NativeFloat | Promise<NativeFloat>;
+  benchSimilarityCuda(options: { n: number; m: number; d: number; iterations: number }): Float64Array;
 
   linearForward(x: NativeFloat, w: NativeFloat, b: NativeFloat | null | undefined, rows: number, inFeatures: number,
     outFeatures: number, out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
@@ -121,6 +118,33 @@ export interface NativeAddon {
   emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, n: number, momentum: number, backend: NativeBackend,
     async: boolean): NativeFloat | Promise<NativeFloat>;
   benchDistillCuda(op: 'dino' | 'koleo', a: number, b: number, c: number, d: number, iterations: number): Float64Array;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
