@@ -67,16 +67,11 @@ export interface NativeAddon {
   l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, options: NativeL2NormalizeOptions): NativeFloat | Promise<NativeFloat>;
   benchSimilarityCuda(options: { n: number; m: number; d: number; iterations: number }): Float64Array;
 
-  linearForward(x: NativeFloat, w: NativeFloat, b: NativeFloat | null | undefined, rows: number, inFeatures: number,
-    outFeatures: number, out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  linearBackward(x: NativeFloat, w: NativeFloat, dy: NativeFloat, rows: number, inFeatures: number, outFeatures: number,
-    dx: NativeFloat | null, dw: NativeFloat | null, db: NativeFloat | null, accumulate: boolean, backend: NativeBackend,
-    async: boolean): undefined | Promise<undefined>;
-  geluForward(x: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  geluBackward(x: NativeFloat, dy: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchLinearCuda(rows: number, inFeatures: number, outFeatures: number, iterations: number): { forward: Float64Array; backward: Float64Array };
+  linearForward(x: NativeFloat, w: NativeFloat, options: NativeLinearForwardOptions): NativeFloat | Promise<NativeFloat>;
+  linearBackward(x: NativeFloat, w: NativeFloat, dy: NativeFloat, options: NativeLinearBackwardOptions): undefined | Promise<undefined>;
+  geluForward(x: NativeFloat, options: NativeElementwiseOptions): NativeFloat | Promise<NativeFloat>;
+  geluBackward(x: NativeFloat, dy: NativeFloat, options: NativeElementwiseOptions): NativeFloat | Promise<NativeFloat>;
+  benchLinearCuda(options: { rows: number; inFeatures: number; outFeatures: number; iterations: number }): { forward: Float64Array; backward: Float64Array };
 
   bceWithLogits(logits: NativeFloat, targets: NativeFloat, mask: NativeFloat | null, posWeight: NativeFloat | null,
     rows: number, classes: number, policy: number, grad: NativeFloat | undefined, backend: NativeBackend,
@@ -144,6 +139,56 @@ export interface NativeSimilarityOptions extends NativeCall {
 export interface NativeL2NormalizeOptions extends NativeCall {
   rows: number;
   dim: number;
+  out?: NativeFloat;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearForwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  b?: NativeFloat;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearBackwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  dx?: NativeFloat;
+  dw?: NativeFloat;
+  db?: NativeFloat;
+  accumulate: boolean;
+}
+
+export interface NativeElementwiseOptions extends NativeCall {
+  length: number;
   out?: NativeFloat;
 }
 
