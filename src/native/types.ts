@@ -73,14 +73,9 @@ export interface NativeAddon {
   geluBackward(x: NativeFloat, dy: NativeFloat, options: NativeElementwiseOptions): NativeFloat | Promise<NativeFloat>;
   benchLinearCuda(options: { rows: number; inFeatures: number; outFeatures: number; iterations: number }): { forward: Float64Array; backward: Float64Array };
 
-  bceWithLogits(logits: NativeFloat, targets: NativeFloat, mask: NativeFloat | null, posWeight: NativeFloat | null,
-    rows: number, classes: number, policy: number, grad: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeLossResult | Promise<NativeLossResult>;
-  softmaxCrossEntropy(logits: NativeFloat, labels: NativeFloat | null, targets: NativeFloat | null, rows: number,
-    classes: number, smoothing: number, temperature: number, grad: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeLossResult | Promise<NativeLossResult>;
-  ordinalLoss(logits: NativeFloat, levels: NativeFloat, rows: number, levelsCount: number, grad: NativeFloat | undefined,
-    backend: NativeBackend, async: boolean): NativeLossResult | Promise<NativeLossResult>;
+  bceWithLogits(logits: NativeFloat, targets: NativeFloat, options: NativeBceOptions): NativeLossResult | Promise<NativeLossResult>;
+  softmaxCrossEntropy(logits: NativeFloat, options: NativeSoftmaxCrossEntropyOptions): NativeLossResult | Promise<NativeLossResult>;
+  ordinalLoss(logits: NativeFloat, levels: NativeFloat, options: NativeOrdinalOptions): NativeLossResult | Promise<NativeLossResult>;
 
   adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, decayMask: Uint8Array | NativeDeviceTensor | null,
     length: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
@@ -190,6 +185,82 @@ export interface NativeLinearBackwardOptions extends NativeCall {
 export interface NativeElementwiseOptions extends NativeCall {
   length: number;
   out?: NativeFloat;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearForwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  b?: NativeFloat;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearBackwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  dx?: NativeFloat;
+  dw?: NativeFloat;
+  db?: NativeFloat;
+  accumulate: boolean;
+}
+
+export interface NativeElementwiseOptions extends NativeCall {
+  length: number;
+  out?: NativeFloat;
+}
+
+export interface NativeBceOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  mask?: NativeFloat;
+  posWeight?: NativeFloat;
+  uncertain: 'ignore' | 'ones' | 'zeros';
+  grad?: NativeFloat;
+}
+
+export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  /** Exactly one of labels and targets. */
+  labels?: NativeFloat;
+  targets?: NativeFloat;
+  labelSmoothing: number;
+  temperature: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeOrdinalOptions extends NativeCall {
+  rows: number;
+  levels: number;
+  grad?: NativeFloat;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
