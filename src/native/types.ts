@@ -77,13 +77,11 @@ export interface NativeAddon {
   softmaxCrossEntropy(logits: NativeFloat, options: NativeSoftmaxCrossEntropyOptions): NativeLossResult | Promise<NativeLossResult>;
   ordinalLoss(logits: NativeFloat, levels: NativeFloat, options: NativeOrdinalOptions): NativeLossResult | Promise<NativeLossResult>;
 
-  adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, decayMask: Uint8Array | NativeDeviceTensor | null,
-    length: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-    maxGradNorm: number, backend: NativeBackend, async: boolean): number | Promise<number>;
-  gradNorm(grads: NativeFloat, length: number, backend: NativeBackend, async: boolean): number | Promise<number>;
-  emaUpdate(ema: NativeFloat, params: NativeFloat, length: number, momentum: number, backend: NativeBackend,
-    async: boolean): undefined | Promise<undefined>;
-  benchAdamwCuda(length: number, iterations: number): Float64Array;
+  adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, options: NativeAdamWOptions): number | Promise<number>;
+  gradNorm(grads: NativeFloat, options: NativeGradNormOptions): number | Promise<number>;
+  emaUpdate(ema: NativeFloat, params: NativeFloat, options: NativeEmaOptions): undefined | Promise<undefined>;
+  benchAdamwCuda(options: { length: number; iterations: number }): Float64Array;
+
   contrastive(image: NativeFloat, text: NativeFloat, batch: number, dim: number, kind: 'infonce' | 'siglip', logitScale: number,
     bias: number, normalize: boolean, groups: Int32Array | undefined, relaxThreshold: number | undefined, backend: NativeBackend,
     async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
@@ -261,6 +259,104 @@ export interface NativeOrdinalOptions extends NativeCall {
   rows: number;
   levels: number;
   grad?: NativeFloat;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearForwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  b?: NativeFloat;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearBackwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  dx?: NativeFloat;
+  dw?: NativeFloat;
+  db?: NativeFloat;
+  accumulate: boolean;
+}
+
+export interface NativeElementwiseOptions extends NativeCall {
+  length: number;
+  out?: NativeFloat;
+}
+
+export interface NativeBceOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  mask?: NativeFloat;
+  posWeight?: NativeFloat;
+  uncertain: 'ignore' | 'ones' | 'zeros';
+  grad?: NativeFloat;
+}
+
+export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  /** Exactly one of labels and targets. */
+  labels?: NativeFloat;
+  targets?: NativeFloat;
+  labelSmoothing: number;
+  temperature: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeOrdinalOptions extends NativeCall {
+  rows: number;
+  levels: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeAdamWOptions extends NativeCall {
+  length: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+  /** 0: no clipping. */
+  maxGradNorm: number;
+  decayMask?: Uint8Array | NativeDeviceTensor;
+}
+
+export interface NativeGradNormOptions extends NativeCall {
+  length: number;
+}
+
+export interface NativeEmaOptions extends NativeCall {
+  length: number;
+  momentum: number;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
