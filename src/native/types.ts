@@ -82,11 +82,10 @@ export interface NativeAddon {
   emaUpdate(ema: NativeFloat, params: NativeFloat, options: NativeEmaOptions): undefined | Promise<undefined>;
   benchAdamwCuda(options: { length: number; iterations: number }): Float64Array;
 
-  contrastive(image: NativeFloat, text: NativeFloat, batch: number, dim: number, kind: 'infonce' | 'siglip', logitScale: number,
-    bias: number, normalize: boolean, groups: Int32Array | undefined, relaxThreshold: number | undefined, backend: NativeBackend,
-    async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
-  benchContrastiveCuda(batch: number, dim: number, kind: 'infonce' | 'siglip', dtype: 'float32' | 'bfloat16' | 'float16',
-    iterations: number): Float64Array;
+  contrastive(image: NativeFloat, text: NativeFloat, options: NativeContrastiveOptions): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
+  benchContrastiveCuda(options: { batch: number; dim: number; kind: 'infonce' | 'siglip'; dtype: 'float32' | 'bfloat16' | 'float16';
+    iterations: number }): Float64Array;
+
   dinoLoss(student: NativeFloat, teacher: NativeFloat, center: NativeFloat | undefined, studentViews: number,
     teacherViews: number, batch: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
     normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
@@ -357,6 +356,115 @@ export interface NativeGradNormOptions extends NativeCall {
 export interface NativeEmaOptions extends NativeCall {
   length: number;
   momentum: number;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearForwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  b?: NativeFloat;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearBackwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  dx?: NativeFloat;
+  dw?: NativeFloat;
+  db?: NativeFloat;
+  accumulate: boolean;
+}
+
+export interface NativeElementwiseOptions extends NativeCall {
+  length: number;
+  out?: NativeFloat;
+}
+
+export interface NativeBceOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  mask?: NativeFloat;
+  posWeight?: NativeFloat;
+  uncertain: 'ignore' | 'ones' | 'zeros';
+  grad?: NativeFloat;
+}
+
+export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  /** Exactly one of labels and targets. */
+  labels?: NativeFloat;
+  targets?: NativeFloat;
+  labelSmoothing: number;
+  temperature: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeOrdinalOptions extends NativeCall {
+  rows: number;
+  levels: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeAdamWOptions extends NativeCall {
+  length: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+  /** 0: no clipping. */
+  maxGradNorm: number;
+  decayMask?: Uint8Array | NativeDeviceTensor;
+}
+
+export interface NativeGradNormOptions extends NativeCall {
+  length: number;
+}
+
+export interface NativeEmaOptions extends NativeCall {
+  length: number;
+  momentum: number;
+}
+
+export interface NativeContrastiveOptions extends NativeCall {
+  batch: number;
+  dim: number;
+  kind: 'infonce' | 'siglip';
+  logitScale: number;
+  bias: number;
+  normalize: boolean;
+  groups?: Int32Array;
+  relaxThreshold?: number;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */

@@ -99,6 +99,11 @@ describe('float32 overflow from finite arguments is an error', () => {
     expect(p.every((x) => x === 0)).toBe(true);
   });
 
+  it('a logitScale that is zero in float32', () => {
+    expect(() => contrastiveLossSync(randomFloats(8, 15), randomFloats(8, 16), { batch: 2, dim: 4, logitScale: 1e-46, backend: 'cpu' }))
+      .toThrow(/logitScale must be > 0 \(and representable in float32\)/);
+  });
+
   it('a temperature that is zero in float32', () => {
     expect(() => sinkhornKnoppSync(randomFloats(12, 13), { rows: 3, prototypes: 4, temperature: 1e-46, backend: 'cpu' })).toThrow(/temperature must be in \[1.2e-38/);
   });
