@@ -86,276 +86,15 @@ export interface NativeAddon {
   benchContrastiveCuda(options: { batch: number; dim: number; kind: 'infonce' | 'siglip'; dtype: 'float32' | 'bfloat16' | 'float16';
     iterations: number }): Float64Array;
 
-  dinoLoss(student: NativeFloat, teacher: NativeFloat, center: NativeFloat | undefined, studentViews: number,
-    teacherViews: number, batch: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
-    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
-    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  ibotLoss(student: NativeFloat, teacher: NativeFloat, masks: Uint8Array | NativeDeviceTensor, center: NativeFloat | undefined,
-    batch: number, patches: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
-    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
-    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  koleoLoss(x: NativeFloat, rows: number, dim: number, gradOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  sinkhornKnopp(logits: NativeFloat, rows: number, prototypes: number, temperature: number, iterations: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  updateCenter(center: NativeFloat, teacher: NativeFloat, rows: number, prototypes: number, momentum: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, n: number, momentum: number, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchDistillCuda(op: 'dino' | 'koleo', a: number, b: number, c: number, d: number, iterations: number): Float64Array;
-}
-
-/*
- * One options interface per kernel binding: the fields the C++ side reads by name
- * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
- * apply every default before building these; the addon checks only what protects memory
- * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
- */
-
-/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
-export interface NativeCall {
-  backend: NativeBackend;
-  async: boolean;
-}
-
-export interface NativeSimilarityOptions extends NativeCall {
-  n: number;
-  m: number;
-  d: number;
-  scale: number;
-  out?: NativeFloat;
-}
-
-export interface NativeL2NormalizeOptions extends NativeCall {
-  rows: number;
-  dim: number;
-  out?: NativeFloat;
-}
-
-/*
- * One options interface per kernel binding: the fields the C++ side reads by name
- * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
- * apply every default before building these; the addon checks only what protects memory
- * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
- */
-
-/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
-export interface NativeCall {
-  backend: NativeBackend;
-  async: boolean;
-}
-
-export interface NativeSimilarityOptions extends NativeCall {
-  n: number;
-  m: number;
-  d: number;
-  scale: number;
-  out?: NativeFloat;
-}
-
-export interface NativeL2NormalizeOptions extends NativeCall {
-  rows: number;
-  dim: number;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearForwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  b?: NativeFloat;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearBackwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  dx?: NativeFloat;
-  dw?: NativeFloat;
-  db?: NativeFloat;
-  accumulate: boolean;
-}
-
-export interface NativeElementwiseOptions extends NativeCall {
-  length: number;
-  out?: NativeFloat;
-}
-
-/*
- * One options interface per kernel binding: the fields the C++ side reads by name
- * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
- * apply every default before building these; the addon checks only what protects memory
- * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
- */
-
-/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
-export interface NativeCall {
-  backend: NativeBackend;
-  async: boolean;
-}
-
-export interface NativeSimilarityOptions extends NativeCall {
-  n: number;
-  m: number;
-  d: number;
-  scale: number;
-  out?: NativeFloat;
-}
-
-export interface NativeL2NormalizeOptions extends NativeCall {
-  rows: number;
-  dim: number;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearForwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  b?: NativeFloat;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearBackwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  dx?: NativeFloat;
-  dw?: NativeFloat;
-  db?: NativeFloat;
-  accumulate: boolean;
-}
-
-export interface NativeElementwiseOptions extends NativeCall {
-  length: number;
-  out?: NativeFloat;
-}
-
-export interface NativeBceOptions extends NativeCall {
-  rows: number;
-  classes: number;
-  mask?: NativeFloat;
-  posWeight?: NativeFloat;
-  uncertain: 'ignore' | 'ones' | 'zeros';
-  grad?: NativeFloat;
-}
-
-export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
-  rows: number;
-  classes: number;
-  /** Exactly one of labels and targets. */
-  labels?: NativeFloat;
-  targets?: NativeFloat;
-  labelSmoothing: number;
-  temperature: number;
-  grad?: NativeFloat;
-}
-
-export interface NativeOrdinalOptions extends NativeCall {
-  rows: number;
-  levels: number;
-  grad?: NativeFloat;
-}
-
-/*
- * One options interface per kernel binding: the fields the C++ side reads by name
- * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
- * apply every default before building these; the addon checks only what protects memory
- * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
- */
-
-/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
-export interface NativeCall {
-  backend: NativeBackend;
-  async: boolean;
-}
-
-export interface NativeSimilarityOptions extends NativeCall {
-  n: number;
-  m: number;
-  d: number;
-  scale: number;
-  out?: NativeFloat;
-}
-
-export interface NativeL2NormalizeOptions extends NativeCall {
-  rows: number;
-  dim: number;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearForwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  b?: NativeFloat;
-  out?: NativeFloat;
-}
-
-export interface NativeLinearBackwardOptions extends NativeCall {
-  rows: number;
-  inFeatures: number;
-  outFeatures: number;
-  dx?: NativeFloat;
-  dw?: NativeFloat;
-  db?: NativeFloat;
-  accumulate: boolean;
-}
-
-export interface NativeElementwiseOptions extends NativeCall {
-  length: number;
-  out?: NativeFloat;
-}
-
-export interface NativeBceOptions extends NativeCall {
-  rows: number;
-  classes: number;
-  mask?: NativeFloat;
-  posWeight?: NativeFloat;
-  uncertain: 'ignore' | 'ones' | 'zeros';
-  grad?: NativeFloat;
-}
-
-export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
-  rows: number;
-  classes: number;
-  /** Exactly one of labels and targets. */
-  labels?: NativeFloat;
-  targets?: NativeFloat;
-  labelSmoothing: number;
-  temperature: number;
-  grad?: NativeFloat;
-}
-
-export interface NativeOrdinalOptions extends NativeCall {
-  rows: number;
-  levels: number;
-  grad?: NativeFloat;
-}
-
-export interface NativeAdamWOptions extends NativeCall {
-  length: number;
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  step: number;
-  /** 0: no clipping. */
-  maxGradNorm: number;
-  decayMask?: Uint8Array | NativeDeviceTensor;
-}
-
-export interface NativeGradNormOptions extends NativeCall {
-  length: number;
-}
-
-export interface NativeEmaOptions extends NativeCall {
-  length: number;
-  momentum: number;
+  dinoLoss(student: NativeFloat, teacher: NativeFloat, options: NativeDinoOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  ibotLoss(student: NativeFloat, teacher: NativeFloat, masks: Uint8Array | NativeDeviceTensor,
+    options: NativeIbotOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  koleoLoss(x: NativeFloat, options: NativeKoleoOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  sinkhornKnopp(logits: NativeFloat, options: NativeSinkhornOptions): NativeFloat | Promise<NativeFloat>;
+  updateCenter(center: NativeFloat, teacher: NativeFloat, options: NativeUpdateCenterOptions): NativeFloat | Promise<NativeFloat>;
+  emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, options: NativeEmaTeacherOptions): NativeFloat | Promise<NativeFloat>;
+  benchDistillCuda(options: { op: 'dino'; studentViews: number; teacherViews: number; batch: number; prototypes: number; iterations: number }
+    | { op: 'koleo'; rows: number; dim: number; iterations: number }): Float64Array;
 }
 
 /*
@@ -465,6 +204,58 @@ export interface NativeContrastiveOptions extends NativeCall {
   normalize: boolean;
   groups?: Int32Array;
   relaxThreshold?: number;
+}
+
+/** The teacher-target fields DINO and iBOT share. */
+export interface NativeTeacherTargets extends NativeCall {
+  center?: NativeFloat;
+  studentTemperature: number;
+  teacherTemperature: number;
+  normalization: 'center' | 'sinkhorn';
+  sinkhornIterations: number;
+  centerMomentum: number;
+  updateCenter: boolean;
+  gradOut?: NativeFloat;
+  centerOut?: NativeFloat;
+}
+
+export interface NativeDinoOptions extends NativeTeacherTargets {
+  studentViews: number;
+  teacherViews: number;
+  batch: number;
+  prototypes: number;
+}
+
+export interface NativeIbotOptions extends NativeTeacherTargets {
+  batch: number;
+  patches: number;
+  prototypes: number;
+}
+
+export interface NativeKoleoOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  gradOut?: NativeFloat;
+}
+
+export interface NativeSinkhornOptions extends NativeCall {
+  rows: number;
+  prototypes: number;
+  temperature: number;
+  iterations: number;
+  out?: NativeFloat;
+}
+
+export interface NativeUpdateCenterOptions extends NativeCall {
+  rows: number;
+  prototypes: number;
+  momentum: number;
+  out?: NativeFloat;
+}
+
+export interface NativeEmaTeacherOptions extends NativeCall {
+  n: number;
+  momentum: number;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
