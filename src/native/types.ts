@@ -280,14 +280,45 @@ export interface NativeContrastiveOutput {
   gradBias?: number;
 }
 
+export type NativeRange = [number, number];
+
+/** An augment spec after src/kernels/augment-spec.ts validated it and applied every default. */
+export interface NativeAugmentSpec {
+  crops: Array<{
+    count: number;
+    size: number;
+    scale: NativeRange;
+    ratio: NativeRange;
+    mask: { mode: 'block' | 'random'; patchSize: number; ratio: NativeRange; p: number } | null;
+  }>;
+  flip: { horizontal: number; vertical: number };
+  rotate: { p: number; degrees: NativeRange };
+  translate: { p: number; x: number; y: number };
+  intensity: { p: number; brightness: NativeRange; contrast: NativeRange; gamma: NativeRange };
+  blur: { p: number; sigma: NativeRange };
+  noise: { p: number; std: NativeRange };
+  /** null: the dtype's own range. */
+  window: { center: number; width: number } | null;
+  normalize: { mean: number; std: number };
+  output: 'float32' | 'bfloat16' | 'float16';
+}
+
+/** The images' shapes and the draw keys of an augment call (one entry per image). */
+export interface NativeAugmentDraw {
+  heights: number[];
+  widths: number[];
+  keys: number[];
+  spec: NativeAugmentSpec;
+  seed: number;
+  step: number;
+}
+
 export interface NativeAugment {
-  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>, heights: number[], widths: number[],
-    keys: number[], spec: Float64Array, groups: Float64Array, seed: number, step: number, backend: NativeBackend,
-    async: boolean): NativeAugmentResult | Promise<NativeAugmentResult>;
-  augmentParams(heights: number[], widths: number[], keys: number[], spec: Float64Array, groups: Float64Array, seed: number,
-    step: number): { masks: Array<Uint8Array | null>; params: Float64Array };
-  benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
-    groups: Float64Array, iterations: number): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
+  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>,
+    options: NativeAugmentDraw & NativeCall): NativeAugmentResult | Promise<NativeAugmentResult>;
+  augmentParams(options: NativeAugmentDraw): { masks: Array<Uint8Array | null>; params: Float64Array };
+  benchAugmentCuda(options: { height: number; width: number; sourceDtype: 'uint8' | 'uint16' | 'float32'; batch: number;
+    spec: NativeAugmentSpec; iterations: number }): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
 }
 
 // Declaration merging adds the augment functions to NativeAddon without touching its body.
