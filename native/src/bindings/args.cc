@@ -1,7 +1,6 @@
 #include "args.h"
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -24,16 +23,7 @@ index_t size_arg(const Napi::Value& v, const char* name) {
 
 double number_arg(const Napi::Value& v, const char* name) {
   if (!v.IsNumber()) throw Error(kErrInvalidArgument, std::string(name) + " must be a number");
-  double x = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(x)) throw Error(kErrInvalidArgument, std::string(name) + " must be finite, got " + std::to_string(x));
-  return x;
-}
-
-float float_arg(const Napi::Value& v, const char* name) {
-  double x = number_arg(v, name);
-  if (!(std::fabs(x) <= static_cast<double>(FLT_MAX)))
-    throw Error(kErrInvalidArgument, std::string(name) + " must fit in float32 (|x| <= 3.4e38), got " + number_text(x));
-  return static_cast<float>(x);
+  return v.As<Napi::Number>().DoubleValue();
 }
 
 bool bool_arg(const Napi::Value& v, const char* name) {
@@ -152,12 +142,6 @@ void mark_written(const Keep& keep) {
 
 void allow_in_place(const Keep& output, const Keep& input) {
   if (output && input) output->allow_in_place_of(input.get());
-}
-
-bool async_arg(const Napi::Value& v) {
-  bool async = bool_arg(v, "async");
-  set_binding_async(async);
-  return async;
 }
 
 void* host_operand(const Napi::TypedArray& array, const std::string& name, const Keep& keep, std::size_t* elements) {

@@ -23,17 +23,12 @@ namespace radlearn {
 Napi::Error make_js_error(Napi::Env env, const std::string& code, const std::string& message);
 
 // Reading one JS value, with ERR_INVALID_ARGUMENT naming `name` when it has the wrong type.
-// A size must be an integer in [0, 2^53): sizes decide how much memory an op touches.
+// A size must be an integer in [0, 2^53): sizes decide how much memory an op touches. Other
+// numbers are only type-checked: their ranges are the TypeScript layer's (src/kernels).
 index_t size_arg(const Napi::Value& v, const char* name);
-// Throws unless v is a finite number.
 double number_arg(const Napi::Value& v, const char* name);
-// A finite number that kernels use in float32: throws unless it is finite there too (1e39 is
-// a finite double but an infinite float).
-float float_arg(const Napi::Value& v, const char* name);
 bool bool_arg(const Napi::Value& v, const char* name);
 std::string string_arg(const Napi::Value& v, const char* name);
-// Reads the `async` flag of a positional binding (and records it for the host operands read next).
-bool async_arg(const Napi::Value& v);
 
 // A kernel binding takes its operands and then one options object whose fields are read by
 // name. Read every field before resolving any operand: a getter or a Proxy can run JavaScript,
