@@ -29,7 +29,8 @@ std::vector<index_t> sizes_field(const Napi::Object& options, const char* name) 
   if (!v.IsArray()) throw Error(kErrInvalidArgument, std::string(name) + " must be an array of integers");
   auto a = v.As<Napi::Array>();
   std::vector<index_t> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(size_arg(a.Get(i), (std::string(name) + "[" + std::to_string(i) + "]").c_str()));
+  for (uint32_t i = 0; i < a.Length(); ++i)
+    out.push_back(size_arg(a.Get(i), (std::string(name) + "[" + std::to_string(i) + "]").c_str()));
   return out;
 }
 
@@ -46,7 +47,9 @@ std::vector<AugmentSourceShape> shapes_field(const Napi::Object& options) {
   return shapes;
 }
 
-std::uint64_t u64_field(const Napi::Object& options, const char* name) { return static_cast<std::uint64_t>(size_field(options, name)); }
+std::uint64_t u64_field(const Napi::Object& options, const char* name) {
+  return static_cast<std::uint64_t>(size_field(options, name));
+}
 
 Napi::Float64Array report_array(Napi::Env env, const AugmentPlan& plan) {
   auto a = Napi::Float64Array::New(env, plan.report.size());
