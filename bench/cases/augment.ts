@@ -134,9 +134,8 @@ async function specRows(name: string, spec: AugmentSpec, quick: boolean, cuda: b
   rows.push(sharpRow, reference, { ...ours, ratio: { vs: `${reference.op} (${reference.backend}), per image`, value: perImage } });
   rows.push(cpuRatio(withRatio(ours, sharpRow), sharpRow, oursTime.cpuMs, sharpTime.cpuMs, batch, batch));
   if (cuda) {
-    const encoded = encodeAugmentSpec(spec);
     const cudaBatch = 256;
-    const r = addon().benchAugmentCuda(SIDE, SIDE, 'uint16', cudaBatch, encoded.spec, encoded.groups, 20);
+    const r = addon().benchAugmentCuda({ height: SIDE, width: SIDE, sourceDtype: 'uint16', batch: cudaBatch, spec: encodeAugmentSpec(spec), iterations: 20 });
     const copy = summarize(Array.from(r.copyMs));
     // A device-to-device copy of the output's size moves 2x its bytes (read + write).
     const copyGbPerSec = (2 * r.outputBytes) / (copy.medianMs * 1e6);

@@ -160,7 +160,7 @@ export const cases: BenchCase[] = [
           for (const dtype of ['float32', 'bfloat16'] as const)
             for (const kind of ['infonce', 'siglip'] as const) {
               const iterations = b >= 262144 ? 1 : b >= 32768 ? 3 : 10;
-              const samples = Array.from(addon().benchContrastiveCuda(b, 512, kind, dtype, iterations));
+              const samples = Array.from(addon().benchContrastiveCuda({ batch: b, dim: 512, kind, dtype, iterations }));
               rows.push(row(`${kind} fused fwd+bwd`, `cuda ${dtype} (events)`, b, 512, summarize(samples), {
                 peakMemoryBytes: 4 * b * 4 + 6 * Math.ceil(b / 64) * 8,
                 note: 'extra device memory computed from the kernel buffers',

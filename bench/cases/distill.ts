@@ -90,7 +90,7 @@ export const cases: BenchCase[] = [
       for (const [vs, vt, b, k] of shapes) {
         for (const normalization of ['center', 'sinkhorn'] as const) rows.push(await cpuDino(vs, vt, b, k, normalization));
         if (cuda) {
-          const samples = Array.from(addon().benchDistillCuda('dino', vs, vt, b, k, 20));
+          const samples = Array.from(addon().benchDistillCuda({ op: 'dino', studentViews: vs, teacherViews: vt, batch: b, prototypes: k, iterations: 20 }));
           rows.push(dinoRow('dinoLoss (center)', 'cuda (events)', vs, vt, b, k, summarize(samples)));
         }
       }
@@ -114,7 +114,7 @@ export const cases: BenchCase[] = [
           gflops: (2 * b * b * d) / (timing.medianMs * 1e6), itemsPerSec: b / (timing.medianMs / 1e3), itemName: 'rows',
         });
         rows.push(row('cpu', t));
-        if (cuda) rows.push(row('cuda (events)', summarize(Array.from(addon().benchDistillCuda('koleo', b, d, 1, 1, 20)))));
+        if (cuda) rows.push(row('cuda (events)', summarize(Array.from(addon().benchDistillCuda({ op: 'koleo', rows: b, dim: d, iterations: 20 })))));
       }
       {
         const n = quick ? 1_000_000 : 20_000_000;

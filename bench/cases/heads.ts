@@ -75,7 +75,7 @@ export const cases: BenchCase[] = [
         await bwdSession.release();
         out.push(ortFwd, withRatio(oursFwd, ortFwd), ortBwd, withRatio(oursBwd, ortBwd));
         if (device) {
-          const t = addon().benchLinearCuda(rows, inF, outF, 20);
+          const t = addon().benchLinearCuda({ rows, inFeatures: inF, outFeatures: outF, iterations: 20 });
           out.push(row('linearForward', 'cuda (events)', rows, inF, outF, 2, summarize(Array.from(t.forward))));
           out.push(row('linearBackward', 'cuda (events)', rows, inF, outF, 4, summarize(Array.from(t.backward))));
         }

@@ -77,7 +77,7 @@ export const cases: BenchCase[] = [
         const ema = row('emaUpdateSync', 'cpu', n, await time(() => emaUpdateSync(m, params, 0.999, { backend: 'cpu', checkFinite: false }), opts), 12);
         rows.push({ ...ema, note: 'GB/s on 12 B/param (read ema, params; write ema)' });
         if (device) {
-          const samples = Array.from(addon().benchAdamwCuda(n, 30));
+          const samples = Array.from(addon().benchAdamwCuda({ length: n, iterations: 30 }));
           rows.push({ ...row('adamwStep (clip)', 'cuda (events)', n, summarize(samples)), note: 'device-resident; includes the 8-byte norm read-back' });
         }
       }

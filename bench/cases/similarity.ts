@@ -64,7 +64,7 @@ export const cases: BenchCase[] = [
         await session.release();
         rows.push(baseline, withRatio(ours, baseline));
         if (cuda) {
-          const samples = Array.from(addon().benchSimilarityCuda(n, m, d, 20));
+          const samples = Array.from(addon().benchSimilarityCuda({ n, m, d, iterations: 20 }));
           rows.push(row('similarity', 'cuda (events)', n, m, d, summarize(samples)));
         }
       }

@@ -25,7 +25,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   radlearn::register_augment(env, exports);
   radlearn::register_contrastive(env, exports);
   radlearn::register_distill(env, exports);
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  // Bumped whenever the calling convention changes (src/native/addon.ts refuses another).
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

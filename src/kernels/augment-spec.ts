@@ -1,11 +1,12 @@
 import { InvalidArgumentError } from '../errors.js';
+import type { NativeAugmentSpec, NativeRange } from '../native/types.js';
 import { describe } from './operands.js';
 
 /**
  * The augmentation spec: what views to cut from each image and which random transforms to
  * apply. Probabilities default to 1 when an option is given (omit the option to turn it off).
- * Validated here with messages that name the field, and encoded into the flat layout the
- * native side reads (native/src/bindings/augment.cc).
+ * Validated here with messages that name the field, and encoded with every default applied
+ * into the object the native side reads by name (native/src/bindings/augment_spec.cc).
  */
 export type Range = readonly [number, number];
 
@@ -64,8 +65,6 @@ export interface AugmentSpec {
 }
 
 export const MAX_BLUR_SIGMA = 8;
-export const SPEC_LENGTH = 27;
-export const GROUP_FIELDS = 11;
 
 function fail(field: string, message: string, value: unknown): never {
   throw new InvalidArgumentError(`augment spec: ${field} ${message}, got ${describe(value)}`, { field });
@@ -136,97 +135,84 @@ function spread(value: unknown, field: string, max: number): [number, number] {
   return range(value, field, 0, max);
 }
 
-function encodeMask(mask: MaskSpec | false | undefined, field: string, size: number): number[] {
-  if (mask === undefined || mask === false) return [0, 0, 0, 0, 0];
+type NativeMask = NativeAugmentSpec['crops'][number]['mask'];
+
+function encodeMask(mask: MaskSpec | false | undefined, field: string, size: number): NativeMask {
+  if (mask === undefined || mask === false) return null;
   if (typeof mask !== 'object' || mask === null) fail(field, 'must be an object or false', mask);
-  const patch = integer(mask.patchSize, `${field}.patchSize`, 1, size);
-  if (size % patch !== 0) fail(`${field}.patchSize`, `must divide the crop size ${size}`, patch);
-  const [lo, hi] = range(mask.ratio, `${field}.ratio`, 0, 1);
+  const patchSize = integer(mask.patchSize, `${field}.patchSize`, 1, size);
+  if (size % patchSize !== 0) fail(`${field}.patchSize`, `must divide the crop size ${size}`, patchSize);
+  const ratio = range(mask.ratio, `${field}.ratio`, 0, 1);
   const mode = mask.mode ?? 'block';
   if (mode !== 'block' && mode !== 'random') fail(`${field}.mode`, "must be 'block' or 'random'", mode);
-  return [mode === 'block' ? 1 : 2, patch, lo, hi, probability(mask.p, `${field}.p`)];
+  return { mode, patchSize, ratio, p: probability(mask.p, `${field}.p`) };
 }
 
-export interface EncodedSpec {
-  spec: Float64Array;
-  groups: Float64Array;
-  counts: number[];
-  sizes: number[];
-  masked: boolean[];
-  output: 'float32' | 'bfloat16' | 'float16';
-}
-
-/** Validates a spec (typed errors naming the field) and encodes it for the addon. */
-export function encodeAugmentSpec(spec: AugmentSpec): EncodedSpec {
-  if (typeof spec !== 'object' || spec === null) fail('spec', 'must be an object', spec);
-  if (!Array.isArray(spec.crops) || spec.crops.length === 0) fail('crops', 'must list at least one crop group', spec.crops);
-  checkSections(spec);
-  const groups: number[] = [];
-  const counts: number[] = [];
-  const sizes: number[] = [];
-  const masked: boolean[] = [];
-  spec.crops.forEach((crop, g) => {
+function encodeCrops(spec: AugmentSpec): NativeAugmentSpec['crops'] {
+  return spec.crops.map((crop, g) => {
     const field = `crops[${g}]`;
     if (typeof crop !== 'object' || crop === null || Array.isArray(crop)) fail(field, 'must be { count, size, scale }', crop);
     const count = integer(crop.count, `${field}.count`, 1, 1024);
     const size = integer(crop.size, `${field}.size`, 1, 8192);
     const scale = range(crop.scale, `${field}.scale`, 0, 1, { open: true });
-    const ratio = crop.ratio === undefined ? ([3 / 4, 4 / 3] as [number, number]) : range(crop.ratio, `${field}.ratio`, 0, 1e6, { open: true });
+    const ratio: NativeRange = crop.ratio === undefined ? [3 / 4, 4 / 3] : range(crop.ratio, `${field}.ratio`, 0, 1e6, { open: true });
     const mask = encodeMask(crop.mask === undefined ? spec.mask : crop.mask, crop.mask === undefined ? 'mask' : `${field}.mask`, size);
-    groups.push(count, size, scale[0], scale[1], ratio[0], ratio[1], ...mask);
-    counts.push(count);
-    sizes.push(size);
-    masked.push(mask[0] !== 0);
+    return { count, size, scale, ratio, mask };
   });
-  const out = new Float64Array(SPEC_LENGTH);
-  out[0] = probability(spec.flip?.horizontal, 'flip.horizontal', 0);
-  out[1] = probability(spec.flip?.vertical, 'flip.vertical', 0);
-  if (spec.rotate) {
-    out[2] = probability(spec.rotate.p, 'rotate.p');
-    [out[3], out[4]] = symmetric(spec.rotate.degrees, 'rotate.degrees', 180);
+}
+
+function encodeGamma(gamma: number | Range | undefined): NativeRange {
+  if (gamma === undefined) return [1, 1];
+  if (typeof gamma === 'number') {
+    if (!Number.isFinite(gamma) || gamma < 1) fail('intensity.gamma', 'must be >= 1 (exponent in [1/g, g]) or a [min, max] range', gamma);
+    return [1 / gamma, gamma];
   }
-  if (spec.translate) {
-    out[5] = probability(spec.translate.p, 'translate.p');
-    out[6] = spread(spec.translate.x ?? 0, 'translate.x', 1)[0];
-    out[7] = spread(spec.translate.y ?? 0, 'translate.y', 1)[0];
-  }
-  out[9] = out[10] = out[11] = out[12] = out[13] = out[14] = 1;
-  if (spec.intensity) {
-    out[8] = probability(spec.intensity.p, 'intensity.p');
-    [out[9], out[10]] = factor(spec.intensity.brightness, 'intensity.brightness');
-    [out[11], out[12]] = factor(spec.intensity.contrast, 'intensity.contrast');
-    const gamma = spec.intensity.gamma;
-    if (typeof gamma === 'number') {
-      if (!Number.isFinite(gamma) || gamma < 1) fail('intensity.gamma', 'must be >= 1 (exponent in [1/g, g]) or a [min, max] range', gamma);
-      [out[13], out[14]] = [1 / gamma, gamma];
-    } else if (gamma !== undefined) {
-      [out[13], out[14]] = range(gamma, 'intensity.gamma', 0, 1e6, { open: true });
+  return range(gamma, 'intensity.gamma', 0, 1e6, { open: true });
+}
+
+function encodeWindow(window: AugmentSpec['window']): NativeAugmentSpec['window'] {
+  if (window === undefined || window === 'none') return null;
+  if (typeof window !== 'object' || window === null) fail('window', "must be { center, width } or 'none'", window);
+  const center = num(window.center, 'window.center');
+  const width = num(window.width, 'window.width');
+  if (width <= 0) fail('window.width', 'must be > 0', window.width);
+  return { center, width };
+}
+
+function encodeNormalize(normalize: AugmentSpec['normalize']): NativeAugmentSpec['normalize'] {
+  if (!normalize) return { mean: 0, std: 1 };
+  const mean = num(normalize.mean, 'normalize.mean');
+  const std = num(normalize.std, 'normalize.std');
+  if (std <= 0) fail('normalize.std', 'must be > 0', normalize.std);
+  return { mean, std };
+}
+
+/** Validates a spec (typed errors naming the field) and encodes it for the addon, every default applied. */
+export function encodeAugmentSpec(spec: AugmentSpec): NativeAugmentSpec {
+  if (typeof spec !== 'object' || spec === null) fail('spec', 'must be an object', spec);
+  if (!Array.isArray(spec.crops) || spec.crops.length === 0) fail('crops', 'must list at least one crop group', spec.crops);
+  checkSections(spec);
+  const crops = encodeCrops(spec);
+  const flip = { horizontal: probability(spec.flip?.horizontal, 'flip.horizontal', 0), vertical: probability(spec.flip?.vertical, 'flip.vertical', 0) };
+  const rotate = spec.rotate
+    ? { p: probability(spec.rotate.p, 'rotate.p'), degrees: symmetric(spec.rotate.degrees, 'rotate.degrees', 180) }
+    : { p: 0, degrees: [0, 0] as NativeRange };
+  const translate = spec.translate
+    ? { p: probability(spec.translate.p, 'translate.p'), x: spread(spec.translate.x ?? 0, 'translate.x', 1)[0], y: spread(spec.translate.y ?? 0, 'translate.y', 1)[0] }
+    : { p: 0, x: 0, y: 0 };
+  const intensity = spec.intensity
+    ? {
+      p: probability(spec.intensity.p, 'intensity.p'),
+      brightness: factor(spec.intensity.brightness, 'intensity.brightness'),
+      contrast: factor(spec.intensity.contrast, 'intensity.contrast'),
+      gamma: encodeGamma(spec.intensity.gamma),
     }
-  }
-  if (spec.blur) {
-    out[15] = probability(spec.blur.p, 'blur.p');
-    [out[16], out[17]] = spread(spec.blur.sigma, 'blur.sigma', MAX_BLUR_SIGMA);
-  }
-  if (spec.noise) {
-    out[18] = probability(spec.noise.p, 'noise.p');
-    [out[19], out[20]] = spread(spec.noise.std, 'noise.std', 1e6);
-  }
-  out[23] = 1;
-  if (spec.window !== undefined && spec.window !== 'none') {
-    if (typeof spec.window !== 'object' || spec.window === null) fail('window', "must be { center, width } or 'none'", spec.window);
-    out[21] = 1;
-    out[22] = num(spec.window.center, 'window.center');
-    out[23] = num(spec.window.width, 'window.width');
-    if (out[23] <= 0) fail('window.width', 'must be > 0', spec.window.width);
-  }
-  out[25] = 1;
-  if (spec.normalize) {
-    out[24] = num(spec.normalize.mean, 'normalize.mean');
-    out[25] = num(spec.normalize.std, 'normalize.std');
-    if (out[25] <= 0) fail('normalize.std', 'must be > 0', spec.normalize.std);
-  }
+    : { p: 0, brightness: [1, 1] as NativeRange, contrast: [1, 1] as NativeRange, gamma: [1, 1] as NativeRange };
+  const blur = spec.blur ? { p: probability(spec.blur.p, 'blur.p'), sigma: spread(spec.blur.sigma, 'blur.sigma', MAX_BLUR_SIGMA) } : { p: 0, sigma: [0, 0] as NativeRange };
+  const noise = spec.noise ? { p: probability(spec.noise.p, 'noise.p'), std: spread(spec.noise.std, 'noise.std', 1e6) } : { p: 0, std: [0, 0] as NativeRange };
+  const window = encodeWindow(spec.window);
+  const normalize = encodeNormalize(spec.normalize);
   const output = spec.output ?? 'float32';
   if (output !== 'float32' && output !== 'bfloat16' && output !== 'float16') fail('output', "must be 'float32', 'bfloat16' or 'float16'", output);
-  out[26] = output === 'float32' ? 0 : output === 'bfloat16' ? 1 : 2;
-  return { spec: out, groups: Float64Array.from(groups), counts, sizes, masked, output };
+  return { crops, flip, rotate, translate, intensity, blur, noise, window, normalize, output };
 }

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
-import type { NativeAugmentResult, NativeBackend, NativeDeviceTensor } from '../native/types.js';
+import type { NativeAddon, NativeAugmentDraw, NativeAugmentResult, NativeBackend, NativeCall, NativeDeviceTensor } from '../native/types.js';
 import { assertAttached, backendOption, describe } from './operands.js';
-import { encodeAugmentSpec, type AugmentSpec, type EncodedSpec } from './augment-spec.js';
+import { encodeAugmentSpec, type AugmentSpec } from './augment-spec.js';
 import { DeviceTensor } from './tensor.js';
 
 /**
@@ -151,11 +151,9 @@ function seedOf(options: AugmentOptions): { seed: number; step: number } {
   return { seed, step };
 }
 
-interface Prepared {
-  encoded: EncodedSpec;
-  args: Parameters<ReturnType<typeof addon>['augment']>;
-  backend: NativeBackend;
-  batch: number;
+/** A validated call: the images as the addon takes them and the fields of its options object. */
+interface Prepared extends NativeAugmentDraw, NativeCall {
+  images: Parameters<NativeAddon['augment']>[0];
 }
 
 function shapesOf(images: readonly SourceImage[]) {
@@ -223,20 +221,20 @@ function prepare(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, 
     }
     return d;
   });
-  return {
-    encoded,
-    backend,
-    batch: images.length,
-    args: [data, heights, widths, keys, encoded.spec, encoded.groups, seed, step, backend, async],
-  };
+  return { images: data, heights, widths, keys, spec: encoded, seed, step, backend, async };
+}
+
+function callNative(prepared: Prepared): NativeAugmentResult | Promise<NativeAugmentResult> {
+  const { images, heights, widths, keys, spec, seed, step, backend, async } = prepared;
+  return addon().augment(images, { heights, widths, keys, spec, seed, step, backend, async });
 }
 
 function assemble(prepared: Prepared, raw: NativeAugmentResult): AugmentResult {
-  const { encoded, batch, backend } = prepared;
+  const { spec, backend } = prepared;
+  const batch = prepared.images.length;
   const params = decodeParams(raw.params);
   let first = 0;
-  const groups = encoded.counts.map((count, g): AugmentGroupResult => {
-    const size = encoded.sizes[g]!;
+  const groups = spec.crops.map(({ count, size }, g): AugmentGroupResult => {
     const out = raw.outputs[g]!;
     const mask = raw.masks[g];
     const views = batch * count;
@@ -244,7 +242,7 @@ function assemble(prepared: Prepared, raw: NativeAugmentResult): AugmentResult {
       count,
       size,
       dims: [views, 1, size, size],
-      dtype: encoded.output,
+      dtype: spec.output,
       views: out instanceof Float32Array || out instanceof Uint16Array ? out : DeviceTensor.fromHandle(out as NativeDeviceTensor),
       params: params.slice(first, first + views),
     };
@@ -259,7 +257,7 @@ function assemble(prepared: Prepared, raw: NativeAugmentResult): AugmentResult {
 export async function augment(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, options: AugmentOptions): Promise<AugmentResult> {
   const prepared = prepare(batch, spec, options, true);
   try {
-    return assemble(prepared, await (addon().augment(...prepared.args) as Promise<NativeAugmentResult>));
+    return assemble(prepared, await (callNative(prepared) as Promise<NativeAugmentResult>));
   } catch (error) {
     throw fromNativeError(error, 'augment');
   }
@@ -269,7 +267,7 @@ export async function augment(batch: ImageBatch | readonly SourceImage[], spec: 
 export function augmentSync(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, options: AugmentOptions): AugmentResult {
   const prepared = prepare(batch, spec, options, false);
   try {
-    return assemble(prepared, addon().augment(...prepared.args) as NativeAugmentResult);
+    return assemble(prepared, callNative(prepared) as NativeAugmentResult);
   } catch (error) {
     throw fromNativeError(error, 'augment');
   }
@@ -292,7 +290,7 @@ export function augmentParams(
   const { seed, step } = seedOf(options);
   const { heights, widths, keys } = shapesOf(shapes.map((s) => ({ ...s, data: new Uint8Array(0) })));
   try {
-    const raw = addon().augmentParams(heights, widths, keys, encoded.spec, encoded.groups, seed, step);
+    const raw = addon().augmentParams({ heights, widths, keys, spec: encoded, seed, step });
     return { params: decodeParams(raw.params), masks: raw.masks.map((m) => m ?? undefined) };
   } catch (error) {
     throw fromNativeError(error, 'augmentParams');

@@ -1,13 +1,14 @@
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
-import type { NativeContrastiveOutput } from '../native/types.js';
+import type { NativeContrastiveOptions, NativeContrastiveOutput } from '../native/types.js';
 import {
   assertAttached,
   checkFiniteResult,
   checkFiniteValues,
   chooseBackend,
   finiteNumber,
+  float32Number,
   fromNative,
   optionsObject,
   toNative,
@@ -87,20 +88,22 @@ function positiveInteger(value: unknown, name: string): number {
   return value;
 }
 
-function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions) {
+function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions, async: boolean): NativeContrastiveOptions {
   optionsObject(options, 'contrastiveLoss');
   const batch = positiveInteger(options.batch, 'batch');
   const dim = positiveInteger(options.dim, 'dim');
   const kind = options.kind ?? 'infonce';
   if (kind !== 'infonce' && kind !== 'siglip') throw new InvalidArgumentError(`kind must be 'infonce' or 'siglip', got ${String(kind)}`);
   const logitScale = finiteNumber(options.logitScale, 'logitScale');
-  if (!(logitScale > 0)) throw new InvalidArgumentError(`logitScale must be > 0, got ${logitScale}`);
+  // used in float32: it must stay positive and finite there
+  const scale32 = Math.fround(logitScale);
+  if (!(scale32 > 0 && scale32 < Infinity)) throw new InvalidArgumentError(`logitScale must be > 0 (and representable in float32), got ${logitScale}`);
   if (options.bias !== undefined && kind !== 'siglip') throw new InvalidArgumentError("bias applies to kind 'siglip' only");
-  const bias = options.bias === undefined ? 0 : finiteNumber(options.bias, 'bias');
+  const bias = options.bias === undefined ? 0 : float32Number(options.bias, 'bias');
   if (options.relaxThreshold !== undefined && kind !== 'infonce') {
     throw new InvalidArgumentError("relaxThreshold applies to kind 'infonce' only");
   }
-  const relax = options.relaxThreshold === undefined ? undefined : finiteNumber(options.relaxThreshold, 'relaxThreshold');
+  const relax = options.relaxThreshold === undefined ? undefined : float32Number(options.relaxThreshold, 'relaxThreshold');
   const normalize = options.normalize ?? true;
   if (typeof normalize !== 'boolean') throw new InvalidArgumentError('normalize must be a boolean');
   const groups = options.groups;
@@ -122,7 +125,7 @@ function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveO
   }
   const backend = chooseBackend([image, text], options);
   if (backend === 'cpu' && image instanceof DeviceTensor) throw new BackendUnavailableError('DeviceTensor operands need the CUDA backend');
-  return [toNative(image)!, toNative(text)!, batch, dim, kind, logitScale, bias, normalize, groups, relax, backend] as const;
+  return { batch, dim, kind, logitScale, bias, normalize, groups, relaxThreshold: relax, backend, async };
 }
 
 function wrap<T extends FloatTensor>(raw: NativeContrastiveOutput, options: ContrastiveOptions): ContrastiveResult<T> {
@@ -142,10 +145,10 @@ function wrap<T extends FloatTensor>(raw: NativeContrastiveOutput, options: Cont
 
 /** The contrastive loss and its gradients, blocking the calling thread. */
 export function contrastiveLossSync<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions): ContrastiveResult<T> {
-  const args = prepare(image, text, options);
+  const native = prepare(image, text, options, false);
   let raw: NativeContrastiveOutput;
   try {
-    raw = addon().contrastive(...args, false) as NativeContrastiveOutput;
+    raw = addon().contrastive(toNative(image)!, toNative(text)!, native) as NativeContrastiveOutput;
   } catch (error) {
     throw fromNativeError(error, 'contrastiveLoss');
   }
@@ -154,10 +157,10 @@ export function contrastiveLossSync<T extends FloatTensor>(image: T, text: T, op
 
 /** The contrastive loss and its gradients, computed off the event loop. */
 export async function contrastiveLoss<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions): Promise<ContrastiveResult<T>> {
-  const args = prepare(image, text, options);
+  const native = prepare(image, text, options, true);
   let raw: NativeContrastiveOutput;
   try {
-    raw = (await addon().contrastive(...args, true)) as NativeContrastiveOutput;
+    raw = (await addon().contrastive(toNative(image)!, toNative(text)!, native)) as NativeContrastiveOutput;
   } catch (error) {
     throw fromNativeError(error, 'contrastiveLoss');
   }

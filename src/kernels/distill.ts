@@ -1,7 +1,17 @@
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
-import type { NativeFloat, NativeDistillResult } from '../native/types.js';
+import type {
+  NativeDinoOptions,
+  NativeDistillResult,
+  NativeEmaTeacherOptions,
+  NativeFloat,
+  NativeIbotOptions,
+  NativeKoleoOptions,
+  NativeSinkhornOptions,
+  NativeTeacherTargets,
+  NativeUpdateCenterOptions,
+} from '../native/types.js';
 import {
   assertAttached,
   checkFiniteResult,
@@ -110,9 +120,13 @@ export interface EmaTeacherUpdateOptions extends KernelCallOptions {
   momentum: number;
 }
 
+/** The smallest normal float32: logits are divided by a temperature in float32, and below it the inverse overflows. */
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
 function temperature(value: unknown, name: string): number {
   const t = finiteNumber(value, name);
   if (t <= 0) throw new InvalidArgumentError(`${name} must be > 0, got ${t}`);
+  if (t < FLOAT32_MIN_NORMAL || t > 1e6) throw new InvalidArgumentError(`${name} must be in [1.2e-38, 1e6] (a positive float32), got ${t}`);
   return t;
 }
 
@@ -146,8 +160,8 @@ function checkMasks(masks: unknown, batch: number, patches: number): void {
   }
 }
 
-/** Validates the teacher-target options shared by DINO and iBOT; returns the addon's argument run. */
-function targetArgs<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: number, operands: T[]) {
+/** Validates the teacher-target options shared by DINO and iBOT; returns their native fields. */
+function targetFields<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: number, operands: T[], async: boolean): NativeTeacherTargets {
   const normalization = options.normalization ?? 'center';
   if (normalization !== 'center' && normalization !== 'sinkhorn') {
     throw new InvalidArgumentError(`normalization must be 'center' or 'sinkhorn', got '${String(normalization)}'`);
@@ -170,10 +184,14 @@ function targetArgs<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: 
     checkFloat(options.centerOut, 'centerOut', [k], '[K]');
     operands.push(options.centerOut);
   }
-  return { normalization, studentTemperature, teacherTemperature, sinkhornIterations, centerMomentum, updateCenter };
+  const backend = chooseBackend(operands, options);
+  return {
+    center: toNative(options.center), studentTemperature, teacherTemperature, normalization, sinkhornIterations, centerMomentum, updateCenter,
+    gradOut: toNative(options.gradOut), centerOut: toNative(options.centerOut), backend, async,
+  };
 }
 
-function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>) {
+function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>, async: boolean): NativeDinoOptions {
   optionsObject(options, 'dinoLoss');
   const vs = positiveSize(options.studentViews, 'studentViews', false);
   const vt = positiveSize(options.teacherViews, 'teacherViews', false);
@@ -192,16 +210,10 @@ function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: Din
     checkFiniteValues(teacher, 'teacher');
   }
   const operands: T[] = [student, teacher, ...(options.gradOut ? [options.gradOut] : [])];
-  const t = targetArgs(options, k, operands);
-  const backend = chooseBackend(operands, options);
-  return [
-    toNative(student)!, toNative(teacher)!, toNative(options.center), vs, vt, batch, k, t.studentTemperature,
-    t.teacherTemperature, t.normalization, t.sinkhornIterations, t.centerMomentum, t.updateCenter,
-    toNative(options.gradOut), toNative(options.centerOut), backend,
-  ] as const;
+  return { studentViews: vs, teacherViews: vt, batch, prototypes: k, ...targetFields(options, k, operands, async) };
 }
 
-function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>) {
+function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>, async: boolean): NativeIbotOptions {
   optionsObject(options, 'ibotLoss');
   const batch = positiveSize(options.batch, 'batch', false);
   const patches = positiveSize(options.patches, 'patches', false);
@@ -215,15 +227,10 @@ function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskT
     checkFiniteValues(teacher, 'teacher');
   }
   const operands: T[] = [student, teacher, ...(options.gradOut ? [options.gradOut] : [])];
-  const t = targetArgs(options, k, operands);
-  const backend = chooseBackend(operands, options);
-  const nativeMasks = masks instanceof DeviceTensor ? masks.handle : masks;
-  return [
-    toNative(student)!, toNative(teacher)!, nativeMasks, toNative(options.center), batch, patches, k, t.studentTemperature,
-    t.teacherTemperature, t.normalization, t.sinkhornIterations, t.centerMomentum, t.updateCenter,
-    toNative(options.gradOut), toNative(options.centerOut), backend,
-  ] as const;
+  return { batch, patches, prototypes: k, ...targetFields(options, k, operands, async) };
 }
+
+const nativeMasks = (masks: MaskTensor) => (masks instanceof DeviceTensor ? masks.handle : masks);
 
 type LossCall<T> = KernelCallOptions & { gradOut?: T; centerOut?: T };
 
@@ -261,13 +268,13 @@ async function later<R>(op: string, run: () => Promise<R>): Promise<R> {
  * student and (with a center) the center updated from this batch's teacher logits.
  */
 export function dinoLossSync<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): DistillLossResult<T> {
-  const args = prepareDino(student, teacher, options);
-  return wrapLoss('dinoLoss', sync('dinoLoss', () => addon().dinoLoss(...args, false) as NativeDistillResult), options);
+  const native = prepareDino(student, teacher, options, false);
+  return wrapLoss('dinoLoss', sync('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as NativeDistillResult), options);
 }
 
 export async function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): Promise<DistillLossResult<T>> {
-  const args = prepareDino(student, teacher, options);
-  return wrapLoss('dinoLoss', await later('dinoLoss', () => addon().dinoLoss(...args, true) as Promise<NativeDistillResult>), options);
+  const native = prepareDino(student, teacher, options, true);
+  return wrapLoss('dinoLoss', await later('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as Promise<NativeDistillResult>), options);
 }
 
 /**
@@ -276,8 +283,9 @@ export async function dinoLoss<T extends FloatTensor>(student: T, teacher: T, op
  * that have at least one masked token (others add 0 and are not counted).
  */
 export function ibotLossSync<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>): DistillLossResult<T> {
-  const args = prepareIbot(student, teacher, masks, options);
-  return wrapLoss('ibotLoss', sync('ibotLoss', () => addon().ibotLoss(...args, false) as NativeDistillResult), options);
+  const native = prepareIbot(student, teacher, masks, options, false);
+  return wrapLoss('ibotLoss', sync('ibotLoss', () =>
+    addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as NativeDistillResult), options);
 }
 
 export async function ibotLoss<T extends FloatTensor>(
@@ -286,11 +294,12 @@ export async function ibotLoss<T extends FloatTensor>(
   masks: MaskTensor,
   options: IbotLossOptions<T>,
 ): Promise<DistillLossResult<T>> {
-  const args = prepareIbot(student, teacher, masks, options);
-  return wrapLoss('ibotLoss', await later('ibotLoss', () => addon().ibotLoss(...args, true) as Promise<NativeDistillResult>), options);
+  const native = prepareIbot(student, teacher, masks, options, true);
+  return wrapLoss('ibotLoss', await later('ibotLoss', () =>
+    addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as Promise<NativeDistillResult>), options);
 }
 
-function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>) {
+function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>, async: boolean): NativeKoleoOptions {
   optionsObject(options, 'koleoLoss');
   const rows = positiveSize(options.rows, 'rows');
   const dim = positiveSize(options.dim, 'dim', false);
@@ -299,7 +308,7 @@ function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>)
   if (options.gradOut !== undefined) checkFloat(options.gradOut, 'gradOut', [rows, dim], '[B, D]');
   if (options.checkFinite !== false) checkFiniteValues(x, 'x');
   const backend = chooseBackend(options.gradOut ? [x, options.gradOut] : [x], options);
-  return [toNative(x)!, rows, dim, toNative(options.gradOut), backend] as const;
+  return { rows, dim, gradOut: toNative(options.gradOut), backend, async };
 }
 
 /**
@@ -308,16 +317,16 @@ function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>)
  * -log(1e-8) and get a zero gradient.
  */
 export function koleoLossSync<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): DistillLossResult<T> {
-  const args = prepareKoleo(x, options);
-  return wrapLoss('koleoLoss', sync('koleoLoss', () => addon().koleoLoss(...args, false) as NativeDistillResult), options);
+  const native = prepareKoleo(x, options, false);
+  return wrapLoss('koleoLoss', sync('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as NativeDistillResult), options);
 }
 
 export async function koleoLoss<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): Promise<DistillLossResult<T>> {
-  const args = prepareKoleo(x, options);
-  return wrapLoss('koleoLoss', await later('koleoLoss', () => addon().koleoLoss(...args, true) as Promise<NativeDistillResult>), options);
+  const native = prepareKoleo(x, options, true);
+  return wrapLoss('koleoLoss', await later('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as Promise<NativeDistillResult>), options);
 }
 
-function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>) {
+function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>, async: boolean): NativeSinkhornOptions {
   optionsObject(options, 'sinkhornKnopp');
   const rows = positiveSize(options.rows, 'rows', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
@@ -325,8 +334,10 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
   if (options.out !== undefined) checkFloat(options.out, 'out', [rows, k], '[rows, K]');
   if (options.checkFinite !== false) checkFiniteValues(logits, 'logits');
   const backend = chooseBackend(options.out ? [logits, options.out] : [logits], options);
-  return [toNative(logits)!, rows, k, temperature(options.temperature ?? 0.04, 'temperature'),
-    iterations(options.iterations ?? 3, 'iterations'), toNative(options.out), backend] as const;
+  return {
+    rows, prototypes: k, temperature: temperature(options.temperature ?? 0.04, 'temperature'), iterations: iterations(options.iterations ?? 3, 'iterations'),
+    out: toNative(options.out), backend, async,
+  };
 }
 
 /**
@@ -335,16 +346,16 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
  * probabilities [rows, K], each row summing to 1, each prototype to about rows / K.
  */
 export function sinkhornKnoppSync<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): T {
-  const args = prepareSinkhorn(logits, options);
-  return floatResult('sinkhornKnopp', options, () => addon().sinkhornKnopp(...args, false) as NativeFloat);
+  const native = prepareSinkhorn(logits, options, false);
+  return floatResult('sinkhornKnopp', options, () => addon().sinkhornKnopp(toNative(logits)!, native) as NativeFloat);
 }
 
 export async function sinkhornKnopp<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>): Promise<T> {
-  const args = prepareSinkhorn(logits, options);
-  return floatResultAsync('sinkhornKnopp', options, () => addon().sinkhornKnopp(...args, true) as Promise<NativeFloat>);
+  const native = prepareSinkhorn(logits, options, true);
+  return floatResultAsync('sinkhornKnopp', options, () => addon().sinkhornKnopp(toNative(logits)!, native) as Promise<NativeFloat>);
 }
 
-function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>) {
+function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>, async: boolean): NativeUpdateCenterOptions {
   optionsObject(options, 'updateCenter');
   const rows = positiveSize(options.rows, 'rows', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
@@ -356,21 +367,21 @@ function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: Up
     checkFiniteValues(teacher, 'teacher');
   }
   const backend = chooseBackend(options.out ? [center, teacher, options.out] : [center, teacher], options);
-  return [toNative(center)!, toNative(teacher)!, rows, k, momentum(options.momentum ?? 0.9, 'momentum'), toNative(options.out), backend] as const;
+  return { rows, prototypes: k, momentum: momentum(options.momentum ?? 0.9, 'momentum'), out: toNative(options.out), backend, async };
 }
 
 /** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
 export function updateCenterSync<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): T {
-  const args = prepareCenter(center, teacher, options);
-  return floatResult('updateCenter', options, () => addon().updateCenter(...args, false) as NativeFloat);
+  const native = prepareCenter(center, teacher, options, false);
+  return floatResult('updateCenter', options, () => addon().updateCenter(toNative(center)!, toNative(teacher)!, native) as NativeFloat);
 }
 
 export async function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
-  const args = prepareCenter(center, teacher, options);
-  return floatResultAsync('updateCenter', options, () => addon().updateCenter(...args, true) as Promise<NativeFloat>);
+  const native = prepareCenter(center, teacher, options, true);
+  return floatResultAsync('updateCenter', options, () => addon().updateCenter(toNative(center)!, toNative(teacher)!, native) as Promise<NativeFloat>);
 }
 
-function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions) {
+function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions, async: boolean): NativeEmaTeacherOptions {
   optionsObject(options, 'emaTeacherUpdate');
   const n = teacher instanceof Float32Array ? teacher.length : teacher instanceof DeviceTensor ? teacher.size : -1;
   if (n < 0) throw new InvalidArgumentError('teacher must be a Float32Array or a float32 DeviceTensor');
@@ -381,7 +392,7 @@ function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaT
     checkFiniteValues(student, 'student');
   }
   const backend = chooseBackend([teacher, student], options);
-  return [toNative(teacher)!, toNative(student)!, n, momentum(options.momentum, 'momentum'), backend] as const;
+  return { n, momentum: momentum(options.momentum, 'momentum'), backend, async };
 }
 
 /**
@@ -389,13 +400,13 @@ function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaT
  * teacher <- momentum * teacher + (1 - momentum) * student. Returns the teacher.
  */
 export function emaTeacherUpdateSync<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions): T {
-  const args = prepareEma(teacher, student, options);
-  sync('emaTeacherUpdate', () => addon().emaTeacherUpdate(...args, false));
+  const native = prepareEma(teacher, student, options, false);
+  sync('emaTeacherUpdate', () => addon().emaTeacherUpdate(toNative(teacher)!, toNative(student)!, native));
   return teacher;
 }
 
 export async function emaTeacherUpdate<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions): Promise<T> {
-  const args = prepareEma(teacher, student, options);
-  await later('emaTeacherUpdate', async () => addon().emaTeacherUpdate(...args, true));
+  const native = prepareEma(teacher, student, options, true);
+  await later('emaTeacherUpdate', async () => addon().emaTeacherUpdate(toNative(teacher)!, toNative(student)!, native));
   return teacher;
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
-import type { NativeFloat } from '../native/types.js';
+import type { NativeElementwiseOptions, NativeFloat, NativeLinearBackwardOptions, NativeLinearForwardOptions } from '../native/types.js';
 import {
   checkFiniteResult,
   checkFiniteValues,
@@ -62,7 +62,7 @@ function shapeOf(options: LinearShape) {
   };
 }
 
-function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>) {
+function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>, async: boolean): NativeLinearForwardOptions {
   optionsObject(options, 'linearForward');
   const { rows, inF, outF } = shapeOf(options);
   checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
@@ -75,25 +75,25 @@ function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, opt
     if (b !== undefined) checkFiniteValues(b, 'b');
   }
   const backend = chooseBackend([x, w, ...(b ? [b] : []), ...(options.out ? [options.out] : [])], options);
-  return [toNative(x)!, toNative(w)!, toNative(b) ?? null, rows, inF, outF, toNative(options.out), backend] as const;
+  return { rows, inFeatures: inF, outFeatures: outF, b: toNative(b), out: toNative(options.out), backend, async };
 }
 
 /** Y = X . W^T + b; x: [rows, in], w: [out, in], b: [out] or undefined -> [rows, out]. */
 export function linearForwardSync<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): T {
-  const args = prepareForward(x, w, b, options);
-  return floatResult('linearForward', options, () => addon().linearForward(...args, false) as NativeFloat);
+  const native = prepareForward(x, w, b, options, false);
+  return floatResult('linearForward', options, () => addon().linearForward(toNative(x)!, toNative(w)!, native) as NativeFloat);
 }
 
 export async function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {
-  const args = prepareForward(x, w, b, options);
-  return floatResultAsync('linearForward', options, () => addon().linearForward(...args, true) as Promise<NativeFloat>);
+  const native = prepareForward(x, w, b, options, true);
+  return floatResultAsync('linearForward', options, () => addon().linearForward(toNative(x)!, toNative(w)!, native) as Promise<NativeFloat>);
 }
 
 function allocateLike(like: FloatTensor, length: number): FloatTensor {
   return like instanceof DeviceTensor ? DeviceTensor.empty([length]) : new Float32Array(length);
 }
 
-function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>) {
+function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>, async: boolean) {
   optionsObject(options, 'linearBackward');
   const { rows, inF, outF } = shapeOf(options);
   checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
@@ -124,9 +124,10 @@ function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: Line
     if (options.accumulate && db) checkFiniteValues(db, 'db');
   }
   const backend = chooseBackend([x, w, dy, ...[dx, dw, db].filter((t): t is T => t !== undefined)], options);
-  const args = [toNative(x)!, toNative(w)!, toNative(dy)!, rows, inF, outF, toNative(dx) ?? null, toNative(dw) ?? null,
-    toNative(db) ?? null, options.accumulate === true, backend] as const;
-  return { args, grads };
+  const native: NativeLinearBackwardOptions = {
+    rows, inFeatures: inF, outFeatures: outF, dx: toNative(dx), dw: toNative(dw), db: toNative(db), accumulate: options.accumulate === true, backend, async,
+  };
+  return { native, grads };
 }
 
 function checkedGradients<T extends FloatTensor>(grads: LinearGradients<T>, options: KernelCallOptions): LinearGradients<T> {
@@ -138,9 +139,9 @@ function checkedGradients<T extends FloatTensor>(grads: LinearGradients<T>, opti
 
 /** dX = dY . W, dW (+)= dY^T . X, db (+)= sum over rows of dY; only the requested ones are computed. */
 export function linearBackwardSync<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): LinearGradients<T> {
-  const { args, grads } = prepareBackward(x, w, dy, options);
+  const { native, grads } = prepareBackward(x, w, dy, options, false);
   try {
-    addon().linearBackward(...args, false);
+    addon().linearBackward(toNative(x)!, toNative(w)!, toNative(dy)!, native);
   } catch (error) {
     throw fromNativeError(error, 'linearBackward');
   }
@@ -148,9 +149,9 @@ export function linearBackwardSync<T extends FloatTensor>(x: T, w: T, dy: T, opt
 }
 
 export async function linearBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): Promise<LinearGradients<T>> {
-  const { args, grads } = prepareBackward(x, w, dy, options);
+  const { native, grads } = prepareBackward(x, w, dy, options, true);
   try {
-    await addon().linearBackward(...args, true);
+    await addon().linearBackward(toNative(x)!, toNative(w)!, toNative(dy)!, native);
   } catch (error) {
     throw fromNativeError(error, 'linearBackward');
   }
@@ -163,7 +164,7 @@ function lengthOf(x: FloatTensor, name: string): number {
   throw new InvalidArgumentError(`${name} must be a Float32Array or a float32 DeviceTensor`);
 }
 
-function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>, dy?: T) {
+function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>, async: boolean, dy?: T): NativeElementwiseOptions {
   optionsObject(options, dy === undefined ? 'gelu' : 'geluBackward');
   const length = lengthOf(x, 'x');
   checkFloat(x, 'x', [length], '[length]');
@@ -174,28 +175,27 @@ function prepareGelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T>
     if (dy !== undefined) checkFiniteValues(dy, 'dy');
   }
   const backend = chooseBackend([x, ...(dy ? [dy] : []), ...(options.out ? [options.out] : [])], options);
-  return { length, backend };
+  return { length, out: toNative(options.out), backend, async };
 }
 
 /** GELU, exact erf form: y = 0.5 x (1 + erf(x / sqrt 2)) (torch.nn.GELU()). */
 export function geluSync<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): T {
-  const { length, backend } = prepareGelu(x, options);
-  return floatResult('gelu', options, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, false) as NativeFloat);
+  const native = prepareGelu(x, options, false);
+  return floatResult('gelu', options, () => addon().geluForward(toNative(x)!, native) as NativeFloat);
 }
 
 export async function gelu<T extends FloatTensor>(x: T, options: ElementwiseOptions<T> = {}): Promise<T> {
-  const { length, backend } = prepareGelu(x, options);
-  return floatResultAsync('gelu', options, () => addon().geluForward(toNative(x)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
+  const native = prepareGelu(x, options, true);
+  return floatResultAsync('gelu', options, () => addon().geluForward(toNative(x)!, native) as Promise<NativeFloat>);
 }
 
 /** dX = dY * (Phi(x) + x phi(x)), with x the forward input. */
 export function geluBackwardSync<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): T {
-  const { length, backend } = prepareGelu(x, options, dy);
-  return floatResult('geluBackward', options, () => addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, false) as NativeFloat);
+  const native = prepareGelu(x, options, false, dy);
+  return floatResult('geluBackward', options, () => addon().geluBackward(toNative(x)!, toNative(dy)!, native) as NativeFloat);
 }
 
 export async function geluBackward<T extends FloatTensor>(x: T, dy: T, options: ElementwiseOptions<T> = {}): Promise<T> {
-  const { length, backend } = prepareGelu(x, options, dy);
-  return floatResultAsync('geluBackward', options, () =>
-    addon().geluBackward(toNative(x)!, toNative(dy)!, length, toNative(options.out), backend, true) as Promise<NativeFloat>);
+  const native = prepareGelu(x, options, true, dy);
+  return floatResultAsync('geluBackward', options, () => addon().geluBackward(toNative(x)!, toNative(dy)!, native) as Promise<NativeFloat>);
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
-import type { NativeLossResult } from '../native/types.js';
+import type { NativeBceOptions, NativeLossResult, NativeOrdinalOptions, NativeSoftmaxCrossEntropyOptions } from '../native/types.js';
 import {
   assertAttached,
   checkFiniteResult,
@@ -37,7 +37,7 @@ export interface LossOutput<T extends FloatTensor> {
 /** How uncertain labels (-1) are used: dropped from the loss, or read as positive / negative. */
 export type UncertainLabelPolicy = 'ignore' | 'ones' | 'zeros';
 
-const POLICY_CODE: Record<UncertainLabelPolicy, number> = { ignore: 0, ones: 1, zeros: 2 };
+const POLICIES: readonly UncertainLabelPolicy[] = ['ignore', 'ones', 'zeros'];
 
 export interface BceWithLogitsOptions<T extends FloatTensor> extends KernelCallOptions {
   rows: number;
@@ -77,6 +77,28 @@ export interface OrdinalLossOptions<T extends FloatTensor> extends KernelCallOpt
   /** Number of ordered levels K (e.g. 5 for Kellgren-Lawrence 0..4); logits are [rows, K - 1]. */
   levels: number;
   grad?: T;
+}
+
+/** Host BCE targets: a value in [0, 1] or -1 (uncertain). */
+function checkBinaryTargets(targets: FloatTensor): void {
+  if (!(targets instanceof Float32Array)) return;
+  for (let i = 0; i < targets.length; i++) {
+    const v = targets[i]!;
+    if (!(v === -1 || (v >= 0 && v <= 1))) {
+      throw new InvalidArgumentError(`bceWithLogits: targets[${i}] is ${v}; expected a value in [0, 1] or -1 (uncertain)`, { name: 'targets', index: i });
+    }
+  }
+}
+
+/** Host soft targets: finite and >= 0. */
+function checkDistributions(targets: FloatTensor): void {
+  if (!(targets instanceof Float32Array)) return;
+  for (let i = 0; i < targets.length; i++) {
+    const v = targets[i]!;
+    if (!(v >= 0 && v < Infinity)) {
+      throw new InvalidArgumentError(`softmaxCrossEntropy: targets[${i}] is ${v}; soft targets must be finite and >= 0`, { name: 'targets', index: i });
+    }
+  }
 }
 
 function floatFromLabels(values: Int32Array | Float32Array | Uint8Array, name: string): Float32Array {
@@ -123,12 +145,12 @@ async function runAsync<T extends FloatTensor>(op: string, options: LossCall<T>,
   return finish(op, raw, options);
 }
 
-function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>) {
+function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>, async: boolean): NativeBceOptions {
   optionsObject(options, 'bceWithLogits');
   const rows = positiveSize(options.rows, 'rows');
   const classes = positiveSize(options.classes, 'classes');
   const policy = options.uncertain ?? 'ignore';
-  if (!(policy in POLICY_CODE)) throw new InvalidArgumentError(`uncertain must be 'ignore', 'ones' or 'zeros', got ${String(policy)}`);
+  if (!POLICIES.includes(policy)) throw new InvalidArgumentError(`uncertain must be 'ignore', 'ones' or 'zeros', got ${String(policy)}`);
   checkFloat(logits, 'logits', [rows, classes], '[rows, classes]');
   checkFloat(targets, 'targets', [rows, classes], '[rows, classes]');
   const mask = options.mask === undefined ? undefined : deviceOrHost(options.mask, 'mask');
@@ -141,10 +163,12 @@ function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWi
     if (mask) checkFiniteValues(mask, 'mask');
     if (options.posWeight) checkFiniteValues(options.posWeight, 'posWeight');
   }
+  checkBinaryTargets(targets);
   const operands = [logits, targets, ...(mask ? [mask] : []), ...(options.posWeight ? [options.posWeight] : []), ...(options.grad ? [options.grad] : [])];
   const backend = chooseBackend(operands, options);
-  return [toNative(logits)!, toNative(targets)!, toNative(mask) ?? null, toNative(options.posWeight) ?? null, rows, classes,
-    POLICY_CODE[policy], toNative(options.grad), backend] as const;
+  return {
+    rows, classes, mask: toNative(mask), posWeight: toNative(options.posWeight), uncertain: policy, grad: toNative(options.grad), backend, async,
+  };
 }
 
 /**
@@ -152,16 +176,16 @@ function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWi
  * targets: 0/1 (or soft values in [0, 1]), -1 = uncertain (see `uncertain`); `mask` marks missing labels.
  */
 export function bceWithLogitsSync<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): LossOutput<T> {
-  const args = prepareBce(logits, targets, options);
-  return run('bceWithLogits', options, () => addon().bceWithLogits(...args, false) as NativeLossResult);
+  const native = prepareBce(logits, targets, options, false);
+  return run('bceWithLogits', options, () => addon().bceWithLogits(toNative(logits)!, toNative(targets)!, native) as NativeLossResult);
 }
 
 export async function bceWithLogits<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): Promise<LossOutput<T>> {
-  const args = prepareBce(logits, targets, options);
-  return runAsync('bceWithLogits', options, () => addon().bceWithLogits(...args, true) as Promise<NativeLossResult>);
+  const native = prepareBce(logits, targets, options, true);
+  return runAsync('bceWithLogits', options, () => addon().bceWithLogits(toNative(logits)!, toNative(targets)!, native) as Promise<NativeLossResult>);
 }
 
-function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>) {
+function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>, async: boolean): NativeSoftmaxCrossEntropyOptions {
   optionsObject(options, 'softmaxCrossEntropy');
   const rows = positiveSize(options.rows, 'rows');
   const classes = positiveSize(options.classes, 'classes', rows === 0);
@@ -182,24 +206,27 @@ function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossE
     if (labels) checkFiniteValues(labels, 'labels');
     if (options.targets) checkFiniteValues(options.targets, 'targets');
   }
+  if (options.targets) checkDistributions(options.targets);
   const operands = [logits, ...(labels ? [labels] : []), ...(options.targets ? [options.targets] : []), ...(options.grad ? [options.grad] : [])];
   const backend = chooseBackend(operands, options);
-  return [toNative(logits)!, toNative(labels) ?? null, toNative(options.targets) ?? null, rows, classes, smoothing, temperature,
-    toNative(options.grad), backend] as const;
+  return {
+    rows, classes, labels: toNative(labels), targets: toNative(options.targets), labelSmoothing: smoothing, temperature,
+    grad: toNative(options.grad), backend, async,
+  };
 }
 
 /** Softmax cross-entropy on logits [rows, classes] with hard labels or soft targets, mean over valid rows. */
 export function softmaxCrossEntropySync<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): LossOutput<T> {
-  const args = prepareSoftmax(logits, options);
-  return run('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(...args, false) as NativeLossResult);
+  const native = prepareSoftmax(logits, options, false);
+  return run('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(toNative(logits)!, native) as NativeLossResult);
 }
 
 export async function softmaxCrossEntropy<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): Promise<LossOutput<T>> {
-  const args = prepareSoftmax(logits, options);
-  return runAsync('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(...args, true) as Promise<NativeLossResult>);
+  const native = prepareSoftmax(logits, options, true);
+  return runAsync('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(toNative(logits)!, native) as Promise<NativeLossResult>);
 }
 
-function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>) {
+function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>, async: boolean) {
   optionsObject(options, 'ordinalLoss');
   const rows = positiveSize(options.rows, 'rows');
   const count = positiveSize(options.levels, 'levels');
@@ -213,7 +240,8 @@ function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | F
     checkFiniteValues(lv, 'levels');
   }
   const backend = chooseBackend(options.grad ? [logits, lv, options.grad] : [logits, lv], options);
-  return [toNative(logits)!, toNative(lv)!, rows, count, toNative(options.grad), backend] as const;
+  const native: NativeOrdinalOptions = { rows, levels: count, grad: toNative(options.grad), backend, async };
+  return { levels: toNative(lv)!, native };
 }
 
 /**
@@ -222,13 +250,13 @@ function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | F
  * binary cross-entropies per row, mean over valid rows.
  */
 export function ordinalLossSync<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): LossOutput<T> {
-  const args = prepareOrdinal(logits, levels, options);
-  return run('ordinalLoss', options, () => addon().ordinalLoss(...args, false) as NativeLossResult);
+  const { levels: lv, native } = prepareOrdinal(logits, levels, options, false);
+  return run('ordinalLoss', options, () => addon().ordinalLoss(toNative(logits)!, lv, native) as NativeLossResult);
 }
 
 export async function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): Promise<LossOutput<T>> {
-  const args = prepareOrdinal(logits, levels, options);
-  return runAsync('ordinalLoss', options, () => addon().ordinalLoss(...args, true) as Promise<NativeLossResult>);
+  const { levels: lv, native } = prepareOrdinal(logits, levels, options, true);
+  return runAsync('ordinalLoss', options, () => addon().ordinalLoss(toNative(logits)!, lv, native) as Promise<NativeLossResult>);
 }
 
 /** Predicted level per row from ordinal logits [rows, K - 1]: the number of thresholds with logit > 0. */

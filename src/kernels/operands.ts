@@ -76,6 +76,16 @@ export function finiteNumber(value: unknown, name: string): number {
   return value;
 }
 
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A finite number that kernels use in float32: 1e39 is a finite double but an infinite float. */
+export function float32Number(value: unknown, name: string): number {
+  const x = finiteNumber(value, name);
+  if (!(Math.abs(x) <= FLOAT32_MAX)) throw new InvalidArgumentError(`${name} must fit in float32 (|x| <= 3.4e38), got ${x}`);
+  return x;
+}
+
 /** Checks a float operand's kind and element count against the shape it should have. */
 export function checkFloat(value: unknown, name: string, dims: readonly number[], dimNames: string): void {
   const expected = dims.reduce((a, b) => a * b, 1);

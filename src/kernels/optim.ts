@@ -1,7 +1,7 @@
 import { InvalidArgumentError, RadlearnError, ShapeError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
-import type { NativeBackend } from '../native/types.js';
+import type { NativeAdamWOptions, NativeBackend, NativeEmaOptions, NativeGradNormOptions } from '../native/types.js';
 import {
   assertAttached,
   checkFiniteValues,
@@ -76,7 +76,8 @@ function resolveHyperparameters(options: AdamWHyperparameters): Resolved {
   const maxGradNorm = options.maxGradNorm === undefined ? 0 : finiteNumber(options.maxGradNorm, 'maxGradNorm');
   if (!(beta1 >= 0 && beta1 < 1)) throw new InvalidArgumentError(`beta1 must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new InvalidArgumentError(`beta2 must be in [0, 1), got ${beta2}`);
-  if (!(eps > 0)) throw new InvalidArgumentError(`eps must be > 0, got ${eps}`);
+  // the kernels divide by eps in float32: one that rounds to 0 there would divide by zero
+  if (!(Math.fround(eps) > 0)) throw new InvalidArgumentError(`eps must be > 0 and at least 1.4e-45 (float32), got ${eps}`);
   if (weightDecay < 0) throw new InvalidArgumentError(`weightDecay must be >= 0, got ${weightDecay}`);
   if (options.maxGradNorm !== undefined && !(maxGradNorm > 0)) throw new InvalidArgumentError(`maxGradNorm must be > 0, got ${maxGradNorm}`);
   return { beta1, beta2, eps, weightDecay, maxGradNorm };
@@ -93,7 +94,7 @@ function checkMask(mask: Uint8Array | DeviceTensor | undefined, length: number):
   if (mask.size !== length) throw new ShapeError(`decayMask has ${mask.size} elements, but there are ${length} parameters`, { length: mask.size, expected: length });
 }
 
-function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions) {
+function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions, async: boolean): NativeAdamWOptions {
   optionsObject(options, 'adamwStep');
   optionsObject(state, 'adamwStep (its state { m, v })');
   const length = params instanceof DeviceTensor ? params.size : params instanceof Float32Array ? params.length : -1;
@@ -108,9 +109,8 @@ function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoment
   const h = resolveHyperparameters(options);
   checkMask(options.decayMask, length);
   const backend = chooseBackend([params, grads, state.m, state.v], options);
-  const mask = options.decayMask instanceof DeviceTensor ? options.decayMask.handle : options.decayMask ?? null;
-  return [toNative(params)!, toNative(grads)!, toNative(state.m)!, toNative(state.v)!, mask, length, lr, h.beta1, h.beta2, h.eps,
-    h.weightDecay, step, h.maxGradNorm, backend] as const;
+  const decayMask = options.decayMask instanceof DeviceTensor ? options.decayMask.handle : options.decayMask;
+  return { length, lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, step, maxGradNorm: h.maxGradNorm, decayMask, backend, async };
 }
 
 /**
@@ -119,18 +119,18 @@ function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoment
  * written and the non-finite norm is returned (the AdamW class turns it into an error).
  */
 export function adamwStepSync(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions): number {
-  const args = prepareStep(params, grads, state, options);
+  const native = prepareStep(params, grads, state, options, false);
   try {
-    return addon().adamwStep(...args, false) as number;
+    return addon().adamwStep(toNative(params)!, toNative(grads)!, toNative(state.m)!, toNative(state.v)!, native) as number;
   } catch (error) {
     throw fromNativeError(error, 'adamwStep');
   }
 }
 
 export async function adamwStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions): Promise<number> {
-  const args = prepareStep(params, grads, state, options);
+  const native = prepareStep(params, grads, state, options, true);
   try {
-    return await (addon().adamwStep(...args, true) as Promise<number>);
+    return await (addon().adamwStep(toNative(params)!, toNative(grads)!, toNative(state.m)!, toNative(state.v)!, native) as Promise<number>);
   } catch (error) {
     throw fromNativeError(error, 'adamwStep');
   }
@@ -143,29 +143,32 @@ function lengthOf(value: FloatTensor, name: string): number {
 }
 
 /** Global L2 norm of a flat gradient buffer (float64 accumulation). */
-export function gradNormSync(grads: FloatTensor, options: KernelCallOptions = {}): number {
+function prepareGradNorm(grads: FloatTensor, options: KernelCallOptions, async: boolean): NativeGradNormOptions {
   optionsObject(options, 'gradNorm');
   const length = lengthOf(grads, 'grads');
   checkFloat(grads, 'grads', [length], '[numParams]');
+  return { length, backend: chooseBackend([grads], options), async };
+}
+
+export function gradNormSync(grads: FloatTensor, options: KernelCallOptions = {}): number {
+  const native = prepareGradNorm(grads, options, false);
   try {
-    return addon().gradNorm(toNative(grads)!, length, chooseBackend([grads], options), false) as number;
+    return addon().gradNorm(toNative(grads)!, native) as number;
   } catch (error) {
     throw fromNativeError(error, 'gradNorm');
   }
 }
 
 export async function gradNorm(grads: FloatTensor, options: KernelCallOptions = {}): Promise<number> {
-  optionsObject(options, 'gradNorm');
-  const length = lengthOf(grads, 'grads');
-  checkFloat(grads, 'grads', [length], '[numParams]');
+  const native = prepareGradNorm(grads, options, true);
   try {
-    return await (addon().gradNorm(toNative(grads)!, length, chooseBackend([grads], options), true) as Promise<number>);
+    return await (addon().gradNorm(toNative(grads)!, native) as Promise<number>);
   } catch (error) {
     throw fromNativeError(error, 'gradNorm');
   }
 }
 
-function prepareEma(ema: FloatTensor, params: FloatTensor, momentum: number, options: KernelCallOptions) {
+function prepareEma(ema: FloatTensor, params: FloatTensor, momentum: number, options: KernelCallOptions, async: boolean): NativeEmaOptions {
   optionsObject(options, 'emaUpdate');
   const length = lengthOf(ema, 'ema');
   checkFloat(ema, 'ema', [length], '[numParams]');
@@ -176,23 +179,23 @@ function prepareEma(ema: FloatTensor, params: FloatTensor, momentum: number, opt
   }
   const mom = finiteNumber(momentum, 'momentum');
   if (mom < 0 || mom > 1) throw new InvalidArgumentError(`momentum must be in [0, 1], got ${mom}`);
-  return [toNative(ema)!, toNative(params)!, length, mom, chooseBackend([ema, params], options)] as const;
+  return { length, momentum: mom, backend: chooseBackend([ema, params], options), async };
 }
 
 /** ema <- momentum * ema + (1 - momentum) * params, in place (EMA teacher / weight averaging). */
 export function emaUpdateSync(ema: FloatTensor, params: FloatTensor, momentum: number, options: KernelCallOptions = {}): void {
-  const args = prepareEma(ema, params, momentum, options);
+  const native = prepareEma(ema, params, momentum, options, false);
   try {
-    addon().emaUpdate(...args, false);
+    addon().emaUpdate(toNative(ema)!, toNative(params)!, native);
   } catch (error) {
     throw fromNativeError(error, 'emaUpdate');
   }
 }
 
 export async function emaUpdate(ema: FloatTensor, params: FloatTensor, momentum: number, options: KernelCallOptions = {}): Promise<void> {
-  const args = prepareEma(ema, params, momentum, options);
+  const native = prepareEma(ema, params, momentum, options, true);
   try {
-    await addon().emaUpdate(...args, true);
+    await addon().emaUpdate(toNative(ema)!, toNative(params)!, native);
   } catch (error) {
     throw fromNativeError(error, 'emaUpdate');
   }

@@ -1,11 +1,11 @@
 import { addon } from '../native/addon.js';
-import type { NativeFloat } from '../native/types.js';
+import type { NativeFloat, NativeL2NormalizeOptions, NativeSimilarityOptions } from '../native/types.js';
 import {
   checkFiniteValues,
   optionsObject,
   checkFloat,
   chooseBackend,
-  finiteNumber,
+  float32Number,
   floatResult,
   floatResultAsync,
   positiveSize,
@@ -39,12 +39,12 @@ export interface L2NormalizeOptions<T extends FloatTensor> extends KernelCallOpt
   out?: T;
 }
 
-function prepareSimilarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>) {
+function prepareSimilarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>, async: boolean): NativeSimilarityOptions {
   optionsObject(options, 'similarity');
   const n = positiveSize(options.n, 'n');
   const m = positiveSize(options.m, 'm');
   const d = positiveSize(options.d, 'd');
-  const scale = finiteNumber(options.scale ?? 1, 'scale');
+  const scale = float32Number(options.scale ?? 1, 'scale');
   checkFloat(a, 'a', [n, d], '[n, d]');
   checkFloat(b, 'b', [m, d], '[m, d]');
   if (options.out !== undefined) checkFloat(options.out, 'out', [n, m], '[n, m]');
@@ -53,10 +53,10 @@ function prepareSimilarity<T extends FloatTensor>(a: T, b: T, options: Similarit
     checkFiniteValues(b, 'b');
   }
   const backend = chooseBackend(options.out ? [a, b, options.out] : [a, b], options);
-  return [toNative(a)!, toNative(b)!, n, m, d, scale, toNative(options.out), backend] as const;
+  return { n, m, d, scale, out: toNative(options.out), backend, async };
 }
 
-function prepareNormalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>, grad?: T) {
+function prepareNormalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>, async: boolean, grad?: T): NativeL2NormalizeOptions {
   optionsObject(options, grad === undefined ? 'l2Normalize' : 'l2NormalizeBackward');
   const rows = positiveSize(options.rows, 'rows');
   const dim = positiveSize(options.dim, 'dim');
@@ -68,30 +68,30 @@ function prepareNormalize<T extends FloatTensor>(x: T, options: L2NormalizeOptio
     if (grad !== undefined) checkFiniteValues(grad, 'grad');
   }
   const operands = [x, ...(grad ? [grad] : []), ...(options.out ? [options.out] : [])];
-  return { rows, dim, backend: chooseBackend(operands, options) };
+  return { rows, dim, out: toNative(options.out), backend: chooseBackend(operands, options), async };
 }
 
 /** S = scale * A . B^T, A: [n, d], B: [m, d] -> S: [n, m] (row-major). */
 export function similaritySync<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>): T {
-  const args = prepareSimilarity(a, b, options);
-  return floatResult('similarity', options, () => addon().similarity(...args, false) as NativeFloat);
+  const native = prepareSimilarity(a, b, options, false);
+  return floatResult('similarity', options, () => addon().similarity(toNative(a)!, toNative(b)!, native) as NativeFloat);
 }
 
 /** S = scale * A . B^T, off the event loop. */
 export async function similarity<T extends FloatTensor>(a: T, b: T, options: SimilarityOptions<T>): Promise<T> {
-  const args = prepareSimilarity(a, b, options);
-  return floatResultAsync('similarity', options, () => addon().similarity(...args, true) as Promise<NativeFloat>);
+  const native = prepareSimilarity(a, b, options, true);
+  return floatResultAsync('similarity', options, () => addon().similarity(toNative(a)!, toNative(b)!, native) as Promise<NativeFloat>);
 }
 
 /** y_i = x_i / max(||x_i||, 1e-12): zero rows stay zero (as torch.nn.functional.normalize). */
 export function l2NormalizeSync<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>): T {
-  const { rows, dim, backend } = prepareNormalize(x, options);
-  return floatResult('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, false) as NativeFloat);
+  const native = prepareNormalize(x, options, false);
+  return floatResult('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, native) as NativeFloat);
 }
 
 export async function l2Normalize<T extends FloatTensor>(x: T, options: L2NormalizeOptions<T>): Promise<T> {
-  const { rows, dim, backend } = prepareNormalize(x, options);
-  return floatResultAsync('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, rows, dim, toNative(options.out), backend, true) as Promise<NativeFloat>);
+  const native = prepareNormalize(x, options, true);
+  return floatResultAsync('l2Normalize', options, () => addon().l2Normalize(toNative(x)!, native) as Promise<NativeFloat>);
 }
 
 /**
@@ -99,13 +99,12 @@ export async function l2Normalize<T extends FloatTensor>(x: T, options: L2Normal
  * whose norm is below 1e-12 (where the forward map is linear).
  */
 export function l2NormalizeBackwardSync<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): T {
-  const { rows, dim, backend } = prepareNormalize(x, options, grad);
-  return floatResult('l2NormalizeBackward', options, () =>
-    addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, rows, dim, toNative(options.out), backend, false) as NativeFloat);
+  const native = prepareNormalize(x, options, false, grad);
+  return floatResult('l2NormalizeBackward', options, () => addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as NativeFloat);
 }
 
 export async function l2NormalizeBackward<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): Promise<T> {
-  const { rows, dim, backend } = prepareNormalize(x, options, grad);
+  const native = prepareNormalize(x, options, true, grad);
   return floatResultAsync('l2NormalizeBackward', options, () =>
-    addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, rows, dim, toNative(options.out), backend, true) as Promise<NativeFloat>);
+    addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as Promise<NativeFloat>);
 }

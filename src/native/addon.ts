@@ -9,6 +9,9 @@ import type { NativeAddon } from './types.js';
 
 const require = createRequire(import.meta.url);
 
+/** The calling convention this TS layer speaks (native/src/addon.cc): 2 = operands plus one named options object. */
+const ABI_VERSION = 2;
+
 export interface Candidate {
   path: string;
   fix: string;
@@ -73,7 +76,9 @@ export function tryLoadAddon(candidates: Candidate[]): { addon: NativeAddon; pat
     }
     try {
       const addon = require(candidate.path) as NativeAddon;
-      if (addon.abiVersion !== 1) throw new Error(`built from other sources (abiVersion ${String(addon.abiVersion)}, expected 1)`);
+      if (addon.abiVersion !== ABI_VERSION) {
+        throw new Error(`built from other sources (abiVersion ${String(addon.abiVersion)}, expected ${ABI_VERSION}); rebuild it`);
+      }
       return { addon, path: candidate.path };
     } catch (error) {
       attempts.push({ path: candidate.path, error: (error as Error).message, fix: candidate.fix });

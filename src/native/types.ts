@@ -62,65 +62,200 @@ export interface NativeAddon {
   traceTake(): NativeTraceEvent[];
   traceNow(): number;
 
-  similarity(a: NativeFloat, b: NativeFloat, n: number, m: number, d: number, scale: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  l2Normalize(x: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, rows: number, dim: number, out: NativeFloat | undefined,
-    backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchSimilarityCuda(n: number, m: number, d: number, iterations: number): Float64Array;
+  similarity(a: NativeFloat, b: NativeFloat, options: NativeSimilarityOptions): NativeFloat | Promise<NativeFloat>;
+  l2Normalize(x: NativeFloat, options: NativeL2NormalizeOptions): NativeFloat | Promise<NativeFloat>;
+  l2NormalizeBackward(x: NativeFloat, grad: NativeFloat, options: NativeL2NormalizeOptions): NativeFloat | Promise<NativeFloat>;
+  benchSimilarityCuda(options: { n: number; m: number; d: number; iterations: number }): Float64Array;
 
-  linearForward(x: NativeFloat, w: NativeFloat, b: NativeFloat | null | undefined, rows: number, inFeatures: number,
-    outFeatures: number, out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  linearBackward(x: NativeFloat, w: NativeFloat, dy: NativeFloat, rows: number, inFeatures: number, outFeatures: number,
-    dx: NativeFloat | null, dw: NativeFloat | null, db: NativeFloat | null, accumulate: boolean, backend: NativeBackend,
-    async: boolean): undefined | Promise<undefined>;
-  geluForward(x: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  geluBackward(x: NativeFloat, dy: NativeFloat, length: number, out: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchLinearCuda(rows: number, inFeatures: number, outFeatures: number, iterations: number): { forward: Float64Array; backward: Float64Array };
+  linearForward(x: NativeFloat, w: NativeFloat, options: NativeLinearForwardOptions): NativeFloat | Promise<NativeFloat>;
+  linearBackward(x: NativeFloat, w: NativeFloat, dy: NativeFloat, options: NativeLinearBackwardOptions): undefined | Promise<undefined>;
+  geluForward(x: NativeFloat, options: NativeElementwiseOptions): NativeFloat | Promise<NativeFloat>;
+  geluBackward(x: NativeFloat, dy: NativeFloat, options: NativeElementwiseOptions): NativeFloat | Promise<NativeFloat>;
+  benchLinearCuda(options: { rows: number; inFeatures: number; outFeatures: number; iterations: number }): { forward: Float64Array; backward: Float64Array };
 
-  bceWithLogits(logits: NativeFloat, targets: NativeFloat, mask: NativeFloat | null, posWeight: NativeFloat | null,
-    rows: number, classes: number, policy: number, grad: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeLossResult | Promise<NativeLossResult>;
-  softmaxCrossEntropy(logits: NativeFloat, labels: NativeFloat | null, targets: NativeFloat | null, rows: number,
-    classes: number, smoothing: number, temperature: number, grad: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeLossResult | Promise<NativeLossResult>;
-  ordinalLoss(logits: NativeFloat, levels: NativeFloat, rows: number, levelsCount: number, grad: NativeFloat | undefined,
-    backend: NativeBackend, async: boolean): NativeLossResult | Promise<NativeLossResult>;
+  bceWithLogits(logits: NativeFloat, targets: NativeFloat, options: NativeBceOptions): NativeLossResult | Promise<NativeLossResult>;
+  softmaxCrossEntropy(logits: NativeFloat, options: NativeSoftmaxCrossEntropyOptions): NativeLossResult | Promise<NativeLossResult>;
+  ordinalLoss(logits: NativeFloat, levels: NativeFloat, options: NativeOrdinalOptions): NativeLossResult | Promise<NativeLossResult>;
 
-  adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, decayMask: Uint8Array | NativeDeviceTensor | null,
-    length: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-    maxGradNorm: number, backend: NativeBackend, async: boolean): number | Promise<number>;
-  gradNorm(grads: NativeFloat, length: number, backend: NativeBackend, async: boolean): number | Promise<number>;
-  emaUpdate(ema: NativeFloat, params: NativeFloat, length: number, momentum: number, backend: NativeBackend,
-    async: boolean): undefined | Promise<undefined>;
-  benchAdamwCuda(length: number, iterations: number): Float64Array;
-  contrastive(image: NativeFloat, text: NativeFloat, batch: number, dim: number, kind: 'infonce' | 'siglip', logitScale: number,
-    bias: number, normalize: boolean, groups: Int32Array | undefined, relaxThreshold: number | undefined, backend: NativeBackend,
-    async: boolean): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
-  benchContrastiveCuda(batch: number, dim: number, kind: 'infonce' | 'siglip', dtype: 'float32' | 'bfloat16' | 'float16',
-    iterations: number): Float64Array;
-  dinoLoss(student: NativeFloat, teacher: NativeFloat, center: NativeFloat | undefined, studentViews: number,
-    teacherViews: number, batch: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
-    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
-    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  ibotLoss(student: NativeFloat, teacher: NativeFloat, masks: Uint8Array | NativeDeviceTensor, center: NativeFloat | undefined,
-    batch: number, patches: number, prototypes: number, studentTemperature: number, teacherTemperature: number,
-    normalization: 'center' | 'sinkhorn', sinkhornIterations: number, centerMomentum: number, updateCenter: boolean,
-    gradOut: NativeFloat | undefined, centerOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  koleoLoss(x: NativeFloat, rows: number, dim: number, gradOut: NativeFloat | undefined, backend: NativeBackend,
-    async: boolean): NativeDistillResult | Promise<NativeDistillResult>;
-  sinkhornKnopp(logits: NativeFloat, rows: number, prototypes: number, temperature: number, iterations: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  updateCenter(center: NativeFloat, teacher: NativeFloat, rows: number, prototypes: number, momentum: number,
-    out: NativeFloat | undefined, backend: NativeBackend, async: boolean): NativeFloat | Promise<NativeFloat>;
-  emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, n: number, momentum: number, backend: NativeBackend,
-    async: boolean): NativeFloat | Promise<NativeFloat>;
-  benchDistillCuda(op: 'dino' | 'koleo', a: number, b: number, c: number, d: number, iterations: number): Float64Array;
+  adamwStep(params: NativeFloat, grads: NativeFloat, m: NativeFloat, v: NativeFloat, options: NativeAdamWOptions): number | Promise<number>;
+  gradNorm(grads: NativeFloat, options: NativeGradNormOptions): number | Promise<number>;
+  emaUpdate(ema: NativeFloat, params: NativeFloat, options: NativeEmaOptions): undefined | Promise<undefined>;
+  benchAdamwCuda(options: { length: number; iterations: number }): Float64Array;
+
+  contrastive(image: NativeFloat, text: NativeFloat, options: NativeContrastiveOptions): NativeContrastiveOutput | Promise<NativeContrastiveOutput>;
+  benchContrastiveCuda(options: { batch: number; dim: number; kind: 'infonce' | 'siglip'; dtype: 'float32' | 'bfloat16' | 'float16';
+    iterations: number }): Float64Array;
+
+  dinoLoss(student: NativeFloat, teacher: NativeFloat, options: NativeDinoOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  ibotLoss(student: NativeFloat, teacher: NativeFloat, masks: Uint8Array | NativeDeviceTensor,
+    options: NativeIbotOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  koleoLoss(x: NativeFloat, options: NativeKoleoOptions): NativeDistillResult | Promise<NativeDistillResult>;
+  sinkhornKnopp(logits: NativeFloat, options: NativeSinkhornOptions): NativeFloat | Promise<NativeFloat>;
+  updateCenter(center: NativeFloat, teacher: NativeFloat, options: NativeUpdateCenterOptions): NativeFloat | Promise<NativeFloat>;
+  emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, options: NativeEmaTeacherOptions): NativeFloat | Promise<NativeFloat>;
+  benchDistillCuda(options: { op: 'dino'; studentViews: number; teacherViews: number; batch: number; prototypes: number; iterations: number }
+    | { op: 'koleo'; rows: number; dim: number; iterations: number }): Float64Array;
+}
+
+/*
+ * One options interface per kernel binding: the fields the C++ side reads by name
+ * (native/src/bindings/<op>.cc). The TS wrappers in src/kernels validate every value and
+ * apply every default before building these; the addon checks only what protects memory
+ * (sizes against operand lengths, placement, dtype, overlap, loop bounds, label indices).
+ */
+
+/** Fields every kernel binding reads: where it runs and whether it returns a Promise. */
+export interface NativeCall {
+  backend: NativeBackend;
+  async: boolean;
+}
+
+export interface NativeSimilarityOptions extends NativeCall {
+  n: number;
+  m: number;
+  d: number;
+  scale: number;
+  out?: NativeFloat;
+}
+
+export interface NativeL2NormalizeOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearForwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  b?: NativeFloat;
+  out?: NativeFloat;
+}
+
+export interface NativeLinearBackwardOptions extends NativeCall {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  dx?: NativeFloat;
+  dw?: NativeFloat;
+  db?: NativeFloat;
+  accumulate: boolean;
+}
+
+export interface NativeElementwiseOptions extends NativeCall {
+  length: number;
+  out?: NativeFloat;
+}
+
+export interface NativeBceOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  mask?: NativeFloat;
+  posWeight?: NativeFloat;
+  uncertain: 'ignore' | 'ones' | 'zeros';
+  grad?: NativeFloat;
+}
+
+export interface NativeSoftmaxCrossEntropyOptions extends NativeCall {
+  rows: number;
+  classes: number;
+  /** Exactly one of labels and targets. */
+  labels?: NativeFloat;
+  targets?: NativeFloat;
+  labelSmoothing: number;
+  temperature: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeOrdinalOptions extends NativeCall {
+  rows: number;
+  levels: number;
+  grad?: NativeFloat;
+}
+
+export interface NativeAdamWOptions extends NativeCall {
+  length: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+  /** 0: no clipping. */
+  maxGradNorm: number;
+  decayMask?: Uint8Array | NativeDeviceTensor;
+}
+
+export interface NativeGradNormOptions extends NativeCall {
+  length: number;
+}
+
+export interface NativeEmaOptions extends NativeCall {
+  length: number;
+  momentum: number;
+}
+
+export interface NativeContrastiveOptions extends NativeCall {
+  batch: number;
+  dim: number;
+  kind: 'infonce' | 'siglip';
+  logitScale: number;
+  bias: number;
+  normalize: boolean;
+  groups?: Int32Array;
+  relaxThreshold?: number;
+}
+
+/** The teacher-target fields DINO and iBOT share. */
+export interface NativeTeacherTargets extends NativeCall {
+  center?: NativeFloat;
+  studentTemperature: number;
+  teacherTemperature: number;
+  normalization: 'center' | 'sinkhorn';
+  sinkhornIterations: number;
+  centerMomentum: number;
+  updateCenter: boolean;
+  gradOut?: NativeFloat;
+  centerOut?: NativeFloat;
+}
+
+export interface NativeDinoOptions extends NativeTeacherTargets {
+  studentViews: number;
+  teacherViews: number;
+  batch: number;
+  prototypes: number;
+}
+
+export interface NativeIbotOptions extends NativeTeacherTargets {
+  batch: number;
+  patches: number;
+  prototypes: number;
+}
+
+export interface NativeKoleoOptions extends NativeCall {
+  rows: number;
+  dim: number;
+  gradOut?: NativeFloat;
+}
+
+export interface NativeSinkhornOptions extends NativeCall {
+  rows: number;
+  prototypes: number;
+  temperature: number;
+  iterations: number;
+  out?: NativeFloat;
+}
+
+export interface NativeUpdateCenterOptions extends NativeCall {
+  rows: number;
+  prototypes: number;
+  momentum: number;
+  out?: NativeFloat;
+}
+
+export interface NativeEmaTeacherOptions extends NativeCall {
+  n: number;
+  momentum: number;
 }
 
 /** What the distillation losses return (distinct from the heads' NativeLossResult): the loss, the gradient wrt the student, the new center. */
@@ -145,14 +280,45 @@ export interface NativeContrastiveOutput {
   gradBias?: number;
 }
 
+export type NativeRange = [number, number];
+
+/** An augment spec after src/kernels/augment-spec.ts validated it and applied every default. */
+export interface NativeAugmentSpec {
+  crops: Array<{
+    count: number;
+    size: number;
+    scale: NativeRange;
+    ratio: NativeRange;
+    mask: { mode: 'block' | 'random'; patchSize: number; ratio: NativeRange; p: number } | null;
+  }>;
+  flip: { horizontal: number; vertical: number };
+  rotate: { p: number; degrees: NativeRange };
+  translate: { p: number; x: number; y: number };
+  intensity: { p: number; brightness: NativeRange; contrast: NativeRange; gamma: NativeRange };
+  blur: { p: number; sigma: NativeRange };
+  noise: { p: number; std: NativeRange };
+  /** null: the dtype's own range. */
+  window: { center: number; width: number } | null;
+  normalize: { mean: number; std: number };
+  output: 'float32' | 'bfloat16' | 'float16';
+}
+
+/** The images' shapes and the draw keys of an augment call (one entry per image). */
+export interface NativeAugmentDraw {
+  heights: number[];
+  widths: number[];
+  keys: number[];
+  spec: NativeAugmentSpec;
+  seed: number;
+  step: number;
+}
+
 export interface NativeAugment {
-  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>, heights: number[], widths: number[],
-    keys: number[], spec: Float64Array, groups: Float64Array, seed: number, step: number, backend: NativeBackend,
-    async: boolean): NativeAugmentResult | Promise<NativeAugmentResult>;
-  augmentParams(heights: number[], widths: number[], keys: number[], spec: Float64Array, groups: Float64Array, seed: number,
-    step: number): { masks: Array<Uint8Array | null>; params: Float64Array };
-  benchAugmentCuda(height: number, width: number, sourceDtype: 'uint8' | 'uint16' | 'float32', batch: number, spec: Float64Array,
-    groups: Float64Array, iterations: number): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
+  augment(images: Array<Uint8Array | Uint16Array | Float32Array | NativeDeviceTensor>,
+    options: NativeAugmentDraw & NativeCall): NativeAugmentResult | Promise<NativeAugmentResult>;
+  augmentParams(options: NativeAugmentDraw): { masks: Array<Uint8Array | null>; params: Float64Array };
+  benchAugmentCuda(options: { height: number; width: number; sourceDtype: 'uint8' | 'uint16' | 'float32'; batch: number;
+    spec: NativeAugmentSpec; iterations: number }): { kernelMs: Float64Array; callMs: Float64Array; copyMs: Float64Array; outputBytes: number };
 }
 
 // Declaration merging adds the augment functions to NativeAddon without touching its body.

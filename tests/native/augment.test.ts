@@ -391,14 +391,20 @@ describe('augment: bad input', () => {
     expect(() => augmentSync(image, spec, { seed: 1, backend: 'cpu' })).toThrow(InvalidArgumentError);
   });
 
-  it('the native side rejects bad specs on its own (ERR_INVALID_ARGUMENT)', () => {
-    const good = encodeAugmentSpec({ crops: [{ count: 1, size: 4, scale: [0.5, 1] }] });
-    const groups = Float64Array.from(good.groups);
-    groups[2] = 0; // scale min
-    expect(() => addon().augmentParams([4], [4], [0], good.spec, groups, 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    const spec = Float64Array.from(good.spec);
-    spec[0] = Number.NaN;
-    expect(() => addon().augmentParams([4], [4], [0], spec, good.groups, 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  it('the native side refuses a malformed or out-of-bounds spec on its own (ERR_INVALID_ARGUMENT naming the field)', () => {
+    const good = encodeAugmentSpec({ crops: [{ count: 1, size: 4, scale: [0.5, 1] }], mask: { patchSize: 2, ratio: [0.1, 0.5] } });
+    const params = (spec: unknown) => () => addon().augmentParams({ heights: [4], widths: [4], keys: [0], spec: spec as typeof good, seed: 1, step: 0 });
+    expect(params(good)).not.toThrow();
+    const crop = good.crops[0]!;
+    const refused = (spec: unknown, message: RegExp) => expect(params(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+    refused({ ...good, crops: [{ ...crop, count: 0 }] }, /crops\[0\]\.count must be an integer in \[1, 1024\]/);
+    refused({ ...good, crops: [{ ...crop, size: 9000 }] }, /crops\[0\]\.size must be an integer in \[1, 8192\]/);
+    refused({ ...good, crops: [{ ...crop, mask: { ...crop.mask!, patchSize: 0 } }] }, /mask\.patchSize must be in \[1, 4\]/);
+    refused({ ...good, crops: [] }, /at least one crop group/);
+    refused({ ...good, crops: [{ ...crop, scale: [0.5] }] }, /crops\[0\]\.scale must be a \[min, max\] pair/);
+    refused({ ...good, flip: { horizontal: 'often', vertical: 0 } }, /flip\.horizontal must be a number/);
+    refused({ ...good, rotate: undefined }, /augment spec: rotate must be an object/);
+    refused({ ...good, output: 'int8' }, /output must be/);
   });
 
   it.skipIf(cuda.available)('asking for CUDA without a usable device is a BackendUnavailableError', async () => {

@@ -242,13 +242,17 @@ describe('contrastiveLoss bad input', () => {
     await expect(contrastiveLoss(huge, huge, { ...base, normalize: false, kind: 'siglip' })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
-  it('rejects bad arguments at the native boundary too (typed code, no crash)', async () => {
+  it('rejects what would touch memory wrongly at the native boundary too (typed code, no crash)', async () => {
     const { addon } = await import('../../src/native/addon.js');
-    const call = (...args: unknown[]) => () => (addon().contrastive as (...a: unknown[]) => unknown)(...args);
-    expect(call(image, text, 4, 4, 'infonce', 1, 0, true, undefined, undefined, 'cpu', false)).toThrow(/image has 12 elements but shape/);
-    expect(call(image, text, 4, 3, 'infonce', 0, 0, true, undefined, undefined, 'cpu', false)).toThrow(/logitScale must be > 0/);
-    expect(call(image, text, 4, 3, 'infonce', 1, 0, true, new Int32Array(2), undefined, 'cpu', false)).toThrow(/groups has 2 elements/);
-    expect(call(image, text, 4, 3, 'nope', 1, 0, true, undefined, undefined, 'cpu', false)).toThrow(/kind must be/);
-    expect(call(image, text, 4, 3, 'siglip', 1, 0, true, undefined, 0.3, 'cpu', false)).toThrow(/relaxThreshold applies/);
+    const good = { batch: 4, dim: 3, kind: 'infonce', logitScale: 1, bias: 0, normalize: true, backend: 'cpu', async: false };
+    const call = (options: unknown) => () => (addon().contrastive as (...a: unknown[]) => unknown)(image, text, options);
+    expect(call(good)).not.toThrow();
+    expect(call({ ...good, dim: 4 })).toThrow(/image has 12 elements but shape/);
+    expect(call({ ...good, groups: new Int32Array(2) })).toThrow(/groups has 2 elements/);
+    expect(call({ ...good, groups: [0, 0, 1, 1] })).toThrow(/groups must be an Int32Array/);
+    expect(call({ ...good, batch: 0, dim: 0 })).toThrow(/batch and dim must be >= 1/);
+    expect(call({ ...good, kind: 'nope' })).toThrow(/kind must be/);
+    expect(call({ ...good, logitScale: '1' })).toThrow(/logitScale must be a number/);
+    expect(call(null)).toThrow(/options must be an object/);
   });
 });

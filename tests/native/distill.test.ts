@@ -166,10 +166,18 @@ describe('dinoLoss (CPU)', () => {
 
   it('rejects bad shapes at the native boundary too (typed code, no crash)', async () => {
     const { addon } = await import('../../src/native/addon.js');
-    const call = () => addon().dinoLoss(new Float32Array(5), new Float32Array(8), new Float32Array(4), 3, 2, 2, 4, 0.1, 0.04, 'center', 3, 0.9, true, undefined, undefined, 'cpu', false);
+    const options = {
+      studentViews: 3, teacherViews: 2, batch: 2, prototypes: 4, studentTemperature: 0.1, teacherTemperature: 0.04,
+      normalization: 'center' as const, sinkhornIterations: 3, centerMomentum: 0.9, updateCenter: true, backend: 'cpu' as const, async: false,
+    };
+    const call = () => addon().dinoLoss(new Float32Array(5), new Float32Array(8), { ...options, center: new Float32Array(4) });
     expect(call).toThrow(/student has 5 elements but shape \[Vs, B, K\] = \[3, 2, 4\] needs 24/);
-    const noCenter = () => addon().dinoLoss(new Float32Array(24), new Float32Array(16), undefined, 3, 2, 2, 4, 0.1, 0.04, 'center', 3, 0.9, false, undefined, undefined, 'cpu', false);
+    const noCenter = () => addon().dinoLoss(new Float32Array(24), new Float32Array(16), { ...options, updateCenter: false });
     expect(noCenter).toThrow(/needs a center/);
+    const endless = () => addon().dinoLoss(new Float32Array(24), new Float32Array(16), { ...options, normalization: 'sinkhorn', updateCenter: false, sinkhornIterations: 1e9 });
+    expect(endless).toThrow(/sinkhornIterations must be in \[1, 1000\]/);
+    const noPrototypes = () => addon().dinoLoss(new Float32Array(0), new Float32Array(0), { ...options, prototypes: 0 });
+    expect(noPrototypes).toThrow(/prototypes must be at least 1/);
   });
 });
 

@@ -144,17 +144,18 @@ describe('linear layer (CPU)', () => {
 
   it('rejects a bad shape and aliasing at the native boundary too', async () => {
     const { addon } = await import('../../src/native/addon.js');
-    expect(() => addon().linearForward(new Float32Array(5), new Float32Array(6), null, 2, 3, 2, undefined, 'cpu', false)).toThrow(
+    const shape = { rows: 2, inFeatures: 3, outFeatures: 2, backend: 'cpu' as const, async: false };
+    expect(() => addon().linearForward(new Float32Array(5), new Float32Array(6), shape)).toThrow(
       /x has 5 elements but shape \[rows, in\] = \[2, 3\] needs 6/,
     );
     const x = new Float32Array(6);
-    expect(() => addon().linearBackward(x, new Float32Array(6), new Float32Array(4), 2, 3, 2, x, null, null, false, 'cpu', false)).toThrow(/x and dx share memory, and the op writes dx/);
+    expect(() => addon().linearBackward(x, new Float32Array(6), new Float32Array(4), { ...shape, dx: x, accumulate: false })).toThrow(/x and dx share memory, and the op writes dx/);
     // Overlapping views of one buffer (gradients packed next to their inputs) are caught too.
     const flat = new Float32Array(20);
-    expect(() => addon().linearBackward(flat.subarray(0, 6), flat.subarray(6, 12), flat.subarray(12, 16), 2, 3, 2, null, flat.subarray(10, 16), null, false, 'cpu', false)).toThrow(/w and dw share memory, and the op writes dw/);
-    expect(() => addon().linearForward(flat.subarray(0, 6), flat.subarray(6, 12), null, 2, 3, 2, flat.subarray(4, 8), 'cpu', false)).toThrow(/x and out share memory, and the op writes out/);
+    expect(() => addon().linearBackward(flat.subarray(0, 6), flat.subarray(6, 12), flat.subarray(12, 16), { ...shape, dw: flat.subarray(10, 16), accumulate: false })).toThrow(/w and dw share memory, and the op writes dw/);
+    expect(() => addon().linearForward(flat.subarray(0, 6), flat.subarray(6, 12), { ...shape, out: flat.subarray(4, 8) })).toThrow(/x and out share memory, and the op writes out/);
     // Disjoint views are fine.
-    expect(() => addon().linearBackward(flat.subarray(0, 6), flat.subarray(6, 12), flat.subarray(12, 16), 2, 3, 2, null, new Float32Array(6), flat.subarray(16, 18), false, 'cpu', false)).not.toThrow();
+    expect(() => addon().linearBackward(flat.subarray(0, 6), flat.subarray(6, 12), flat.subarray(12, 16), { ...shape, dw: new Float32Array(6), db: flat.subarray(16, 18), accumulate: false })).not.toThrow();
   });
 });
 

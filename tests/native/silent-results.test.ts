@@ -92,6 +92,18 @@ describe('float32 overflow from finite arguments is an error', () => {
     expect(() => similaritySync(randomFloats(8, 11), randomFloats(8, 12), { n: 2, m: 2, d: 4, scale: 1e39, backend: 'cpu' })).toThrow(/scale must fit in float32/);
   });
 
+  it('an eps that is zero in float32 (AdamW would divide by it)', () => {
+    const p = new Float32Array(4);
+    expect(() => adamwStepSync(p, Float32Array.of(1, 2, 3, 4), { m: new Float32Array(4), v: new Float32Array(4) }, { lr: 1e-3, step: 1, eps: 1e-46, backend: 'cpu' }))
+      .toThrow(/eps must be > 0 and at least 1.4e-45 \(float32\)/);
+    expect(p.every((x) => x === 0)).toBe(true);
+  });
+
+  it('a logitScale that is zero in float32', () => {
+    expect(() => contrastiveLossSync(randomFloats(8, 15), randomFloats(8, 16), { batch: 2, dim: 4, logitScale: 1e-46, backend: 'cpu' }))
+      .toThrow(/logitScale must be > 0 \(and representable in float32\)/);
+  });
+
   it('a temperature that is zero in float32', () => {
     expect(() => sinkhornKnoppSync(randomFloats(12, 13), { rows: 3, prototypes: 4, temperature: 1e-46, backend: 'cpu' })).toThrow(/temperature must be in \[1.2e-38/);
   });

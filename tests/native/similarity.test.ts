@@ -90,9 +90,25 @@ describe('similarity (CPU)', () => {
 
   it('rejects a bad shape at the native boundary too (typed error, no crash)', async () => {
     const { addon } = await import('../../src/native/addon.js');
-    expect(() => addon().similarity(new Float32Array(4), new Float32Array(4), 2, 2, 3, 1, undefined, 'cpu', false)).toThrow(
+    const options = { n: 2, m: 2, d: 3, scale: 1, backend: 'cpu' as const, async: false };
+    expect(() => addon().similarity(new Float32Array(4), new Float32Array(4), options)).toThrow(
       /a has 4 elements but shape \[n, d\] = \[2, 3\] needs 6/,
     );
+    expect(() => addon().similarity(new Float32Array(6), new Float32Array(6), { ...options, n: -1 })).toThrow(/n must be a non-negative integer/);
+    expect(() => addon().similarity(new Float32Array(6), new Float32Array(6), { ...options, backend: 'gpu' as 'cpu' })).toThrow(/backend must be 'cpu' or 'cuda'/);
+  });
+
+  it('reads every option before touching an operand: a getter that detaches one is refused, not read after it is freed', async () => {
+    const { addon } = await import('../../src/native/addon.js');
+    const a = new Float32Array(6);
+    const options = {
+      n: 2, m: 2, d: 3, scale: 1, backend: 'cpu' as const, async: false,
+      get out() {
+        structuredClone(a.buffer, { transfer: [a.buffer] });
+        return undefined;
+      },
+    };
+    expect(() => addon().similarity(a, new Float32Array(6), options)).toThrow(expect.objectContaining({ code: 'ERR_BUFFER_DETACHED' }));
   });
 });
 

@@ -51,7 +51,7 @@ struct AugmentCropGroup {
   AugmentMaskSpec mask;
 };
 
-// Probabilities p are in [0, 1]; ranges are [min, max] with min <= max.
+// Probabilities p are in [0, 1]; ranges are [min, max] with min <= max (validated by the caller).
 struct AugmentSpec {
   std::vector<AugmentCropGroup> groups;
   double flip_h = 0, flip_v = 0;
@@ -129,8 +129,12 @@ struct AugmentPlan {
   AugmentOutputType output = AugmentOutputType::Float32;
 };
 
-// Validates the spec and draws every parameter. Throws radlearn::Error on a bad spec.
-void validate_augment_spec(const AugmentSpec& spec);
+// What planning and rendering need to stay in bounds: at least one crop group, views per image
+// and view sides in range (allocation sizes, 32-bit pixel indices) and a mask patch that fits
+// the view. The values themselves (probabilities, ranges, window, normalisation) are the
+// caller's to validate: src/kernels/augment-spec.ts does. Throws radlearn::Error.
+void check_augment_bounds(const AugmentSpec& spec);
+// Checks the bounds and draws every parameter.
 AugmentPlan plan_augment(const AugmentSpec& spec, const std::vector<AugmentSourceShape>& sources, std::uint64_t seed,
                          std::uint64_t step);
 

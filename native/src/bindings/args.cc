@@ -1,7 +1,6 @@
 #include "args.h"
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -24,16 +23,7 @@ index_t size_arg(const Napi::Value& v, const char* name) {
 
 double number_arg(const Napi::Value& v, const char* name) {
   if (!v.IsNumber()) throw Error(kErrInvalidArgument, std::string(name) + " must be a number");
-  double x = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(x)) throw Error(kErrInvalidArgument, std::string(name) + " must be finite, got " + std::to_string(x));
-  return x;
-}
-
-float float_arg(const Napi::Value& v, const char* name) {
-  double x = number_arg(v, name);
-  if (!(std::fabs(x) <= static_cast<double>(FLT_MAX)))
-    throw Error(kErrInvalidArgument, std::string(name) + " must fit in float32 (|x| <= 3.4e38), got " + number_text(x));
-  return static_cast<float>(x);
+  return v.As<Napi::Number>().DoubleValue();
 }
 
 bool bool_arg(const Napi::Value& v, const char* name) {
@@ -44,6 +34,48 @@ bool bool_arg(const Napi::Value& v, const char* name) {
 std::string string_arg(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw Error(kErrInvalidArgument, std::string(name) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+Napi::Object options_arg(const Napi::CallbackInfo& info, std::size_t index) {
+  Napi::Value v = info[index];
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction())
+    throw Error(kErrInvalidArgument, "options must be an object");
+  return v.As<Napi::Object>();
+}
+
+Napi::Value field(const Napi::Object& options, const char* name) { return options.Get(name); }
+
+bool has_field(const Napi::Object& options, const char* name) {
+  Napi::Value v = field(options, name);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
+index_t size_field(const Napi::Object& options, const char* name) { return size_arg(field(options, name), name); }
+
+double number_field(const Napi::Object& options, const char* name) { return number_arg(field(options, name), name); }
+
+float float_field(const Napi::Object& options, const char* name) { return static_cast<float>(number_field(options, name)); }
+
+bool bool_field(const Napi::Object& options, const char* name) { return bool_arg(field(options, name), name); }
+
+std::string string_field(const Napi::Object& options, const char* name) { return string_arg(field(options, name), name); }
+
+std::optional<double> optional_number_field(const Napi::Object& options, const char* name) {
+  Napi::Value v = field(options, name);
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  return number_arg(v, name);
+}
+
+std::optional<float> optional_float_field(const Napi::Object& options, const char* name) {
+  std::optional<double> x = optional_number_field(options, name);
+  if (!x) return std::nullopt;
+  return static_cast<float>(*x);
+}
+
+bool async_field(const Napi::Object& options) {
+  bool async = bool_field(options, "async");
+  set_binding_async(async);
+  return async;
 }
 
 std::string shape_text(std::initializer_list<index_t> dims) {
@@ -110,12 +142,6 @@ void mark_written(const Keep& keep) {
 
 void allow_in_place(const Keep& output, const Keep& input) {
   if (output && input) output->allow_in_place_of(input.get());
-}
-
-bool async_arg(const Napi::Value& v) {
-  bool async = bool_arg(v, "async");
-  set_binding_async(async);
-  return async;
 }
 
 void* host_operand(const Napi::TypedArray& array, const std::string& name, const Keep& keep, std::size_t* elements) {

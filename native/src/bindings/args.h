@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,18 +22,32 @@ namespace radlearn {
 // A JS Error whose `code` property is set (the TS layer maps codes onto error classes).
 Napi::Error make_js_error(Napi::Env env, const std::string& code, const std::string& message);
 
-// Reads the `async` flag of a binding (and records it for the host operands read next).
-bool async_arg(const Napi::Value& v);
-
-// Throws radlearn::Error(ERR_INVALID_ARGUMENT) unless v is a finite integer in [0, 2^53).
+// Reading one JS value, with ERR_INVALID_ARGUMENT naming `name` when it has the wrong type.
+// A size must be an integer in [0, 2^53): sizes decide how much memory an op touches. Other
+// numbers are only type-checked: their ranges are the TypeScript layer's (src/kernels).
 index_t size_arg(const Napi::Value& v, const char* name);
-// Throws unless v is a finite number.
 double number_arg(const Napi::Value& v, const char* name);
-// A finite number that kernels use in float32: throws unless it is finite there too (1e39 is
-// a finite double but an infinite float).
-float float_arg(const Napi::Value& v, const char* name);
 bool bool_arg(const Napi::Value& v, const char* name);
 std::string string_arg(const Napi::Value& v, const char* name);
+
+// A kernel binding takes its operands and then one options object whose fields are read by
+// name. Read every field before resolving any operand: a getter or a Proxy can run JavaScript,
+// which must not get to detach or resize memory a sync op already points into.
+Napi::Object options_arg(const Napi::CallbackInfo& info, std::size_t index);
+// The field's value (undefined when missing); `has_field` is false for undefined and null.
+Napi::Value field(const Napi::Object& options, const char* name);
+bool has_field(const Napi::Object& options, const char* name);
+index_t size_field(const Napi::Object& options, const char* name);
+double number_field(const Napi::Object& options, const char* name);
+// A number the kernels use in float32 (the TS layer checked that it fits).
+float float_field(const Napi::Object& options, const char* name);
+bool bool_field(const Napi::Object& options, const char* name);
+std::string string_field(const Napi::Object& options, const char* name);
+// Absent (undefined or null) gives no value; present ones are read as above.
+std::optional<double> optional_number_field(const Napi::Object& options, const char* name);
+std::optional<float> optional_float_field(const Napi::Object& options, const char* name);
+// The `async` field; also records it for the host operands resolved next (host_memory.h).
+bool async_field(const Napi::Object& options);
 
 // What an op holds while it runs: the JS object (so it is not collected); for a DeviceTensor a
 // pending use, so dispose() refuses meanwhile; for a host array read by an async call, the

@@ -1,16 +1,18 @@
-// Bindings for the augmentation op (radlearn/augment.h). The TypeScript layer validates and
-// encodes the spec into two Float64Arrays (layouts below, mirrored in src/kernels/augment-spec.ts);
-// the native side validates again before touching memory.
-//   augment(images[], heights[], widths[], keys[], spec, groups, seed, step, backend, async)
+// Bindings for the augmentation op (radlearn/augment.h). src/kernels/augment.ts validates the
+// images' shapes, keys, seed and step and resolves the spec (augment_spec.h reads it by name);
+// here each image is checked against its height x width, and plan_augment() checks the limits
+// that keep planning and rendering in bounds.
+//   augment(images[], { heights, widths, keys, spec, seed, step, backend, async })
 //     -> { outputs: (Float32Array | Uint16Array | DeviceTensor)[], masks: (Uint8Array | DeviceTensor | null)[], params: Float64Array }
-//   augmentParams(heights[], widths[], keys[], spec, groups, seed, step) -> { masks, params }  (no pixels)
-//   benchAugmentCuda(height, width, sourceDtype, batch, spec, groups, iterations) -> { kernelMs, callMs, copyMs, outputBytes }
+//   augmentParams({ heights, widths, keys, spec, seed, step }) -> { masks, params }  (no pixels)
+//   benchAugmentCuda({ height, width, sourceDtype, batch, spec, iterations }) -> { kernelMs, callMs, copyMs, outputBytes }
 //     kernelMs: the launches only (plan uploaded once); callMs: whole augment_cuda calls (pack, upload, launch, sync)
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "args.h"
+#include "augment_spec.h"
 #include "host_memory.h"
 #include "radlearn/augment.h"
 #include "staging.h"
@@ -22,77 +24,32 @@
 namespace radlearn {
 namespace {
 
-constexpr size_t kSpecLength = 27;
-constexpr size_t kGroupFields = 11;
-
-std::vector<double> doubles_arg(const Napi::Value& v, const char* name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Error(kErrInvalidArgument, std::string(name) + " must be a Float64Array");
-  auto a = v.As<Napi::Float64Array>();
-  return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
-}
-
-std::vector<index_t> sizes_arg(const Napi::Value& v, const char* name) {
+std::vector<index_t> sizes_field(const Napi::Object& options, const char* name) {
+  Napi::Value v = field(options, name);
   if (!v.IsArray()) throw Error(kErrInvalidArgument, std::string(name) + " must be an array of integers");
   auto a = v.As<Napi::Array>();
   std::vector<index_t> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(size_arg(a.Get(i), name));
+  for (uint32_t i = 0; i < a.Length(); ++i)
+    out.push_back(size_arg(a.Get(i), (std::string(name) + "[" + std::to_string(i) + "]").c_str()));
   return out;
 }
 
-index_t whole(double x, const char* name) {
-  if (!std::isfinite(x) || x < 0 || x != std::floor(x) || x > 1e9)
-    throw Error(kErrInvalidArgument, std::string("augment spec: ") + name + " must be a non-negative integer");
-  return static_cast<index_t>(x);
-}
-
-AugmentSpec decode_spec(const std::vector<double>& s, const std::vector<double>& g) {
-  if (s.size() != kSpecLength) throw Error(kErrInvalidArgument, "augment spec vector must have 27 entries");
-  if (g.empty() || g.size() % kGroupFields != 0) throw Error(kErrInvalidArgument, "augment crop groups vector is malformed");
-  AugmentSpec spec;
-  for (size_t i = 0; i < g.size(); i += kGroupFields) {
-    AugmentCropGroup c;
-    c.count = whole(g[i], "count");
-    c.size = whole(g[i + 1], "size");
-    c.scale_min = g[i + 2], c.scale_max = g[i + 3], c.ratio_min = g[i + 4], c.ratio_max = g[i + 5];
-    index_t mode = whole(g[i + 6], "mask mode");
-    if (mode > 2) throw Error(kErrInvalidArgument, "augment spec: unknown mask mode");
-    c.mask.mode = static_cast<AugmentMaskMode>(mode);
-    c.mask.patch = whole(g[i + 7], "mask.patchSize");
-    c.mask.ratio_min = g[i + 8], c.mask.ratio_max = g[i + 9], c.mask.p = g[i + 10];
-    spec.groups.push_back(c);
-  }
-  spec.flip_h = s[0], spec.flip_v = s[1];
-  spec.rotate_p = s[2], spec.rotate_min = s[3], spec.rotate_max = s[4];
-  spec.translate_p = s[5], spec.translate_x = s[6], spec.translate_y = s[7];
-  spec.intensity_p = s[8], spec.brightness_min = s[9], spec.brightness_max = s[10];
-  spec.contrast_min = s[11], spec.contrast_max = s[12], spec.gamma_min = s[13], spec.gamma_max = s[14];
-  spec.blur_p = s[15], spec.blur_min = s[16], spec.blur_max = s[17];
-  spec.noise_p = s[18], spec.noise_min = s[19], spec.noise_max = s[20];
-  spec.window = s[21] != 0, spec.window_center = s[22], spec.window_width = s[23];
-  spec.normalize_mean = s[24], spec.normalize_std = s[25];
-  index_t output = whole(s[26], "output");
-  if (output > 2) throw Error(kErrInvalidArgument, "augment spec: output must be float32, bfloat16 or float16");
-  spec.output = static_cast<AugmentOutputType>(output);
-  validate_augment_spec(spec);
-  return spec;
-}
-
-std::vector<AugmentSourceShape> shapes_arg(const Napi::CallbackInfo& info, int first) {
-  std::vector<index_t> heights = sizes_arg(info[first], "heights"), widths = sizes_arg(info[first + 1], "widths"),
-                       keys = sizes_arg(info[first + 2], "keys");
+// One shape per image; the keys are 32-bit (the TS layer checked their range).
+std::vector<AugmentSourceShape> shapes_field(const Napi::Object& options) {
+  std::vector<index_t> heights = sizes_field(options, "heights"), widths = sizes_field(options, "widths"),
+                       keys = sizes_field(options, "keys");
   if (heights.size() != widths.size() || heights.size() != keys.size())
     throw Error(kErrShape, "heights, widths and keys must have one entry per image");
   if (heights.empty()) throw Error(kErrShape, "the batch must hold at least one image");
   std::vector<AugmentSourceShape> shapes(heights.size());
-  for (size_t i = 0; i < heights.size(); ++i) {
-    if (keys[i] > 0xffffffffLL) throw Error(kErrInvalidArgument, "image keys must be integers in [0, 2^32)");
+  for (size_t i = 0; i < heights.size(); ++i)
     shapes[i].height = heights[i], shapes[i].width = widths[i], shapes[i].key = static_cast<std::uint32_t>(keys[i]);
-  }
   return shapes;
 }
 
-std::uint64_t u64_arg(const Napi::Value& v, const char* name) { return static_cast<std::uint64_t>(size_arg(v, name)); }
+std::uint64_t u64_field(const Napi::Object& options, const char* name) {
+  return static_cast<std::uint64_t>(size_field(options, name));
+}
 
 Napi::Float64Array report_array(Napi::Env env, const AugmentPlan& plan) {
   auto a = Napi::Float64Array::New(env, plan.report.size());
@@ -152,19 +109,22 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
     if (!info[0].IsArray()) throw Error(kErrInvalidArgument, "images must be an array");
-    std::vector<AugmentSourceShape> shapes = shapes_arg(info, 1);
-    AugmentSpec spec = decode_spec(doubles_arg(info[4], "spec"), doubles_arg(info[5], "groups"));
-    std::uint64_t seed = u64_arg(info[6], "seed"), step = u64_arg(info[7], "step");
-    Backend backend = backend_arg(info[8]);
-    bool async = async_arg(info[9]);
+    Napi::Object options = options_arg(info, 1);
+    std::vector<AugmentSourceShape> shapes = shapes_field(options);
+    AugmentSpec spec = augment_spec_field(options, "spec");
+    std::uint64_t seed = u64_field(options, "seed"), step = u64_field(options, "step");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     auto images_js = info[0].As<Napi::Array>();
     if (images_js.Length() != shapes.size()) throw Error(kErrShape, "images and heights/widths must have the same length");
+    // Every element is fetched before any is resolved: a getter on the array can run JavaScript.
+    std::vector<Napi::Value> image_values;
+    for (uint32_t i = 0; i < images_js.Length(); ++i) image_values.push_back(images_js.Get(i));
     std::vector<Keep> keep;
     std::vector<AugmentSource> sources;
     int device_count = 0;
-    for (uint32_t i = 0; i < images_js.Length(); ++i) {
-      Napi::Value v = images_js.Get(i);
-      Image image = image_arg(v, i, shapes[i]);
+    for (uint32_t i = 0; i < image_values.size(); ++i) {
+      Image image = image_arg(image_values[i], i, shapes[i]);
       shapes[i].type = image.source.type;
       device_count += image.on_device;
       sources.push_back(image.source);
@@ -279,9 +239,10 @@ Napi::Value Augment(const Napi::CallbackInfo& info) {
 Napi::Value AugmentParams(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
-    std::vector<AugmentSourceShape> shapes = shapes_arg(info, 0);
-    AugmentSpec spec = decode_spec(doubles_arg(info[3], "spec"), doubles_arg(info[4], "groups"));
-    AugmentPlan plan = plan_augment(spec, shapes, u64_arg(info[5], "seed"), u64_arg(info[6], "step"));
+    Napi::Object options = options_arg(info, 0);
+    std::vector<AugmentSourceShape> shapes = shapes_field(options);
+    AugmentSpec spec = augment_spec_field(options, "spec");
+    AugmentPlan plan = plan_augment(spec, shapes, u64_field(options, "seed"), u64_field(options, "step"));
     Napi::Array masks = Napi::Array::New(env, spec.groups.size());
     for (size_t g = 0; g < spec.groups.size(); ++g) {
       if (plan.masks[g].empty()) {
@@ -305,11 +266,12 @@ Napi::Value BenchAugmentCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Env env = info.Env();
-    index_t height = size_arg(info[0], "height"), width = size_arg(info[1], "width");
-    std::string dtype = string_arg(info[2], "sourceDtype");
-    index_t batch = size_arg(info[3], "batch");
-    AugmentSpec spec = decode_spec(doubles_arg(info[4], "spec"), doubles_arg(info[5], "groups"));
-    index_t iterations = std::max<index_t>(1, size_arg(info[6], "iterations"));
+    Napi::Object options = options_arg(info, 0);
+    index_t height = size_field(options, "height"), width = size_field(options, "width");
+    std::string dtype = string_field(options, "sourceDtype");
+    index_t batch = size_field(options, "batch");
+    AugmentSpec spec = augment_spec_field(options, "spec");
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     if (batch < 1 || height < 1 || width < 1) throw Error(kErrShape, "bench needs a non-empty batch");
     AugmentSourceType type = dtype == "uint8" ? AugmentSourceType::Uint8 : dtype == "uint16" ? AugmentSourceType::Uint16 : AugmentSourceType::Float32;
     size_t elem = type == AugmentSourceType::Uint8 ? 1 : type == AugmentSourceType::Uint16 ? 2 : 4;

@@ -1,8 +1,9 @@
 // Bindings for the contrastive losses (InfoNCE with groups / relaxation, SigLIP) and their
-// CUDA-event bench entry. Every size, option and operand is validated before any kernel runs.
-//   contrastive(image, text, batch, dim, kind, logitScale, bias, normalize, groups?, relaxThreshold?,
-//               backend, async) -> { loss, gradImage, gradText, gradLogitScale, gradBias? }
-//   benchContrastiveCuda(batch, dim, kind, dtype, iterations) -> Float64Array of milliseconds
+// CUDA-event bench entry. Sizes, groups and operands are checked here before any kernel runs;
+// the numbers (logitScale, bias, relaxThreshold) were validated by src/kernels/contrastive.ts.
+//   contrastive(image, text, { batch, dim, kind, logitScale, bias, normalize, groups?, relaxThreshold?,
+//               backend, async }) -> { loss, gradImage, gradText, gradLogitScale, gradBias? }
+//   benchContrastiveCuda({ batch, dim, kind, dtype, iterations }) -> Float64Array of milliseconds
 // image/text: Float32Array [B*D] (CPU or CUDA with staging) or DeviceTensor [B, D] of float32,
 // bfloat16 or float16 (CUDA). Gradients come back float32 in the inputs' place.
 #include <algorithm>
@@ -55,8 +56,8 @@ LossInput loss_input(const Napi::Value& v, const char* name, index_t expected, c
   return in;
 }
 
-ContrastiveKind kind_arg(const Napi::Value& v) {
-  std::string kind = string_arg(v, "kind");
+ContrastiveKind kind_field(const Napi::Object& options) {
+  std::string kind = string_field(options, "kind");
   if (kind == "infonce") return ContrastiveKind::InfoNCE;
   if (kind == "siglip") return ContrastiveKind::SigLIP;
   throw Error(kErrInvalidArgument, "kind must be 'infonce' or 'siglip', got '" + kind + "'");
@@ -91,40 +92,37 @@ void check_finite(const ContrastiveResult& r) {
 Napi::Value Contrastive(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
-    index_t batch = size_arg(info[2], "batch"), dim = size_arg(info[3], "dim");
+    Napi::Object options = options_arg(info, 2);
+    index_t batch = size_field(options, "batch"), dim = size_field(options, "dim");
+    // The tiles assume at least one row and column, and CUDA indexes rows and columns in 32 bits.
     if (batch < 1 || dim < 1) throw Error(kErrInvalidArgument, "batch and dim must be >= 1");
     if (batch > (index_t{1} << 31) || dim > (index_t{1} << 31) || batch * dim > (index_t{1} << 53))
       throw Error(kErrShape, "batch * dim is too large");
     ContrastiveParams params;
     params.batch = batch;
     params.dim = dim;
-    params.kind = kind_arg(info[4]);
-    double scale = number_arg(info[5], "logitScale");
-    if (!(scale > 0.0) || static_cast<float>(scale) <= 0.0f || !std::isfinite(static_cast<float>(scale)))
-      throw Error(kErrInvalidArgument, "logitScale must be > 0 (and representable in float32), got " + std::to_string(scale));
-    params.logit_scale = static_cast<float>(scale);
-    params.bias = float_arg(info[6], "bias");
-    params.normalize = bool_arg(info[7], "normalize");
+    params.kind = kind_field(options);
+    params.logit_scale = float_field(options, "logitScale");
+    params.bias = float_field(options, "bias");
+    params.normalize = bool_field(options, "normalize");
+    if (std::optional<float> threshold = optional_float_field(options, "relaxThreshold")) {
+      params.relax = true;
+      params.relax_threshold = *threshold;
+    }
+    Napi::Value groups_value = field(options, "groups");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::vector<std::int32_t> groups;
-    std::shared_ptr<std::vector<float>> weights;
-    if (!info[8].IsUndefined() && !info[8].IsNull()) {
-      if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    if (!groups_value.IsUndefined() && !groups_value.IsNull()) {
+      if (!groups_value.IsTypedArray() || groups_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
         throw Error(kErrInvalidArgument, "groups must be an Int32Array");
-      HostArray array = host_array(info[8].As<Napi::TypedArray>(), "groups");
+      HostArray array = host_array(groups_value.As<Napi::TypedArray>(), "groups");
       if (static_cast<index_t>(array.elements) != batch)
         throw Error(kErrShape, "groups has " + std::to_string(array.elements) + " elements but batch is " +
                                    std::to_string(batch));
       const auto* first = static_cast<const std::int32_t*>(array.data);
       groups.assign(first, first + array.elements);  // copied: the caller may reuse the array
     }
-    if (!info[9].IsUndefined() && !info[9].IsNull()) {
-      if (params.kind != ContrastiveKind::InfoNCE)
-        throw Error(kErrInvalidArgument, "relaxThreshold applies to kind 'infonce' only");
-      params.relax = true;
-      params.relax_threshold = float_arg(info[9], "relaxThreshold");
-    }
-    Backend backend = backend_arg(info[10]);
-    bool async = async_arg(info[11]);
     std::string shape = "[batch, dim] = " + shape_text({batch, dim});
     LossInput image = loss_input(info[0], "image", batch * dim, shape);
     LossInput text = loss_input(info[1], "text", batch * dim, shape);
@@ -207,20 +205,21 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
 Napi::Value BenchContrastiveCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
-    index_t batch = size_arg(info[0], "batch"), dim = size_arg(info[1], "dim");
+    Napi::Object options = options_arg(info, 0);
+    index_t batch = size_field(options, "batch"), dim = size_field(options, "dim");
     if (batch < 1 || dim < 1) throw Error(kErrInvalidArgument, "batch and dim must be >= 1");
     ContrastiveParams params;
     params.batch = batch;
     params.dim = dim;
-    params.kind = kind_arg(info[2]);
+    params.kind = kind_field(options);
     params.logit_scale = 14.285714f;
     params.bias = params.kind == ContrastiveKind::SigLIP ? -10.0f : 0.0f;
-    std::string dtype = string_arg(info[3], "dtype");
+    std::string dtype = string_field(options, "dtype");
     ContrastiveInput input = dtype == "float32"    ? ContrastiveInput::Float32
                              : dtype == "bfloat16" ? ContrastiveInput::BFloat16
                              : dtype == "float16"  ? ContrastiveInput::Float16
                                                    : throw Error(kErrInvalidArgument, "dtype must be float32, bfloat16 or float16");
-    index_t iterations = std::max<index_t>(1, size_arg(info[4], "iterations"));
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     const index_t n = batch * dim;
     DeviceScratch scratch;
     std::vector<float> host(static_cast<size_t>(n));

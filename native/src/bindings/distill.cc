@@ -1,16 +1,18 @@
-// Bindings for the self-distillation op family (radlearn/distill.h). Every size, temperature
-// and momentum is validated against the operands before any kernel touches memory.
-//   dinoLoss(student, teacher, center?, Vs, Vt, B, K, tauS, tauT, norm, iterations, momentum,
-//            updateCenter, gradOut?, centerOut?, backend, async)              -> {loss, grad, center?}
-//   ibotLoss(student, teacher, masks, center?, B, P, K, tauS, tauT, norm, iterations, momentum,
-//            updateCenter, gradOut?, centerOut?, backend, async)              -> {loss, grad, center?}
-//   koleoLoss(x, rows, dim, gradOut?, backend, async)                          -> {loss, grad}
-//   sinkhornKnopp(logits, rows, k, temperature, iterations, out?, backend, async) -> probs
-//   updateCenter(center, teacher, rows, k, momentum, out?, backend, async)     -> new center
-//   emaTeacherUpdate(teacher, student, n, momentum, backend, async)            -> teacher (in place)
-//   benchDistillCuda(op, a, b, c, d, iterations)                               -> per-iteration ms (CUDA events)
+// Bindings for the self-distillation op family (radlearn/distill.h). Sizes, iteration counts
+// and the center a normalization needs are checked against the operands before any kernel
+// touches memory; temperatures and momenta were validated by src/kernels/distill.ts.
+//   dinoLoss(student, teacher, { center?, studentViews, teacherViews, batch, prototypes, studentTemperature,
+//            teacherTemperature, normalization, sinkhornIterations, centerMomentum, updateCenter,
+//            gradOut?, centerOut?, backend, async })                              -> {loss, grad, center?}
+//   ibotLoss(student, teacher, masks, { center?, batch, patches, prototypes, ...the same teacher options })
+//                                                                                 -> {loss, grad, center?}
+//   koleoLoss(x, { rows, dim, gradOut?, backend, async })                         -> {loss, grad}
+//   sinkhornKnopp(logits, { rows, prototypes, temperature, iterations, out?, backend, async }) -> probs
+//   updateCenter(center, teacher, { rows, prototypes, momentum, out?, backend, async })       -> new center
+//   emaTeacherUpdate(teacher, student, { n, momentum, backend, async })           -> teacher (in place)
+//   benchDistillCuda({ op: 'dino', studentViews, teacherViews, batch, prototypes, iterations }
+//                  | { op: 'koleo', rows, dim, iterations })                     -> per-iteration ms (CUDA events)
 #include <algorithm>
-#include <cfloat>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -35,37 +37,29 @@ index_t product(std::initializer_list<index_t> dims, const char* what) {
   return total;
 }
 
-index_t positive(const Napi::Value& v, const char* name) {
-  index_t n = size_arg(v, name);
+// The kernels walk every row of every prototype: a size of 0 leaves them nothing to index.
+index_t positive_field(const Napi::Object& options, const char* name) {
+  index_t n = size_field(options, name);
   if (n < 1) throw Error(kErrInvalidArgument, std::string(name) + " must be at least 1");
   return n;
 }
 
-float temperature_arg(const Napi::Value& v, const char* name) {
-  double t = number_arg(v, name);
-  // logits are divided by it in float32: below FLT_MIN it rounds to 0 or a subnormal whose inverse overflows
-  if (!(t >= static_cast<double>(FLT_MIN)) || t > 1e6)
-    throw Error(kErrInvalidArgument, std::string(name) + " must be in [1.2e-38, 1e6] (a positive float32), got " + number_text(t));
-  return static_cast<float>(t);
+// Bounds the Sinkhorn-Knopp loop.
+int iterations_field(const Napi::Object& options, const char* name) {
+  index_t iterations = size_field(options, name);
+  if (iterations < 1 || iterations > 1000) throw Error(kErrInvalidArgument, std::string(name) + " must be in [1, 1000]");
+  return static_cast<int>(iterations);
 }
 
-float momentum_arg(const Napi::Value& v, const char* name) {
-  double m = number_arg(v, name);
-  if (m < 0.0 || m > 1.0) throw Error(kErrInvalidArgument, std::string(name) + " must be in [0, 1], got " + std::to_string(m));
-  return static_cast<float>(m);
-}
-
-DistillConfig config_args(const Napi::CallbackInfo& info, int first) {
+DistillConfig config_fields(const Napi::Object& options) {
   DistillConfig config;
-  config.student_temp = temperature_arg(info[first], "studentTemperature");
-  config.teacher_temp = temperature_arg(info[first + 1], "teacherTemperature");
-  std::string norm = string_arg(info[first + 2], "normalization");
+  config.student_temp = float_field(options, "studentTemperature");
+  config.teacher_temp = float_field(options, "teacherTemperature");
+  std::string norm = string_field(options, "normalization");
   if (norm == "center") config.norm = TeacherNorm::Center;
   else if (norm == "sinkhorn") config.norm = TeacherNorm::Sinkhorn;
   else throw Error(kErrInvalidArgument, "normalization must be 'center' or 'sinkhorn', got '" + norm + "'");
-  index_t iterations = size_arg(info[first + 3], "sinkhornIterations");
-  if (iterations < 1 || iterations > 1000) throw Error(kErrInvalidArgument, "sinkhornIterations must be in [1, 1000]");
-  config.sinkhorn_iterations = static_cast<int>(iterations);
+  config.sinkhorn_iterations = iterations_field(options, "sinkhornIterations");
   return config;
 }
 
@@ -121,6 +115,7 @@ struct StagedCenteredLoss {
 };
 #endif
 
+// A kernel reads the center for 'center' normalization and writes the new one in place of it.
 CenterArgs center_args(Napi::Env env, const Napi::Value& center, const Napi::Value& center_out, bool update, bool on_device,
                        const DistillConfig& config, index_t k) {
   CenterArgs args;
@@ -146,26 +141,26 @@ CenterArgs center_args(Napi::Env env, const Napi::Value& center, const Napi::Val
 Napi::Value DinoLoss(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t vs = positive(info[3], "studentViews"), vt = positive(info[4], "teacherViews");
-    index_t batch = positive(info[5], "batch"), k = positive(info[6], "prototypes");
-    DistillConfig config = config_args(info, 7);
-    float momentum = momentum_arg(info[11], "centerMomentum");
-    bool update = bool_arg(info[12], "updateCenter");
-    Backend backend = backend_arg(info[15]);
-    bool async = async_arg(info[16]);
-    if (vt > vs || vs < 2)
-      throw Error(kErrInvalidArgument, "DINO needs teacherViews <= studentViews and studentViews >= 2, got studentViews=" +
-                                           std::to_string(vs) + ", teacherViews=" + std::to_string(vt));
+    Napi::Object options = options_arg(info, 2);
+    index_t vs = positive_field(options, "studentViews"), vt = positive_field(options, "teacherViews");
+    index_t batch = positive_field(options, "batch"), k = positive_field(options, "prototypes");
+    DistillConfig config = config_fields(options);
+    float momentum = float_field(options, "centerMomentum");
+    bool update = bool_field(options, "updateCenter");
+    Napi::Value center_value = field(options, "center"), grad_out = field(options, "gradOut");
+    Napi::Value center_out = field(options, "centerOut");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string s_shape = "[Vs, B, K] = " + shape_text({vs, batch, k});
     FloatOperand student = float_operand(info[0], "student", product({vs, batch, k}, "student"), s_shape);
     FloatOperand teacher = float_operand(info[1], "teacher", product({vt, batch, k}, "teacher"),
                                          "[Vt, B, K] = " + shape_text({vt, batch, k}));
     same_place({&student, &teacher}, "student and teacher");
-    CenterArgs c = center_args(env, info[2], info[14], update, student.on_device(), config, k);
+    CenterArgs c = center_args(env, center_value, center_out, update, student.on_device(), config, k);
     require_host_for_cpu(backend, {&student, &teacher});
     if (c.has_center) require_host_for_cpu(backend, {&c.center});
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[13], student.on_device(), student.length, "gradOut", s_shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, student.on_device(), student.length, "gradOut", s_shape, &grad_value);
     auto loss = std::make_shared<double>(0.0);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -187,12 +182,16 @@ Napi::Value DinoLoss(const Napi::CallbackInfo& info) {
 Napi::Value IbotLoss(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t batch = positive(info[4], "batch"), patches = positive(info[5], "patches"), k = positive(info[6], "prototypes");
-    DistillConfig config = config_args(info, 7);
-    float momentum = momentum_arg(info[11], "centerMomentum");
-    bool update = bool_arg(info[12], "updateCenter");
-    Backend backend = backend_arg(info[15]);
-    bool async = async_arg(info[16]);
+    Napi::Object options = options_arg(info, 3);
+    index_t batch = positive_field(options, "batch"), patches = positive_field(options, "patches");
+    index_t k = positive_field(options, "prototypes");
+    DistillConfig config = config_fields(options);
+    float momentum = float_field(options, "centerMomentum");
+    bool update = bool_field(options, "updateCenter");
+    Napi::Value center_value = field(options, "center"), grad_out = field(options, "gradOut");
+    Napi::Value center_out = field(options, "centerOut");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[B, P, K] = " + shape_text({batch, patches, k});
     index_t length = product({batch, patches, k}, "student");
     FloatOperand student = float_operand(info[0], "student", length, shape);
@@ -200,11 +199,11 @@ Napi::Value IbotLoss(const Napi::CallbackInfo& info) {
     same_place({&student, &teacher}, "student and teacher");
     ByteOperand masks = byte_operand(info[2], "masks", batch * patches, "[B, P] = " + shape_text({batch, patches}));
     if (backend == Backend::Cpu && masks.device) throw Error(kErrBackend, "a DeviceTensor operand needs the CUDA backend");
-    CenterArgs c = center_args(env, info[3], info[14], update, student.on_device(), config, k);
+    CenterArgs c = center_args(env, center_value, center_out, update, student.on_device(), config, k);
     require_host_for_cpu(backend, {&student, &teacher});
     if (c.has_center) require_host_for_cpu(backend, {&c.center});
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[13], student.on_device(), length, "gradOut", shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, student.on_device(), length, "gradOut", shape, &grad_value);
     auto loss = std::make_shared<double>(0.0);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -234,16 +233,19 @@ Napi::Value IbotLoss(const Napi::CallbackInfo& info) {
 Napi::Value KoleoLoss(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[1], "rows"), dim = positive(info[2], "dim");
+    Napi::Object options = options_arg(info, 1);
+    index_t rows = size_field(options, "rows"), dim = positive_field(options, "dim");
+    // Each row reads its nearest other row; neighbour indices are 32-bit.
     if (rows < 2) throw Error(kErrInvalidArgument, "KoLeo needs at least 2 rows (each needs a nearest neighbour), got " + std::to_string(rows));
     if (rows > 2147483647) throw Error(kErrShape, "KoLeo rows exceed 2^31");
-    Backend backend = backend_arg(info[4]);
-    bool async = async_arg(info[5]);
+    Napi::Value grad_out = field(options, "gradOut");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[B, D] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", product({rows, dim}, "x"), shape);
     require_host_for_cpu(backend, {&x});
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[3], x.on_device(), x.length, "gradOut", shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, x.on_device(), x.length, "gradOut", shape, &grad_value);
     auto loss = std::make_shared<double>(0.0);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -265,19 +267,19 @@ Napi::Value KoleoLoss(const Napi::CallbackInfo& info) {
 Napi::Value SinkhornKnopp(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = positive(info[1], "rows"), k = positive(info[2], "prototypes");
-    float temperature = temperature_arg(info[3], "temperature");
-    index_t iterations = size_arg(info[4], "iterations");
-    if (iterations < 1 || iterations > 1000) throw Error(kErrInvalidArgument, "iterations must be in [1, 1000]");
-    Backend backend = backend_arg(info[6]);
-    bool async = async_arg(info[7]);
+    Napi::Object options = options_arg(info, 1);
+    index_t rows = positive_field(options, "rows"), k = positive_field(options, "prototypes");
+    float temperature = float_field(options, "temperature");
+    int its = iterations_field(options, "iterations");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[rows, K] = " + shape_text({rows, k});
     FloatOperand logits = float_operand(info[0], "logits", product({rows, k}, "logits"), shape);
     require_host_for_cpu(backend, {&logits});
     Napi::Value result;
-    FloatOperand probs = float_output(env, info[5], logits.on_device(), logits.length, "out", shape, &result);
+    FloatOperand probs = float_output(env, out_value, logits.on_device(), logits.length, "out", shape, &result);
     Result keep_result = persist(result);
-    int its = static_cast<int>(iterations);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         sinkhorn_knopp_cpu(logits.host, rows, k, temperature, its, probs.host);
@@ -298,16 +300,18 @@ Napi::Value SinkhornKnopp(const Napi::CallbackInfo& info) {
 Napi::Value UpdateCenter(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = positive(info[2], "rows"), k = positive(info[3], "prototypes");
-    float momentum = momentum_arg(info[4], "momentum");
-    Backend backend = backend_arg(info[6]);
-    bool async = async_arg(info[7]);
+    Napi::Object options = options_arg(info, 2);
+    index_t rows = positive_field(options, "rows"), k = positive_field(options, "prototypes");
+    float momentum = float_field(options, "momentum");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     FloatOperand center = float_operand(info[0], "center", k, "[K] = " + shape_text({k}));
     FloatOperand teacher = float_operand(info[1], "teacher", product({rows, k}, "teacher"), "[rows, K] = " + shape_text({rows, k}));
     same_place({&center, &teacher}, "center and teacher");
     require_host_for_cpu(backend, {&center, &teacher});
     Napi::Value result;
-    FloatOperand out = float_output(env, info[5], center.on_device(), k, "out", "[K] = " + shape_text({k}), &result);
+    FloatOperand out = float_output(env, out_value, center.on_device(), k, "out", "[K] = " + shape_text({k}), &result);
     allow_in_place(out.keep, center.keep);
     Result keep_result = persist(result);
     auto work = [=]() {
@@ -331,10 +335,11 @@ Napi::Value UpdateCenter(const Napi::CallbackInfo& info) {
 Napi::Value EmaTeacherUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t n = size_arg(info[2], "n");
-    float momentum = momentum_arg(info[3], "momentum");
-    Backend backend = backend_arg(info[4]);
-    bool async = async_arg(info[5]);
+    Napi::Object options = options_arg(info, 2);
+    index_t n = size_field(options, "n");
+    float momentum = float_field(options, "momentum");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[n] = " + shape_text({n});
     FloatOperand teacher = float_operand(info[0], "teacher", n, shape);
     FloatOperand student = float_operand(info[1], "student", n, shape);
@@ -360,15 +365,13 @@ Napi::Value EmaTeacherUpdate(const Napi::CallbackInfo& info) {
   });
 }
 
-// benchDistillCuda('dino', Vs, Vt*B... ) timed with CUDA events on device-resident data:
-//   op 'dino':  a = studentViews, b = teacherViews, c = batch, d = prototypes (centered)
-//   op 'koleo': a = rows, b = dim
+// One DINO (centered) or KoLeo call timed with CUDA events on device-resident data.
 Napi::Value BenchDistillCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
-    std::string op = string_arg(info[0], "op");
-    index_t a = positive(info[1], "a"), b = positive(info[2], "b"), c = positive(info[3], "c"), d = positive(info[4], "d");
-    index_t iterations = std::max<index_t>(1, size_arg(info[5], "iterations"));
+    Napi::Object options = options_arg(info, 0);
+    std::string op = string_field(options, "op");
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     DeviceScratch scratch;
     auto fill = [&](index_t n, unsigned seed) {
       float* p = scratch.allocate(n);
@@ -380,17 +383,20 @@ Napi::Value BenchDistillCuda(const Napi::CallbackInfo& info) {
     };
     std::function<void()> run;
     if (op == "dino") {
-      float* student = fill(a * c * d, 1);
-      float* teacher = fill(b * c * d, 2);
-      float* center = fill(d, 3);
-      float* grad = scratch.allocate(a * c * d);
-      float* new_center = scratch.allocate(d);
+      index_t vs = positive_field(options, "studentViews"), vt = positive_field(options, "teacherViews");
+      index_t batch = positive_field(options, "batch"), k = positive_field(options, "prototypes");
+      float* student = fill(product({vs, batch, k}, "student"), 1);
+      float* teacher = fill(product({vt, batch, k}, "teacher"), 2);
+      float* center = fill(k, 3);
+      float* grad = scratch.allocate(vs * batch * k);
+      float* new_center = scratch.allocate(k);
       DistillConfig config;
-      run = [=]() { dino_loss_cuda(student, teacher, center, a, b, c, d, config, grad, new_center, 0.9f); };
+      run = [=]() { dino_loss_cuda(student, teacher, center, vs, vt, batch, k, config, grad, new_center, 0.9f); };
     } else if (op == "koleo") {
-      float* x = fill(a * b, 4);
-      float* grad = scratch.allocate(a * b);
-      run = [=]() { koleo_loss_cuda(x, a, b, grad); };
+      index_t rows = positive_field(options, "rows"), dim = positive_field(options, "dim");
+      float* x = fill(product({rows, dim}, "x"), 4);
+      float* grad = scratch.allocate(rows * dim);
+      run = [=]() { koleo_loss_cuda(x, rows, dim, grad); };
     } else {
       throw Error(kErrInvalidArgument, "benchDistillCuda op must be 'dino' or 'koleo'");
     }

@@ -1,10 +1,12 @@
-// Bindings for the dense-layer ops of trainable heads (contracts in radlearn/linear.h):
-//   linearForward(x, w, b?, rows, in, out, y?, backend, async) -> y
-//   linearBackward(x, w, dy, rows, in, out, dx?, dw?, db?, accumulate, backend, async) -> undefined
-//     (gradients are written into the caller's buffers; a null/undefined one is not computed)
-//   geluForward(x, length, y?, backend, async) -> y
-//   geluBackward(x, dy, length, dx?, backend, async) -> dx
-//   benchLinearCuda(rows, in, out, iterations) -> { forward, backward } per-iteration ms (CUDA events)
+// Bindings for the dense-layer ops of trainable heads (contracts in radlearn/linear.h). Sizes
+// are checked against operand lengths here; every other option was validated by
+// src/kernels/heads.ts.
+//   linearForward(x, w, { b?, rows, inFeatures, outFeatures, out?, backend, async })  -> out
+//   linearBackward(x, w, dy, { rows, inFeatures, outFeatures, dx?, dw?, db?, accumulate, backend, async })
+//     -> undefined (gradients are written into the caller's buffers; an absent one is not computed)
+//   geluForward(x, { length, out?, backend, async })                                 -> out
+//   geluBackward(x, dy, { length, out?, backend, async })                            -> out
+//   benchLinearCuda({ rows, inFeatures, outFeatures, iterations }) -> { forward, backward } per-iteration ms (CUDA events)
 #include <algorithm>
 #include <utility>
 
@@ -19,16 +21,18 @@ namespace {
 Napi::Value LinearForward(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[3], "rows"), in = size_arg(info[4], "in"), out = size_arg(info[5], "out");
-    Backend backend = backend_arg(info[7]);
-    bool async = async_arg(info[8]);
+    Napi::Object options = options_arg(info, 2);
+    index_t rows = size_field(options, "rows"), in = size_field(options, "inFeatures"), out = size_field(options, "outFeatures");
+    Napi::Value b_value = field(options, "b"), out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     FloatOperand x = float_operand(info[0], "x", checked_size_product(rows, in, "x"), "[rows, in] = " + shape_text({rows, in}));
     FloatOperand w = float_operand(info[1], "w", checked_size_product(out, in, "w"), "[out, in] = " + shape_text({out, in}));
-    FloatOperand b = optional_float(info[2], "b", out, "[out] = " + shape_text({out}));
+    FloatOperand b = optional_float(b_value, "b", out, "[out] = " + shape_text({out}));
     bool device = same_place({&x, &w, &b}, "linearForward");
     require_host_for_cpu(backend, {&x, &w, &b});
     Napi::Value result;
-    FloatOperand y = float_output(env, info[6], device, checked_size_product(rows, out, "y"), "out",
+    FloatOperand y = float_output(env, out_value, device, checked_size_product(rows, out, "y"), "out",
                                   "[rows, out] = " + shape_text({rows, out}), &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
@@ -54,17 +58,19 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
 Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[3], "rows"), in = size_arg(info[4], "in"), out = size_arg(info[5], "out");
-    bool accumulate = bool_arg(info[9], "accumulate");
-    Backend backend = backend_arg(info[10]);
-    bool async = async_arg(info[11]);
+    Napi::Object options = options_arg(info, 3);
+    index_t rows = size_field(options, "rows"), in = size_field(options, "inFeatures"), out = size_field(options, "outFeatures");
+    Napi::Value dx_value = field(options, "dx"), dw_value = field(options, "dw"), db_value = field(options, "db");
+    bool accumulate = bool_field(options, "accumulate");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string x_shape = "[rows, in] = " + shape_text({rows, in});
     FloatOperand x = float_operand(info[0], "x", checked_size_product(rows, in, "x"), x_shape);
     FloatOperand w = float_operand(info[1], "w", checked_size_product(out, in, "w"), "[out, in] = " + shape_text({out, in}));
     FloatOperand dy = float_operand(info[2], "dy", checked_size_product(rows, out, "dy"), "[rows, out] = " + shape_text({rows, out}));
-    FloatOperand dx = optional_float(info[6], "dx", rows * in, x_shape);
-    FloatOperand dw = optional_float(info[7], "dw", out * in, "[out, in] = " + shape_text({out, in}));
-    FloatOperand db = optional_float(info[8], "db", out, "[out] = " + shape_text({out}));
+    FloatOperand dx = optional_float(dx_value, "dx", rows * in, x_shape);
+    FloatOperand dw = optional_float(dw_value, "dw", out * in, "[out, in] = " + shape_text({out, in}));
+    FloatOperand db = optional_float(db_value, "db", out, "[out] = " + shape_text({out}));
     same_place({&x, &w, &dy, &dx, &dw, &db}, "linearBackward");
     require_host_for_cpu(backend, {&x, &w, &dy, &dx, &dw, &db});
     for (const FloatOperand* output : {&dx, &dw, &db}) mark_written(output->keep);
@@ -97,14 +103,16 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
 Napi::Value GeluForward(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t length = size_arg(info[1], "length");
-    Backend backend = backend_arg(info[3]);
-    bool async = async_arg(info[4]);
+    Napi::Object options = options_arg(info, 1);
+    index_t length = size_field(options, "length");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand x = float_operand(info[0], "x", length, shape);
     require_host_for_cpu(backend, {&x});
     Napi::Value result;
-    FloatOperand y = float_output(env, info[2], x.on_device(), length, "out", shape, &result);
+    FloatOperand y = float_output(env, out_value, x.on_device(), length, "out", shape, &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -126,16 +134,18 @@ Napi::Value GeluForward(const Napi::CallbackInfo& info) {
 Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t length = size_arg(info[2], "length");
-    Backend backend = backend_arg(info[4]);
-    bool async = async_arg(info[5]);
+    Napi::Object options = options_arg(info, 2);
+    index_t length = size_field(options, "length");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand x = float_operand(info[0], "x", length, shape);
     FloatOperand dy = float_operand(info[1], "dy", length, shape);
     bool device = same_place({&x, &dy}, "geluBackward");
     require_host_for_cpu(backend, {&x, &dy});
     Napi::Value result;
-    FloatOperand dx = float_output(env, info[3], device, length, "out", shape, &result);
+    FloatOperand dx = float_output(env, out_value, device, length, "out", shape, &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -159,8 +169,9 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
 Napi::Value BenchLinearCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
-    index_t rows = size_arg(info[0], "rows"), in = size_arg(info[1], "in"), out = size_arg(info[2], "out");
-    index_t iterations = std::max<index_t>(1, size_arg(info[3], "iterations"));
+    Napi::Object options = options_arg(info, 0);
+    index_t rows = size_field(options, "rows"), in = size_field(options, "inFeatures"), out = size_field(options, "outFeatures");
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     DeviceScratch scratch;
     float* x = scratch.allocate(rows * in);
     float* w = scratch.allocate(out * in);

@@ -8,7 +8,8 @@
 // what it touches: it copies each host operand into memory of its own when it is called, and
 // copies the operands it wrote back into the caller's arrays when it completes, on the JS
 // thread, after checking they are still attached and of the same size. Sync ops run while no
-// JS can run, so they use the caller's memory directly.
+// JS can run, so they use the caller's memory directly (a binding reads every option, where a
+// getter could run JS, before it resolves any operand).
 #pragma once
 
 #include <napi.h>
@@ -56,7 +57,7 @@ class PrivateCopy {
   std::size_t capacity_ = 0;
 };
 
-// Whether the call being bound runs off the JS thread: set by async_arg() while a binding
+// Whether the call being bound runs off the JS thread: set by async_field() while a binding
 // reads its arguments, cleared by guarded() when the binding returns. Host operands read
 // while it is set are copied (see above).
 bool binding_is_async();

@@ -1,10 +1,11 @@
 // Bindings for the classification losses (contracts in radlearn/losses.h). Each returns
 // { loss, valid, grad } where grad is the caller's buffer or a new one.
-//   bceWithLogits(logits, targets, mask?, posWeight?, rows, classes, policy, grad?, backend, async)
-//   softmaxCrossEntropy(logits, labels?, targets?, rows, classes, smoothing, temperature, grad?, backend, async)
-//   ordinalLoss(logits, levels, rows, levelsCount, grad?, backend, async)
-// Host label values are validated here before any kernel runs (the error names the index);
-// device labels are validated by the kernels, which count bad ones.
+//   bceWithLogits(logits, targets, { rows, classes, mask?, posWeight?, uncertain, grad?, backend, async })
+//   softmaxCrossEntropy(logits, { rows, classes, labels?, targets?, labelSmoothing, temperature, grad?, backend, async })
+//   ordinalLoss(logits, levels, { rows, levels, grad?, backend, async })
+// Options and target values were validated by src/kernels/losses.ts. Host labels are checked
+// here, because a kernel indexes the logits row with them (the error names the index); device
+// labels are checked by the kernels, which count bad ones.
 #include <cmath>
 #include <memory>
 
@@ -16,22 +17,12 @@
 namespace radlearn {
 namespace {
 
-void check_targets(const FloatOperand& t, const char* op) {
-  if (t.on_device()) return;
-  for (index_t i = 0; i < t.length; ++i) {
-    float v = t.host[i];
-    if (!(v == -1.0f || (v >= 0.0f && v <= 1.0f)))
-      throw Error(kErrInvalidArgument, std::string(op) + ": targets[" + std::to_string(i) + "] is " + std::to_string(v) +
-                                           "; expected a value in [0, 1] or -1 (uncertain)");
-  }
-}
-
-void check_distribution(const FloatOperand& t, const char* op) {
-  if (t.on_device()) return;
-  for (index_t i = 0; i < t.length; ++i)
-    if (!(t.host[i] >= 0.0f && std::isfinite(t.host[i])))
-      throw Error(kErrInvalidArgument, std::string(op) + ": targets[" + std::to_string(i) + "] is " +
-                                           std::to_string(t.host[i]) + "; soft targets must be finite and >= 0");
+int policy_field(const Napi::Object& options) {
+  std::string policy = string_field(options, "uncertain");
+  if (policy == "ignore") return kUncertainIgnore;
+  if (policy == "ones") return kUncertainOnes;
+  if (policy == "zeros") return kUncertainZeros;
+  throw Error(kErrInvalidArgument, "uncertain must be 'ignore', 'ones' or 'zeros', got '" + policy + "'");
 }
 
 // Host labels: -1 (ignored) or an integer in [0, limit).
@@ -58,25 +49,25 @@ Napi::Value loss_result(Napi::Env env, const LossResult& r, const Napi::Value& g
 Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[4], "rows"), classes = size_arg(info[5], "classes");
-    index_t policy = size_arg(info[6], "policy");
-    if (policy > kUncertainZeros) throw Error(kErrInvalidArgument, "bceWithLogits: policy must be 0, 1 or 2");
-    Backend backend = backend_arg(info[8]);
-    bool async = async_arg(info[9]);
+    Napi::Object options = options_arg(info, 2);
+    index_t rows = size_field(options, "rows"), classes = size_field(options, "classes");
+    int pol = policy_field(options);
+    Napi::Value mask_value = field(options, "mask"), pos_weight_value = field(options, "posWeight");
+    Napi::Value grad_out = field(options, "grad");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[rows, classes] = " + shape_text({rows, classes});
     index_t length = checked_size_product(rows, classes, "logits");
     FloatOperand logits = float_operand(info[0], "logits", length, shape);
     FloatOperand targets = float_operand(info[1], "targets", length, shape);
-    FloatOperand mask = optional_float(info[2], "mask", length, shape);
-    FloatOperand pos_weight = optional_float(info[3], "posWeight", classes, "[classes] = " + shape_text({classes}));
+    FloatOperand mask = optional_float(mask_value, "mask", length, shape);
+    FloatOperand pos_weight = optional_float(pos_weight_value, "posWeight", classes, "[classes] = " + shape_text({classes}));
     bool device = same_place({&logits, &targets, &mask, &pos_weight}, "bceWithLogits");
     require_host_for_cpu(backend, {&logits, &targets, &mask, &pos_weight});
-    check_targets(targets, "bceWithLogits");
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[7], device, length, "grad", shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, device, length, "grad", shape, &grad_value);
     auto keep_grad = std::make_shared<Napi::ObjectReference>(Napi::Persistent(grad_value.As<Napi::Object>()));
     auto result = std::make_shared<LossResult>();
-    int pol = static_cast<int>(policy);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         *result = bce_with_logits_cpu(logits.host, targets.host, present(mask) ? mask.host : nullptr,
@@ -102,30 +93,28 @@ Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[3], "rows"), classes = size_arg(info[4], "classes");
-    double smoothing = number_arg(info[5], "smoothing");
-    double temperature = number_arg(info[6], "temperature");
-    if (smoothing < 0 || smoothing >= 1) throw Error(kErrInvalidArgument, "softmaxCrossEntropy: smoothing must be in [0, 1)");
-    if (temperature <= 0) throw Error(kErrInvalidArgument, "softmaxCrossEntropy: temperature must be > 0");
-    Backend backend = backend_arg(info[8]);
-    bool async = async_arg(info[9]);
+    Napi::Object options = options_arg(info, 1);
+    index_t rows = size_field(options, "rows"), classes = size_field(options, "classes");
+    float eps = float_field(options, "labelSmoothing"), tau = float_field(options, "temperature");
+    Napi::Value labels_value = field(options, "labels"), targets_value = field(options, "targets");
+    Napi::Value grad_out = field(options, "grad");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[rows, classes] = " + shape_text({rows, classes});
     index_t length = checked_size_product(rows, classes, "logits");
     FloatOperand logits = float_operand(info[0], "logits", length, shape);
-    FloatOperand labels = optional_float(info[1], "labels", rows, "[rows] = " + shape_text({rows}));
-    FloatOperand targets = optional_float(info[2], "targets", length, shape);
+    FloatOperand labels = optional_float(labels_value, "labels", rows, "[rows] = " + shape_text({rows}));
+    FloatOperand targets = optional_float(targets_value, "targets", length, shape);
     if (present(labels) == present(targets))
       throw Error(kErrInvalidArgument, "softmaxCrossEntropy: give exactly one of labels (class indices) or targets (distributions)");
     if (classes == 0 && rows > 0) throw Error(kErrShape, "softmaxCrossEntropy: classes must be >= 1");
     bool device = same_place({&logits, &labels, &targets}, "softmaxCrossEntropy");
     require_host_for_cpu(backend, {&logits, &labels, &targets});
     if (present(labels)) check_labels(labels, classes, "softmaxCrossEntropy", "labels");
-    else check_distribution(targets, "softmaxCrossEntropy");
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[7], device, length, "grad", shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, device, length, "grad", shape, &grad_value);
     auto keep_grad = std::make_shared<Napi::ObjectReference>(Napi::Persistent(grad_value.As<Napi::Object>()));
     auto result = std::make_shared<LossResult>();
-    float eps = static_cast<float>(smoothing), tau = static_cast<float>(temperature);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         *result = softmax_cross_entropy_cpu(logits.host, present(labels) ? labels.host : nullptr,
@@ -150,10 +139,12 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
 Napi::Value OrdinalLoss(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[2], "rows"), levels_count = size_arg(info[3], "levels");
+    Napi::Object options = options_arg(info, 2);
+    index_t rows = size_field(options, "rows"), levels_count = size_field(options, "levels");
     if (levels_count < 2) throw Error(kErrInvalidArgument, "ordinalLoss: levels must be >= 2");
-    Backend backend = backend_arg(info[5]);
-    bool async = async_arg(info[6]);
+    Napi::Value grad_out = field(options, "grad");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     index_t thresholds = levels_count - 1;
     std::string shape = "[rows, levels - 1] = " + shape_text({rows, thresholds});
     index_t length = checked_size_product(rows, thresholds, "logits");
@@ -163,7 +154,7 @@ Napi::Value OrdinalLoss(const Napi::CallbackInfo& info) {
     require_host_for_cpu(backend, {&logits, &levels});
     check_labels(levels, levels_count, "ordinalLoss", "levels");
     Napi::Value grad_value;
-    FloatOperand grad = float_output(env, info[4], device, length, "grad", shape, &grad_value);
+    FloatOperand grad = float_output(env, grad_out, device, length, "grad", shape, &grad_value);
     auto keep_grad = std::make_shared<Napi::ObjectReference>(Napi::Persistent(grad_value.As<Napi::Object>()));
     auto result = std::make_shared<LossResult>();
     auto work = [=]() {

@@ -1,9 +1,10 @@
-// Bindings for the optimizer ops (contracts in radlearn/optim.h):
-//   adamwStep(params, grads, m, v, decayMask?, length, lr, beta1, beta2, eps, weightDecay, step,
-//             maxGradNorm, backend, async) -> pre-clip gradient norm (params, m, v updated in place)
-//   gradNorm(grads, length, backend, async) -> global L2 norm
-//   emaUpdate(ema, params, length, momentum, backend, async) -> undefined (ema updated in place)
-//   benchAdamwCuda(length, iterations) -> per-step milliseconds (CUDA events, device-resident)
+// Bindings for the optimizer ops (contracts in radlearn/optim.h). Lengths are checked against
+// the operands here; the hyperparameters were validated by src/kernels/optim.ts.
+//   adamwStep(params, grads, m, v, { decayMask?, length, lr, beta1, beta2, eps, weightDecay, step,
+//             maxGradNorm, backend, async }) -> pre-clip gradient norm (params, m, v updated in place)
+//   gradNorm(grads, { length, backend, async })              -> global L2 norm
+//   emaUpdate(ema, params, { length, momentum, backend, async }) -> undefined (ema updated in place)
+//   benchAdamwCuda({ length, iterations })                   -> per-step milliseconds (CUDA events, device-resident)
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -19,34 +20,25 @@ namespace {
 Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t length = size_arg(info[5], "length");
+    Napi::Object options = options_arg(info, 4);
+    index_t length = size_field(options, "length");
     AdamWConfig config;
-    double lr = number_arg(info[6], "lr"), beta1 = number_arg(info[7], "beta1"), beta2 = number_arg(info[8], "beta2");
-    double eps = number_arg(info[9], "eps"), wd = number_arg(info[10], "weightDecay");
-    index_t step = size_arg(info[11], "step");
-    double max_norm = number_arg(info[12], "maxGradNorm");
-    if (lr < 0) throw Error(kErrInvalidArgument, "adamwStep: lr must be >= 0");
-    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-      throw Error(kErrInvalidArgument, "adamwStep: beta1 and beta2 must be in [0, 1)");
-    // eps is used in float32: one that rounds to 0 would divide by zero
-    if (!(static_cast<float>(eps) > 0.0f)) throw Error(kErrInvalidArgument, "adamwStep: eps must be > 0 and at least 1.4e-45 (float32)");
-    if (wd < 0) throw Error(kErrInvalidArgument, "adamwStep: weightDecay must be >= 0");
-    if (step < 1) throw Error(kErrInvalidArgument, "adamwStep: step must be >= 1 (1-based, for bias correction)");
-    config.lr = lr;
-    config.beta1 = beta1;
-    config.beta2 = beta2;
-    config.eps = eps;
-    config.weight_decay = wd;
-    config.step = step;
-    config.max_grad_norm = max_norm;
-    Backend backend = backend_arg(info[13]);
-    bool async = async_arg(info[14]);
+    config.lr = number_field(options, "lr");
+    config.beta1 = number_field(options, "beta1");
+    config.beta2 = number_field(options, "beta2");
+    config.eps = number_field(options, "eps");
+    config.weight_decay = number_field(options, "weightDecay");
+    config.step = size_field(options, "step");
+    config.max_grad_norm = number_field(options, "maxGradNorm");
+    Napi::Value mask_value = field(options, "decayMask");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand params = float_operand(info[0], "params", length, shape);
     FloatOperand grads = float_operand(info[1], "grads", length, shape);
     FloatOperand m = float_operand(info[2], "m", length, shape);
     FloatOperand v = float_operand(info[3], "v", length, shape);
-    ByteOperand mask = optional_bytes(info[4], "decayMask", length);
+    ByteOperand mask = optional_bytes(mask_value, "decayMask", length);
     bool device = same_place({&params, &grads, &m, &v}, "adamwStep");
     if (mask.keep && mask.on_device() != device)
       throw Error(kErrInvalidArgument, "adamwStep: decayMask must live where the parameters live");
@@ -89,9 +81,10 @@ Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
 Napi::Value GradNorm(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t length = size_arg(info[1], "length");
-    Backend backend = backend_arg(info[2]);
-    bool async = async_arg(info[3]);
+    Napi::Object options = options_arg(info, 1);
+    index_t length = size_field(options, "length");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     FloatOperand grads = float_operand(info[0], "grads", length, "[" + std::to_string(length) + "]");
     require_host_for_cpu(backend, {&grads});
     auto norm = std::make_shared<double>(0.0);
@@ -112,18 +105,17 @@ Napi::Value GradNorm(const Napi::CallbackInfo& info) {
 Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t length = size_arg(info[2], "length");
-    double momentum = number_arg(info[3], "momentum");
-    if (!(momentum >= 0 && momentum <= 1)) throw Error(kErrInvalidArgument, "emaUpdate: momentum must be in [0, 1]");
-    Backend backend = backend_arg(info[4]);
-    bool async = async_arg(info[5]);
+    Napi::Object options = options_arg(info, 2);
+    index_t length = size_field(options, "length");
+    float mom = float_field(options, "momentum");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[" + std::to_string(length) + "]";
     FloatOperand ema = float_operand(info[0], "ema", length, shape);
     FloatOperand params = float_operand(info[1], "params", length, shape);
     same_place({&ema, &params}, "emaUpdate");
     mark_written(ema.keep);
     require_host_for_cpu(backend, {&ema, &params});
-    float mom = static_cast<float>(momentum);
     auto work = [=]() {
       if (backend == Backend::Cpu) {
         ema_update_cpu(ema.host, params.host, length, mom);
@@ -144,8 +136,9 @@ Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
 Napi::Value BenchAdamwCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
-    index_t length = size_arg(info[0], "length");
-    index_t iterations = std::max<index_t>(1, size_arg(info[1], "iterations"));
+    Napi::Object options = options_arg(info, 0);
+    index_t length = size_field(options, "length");
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     DeviceScratch scratch;
     float* p = scratch.allocate(length);
     float* g = scratch.allocate(length);

@@ -1,9 +1,10 @@
 // Bindings for the similarity op family: similarity(), l2Normalize(), l2NormalizeBackward(),
-// and the CUDA-event bench entry. Sizes are validated against operand lengths before any
-// kernel touches memory.
-//   similarity(a, b, n, m, d, scale, out?, backend, async)
-//   l2Normalize(x, rows, dim, out?, backend, async)
-//   l2NormalizeBackward(x, grad, rows, dim, out?, backend, async)
+// and the CUDA-event bench entry. Sizes are checked against operand lengths before any
+// kernel touches memory; every other option was validated by src/kernels/similarity.ts.
+//   similarity(a, b, { n, m, d, scale, out?, backend, async })          -> out
+//   l2Normalize(x, { rows, dim, out?, backend, async })                 -> out
+//   l2NormalizeBackward(x, grad, { rows, dim, out?, backend, async })   -> out
+//   benchSimilarityCuda({ n, m, d, iterations })                        -> per-iteration ms (CUDA events)
 #include <algorithm>
 
 #include "args.h"
@@ -22,16 +23,18 @@ index_t checked_product(index_t a, index_t b, const char* what) {
 Napi::Value Similarity(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t n = size_arg(info[2], "n"), m = size_arg(info[3], "m"), d = size_arg(info[4], "d");
-    float scale = float_arg(info[5], "scale");
-    Backend backend = backend_arg(info[7]);
-    bool async = async_arg(info[8]);
+    Napi::Object options = options_arg(info, 2);
+    index_t n = size_field(options, "n"), m = size_field(options, "m"), d = size_field(options, "d");
+    float scale = float_field(options, "scale");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     FloatOperand a = float_operand(info[0], "a", checked_product(n, d, "a"), "[n, d] = " + shape_text({n, d}));
     FloatOperand b = float_operand(info[1], "b", checked_product(m, d, "b"), "[m, d] = " + shape_text({m, d}));
     if (a.on_device() != b.on_device()) throw Error(kErrInvalidArgument, "a and b must both be host arrays or both DeviceTensors");
     require_host_for_cpu(backend, {&a, &b});
     Napi::Value result;
-    FloatOperand s = float_output(env, info[6], a.on_device(), checked_product(n, m, "the output"), "out",
+    FloatOperand s = float_output(env, out_value, a.on_device(), checked_product(n, m, "the output"), "out",
                                   "[n, m] = " + shape_text({n, m}), &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
@@ -55,14 +58,16 @@ Napi::Value Similarity(const Napi::CallbackInfo& info) {
 Napi::Value L2Normalize(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[1], "rows"), dim = size_arg(info[2], "dim");
-    Backend backend = backend_arg(info[4]);
-    bool async = async_arg(info[5]);
+    Napi::Object options = options_arg(info, 1);
+    index_t rows = size_field(options, "rows"), dim = size_field(options, "dim");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[rows, dim] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
     require_host_for_cpu(backend, {&x});
     Napi::Value result;
-    FloatOperand y = float_output(env, info[3], x.on_device(), rows * dim, "out", shape, &result);
+    FloatOperand y = float_output(env, out_value, x.on_device(), rows * dim, "out", shape, &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -84,16 +89,18 @@ Napi::Value L2Normalize(const Napi::CallbackInfo& info) {
 Napi::Value L2NormalizeBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    index_t rows = size_arg(info[2], "rows"), dim = size_arg(info[3], "dim");
-    Backend backend = backend_arg(info[5]);
-    bool async = async_arg(info[6]);
+    Napi::Object options = options_arg(info, 2);
+    index_t rows = size_field(options, "rows"), dim = size_field(options, "dim");
+    Napi::Value out_value = field(options, "out");
+    Backend backend = backend_field(options);
+    bool async = async_field(options);
     std::string shape = "[rows, dim] = " + shape_text({rows, dim});
     FloatOperand x = float_operand(info[0], "x", checked_product(rows, dim, "x"), shape);
     FloatOperand g = float_operand(info[1], "grad", rows * dim, shape);
     if (x.on_device() != g.on_device()) throw Error(kErrInvalidArgument, "x and grad must live in the same place");
     require_host_for_cpu(backend, {&x, &g});
     Napi::Value result;
-    FloatOperand dx = float_output(env, info[4], x.on_device(), rows * dim, "out", shape, &result);
+    FloatOperand dx = float_output(env, out_value, x.on_device(), rows * dim, "out", shape, &result);
     auto keep_result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(result.As<Napi::Object>()));
     auto work = [=]() {
       if (backend == Backend::Cpu) {
@@ -113,17 +120,17 @@ Napi::Value L2NormalizeBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// benchSimilarityCuda(n, m, d, iterations) -> per-iteration milliseconds measured with CUDA
-// events on device-resident data (no host copies in the timed region).
+// Device-resident data, so no host copy falls in the timed region.
 Napi::Value BenchSimilarityCuda(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
-    index_t n = size_arg(info[0], "n"), m = size_arg(info[1], "m"), d = size_arg(info[2], "d");
-    index_t iterations = std::max<index_t>(1, size_arg(info[3], "iterations"));
+    Napi::Object options = options_arg(info, 0);
+    index_t n = size_field(options, "n"), m = size_field(options, "m"), d = size_field(options, "d");
+    index_t iterations = std::max<index_t>(1, size_field(options, "iterations"));
     DeviceScratch scratch;
-    float* a = scratch.allocate(n * d);
-    float* b = scratch.allocate(m * d);
-    float* s = scratch.allocate(n * m);
+    float* a = scratch.allocate(checked_product(n, d, "a"));
+    float* b = scratch.allocate(checked_product(m, d, "b"));
+    float* s = scratch.allocate(checked_product(n, m, "the output"));
     std::vector<float> host(static_cast<size_t>(std::max(n, m) * d));
     for (size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     copy_to_device(a, host.data(), n * d * sizeof(float));

@@ -67,6 +67,8 @@ inline Backend backend_arg(const Napi::Value& v) {
   throw Error(kErrInvalidArgument, "backend must be 'cpu' or 'cuda', got '" + name + "'");
 }
 
+inline Backend backend_field(const Napi::Object& options) { return backend_arg(field(options, "backend")); }
+
 // Device tensors can only be used by the CUDA backend.
 inline void require_host_for_cpu(Backend backend, std::initializer_list<const FloatOperand*> operands) {
   if (backend != Backend::Cpu) return;
