@@ -63,3 +63,21 @@ export function allocateFloat32(length: number, what: string): Float32Array {
     throw error;
   }
 }
+
+/** A short, safe description of any value for an error message (BigInts, cycles and typed arrays included). */
+export function describeValue(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  switch (typeof value) {
+    case 'bigint': return `the BigInt ${value}n`;
+    case 'number': case 'boolean': case 'undefined': case 'symbol': return String(value);
+    case 'function': return 'a function';
+    default: break;
+  }
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  } catch {
+    // BigInts inside, or cycles
+  }
+  return Array.isArray(value) ? `an array of length ${value.length}` : Object.prototype.toString.call(value);
+}

@@ -6,7 +6,7 @@
  * FLOPs: forward 2*rows*in*out, backward 4*rows*in*out.
  */
 import * as ort from 'onnxruntime-node';
-import { backendInfo, createMlpHead, linearBackward, linearForward } from '../../src/index.js';
+import { backendInfo, createHead, linearBackward, linearForward } from '../../src/index.js';
 import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
 import { addon } from '../../src/native/addon.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
@@ -82,12 +82,12 @@ export const cases: BenchCase[] = [
       }
       // A whole MLP head step (forward + backward) as the trainer runs it.
       const [n, inF, hidden, outF] = [4096, 768, 512, 14];
-      const head = createMlpHead({ inFeatures: inF, hidden, outFeatures: outF, seed: 1, backend: 'cpu' });
+      const head = createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: outF, seed: 1 });
       const x = randomArray(n * inF, 5);
       const dy = randomArray(n * outF, 6);
-      const t = await time(async () => {
-        await head.forward(x, n);
-        await head.backward(dy);
+      const t = await time(() => {
+        head.forward(x, n);
+        head.backward(dy);
       });
       const flops = 6 * n * (inF * hidden + hidden * outF);
       out.push({ op: 'MLP head forward+backward', backend: 'cpu', shape: `${n}x${inF}->${hidden}->${outF}`, medianMs: t.medianMs, p90Ms: t.p90Ms, gflops: flops / (t.medianMs * 1e6), itemsPerSec: n / (t.medianMs / 1e3), itemName: 'rows' });

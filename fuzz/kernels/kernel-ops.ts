@@ -14,8 +14,7 @@ import {
   contrastiveLoss,
   contrastiveLossSync,
   cosineSchedule,
-  createLinearHead,
-  createMlpHead,
+  createHead,
   dinoLoss,
   dinoLossSync,
   emaTeacherUpdate,
@@ -339,14 +338,19 @@ export const OPS: KernelOp[] = [
     call: (args) => halfBitsToFloat32(...(args as Parameters<typeof halfBitsToFloat32>)),
   },
   {
-    name: 'createLinearHead',
-    build: (r) => [{ inFeatures: size(r), outFeatures: size(r), seed: r.int(100) }],
-    call: (args) => createLinearHead(...(args as Parameters<typeof createLinearHead>)),
-  },
-  {
-    name: 'createMlpHead',
-    build: (r) => [{ inFeatures: size(r), hidden: size(r), outFeatures: size(r), seed: r.int(100) }],
-    call: (args) => createMlpHead(...(args as Parameters<typeof createMlpHead>)),
+    name: 'createHead',
+    build: (r) => {
+      const rows = size(r), inFeatures = size(r), outFeatures = size(r);
+      const options = r.chance(0.5) ? { inFeatures, outFeatures, seed: r.int(100) } : { kind: 'mlp', inFeatures, hidden: size(r), outFeatures, seed: r.int(100) };
+      return [options, floats(r, rows * inFeatures), rows, floats(r, rows * outFeatures)];
+    },
+    call(args) {
+      const [options, x, rows, dy] = args as [Parameters<typeof createHead>[0], Float32Array, number, Float32Array];
+      const head = createHead(options);
+      const y = head.forward(x, rows);
+      head.params.zeroGrad();
+      return [y, head.backward(dy, { inputGrad: true }), head.params.grad];
+    },
   },
   {
     name: 'cosineSchedule',

@@ -24,6 +24,8 @@ interface KernelCase extends FuzzCase {
   /** A deep copy of the arguments with every array separate, to recompute an aliased call. */
   unaliased?: Args;
   detachAfterCall?: Path;
+  /** Option keys this case added that the op may not read: not inputs, so not scanned. */
+  injected: Set<string>;
 }
 
 const isTyped = (v: unknown): v is ArrayBufferView & { length: number } => ArrayBuffer.isView(v) && !(v instanceof DataView);
@@ -188,7 +190,9 @@ function mutate(r: Rng, args: Args, c: KernelCase): void {
     const keys = Object.keys(options);
     if (keys.length > 0) setAt(options, [r.pick(keys)], DELETE);
   } else if (kind === 6 && isPlainObject(options)) {
-    Object.assign(options, r.pick<Record<string, unknown>>([{ backend: 'cuda' }, { backend: 'gpu' }, { backend: 'cpu' }, { checkFinite: false }, { out: new Float32Array(3) }]));
+    const extra = r.pick<Record<string, unknown>>([{ backend: 'cuda' }, { backend: 'gpu' }, { backend: 'cpu' }, { checkFinite: false }, { out: new Float32Array(3) }]);
+    for (const key of Object.keys(extra)) c.injected.add(key);
+    Object.assign(options, extra);
   } else if (kind === 7) {
     c.aliased = alias(r, args) || c.aliased;
   } else if (kind === 8) {
@@ -232,6 +236,14 @@ function sameNumbers(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** The arguments without the option keys the case injected. */
+function withoutInjected(c: KernelCase): Args {
+  const options = c.args[c.args.length - 1];
+  if (c.injected.size === 0 || !isPlainObject(options)) return c.args;
+  const kept = Object.fromEntries(Object.entries(options).filter(([key]) => !c.injected.has(key)));
+  return [...c.args.slice(0, -1), kept];
+}
+
 const optedOutOfChecks = (args: Args): boolean => leaves(args).some((l) => l.path[l.path.length - 1] === 'checkFinite' && l.value === false);
 
 /**
@@ -251,7 +263,7 @@ export const surface: FuzzSurface<KernelCase> = {
     const r = new Rng(seed, 'kernels', index);
     const op = OPS[index % OPS.length]!;
     const args = op.build(r);
-    const c: KernelCase = { label: '', op: op.name, async: r.chance(0.6), args, aliased: false };
+    const c: KernelCase = { label: '', op: op.name, async: r.chance(0.6), args, aliased: false, injected: new Set() };
     const mutations = r.chance(0.1) ? 0 : 1 + r.int(3);
     for (let i = 0; i < mutations; i++) mutate(r, args, c);
     // Cloning copies each array on its own, so the copy has the same values and no aliasing.
@@ -269,7 +281,7 @@ export const surface: FuzzSurface<KernelCase> = {
     }
     const result = await pending;
     if (!optedOutOfChecks(c.args) && !nonFiniteAllowed(c, result)) {
-      const bad = nonFinite(result, 'result') ?? nonFinite(c.args, 'arguments');
+      const bad = nonFinite(result, 'result') ?? nonFinite(withoutInjected(c), 'arguments');
       if (bad) throw new Error(`silent non-finite value: the op succeeded, but ${bad}`);
     }
     if (c.aliased && c.unaliased) {

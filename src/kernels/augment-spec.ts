@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, describeValue } from '../errors.js';
 import type { NativeAugmentSpec, NativeRange } from '../native/types.js';
-import { describe } from './operands.js';
 
 /**
  * The augmentation spec: what views to cut from each image and which random transforms to
@@ -67,7 +66,7 @@ export interface AugmentSpec {
 export const MAX_BLUR_SIGMA = 8;
 
 function fail(field: string, message: string, value: unknown): never {
-  throw new InvalidArgumentError(`augment spec: ${field} ${message}, got ${describe(value)}`, { field });
+  throw new InvalidArgumentError(`augment spec: ${field} ${message}, got ${describeValue(value)}`, { field });
 }
 
 const SECTIONS = ['flip', 'rotate', 'translate', 'intensity', 'blur', 'noise', 'normalize', 'mask'] as const;

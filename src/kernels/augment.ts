@@ -1,8 +1,8 @@
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, ShapeError, describeValue } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
 import type { NativeAddon, NativeAugmentDraw, NativeAugmentResult, NativeBackend, NativeCall, NativeDeviceTensor } from '../native/types.js';
-import { assertAttached, backendOption, describe } from './operands.js';
+import { assertAttached, backendOption } from './operands.js';
 import { encodeAugmentSpec, type AugmentSpec } from './augment-spec.js';
 import { DeviceTensor } from './tensor.js';
 
@@ -284,7 +284,7 @@ export function augmentParams(
 ): { params: AugmentViewParams[]; masks: Array<Uint8Array | undefined> } {
   if (!Array.isArray(shapes) || shapes.length === 0) throw new InvalidArgumentError('augmentParams: give at least one image shape');
   shapes.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(`augmentParams: shapes[${i}] must be { height, width }, got ${describe(s)}`);
+    if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(`augmentParams: shapes[${i}] must be { height, width }, got ${describeValue(s)}`);
   });
   const encoded = encodeAugmentSpec(spec);
   const { seed, step } = seedOf(options);
@@ -299,8 +299,8 @@ export function augmentParams(
 
 /** Decodes 16-bit outputs (raw bfloat16 or float16 bits) to float32. */
 export function halfBitsToFloat32(bits: Uint16Array, dtype: 'bfloat16' | 'float16'): Float32Array {
-  if (!(bits instanceof Uint16Array)) throw new InvalidArgumentError(`halfBitsToFloat32: bits must be a Uint16Array, got ${describe(bits)}`);
-  if (dtype !== 'bfloat16' && dtype !== 'float16') throw new InvalidArgumentError(`halfBitsToFloat32: dtype must be 'bfloat16' or 'float16', got ${describe(dtype)}`);
+  if (!(bits instanceof Uint16Array)) throw new InvalidArgumentError(`halfBitsToFloat32: bits must be a Uint16Array, got ${describeValue(bits)}`);
+  if (dtype !== 'bfloat16' && dtype !== 'float16') throw new InvalidArgumentError(`halfBitsToFloat32: dtype must be 'bfloat16' or 'float16', got ${describeValue(dtype)}`);
   assertAttached(bits, 'bits');
   const out = new Float32Array(bits.length);
   if (dtype === 'bfloat16') {

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
-import { describe, optionsObject } from './operands.js';
+import { InvalidArgumentError, describeValue } from '../errors.js';
+import { optionsObject } from './operands.js';
 
 /** Options of the teacher temperature warm-up (DINO: 0.04 -> 0.07 over the first epochs). */
 export interface TeacherTemperatureOptions {
@@ -13,7 +13,7 @@ export interface TeacherTemperatureOptions {
 
 function finite(value: unknown, name: string, min = -Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -26,20 +26,6 @@ export {
   type ElementwiseOptions,
 } from './heads.js';
 export {
-  createLinearHead,
-  createMlpHead,
-  linearHeadLayout,
-  mlpHeadLayout,
-  LinearHead,
-  MlpHead,
-  type Head,
-  type HeadStorage,
-  type HeadBackwardOptions,
-  type ParameterSlot,
-  type LinearHeadOptions,
-  type MlpHeadOptions,
-} from './flat-heads.js';
-export {
   bceWithLogits,
   bceWithLogitsSync,
   softmaxCrossEntropy,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, ShapeError, describeValue } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeBceOptions, NativeLossResult, NativeOrdinalOptions, NativeSoftmaxCrossEntropyOptions } from '../native/types.js';
@@ -6,7 +6,6 @@ import {
   assertAttached,
   checkFiniteResult,
   checkFiniteValues,
-  describe,
   optionsObject,
   checkFloat,
   chooseBackend,
@@ -262,8 +261,8 @@ export async function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int3
 /** Predicted level per row from ordinal logits [rows, K - 1]: the number of thresholds with logit > 0. */
 export function ordinalPredict(logits: Float32Array, rows: number, levels: number): Int32Array {
   positiveSize(rows, 'rows');
-  if (!Number.isSafeInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describe(levels)}`);
-  if (!(logits instanceof Float32Array)) throw new InvalidArgumentError(`logits must be a Float32Array, got ${describe(logits)}`);
+  if (!Number.isSafeInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describeValue(levels)}`);
+  if (!(logits instanceof Float32Array)) throw new InvalidArgumentError(`logits must be a Float32Array, got ${describeValue(logits)}`);
   assertAttached(logits, 'logits');
   checkFiniteValues(logits, 'logits');
   const k = levels - 1;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NonFiniteResultError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, NonFiniteResultError, ShapeError, describeValue } from '../errors.js';
 import { BackendUnavailableError, BufferDetachedError, fromNativeError } from '../native/errors.js';
 import { defaultKernelBackend } from '../native/backend.js';
 import type { NativeBackend, NativeFloat } from '../native/types.js';
@@ -19,27 +19,9 @@ export interface KernelCallOptions {
 export function optionsObject<T extends object>(value: T | undefined | null, op: string, required = true): T {
   if (value === undefined && !required) return {} as T;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
-    throw new InvalidArgumentError(`${op}: options must be an object, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${op}: options must be an object, got ${describeValue(value)}`);
   }
   return value;
-}
-
-/** A short, safe description of any value for an error message (BigInts, cycles and typed arrays included). */
-export function describe(value: unknown): string {
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
-  switch (typeof value) {
-    case 'bigint': return `the BigInt ${value}n`;
-    case 'number': case 'boolean': case 'undefined': case 'symbol': return String(value);
-    case 'function': return 'a function';
-    default: break;
-  }
-  try {
-    const text = JSON.stringify(value);
-    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  } catch {
-    // BigInts inside, or cycles
-  }
-  return Array.isArray(value) ? `an array of length ${value.length}` : Object.prototype.toString.call(value);
 }
 
 /**
@@ -64,14 +46,14 @@ export function assertAttached(view: ArrayBufferView, name: string): void {
 
 export function positiveSize(value: unknown, name: string, allowZero = true): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer below 2^53, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer below 2^53, got ${describeValue(value)}`);
   }
   return value;
 }
 
 export function finiteNumber(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${name} must be a finite number, got ${describe(value)}`);
+    throw new InvalidArgumentError(`${name} must be a finite number, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -146,7 +128,7 @@ export function chooseBackend(operands: readonly FloatTensor[], options: KernelC
 /** An explicit backend option, checked; the process default when absent. */
 export function backendOption(value: unknown): NativeBackend {
   if (value === undefined) return defaultKernelBackend();
-  if (value !== 'cpu' && value !== 'cuda') throw new InvalidArgumentError(`backend must be 'cpu' or 'cuda', got ${describe(value)}`);
+  if (value !== 'cpu' && value !== 'cuda') throw new InvalidArgumentError(`backend must be 'cpu' or 'cuda', got ${describeValue(value)}`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, RadlearnError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, RadlearnError, ShapeError, describeValue } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
 import type { NativeAdamWOptions, NativeBackend, NativeEmaOptions, NativeGradNormOptions } from '../native/types.js';
@@ -7,7 +7,6 @@ import {
   checkFiniteValues,
   checkFloat,
   chooseBackend,
-  describe,
   finiteNumber,
   optionsObject,
   positiveSize,
@@ -327,11 +326,11 @@ export class AdamW {
     optionsObject(state, 'AdamW.loadState (the state)');
     const n = this.numParams;
     for (const key of ['m', 'v'] as const) {
-      if (!(state[key] instanceof Float32Array)) throw new InvalidArgumentError(`AdamW.loadState: state.${key} must be a Float32Array, got ${describe(state[key])}`);
+      if (!(state[key] instanceof Float32Array)) throw new InvalidArgumentError(`AdamW.loadState: state.${key} must be a Float32Array, got ${describeValue(state[key])}`);
       assertAttached(state[key], `state.${key}`);
     }
     if (state.numParams !== n || state.m.length !== n || state.v.length !== n) {
-      throw new ShapeError(`AdamW state is for ${describe(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`);
+      throw new ShapeError(`AdamW state is for ${describeValue(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`);
     }
     positiveSize(state.step, 'state.step');
     // informational (this optimizer keeps its own hyperparameters), but never garbage
@@ -390,7 +389,7 @@ export function cosineSchedule(options: CosineScheduleOptions): (step: number) =
   if (warmup > total) throw new InvalidArgumentError(`warmupSteps (${warmup}) must not exceed totalSteps (${total})`);
   const decaySteps = Math.max(1, total - warmup);
   return (step: number): number => {
-    if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${describe(step)}`);
+    if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${describeValue(step)}`);
     if (step < warmup) return (base * (step + 1)) / warmup;
     const progress = Math.min(1, (step - warmup) / decaySteps);
     return final + (base - final) * 0.5 * (1 + Math.cos(Math.PI * progress));

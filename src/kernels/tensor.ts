@@ -1,7 +1,6 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, describeValue } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { fromNativeError } from '../native/errors.js';
-import { describe } from './operands.js';
 import type { DType, NativeDeviceTensor } from '../native/types.js';
 
 /**
@@ -84,7 +83,7 @@ export class DeviceTensor {
 
 function checkDims(dims: unknown, op: string): void {
   if (!Array.isArray(dims) || dims.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
-    throw new InvalidArgumentError(`${op}: dims must be an array of non-negative integers, got ${describe(dims)}`);
+    throw new InvalidArgumentError(`${op}: dims must be an array of non-negative integers, got ${describeValue(dims)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, describeValue } from '../errors.js';
 import { addon, loadAddon } from './addon.js';
 import { BackendUnavailableError, fromNativeError } from './errors.js';
 import type { NativeBackend } from './types.js';
@@ -74,7 +74,7 @@ export function defaultKernelBackend(): NativeBackend {
 export function setThreads(threads: number): number {
   const max = addon().maxThreads();
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 0 || threads > max) {
-    throw new InvalidArgumentError(`threads must be an integer from 0 (the default) to ${max} (4 x this machine's hardware threads), got ${typeof threads === 'bigint' ? `${threads}n` : String(threads)}`);
+    throw new InvalidArgumentError(`threads must be an integer from 0 (the default) to ${max} (4 x this machine's hardware threads), got ${describeValue(threads)}`);
   }
   try {
     return addon().setThreads(threads);

@@ -1,11 +1,13 @@
 /**
- * Trainable heads on frozen features: a linear layer, or an MLP (linear, exact GELU, linear).
- * Weights live in the run's FlatParameters (PyTorch nn.Linear layout: weight [out, in]); the
- * head only knows its parameter names. backward() ACCUMULATES into the flat gradient buffer
- * and can return dL/dinput for a trainable encoder underneath (issue 8).
+ * Trainable heads on features: a linear layer, or an MLP (linear, exact GELU, linear). Weights
+ * live in a FlatParameters (PyTorch nn.Linear layout: weight [out, in]; the run's, or the head's
+ * own from createHead); the head only knows its parameter names. backward() ACCUMULATES into the
+ * flat gradient buffer and can return dL/dinput for a trainable encoder underneath.
  */
-import type { FlatParameters, ParameterSpec } from './parameters.js';
-import type { TrainOps } from './ops.js';
+import { InvalidArgumentError, ShapeError, describeValue } from '../errors.js';
+import { checkFiniteResult, checkFiniteValues, finiteNumber, optionsObject, positiveSize } from '../kernels/operands.js';
+import { FlatParameters, type ParameterSpec } from './parameters.js';
+import { resolveTrainOps, type TrainOps } from './ops.js';
 
 export type HeadKind = 'linear' | 'mlp';
 
@@ -44,7 +46,12 @@ interface Activations {
 export class Head {
   private saved: Activations | undefined;
 
-  constructor(readonly params: FlatParameters, readonly prefix: string, readonly shape: HeadShape, private readonly ops: TrainOps) {}
+  /**
+   * `checkFinite`: scan inputs for NaN/Infinity and results for float32 overflow, as the kernels'
+   * own Promise and Sync forms do (createHead's heads); a run checks its losses and parameters
+   * itself and leaves it off.
+   */
+  constructor(readonly params: FlatParameters, readonly prefix: string, readonly shape: HeadShape, private readonly ops: TrainOps, private readonly checkFinite = false) {}
 
   /** The layers' weights, read from `buffer` (the live parameters, or an EMA copy with the same layout). */
   layers(buffer: Float32Array = this.params.data): HeadLayer[] {
@@ -57,6 +64,15 @@ export class Head {
 
   /** [rows, inDim] → [rows, outDim]. Keeps the activations for backward unless `keep` is false. */
   forward(x: Float32Array, rows: number, options: { buffer?: Float32Array; keep?: boolean } = {}): Float32Array {
+    positiveSize(rows, 'rows');
+    checkRows(x, 'x', rows, this.shape.inDim, 'inFeatures');
+    if (this.checkFinite) checkFiniteValues(x, 'x');
+    const out = this.forwardUnchecked(x, rows, options);
+    if (this.checkFinite) checkFiniteResult(out, 'the output', `head ${this.prefix}`);
+    return out;
+  }
+
+  private forwardUnchecked(x: Float32Array, rows: number, options: { buffer?: Float32Array; keep?: boolean }): Float32Array {
     const layers = this.layers(options.buffer);
     const first = layers[0]!;
     const y = new Float32Array(rows * first.outDim);
@@ -79,7 +95,18 @@ export class Head {
   backward(dy: Float32Array, options?: { inputGrad?: false }): undefined;
   backward(dy: Float32Array, options: { inputGrad?: boolean } = {}): Float32Array | undefined {
     const saved = this.saved;
-    if (!saved) throw new Error(`head ${this.prefix}: backward without a forward`);
+    if (!saved) throw new InvalidArgumentError(`head ${this.prefix}: backward() called before forward()`);
+    checkRows(dy, 'dy', saved.rows, this.shape.outDim, 'outFeatures');
+    if (this.checkFinite) checkFiniteValues(dy, 'dy');
+    const dx = this.backwardUnchecked(saved, dy, options);
+    if (this.checkFinite) {
+      checkFiniteResult(this.params.grad, 'the parameter gradients', `head ${this.prefix}`);
+      checkFiniteResult(dx, 'the input gradient', `head ${this.prefix}`);
+    }
+    return dx;
+  }
+
+  private backwardUnchecked(saved: Activations, dy: Float32Array, options: { inputGrad?: boolean }): Float32Array | undefined {
     this.saved = undefined;
     const { rows, x } = saved;
     const layers = this.layers();
@@ -100,6 +127,52 @@ export class Head {
     this.ops.linearBackward(x, first.weight, dpre, dx, dw1, db1, rows, first.inDim, first.outDim);
     return dx ?? undefined;
   }
+}
+
+function checkRows(value: unknown, name: string, rows: number, width: number, widthName: string): void {
+  if (!(value instanceof Float32Array)) throw new InvalidArgumentError(`${name} must be a Float32Array, got ${describeValue(value)}`);
+  if (value.length !== rows * width) {
+    throw new ShapeError(`${name} has ${value.length} elements, but [rows, ${widthName}] = [${rows}, ${width}] needs ${rows * width}`);
+  }
+}
+
+export interface HeadOptions {
+  /** 'linear' (default) or 'mlp' (linear, exact GELU, linear). */
+  kind?: HeadKind;
+  inFeatures: number;
+  outFeatures: number;
+  /** Width of the MLP's hidden layer (mlp only). */
+  hidden?: number;
+  /** Initialisation seed: W ~ U(±1/sqrt(fan in)), as nn.Linear; biases start at 0. */
+  seed: number;
+}
+
+/**
+ * The most parameters a head from createHead may have: 2^26 (256 MiB of float32, and as much
+ * again for gradients), far above any probe or MLP over an encoder's features, low enough that
+ * a typo in a size fails at once instead of allocating gigabytes.
+ */
+export const MAX_HEAD_PARAMETERS = 2 ** 26;
+
+/**
+ * A head with parameters of its own (`head.params.data`, gradients in `head.params.grad`,
+ * `head.params.decayMask('main')` for AdamW), on the native kernels. The same Head the trainer
+ * uses, outside a run: zero the gradients (`head.params.zeroGrad()`) before each backward.
+ */
+export function createHead(options: HeadOptions): Head {
+  optionsObject(options, 'createHead');
+  const kind = options.kind ?? 'linear';
+  if (kind !== 'linear' && kind !== 'mlp') throw new InvalidArgumentError(`createHead: kind must be 'linear' or 'mlp', got ${describeValue(kind)}`);
+  const inDim = positiveSize(options.inFeatures, 'inFeatures', false);
+  const outDim = positiveSize(options.outFeatures, 'outFeatures', false);
+  const hidden = kind === 'mlp' ? positiveSize(options.hidden, 'hidden', false) : 0;
+  const seed = finiteNumber(options.seed, 'seed');
+  const count = kind === 'linear' ? outDim * (inDim + 1) : hidden * (inDim + 1) + outDim * (hidden + 1);
+  if (count > MAX_HEAD_PARAMETERS) {
+    throw new ShapeError(`createHead: a ${kind} head ${inDim} → ${kind === 'mlp' ? `${hidden} → ` : ''}${outDim} has ${count} parameters; at most ${MAX_HEAD_PARAMETERS} are allowed`);
+  }
+  const shape: HeadShape = { kind, inDim, outDim, hidden };
+  return new Head(new FlatParameters(headSpecs('head', shape), seed), 'head', shape, resolveTrainOps(), true);
 }
 
 /** Rows `indices` of a row-major [*, dim] matrix, packed. */

@@ -7,6 +7,7 @@ export { CheckpointError, readLatestState, type CheckpointState } from './checkp
 export { CheckpointDamagedError, OutdatedCheckpointError, type CheckpointRejection } from './errors.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsTensor, type SafetensorsFile, type SafetensorsDtype } from './safetensors.js';
 export { FlatParameters, type ParameterSpec, type ParameterEntry } from './parameters.js';
+export { Head, createHead, MAX_HEAD_PARAMETERS, type HeadOptions, type HeadKind, type HeadLayer } from './heads.js';
 export { resolveTrainOps, type TrainOps } from './ops.js';
 export { cosineLr } from './schedule.js';
 export { TrainableEncoder, type ChunkInputs } from './finetune/trainable-encoder.js';

@@ -4,7 +4,7 @@
  * checkpoint, or an ONNX session reading parameter views in issue 8) sees one contiguous block,
  * whoever computed the gradients.
  */
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, ShapeError, allocateFloat32 } from '../errors.js';
 import { Rng } from '../random/index.js';
 
 export interface ParameterSpec {
@@ -54,8 +54,8 @@ export class FlatParameters {
     }
     this.entries = entries;
     this.byName = new Map(entries.map((e) => [e.name, e]));
-    this.data = new Float32Array(offset);
-    this.grad = new Float32Array(offset);
+    this.data = allocateFloat32(offset, 'the parameters');
+    this.grad = allocateFloat32(offset, 'the parameter gradients');
     for (const s of specs) {
       const view = this.view(s.name);
       if (s.init.kind === 'values') {

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
   ShapeError,
-  createLinearHead,
-  createMlpHead,
+  createHead,
   gelu,
   geluBackward,
   geluBackwardSync,
@@ -207,38 +206,39 @@ describe('GELU (CPU)', () => {
   });
 });
 
-describe('heads over one flat parameter buffer', () => {
-  it('MLP head: layout, views, deterministic init, forward matches float64', async () => {
+describe('heads (createHead: the Head the trainer uses, with parameters of its own)', () => {
+  it('MLP head: layout, views, deterministic init, forward matches float64', () => {
     const [inF, hidden, outF, n] = [13, 33, 5, 9];
-    const head = createMlpHead({ inFeatures: inF, hidden, outFeatures: outF, seed: 7 });
-    expect(head.parameterCount).toBe(hidden * inF + hidden + outF * hidden + outF);
-    expect(head.layout.map((s) => [s.name, s.offset, s.length])).toEqual([
-      ['W1', 0, hidden * inF], ['b1', hidden * inF, hidden], ['W2', hidden * inF + hidden, outF * hidden], ['b2', hidden * inF + hidden + outF * hidden, outF],
+    const head = createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: outF, seed: 7 });
+    const params = head.params;
+    expect(params.length).toBe(hidden * inF + hidden + outF * hidden + outF);
+    expect(params.entries.map((e) => [e.name, e.offset, e.length])).toEqual([
+      ['head.fc1.weight', 0, hidden * inF], ['head.fc1.bias', hidden * inF, hidden],
+      ['head.fc2.weight', hidden * inF + hidden, outF * hidden], ['head.fc2.bias', hidden * inF + hidden + outF * hidden, outF],
     ]);
-    expect(head.views.W1!.buffer).toBe(head.parameters.buffer);
-    const bound = 1 / Math.sqrt(inF);
-    expect(head.views.W1!.every((v) => Math.abs(v) <= bound)).toBe(true);
-    expect(new Set(head.views.W1!).size).toBeGreaterThan(hidden * inF - 5);
-    expect(Array.from(createMlpHead({ inFeatures: inF, hidden, outFeatures: outF, seed: 7 }).parameters)).toEqual(Array.from(head.parameters));
-    expect(Array.from(createMlpHead({ inFeatures: inF, hidden, outFeatures: outF, seed: 8 }).parameters)).not.toEqual(Array.from(head.parameters));
-    const mask = head.decayMask();
-    expect(mask.reduce((a, b) => a + b, 0)).toBe(hidden * inF + outF * hidden);
+    const w1 = params.view('head.fc1.weight');
+    expect(w1.buffer).toBe(params.data.buffer);
+    expect(w1.every((v) => Math.abs(v) <= 1 / Math.sqrt(inF))).toBe(true);
+    expect(new Set(w1).size).toBeGreaterThan(hidden * inF - 5);
+    expect(params.view('head.fc1.bias').every((v) => v === 0)).toBe(true);
+    expect(Array.from(createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: outF, seed: 7 }).params.data)).toEqual(Array.from(params.data));
+    expect(Array.from(createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: outF, seed: 8 }).params.data)).not.toEqual(Array.from(params.data));
+    expect(params.decayMask('main').reduce((a, b) => a + b, 0)).toBe(hidden * inF + outF * hidden);
+    params.data.set(randomFloats(params.length, 2)); // non-zero biases too
     const x = randomFloats(n * inF, 3);
-    const y = await head.forward(x, n);
-    expectClose(y, mlpForwardRef(head.parameters, x, n, inF, hidden, outF), GEMM_TOL, 'MLP forward');
-    expect(Array.from(head.forwardSync(x, n))).toEqual(Array.from(y));
+    expectClose(head.forward(x, n), mlpForwardRef(params.data, x, n, inF, hidden, outF), GEMM_TOL, 'MLP forward');
   });
 
-  it('MLP head backward matches finite differences of the float64 forward (every parameter and the input)', async () => {
+  it('MLP head backward matches finite differences of the float64 forward (every parameter and the input)', () => {
     const [inF, hidden, outF, n] = [4, 6, 3, 5];
-    const head = createMlpHead({ inFeatures: inF, hidden, outFeatures: outF, seed: 3 });
+    const head = createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: outF, seed: 3 });
+    head.params.data.set(randomFloats(head.params.length, 9));
     const x = randomFloats(n * inF, 4);
     const c = randomFloats(n * outF, 5); // loss = sum(c * Y)
-    await head.forward(x, n);
-    head.gradients.fill(Number.NaN);
-    const dx = await head.backward(c, { inputGradient: true });
-    expectAllWritten(head.gradients, 'gradients');
-    const params = Array.from(head.parameters);
+    head.forward(x, n);
+    head.params.zeroGrad();
+    const dx = head.backward(c, { inputGrad: true });
+    const params = Array.from(head.params.data);
     const xs = Array.from(x);
     const loss = (p: number[], xv: number[]) => mlpForwardRef(p, xv, n, inF, hidden, outF).reduce((s, y, i) => s + c[i]! * y, 0);
     const h = 1e-6;
@@ -247,36 +247,35 @@ describe('heads over one flat parameter buffer', () => {
       const minus = params.slice(); minus[i]! -= h;
       return (loss(plus, xs) - loss(minus, xs)) / (2 * h);
     });
-    expectClose(head.gradients, fdParams, 1e-5, 'MLP parameter gradients');
+    expectClose(head.params.grad, fdParams, 1e-5, 'MLP parameter gradients');
     const fdX = xs.map((_, i) => {
       const plus = xs.slice(); plus[i]! += h;
       const minus = xs.slice(); minus[i]! -= h;
       return (loss(params, plus) - loss(params, minus)) / (2 * h);
     });
-    expectClose(dx!, fdX, 1e-5, 'MLP input gradient');
-    // accumulate adds; sync and async agree
-    const before = head.gradients.slice();
-    head.backwardSync(c, { accumulate: true });
-    expectClose(head.gradients, before.map((v) => 2 * v), 1e-6, 'accumulated gradients');
+    expectClose(dx, fdX, 1e-5, 'MLP input gradient');
+    // backward accumulates
+    const before = head.params.grad.slice();
+    head.forward(x, n);
+    head.backward(c);
+    expectClose(head.params.grad, before.map((v) => 2 * v), 1e-6, 'accumulated gradients');
   });
 
-  it('linear head in a region of shared storage, and bad input', () => {
-    const parameters = randomFloats(100, 1);
-    const gradients = new Float32Array(100);
-    const head = createLinearHead({ inFeatures: 7, outFeatures: 3, seed: 1, storage: { parameters, gradients, offset: 50 } });
-    expect(head.parameterCount).toBe(24);
-    expect(head.parameters.byteOffset).toBe(200);
-    expect(parameters[49]).not.toBe(0);
+  it('linear head, and bad input', () => {
+    const head = createHead({ inFeatures: 7, outFeatures: 3, seed: 1 });
+    expect(head.params.length).toBe(24);
+    head.params.data.set(randomFloats(24, 6));
     const x = randomFloats(14, 2);
-    const y = head.forwardSync(x, 2);
-    expectClose(y, linearForwardRef(x, head.views.W!, head.views.b!, 2, 7, 3), GEMM_TOL, 'linear head');
-    head.backwardSync(randomFloats(6, 3));
-    expect(gradients.subarray(50, 74).some((v) => v !== 0)).toBe(true);
-    expect(gradients.subarray(0, 50).every((v) => v === 0)).toBe(true);
-    expect(() => head.forwardSync(x, 3)).toThrow(/x has 14 elements, but \[n, inFeatures\] = \[3, 7\]/);
-    expect(() => head.backwardSync(randomFloats(3, 4))).toThrow(ShapeError);
-    expect(() => createLinearHead({ inFeatures: 7, outFeatures: 3, seed: 1, storage: { parameters, gradients, offset: 90 } })).toThrow(/needs 24 floats at offset 90/);
-    expect(() => createLinearHead({ inFeatures: 0, outFeatures: 3, seed: 1 })).toThrow(InvalidArgumentError);
-    expect(() => createMlpHead({ inFeatures: 2, hidden: 2, outFeatures: 2, seed: 1 }).backwardSync(new Float32Array(2))).toThrow(/before forward/);
+    const y = head.forward(x, 2);
+    expectClose(y, linearForwardRef(x, head.params.view('head.fc.weight'), head.params.view('head.fc.bias'), 2, 7, 3), GEMM_TOL, 'linear head');
+    head.backward(randomFloats(6, 3));
+    expect(head.params.grad.some((v) => v !== 0)).toBe(true);
+    expect(() => head.forward(x, 3)).toThrow(/x has 14 elements, but \[rows, inFeatures\] = \[3, 7\] needs 21/);
+    head.forward(x, 2);
+    expect(() => head.backward(randomFloats(3, 4))).toThrow(ShapeError);
+    expect(() => createHead({ inFeatures: 0, outFeatures: 3, seed: 1 })).toThrow(InvalidArgumentError);
+    expect(() => createHead({ kind: 'mlp', inFeatures: 4, outFeatures: 3, seed: 1 })).toThrow(/hidden must be a positive integer/);
+    expect(() => createHead({ inFeatures: 2 ** 20, outFeatures: 2 ** 20, seed: 1 })).toThrow(ShapeError);
+    expect(() => createHead({ kind: 'mlp', inFeatures: 2, hidden: 2, outFeatures: 2, seed: 1 }).backward(new Float32Array(2))).toThrow(/before forward/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdamW, bceWithLogitsSync, cosineSchedule, createMlpHead, emaUpdateSync, softmaxCrossEntropySync } from '../../src/index.js';
+import { AdamW, bceWithLogitsSync, cosineSchedule, createHead, emaUpdateSync, softmaxCrossEntropySync } from '../../src/index.js';
 import { randomFloats, rng } from '../helpers/random.js';
 
 // The pieces together, as the trainer uses them: an MLP head over one flat buffer, a loss
@@ -20,25 +20,27 @@ describe('training a head end to end (CPU)', () => {
         targets[r * classes + c] = s > 0 ? 1 : 0;
         mask[r * classes + c] = next() < 0.9 ? 1 : 0; // 10% missing labels
       }
-    const head = createMlpHead({ inFeatures: inF, hidden, outFeatures: classes, seed: 4, backend: 'cpu' });
-    const opt = new AdamW(head.parameterCount, { weightDecay: 0.01, maxGradNorm: 1, decayMask: head.decayMask(), backend: 'cpu' });
-    const ema = head.parameters.slice();
+    const head = createHead({ kind: 'mlp', inFeatures: inF, hidden, outFeatures: classes, seed: 4 });
+    const { params } = head;
+    const opt = new AdamW(params.length, { weightDecay: 0.01, maxGradNorm: 1, decayMask: params.decayMask('main'), backend: 'cpu' });
+    const ema = params.data.slice();
     const steps = 150;
     const lr = cosineSchedule({ base: 1e-2, warmupSteps: 10, totalSteps: steps, final: 1e-4 });
     const losses: number[] = [];
     for (let step = 0; step < steps; step++) {
-      const logits = head.forwardSync(x, n);
+      const logits = head.forward(x, n);
       const { loss, grad } = bceWithLogitsSync(logits, targets, { rows: n, classes, mask, backend: 'cpu' });
       losses.push(loss);
-      head.backwardSync(grad);
-      const r = opt.stepSync(head.parameters, head.gradients, { lr: lr(step) });
+      params.zeroGrad();
+      head.backward(grad);
+      const r = opt.stepSync(params.data, params.grad, { lr: lr(step) });
       expect(Number.isFinite(r.gradNorm)).toBe(true);
-      emaUpdateSync(ema, head.parameters, 0.9, { backend: 'cpu' });
+      emaUpdateSync(ema, params.data, 0.9, { backend: 'cpu' });
     }
     expect(losses[0]).toBeGreaterThan(0.5);
     expect(losses[steps - 1]).toBeLessThan(0.15);
     // Accuracy of the trained head on the observed labels.
-    const logits = head.forwardSync(x, n);
+    const logits = head.forward(x, n);
     let correct = 0;
     let seen = 0;
     for (let i = 0; i < n * classes; i++) {
@@ -58,15 +60,17 @@ describe('training a head end to end (CPU)', () => {
       const c = x[r * inF]! > 0.3 ? 0 : x[r * inF]! < -0.3 ? 2 : 1;
       for (let k = 0; k < classes; k++) targets[r * classes + k] = 0.8 * (k === c ? 1 : 0) + 0.2 / classes; // (1-λ)·label + λ·uniform teacher
     }
-    const head = createMlpHead({ inFeatures: inF, hidden: 16, outFeatures: classes, seed: 6, backend: 'cpu' });
-    const opt = new AdamW(head.parameterCount, { decayMask: head.decayMask() });
-    const first = softmaxCrossEntropySync(head.forwardSync(x, n), { rows: n, classes, targets, temperature: 2, backend: 'cpu' }).loss;
+    const head = createHead({ kind: 'mlp', inFeatures: inF, hidden: 16, outFeatures: classes, seed: 6 });
+    const { params } = head;
+    const opt = new AdamW(params.length, { decayMask: params.decayMask('main') });
+    const first = softmaxCrossEntropySync(head.forward(x, n, { keep: false }), { rows: n, classes, targets, temperature: 2, backend: 'cpu' }).loss;
     let last = first;
     for (let step = 0; step < 100; step++) {
-      const out = softmaxCrossEntropySync(head.forwardSync(x, n), { rows: n, classes, targets, temperature: 2, backend: 'cpu' });
+      const out = softmaxCrossEntropySync(head.forward(x, n), { rows: n, classes, targets, temperature: 2, backend: 'cpu' });
       last = out.loss;
-      head.backwardSync(out.grad);
-      opt.stepSync(head.parameters, head.gradients, { lr: 1e-2 });
+      params.zeroGrad();
+      head.backward(out.grad);
+      opt.stepSync(params.data, params.grad, { lr: 1e-2 });
     }
     expect(last).toBeLessThan(0.8 * first);
   });

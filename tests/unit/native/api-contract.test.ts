@@ -44,12 +44,12 @@ describe('the kernel API contract', () => {
   });
 
   it('arguments that used to escape as TypeError or RangeError are typed', () => {
-    const { augmentSync, createLinearHead, bceWithLogitsSync, cosineSchedule, DeviceTensor, AdamW, labelReport } = radlearn;
+    const { augmentSync, createHead, bceWithLogitsSync, cosineSchedule, DeviceTensor, AdamW, labelReport } = radlearn;
     const image = { data: new Uint8Array(16), height: 4, width: 4 };
     expect(typedError(() => augmentSync([image], { crops: [{ count: 2n as never, size: 4, scale: [0.5, 1] }] }, { seed: 1 })).message).toMatch(/count .* got the BigInt 2n/);
     expect(typedError(() => augmentSync([image], { crops: [null as never] }, { seed: 1 })).message).toMatch(/crops\[0\]/);
-    expect(typedError(() => createLinearHead({ inFeatures: 2 ** 20, outFeatures: 2 ** 20, seed: 1 })).code).toBe('ERR_SHAPE');
-    expect(typedError(() => createLinearHead(null as never)).code).toBe('ERR_INVALID_ARGUMENT');
+    expect(typedError(() => createHead({ inFeatures: 2 ** 20, outFeatures: 2 ** 20, seed: 1 })).code).toBe('ERR_SHAPE');
+    expect(typedError(() => createHead(null as never)).code).toBe('ERR_INVALID_ARGUMENT');
     const mask = new Uint8Array(4);
     structuredClone(mask.buffer, { transfer: [mask.buffer] });
     expect(typedError(() => bceWithLogitsSync(new Float32Array(4), new Float32Array(4), { rows: 2, classes: 2, mask })).code).toBe('ERR_BUFFER_DETACHED');
