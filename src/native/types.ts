@@ -322,5 +322,5 @@ export interface NativeAugment {
 }
 
 // Declaration merging adds the augment functions to NativeAddon without touching its body.
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface NativeAddon extends NativeAugment {}
