@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import { resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { NativeAddon, NativeTraceEvent } from './types.js';
@@ -57,8 +57,6 @@ export function writeTrace(): string | undefined {
   if (!tracePath || !native) return undefined;
   nativeEvents.push(...native.traceTake());
   const traceEvents = [...nativeEvents, ...jsEvents].map((e) => ({ ...e, ph: 'X', pid: process.pid }));
-  const tmp = `${tracePath}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ traceEvents, displayTimeUnit: 'ms' }));
-  renameSync(tmp, tracePath);
+  writeFileAtomicSync(tracePath, JSON.stringify({ traceEvents, displayTimeUnit: 'ms' }));
   return tracePath;
 }
