@@ -11,6 +11,7 @@ import {
   float32Number,
   fromNative,
   optionsObject,
+  positiveSize,
   toNative,
   type FloatTensor,
   type KernelCallOptions,
@@ -81,17 +82,10 @@ function checkEmbeddings(value: unknown, name: string, batch: number, dim: numbe
   }
 }
 
-function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions, async: boolean): NativeContrastiveOptions {
   optionsObject(options, 'contrastiveLoss');
-  const batch = positiveInteger(options.batch, 'batch');
-  const dim = positiveInteger(options.dim, 'dim');
+  const batch = positiveSize(options.batch, 'batch', false);
+  const dim = positiveSize(options.dim, 'dim', false);
   const kind = options.kind ?? 'infonce';
   if (kind !== 'infonce' && kind !== 'siglip') throw new InvalidArgumentError(`kind must be 'infonce' or 'siglip', got ${String(kind)}`);
   const logitScale = finiteNumber(options.logitScale, 'logitScale');

@@ -18,6 +18,7 @@ import {
   checkFiniteValues,
   checkFloat,
   chooseBackend,
+  finiteInRange,
   finiteNumber,
   floatResult,
   floatResultAsync,
@@ -130,12 +131,6 @@ function temperature(value: unknown, name: string): number {
   return t;
 }
 
-function momentum(value: unknown, name: string): number {
-  const m = finiteNumber(value, name);
-  if (m < 0 || m > 1) throw new InvalidArgumentError(`${name} must be in [0, 1], got ${m}`);
-  return m;
-}
-
 function iterations(value: unknown, name: string): number {
   const n = positiveSize(value, name, false);
   if (n > 1000) throw new InvalidArgumentError(`${name} must be at most 1000, got ${n}`);
@@ -169,7 +164,7 @@ function targetFields<T extends FloatTensor>(options: TeacherTargetOptions<T>, k
   const studentTemperature = temperature(options.studentTemperature ?? 0.1, 'studentTemperature');
   const teacherTemperature = temperature(options.teacherTemperature ?? 0.04, 'teacherTemperature');
   const sinkhornIterations = iterations(options.sinkhornIterations ?? 3, 'sinkhornIterations');
-  const centerMomentum = momentum(options.centerMomentum ?? 0.9, 'centerMomentum');
+  const centerMomentum = finiteInRange(options.centerMomentum ?? 0.9, 'centerMomentum', 0, 1);
   if (normalization === 'center' && options.center === undefined) {
     throw new InvalidArgumentError(`normalization 'center' needs a center of shape [K] = [${k}]`);
   }
@@ -367,7 +362,7 @@ function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: Up
     checkFiniteValues(teacher, 'teacher');
   }
   const backend = chooseBackend(options.out ? [center, teacher, options.out] : [center, teacher], options);
-  return { rows, prototypes: k, momentum: momentum(options.momentum ?? 0.9, 'momentum'), out: toNative(options.out), backend, async };
+  return { rows, prototypes: k, momentum: finiteInRange(options.momentum ?? 0.9, 'momentum', 0, 1), out: toNative(options.out), backend, async };
 }
 
 /** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
@@ -392,7 +387,7 @@ function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaT
     checkFiniteValues(student, 'student');
   }
   const backend = chooseBackend([teacher, student], options);
-  return { n, momentum: momentum(options.momentum, 'momentum'), backend, async };
+  return { n, momentum: finiteInRange(options.momentum, 'momentum', 0, 1), backend, async };
 }
 
 /**

@@ -47,7 +47,6 @@ export {
   gradNormSync,
   emaUpdate,
   emaUpdateSync,
-  cosineSchedule,
   NonFiniteGradientError,
   type AdamWOptions,
   type AdamWHyperparameters,
@@ -55,7 +54,6 @@ export {
   type AdamWStepResult,
   type AdamWMoments,
   type AdamWState,
-  type CosineScheduleOptions,
 } from './optim.js';
 export { augment, augmentSync, augmentParams, halfBitsToFloat32 } from './augment.js';
 export type { SourceImage, ImageBatch, AugmentOptions, AugmentViewParams, AugmentGroupResult, AugmentResult } from './augment.js';
@@ -90,4 +88,3 @@ export {
   type UpdateCenterOptions,
   type EmaTeacherUpdateOptions,
 } from './distill.js';
-export { teacherTemperature, teacherMomentum, type TeacherTemperatureOptions } from './distill-schedules.js';

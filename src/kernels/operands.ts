@@ -58,6 +58,13 @@ export function finiteNumber(value: unknown, name: string): number {
   return value;
 }
 
+/** A finite number in [min, max]. */
+export function finiteInRange(value: unknown, name: string, min: number, max = Infinity): number {
+  const x = finiteNumber(value, name);
+  if (x < min || x > max) throw new InvalidArgumentError(`${name} must be in [${min}, ${max}], got ${x}`);
+  return x;
+}
+
 /** The largest finite float32. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 

@@ -362,36 +362,3 @@ export class AdamW {
     this.moments = undefined;
   }
 }
-
-export interface CosineScheduleOptions {
-  /** Peak learning rate, reached at the end of warmup. */
-  base: number;
-  /** Steps of linear warmup from base / warmupSteps up to base (default 0). */
-  warmupSteps?: number;
-  /** Total steps; after warmup the rate follows a half cosine from base to final, then stays at final. */
-  totalSteps: number;
-  /** Final learning rate (default 0). */
-  final?: number;
-}
-
-/**
- * Cosine schedule with linear warmup, as a function of the 0-based step index:
- *   step < warmup:  base * (step + 1) / warmup
- *   otherwise:      final + (base - final) * 0.5 * (1 + cos(pi * min(1, (step - warmup) / max(1, total - warmup))))
- */
-export function cosineSchedule(options: CosineScheduleOptions): (step: number) => number {
-  optionsObject(options, 'cosineSchedule');
-  const base = finiteNumber(options.base, 'base');
-  const final = finiteNumber(options.final ?? 0, 'final');
-  const warmup = positiveSize(options.warmupSteps ?? 0, 'warmupSteps');
-  const total = positiveSize(options.totalSteps, 'totalSteps');
-  if (base < 0 || final < 0) throw new InvalidArgumentError(`learning rates must be >= 0 (base ${base}, final ${final})`);
-  if (warmup > total) throw new InvalidArgumentError(`warmupSteps (${warmup}) must not exceed totalSteps (${total})`);
-  const decaySteps = Math.max(1, total - warmup);
-  return (step: number): number => {
-    if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${describeValue(step)}`);
-    if (step < warmup) return (base * (step + 1)) / warmup;
-    const progress = Math.min(1, (step - warmup) / decaySteps);
-    return final + (base - final) * 0.5 * (1 + Math.cos(Math.PI * progress));
-  };
-}

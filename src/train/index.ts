@@ -9,7 +9,7 @@ export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors
 export { FlatParameters, type ParameterSpec, type ParameterEntry } from './parameters.js';
 export { Head, createHead, MAX_HEAD_PARAMETERS, type HeadOptions, type HeadKind, type HeadLayer } from './heads.js';
 export { resolveTrainOps, type TrainOps } from './ops.js';
-export { cosineLr } from './schedule.js';
+export { cosineLr, cosineSchedule, teacherMomentum, teacherTemperature, type CosineScheduleOptions, type TeacherTemperatureOptions } from './schedules.js';
 export { TrainableEncoder, type ChunkInputs } from './finetune/trainable-encoder.js';
 export { SegmentedAdamW, type Segment } from './finetune/segmented-adamw.js';
 export { finetuneSchema, FINETUNE_MODES, type FinetuneConfig } from './finetune/config.js';

@@ -17,7 +17,7 @@ import type { TrainEvent } from './events.js';
 import { MetricsLog } from './metrics-log.js';
 import type { AdamWHyper, FlatOptimizer, TrainOps } from './ops.js';
 import { writeRunConfig, type RunFolder } from './run-folder.js';
-import { cosineLr } from './schedule.js';
+import { cosineLr } from './schedules.js';
 import type { ParameterAverage, Task } from './task.js';
 
 export interface LoopOptions {

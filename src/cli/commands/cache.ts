@@ -1,7 +1,8 @@
+import { choiceFlag, integerFlag } from '../flags.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
-  buildImageCache, openImageCache, InvalidArgumentError, type CacheBuildEvent, type CacheBuildSummary,
+  buildImageCache, openImageCache, type CacheBuildEvent, type CacheBuildSummary,
   type CacheDtype, type ResizeFilter, type ResizeFit,
 } from '../../index.js';
 import { parseWindowOption } from './dicom.js';
@@ -60,13 +61,6 @@ export function summaryLines(s: CacheBuildSummary, maxFailures = 20): string[] {
   return lines;
 }
 
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
-  }
-  return value as T;
-}
-
 export function registerCache(program: Command): void {
   const cache = program.command('cache').description('build and inspect the preprocessed image cache');
   cache
@@ -80,7 +74,7 @@ export function registerCache(program: Command): void {
     .option('--fit <fit>', 'shortSide, squarePad or squareStretch', 'shortSide')
     .option('--filter <filter>', 'area, triangle or lanczos3 (all antialiased)', 'area')
     .option('--color <mode>', 'grey (RGB sources to luminance) or keep', 'grey')
-    .option('--workers <n>', 'decoder threads (default: cores - 1)')
+    .option('--workers <n>', 'decoder threads, 0 to decode in-process (default: cores - 1)')
     .option('--retry-failed', 'decode files that failed before even if unchanged')
     .option('--rebuild', 'ignore the existing cache and start over')
     .option('--json', 'print the summary as JSON')
@@ -91,13 +85,13 @@ export function registerCache(program: Command): void {
       try {
         const summary = await buildImageCache(input, {
           out: flags.out,
-          size: Number(flags.size),
-          dtype: oneOf<CacheDtype>('dtype', flags.dtype, ['uint16', 'uint8']),
+          size: integerFlag('size', flags.size, 1),
+          dtype: choiceFlag<CacheDtype>('dtype', flags.dtype, ['uint16', 'uint8']),
           window: parseWindowOption(flags.window),
-          fit: oneOf<ResizeFit>('fit', flags.fit, ['shortSide', 'squarePad', 'squareStretch']),
-          filter: oneOf<ResizeFilter>('filter', flags.filter, ['area', 'triangle', 'lanczos3']),
-          color: oneOf('color', flags.color, ['grey', 'keep'] as const),
-          workers: flags.workers === undefined ? undefined : Number(flags.workers),
+          fit: choiceFlag<ResizeFit>('fit', flags.fit, ['shortSide', 'squarePad', 'squareStretch']),
+          filter: choiceFlag<ResizeFilter>('filter', flags.filter, ['area', 'triangle', 'lanczos3']),
+          color: choiceFlag('color', flags.color, ['grey', 'keep'] as const),
+          workers: flags.workers === undefined ? undefined : integerFlag('workers', flags.workers, 0),
           retryFailed: flags.retryFailed,
           rebuild: flags.rebuild,
           onProgress: progressRenderer(),

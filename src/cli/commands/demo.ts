@@ -1,17 +1,12 @@
+import { integerFlag, positiveFlag } from '../flags.js';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generatePhantom, InvalidArgumentError, PHANTOM_OBSERVATIONS, train, type TrainResult } from '../../index.js';
+import { generatePhantom, PHANTOM_OBSERVATIONS, train, type TrainResult } from '../../index.js';
 import { createRenderer } from '../render/progress.js';
 import { interruptOnSigint } from './train.js';
 
 interface DemoFlags { out: string; n: string; size: string; steps: string; frozenSteps: string; seed: string; batchSize: string; probeSteps: string; frozen?: boolean; lr: string; chunkSize: string }
-
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`--${name} must be an integer >= ${min}, got '${value}'`);
-  return n;
-}
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '  n/a');
 
@@ -64,12 +59,11 @@ export function registerDemo(program: Command): void {
       const started = performance.now();
       const cpuStart = process.cpuUsage();
       const out = resolve(flags.out);
-      const n = integer('n', flags.n, 20);
-      const size = integer('size', flags.size, 32);
-      const seed = integer('seed', flags.seed, 0);
-      const lr = Number(flags.lr);
-      if (!(lr > 0)) throw new InvalidArgumentError(`--lr must be a positive number, got '${flags.lr}'`);
-      const batchSize = integer('batch-size', flags.batchSize, 2);
+      const n = integerFlag('n', flags.n, 20);
+      const size = integerFlag('size', flags.size, 32);
+      const seed = integerFlag('seed', flags.seed, 0);
+      const lr = positiveFlag('lr', flags.lr);
+      const batchSize = integerFlag('batch-size', flags.batchSize, 2);
       const phantomDir = join(out, `phantom-n${n}-s${size}-seed${seed}`);
       const manifest = join(phantomDir, 'manifest.csv');
       if (existsSync(manifest)) process.stderr.write(`[phantom] reusing ${phantomDir}\n`);
@@ -87,7 +81,7 @@ export function registerDemo(program: Command): void {
         // MLP projection heads; reports with the same labeler findings are positives of each other
         head: { kind: 'mlp' as const, hidden: 256, projectionDim: 128 },
         loss: { kind: 'infonce' as const, groups: 'labels' as const },
-        eval: { probeSteps: integer('probe-steps', flags.probeSteps, 1), sweep: { fractions: [0.01, 0.1, 1], seeds: 3 } },
+        eval: { probeSteps: integerFlag('probe-steps', flags.probeSteps, 1), sweep: { fractions: [0.01, 0.1, 1], seeds: 3 } },
       };
       const controller = new AbortController();
       const release = interruptOnSigint(controller);
@@ -110,7 +104,7 @@ export function registerDemo(program: Command): void {
         // 1. contrastive heads on the frozen (random-init) encoders
         process.stderr.write('[demo] stage 1: contrastive heads on frozen encoders\n');
         const frozen = await stage({
-          ...common, name: 'demo-frozen', mode: 'contrastive', steps: integer('frozen-steps', flags.frozenSteps, 1),
+          ...common, name: 'demo-frozen', mode: 'contrastive', steps: integerFlag('frozen-steps', flags.frozenSteps, 1),
           optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 }, checkpoint: { every: 200, keep: 1 },
         });
         if (!frozen) return;
@@ -118,9 +112,9 @@ export function registerDemo(program: Command): void {
           // 2. unlock: both encoders, the heads (started from stage 1) and the temperature train end to end
           process.stderr.write('[demo] stage 2: image and text encoders trained end to end (clip-finetune)\n');
           const trained = await stage({
-            ...common, name: 'demo', mode: 'clip-finetune', steps: integer('steps', flags.steps, 1),
+            ...common, name: 'demo', mode: 'clip-finetune', steps: integerFlag('steps', flags.steps, 1),
             optim: { lr, weightDecay: 0.01, warmupSteps: 10 }, checkpoint: { every: 100, keep: 1 },
-            finetune: { chunkSize: integer('chunk-size', flags.chunkSize, 1), initFrom: frozen.runDir },
+            finetune: { chunkSize: integerFlag('chunk-size', flags.chunkSize, 1), initFrom: frozen.runDir },
           });
           if (!trained) return;
           process.stdout.write(`\nfrozen encoders vs end-to-end trained encoders (test split, AUROC [95% DeLong CI]):\n${comparisonTable(frozen, trained, labels)}\n`);

@@ -1,14 +1,9 @@
+import { integerFlag } from '../flags.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { generatePhantom, InvalidArgumentError } from '../../index.js';
+import { generatePhantom } from '../../index.js';
 
 interface PhantomFlags { out: string; n: string; seed: string; size: string; json?: boolean }
-
-function integer(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`--${name} must be an integer, got '${value}'`);
-  return n;
-}
 
 export function registerPhantom(program: Command): void {
   program
@@ -20,7 +15,7 @@ export function registerPhantom(program: Command): void {
     .option('--size <px>', 'image side in pixels', '256')
     .option('--json', 'print the summary as JSON')
     .action(async (flags: PhantomFlags) => {
-      const n = integer('n', flags.n);
+      const n = integerFlag('n', flags.n);
       const interactive = Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
       const bar = interactive
         ? new cliProgress.SingleBar({ stream: process.stderr, format: 'phantom [{bar}] {value}/{total} studies | {rate} studies/s | eta {eta_formatted}', hideCursor: true },
@@ -31,8 +26,8 @@ export function registerPhantom(program: Command): void {
       const summary = await generatePhantom({
         out: flags.out,
         n,
-        seed: integer('seed', flags.seed),
-        size: integer('size', flags.size),
+        seed: integerFlag('seed', flags.seed),
+        size: integerFlag('size', flags.size),
         onProgress: (done) => {
           if (bar && (done % 20 === 0 || done === n)) {
             bar.update(done, { rate: (done / ((performance.now() - started) / 1000)).toFixed(0) });

@@ -6,9 +6,9 @@
  * for encoder and head in one flat buffer. For a ViT the patch tokens go through the same head
  * (shared parameters), which gives the iBOT patch logits.
  */
+import { positiveSize } from '../../kernels/operands.js';
 import { GraphBuilder, type Value } from '../../onnx/graph-builder.js';
 import type { ModelProto } from '../../onnx/proto.js';
-import { InvalidArgumentError } from '../../errors.js';
 
 export interface DinoHeadOptions {
   /** Width of the encoder output the head reads (the embedding dimension). */
@@ -35,11 +35,6 @@ export const DINO_HEAD_PREFIX = 'dino_head.';
 
 interface HeadParams { w: Value[]; b: Value[]; v: Value }
 
-function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`DINO head ${name} must be a positive integer, got ${value}`, { field: name, value });
-  return value;
-}
-
 function l2Normalize(g: GraphBuilder, x: Value, axis: number): Value {
   // sqrt(sum x^2 + eps): differentiable everywhere (F.normalize clamps the norm at 1e-12 instead)
   const norm = g.sqrt(g.add(g.reduceSum(g.mul(x, x), [axis], true), g.scalar(1e-12)));
@@ -63,10 +58,10 @@ function applyHead(g: GraphBuilder, x: Value, p: HeadParams): Value {
  * for exporting the encoder), 'dino_logits' [N, K] and, with patchOutput, 'ibot_logits' [N, P, K].
  */
 export function appendDinoHead(encoder: ModelProto, options: DinoHeadOptions): ModelProto {
-  const inDim = positive(options.inDim, 'inDim');
-  const hidden = positive(options.hidden, 'hidden');
-  const bottleneck = positive(options.bottleneck, 'bottleneck');
-  const K = positive(options.prototypes, 'prototypes');
+  const inDim = positiveSize(options.inDim, 'DINO head inDim', false);
+  const hidden = positiveSize(options.hidden, 'DINO head hidden', false);
+  const bottleneck = positiveSize(options.bottleneck, 'DINO head bottleneck', false);
+  const K = positiveSize(options.prototypes, 'DINO head prototypes', false);
   const g = GraphBuilder.extend(encoder, { seed: options.seed ?? 0 });
   const embedding = g.value(options.embeddingOutput ?? 'embedding');
   const patchTokens = options.patchOutput ? g.value(options.patchOutput) : undefined;

@@ -7,8 +7,7 @@
  * teacher-temperature warm-up, the prototype layer frozen for the first steps, and gradient
  * clipping at dino.clipGrad.
  */
-import { cosineSchedule } from '../../kernels/optim.js';
-import { teacherMomentum, teacherTemperature } from '../../kernels/distill-schedules.js';
+import { cosineSchedule, teacherMomentum, teacherTemperature } from '../schedules.js';
 import { ParameterLayoutError } from '../../onnx/errors.js';
 import { saveModel } from '../../onnx/model-io.js';
 import type { TrainConfig } from '../config.js';
