@@ -6,18 +6,15 @@
  * flat buffer and gradients are written into one flat buffer in every variant.
  */
 import * as ort from 'onnxruntime-node';
-import {
-  type ModelProto,
-  TrainingSession,
-  buildResNetEncoder,
-  buildTextTransformer,
-  buildViTEncoder,
-  differentiate,
-  parametersAsInputs,
-  readParameters,
-  serializeModel,
-  splitTrainingGraph,
-} from '../../src/onnx/index.js';
+import { type ModelProto } from '../../src/onnx/proto.js';
+import { TrainingSession } from '../../src/onnx/autodiff/session.js';
+import { buildResNetEncoder } from '../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../src/onnx/models/vit.js';
+import { differentiate } from '../../src/onnx/autodiff/differentiate.js';
+import { parametersAsInputs, readParameters } from '../../src/onnx/parameters.js';
+import { serializeModel } from '../../src/onnx/model-io.js';
+import { splitTrainingGraph } from '../../src/onnx/autodiff/split.js';
 import { Sfc32 } from '../../src/random/index.js';
 import { type BenchCase, type BenchContext, type BenchRow, summarize, withRatio } from '../harness.js';
 

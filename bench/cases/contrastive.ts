@@ -14,7 +14,8 @@
 import * as ort from 'onnxruntime-node';
 import { backendInfo, contrastiveLoss } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
-import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
+import { GraphBuilder } from '../../src/onnx/graph-builder.js';
+import { serializeModel } from '../../src/onnx/model-io.js';
 import { contrastiveRef } from '../../tests/helpers/reference-contrastive.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, type Timing, randomArray } from '../harness.js';
 

@@ -3,8 +3,15 @@
  * 224x224, texts/s for the transformer text encoder (tokenization included), each at a realistic
  * batch size, run in the worker thread (the default) with the in-process session as baseline.
  */
-import { ImageEncoder, TextEncoder, TextTokenizer, buildWordPieceTokenizer } from '../../src/encoders/index.js';
-import { type ModelProto, buildResNetEncoder, buildTextTransformer, buildViTEncoder, listParameters } from '../../src/onnx/index.js';
+import { ImageEncoder } from '../../src/encoders/image-encoder.js';
+import { TextEncoder } from '../../src/encoders/text-encoder.js';
+import { TextTokenizer } from '../../src/encoders/tokenizer/text-tokenizer.js';
+import { buildWordPieceTokenizer } from '../../src/encoders/tokenizer/tokenizer-json.js';
+import { type ModelProto } from '../../src/onnx/proto.js';
+import { buildResNetEncoder } from '../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../src/onnx/models/vit.js';
+import { listParameters } from '../../src/onnx/parameters.js';
 import { Sfc32 } from '../../src/random/index.js';
 import { time, withRatio, type BenchCase, type BenchContext, type BenchRow } from '../harness.js';
 

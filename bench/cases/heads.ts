@@ -7,7 +7,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { backendInfo, createHead, linearBackward, linearForward } from '../../src/index.js';
-import { GraphBuilder, serializeModel } from '../../src/onnx/index.js';
+import { GraphBuilder } from '../../src/onnx/graph-builder.js';
+import { serializeModel } from '../../src/onnx/model-io.js';
 import { addon } from '../../src/native/addon.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 

@@ -7,7 +7,8 @@
  * the labeler's own cost is the difference. A last row labels one hostile report, a 1 MB
  * comma list in a single clause, whose cost must stay linear (characters/s near the corpus's).
  */
-import { labelReport, parseReport } from '../../src/data/index.js';
+import { labelReport } from '../../src/data/labeler/label.js';
+import { parseReport } from '../../src/data/reports/parse.js';
 import { generateReport, sampleStudies } from '../../src/data/phantom/index.js';
 import { time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
 

@@ -5,7 +5,9 @@
  * then the training graph with d loss / d embedding, then fused AdamW over the flat buffer).
  * Ratios are against the forward-only row (a healthy autodiff lands near 3x for forward + backward).
  */
-import { buildResNetEncoder, buildTextTransformer, buildViTEncoder } from '../../src/onnx/models/index.js';
+import { buildResNetEncoder } from '../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../src/onnx/models/vit.js';
 import type { ModelProto } from '../../src/onnx/proto.js';
 import type { TensorLike } from '../../src/onnx/tensor.js';
 import { SegmentedAdamW } from '../../src/train/finetune/segmented-adamw.js';

@@ -162,7 +162,7 @@ def make_inputs(kind: str, batch: int, gen: torch.Generator):
 
 RUNNER = r"""
 import { readFileSync, writeFileSync } from 'node:fs';
-import { TrainingSession, differentiate, loadModel, readParameters } from '__REPO__/src/onnx/index.js';
+import { TrainingSession, differentiate, loadModel, readParameters } from '__REPO__/src/index.js';
 
 const dir = process.argv[2];
 const spec = JSON.parse(readFileSync(`${dir}/spec.json`, 'utf8'));

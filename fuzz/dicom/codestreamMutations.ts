@@ -3,7 +3,7 @@
  * work and memory from: JPEG 2000 SIZ/COD/SOT, JPEG-LS SOF55/LSE/SOS, the RLE segment table.
  * JPEG frames go to jpegMutations.
  */
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import { INTERESTING_U32, flipBits, randomRange, writeUint } from '../shared/mutate.js';
 import { jpegSegments, mutateJpeg } from '../image/jpegMutations.js';
 

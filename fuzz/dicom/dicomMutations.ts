@@ -5,7 +5,7 @@
  * syntax, a LUT, or the compressed frame itself. Operators stack (1–3 per case).
  */
 import { deflateRawSync } from 'node:zlib';
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import { blindMutation, concat } from '../shared/mutate.js';
 import { inflateBody, walkDicom, type DicomLayout } from './dicomLayout.js';
 import type { Mutant, Operator } from './dicomOperator.js';

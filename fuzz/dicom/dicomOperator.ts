@@ -1,5 +1,5 @@
 /** What every DICOM mutation operator is, and the small helpers they share. */
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import type { DicomLayout, ElementHeader } from './dicomLayout.js';
 
 export interface Mutant { bytes: Uint8Array; label: string }

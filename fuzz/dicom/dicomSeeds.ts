@@ -3,7 +3,8 @@
  * transfer syntax it supports (single- and multi-frame, grey and colour, signed, windowed,
  * MONOCHROME1, LUT sequences). The generated images are small so a case stays cheap.
  */
-import { encodeDicom, TransferSyntax, writeEncapsulatedDicom, type DicomWriteSpec, type EncodeOptions } from '../../src/index.js';
+import { encodeDicom, TransferSyntax, type DicomWriteSpec, type EncodeOptions } from '../../src/index.js';
+import { writeEncapsulatedDicom } from '../../src/data/dicom/write.js';
 import { loadCharls } from '../../src/data/dicom/codecs.js';
 import { loadPydicomCorpus, type CorpusFile } from './pydicomCorpus.js';
 

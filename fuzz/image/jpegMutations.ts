@@ -3,7 +3,7 @@
  * DHT/DQT tables, DRI, SOS parameters, APP payloads such as ICC profiles) and the framing
  * around the entropy-coded data (EOI, restart markers, segment lengths).
  */
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import { concat, flipBits, randomRange, removeRange, replaceRange, truncate, writeUint } from '../shared/mutate.js';
 
 export interface JpegSegment {

@@ -5,7 +5,7 @@
  * Most edits recompute the CRC so the damage reaches the decoder instead of the checksum test.
  */
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import { concat, flipBits, randomRange, removeRange, replaceRange, truncate, writeUint } from '../shared/mutate.js';
 import { randomBytes } from './jpegMutations.js';
 

@@ -5,7 +5,12 @@
  * spaces, hostile Unicode, endless words and megabyte texts. Every function draws from the
  * caller's Rng, so a case stays reproducible from (seed, index).
  */
-import { CUE_RULES, generateReport, hashKeys, MENTION_RULES, samplePatient, sampleStudy, type Rng } from '../../src/index.js';
+import { CUE_RULES } from '../../src/data/labeler/cues.js';
+import { generateReport } from '../../src/data/phantom/report.js';
+import { hashKeys } from '../../src/random/counter.js';
+import { MENTION_RULES } from '../../src/data/labeler/lexicon.js';
+import { samplePatient, sampleStudy } from '../../src/data/phantom/truth.js';
+import { type Rng } from '../../src/random/index.js';
 
 /** The literal words and phrases inside the lexicon's and the cue list's patterns. */
 const VOCABULARY: string[] = (() => {

@@ -9,10 +9,8 @@
  * plain Errors, which the runner counts as untyped (silent garbage is a failure too).
  */
 import { writeFile } from 'node:fs/promises';
-import {
-  DicomError, RadlearnError, encodePngImage, preprocessImage, readDicom, readDicomHeader, readImage,
-  type DicomImage, type PreprocessSettings, type WindowOption,
-} from '../../src/index.js';
+import { DicomError, RadlearnError, encodePngImage, readDicom, readDicomHeader, readImage, type DicomImage, type WindowOption } from '../../src/index.js';
+import { preprocessImage, type PreprocessSettings } from '../../src/data/cache/preprocess.js';
 import { dicomInfoLines } from '../../src/cli/commands/dicom.js';
 
 export interface PipelineOptions {

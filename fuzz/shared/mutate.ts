@@ -2,7 +2,7 @@
  * Format-blind byte mutations shared by the surfaces. Every function returns a new array and
  * takes its randomness from the caller's Rng, so a case stays reproducible from (seed, index).
  */
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 
 /** Values that sit on boundaries parsers get wrong: zero, sign bits, all ones, off-by-one. */
 export const INTERESTING_U16 = [0, 1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000, 0xfffe, 0xffff];

@@ -1,5 +1,5 @@
 /** The rendering and cache settings a case uses, drawn from its own Rng so replays match. */
-import type { Rng } from '../../src/index.js';
+import { type Rng } from '../../src/random/index.js';
 import type { PipelineOptions } from './imagePipeline.js';
 
 export function pipelineOptions(rng: Rng): PipelineOptions {

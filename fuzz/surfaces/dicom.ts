@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/index.js';
+import { Rng } from '../../src/random/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
 import { loadDicomSeeds } from '../dicom/dicomSeeds.js';
 import { mutateDicom } from '../dicom/dicomMutations.js';

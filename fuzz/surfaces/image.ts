@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, sniffFormat } from '../../src/index.js';
+import { sniffFormat } from '../../src/index.js';
+import { Rng } from '../../src/random/index.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
 import { blindMutation } from '../shared/mutate.js';
 import { mutatePng } from '../image/pngMutations.js';

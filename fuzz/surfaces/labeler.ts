@@ -9,9 +9,10 @@
  * size: the pipeline is linear, so CPU time beyond a per-character budget means a superlinear
  * path, reported as a hang.
  */
-import {
-  labelReport, labelSentence, OBSERVATIONS, parseReport, Rng, splitSections, splitSentences, type ParsedReport,
-} from '../../src/index.js';
+import { labelReport, labelSentence, OBSERVATIONS, parseReport, type ParsedReport } from '../../src/index.js';
+import { Rng } from '../../src/random/index.js';
+import { splitSections } from '../../src/data/reports/sections.js';
+import { splitSentences } from '../../src/data/reports/sentences.js';
 import type { FuzzCase, FuzzSurface } from '../surface.js';
 import { commaList, grow, MUTATIONS, phantomReport, stressRun, vocabularyReport } from '../labeler/report-texts.js';
 

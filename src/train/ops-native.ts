@@ -3,10 +3,11 @@
  * contrastive.ts, distill.ts). The addon is always built with every kernel family, so there is no
  * fallback: a missing or broken addon fails loudly at the first call.
  */
-import {
-  adamwStepSync, bceWithLogitsSync, contrastiveLossSync, dinoLossSync, emaUpdateSync, geluBackwardSync, geluSync, ibotLossSync, koleoLossSync,
-  linearBackwardSync, linearForwardSync,
-} from '../kernels/index.js';
+import { contrastiveLossSync } from '../kernels/contrastive.js';
+import { dinoLossSync, ibotLossSync, koleoLossSync } from '../kernels/distill.js';
+import { geluBackwardSync, geluSync, linearBackwardSync, linearForwardSync } from '../kernels/heads.js';
+import { bceWithLogitsSync } from '../kernels/losses.js';
+import { adamwStepSync, emaUpdateSync } from '../kernels/optim.js';
 import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, DistillLossResult, FlatOptimizer, LossResult, TeacherTargets, TrainOps } from './ops.js';
 
 /** AdamW over one flat range with the fused native kernel (clipping, decay mask, bias correction). */

@@ -5,35 +5,18 @@
  * the addon is always built with all of them. A float64 TypeScript oracle with the same
  * contracts lives in tests/helpers/train-reference-ops.ts for the tests.
  */
+import type { ContrastiveOptions as KernelContrastiveOptions, ContrastiveResult as KernelContrastiveResult } from '../kernels/contrastive.js';
+import type { KernelCallOptions } from '../kernels/operands.js';
 import { defaultKernelBackend } from '../native/backend.js';
 import { nativeOps } from './ops-native.js';
 
 export type UncertainPolicyCode = 'ignore' | 'ones' | 'zeros';
 
-export interface ContrastiveOptions {
-  batch: number;
-  dim: number;
-  kind: 'infonce' | 'siglip';
-  /** a = exp(l) > 0. */
-  logitScale: number;
-  /** SigLIP bias. */
-  bias?: number;
-  /** L2-normalise rows inside the loss (default true). */
-  normalize?: boolean;
-  /** Group id per row: rows sharing an id are all positives of each other. */
-  groups?: Int32Array;
-  /** InfoNCE positive-pair relaxation: positive cosines are capped at this value. */
-  relaxThreshold?: number;
-}
+/** The contrastive kernel's options less the per-call ones; the trainer always names the loss family. */
+export type ContrastiveOptions = Omit<KernelContrastiveOptions, keyof KernelCallOptions> & Required<Pick<KernelContrastiveOptions, 'kind'>>;
 
-export interface ContrastiveResult {
-  loss: number;
-  gradImage: Float32Array;
-  gradText: Float32Array;
-  /** dL/da (the chain rule to l = log a is the caller's: dL/dl = a * dL/da). */
-  gradLogitScale: number;
-  gradBias: number;
-}
+/** The kernel's host result, with gradBias 0 for InfoNCE. */
+export type ContrastiveResult = KernelContrastiveResult<Float32Array> & { gradBias: number };
 
 export interface LossResult {
   /** Mean over valid entries (0 when none). */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { applyOverrides, formatDuration, InvalidArgumentError, MissingFileError, parseStudyConfig, runStudy, StudyConfigError, type StudyEvent } from '../../index.js';
+import { formatDuration } from '../../train/study/cells.js';
+import { applyOverrides, InvalidArgumentError, MissingFileError, parseStudyConfig, runStudy, StudyConfigError, type StudyEvent } from '../../index.js';
 import { interruptOnSigint } from './train.js';
 
 interface StudyFlags { config?: string; preset?: string; manifest?: string; out?: string; set: string[] }

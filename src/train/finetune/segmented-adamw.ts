@@ -5,7 +5,7 @@
  * the gradients are scaled once, then each segment takes one fused native AdamW step (no
  * clipping inside). One moment buffer for the range, so checkpoints keep one tensor per group.
  */
-import { adamwStepSync, gradNormSync } from '../../kernels/index.js';
+import { adamwStepSync, gradNormSync } from '../../kernels/optim.js';
 import type { AdamWHyper, FlatOptimizer } from '../ops.js';
 
 export interface Segment {

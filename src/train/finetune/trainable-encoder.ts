@@ -16,7 +16,8 @@
  * chunks, so it sees the same batch statistics, and leaves the running statistics alone.
  */
 import * as ort from 'onnxruntime-node';
-import { differentiate, TrainingSession, type TrainingGraph } from '../../onnx/autodiff/index.js';
+import { differentiate, type TrainingGraph } from '../../onnx/autodiff/differentiate.js';
+import { TrainingSession } from '../../onnx/autodiff/session.js';
 import { toBatchStatisticsModel } from '../../onnx/batch-norm-training.js';
 import { serializeModel } from '../../onnx/model-io.js';
 import { parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AutodiffError, GraphBuilder, UnsupportedOperatorError, differentiate, makeTensorProto, onnxAttr as attr } from '../../../src/onnx/index.js';
+import { AutodiffError, UnsupportedOperatorError } from '../../../src/onnx/autodiff/errors.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
+import { makeTensorProto } from '../../../src/onnx/tensor.js';
+import { attr } from '../../../src/onnx/attributes.js';
 
 function model(build: (g: GraphBuilder) => void) {
   const g = new GraphBuilder('bad_model', { seed: 3 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, type GraphValue as Value, onnxAttr as attr, onnxLayers } from '../../../src/onnx/index.js';
+import { GraphBuilder, type Value } from '../../../src/onnx/graph-builder.js';
+import { attr } from '../../../src/onnx/attributes.js';
+import * as onnxLayers from '../../../src/onnx/models/layers.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { type CheckInput, buildModel, checkModelGradients, randomArray } from './gradcheck.js';
 

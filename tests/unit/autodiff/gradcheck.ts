@@ -4,7 +4,12 @@
  * original model in onnxruntime-node.
  */
 import * as ort from 'onnxruntime-node';
-import { type GraphValue as Value, GraphBuilder, type ModelProto, type OnnxDType, cloneModel, differentiate, onnx, parametersAsInputs, readFloat32, serializeModel } from '../../../src/onnx/index.js';
+import { type Value, GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { type ModelProto, type DType as OnnxDType, onnx } from '../../../src/onnx/proto.js';
+import { cloneModel, serializeModel } from '../../../src/onnx/model-io.js';
+import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
+import { parametersAsInputs } from '../../../src/onnx/parameters.js';
+import { readFloat32 } from '../../../src/onnx/tensor.js';
 import { Sfc32, type RandomStream } from '../../../src/random/index.js';
 
 export type FloatArray = Float32Array | Float64Array;

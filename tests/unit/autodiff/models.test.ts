@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildResNetEncoder, buildTextTransformer, buildViTEncoder, differentiate, listParameters } from '../../../src/onnx/index.js';
+import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
+import { listParameters } from '../../../src/onnx/parameters.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { type CheckResult, checkModelGradients, randomArray } from './gradcheck.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type GraphBuilder, type GraphValue as Value, differentiate, onnxAttr as attr } from '../../../src/onnx/index.js';
+import { type GraphBuilder, type Value } from '../../../src/onnx/graph-builder.js';
+import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
+import { attr } from '../../../src/onnx/attributes.js';
 import { Sfc32, streamSeed } from '../../../src/random/index.js';
 import { type CheckInput, buildModel, checkModelGradients, checkOpGradients, randomArray } from './gradcheck.js';
 

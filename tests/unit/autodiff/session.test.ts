@@ -1,6 +1,13 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, TrainingSession, buildTextTransformer, buildViTEncoder, differentiate, readParameters, serializeModel, splitTrainingGraph } from '../../../src/onnx/index.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { TrainingSession } from '../../../src/onnx/autodiff/session.js';
+import { buildTextTransformer } from '../../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
+import { readParameters } from '../../../src/onnx/parameters.js';
+import { serializeModel } from '../../../src/onnx/model-io.js';
+import { splitTrainingGraph } from '../../../src/onnx/autodiff/split.js';
 import { Sfc32 } from '../../../src/random/index.js';
 
 const rng = new Sfc32(5);

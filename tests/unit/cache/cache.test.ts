@@ -2,9 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtemp, writeFile, utimes, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildImageCache, openImageCache, preprocessImage, encodeDicom, writeDicom, TransferSyntax, type CacheBuildEvent,
-} from '../../../src/index.js';
+import { buildImageCache, openImageCache, encodeDicom, writeDicom, TransferSyntax, type CacheBuildEvent } from '../../../src/index.js';
+import { preprocessImage } from '../../../src/data/cache/preprocess.js';
 import { syntheticPixels } from '../dicom/fixtures.js';
 import { encodePng } from '../image/pngFixture.js';
 

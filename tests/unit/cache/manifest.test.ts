@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveInputs, writeDicom } from '../../../src/index.js';
+import { writeDicom } from '../../../src/index.js';
+import { resolveInputs } from '../../../src/data/cache/manifest.js';
 
 it('resolves folders, manifests (.txt, .jsonl, .csv) and single files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radlearn-manifest-'));

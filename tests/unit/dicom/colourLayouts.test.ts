@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DicomError, readDicom, TransferSyntax, writeDicom, writeEncapsulatedDicom } from '../../../src/index.js';
+import { DicomError, readDicom, TransferSyntax, writeDicom } from '../../../src/index.js';
+import { writeEncapsulatedDicom } from '../../../src/data/dicom/write.js';
 import { loadCharls } from '../../../src/data/dicom/codecs.js';
 
 const rows = 6, columns = 5, pixels = rows * columns;

@@ -1,6 +1,7 @@
 /** Test helpers for compressed frames: take one out of a file, put a changed one back. */
 import dicomParser from 'dicom-parser';
-import { encodeDicom, writeEncapsulatedDicom, type DicomWriteSpec } from '../../../src/index.js';
+import { encodeDicom, type DicomWriteSpec } from '../../../src/index.js';
+import { writeEncapsulatedDicom } from '../../../src/data/dicom/write.js';
 
 /** The codestream of frame 0 (all fragments joined). */
 export function firstFrame(file: Uint8Array): Uint8Array {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeDicom, readDicom, TransferSyntax, DicomError, writeDicom } from '../../../src/index.js';
 import type { DicomWriteSpec } from '../../../src/index.js';
+import { writeEncapsulatedDicom } from '../../../src/data/dicom/write.js';
 import { syntheticPixels } from './fixtures.js';
 
 type Case = { name: string; syntax: string; bitsAllocated: 8 | 16; bitsStored?: number; signed?: boolean;
@@ -91,7 +92,6 @@ describe('readDicom decodes every transfer syntax to the written stored values',
 
   it('rejects progressive 12-bit JPEG with a typed error naming the syntax', async () => {
     const sof2 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc2, 0, 11, 12, 0, 29, 0, 37, 1, 1, 0x11, 0, 0xff, 0xd9]);
-    const { writeEncapsulatedDicom } = await import('../../../src/index.js');
     const bytes = writeEncapsulatedDicom({ rows: 29, columns: 37, bitsAllocated: 16, bitsStored: 12,
       transferSyntaxUID: TransferSyntax.JpegExtended }, [sof2]);
     const error = await readDicom(bytes, { path: 'twelve.dcm' }).catch((e: unknown) => e);

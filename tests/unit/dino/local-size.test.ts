@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/random/index.js';
 import { ParameterLayoutError } from '../../../src/onnx/errors.js';
-import { buildViTEncoder, listParameters } from '../../../src/onnx/index.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { listParameters } from '../../../src/onnx/parameters.js';
 import { TrainConfigError } from '../../../src/train/config.js';
 import { dinoSchema } from '../../../src/train/dino/config.js';
 import { resolveLocalSize } from '../../../src/train/dino/local-size.js';

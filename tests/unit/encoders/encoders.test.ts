@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MissingFileError } from '../../../src/errors.js';
-import {
-  EncoderInputError,
-  ImageEncoder,
-  TextEncoder,
-  TextTokenizer,
-  buildWordPieceTokenizer,
-  resolveExecutionProviders,
-  saveTokenizerJson,
-} from '../../../src/encoders/index.js';
-import { GraphBuilder, buildResNetEncoder, buildTextTransformer, buildViTEncoder, saveModel, serializeModel } from '../../../src/onnx/index.js';
+import { EncoderInputError } from '../../../src/encoders/errors.js';
+import { ImageEncoder } from '../../../src/encoders/image-encoder.js';
+import { TextEncoder } from '../../../src/encoders/text-encoder.js';
+import { TextTokenizer } from '../../../src/encoders/tokenizer/text-tokenizer.js';
+import { buildWordPieceTokenizer, saveTokenizerJson } from '../../../src/encoders/tokenizer/tokenizer-json.js';
+import { resolveExecutionProviders } from '../../../src/encoders/execution-providers.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { saveModel, serializeModel } from '../../../src/onnx/model-io.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { makeReports } from './corpus.js';
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ImageEncoder, TextEncoder, TextTokenizer, buildWordPieceTokenizer } from '../../../src/encoders/index.js';
-import { buildResNetEncoder, buildTextTransformer, listParameters, readParameters, writeParameters } from '../../../src/onnx/index.js';
+import { ImageEncoder } from '../../../src/encoders/image-encoder.js';
+import { TextEncoder } from '../../../src/encoders/text-encoder.js';
+import { TextTokenizer } from '../../../src/encoders/tokenizer/text-tokenizer.js';
+import { buildWordPieceTokenizer } from '../../../src/encoders/tokenizer/tokenizer-json.js';
+import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../../src/onnx/models/text-transformer.js';
+import { listParameters, readParameters, writeParameters } from '../../../src/onnx/parameters.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { makeReports } from './corpus.js';
 

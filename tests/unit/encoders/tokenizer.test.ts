@@ -4,14 +4,10 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MissingFileError } from '../../../src/errors.js';
-import {
-  EncoderInputError,
-  TextTokenizer,
-  bertNormalize,
-  bertPreTokenize,
-  buildWordPieceTokenizer,
-  saveTokenizerJson,
-} from '../../../src/encoders/index.js';
+import { EncoderInputError } from '../../../src/encoders/errors.js';
+import { TextTokenizer } from '../../../src/encoders/tokenizer/text-tokenizer.js';
+import { bertNormalize, bertPreTokenize } from '../../../src/encoders/tokenizer/bert-text.js';
+import { buildWordPieceTokenizer, saveTokenizerJson } from '../../../src/encoders/tokenizer/tokenizer-json.js';
 import { makeReports } from './corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'radlearn-tok-'));

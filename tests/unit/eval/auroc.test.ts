@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, aurocWithCI, bootstrapAurocCI, mannWhitneyAuroc, structuralComponents } from '../../../src/eval/index.js';
+import { auroc, aurocWithCI, mannWhitneyAuroc, structuralComponents } from '../../../src/eval/auroc.js';
+import { bootstrapAurocCI } from '../../../src/eval/bootstrap.js';
 import { bruteForceDelong, createEvalRng, scoredSample } from './helpers.js';
 
 describe('AUROC (Mann–Whitney, ties 1/2)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, averagePrecision, prCurve, rocCurve, trapezoidArea } from '../../../src/eval/index.js';
+import { auroc } from '../../../src/eval/auroc.js';
+import { averagePrecision, prCurve, rocCurve, trapezoidArea } from '../../../src/eval/curves.js';
 import { scoredSample } from './helpers.js';
 
 describe('ROC and PR curves', () => {

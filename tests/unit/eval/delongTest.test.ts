@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapCI, compareArms, delongTest, mannWhitneyAuroc } from '../../../src/eval/index.js';
+import { bootstrapCI } from '../../../src/eval/bootstrap.js';
+import { compareArms } from '../../../src/eval/evaluate.js';
+import { delongTest } from '../../../src/eval/delongTest.js';
+import { mannWhitneyAuroc } from '../../../src/eval/auroc.js';
 import { bruteForceDelong, createEvalRng, gaussian } from './helpers.js';
 
 /** Two correlated score sets on the same cases: a shared latent plus arm-specific noise. */

@@ -1,14 +1,10 @@
 /** A small synthetic multi-label embedding problem shared by the sweep and report tests. */
-import {
-  compareArms,
-  evaluateMultiLabel,
-  fitKnnMultiLabel,
-  lossPointsFromJsonl,
-  multiClassMetrics,
-  quadraticWeightedKappa,
-  sweepLabelFractions,
-  type EvalReportInput,
-} from '../../../src/eval/index.js';
+import { compareArms, evaluateMultiLabel } from '../../../src/eval/evaluate.js';
+import { fitKnnMultiLabel } from '../../../src/eval/knn.js';
+import { lossPointsFromJsonl } from '../../../src/eval/report/lossCurve.js';
+import { multiClassMetrics, quadraticWeightedKappa } from '../../../src/eval/multiclass.js';
+import { sweepLabelFractions } from '../../../src/eval/sweep.js';
+import { type EvalReportInput } from '../../../src/eval/report/writeReport.js';
 import { createEvalRng, gaussian } from './helpers.js';
 
 export const LABELS = ['Cardiomegaly', 'Pleural Effusion', 'Pneumothorax'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, fitKnnMultiClass, fitKnnMultiLabel } from '../../../src/eval/index.js';
+import { auroc } from '../../../src/eval/auroc.js';
+import { fitKnnMultiClass, fitKnnMultiLabel } from '../../../src/eval/knn.js';
 import { createEvalRng, gaussian } from './helpers.js';
 
 /** Reference multi-label kNN by full sort, float64 cosine. */

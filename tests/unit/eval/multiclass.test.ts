@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRows, cohenKappa, confusionMatrix, multiClassMetrics, quadraticWeightedKappa } from '../../../src/eval/index.js';
+import { argmaxRows, cohenKappa, confusionMatrix, multiClassMetrics, quadraticWeightedKappa } from '../../../src/eval/multiclass.js';
 import { createEvalRng } from './helpers.js';
 
 describe('quadratic-weighted kappa and multi-class metrics', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erfc, normalCdf, normalQuantile, twoSidedPValue } from '../../../src/eval/index.js';
+import { erfc, normalCdf, normalQuantile, twoSidedPValue } from '../../../src/eval/normal.js';
 
 describe('normal distribution helpers', () => {
   it('match tabulated values', () => {

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evaluateMultiLabel, lossPointsFromJsonl, writeEvalReport } from '../../../src/eval/index.js';
+import { evaluateMultiLabel } from '../../../src/eval/evaluate.js';
+import { lossPointsFromJsonl } from '../../../src/eval/report/lossCurve.js';
+import { writeEvalReport } from '../../../src/eval/report/writeReport.js';
 import { LABELS, buildReportInput } from './fixtures.js';
 
 const dirs: string[] = [];

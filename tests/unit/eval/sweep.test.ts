@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitKnnMultiLabel, labelFractionSubset, meanSd, sweepLabelFractions } from '../../../src/eval/index.js';
+import { fitKnnMultiLabel } from '../../../src/eval/knn.js';
+import { labelFractionSubset, meanSd, sweepLabelFractions } from '../../../src/eval/sweep.js';
 import { DIM, LABELS, embeddingSplit } from './fixtures.js';
 
 describe('label-fraction subsets', () => {

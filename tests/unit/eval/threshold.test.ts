@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atThreshold, chooseThreshold, metricsFromCounts } from '../../../src/eval/index.js';
+import { atThreshold, chooseThreshold, metricsFromCounts } from '../../../src/eval/threshold.js';
 import { scoredSample } from './helpers.js';
 
 function bruteForceBest(scores: ArrayLike<number>, labels: number[], metric: 'f1' | 'mcc' | 'youden') {

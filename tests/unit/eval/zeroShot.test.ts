@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CHEXZERO_TEMPLATES,
-  DEFAULT_PROMPT_TEMPLATES,
-  auroc,
-  buildZeroShotClassifier,
-  chexpertPrompts,
-  makeLabelPrompts,
-  zeroShotScores,
-} from '../../../src/eval/index.js';
+import { CHEXZERO_TEMPLATES, DEFAULT_PROMPT_TEMPLATES, chexpertPrompts, makeLabelPrompts } from '../../../src/eval/prompts.js';
+import { auroc } from '../../../src/eval/auroc.js';
+import { buildZeroShotClassifier, zeroShotScores } from '../../../src/eval/zeroShot.js';
 import { createEvalRng, gaussian } from './helpers.js';
 
 const DIM = 24;

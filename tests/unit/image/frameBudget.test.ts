@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { ImageError, preprocessImage, readImage, type PreprocessSettings } from '../../../src/index.js';
+import { ImageError, readImage } from '../../../src/index.js';
+import { preprocessImage, type PreprocessSettings } from '../../../src/data/cache/preprocess.js';
 import { chunk, encodePng } from './pngFixture.js';
 
 /** An 8-bit greyscale PNG of width x height whose rows are all zero, built without holding them twice. */

@@ -2,7 +2,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { toBatchStatisticsModel, updateRunningStatistics } from '../../../src/onnx/batch-norm-training.js';
 import { OnnxModelError } from '../../../src/onnx/errors.js';
-import { GraphBuilder, type ModelProto, serializeModel } from '../../../src/onnx/index.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { type ModelProto } from '../../../src/onnx/proto.js';
+import { serializeModel } from '../../../src/onnx/model-io.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { checkModelGradients, randomArray } from '../autodiff/gradcheck.js';
 

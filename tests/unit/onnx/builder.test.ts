@@ -3,26 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  GraphBuilder,
-  OnnxGraphError,
-  OnnxModelError,
-  ParameterLayoutError,
-  initializeValues,
-  listParameters,
-  loadModel,
-  parameterFeeds,
-  parametersAsInputs,
-  parseModel,
-  readParameters,
-  saveModel,
-  serializeModel,
-  writeParameters,
-} from '../../../src/onnx/index.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { OnnxGraphError, OnnxModelError, ParameterLayoutError } from '../../../src/onnx/errors.js';
+import { initializeValues } from '../../../src/onnx/init.js';
+import { listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../../src/onnx/parameters.js';
+import { loadModel, parseModel, saveModel, serializeModel } from '../../../src/onnx/model-io.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { MissingFileError } from '../../../src/errors.js';
-import { buildResNetEncoder } from '../../../src/onnx/index.js';
-import { onnxLayers as layers } from '../../../src/onnx/models/index.js';
+import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
+import * as layers from '../../../src/onnx/models/layers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'radlearn-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { GraphBuilder, type GraphValue as Value, serializeModel } from '../../../src/onnx/index.js';
+import { GraphBuilder, type Value } from '../../../src/onnx/graph-builder.js';
+import { serializeModel } from '../../../src/onnx/model-io.js';
 import type { RandomStream } from '../../../src/random/index.js';
 
 /** A dense row-major array in float64 for the reference computations. */

@@ -1,14 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import {
-  buildResNetEncoder,
-  buildTextTransformer,
-  buildViTEncoder,
-  listParameters,
-  readParameters,
-  serializeModel,
-} from '../../../src/onnx/index.js';
+import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
+import { buildTextTransformer } from '../../../src/onnx/models/text-transformer.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { listParameters, readParameters } from '../../../src/onnx/parameters.js';
+import { serializeModel } from '../../../src/onnx/model-io.js';
 import { Sfc32 } from '../../../src/random/index.js';
 
 async function session(model: Parameters<typeof serializeModel>[0]): Promise<ort.InferenceSession> {

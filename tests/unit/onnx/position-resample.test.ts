@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildViTEncoder, listParameters, readParameters, serializeModel, writeParameters } from '../../../src/onnx/index.js';
+import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
+import { listParameters, readParameters, writeParameters } from '../../../src/onnx/parameters.js';
+import { serializeModel } from '../../../src/onnx/model-io.js';
 import { bilinearResampleMatrix, type Grid } from '../../../src/onnx/models/position-resample.js';
 import { Sfc32 } from '../../../src/random/index.js';
 import { checkModelGradients } from '../autodiff/gradcheck.js';

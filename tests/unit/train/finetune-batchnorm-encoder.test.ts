@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, type ModelProto } from '../../../src/onnx/index.js';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.js';
+import { type ModelProto } from '../../../src/onnx/proto.js';
 import { readFloat32 } from '../../../src/onnx/tensor.js';
 import { TrainDataError } from '../../../src/train/dataset.js';
 import { SegmentedAdamW } from '../../../src/train/finetune/segmented-adamw.js';
