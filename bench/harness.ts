@@ -70,7 +70,12 @@ export function summarize(samples: number[]): Timing {
  */
 export async function time(
   fn: () => unknown,
-  { warmup = 1, minRuns = 5, maxRuns = 50, minTimeMs = 300 }: { warmup?: number; minRuns?: number; maxRuns?: number; minTimeMs?: number } = {},
+  {
+    warmup = 1,
+    minRuns = 5,
+    maxRuns = 50,
+    minTimeMs = 300,
+  }: { warmup?: number; minRuns?: number; maxRuns?: number; minTimeMs?: number } = {},
 ): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
@@ -112,6 +117,10 @@ export function formatTable(rows: BenchRow[]): string {
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

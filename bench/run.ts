@@ -18,7 +18,9 @@ const filter = filterIndex >= 0 ? args[filterIndex + 1] : undefined;
 const info = backendInfo();
 const context = { quick, cuda: info.device !== undefined };
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
-const files = readdirSync(casesDir).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(casesDir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 if (!json) {
   const device = info.device ? `${info.device.name} (cc ${info.device.computeCapability})` : `none (${info.fallbackReason})`;

@@ -37,7 +37,8 @@ for await (const event of run) {
   }
   if (event.type === 'eval') {
     console.log(`${event.name}: macro AUROC ${event.macroAuroc.toFixed(3)}`);
-    for (const l of event.perLabel) console.log(`  ${l.label.padEnd(18)} ${l.auroc.toFixed(3)} [${l.ci[0].toFixed(3)}, ${l.ci[1].toFixed(3)}]`);
+    for (const l of event.perLabel)
+      console.log(`  ${l.label.padEnd(18)} ${l.auroc.toFixed(3)} [${l.ci[0].toFixed(3)}, ${l.ci[1].toFixed(3)}]`);
   }
 }
 

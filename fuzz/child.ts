@@ -20,7 +20,10 @@ function classify(error: unknown): { verdict: 'typed' | 'untyped'; detail: strin
   if (error instanceof RadlearnError && /^ERR_[A-Z0-9_]+$/.test(error.code) && error.message.trim() !== '') {
     return { verdict: 'typed', detail: error.code };
   }
-  const text = error instanceof Error ? `${error.name}: ${error.message}\n${(error.stack ?? '').split('\n').slice(1, 6).join('\n')}` : `non-Error thrown: ${String(error)}`;
+  const text =
+    error instanceof Error
+      ? `${error.name}: ${error.message}\n${(error.stack ?? '').split('\n').slice(1, 6).join('\n')}`
+      : `non-Error thrown: ${String(error)}`;
   return { verdict: 'untyped', detail: text.slice(0, 2000) };
 }
 
@@ -59,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  line(`X ${JSON.stringify(error instanceof Error ? error.stack ?? error.message : String(error))}`);
+  line(`X ${JSON.stringify(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
   process.exit(2);
 });

@@ -38,7 +38,14 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { surfaces: [...SURFACE_NAMES], ci: false, seed: DEFAULT_SEED, from: 0, jobs: availableParallelism(), chunk: 1000 };
+  const options: Options = {
+    surfaces: [...SURFACE_NAMES],
+    ci: false,
+    seed: DEFAULT_SEED,
+    from: 0,
+    jobs: availableParallelism(),
+    chunk: 1000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -52,15 +59,32 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     switch (flag) {
-      case '--surface': options.surfaces = value().split(',').filter(Boolean); break;
-      case '--count': options.count = integer(); break;
-      case '--ci': options.ci = true; break;
-      case '--seed': options.seed = integer(); break;
-      case '--from': options.from = integer(); break;
-      case '--jobs': options.jobs = Math.max(1, integer()); break;
-      case '--chunk': options.chunk = Math.max(1, integer()); break;
-      case '--json': options.json = value(); break;
-      default: throw new Error(`unknown option ${flag}`);
+      case '--surface':
+        options.surfaces = value().split(',').filter(Boolean);
+        break;
+      case '--count':
+        options.count = integer();
+        break;
+      case '--ci':
+        options.ci = true;
+        break;
+      case '--seed':
+        options.seed = integer();
+        break;
+      case '--from':
+        options.from = integer();
+        break;
+      case '--jobs':
+        options.jobs = Math.max(1, integer());
+        break;
+      case '--chunk':
+        options.chunk = Math.max(1, integer());
+        break;
+      case '--json':
+        options.json = value();
+        break;
+      default:
+        throw new Error(`unknown option ${flag}`);
     }
   }
   for (const s of options.surfaces) {
@@ -69,7 +93,12 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-interface Failure { index: number; verdict: Verdict; label: string; detail: string }
+interface Failure {
+  index: number;
+  verdict: Verdict;
+  label: string;
+  detail: string;
+}
 
 interface Tally {
   surface: string;
@@ -81,17 +110,26 @@ interface Tally {
 }
 
 const newTally = (surface: string): Tally => ({
-  surface, cases: 0, counts: { ok: 0, typed: 0, untyped: 0, crash: 0, hang: 0 }, codes: {}, failures: [], seconds: 0,
+  surface,
+  cases: 0,
+  counts: { ok: 0, typed: 0, untyped: 0, crash: 0, hang: 0 },
+  codes: {},
+  failures: [],
+  seconds: 0,
 });
 
 /** Runs cases [from, to) of one surface in one child; resolves with the index to continue from. */
 function runChild(surface: string, seed: number, from: number, to: number, tally: Tally): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, 'child.ts'), surface, String(seed), String(from), String(to)], {
-      cwd: join(here, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RADLEARN_FUZZ: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(here, 'child.ts'), surface, String(seed), String(from), String(to)],
+      {
+        cwd: join(here, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, RADLEARN_FUZZ: '1' },
+      },
+    );
     let started = -1;
     let startedLabel = '';
     let finishedTo = from;
@@ -112,8 +150,10 @@ function runChild(surface: string, seed: number, from: number, to: number, tally
       const [kind, indexText, ...rest] = text.split(' ');
       const index = Number(indexText);
       if (kind === 'T') timeoutMs = index;
-      else if (kind === 'S') { started = index; startedLabel = JSON.parse(rest.join(' ')) as string; }
-      else if (kind === 'R') {
+      else if (kind === 'S') {
+        started = index;
+        startedLabel = JSON.parse(rest.join(' ')) as string;
+      } else if (kind === 'R') {
         const verdict = rest[0] as Verdict;
         record(index, verdict, startedLabel, JSON.parse(rest.slice(1).join(' ')) as string);
         started = -1;
@@ -134,7 +174,9 @@ function runChild(surface: string, seed: number, from: number, to: number, tally
       }
     });
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000); });
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
     const watchdog = setInterval(() => {
       if (Date.now() - lastProgress > (started >= 0 ? timeoutMs : SETUP_TIMEOUT_MS)) {
         hung = true;
@@ -176,11 +218,17 @@ async function fuzzSurface(surface: string, options: Options, count: number, job
 
 function printTally(t: Tally, seed: number): void {
   const c = t.counts;
-  console.log(`${t.surface.padEnd(8)} ${String(t.cases).padStart(6)} cases  ok ${c.ok}  typed ${c.typed}  untyped ${c.untyped}  crash ${c.crash}  hang ${c.hang}  (${t.seconds.toFixed(1)} s)`);
-  const codes = Object.entries(t.codes).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`);
+  console.log(
+    `${t.surface.padEnd(8)} ${String(t.cases).padStart(6)} cases  ok ${c.ok}  typed ${c.typed}  untyped ${c.untyped}  crash ${c.crash}  hang ${c.hang}  (${t.seconds.toFixed(1)} s)`,
+  );
+  const codes = Object.entries(t.codes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => `${code} ${n}`);
   if (codes.length > 0) console.log(`         codes: ${codes.join(', ')}`);
   for (const f of t.failures.slice(0, 20)) {
-    console.log(`  ${f.verdict.toUpperCase()} case ${f.index} (${f.label})\n    replay: npm run fuzz -- --surface ${t.surface} --seed ${seed} --from ${f.index} --count 1\n    ${f.detail.split('\n').join('\n    ')}`);
+    console.log(
+      `  ${f.verdict.toUpperCase()} case ${f.index} (${f.label})\n    replay: npm run fuzz -- --surface ${t.surface} --seed ${seed} --from ${f.index} --count 1\n    ${f.detail.split('\n').join('\n    ')}`,
+    );
   }
   if (t.failures.length > 20) console.log(`  ... and ${t.failures.length - 20} more`);
 }
@@ -189,7 +237,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const tallies: Tally[] = [];
   for (const surface of options.surfaces) {
-    const count = options.count ?? (options.ci ? CI_COUNTS[surface] ?? 1000 : DEFAULT_COUNT);
+    const count = options.count ?? (options.ci ? (CI_COUNTS[surface] ?? 1000) : DEFAULT_COUNT);
     const jobs = Math.max(1, Math.min(options.jobs, Math.ceil(count / options.chunk)));
     const tally = await fuzzSurface(surface, options, count, jobs);
     printTally(tally, options.seed);

@@ -42,8 +42,12 @@ export class MissingFileError extends RadlearnError {
  */
 export class NonFiniteResultError extends RadlearnError {
   constructor(op: string, name: string, index: number, value: number) {
-    super('ERR_NONFINITE_RESULT', `${op}: ${name}${index >= 0 ? `[${index}]` : ''} came out ${value} from finite inputs: float32 overflowed. ` +
-      'Scale the inputs down (normalise embeddings, lower the scale, raise the temperature)', { op, name, index });
+    super(
+      'ERR_NONFINITE_RESULT',
+      `${op}: ${name}${index >= 0 ? `[${index}]` : ''} came out ${value} from finite inputs: float32 overflowed. ` +
+        'Scale the inputs down (normalise embeddings, lower the scale, raise the temperature)',
+      { op, name, index },
+    );
   }
 }
 
@@ -68,10 +72,17 @@ export function allocateFloat32(length: number, what: string): Float32Array {
 export function describeValue(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
   switch (typeof value) {
-    case 'bigint': return `the BigInt ${value}n`;
-    case 'number': case 'boolean': case 'undefined': case 'symbol': return String(value);
-    case 'function': return 'a function';
-    default: break;
+    case 'bigint':
+      return `the BigInt ${value}n`;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'symbol':
+      return String(value);
+    case 'function':
+      return 'a function';
+    default:
+      break;
   }
   try {
     const text = JSON.stringify(value);

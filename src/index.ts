@@ -11,7 +11,13 @@ export { radlearnVersion } from './package-info.js';
 export { DeviceTensor, isDeviceTensor } from './kernels/tensor.js';
 export { backendInfo, setThreads, type BackendInfo, type DeviceInfo } from './native/backend.js';
 export {
-  BackendUnavailableError, BufferDetachedError, CudaError, NativeLoadError, TensorDisposedError, TensorInUseError, type LoadAttempt,
+  BackendUnavailableError,
+  BufferDetachedError,
+  CudaError,
+  NativeLoadError,
+  TensorDisposedError,
+  TensorInUseError,
+  type LoadAttempt,
 } from './native/errors.js';
 export { startTrace, traceSpan, writeTrace } from './native/trace.js';
 export { type DType as DeviceDType } from './native/types.js';
@@ -19,31 +25,96 @@ export { type DType as DeviceDType } from './native/types.js';
 // Kernels: contrastive, similarity, heads, losses, self-distillation, augmentation, optimizer
 export { type Range as AugmentRange, type AugmentSpec, type CropSpec, type MaskSpec } from './kernels/augment-spec.js';
 export {
-  augment, augmentParams, augmentSync, halfBitsToFloat32, type AugmentGroupResult, type AugmentOptions, type AugmentResult,
-  type AugmentViewParams, type ImageBatch, type SourceImage,
+  augment,
+  augmentParams,
+  augmentSync,
+  halfBitsToFloat32,
+  type AugmentGroupResult,
+  type AugmentOptions,
+  type AugmentResult,
+  type AugmentViewParams,
+  type ImageBatch,
+  type SourceImage,
 } from './kernels/augment.js';
 export { contrastiveLoss, contrastiveLossSync, type ContrastiveOptions, type ContrastiveResult } from './kernels/contrastive.js';
 export {
-  dinoLoss, dinoLossSync, emaTeacherUpdate, emaTeacherUpdateSync, ibotLoss, ibotLossSync, koleoLoss, koleoLossSync, sinkhornKnopp,
-  sinkhornKnoppSync, updateCenter, updateCenterSync, type DinoLossOptions, type DistillLossResult, type EmaTeacherUpdateOptions,
-  type IbotLossOptions, type KoleoLossOptions, type MaskTensor, type SinkhornKnoppOptions, type TeacherNormalization,
-  type TeacherTargetOptions, type UpdateCenterOptions,
+  dinoLoss,
+  dinoLossSync,
+  emaTeacherUpdate,
+  emaTeacherUpdateSync,
+  ibotLoss,
+  ibotLossSync,
+  koleoLoss,
+  koleoLossSync,
+  sinkhornKnopp,
+  sinkhornKnoppSync,
+  updateCenter,
+  updateCenterSync,
+  type DinoLossOptions,
+  type DistillLossResult,
+  type EmaTeacherUpdateOptions,
+  type IbotLossOptions,
+  type KoleoLossOptions,
+  type MaskTensor,
+  type SinkhornKnoppOptions,
+  type TeacherNormalization,
+  type TeacherTargetOptions,
+  type UpdateCenterOptions,
 } from './kernels/distill.js';
 export {
-  gelu, geluBackward, geluBackwardSync, geluSync, linearBackward, linearBackwardSync, linearForward, linearForwardSync,
-  type ElementwiseOptions, type LinearBackwardOptions, type LinearForwardOptions, type LinearGradients, type LinearShape,
+  gelu,
+  geluBackward,
+  geluBackwardSync,
+  geluSync,
+  linearBackward,
+  linearBackwardSync,
+  linearForward,
+  linearForwardSync,
+  type ElementwiseOptions,
+  type LinearBackwardOptions,
+  type LinearForwardOptions,
+  type LinearGradients,
+  type LinearShape,
 } from './kernels/heads.js';
 export {
-  bceWithLogits, bceWithLogitsSync, ordinalLoss, ordinalLossSync, ordinalPredict, softmaxCrossEntropy, softmaxCrossEntropySync,
-  type BceWithLogitsOptions, type LossOutput, type OrdinalLossOptions, type SoftmaxCrossEntropyOptions, type UncertainLabelPolicy,
+  bceWithLogits,
+  bceWithLogitsSync,
+  ordinalLoss,
+  ordinalLossSync,
+  ordinalPredict,
+  softmaxCrossEntropy,
+  softmaxCrossEntropySync,
+  type BceWithLogitsOptions,
+  type LossOutput,
+  type OrdinalLossOptions,
+  type SoftmaxCrossEntropyOptions,
+  type UncertainLabelPolicy,
 } from './kernels/losses.js';
 export { type FloatTensor, type KernelCallOptions } from './kernels/operands.js';
 export {
-  AdamW, NonFiniteGradientError, adamwStep, adamwStepSync, emaUpdate, emaUpdateSync, gradNorm, gradNormSync, type AdamWHyperparameters,
-  type AdamWMoments, type AdamWOptions, type AdamWState, type AdamWStepOptions, type AdamWStepResult,
+  AdamW,
+  NonFiniteGradientError,
+  adamwStep,
+  adamwStepSync,
+  emaUpdate,
+  emaUpdateSync,
+  gradNorm,
+  gradNormSync,
+  type AdamWHyperparameters,
+  type AdamWMoments,
+  type AdamWOptions,
+  type AdamWState,
+  type AdamWStepOptions,
+  type AdamWStepResult,
 } from './kernels/optim.js';
 export {
-  l2Normalize, l2NormalizeBackward, l2NormalizeBackwardSync, l2NormalizeSync, similarity, similaritySync, type L2NormalizeOptions,
+  l2Normalize,
+  l2NormalizeBackward,
+  l2NormalizeBackwardSync,
+  l2NormalizeSync,
+  similarity,
+  similaritySync,
+  type L2NormalizeOptions,
   type SimilarityOptions,
 } from './kernels/similarity.js';
 
@@ -79,7 +150,12 @@ export { readReportText, writeManifestCsv } from './data/manifest/write.js';
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
 export {
-  OBSERVATIONS, emptyLabels, type LabelValue, type MentionedObservation, type Observation, type ReportLabels,
+  OBSERVATIONS,
+  emptyLabels,
+  type LabelValue,
+  type MentionedObservation,
+  type Observation,
+  type ReportLabels,
 } from './data/labeler/observations.js';
 export { parseReport, type ParsedReport, type ReportSentence } from './data/reports/parse.js';
 export { type SectionName } from './data/reports/sections.js';
@@ -97,8 +173,15 @@ export { TrainingSession, type TrainingStepResult } from './onnx/autodiff/sessio
 export { splitTrainingGraph, type SplitTrainingGraph } from './onnx/autodiff/split.js';
 export { OnnxGraphError, OnnxModelError, ParameterLayoutError } from './onnx/errors.js';
 export {
-  GraphBuilder, TRAINABLE_METADATA_KEY, type BuildOptions, type ConvOptions, type GemmOptions, type GraphBuilderOptions,
-  type Dim as GraphDim, type Value as GraphValue, type PoolOptions,
+  GraphBuilder,
+  TRAINABLE_METADATA_KEY,
+  type BuildOptions,
+  type ConvOptions,
+  type GemmOptions,
+  type GraphBuilderOptions,
+  type Dim as GraphDim,
+  type Value as GraphValue,
+  type PoolOptions,
 } from './onnx/graph-builder.js';
 export { loadModel, saveModel } from './onnx/model-io.js';
 export { ENCODER_METADATA_KEY } from './onnx/models/config.js';
@@ -107,7 +190,13 @@ export { buildResNetEncoder, defaultResNetConfig, type BuiltEncoder, type ResNet
 export { buildTextTransformer, defaultTextTransformerConfig, type TextTransformerConfig } from './onnx/models/text-transformer.js';
 export { buildViTEncoder, defaultViTConfig, type ViTEncoderConfig } from './onnx/models/vit.js';
 export {
-  listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters, type ParameterInfo, type ParameterLayout,
+  listParameters,
+  parameterFeeds,
+  parametersAsInputs,
+  readParameters,
+  writeParameters,
+  type ParameterInfo,
+  type ParameterLayout,
   type ParameterSelector,
 } from './onnx/parameters.js';
 export { type ModelProto } from './onnx/proto.js';
@@ -115,14 +204,21 @@ export { type ModelProto } from './onnx/proto.js';
 // Encoders and tokenizers over onnxruntime-node
 export { EncoderInputError, EncoderSessionError, TokenizerError } from './encoders/errors.js';
 export {
-  resolveExecutionProviders, type ExecutionProvider, type ProviderResolution, type ResolveProvidersOptions,
+  resolveExecutionProviders,
+  type ExecutionProvider,
+  type ProviderResolution,
+  type ResolveProvidersOptions,
 } from './encoders/execution-providers.js';
 export { ImageEncoder, type ImageBatch as EncoderImageBatch, type ImageEncoderOptions } from './encoders/image-encoder.js';
 export { resolveModel, type ModelSource, type ResolvedModel } from './encoders/model-source.js';
 export { TextEncoder, type TextEncoderOptions, type TokenizerSource } from './encoders/text-encoder.js';
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding } from './encoders/tokenizer/text-tokenizer.js';
 export {
-  buildWordPieceTokenizer, saveTokenizerJson, type BuildWordPieceOptions, type SpecialTokenNames, type TokenizerJson,
+  buildWordPieceTokenizer,
+  saveTokenizerJson,
+  type BuildWordPieceOptions,
+  type SpecialTokenNames,
+  type TokenizerJson,
 } from './encoders/tokenizer/tokenizer-json.js';
 export { trainWordPieceVocab, type WordPieceTrainOptions } from './encoders/tokenizer/wordpiece-trainer.js';
 
@@ -132,62 +228,121 @@ export { bootstrapAurocCI, bootstrapCI, type BootstrapOptions, type BootstrapRes
 export { averagePrecision, prCurve, rocCurve, type PrCurve, type RocCurve } from './eval/curves.js';
 export { delongTest, type DelongTestResult } from './eval/delongTest.js';
 export {
-  compareArms, evaluateMultiLabel, type ArmComparison, type LabelEvaluation, type MacroMetrics, type MultiLabelEvaluation,
+  compareArms,
+  evaluateMultiLabel,
+  type ArmComparison,
+  type LabelEvaluation,
+  type MacroMetrics,
+  type MultiLabelEvaluation,
   type MultiLabelEvaluationInput,
 } from './eval/evaluate.js';
 export { fitKnnMultiClass, fitKnnMultiLabel, type KnnOptions, type KnnPredictor, type KnnWeighting } from './eval/knn.js';
 export { selectLabelledCases, type LabelledCases, type RawLabel, type UncertainPolicy } from './eval/labels.js';
 export {
-  cohenKappa, confusionMatrix, multiClassMetrics, quadraticWeightedKappa, type ConfusionMatrix, type KappaResult, type KappaWeights,
+  cohenKappa,
+  confusionMatrix,
+  multiClassMetrics,
+  quadraticWeightedKappa,
+  type ConfusionMatrix,
+  type KappaResult,
+  type KappaWeights,
   type MultiClassMetrics,
 } from './eval/multiclass.js';
 export {
-  CHEXPERT_OBSERVATIONS, CHEXZERO_TEMPLATES, DEFAULT_PROMPT_TEMPLATES, chexpertPrompts, makeLabelPrompts, type LabelPrompts,
+  CHEXPERT_OBSERVATIONS,
+  CHEXZERO_TEMPLATES,
+  DEFAULT_PROMPT_TEMPLATES,
+  chexpertPrompts,
+  makeLabelPrompts,
+  type LabelPrompts,
   type PromptTemplates,
 } from './eval/prompts.js';
 export { lossPointsFromJsonl, readLossCurve, type LossCurveOptions } from './eval/report/lossCurve.js';
 export { type LossCurve } from './eval/report/plots.js';
 export { writeEvalReport, type EvalReportFiles, type EvalReportInput } from './eval/report/writeReport.js';
 export {
-  sweepLabelFractions, type LabelFractionSweepOptions, type LabelFractionSweepResult, type MeanSd, type SweepPredictor, type SweepRun,
-  type SweepRunInfo, type SweepSummaryRow,
+  sweepLabelFractions,
+  type LabelFractionSweepOptions,
+  type LabelFractionSweepResult,
+  type MeanSd,
+  type SweepPredictor,
+  type SweepRun,
+  type SweepRunInfo,
+  type SweepSummaryRow,
 } from './eval/sweep.js';
 export {
-  atThreshold, chooseThreshold, type BinaryCounts, type BinaryThresholdMetrics, type ThresholdChoice, type ThresholdMetric,
+  atThreshold,
+  chooseThreshold,
+  type BinaryCounts,
+  type BinaryThresholdMetrics,
+  type ThresholdChoice,
+  type ThresholdMetric,
 } from './eval/threshold.js';
 export { buildZeroShotClassifier, ensembleEmbedding, zeroShotScores, type EmbedTexts, type ZeroShotClassifier } from './eval/zeroShot.js';
 
 // Training: configs, runs, heads, checkpoints, events
 export {
-  TrainConfigError, applyOverrides, loadTrainConfig, parseTrainConfig, type TrainConfig, type TrainConfigInput,
+  TrainConfigError,
+  applyOverrides,
+  loadTrainConfig,
+  parseTrainConfig,
+  type TrainConfig,
+  type TrainConfigInput,
 } from './train/config.js';
 export { TrainDataError } from './train/dataset.js';
 export { type DinoConfig } from './train/dino/config.js';
 export {
-  CheckpointDamagedError, CheckpointError, NonFiniteLossError, OutdatedCheckpointError, ResumeMismatchError, RunExistsError,
+  CheckpointDamagedError,
+  CheckpointError,
+  NonFiniteLossError,
+  OutdatedCheckpointError,
+  ResumeMismatchError,
+  RunExistsError,
   type CheckpointRejection,
 } from './train/errors.js';
 export { type CheckpointEvent, type DoneEvent, type EvalEvent, type StageEvent, type StepEvent, type TrainEvent } from './train/events.js';
 export { FINETUNE_MODES, type FinetuneConfig } from './train/finetune/config.js';
 export { Head, MAX_HEAD_PARAMETERS, createHead, type HeadKind, type HeadLayer, type HeadOptions } from './train/heads.js';
 export {
-  SafetensorsError, decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsDtype, type SafetensorsFile,
+  SafetensorsError,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsFile,
   type SafetensorsTensor,
 } from './train/safetensors.js';
 export {
-  cosineSchedule, teacherMomentum, teacherTemperature, type CosineScheduleOptions, type TeacherTemperatureOptions,
+  cosineSchedule,
+  teacherMomentum,
+  teacherTemperature,
+  type CosineScheduleOptions,
+  type TeacherTemperatureOptions,
 } from './train/schedules.js';
 export { TrainingRun, train, type TrainOptions, type TrainResult } from './train/train.js';
 
 // Studies
 export {
-  DOWNSTREAM_ARMS, PRETRAINING_ARMS, STUDY_PRESETS, StudyConfigError, parseStudyConfig, type DownstreamArm, type PretrainingArm,
-  type StudyConfig, type StudyConfigInput,
+  DOWNSTREAM_ARMS,
+  PRETRAINING_ARMS,
+  STUDY_PRESETS,
+  StudyConfigError,
+  parseStudyConfig,
+  type DownstreamArm,
+  type PretrainingArm,
+  type StudyConfig,
+  type StudyConfigInput,
 } from './train/study/config.js';
 export { writeStudyReport, type StudyTableRow } from './train/study/report.js';
 export { runStudy, type StudyEvent, type StudyOptions, type StudyResult } from './train/study/run.js';
 
 // Export of one ONNX classifier
 export {
-  LABELS_METADATA_KEY, composeClassifier, exportClassifier, type ClassifierLayer, type ExportClassifierOptions, type ExportedClassifier,
+  LABELS_METADATA_KEY,
+  composeClassifier,
+  exportClassifier,
+  type ClassifierLayer,
+  type ExportClassifierOptions,
+  type ExportedClassifier,
 } from './export/classifier.js';

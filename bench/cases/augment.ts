@@ -67,7 +67,15 @@ async function timeWithCpu(fn: () => unknown, options: Parameters<typeof time>[1
   return { ...t, cpuMs: (used.user + used.system) / 1000 / (t.samples.length + warmup) };
 }
 
-function row(op: string, backend: string, spec: AugmentSpec, name: string, batch: number, t: { medianMs: number; p90Ms: number; cpuMs?: number }, note?: string): BenchRow {
+function row(
+  op: string,
+  backend: string,
+  spec: AugmentSpec,
+  name: string,
+  batch: number,
+  t: { medianMs: number; p90Ms: number; cpuMs?: number },
+  note?: string,
+): BenchRow {
   return {
     op,
     backend,
@@ -77,19 +85,32 @@ function row(op: string, backend: string, spec: AugmentSpec, name: string, batch
     itemsPerSec: (batch * 1000) / t.medianMs,
     itemName: 'img',
     gbPerSec: outputBytes(spec, batch) / (t.medianMs * 1e6),
-    ...(note || t.cpuMs !== undefined ? { note: [t.cpuMs === undefined ? '' : `cpu ${(t.cpuMs / batch).toFixed(3)} ms/img`, note ?? ''].filter(Boolean).join('; ') } : {}),
+    ...(note || t.cpuMs !== undefined
+      ? { note: [t.cpuMs === undefined ? '' : `cpu ${(t.cpuMs / batch).toFixed(3)} ms/img`, note ?? ''].filter(Boolean).join('; ') }
+      : {}),
   };
 }
 
 /** Ratio of CPU time per image (baseline / ours), the load-independent comparison. */
-function cpuRatio(ours: BenchRow, baseline: BenchRow, oursCpu: number, baselineCpu: number, batchOurs: number, batchBase: number): BenchRow {
+function cpuRatio(
+  ours: BenchRow,
+  baseline: BenchRow,
+  oursCpu: number,
+  baselineCpu: number,
+  batchOurs: number,
+  batchBase: number,
+): BenchRow {
   const value = baselineCpu / batchBase / (oursCpu / batchOurs);
   return { ...ours, note: `${ours.note ?? ''}; ${value.toFixed(2)}x less CPU time per image than ${baseline.op}` };
 }
 
 /** sharp: every view as extract (integer box) + resize + flop, `inFlight` requests at a time. */
 async function sharpViews(images: Uint16Array[], spec: AugmentSpec, inFlight: number): Promise<void> {
-  const { params } = augmentParams(images.map(() => ({ height: SIDE, width: SIDE })), spec, { seed: 7 });
+  const { params } = augmentParams(
+    images.map(() => ({ height: SIDE, width: SIDE })),
+    spec,
+    { seed: 7 },
+  );
   let next = 0;
   async function worker() {
     while (next < params.length) {
@@ -110,7 +131,11 @@ async function sharpViews(images: Uint16Array[], spec: AugmentSpec, inFlight: nu
 }
 
 function referenceBatch(images: Uint16Array[], spec: AugmentSpec): void {
-  const { params } = augmentParams(images.map(() => ({ height: SIDE, width: SIDE })), spec, { seed: 7 });
+  const { params } = augmentParams(
+    images.map(() => ({ height: SIDE, width: SIDE })),
+    spec,
+    { seed: 7 },
+  );
   const settings = { valueScale: 1 / 65535, valueOffset: 0, clamp: false, mean: 0.5, std: 0.25, seed: 7, step: 0 };
   for (const p of params) renderViewReference(images[p.image]!, SIDE, SIDE, spec.crops[p.group]!.size, p, settings);
 }
@@ -121,27 +146,56 @@ async function specRows(name: string, spec: AugmentSpec, quick: boolean, cuda: b
   const images = sources(batch);
   const batchInput = { images: images.map((data, i) => ({ data, height: SIDE, width: SIDE, key: i })) };
   let step = 0;
-  const oursTime = await timeWithCpu(() => augment(batchInput, spec, { seed: 7, step: step++, backend: 'cpu' }), { minRuns: 5, minTimeMs: 1500 });
+  const oursTime = await timeWithCpu(() => augment(batchInput, spec, { seed: 7, step: step++, backend: 'cpu' }), {
+    minRuns: 5,
+    minTimeMs: 1500,
+  });
   const ours = row('augment', 'cpu', spec, name, batch, oursTime);
   const sharpTime = await timeWithCpu(() => sharpViews(images, spec, 4), { minRuns: 3, minTimeMs: 1500 });
-  const sharpRow = row('sharp extract+resize+flop', 'cpu (libvips, 4 in flight)', spec, name, batch, sharpTime,
-    `${viewsPerImage(spec)} sharp pipelines per image, uint16 out, no intensity ops`);
+  const sharpRow = row(
+    'sharp extract+resize+flop',
+    'cpu (libvips, 4 in flight)',
+    spec,
+    name,
+    batch,
+    sharpTime,
+    `${viewsPerImage(spec)} sharp pipelines per image, uint16 out, no intensity ops`,
+  );
   const refBatch = 2;
-  const referenceTime = await timeWithCpu(() => referenceBatch(images.slice(0, refBatch), spec), { warmup: 0, minRuns: 1, maxRuns: 2, minTimeMs: 0 });
+  const referenceTime = await timeWithCpu(() => referenceBatch(images.slice(0, refBatch), spec), {
+    warmup: 0,
+    minRuns: 1,
+    maxRuns: 2,
+    minTimeMs: 0,
+  });
   const reference = row('typescript reference (float64)', 'cpu (1 thread)', spec, name, refBatch, referenceTime);
   // The reference renders fewer images than the batch: compare per image.
-  const perImage = (reference.medianMs / refBatch) / (ours.medianMs / batch);
+  const perImage = reference.medianMs / refBatch / (ours.medianMs / batch);
   rows.push(sharpRow, reference, { ...ours, ratio: { vs: `${reference.op} (${reference.backend}), per image`, value: perImage } });
   rows.push(cpuRatio(withRatio(ours, sharpRow), sharpRow, oursTime.cpuMs, sharpTime.cpuMs, batch, batch));
   if (cuda) {
     const cudaBatch = 256;
-    const r = addon().benchAugmentCuda({ height: SIDE, width: SIDE, sourceDtype: 'uint16', batch: cudaBatch, spec: encodeAugmentSpec(spec), iterations: 20 });
+    const r = addon().benchAugmentCuda({
+      height: SIDE,
+      width: SIDE,
+      sourceDtype: 'uint16',
+      batch: cudaBatch,
+      spec: encodeAugmentSpec(spec),
+      iterations: 20,
+    });
     const copy = summarize(Array.from(r.copyMs));
     // A device-to-device copy of the output's size moves 2x its bytes (read + write).
     const copyGbPerSec = (2 * r.outputBytes) / (copy.medianMs * 1e6);
-    for (const [label, samples] of [['cuda kernels (events)', r.kernelMs], ['cuda call (events, incl. plan upload)', r.callMs]] as const) {
+    for (const [label, samples] of [
+      ['cuda kernels (events)', r.kernelMs],
+      ['cuda call (events, incl. plan upload)', r.callMs],
+    ] as const) {
       const gpu = row('augment', label, spec, name, cudaBatch, summarize(Array.from(samples)));
-      rows.push({ ...gpu, peakPercent: (100 * (gpu.gbPerSec ?? 0)) / copyGbPerSec, note: `% of D2D copy bandwidth ${copyGbPerSec.toFixed(0)} GB/s (read+write)` });
+      rows.push({
+        ...gpu,
+        peakPercent: (100 * (gpu.gbPerSec ?? 0)) / copyGbPerSec,
+        note: `% of D2D copy bandwidth ${copyGbPerSec.toFixed(0)} GB/s (read+write)`,
+      });
     }
   }
   return rows;
@@ -151,7 +205,10 @@ export const cases: BenchCase[] = [
   {
     name: 'augment',
     async run({ quick, cuda }) {
-      return [...(await specRows('1x224 (0.32,1) flip', SINGLE_224, quick, cuda)), ...(await specRows('DINO 2x224+8x96', DINO_MULTI_CROP, quick, cuda))];
+      return [
+        ...(await specRows('1x224 (0.32,1) flip', SINGLE_224, quick, cuda)),
+        ...(await specRows('DINO 2x224+8x96', DINO_MULTI_CROP, quick, cuda)),
+      ];
     },
   },
 ];

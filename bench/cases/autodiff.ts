@@ -28,7 +28,14 @@ function pick(all: Record<string, ort.Tensor>, names: readonly string[]): Record
   return Object.fromEntries(names.map((n) => [n, all[n]!]));
 }
 
-async function encoderRows(name: string, model: ModelProto, inputs: Record<string, Feed>, batch: number, itemName: string, ctx: BenchContext): Promise<BenchRow[]> {
+async function encoderRows(
+  name: string,
+  model: ModelProto,
+  inputs: Record<string, Feed>,
+  batch: number,
+  itemName: string,
+  ctx: BenchContext,
+): Promise<BenchRow[]> {
   const training = differentiate(model);
   const { layout } = training;
   const params = readParameters(model, layout);
@@ -65,9 +72,17 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
   const split = splitTrainingGraph(training);
   const sf = await ort.InferenceSession.create(serializeModel(split.forward), options);
   const sb = await ort.InferenceSession.create(serializeModel(split.backward), options);
-  const gradFeeds = Object.fromEntries(Object.entries(training.outputGradInputs).map(([o, input]) => [input, new ort.Tensor('float32', outputGrads[o]!.data, outputGrads[o]!.dims)]));
+  const gradFeeds = Object.fromEntries(
+    Object.entries(training.outputGradInputs).map(([o, input]) => [
+      input,
+      new ort.Tensor('float32', outputGrads[o]!.data, outputGrads[o]!.dims),
+    ]),
+  );
   const fetches: Record<string, ort.Tensor> = {};
-  layout.parameters.forEach((p, k) => (fetches[training.parameterGradOutputs[k]!] = new ort.Tensor('float32', gradients.subarray(p.offset, p.offset + p.size), p.shape)));
+  layout.parameters.forEach(
+    (p, k) =>
+      (fetches[training.parameterGradOutputs[k]!] = new ort.Tensor('float32', gradients.subarray(p.offset, p.offset + p.size), p.shape)),
+  );
   let savedBytes = 0;
   const variants = {
     forward: () => forward.run(fwdFeeds),
@@ -95,7 +110,16 @@ async function encoderRows(name: string, model: ModelProto, inputs: Record<strin
   const splitTime = summarize(samples.split);
 
   const perSec = (ms: number): number => (batch * 1000) / ms;
-  const forwardRow: BenchRow = { op: `${name} forward`, backend: 'onnxruntime cpu', shape, medianMs: fwd.medianMs, p90Ms: fwd.p90Ms, itemsPerSec: perSec(fwd.medianMs), itemName, note };
+  const forwardRow: BenchRow = {
+    op: `${name} forward`,
+    backend: 'onnxruntime cpu',
+    shape,
+    medianMs: fwd.medianMs,
+    p90Ms: fwd.p90Ms,
+    itemsPerSec: perSec(fwd.medianMs),
+    itemName,
+    note,
+  };
   const fusedRow: BenchRow = {
     op: `${name} training step (fused forward+backward graph)`,
     backend: 'onnxruntime cpu',
@@ -153,7 +177,14 @@ export const cases: BenchCase[] = [
     run: (ctx) => {
       const size = ctx.quick ? 128 : 224;
       const batch = ctx.quick ? 4 : 8;
-      return encoderRows('vit', buildViTEncoder({ imageSize: size, patchTokens: false }).model, { image: images(batch, size) }, batch, 'images', ctx);
+      return encoderRows(
+        'vit',
+        buildViTEncoder({ imageSize: size, patchTokens: false }).model,
+        { image: images(batch, size) },
+        batch,
+        'images',
+        ctx,
+      );
     },
   },
   {
@@ -161,7 +192,14 @@ export const cases: BenchCase[] = [
     run: (ctx) => {
       const batch = ctx.quick ? 8 : 32;
       const length = ctx.quick ? 32 : 64;
-      return encoderRows('text-transformer', buildTextTransformer({ vocabSize: 2000, maxLength: 128 }).model, tokens(batch, length, 2000), batch, 'texts', ctx);
+      return encoderRows(
+        'text-transformer',
+        buildTextTransformer({ vocabSize: 2000, maxLength: 128 }).model,
+        tokens(batch, length, 2000),
+        batch,
+        'texts',
+        ctx,
+      );
     },
   },
 ];

@@ -21,8 +21,14 @@ import { summarize, time, withRatio, type BenchCase, type BenchRow, type Timing,
 
 const LOGIT_SCALE = 14.285714;
 
-
-function row(op: string, backend: string, batch: number, dim: number, t: { medianMs: number; p90Ms: number }, extra?: Partial<BenchRow>): BenchRow {
+function row(
+  op: string,
+  backend: string,
+  batch: number,
+  dim: number,
+  t: { medianMs: number; p90Ms: number },
+  extra?: Partial<BenchRow>,
+): BenchRow {
   return {
     op,
     backend,
@@ -141,18 +147,41 @@ export const cases: BenchCase[] = [
       const rows: BenchRow[] = [];
       const threads = backendInfo().threads;
       const grid: Array<[number, number]> = quick
-        ? [[1024, 256], [4096, 512]]
-        : [[1024, 256], [1024, 512], [1024, 1024], [4096, 256], [4096, 512], [4096, 1024], [16384, 256], [16384, 512], [16384, 1024]];
+        ? [
+            [1024, 256],
+            [4096, 512],
+          ]
+        : [
+            [1024, 256],
+            [1024, 512],
+            [1024, 1024],
+            [4096, 256],
+            [4096, 512],
+            [4096, 1024],
+            [16384, 256],
+            [16384, 512],
+            [16384, 1024],
+          ];
       for (const [batch, dim] of grid) rows.push(...(await cpuRows(batch, dim, quick, threads)));
 
       // The plain TypeScript float64 reference is affordable only at small B.
       const [batch, dim] = [256, 128];
       const image = randomArray(batch * dim, 3);
       const text = randomArray(batch * dim, 4);
-      const ts = row('typescript reference (float64)', 'cpu', batch, dim,
-        await time(() => contrastiveRef(image, text, { batch, dim, logitScale: LOGIT_SCALE }), { minRuns: 3 }));
-      const ours = row('infonce fused fwd+bwd', 'cpu', batch, dim,
-        await time(() => contrastiveLoss(image, text, { batch, dim, logitScale: LOGIT_SCALE, backend: 'cpu', checkFinite: false })));
+      const ts = row(
+        'typescript reference (float64)',
+        'cpu',
+        batch,
+        dim,
+        await time(() => contrastiveRef(image, text, { batch, dim, logitScale: LOGIT_SCALE }), { minRuns: 3 }),
+      );
+      const ours = row(
+        'infonce fused fwd+bwd',
+        'cpu',
+        batch,
+        dim,
+        await time(() => contrastiveLoss(image, text, { batch, dim, logitScale: LOGIT_SCALE, backend: 'cpu', checkFinite: false })),
+      );
       rows.push(ts, withRatio(ours, ts));
 
       if (cuda) {
@@ -162,10 +191,12 @@ export const cases: BenchCase[] = [
             for (const kind of ['infonce', 'siglip'] as const) {
               const iterations = b >= 262144 ? 1 : b >= 32768 ? 3 : 10;
               const samples = Array.from(addon().benchContrastiveCuda({ batch: b, dim: 512, kind, dtype, iterations }));
-              rows.push(row(`${kind} fused fwd+bwd`, `cuda ${dtype} (events)`, b, 512, summarize(samples), {
-                peakMemoryBytes: 4 * b * 4 + 6 * Math.ceil(b / 64) * 8,
-                note: 'extra device memory computed from the kernel buffers',
-              }));
+              rows.push(
+                row(`${kind} fused fwd+bwd`, `cuda ${dtype} (events)`, b, 512, summarize(samples), {
+                  peakMemoryBytes: 4 * b * 4 + 6 * Math.ceil(b / 64) * 8,
+                  note: 'extra device memory computed from the kernel buffers',
+                }),
+              );
             }
       }
       return rows;

@@ -8,7 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  TransferSyntax, buildImageCache, encodeDicom, openImageCache, readDicom, transferSyntaxName, type DicomWriteSpec,
+  TransferSyntax,
+  buildImageCache,
+  encodeDicom,
+  openImageCache,
+  readDicom,
+  transferSyntaxName,
+  type DicomWriteSpec,
 } from '../../src/index.js';
 import { time, type BenchCase, type BenchRow } from '../harness.js';
 
@@ -26,7 +32,11 @@ export function syntheticRadiograph(size: number, seed: number, bitsStored = 12)
       const lungR = ((u - 0.68) / 0.17) ** 2 + ((v - 0.48) / 0.32) ** 2 < 1 ? 1 : 0;
       const ribs = 0.08 * Math.sin((v * 28 + phase + 0.4 * Math.abs(u - 0.5)) * Math.PI);
       const body = 0.75 - 0.3 * (lungL + lungR) + ribs * (lungL + lungR) + 0.15 * Math.exp(-(((u - 0.5) / 0.06) ** 2));
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
       const value = body + ((s & 0xffff) / 0xffff - 0.5) * 0.04;
       out[y * size + x] = Math.max(0, Math.min(max, Math.round(value * max)));
     }
@@ -35,16 +45,35 @@ export function syntheticRadiograph(size: number, seed: number, bitsStored = 12)
 }
 
 export function radiographSpec(size: number, seed: number, transferSyntaxUID?: string): DicomWriteSpec {
-  return { rows: size, columns: size, bitsAllocated: 16, bitsStored: 12, pixels: syntheticRadiograph(size, seed),
-    transferSyntaxUID, modality: 'DX', viewPosition: seed % 2 ? 'AP' : 'PA', patientId: `BENCH${seed}`,
-    pixelSpacing: [0.143, 0.143], photometricInterpretation: 'MONOCHROME2' };
+  return {
+    rows: size,
+    columns: size,
+    bitsAllocated: 16,
+    bitsStored: 12,
+    pixels: syntheticRadiograph(size, seed),
+    transferSyntaxUID,
+    modality: 'DX',
+    viewPosition: seed % 2 ? 'AP' : 'PA',
+    patientId: `BENCH${seed}`,
+    pixelSpacing: [0.143, 0.143],
+    photometricInterpretation: 'MONOCHROME2',
+  };
 }
 
 const SYNTAXES = [
-  TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian, TransferSyntax.ExplicitVRBigEndian,
-  TransferSyntax.DeflatedExplicitVRLittleEndian, TransferSyntax.RleLossless, TransferSyntax.JpegLossless,
-  TransferSyntax.JpegLosslessSV1, TransferSyntax.JpegLsLossless, TransferSyntax.JpegLsNearLossless,
-  TransferSyntax.Jpeg2000Lossless, TransferSyntax.Jpeg2000, TransferSyntax.JpegBaseline, TransferSyntax.JpegExtended,
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ImplicitVRLittleEndian,
+  TransferSyntax.ExplicitVRBigEndian,
+  TransferSyntax.DeflatedExplicitVRLittleEndian,
+  TransferSyntax.RleLossless,
+  TransferSyntax.JpegLossless,
+  TransferSyntax.JpegLosslessSV1,
+  TransferSyntax.JpegLsLossless,
+  TransferSyntax.JpegLsNearLossless,
+  TransferSyntax.Jpeg2000Lossless,
+  TransferSyntax.Jpeg2000,
+  TransferSyntax.JpegBaseline,
+  TransferSyntax.JpegExtended,
 ];
 
 async function decodeRows(quick: boolean): Promise<BenchRow[]> {
@@ -58,10 +87,23 @@ async function decodeRows(quick: boolean): Promise<BenchRow[]> {
       spec = { ...spec, bitsAllocated: 8, bitsStored: 8, pixels };
     }
     const bytes = await encodeDicom(spec);
-    const t = await time(async () => (await readDicom(bytes)).storedPixels(0), { warmup: 3, minRuns: 5, maxRuns: 30, minTimeMs: quick ? 200 : 1500 });
-    rows.push({ op: 'readDicom decode', backend: transferSyntaxName(syntax), shape: `${size}x${size}x${spec.bitsAllocated}b`,
-      medianMs: t.medianMs, p90Ms: t.p90Ms, itemsPerSec: 1000 / t.medianMs, itemName: 'img',
-      gbPerSec: (size * size * spec.bitsAllocated / 8) / (t.medianMs * 1e6), note: `${(bytes.length / 2 ** 20).toFixed(2)} MiB file` });
+    const t = await time(async () => (await readDicom(bytes)).storedPixels(0), {
+      warmup: 3,
+      minRuns: 5,
+      maxRuns: 30,
+      minTimeMs: quick ? 200 : 1500,
+    });
+    rows.push({
+      op: 'readDicom decode',
+      backend: transferSyntaxName(syntax),
+      shape: `${size}x${size}x${spec.bitsAllocated}b`,
+      medianMs: t.medianMs,
+      p90Ms: t.p90Ms,
+      itemsPerSec: 1000 / t.medianMs,
+      itemName: 'img',
+      gbPerSec: (size * size * spec.bitsAllocated) / 8 / (t.medianMs * 1e6),
+      note: `${(bytes.length / 2 ** 20).toFixed(2)} MiB file`,
+    });
   }
   return rows;
 }
@@ -77,8 +119,16 @@ async function cacheBuildRows(quick: boolean): Promise<BenchRow[]> {
       const out = await mkdtemp(join(tmpdir(), 'radlearn-bench-cache-'));
       const summary = await buildImageCache(dir, { out, size: 512, dtype: 'uint16', workers });
       const ms = (summary.seconds * 1000) / count;
-      rows.push({ op: 'buildImageCache', backend: workers ? `${workers} worker threads` : 'main thread', shape: `${count}x${size}^2 -> 512^2 u16`,
-        medianMs: ms, p90Ms: ms, itemsPerSec: summary.imagesPerSec, itemName: 'img', note: `${summary.failed} failed, whole build ${summary.seconds.toFixed(1)} s` });
+      rows.push({
+        op: 'buildImageCache',
+        backend: workers ? `${workers} worker threads` : 'main thread',
+        shape: `${count}x${size}^2 -> 512^2 u16`,
+        medianMs: ms,
+        p90Ms: ms,
+        itemsPerSec: summary.imagesPerSec,
+        itemName: 'img',
+        note: `${summary.failed} failed, whole build ${summary.seconds.toFixed(1)} s`,
+      });
       await rm(out, { recursive: true, force: true });
     }
     return rows;
@@ -99,22 +149,46 @@ async function cacheReadRows(quick: boolean): Promise<BenchRow[]> {
     const batch = 256;
     const bytes = batch * 512 * 512 * 2;
     let seed = 12345;
-    const randomIndices = () => Uint32Array.from({ length: batch }, () => {
-      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      return seed % count;
-    });
+    const randomIndices = () =>
+      Uint32Array.from({ length: batch }, () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return seed % count;
+      });
     for (const mode of ['memory', 'pread'] as const) {
       const cache = await openImageCache(out, { mode });
       const target = new Uint16Array(batch * 512 * 512);
       const t = await time(() => cache.readBatch(randomIndices(), target), { warmup: 2, minRuns: 10, maxRuns: 50, minTimeMs: 1000 });
-      rows.push({ op: 'cache readBatch (copy into one tensor)', backend: mode, shape: `${batch}x512x512 u16`, medianMs: t.medianMs,
-        p90Ms: t.p90Ms, itemsPerSec: (batch * 1000) / t.medianMs, itemName: 'img', gbPerSec: bytes / (t.medianMs * 1e6) });
+      rows.push({
+        op: 'cache readBatch (copy into one tensor)',
+        backend: mode,
+        shape: `${batch}x512x512 u16`,
+        medianMs: t.medianMs,
+        p90Ms: t.p90Ms,
+        itemsPerSec: (batch * 1000) / t.medianMs,
+        itemName: 'img',
+        gbPerSec: bytes / (t.medianMs * 1e6),
+      });
       if (mode === 'memory') {
-        const v = await time(() => { const idx = randomIndices(); let sum = 0; for (const i of idx) sum += cache.get(i).length; return sum; },
-          { warmup: 2, minRuns: 10, maxRuns: 200, minTimeMs: 500 });
-        rows.push({ op: 'cache get x256 (zero-copy views)', backend: mode, shape: `${batch}x512x512 u16`, medianMs: v.medianMs,
-          p90Ms: v.p90Ms, itemsPerSec: (batch * 1000) / v.medianMs, itemName: 'img', gbPerSec: bytes / (v.medianMs * 1e6),
-          note: 'no bytes move: GB/s is the view rate' });
+        const v = await time(
+          () => {
+            const idx = randomIndices();
+            let sum = 0;
+            for (const i of idx) sum += cache.get(i).length;
+            return sum;
+          },
+          { warmup: 2, minRuns: 10, maxRuns: 200, minTimeMs: 500 },
+        );
+        rows.push({
+          op: 'cache get x256 (zero-copy views)',
+          backend: mode,
+          shape: `${batch}x512x512 u16`,
+          medianMs: v.medianMs,
+          p90Ms: v.p90Ms,
+          itemsPerSec: (batch * 1000) / v.medianMs,
+          itemName: 'img',
+          gbPerSec: bytes / (v.medianMs * 1e6),
+          note: 'no bytes move: GB/s is the view rate',
+        });
       }
       cache.close();
     }

@@ -12,13 +12,20 @@ import { dinoLoss, emaTeacherUpdate, koleoLoss, type TeacherNormalization } from
 import { addon } from '../../src/native/addon.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-
 function dinoBytes(vs: number, vt: number, b: number, k: number): number {
   const pairs = vt * (vs - 1);
   return 4 * k * (3 * vs * b + 2 * vt * b + pairs * b);
 }
 
-function dinoRow(op: string, backend: string, vs: number, vt: number, b: number, k: number, t: { medianMs: number; p90Ms: number }): BenchRow {
+function dinoRow(
+  op: string,
+  backend: string,
+  vs: number,
+  vt: number,
+  b: number,
+  k: number,
+  t: { medianMs: number; p90Ms: number },
+): BenchRow {
   return {
     op,
     backend,
@@ -34,7 +41,15 @@ function dinoRow(op: string, backend: string, vs: number, vt: number, b: number,
 }
 
 /** The straightforward float32 TypeScript DINO loss (centering), as an in-process baseline. */
-function tsDinoLoss(student: Float32Array, teacher: Float32Array, center: Float32Array, vs: number, vt: number, b: number, k: number): number {
+function tsDinoLoss(
+  student: Float32Array,
+  teacher: Float32Array,
+  center: Float32Array,
+  vs: number,
+  vt: number,
+  b: number,
+  k: number,
+): number {
   const p = new Float32Array(vt * b * k);
   for (let r = 0; r < vt * b; r++) {
     let mx = -Infinity;
@@ -73,11 +88,22 @@ async function cpuDino(vs: number, vt: number, b: number, k: number, normalizati
   const center = randomArray(k, 3, 0.2);
   const gradOut = new Float32Array(student.length);
   const centerOut = new Float32Array(k);
-  const t = await time(() =>
-    dinoLoss(student, teacher, {
-      studentViews: vs, teacherViews: vt, batch: b, prototypes: k, normalization, center, gradOut, centerOut,
-      backend: 'cpu', checkFinite: false,
-    }), { minRuns: 10, maxRuns: 40, minTimeMs: 2000 }); // many runs: the shared machine is noisy
+  const t = await time(
+    () =>
+      dinoLoss(student, teacher, {
+        studentViews: vs,
+        teacherViews: vt,
+        batch: b,
+        prototypes: k,
+        normalization,
+        center,
+        gradOut,
+        centerOut,
+        backend: 'cpu',
+        checkFinite: false,
+      }),
+    { minRuns: 10, maxRuns: 40, minTimeMs: 2000 },
+  ); // many runs: the shared machine is noisy
   return dinoRow(`dinoLoss (${normalization})`, 'cpu', vs, vt, b, k, t);
 }
 
@@ -86,11 +112,21 @@ export const cases: BenchCase[] = [
     name: 'distill',
     async run({ quick, cuda }) {
       const rows: BenchRow[] = [];
-      const shapes: Array<[number, number, number, number]> = quick ? [[10, 2, 16, 65536], [10, 2, 64, 4096]] : [[10, 2, 64, 65536], [10, 2, 256, 4096]];
+      const shapes: Array<[number, number, number, number]> = quick
+        ? [
+            [10, 2, 16, 65536],
+            [10, 2, 64, 4096],
+          ]
+        : [
+            [10, 2, 64, 65536],
+            [10, 2, 256, 4096],
+          ];
       for (const [vs, vt, b, k] of shapes) {
         for (const normalization of ['center', 'sinkhorn'] as const) rows.push(await cpuDino(vs, vt, b, k, normalization));
         if (cuda) {
-          const samples = Array.from(addon().benchDistillCuda({ op: 'dino', studentViews: vs, teacherViews: vt, batch: b, prototypes: k, iterations: 20 }));
+          const samples = Array.from(
+            addon().benchDistillCuda({ op: 'dino', studentViews: vs, teacherViews: vt, batch: b, prototypes: k, iterations: 20 }),
+          );
           rows.push(dinoRow('dinoLoss (center)', 'cuda (events)', vs, vt, b, k, summarize(samples)));
         }
       }
@@ -100,7 +136,15 @@ export const cases: BenchCase[] = [
         const student = randomArray(vs * b * k, 1, 4);
         const teacher = randomArray(vt * b * k, 2, 2);
         const center = randomArray(k, 3, 0.2);
-        const ts = dinoRow('typescript loop', 'cpu', vs, vt, b, k, await time(() => tsDinoLoss(student, teacher, center, vs, vt, b, k), { minRuns: 3, maxRuns: 3 }));
+        const ts = dinoRow(
+          'typescript loop',
+          'cpu',
+          vs,
+          vt,
+          b,
+          k,
+          await time(() => tsDinoLoss(student, teacher, center, vs, vt, b, k), { minRuns: 3, maxRuns: 3 }),
+        );
         const ours = await cpuDino(vs, vt, b, k, 'center');
         rows.push(ts, withRatio(ours, ts));
       }
@@ -108,13 +152,26 @@ export const cases: BenchCase[] = [
         const [b, d] = [1024, 256];
         const x = randomArray(b * d, 4);
         const gradOut = new Float32Array(b * d);
-        const t = await time(() => koleoLoss(x, { rows: b, dim: d, gradOut, backend: 'cpu', checkFinite: false }), { minRuns: 20, maxRuns: 100, minTimeMs: 1000 });
+        const t = await time(() => koleoLoss(x, { rows: b, dim: d, gradOut, backend: 'cpu', checkFinite: false }), {
+          minRuns: 20,
+          maxRuns: 100,
+          minTimeMs: 1000,
+        });
         const row = (backend: string, timing: { medianMs: number; p90Ms: number }): BenchRow => ({
-          op: 'koleoLoss', backend, shape: `B=${b} D=${d}`, medianMs: timing.medianMs, p90Ms: timing.p90Ms,
-          gflops: (2 * b * b * d) / (timing.medianMs * 1e6), itemsPerSec: b / (timing.medianMs / 1e3), itemName: 'rows',
+          op: 'koleoLoss',
+          backend,
+          shape: `B=${b} D=${d}`,
+          medianMs: timing.medianMs,
+          p90Ms: timing.p90Ms,
+          gflops: (2 * b * b * d) / (timing.medianMs * 1e6),
+          itemsPerSec: b / (timing.medianMs / 1e3),
+          itemName: 'rows',
         });
         rows.push(row('cpu', t));
-        if (cuda) rows.push(row('cuda (events)', summarize(Array.from(addon().benchDistillCuda({ op: 'koleo', rows: b, dim: d, iterations: 20 })))));
+        if (cuda)
+          rows.push(
+            row('cuda (events)', summarize(Array.from(addon().benchDistillCuda({ op: 'koleo', rows: b, dim: d, iterations: 20 })))),
+          );
       }
       {
         const n = quick ? 1_000_000 : 20_000_000;
@@ -122,8 +179,14 @@ export const cases: BenchCase[] = [
         const student = randomArray(n, 6);
         const t = await time(() => emaTeacherUpdate(teacher, student, { momentum: 0.996, backend: 'cpu', checkFinite: false }));
         rows.push({
-          op: 'emaTeacherUpdate', backend: 'cpu', shape: `n=${n}`, medianMs: t.medianMs, p90Ms: t.p90Ms,
-          gbPerSec: (12 * n) / (t.medianMs * 1e6), itemsPerSec: n / (t.medianMs / 1e3), itemName: 'parameters',
+          op: 'emaTeacherUpdate',
+          backend: 'cpu',
+          shape: `n=${n}`,
+          medianMs: t.medianMs,
+          p90Ms: t.p90Ms,
+          gbPerSec: (12 * n) / (t.medianMs * 1e6),
+          itemsPerSec: n / (t.medianMs / 1e3),
+          itemName: 'parameters',
         });
       }
       return rows;

@@ -29,7 +29,10 @@ function reports(n: number, seed: number): string[] {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rng.next() * a.length)]!;
   return Array.from({ length: n }, () => {
     const sentences = 2 + Math.floor(rng.next() * 5);
-    return Array.from({ length: sentences }, () => `${pick(qualifiers)} ${pick(sides)} ${pick(findings)}, measuring ${(rng.next() * 5).toFixed(1)} cm.`).join(' ');
+    return Array.from(
+      { length: sentences },
+      () => `${pick(qualifiers)} ${pick(sides)} ${pick(findings)}, measuring ${(rng.next() * 5).toFixed(1)} cm.`,
+    ).join(' ');
   });
 }
 
@@ -41,7 +44,12 @@ async function imageRows(name: string, model: ModelProto, size: number, ctx: Ben
   const rows: BenchRow[] = [];
   for (const inProcess of [true, false]) {
     const enc = await ImageEncoder.create(model, { batchSize: batch, inProcess });
-    const t = await time(() => enc.encode({ data, dims: [n, 1, size, size] }), { warmup: 1, minRuns: ctx.quick ? 2 : 3, maxRuns: 10, minTimeMs: ctx.quick ? 200 : 2000 });
+    const t = await time(() => enc.encode({ data, dims: [n, 1, size, size] }), {
+      warmup: 1,
+      minRuns: ctx.quick ? 2 : 3,
+      maxRuns: 10,
+      minTimeMs: ctx.quick ? 200 : 2000,
+    });
     await enc.dispose();
     rows.push({
       op: `${name} encode`,

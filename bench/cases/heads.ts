@@ -12,8 +12,15 @@ import { serializeModel } from '../../src/onnx/model-io.js';
 import { addon } from '../../src/native/addon.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-
-function row(op: string, backend: string, rows: number, inF: number, outF: number, flopsFactor: number, t: { medianMs: number; p90Ms: number }): BenchRow {
+function row(
+  op: string,
+  backend: string,
+  rows: number,
+  inF: number,
+  outF: number,
+  flopsFactor: number,
+  t: { medianMs: number; p90Ms: number },
+): BenchRow {
   return {
     op,
     backend,
@@ -53,7 +60,13 @@ export const cases: BenchCase[] = [
       const out: BenchRow[] = [];
       const device = backendInfo().device !== undefined;
       // A linear probe (14 findings), an MLP hidden layer, and a square GEMM.
-      const shapes: Array<[number, number, number]> = quick ? [[1024, 768, 512]] : [[4096, 768, 14], [4096, 768, 512], [1024, 1024, 1024]];
+      const shapes: Array<[number, number, number]> = quick
+        ? [[1024, 768, 512]]
+        : [
+            [4096, 768, 14],
+            [4096, 768, 512],
+            [1024, 1024, 1024],
+          ];
       for (const [rows, inF, outF] of shapes) {
         const x = randomArray(rows * inF, 1);
         const w = randomArray(outF * inF, 2);
@@ -65,14 +78,34 @@ export const cases: BenchCase[] = [
         const db = new Float32Array(outF);
         const shape = { rows, inFeatures: inF, outFeatures: outF, backend: 'cpu' as const, checkFinite: false };
         const fwdSession = await ortForward(inF, outF);
-        const fwdFeeds = { x: new ort.Tensor('float32', x, [rows, inF]), w: new ort.Tensor('float32', w, [outF, inF]), b: new ort.Tensor('float32', b, [outF]) };
+        const fwdFeeds = {
+          x: new ort.Tensor('float32', x, [rows, inF]),
+          w: new ort.Tensor('float32', w, [outF, inF]),
+          b: new ort.Tensor('float32', b, [outF]),
+        };
         const ortFwd = row('onnxruntime Gemm (forward)', 'cpu', rows, inF, outF, 2, await time(() => fwdSession.run(fwdFeeds)));
         const oursFwd = row('linearForward', 'cpu', rows, inF, outF, 2, await time(() => linearForward(x, w, b, { ...shape, out: y })));
         await fwdSession.release();
         const bwdSession = await ortBackward(inF, outF);
         const bwdFeeds = { x: fwdFeeds.x, w: fwdFeeds.w, dy: new ort.Tensor('float32', dy, [rows, outF]) };
-        const ortBwd = row('onnxruntime MatMul+Gemm+ReduceSum (backward)', 'cpu', rows, inF, outF, 4, await time(() => bwdSession.run(bwdFeeds)));
-        const oursBwd = row('linearBackward (dx, dw, db)', 'cpu', rows, inF, outF, 4, await time(() => linearBackward(x, w, dy, { ...shape, dx, dw, db })));
+        const ortBwd = row(
+          'onnxruntime MatMul+Gemm+ReduceSum (backward)',
+          'cpu',
+          rows,
+          inF,
+          outF,
+          4,
+          await time(() => bwdSession.run(bwdFeeds)),
+        );
+        const oursBwd = row(
+          'linearBackward (dx, dw, db)',
+          'cpu',
+          rows,
+          inF,
+          outF,
+          4,
+          await time(() => linearBackward(x, w, dy, { ...shape, dx, dw, db })),
+        );
         await bwdSession.release();
         out.push(ortFwd, withRatio(oursFwd, ortFwd), ortBwd, withRatio(oursBwd, ortBwd));
         if (device) {
@@ -91,7 +124,16 @@ export const cases: BenchCase[] = [
         head.backward(dy);
       });
       const flops = 6 * n * (inF * hidden + hidden * outF);
-      out.push({ op: 'MLP head forward+backward', backend: 'cpu', shape: `${n}x${inF}->${hidden}->${outF}`, medianMs: t.medianMs, p90Ms: t.p90Ms, gflops: flops / (t.medianMs * 1e6), itemsPerSec: n / (t.medianMs / 1e3), itemName: 'rows' });
+      out.push({
+        op: 'MLP head forward+backward',
+        backend: 'cpu',
+        shape: `${n}x${inF}->${hidden}->${outF}`,
+        medianMs: t.medianMs,
+        p90Ms: t.p90Ms,
+        gflops: flops / (t.medianMs * 1e6),
+        itemsPerSec: n / (t.medianMs / 1e3),
+        itemName: 'rows',
+      });
       return out;
     },
   },

@@ -9,7 +9,8 @@
  */
 import { labelReport } from '../../src/data/labeler/label.js';
 import { parseReport } from '../../src/data/reports/parse.js';
-import { generateReport, sampleStudies } from '../../src/data/phantom/index.js';
+import { generateReport } from '../../src/data/phantom/report.js';
+import { sampleStudies } from '../../src/data/phantom/truth.js';
 import { time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
 
 const HANDWRITTEN = [
@@ -47,28 +48,52 @@ export const cases: BenchCase[] = [
       const shape = `${n} reports, ${Math.round(reports.reduce((s, r) => s + r.length, 0) / n)} chars avg`;
       const opts = { warmup: 1, minRuns: context.quick ? 3 : 3, maxRuns: 5, minTimeMs: 0 };
       let sink = 0;
-      const parse = await time(() => { for (const r of reports) sink += parseReport(r).sentences.length; }, opts);
-      const label = await time(() => { for (const r of reports) sink += labelReport(r).Cardiomegaly === 1 ? 1 : 0; }, opts);
+      const parse = await time(() => {
+        for (const r of reports) sink += parseReport(r).sentences.length;
+      }, opts);
+      const label = await time(() => {
+        for (const r of reports) sink += labelReport(r).Cardiomegaly === 1 ? 1 : 0;
+      }, opts);
       // CPU time of one more pass: on a shared machine wall time also counts other people's work.
       const cpuStart = process.cpuUsage();
       for (const r of reports) sink += labelReport(r).Cardiomegaly === 1 ? 1 : 0;
       const cpu = process.cpuUsage(cpuStart);
       const cpuUsPerReport = (cpu.user + cpu.system) / n;
       const hostile = hostileCommaList(1_000_000);
-      const hostileTime = await time(() => { sink += labelReport(hostile).Pneumothorax === 0 ? 1 : 0; }, { warmup: 1, minRuns: 3, maxRuns: 3, minTimeMs: 0 });
+      const hostileTime = await time(
+        () => {
+          sink += labelReport(hostile).Pneumothorax === 0 ? 1 : 0;
+        },
+        { warmup: 1, minRuns: 3, maxRuns: 3, minTimeMs: 0 },
+      );
       if (sink < 0) throw new Error('unreachable');
       const parseRow: BenchRow = {
-        op: 'parseReport (sections + sentences)', backend: 'ts', shape,
-        medianMs: parse.medianMs, p90Ms: parse.p90Ms, itemsPerSec: (n * 1000) / parse.medianMs, itemName: 'reports',
+        op: 'parseReport (sections + sentences)',
+        backend: 'ts',
+        shape,
+        medianMs: parse.medianMs,
+        p90Ms: parse.p90Ms,
+        itemsPerSec: (n * 1000) / parse.medianMs,
+        itemName: 'reports',
       };
       const labelRow: BenchRow = {
-        op: 'labelReport (parse + 14 observations)', backend: 'ts', shape,
-        medianMs: label.medianMs, p90Ms: label.p90Ms, itemsPerSec: (n * 1000) / label.medianMs, itemName: 'reports',
+        op: 'labelReport (parse + 14 observations)',
+        backend: 'ts',
+        shape,
+        medianMs: label.medianMs,
+        p90Ms: label.p90Ms,
+        itemsPerSec: (n * 1000) / label.medianMs,
+        itemName: 'reports',
         note: `acceptance: > 5,000 reports/s; CPU ${cpuUsPerReport.toFixed(1)} µs/report = ${Math.round(1e6 / cpuUsPerReport)} reports/s per busy core`,
       };
       const hostileRow: BenchRow = {
-        op: 'labelReport, one 1 MB comma-list clause', backend: 'ts', shape: `${hostile.length} chars`,
-        medianMs: hostileTime.medianMs, p90Ms: hostileTime.p90Ms, itemsPerSec: (hostile.length * 1000) / hostileTime.medianMs, itemName: 'chars',
+        op: 'labelReport, one 1 MB comma-list clause',
+        backend: 'ts',
+        shape: `${hostile.length} chars`,
+        medianMs: hostileTime.medianMs,
+        p90Ms: hostileTime.p90Ms,
+        itemsPerSec: (hostile.length * 1000) / hostileTime.medianMs,
+        itemName: 'chars',
         note: `corpus: ${Math.round((reports.reduce((s, r) => s + r.length, 0) * 1000) / label.medianMs)} chars/s`,
       };
       return [parseRow, withRatio(labelRow, parseRow), hostileRow];

@@ -9,7 +9,6 @@ import { serializeModel } from '../../src/onnx/model-io.js';
 import { addon } from '../../src/native/addon.js';
 import { summarize, time, withRatio, type BenchCase, type BenchRow, randomArray } from '../harness.js';
 
-
 function row(op: string, backend: string, n: number, m: number, d: number, t: { medianMs: number; p90Ms: number }): BenchRow {
   const flops = 2 * n * m * d;
   return {
@@ -53,12 +52,25 @@ export const cases: BenchCase[] = [
     name: 'similarity',
     async run({ quick, cuda }) {
       const rows: BenchRow[] = [];
-      const shapes: Array<[number, number, number]> = quick ? [[512, 512, 256]] : [[1024, 1024, 512], [4096, 4096, 256], [2048, 2048, 1024]];
+      const shapes: Array<[number, number, number]> = quick
+        ? [[512, 512, 256]]
+        : [
+            [1024, 1024, 512],
+            [4096, 4096, 256],
+            [2048, 2048, 1024],
+          ];
       for (const [n, m, d] of shapes) {
         const a = randomArray(n * d, 1);
         const b = randomArray(m * d, 2);
         const out = new Float32Array(n * m);
-        const ours = row('similarity', 'cpu', n, m, d, await time(() => similarity(a, b, { n, m, d, out, backend: 'cpu', checkFinite: false })));
+        const ours = row(
+          'similarity',
+          'cpu',
+          n,
+          m,
+          d,
+          await time(() => similarity(a, b, { n, m, d, out, backend: 'cpu', checkFinite: false })),
+        );
         const session = await onnxMatMul(d);
         const feeds = { a: new ort.Tensor('float32', a, [n, d]), bt: new ort.Tensor('float32', transpose(b, m, d), [d, m]) };
         const baseline = row('onnxruntime MatMul', 'cpu', n, m, d, await time(() => session.run(feeds)));

@@ -33,7 +33,9 @@ function subjects(quick: boolean): Subject[] {
   const size = quick ? 64 : 128;
   const batch = quick ? 8 : 32;
   const images = Float32Array.from({ length: batch * size * size }, r);
-  const imageInputs = (s: number, e: number): Record<string, TensorLike> => ({ image: { type: 'float32', data: images.subarray(s * size * size, e * size * size), dims: [e - s, 1, size, size] } });
+  const imageInputs = (s: number, e: number): Record<string, TensorLike> => ({
+    image: { type: 'float32', data: images.subarray(s * size * size, e * size * size), dims: [e - s, 1, size, size] },
+  });
   const T = 48;
   const vocab = 2000;
   const texts = quick ? 16 : 64;
@@ -44,9 +46,30 @@ function subjects(quick: boolean): Subject[] {
     attention_mask: { type: 'int64', data: mask.subarray(s * T, e * T), dims: [e - s, T] },
   });
   return [
-    { name: 'builtin:resnet', model: buildResNetEncoder({ inChannels: 1, seed: 1 }).model, batch, item: 'images', shape: `${batch}x1x${size}x${size}`, inputs: imageInputs },
-    { name: 'builtin:vit', model: buildViTEncoder({ imageSize: size, patchSize: 16, inChannels: 1, seed: 1 }).model, batch, item: 'images', shape: `${batch}x1x${size}x${size}`, inputs: imageInputs },
-    { name: 'builtin:transformer', model: buildTextTransformer({ vocabSize: vocab, maxLength: 64, seed: 1 }).model, batch: texts, item: 'texts', shape: `${texts}x${T} tokens`, inputs: textInputs },
+    {
+      name: 'builtin:resnet',
+      model: buildResNetEncoder({ inChannels: 1, seed: 1 }).model,
+      batch,
+      item: 'images',
+      shape: `${batch}x1x${size}x${size}`,
+      inputs: imageInputs,
+    },
+    {
+      name: 'builtin:vit',
+      model: buildViTEncoder({ imageSize: size, patchSize: 16, inChannels: 1, seed: 1 }).model,
+      batch,
+      item: 'images',
+      shape: `${batch}x1x${size}x${size}`,
+      inputs: imageInputs,
+    },
+    {
+      name: 'builtin:transformer',
+      model: buildTextTransformer({ vocabSize: vocab, maxLength: 64, seed: 1 }).model,
+      batch: texts,
+      item: 'texts',
+      shape: `${texts}x${T} tokens`,
+      inputs: textInputs,
+    },
   ];
 }
 
@@ -63,7 +86,9 @@ export const cases: BenchCase[] = [
           const grads = new Float32Array(encoder.size);
           const { dim } = await encoder.embed(params, 1, 1, s.inputs);
           const gradOut = Float32Array.from({ length: s.batch * dim }, random(5));
-          const optimizer = new SegmentedAdamW(params, new Uint8Array(params.length).fill(1), [{ start: 0, end: params.length, lrScale: 1 }]);
+          const optimizer = new SegmentedAdamW(params, new Uint8Array(params.length).fill(1), [
+            { start: 0, end: params.length, lrScale: 1 },
+          ]);
           const fwd = await time(() => encoder.embed(params, s.batch, s.batch, s.inputs), opts);
           const fused = await time(() => encoder.backward(params, grads, s.batch, dim, s.batch, s.inputs, gradOut, true), opts);
           const step = await time(async () => {
@@ -72,12 +97,24 @@ export const cases: BenchCase[] = [
             optimizer.update(grads, { lr: 1e-6, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
           }, opts);
           const row = (op: string, t: { medianMs: number; p90Ms: number }, note?: string): BenchRow => ({
-            op: `${s.name} ${op}`, backend: 'onnxruntime cpu', shape: s.shape, medianMs: t.medianMs, p90Ms: t.p90Ms,
-            itemsPerSec: (s.batch / t.medianMs) * 1000, itemName: s.item, note,
+            op: `${s.name} ${op}`,
+            backend: 'onnxruntime cpu',
+            shape: s.shape,
+            medianMs: t.medianMs,
+            p90Ms: t.p90Ms,
+            itemsPerSec: (s.batch / t.medianMs) * 1000,
+            itemName: s.item,
+            note,
           });
           rows.push(row('forward (no grad)', fwd, `${encoder.size} parameters`));
           rows.push(row('training graph (fwd+bwd)', fused, `${(fused.medianMs / fwd.medianMs).toFixed(2)}x forward`));
-          rows.push(row('clip-finetune encoder step', step, `${(1000 / step.medianMs).toFixed(2)} steps/s; ${(step.medianMs / fwd.medianMs).toFixed(2)}x forward (gradient caching: forward + training graph + AdamW)`));
+          rows.push(
+            row(
+              'clip-finetune encoder step',
+              step,
+              `${(1000 / step.medianMs).toFixed(2)} steps/s; ${(step.medianMs / fwd.medianMs).toFixed(2)}x forward (gradient caching: forward + training graph + AdamW)`,
+            ),
+          );
         } finally {
           await encoder.release();
         }

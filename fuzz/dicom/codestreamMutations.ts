@@ -19,10 +19,14 @@ export function codecOfSyntax(uid: string): Codec {
 
 export function mutateCodestream(codec: Codec, frame: Uint8Array, rng: Rng, donor?: Uint8Array): { bytes: Uint8Array; label: string } {
   switch (codec) {
-    case 'jpeg': return mutateJpeg(frame, rng, donor);
-    case 'jpeg-ls': return mutateJpegLs(frame, rng);
-    case 'j2k': return mutateJ2k(frame, rng);
-    case 'rle': return mutateRle(frame, rng);
+    case 'jpeg':
+      return mutateJpeg(frame, rng, donor);
+    case 'jpeg-ls':
+      return mutateJpegLs(frame, rng);
+    case 'j2k':
+      return mutateJ2k(frame, rng);
+    case 'rle':
+      return mutateRle(frame, rng);
     default: {
       const [start, end] = randomRange(rng, 0, frame.length, 32);
       return { bytes: flipBits(frame, rng, rng.intBetween(1, 8), start, end), label: `frame bitflip ${start}..${end}` };
@@ -40,7 +44,9 @@ export function resizeCodestream(codec: Codec, frame: Uint8Array, rows: number, 
     return writeUint(out, siz + 10, 4, view.getUint32(siz + 18) + rows, false);
   }
   if (codec === 'jpeg' || codec === 'jpeg-ls') {
-    const sof = jpegSegments(frame).find((s) => (s.marker >= 0xc0 && s.marker <= 0xcf && s.marker !== 0xc4 && s.marker !== 0xc8 && s.marker !== 0xcc) || s.marker === 0xf7);
+    const sof = jpegSegments(frame).find(
+      (s) => (s.marker >= 0xc0 && s.marker <= 0xcf && s.marker !== 0xc4 && s.marker !== 0xc8 && s.marker !== 0xcc) || s.marker === 0xf7,
+    );
     if (!sof) return frame;
     return writeUint(writeUint(frame, sof.start + 5, 2, rows, false), sof.start + 7, 2, columns, false);
   }
@@ -103,7 +109,13 @@ function mutateJpegLs(frame: Uint8Array, rng: Rng): { bytes: Uint8Array; label: 
   const sos = segments.find((s) => s.marker === 0xda);
   const choice = rng.int(4);
   if (sof && choice <= 1) {
-    const [name, offset, size] = rng.pick([['P', 4, 1], ['Y', 5, 2], ['X', 7, 2], ['Nf', 9, 1], ['sampling', 11, 1]] as const);
+    const [name, offset, size] = rng.pick([
+      ['P', 4, 1],
+      ['Y', 5, 2],
+      ['X', 7, 2],
+      ['Nf', 9, 1],
+      ['sampling', 11, 1],
+    ] as const);
     const value = rng.pick(size === 1 ? [0, 1, 2, 3, 4, 8, 16, 17, 255] : [0, 1, 2, 4096, 32768, 65535]);
     return { bytes: writeUint(frame, sof.start + offset, size, value, false), label: `jpeg-ls SOF55 ${name}=${value}` };
   }

@@ -17,8 +17,14 @@ export function replaceValue(bytes: Uint8Array, header: ElementHeader, value: Ui
   return writeUint(replaced, header.lengthOffset, header.lengthSize, Math.min(max, value.length), header.littleEndian);
 }
 
-export function encodeElement(tag: number, vr: string, value: Uint8Array, explicit: boolean, littleEndian: boolean,
-  length = value.length): Uint8Array {
+export function encodeElement(
+  tag: number,
+  vr: string,
+  value: Uint8Array,
+  explicit: boolean,
+  littleEndian: boolean,
+  length = value.length,
+): Uint8Array {
   const head = new Uint8Array(explicit ? (LONG_VRS.has(vr) ? 12 : 8) : 8);
   const view = new DataView(head.buffer);
   view.setUint16(0, tag >>> 16, littleEndian);
@@ -66,7 +72,12 @@ export function setUs(bytes: Uint8Array, tag: number, value: number): Uint8Array
   const layout = walkDicom(bytes);
   const e = findElement(layout, tag);
   if (e) return writeUint(bytes, e.valueOffset, 2, value, e.littleEndian);
-  return insertSorted(bytes, layout, tag, encodeElement(tag, 'US', uint16Value(value, layout.littleEndian), layout.explicit, layout.littleEndian));
+  return insertSorted(
+    bytes,
+    layout,
+    tag,
+    encodeElement(tag, 'US', uint16Value(value, layout.littleEndian), layout.explicit, layout.littleEndian),
+  );
 }
 
 export function setText(bytes: Uint8Array, tag: number, vr: string, text: string): Uint8Array {

@@ -22,7 +22,8 @@ export const fragments: Operator = (bytes, layout, rng, donor) => {
       const view = new DataView(values.buffer);
       let previous = 0;
       for (let i = 0; i < count; i++) {
-        previous = rng.pick([0, 1, 2, previous + 1, previous + 8 + rng.int(4096), 0xfffffff0, Math.max(0, previous - 8), rng.nextU32()]) >>> 0;
+        previous =
+          rng.pick([0, 1, 2, previous + 1, previous + 8 + rng.int(4096), 0xfffffff0, Math.max(0, previous - 8), rng.nextU32()]) >>> 0;
         view.setUint32(i * 4, i === 0 && rng.chance(0.5) ? 0 : previous, le);
       }
       const odd = rng.chance(0.1) ? values.subarray(0, Math.max(0, values.length - 1)) : values;
@@ -31,7 +32,15 @@ export const fragments: Operator = (bytes, layout, rng, donor) => {
     case 1: {
       const f = rng.pick(frames.length ? frames : list);
       const remaining = bytes.length - f.valueOffset;
-      const value = rng.pick([0, 1, f.length | 1, f.length + 2, Math.max(0, f.length - 2), remaining + rng.intBetween(1, 64), UNDEFINED_LENGTH]);
+      const value = rng.pick([
+        0,
+        1,
+        f.length | 1,
+        f.length + 2,
+        Math.max(0, f.length - 2),
+        remaining + rng.intBetween(1, 64),
+        UNDEFINED_LENGTH,
+      ]);
       return { bytes: writeUint(bytes, f.lengthOffset, 4, value, le), label: `fragment@${f.start} length=${value}` };
     }
     case 2: {
@@ -39,7 +48,10 @@ export const fragments: Operator = (bytes, layout, rng, donor) => {
       if (f.length < 4) return undefined;
       const cut = 2 * rng.intBetween(1, Math.floor(f.length / 2) - 1);
       const head = writeUint(bytes, f.lengthOffset, 4, cut, le);
-      return { bytes: replaceRange(head, f.valueOffset + cut, f.valueOffset + cut, encodeDelimiter(0xe000, f.length - cut, le)), label: `split fragment@${f.start} at ${cut}` };
+      return {
+        bytes: replaceRange(head, f.valueOffset + cut, f.valueOffset + cut, encodeDelimiter(0xe000, f.length - cut, le)),
+        label: `split fragment@${f.start} at ${cut}`,
+      };
     }
     case 3: {
       const f = rng.pick(frames.length ? frames : list);

@@ -62,7 +62,13 @@ export interface WalkOptions {
 
 export function walkDicom(bytes: Uint8Array, options: WalkOptions = {}): DicomLayout {
   const layout: DicomLayout = {
-    transferSyntaxUID: '', bodyStart: 0, explicit: true, littleEndian: true, deflated: false, elements: [], fragments: [],
+    transferSyntaxUID: '',
+    bodyStart: 0,
+    explicit: true,
+    littleEndian: true,
+    deflated: false,
+    elements: [],
+    fragments: [],
   };
   let position = 0;
   if (bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM') {
@@ -136,7 +142,8 @@ function walkSequence(bytes: Uint8Array, sequence: ElementHeader, to: number, la
     const itemEnd = item.length === UNDEFINED ? end : item.valueOffset + item.length;
     const after = walkDataset(bytes, item.valueOffset, Math.min(itemEnd, end), layout, depth + 1);
     position = item.length === UNDEFINED ? after : itemEnd;
-    if (item.length === UNDEFINED && after === item.valueOffset && !isItemDelimiterBefore(bytes, after, layout.littleEndian)) return undefined;
+    if (item.length === UNDEFINED && after === item.valueOffset && !isItemDelimiterBefore(bytes, after, layout.littleEndian))
+      return undefined;
   }
   return sequence.length === UNDEFINED ? position : end;
 }
@@ -167,7 +174,13 @@ function readHeader(bytes: Uint8Array, at: number, explicit: boolean, littleEndi
   if (explicit) {
     if (!isUpperLetter(bytes[at + 4]) || !isUpperLetter(bytes[at + 5])) return undefined;
     vr = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!);
-    if (LONG_VRS.has(vr)) { lengthOffset = at + 8; lengthSize = 4; } else { lengthOffset = at + 6; lengthSize = 2; }
+    if (LONG_VRS.has(vr)) {
+      lengthOffset = at + 8;
+      lengthSize = 4;
+    } else {
+      lengthOffset = at + 6;
+      lengthSize = 2;
+    }
   } else {
     lengthOffset = at + 4;
     lengthSize = 4;
@@ -176,8 +189,21 @@ function readHeader(bytes: Uint8Array, at: number, explicit: boolean, littleEndi
   const length = lengthSize === 2 ? view.getUint16(lengthOffset, littleEndian) : view.getUint32(lengthOffset, littleEndian);
   const valueOffset = lengthOffset + lengthSize;
   const end = length !== UNDEFINED && valueOffset + length <= bytes.length ? valueOffset + length : undefined;
-  return { start: at, group, element, vr, lengthOffset, lengthSize, length, valueOffset, end, littleEndian, explicit, depth,
-    isDelimiter: false };
+  return {
+    start: at,
+    group,
+    element,
+    vr,
+    lengthOffset,
+    lengthSize,
+    length,
+    valueOffset,
+    end,
+    littleEndian,
+    explicit,
+    depth,
+    isDelimiter: false,
+  };
 }
 
 function readDelimiter(bytes: Uint8Array, at: number, littleEndian: boolean, depth: number): ElementHeader | undefined {
@@ -189,8 +215,20 @@ function readDelimiter(bytes: Uint8Array, at: number, littleEndian: boolean, dep
   const length = view.getUint32(at + 4, littleEndian);
   const valueOffset = at + 8;
   const end = length !== UNDEFINED && valueOffset + length <= bytes.length ? valueOffset + length : undefined;
-  return { start: at, group, element, lengthOffset: at + 4, lengthSize: 4, length, valueOffset, end, littleEndian,
-    explicit: false, depth, isDelimiter: true };
+  return {
+    start: at,
+    group,
+    element,
+    lengthOffset: at + 4,
+    lengthSize: 4,
+    length,
+    valueOffset,
+    end,
+    littleEndian,
+    explicit: false,
+    depth,
+    isDelimiter: true,
+  };
 }
 
 /** Implicit VR has no SQ marker: a value that opens with an item tag is taken as a sequence. */

@@ -10,7 +10,15 @@ import { blindMutation, concat } from '../shared/mutate.js';
 import { inflateBody, walkDicom, type DicomLayout } from './dicomLayout.js';
 import type { Mutant, Operator } from './dicomOperator.js';
 import {
-  elementCopy, headerBytes, lengthField, sequence, stripHeader, structuralSplice, transferSyntax, truncateAtBoundary, wrongVr,
+  elementCopy,
+  headerBytes,
+  lengthField,
+  sequence,
+  stripHeader,
+  structuralSplice,
+  transferSyntax,
+  truncateAtBoundary,
+  wrongVr,
 } from './dicomStructureMutations.js';
 import { attribute, floatPixelData, hugeConsistentFrame, hugeImage, lut, reinterpretNative, reshapeNative } from './dicomPixelMutations.js';
 import { fragments } from './dicomFragmentMutations.js';
@@ -27,7 +35,10 @@ function mutateSteps(seed: Uint8Array, rng: Rng, donor: Uint8Array, bodyInflated
   const labels: string[] = [];
   for (let step = 0; step < steps; step++) {
     const layout = walkDicom(bytes, { bodyInflated });
-    const [name, operator] = rng.weighted(OPERATORS.map(([n, , op]) => [n, op] as const), OPERATORS.map(([, w]) => w));
+    const [name, operator] = rng.weighted(
+      OPERATORS.map(([n, , op]) => [n, op] as const),
+      OPERATORS.map(([, w]) => w),
+    );
     const mutant = operator(bytes, layout, rng, donor) ?? { ...blindMutation(bytes, rng, donor) };
     bytes = mutant.bytes;
     labels.push(mutant.label || name);

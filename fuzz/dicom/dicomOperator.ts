@@ -2,7 +2,10 @@
 import { type Rng } from '../../src/random/index.js';
 import type { DicomLayout, ElementHeader } from './dicomLayout.js';
 
-export interface Mutant { bytes: Uint8Array; label: string }
+export interface Mutant {
+  bytes: Uint8Array;
+  label: string;
+}
 
 /** Breaks one thing in `bytes`, or returns undefined when the file has nothing of the kind. */
 export type Operator = (bytes: Uint8Array, layout: DicomLayout, rng: Rng, donor: Uint8Array) => Mutant | undefined;

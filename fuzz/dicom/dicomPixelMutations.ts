@@ -10,14 +10,44 @@ import { codecOfSyntax, resizeCodestream } from './codestreamMutations.js';
 import { UNDEFINED_LENGTH, type Operator } from './dicomOperator.js';
 
 const US_ATTRIBUTES: Array<[string, number]> = [
-  ['Rows', TAGS.rows], ['Columns', TAGS.columns], ['BitsAllocated', TAGS.bitsAllocated], ['BitsStored', TAGS.bitsStored],
-  ['HighBit', TAGS.highBit], ['SamplesPerPixel', TAGS.samplesPerPixel], ['PixelRepresentation', TAGS.pixelRepresentation],
+  ['Rows', TAGS.rows],
+  ['Columns', TAGS.columns],
+  ['BitsAllocated', TAGS.bitsAllocated],
+  ['BitsStored', TAGS.bitsStored],
+  ['HighBit', TAGS.highBit],
+  ['SamplesPerPixel', TAGS.samplesPerPixel],
+  ['PixelRepresentation', TAGS.pixelRepresentation],
   ['PlanarConfiguration', TAGS.planarConfiguration],
 ];
 const TEXT_ATTRIBUTES: Array<[string, number, string, string[]]> = [
-  ['NumberOfFrames', TAGS.numberOfFrames, 'IS', ['0', '1', '2', '3', '-1', '1000', '65535', '4294967297', '1e9', '2.5', 'NaN', '', '  ', '1\\2', '99999999999999999999']],
-  ['PhotometricInterpretation', TAGS.photometricInterpretation, 'CS', ['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422',
-    'YBR_PARTIAL_422', 'YBR_PARTIAL_420', 'YBR_RCT', 'YBR_ICT', 'PALETTE COLOR', 'ARGB', 'CMYK', 'HSV', '', 'monochrome2']],
+  [
+    'NumberOfFrames',
+    TAGS.numberOfFrames,
+    'IS',
+    ['0', '1', '2', '3', '-1', '1000', '65535', '4294967297', '1e9', '2.5', 'NaN', '', '  ', '1\\2', '99999999999999999999'],
+  ],
+  [
+    'PhotometricInterpretation',
+    TAGS.photometricInterpretation,
+    'CS',
+    [
+      'MONOCHROME1',
+      'MONOCHROME2',
+      'RGB',
+      'YBR_FULL',
+      'YBR_FULL_422',
+      'YBR_PARTIAL_422',
+      'YBR_PARTIAL_420',
+      'YBR_RCT',
+      'YBR_ICT',
+      'PALETTE COLOR',
+      'ARGB',
+      'CMYK',
+      'HSV',
+      '',
+      'monochrome2',
+    ],
+  ],
   ['WindowCenter', TAGS.windowCenter, 'DS', ['0', '-1', '1', '0.5', '1e308', '-1e308', 'NaN', 'inf', '1e-300', '40\\400', '', 'abc']],
   ['WindowWidth', TAGS.windowWidth, 'DS', ['0', '-1', '1', '0.5', '2', '1e308', 'NaN', 'inf', '1e-300', '400\\1', '', 'abc']],
   ['RescaleSlope', TAGS.rescaleSlope, 'DS', ['0', '1e38', '-1e38', '1e-45', 'NaN', 'inf', '-0', '2', '1e300', '-1']],
@@ -34,7 +64,12 @@ export const attribute: Operator = (bytes, layout, rng) => {
     const e = findElement(layout, tag);
     if (e && e.end !== undefined && rng.chance(0.9)) {
       if (rng.chance(0.1)) {
-        const odd = rng.pick([new Uint8Array(0), Uint8Array.of(value & 0xff), uint16Value(value, e.littleEndian).subarray(0, 2), new Uint8Array(4).fill(0xff)]);
+        const odd = rng.pick([
+          new Uint8Array(0),
+          Uint8Array.of(value & 0xff),
+          uint16Value(value, e.littleEndian).subarray(0, 2),
+          new Uint8Array(4).fill(0xff),
+        ]);
         return { bytes: replaceValue(bytes, e, odd), label: `${name} value of ${odd.length} bytes` };
       }
       return { bytes: writeUint(bytes, e.valueOffset, 2, value, e.littleEndian), label: `${name}=${value}` };
@@ -54,7 +89,10 @@ export const attribute: Operator = (bytes, layout, rng) => {
 /** The header of a pathological image: every size field at its maximum. */
 export const hugeImage: Operator = (bytes, layout, rng) => {
   let out = bytes;
-  const settings: Array<[number, number]> = [[TAGS.rows, rng.pick([65535, 32768, 16384])], [TAGS.columns, rng.pick([65535, 32768, 16384])]];
+  const settings: Array<[number, number]> = [
+    [TAGS.rows, rng.pick([65535, 32768, 16384])],
+    [TAGS.columns, rng.pick([65535, 32768, 16384])],
+  ];
   if (rng.chance(0.5)) settings.push([TAGS.bitsAllocated, 32]);
   for (const [tag, value] of settings) {
     const e = findElement(walkDicom(out), tag);
@@ -63,8 +101,14 @@ export const hugeImage: Operator = (bytes, layout, rng) => {
   const frames = rng.pick(['1000', '65535', '1']);
   const current = walkDicom(out);
   const e = findElement(current, TAGS.numberOfFrames);
-  out = e ? replaceValue(out, e, textValue(frames))
-    : insertSorted(out, current, TAGS.numberOfFrames, encodeElement(TAGS.numberOfFrames, 'IS', textValue(frames), layout.explicit, layout.littleEndian));
+  out = e
+    ? replaceValue(out, e, textValue(frames))
+    : insertSorted(
+        out,
+        current,
+        TAGS.numberOfFrames,
+        encodeElement(TAGS.numberOfFrames, 'IS', textValue(frames), layout.explicit, layout.littleEndian),
+      );
   return { bytes: out, label: `huge image ${settings.map(([, v]) => v).join('x')}x${frames} frames` };
 };
 
@@ -109,17 +153,24 @@ export const reinterpretNative: Operator = (bytes, layout, rng) => {
   if (!pixelData || pixelData.length === UNDEFINED_LENGTH || layout.fragments.length || pixelData.length === 0) return undefined;
   const bits = rng.pick([1, 8, 8, 16, 16, 32]);
   const samples = rng.pick([1, 3]);
-  const photometric = samples === 1 ? rng.pick(['MONOCHROME1', 'MONOCHROME2'])
-    : rng.pick(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422', 'YBR_RCT']);
+  const photometric =
+    samples === 1 ? rng.pick(['MONOCHROME1', 'MONOCHROME2']) : rng.pick(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422', 'YBR_RCT']);
   const perPixelBits = bits * (photometric.endsWith('_422') ? 2 : samples);
   const pixels = Math.floor((pixelData.length * 8) / perPixelBits);
   const divisors = [1, 2, 3, 4, 6, 8, 16].filter((d) => pixels % d === 0 && pixels / d <= 65535);
   if (pixels === 0 || !divisors.length) return undefined;
   const rows = rng.pick(divisors);
   const stored = rng.intBetween(1, bits);
-  const values: Array<[number, number]> = [[TAGS.bitsAllocated, bits], [TAGS.samplesPerPixel, samples], [TAGS.rows, rows],
-    [TAGS.columns, pixels / rows], [TAGS.bitsStored, stored], [TAGS.highBit, rng.intBetween(stored - 1, bits - 1)],
-    [TAGS.pixelRepresentation, rng.int(2)], [TAGS.planarConfiguration, rng.int(2)]];
+  const values: Array<[number, number]> = [
+    [TAGS.bitsAllocated, bits],
+    [TAGS.samplesPerPixel, samples],
+    [TAGS.rows, rows],
+    [TAGS.columns, pixels / rows],
+    [TAGS.bitsStored, stored],
+    [TAGS.highBit, rng.intBetween(stored - 1, bits - 1)],
+    [TAGS.pixelRepresentation, rng.int(2)],
+    [TAGS.planarConfiguration, rng.int(2)],
+  ];
   let out = bytes;
   for (const [tag, value] of values) out = setUs(out, tag, value);
   out = setText(out, TAGS.photometricInterpretation, 'CS', photometric);
@@ -131,7 +182,10 @@ export const reinterpretNative: Operator = (bytes, layout, rng) => {
 export const floatPixelData: Operator = (bytes, layout, rng) => {
   const e = layout.pixelData;
   if (!e) return undefined;
-  const [element, vr] = rng.pick([[0x0008, 'OF'], [0x0009, 'OD']] as const);
+  const [element, vr] = rng.pick([
+    [0x0008, 'OF'],
+    [0x0009, 'OD'],
+  ] as const);
   let out = writeUint(bytes, e.start + 2, 2, element, e.littleEndian);
   if (e.explicit && e.vr !== undefined) out = replaceRange(out, e.start + 4, e.start + 6, textValue(vr));
   return { bytes: out, label: `PixelData as (7fe0,${element.toString(16).padStart(4, '0')}) ${vr}` };
@@ -158,5 +212,8 @@ export const lut: Operator = (bytes, layout, rng) => {
   );
   const itemBytes = concat(encodeDelimiter(0xe000, item.length, le), item);
   const encoded = encodeElement(tag, 'SQ', itemBytes, layout.explicit, le);
-  return { bytes: insertSorted(bytes, layout, tag, encoded), label: `${tag === 0x00283000 ? 'Modality' : 'VOI'} LUT ${entries}/${first}/${bits} with ${dataLength} data bytes` };
+  return {
+    bytes: insertSorted(bytes, layout, tag, encoded),
+    label: `${tag === 0x00283000 ? 'Modality' : 'VOI'} LUT ${entries}/${first}/${bits} with ${dataLength} data bytes`,
+  };
 };

@@ -9,7 +9,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-export interface CorpusFile { name: string; bytes: Uint8Array }
+export interface CorpusFile {
+  name: string;
+  bytes: Uint8Array;
+}
 
 const DEBIAN_PATH = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const MAX_FILE_BYTES = 4 << 20;
@@ -19,8 +22,11 @@ export function pydicomCorpusDir(): string | undefined {
   if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
   if (existsSync(DEBIAN_PATH)) return DEBIAN_PATH;
   try {
-    const dir = execFileSync('/usr/bin/python3', ['-c', 'import pydicom, os; print(os.path.dirname(pydicom.__file__))'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }).trim();
+    const dir = execFileSync('/usr/bin/python3', ['-c', 'import pydicom, os; print(os.path.dirname(pydicom.__file__))'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 20_000,
+    }).trim();
     const files = join(dir, 'data', 'test_files');
     return existsSync(files) ? files : undefined;
   } catch {
@@ -36,7 +42,11 @@ export function loadPydicomCorpus(): CorpusFile[] {
   for (const path of listFiles(dir)) {
     let bytes: Uint8Array = new Uint8Array(readFileSync(path));
     if (path.endsWith('.gz')) {
-      try { bytes = new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_FILE_BYTES })); } catch { continue; }
+      try {
+        bytes = new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_FILE_BYTES }));
+      } catch {
+        continue;
+      }
     }
     if (looksLikeDicom(bytes)) out.push({ name: relative(dir, path), bytes });
   }

@@ -18,16 +18,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export async function loadImageSeeds(): Promise<CorpusFile[]> {
   const pillow = pillowSeeds();
-  if (pillow.length === 0) process.stderr.write('fuzz image: Pillow seeds unavailable (install python3-pil); using sharp-made seeds instead\n');
+  if (pillow.length === 0)
+    process.stderr.write('fuzz image: Pillow seeds unavailable (install python3-pil); using sharp-made seeds instead\n');
   return [...(pillow.length ? pillow : await sharpSeeds()), ...radlearnSeeds(), ...pydicomJpegStreams()];
 }
 
 function pillowSeeds(): CorpusFile[] {
   try {
-    const json = execFileSync('/usr/bin/python3', [join(here, 'pillow_seeds.py')],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000, maxBuffer: 16 << 20 });
-    return Object.entries(JSON.parse(json) as Record<string, string>)
-      .map(([name, base64]) => ({ name, bytes: new Uint8Array(Buffer.from(base64, 'base64')) }));
+    const json = execFileSync('/usr/bin/python3', [join(here, 'pillow_seeds.py')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 60_000,
+      maxBuffer: 16 << 20,
+    });
+    return Object.entries(JSON.parse(json) as Record<string, string>).map(([name, base64]) => ({
+      name,
+      bytes: new Uint8Array(Buffer.from(base64, 'base64')),
+    }));
   } catch {
     return [];
   }
@@ -37,7 +44,7 @@ function ramp(rows: number, columns: number, channels: number): Float32Array {
   const out = new Float32Array(rows * columns * channels);
   for (let i = 0; i < out.length; i++) {
     const p = Math.floor(i / channels);
-    out[i] = (0.5 + 0.45 * Math.sin(Math.floor(p / columns) / 3 + (i % channels)) * Math.cos((p % columns) / 5));
+    out[i] = 0.5 + 0.45 * Math.sin(Math.floor(p / columns) / 3 + (i % channels)) * Math.cos((p % columns) / 5);
   }
   return out;
 }
@@ -50,8 +57,14 @@ function radlearnSeeds(): CorpusFile[] {
     { name: 'radlearn grey 16-bit.png', bytes: encodePngImage(ramp(19, 26, 1), 19, 26, 1, { bitDepth: 16 }) },
     { name: 'radlearn RGB 8-bit.png', bytes: encodePngImage(ramp(9, 14, 3), 9, 14, 3, { bitDepth: 8 }) },
     { name: 'radlearn RGB 16-bit.png', bytes: encodePngImage(ramp(9, 14, 3), 9, 14, 3, { bitDepth: 16 }) },
-    { name: 'radlearn restart every MCU.jpg', bytes: encodeJpegDct(grey8, { rows: 20, columns: 28, precision: 8, quantStep: 4, restartInterval: 1 }) },
-    { name: 'radlearn restart every 3 MCUs.jpg', bytes: encodeJpegDct(grey8, { rows: 20, columns: 28, precision: 8, quantStep: 2, restartInterval: 3 }) },
+    {
+      name: 'radlearn restart every MCU.jpg',
+      bytes: encodeJpegDct(grey8, { rows: 20, columns: 28, precision: 8, quantStep: 4, restartInterval: 1 }),
+    },
+    {
+      name: 'radlearn restart every 3 MCUs.jpg',
+      bytes: encodeJpegDct(grey8, { rows: 20, columns: 28, precision: 8, quantStep: 2, restartInterval: 3 }),
+    },
     { name: 'radlearn 12-bit DCT.jpg', bytes: encodeJpegDct(grey12, { rows: 20, columns: 28, precision: 12, quantStep: 2 }) },
     { name: 'radlearn lossless.jpg', bytes: encodeJpegLossless(grey8, { rows: 20, columns: 28, components: 1, precision: 8 }) },
   ];

@@ -76,65 +76,92 @@ export function mutatePng(bytes: Uint8Array, rng: Rng, donor?: Uint8Array): { by
   const idats = chunks.filter((c) => c.type === 'IDAT');
   const pick = (list: PngChunk[]) => (list.length ? rng.pick(list) : undefined);
   switch (rng.int(13)) {
-    case 0: { // a wrong CRC on any chunk
+    case 0: {
+      // a wrong CRC on any chunk
       const c = pick(chunks);
       if (c) return { bytes: flipBits(bytes, rng, 1, c.end - 4, c.end), label: `png bad CRC on ${c.type}` };
       break;
     }
-    case 1: if (ihdr) { // sizes: zero, huge, or just past a limit
-      const data = headerOf(bytes, ihdr);
-      const field = rng.pick([['width', 0], ['height', 4]] as const);
-      const value = rng.pick([0, 1, 2, 8193, 16384, 65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff, rng.nextU32()]);
-      new DataView(data.buffer).setUint32(field[1], value);
-      return { bytes: rewrite(bytes, ihdr, data), label: `png IHDR ${field[0]}=${value}` };
-    } break;
-    case 2: if (ihdr) { // depth, colour type, compression, filter and interlace methods
-      const data = headerOf(bytes, ihdr);
-      const [name, at, values] = rng.pick([['depth', 8, [0, 1, 2, 3, 4, 7, 8, 9, 16, 32, 255]], ['colour', 9, [0, 1, 2, 3, 4, 5, 6, 7, 255]],
-        ['compression', 10, [1, 255]], ['filter', 11, [1, 255]], ['interlace', 12, [0, 1, 2, 255]]] as const);
-      const value = rng.pick(values);
-      data[at] = value;
-      return { bytes: rewrite(bytes, ihdr, data), label: `png IHDR ${name}=${value}` };
-    } break;
-    case 3: { // IDAT cut short: a clean chunk boundary, or the file itself ends inside it
+    case 1:
+      if (ihdr) {
+        // sizes: zero, huge, or just past a limit
+        const data = headerOf(bytes, ihdr);
+        const field = rng.pick([
+          ['width', 0],
+          ['height', 4],
+        ] as const);
+        const value = rng.pick([0, 1, 2, 8193, 16384, 65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff, rng.nextU32()]);
+        new DataView(data.buffer).setUint32(field[1], value);
+        return { bytes: rewrite(bytes, ihdr, data), label: `png IHDR ${field[0]}=${value}` };
+      }
+      break;
+    case 2:
+      if (ihdr) {
+        // depth, colour type, compression, filter and interlace methods
+        const data = headerOf(bytes, ihdr);
+        const [name, at, values] = rng.pick([
+          ['depth', 8, [0, 1, 2, 3, 4, 7, 8, 9, 16, 32, 255]],
+          ['colour', 9, [0, 1, 2, 3, 4, 5, 6, 7, 255]],
+          ['compression', 10, [1, 255]],
+          ['filter', 11, [1, 255]],
+          ['interlace', 12, [0, 1, 2, 255]],
+        ] as const);
+        const value = rng.pick(values);
+        data[at] = value;
+        return { bytes: rewrite(bytes, ihdr, data), label: `png IHDR ${name}=${value}` };
+      }
+      break;
+    case 3: {
+      // IDAT cut short: a clean chunk boundary, or the file itself ends inside it
       const c = pick(idats);
       if (!c) break;
       const cut = rng.int(c.length + 1);
       if (rng.chance(0.5)) return { bytes: truncate(bytes, c.dataStart + cut), label: `png file ends inside IDAT at ${cut}` };
       return { bytes: rewrite(bytes, c, dataOf(bytes, c).subarray(0, cut)), label: `png IDAT cut to ${cut} bytes` };
     }
-    case 4: { // IDAT split into many chunks, some empty (valid, and a parser edge)
+    case 4: {
+      // IDAT split into many chunks, some empty (valid, and a parser edge)
       if (!idats.length) break;
       const all = concat(...idats.map((c) => dataOf(bytes, c)));
       const size = rng.pick([1, 2, 7, 64]);
       const parts: Uint8Array[] = [];
       for (let at = 0; at < all.length; at += size) parts.push(encodeChunk('IDAT', all.subarray(at, at + size)));
       if (rng.chance(0.3)) parts.splice(rng.int(parts.length + 1), 0, encodeChunk('IDAT', new Uint8Array(0)));
-      const first = idats[0]!, last = idats.at(-1)!;
+      const first = idats[0]!,
+        last = idats.at(-1)!;
       return { bytes: replaceRange(bytes, first.start, last.end, concat(...parts)), label: `png IDAT split every ${size} bytes` };
     }
-    case 5: { // another image's pixel data under this header
+    case 5: {
+      // another image's pixel data under this header
       const donorIdat = donor ? pngChunks(donor).filter((c) => c.type === 'IDAT') : [];
       const c = pick(idats);
       if (!c || !donorIdat.length || !donor) break;
       const data = concat(...donorIdat.map((d) => dataOf(donor, d)));
       return { bytes: rewrite(bytes, c, data), label: 'png IDAT from donor' };
     }
-    case 6: if (ihdr && idats.length) return filterBytes(bytes, ihdr, idats, rng); break;
-    case 7: if (ihdr) return zlibBomb(bytes, ihdr, rng); break;
-    case 8: { // an unknown critical chunk must stop a decoder; ancillary ones must not confuse it
+    case 6:
+      if (ihdr && idats.length) return filterBytes(bytes, ihdr, idats, rng);
+      break;
+    case 7:
+      if (ihdr) return zlibBomb(bytes, ihdr, rng);
+      break;
+    case 8: {
+      // an unknown critical chunk must stop a decoder; ancillary ones must not confuse it
       const type = rng.pick(['ABCD', 'IDAX', 'XHDR', 'PLTE', 'fUZz', 'aBCD']);
       const at = pick(chunks.slice(1))?.start ?? bytes.length;
       return { bytes: replaceRange(bytes, at, at, encodeChunk(type, randomBytes(rng, rng.int(40)))), label: `png insert ${type}` };
     }
-    case 9: return hostileAncillary(bytes, chunks, rng);
-    case 10: { // length field lies (CRC left as it was)
+    case 9:
+      return hostileAncillary(bytes, chunks, rng);
+    case 10: {
+      // length field lies (CRC left as it was)
       const c = pick(chunks);
       if (!c) break;
       const value = rng.pick([0, 1, c.length + 1, Math.max(0, c.length - 1), 0x7fffffff, 0x80000000, 0xffffffff, bytes.length]);
       return { bytes: writeUint(bytes, c.start, 4, value, false), label: `png ${c.type} length=${value}` };
     }
-    case 11: { // order: duplicate, drop or move whole chunks (IHDR twice, IEND missing, IDAT first)
+    case 11: {
+      // order: duplicate, drop or move whole chunks (IHDR twice, IEND missing, IDAT first)
       const c = pick(chunks);
       if (!c) break;
       const piece = bytes.slice(c.start, c.end);
@@ -143,7 +170,8 @@ export function mutatePng(bytes: Uint8Array, rng: Rng, donor?: Uint8Array): { by
       const at = choice === 1 ? c.end : 8;
       return { bytes: replaceRange(bytes, at, at, piece), label: `png ${choice === 1 ? 'duplicate' : 'move to front'} ${c.type}` };
     }
-    default: break;
+    default:
+      break;
   }
   const [start, end] = randomRange(rng, 8, bytes.length, 64);
   return { bytes: flipBits(bytes, rng, rng.intBetween(1, 8), start, end), label: `png bitflip ${start}..${end}` };
@@ -159,7 +187,9 @@ function filterBytes(bytes: Uint8Array, ihdr: PngChunk, idats: PngChunk[], rng: 
   }
   const header = headerOf(bytes, ihdr);
   const view = new DataView(header.buffer);
-  const width = view.getUint32(0), depth = header[8]!, channels = CHANNELS[header[9]!] ?? 1;
+  const width = view.getUint32(0),
+    depth = header[8]!,
+    channels = CHANNELS[header[9]!] ?? 1;
   const stride = Math.ceil((width * depth * channels) / 8) + 1;
   const rows = header[12] === 0 && stride > 1 ? Math.floor(raw.length / stride) : 0;
   const count = rng.intBetween(1, 4);
@@ -174,8 +204,18 @@ function filterBytes(bytes: Uint8Array, ihdr: PngChunk, idats: PngChunk[], rng: 
  */
 function zlibBomb(bytes: Uint8Array, ihdr: PngChunk, rng: Rng): { bytes: Uint8Array; label: string } {
   // 4096 x 4096 is the real large radiograph that must still pass; it is slow, so it is drawn rarely.
-  const [width, height] = rng.weighted([[1, 65535], [65535, 1], [3, 100000], [8192, 3000], [16384, 16384], [65535, 65535], [4096, 4096]] as const,
-    [3, 3, 3, 2, 3, 3, 1]);
+  const [width, height] = rng.weighted(
+    [
+      [1, 65535],
+      [65535, 1],
+      [3, 100000],
+      [8192, 3000],
+      [16384, 16384],
+      [65535, 65535],
+      [4096, 4096],
+    ] as const,
+    [3, 3, 3, 2, 3, 3, 1],
+  );
   const header = headerOf(bytes, ihdr);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);

@@ -72,21 +72,31 @@ export const size = (r: Rng): number => r.pick(SIZES);
 export const floats = (r: Rng, n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => scale * (r.next() * 2 - 1));
 
 type Fn = (...a: any[]) => unknown;
-const pair = (asyncFn: Fn, syncFn: Fn) => (args: Args, async: boolean): unknown => (async ? asyncFn : syncFn)(...args);
+const pair =
+  (asyncFn: Fn, syncFn: Fn) =>
+  (args: Args, async: boolean): unknown =>
+    (async ? asyncFn : syncFn)(...args);
 
 export const OPS: KernelOp[] = [
   {
     name: 'similarity',
     build(r) {
-      const n = size(r), m = size(r), d = size(r);
-      return [floats(r, n * d), floats(r, m * d), { n, m, d, scale: r.uniform(0.5, 20), ...(r.chance(0.5) ? { out: new Float32Array(n * m) } : {}) }];
+      const n = size(r),
+        m = size(r),
+        d = size(r);
+      return [
+        floats(r, n * d),
+        floats(r, m * d),
+        { n, m, d, scale: r.uniform(0.5, 20), ...(r.chance(0.5) ? { out: new Float32Array(n * m) } : {}) },
+      ];
     },
     call: pair(similarity, similaritySync),
   },
   {
     name: 'l2Normalize',
     build(r) {
-      const rows = size(r), dim = size(r);
+      const rows = size(r),
+        dim = size(r);
       return [floats(r, rows * dim), { rows, dim, ...(r.chance(0.5) ? { out: new Float32Array(rows * dim) } : {}) }];
     },
     call: pair(l2Normalize, l2NormalizeSync),
@@ -94,7 +104,8 @@ export const OPS: KernelOp[] = [
   {
     name: 'l2NormalizeBackward',
     build(r) {
-      const rows = size(r), dim = size(r);
+      const rows = size(r),
+        dim = size(r);
       return [floats(r, rows * dim), floats(r, rows * dim), { rows, dim, ...(r.chance(0.5) ? { out: new Float32Array(rows * dim) } : {}) }];
     },
     call: pair(l2NormalizeBackward, l2NormalizeBackwardSync),
@@ -102,19 +113,39 @@ export const OPS: KernelOp[] = [
   {
     name: 'linearForward',
     build(r) {
-      const rows = size(r), inFeatures = size(r), outFeatures = size(r);
-      return [floats(r, rows * inFeatures), floats(r, outFeatures * inFeatures), r.chance(0.7) ? floats(r, outFeatures) : undefined,
-        { rows, inFeatures, outFeatures, ...(r.chance(0.5) ? { out: new Float32Array(rows * outFeatures) } : {}) }];
+      const rows = size(r),
+        inFeatures = size(r),
+        outFeatures = size(r);
+      return [
+        floats(r, rows * inFeatures),
+        floats(r, outFeatures * inFeatures),
+        r.chance(0.7) ? floats(r, outFeatures) : undefined,
+        { rows, inFeatures, outFeatures, ...(r.chance(0.5) ? { out: new Float32Array(rows * outFeatures) } : {}) },
+      ];
     },
     call: pair(linearForward, linearForwardSync),
   },
   {
     name: 'linearBackward',
     build(r) {
-      const rows = size(r), inFeatures = size(r), outFeatures = size(r);
+      const rows = size(r),
+        inFeatures = size(r),
+        outFeatures = size(r);
       const grad = (n: number): Float32Array | true | undefined => r.pick([new Float32Array(n), true, undefined]);
-      return [floats(r, rows * inFeatures), floats(r, outFeatures * inFeatures), floats(r, rows * outFeatures),
-        { rows, inFeatures, outFeatures, dx: grad(rows * inFeatures), dw: grad(outFeatures * inFeatures), db: grad(outFeatures), accumulate: r.chance(0.3) }];
+      return [
+        floats(r, rows * inFeatures),
+        floats(r, outFeatures * inFeatures),
+        floats(r, rows * outFeatures),
+        {
+          rows,
+          inFeatures,
+          outFeatures,
+          dx: grad(rows * inFeatures),
+          dw: grad(outFeatures * inFeatures),
+          db: grad(outFeatures),
+          accumulate: r.chance(0.3),
+        },
+      ];
     },
     call: pair(linearBackward, linearBackwardSync),
   },
@@ -137,47 +168,64 @@ export const OPS: KernelOp[] = [
   {
     name: 'bceWithLogits',
     build(r) {
-      const rows = size(r), classes = size(r);
+      const rows = size(r),
+        classes = size(r);
       const targets = Float32Array.from({ length: rows * classes }, () => r.pick([0, 1, -1]));
-      return [floats(r, rows * classes, 5), targets, {
-        rows, classes, uncertain: r.pick(['ignore', 'ones', 'zeros']),
-        ...(r.chance(0.4) ? { mask: Uint8Array.from({ length: rows * classes }, () => r.int(2)) } : {}),
-        ...(r.chance(0.3) ? { posWeight: Float32Array.from({ length: classes }, () => r.uniform(0.1, 5)) } : {}),
-        ...(r.chance(0.3) ? { grad: new Float32Array(rows * classes) } : {}),
-      }];
+      return [
+        floats(r, rows * classes, 5),
+        targets,
+        {
+          rows,
+          classes,
+          uncertain: r.pick(['ignore', 'ones', 'zeros']),
+          ...(r.chance(0.4) ? { mask: Uint8Array.from({ length: rows * classes }, () => r.int(2)) } : {}),
+          ...(r.chance(0.3) ? { posWeight: Float32Array.from({ length: classes }, () => r.uniform(0.1, 5)) } : {}),
+          ...(r.chance(0.3) ? { grad: new Float32Array(rows * classes) } : {}),
+        },
+      ];
     },
     call: pair(bceWithLogits, bceWithLogitsSync),
   },
   {
     name: 'softmaxCrossEntropy',
     build(r) {
-      const rows = size(r), classes = size(r) + 1;
+      const rows = size(r),
+        classes = size(r) + 1;
       const soft = r.chance(0.4);
-      return [floats(r, rows * classes, 5), {
-        rows, classes,
-        ...(soft
-          ? { targets: Float32Array.from({ length: rows * classes }, () => r.next()) }
-          : { labels: Int32Array.from({ length: rows }, () => r.int(classes + 1) - 1) }),
-        ...(r.chance(0.3) ? { labelSmoothing: r.uniform(0, 0.5) } : {}),
-        ...(r.chance(0.3) ? { temperature: r.uniform(0.5, 4) } : {}),
-        ...(r.chance(0.3) ? { grad: new Float32Array(rows * classes) } : {}),
-      }];
+      return [
+        floats(r, rows * classes, 5),
+        {
+          rows,
+          classes,
+          ...(soft
+            ? { targets: Float32Array.from({ length: rows * classes }, () => r.next()) }
+            : { labels: Int32Array.from({ length: rows }, () => r.int(classes + 1) - 1) }),
+          ...(r.chance(0.3) ? { labelSmoothing: r.uniform(0, 0.5) } : {}),
+          ...(r.chance(0.3) ? { temperature: r.uniform(0.5, 4) } : {}),
+          ...(r.chance(0.3) ? { grad: new Float32Array(rows * classes) } : {}),
+        },
+      ];
     },
     call: pair(softmaxCrossEntropy, softmaxCrossEntropySync),
   },
   {
     name: 'ordinalLoss',
     build(r) {
-      const rows = size(r), levels = 2 + r.int(5);
-      return [floats(r, rows * (levels - 1), 3), Int32Array.from({ length: rows }, () => r.int(levels + 1) - 1),
-        { rows, levels, ...(r.chance(0.3) ? { grad: new Float32Array(rows * (levels - 1)) } : {}) }];
+      const rows = size(r),
+        levels = 2 + r.int(5);
+      return [
+        floats(r, rows * (levels - 1), 3),
+        Int32Array.from({ length: rows }, () => r.int(levels + 1) - 1),
+        { rows, levels, ...(r.chance(0.3) ? { grad: new Float32Array(rows * (levels - 1)) } : {}) },
+      ];
     },
     call: pair(ordinalLoss, ordinalLossSync),
   },
   {
     name: 'ordinalPredict',
     build(r) {
-      const rows = size(r), levels = 2 + r.int(5);
+      const rows = size(r),
+        levels = 2 + r.int(5);
       return [floats(r, rows * (levels - 1), 3), rows, levels];
     },
     call: (args) => ordinalPredict(...(args as Parameters<typeof ordinalPredict>)),
@@ -186,12 +234,18 @@ export const OPS: KernelOp[] = [
     name: 'adamwStep',
     build(r) {
       const n = size(r) * size(r);
-      return [floats(r, n), floats(r, n), { m: floats(r, n, 0.1), v: Float32Array.from({ length: n }, () => r.next() * 0.01) }, {
-        lr: r.uniform(1e-5, 1e-1), step: 1 + r.int(100),
-        ...(r.chance(0.3) ? { weightDecay: r.uniform(0, 0.1) } : {}),
-        ...(r.chance(0.3) ? { maxGradNorm: r.uniform(0.1, 2) } : {}),
-        ...(r.chance(0.3) ? { decayMask: Uint8Array.from({ length: n }, () => r.int(2)) } : {}),
-      }];
+      return [
+        floats(r, n),
+        floats(r, n),
+        { m: floats(r, n, 0.1), v: Float32Array.from({ length: n }, () => r.next() * 0.01) },
+        {
+          lr: r.uniform(1e-5, 1e-1),
+          step: 1 + r.int(100),
+          ...(r.chance(0.3) ? { weightDecay: r.uniform(0, 0.1) } : {}),
+          ...(r.chance(0.3) ? { maxGradNorm: r.uniform(0.1, 2) } : {}),
+          ...(r.chance(0.3) ? { decayMask: Uint8Array.from({ length: n }, () => r.int(2)) } : {}),
+        },
+      ];
     },
     call: pair(adamwStep, adamwStepSync),
   },
@@ -212,8 +266,13 @@ export const OPS: KernelOp[] = [
     name: 'AdamW',
     build(r) {
       const n = size(r) * size(r);
-      const state = { step: 1 + r.int(9), numParams: n, m: floats(r, n, 0.1), v: Float32Array.from({ length: n }, () => r.next() * 0.01),
-        hyperparameters: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 } };
+      const state = {
+        step: 1 + r.int(9),
+        numParams: n,
+        m: floats(r, n, 0.1),
+        v: Float32Array.from({ length: n }, () => r.next() * 0.01),
+        hyperparameters: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
+      };
       return [n, floats(r, n), floats(r, n), r.chance(0.5) ? state : undefined, { lr: r.uniform(1e-4, 1e-2) }];
     },
     async call(args, async) {
@@ -227,46 +286,77 @@ export const OPS: KernelOp[] = [
   {
     name: 'contrastiveLoss',
     build(r) {
-      const batch = size(r), dim = size(r);
+      const batch = size(r),
+        dim = size(r);
       const kind = r.pick(['infonce', 'siglip'] as const);
-      return [floats(r, batch * dim), floats(r, batch * dim), {
-        batch, dim, kind, logitScale: r.uniform(1, 30),
-        ...(kind === 'siglip' && r.chance(0.5) ? { bias: r.uniform(-10, 0) } : {}),
-        ...(r.chance(0.3) ? { normalize: r.chance(0.7) } : {}),
-        ...(r.chance(0.3) ? { groups: Int32Array.from({ length: batch }, () => r.int(Math.max(1, batch >> 1))) } : {}),
-        ...(kind === 'infonce' && r.chance(0.3) ? { relaxThreshold: r.uniform(0.2, 0.9) } : {}),
-      }];
+      return [
+        floats(r, batch * dim),
+        floats(r, batch * dim),
+        {
+          batch,
+          dim,
+          kind,
+          logitScale: r.uniform(1, 30),
+          ...(kind === 'siglip' && r.chance(0.5) ? { bias: r.uniform(-10, 0) } : {}),
+          ...(r.chance(0.3) ? { normalize: r.chance(0.7) } : {}),
+          ...(r.chance(0.3) ? { groups: Int32Array.from({ length: batch }, () => r.int(Math.max(1, batch >> 1))) } : {}),
+          ...(kind === 'infonce' && r.chance(0.3) ? { relaxThreshold: r.uniform(0.2, 0.9) } : {}),
+        },
+      ];
     },
     call: pair(contrastiveLoss, contrastiveLossSync),
   },
   {
     name: 'dinoLoss',
     build(r) {
-      const batch = size(r), prototypes = size(r) + 1, studentViews = 1 + r.int(4), teacherViews = 1 + r.int(2);
+      const batch = size(r),
+        prototypes = size(r) + 1,
+        studentViews = 1 + r.int(4),
+        teacherViews = 1 + r.int(2);
       const sinkhorn = r.chance(0.4);
       const center = floats(r, prototypes, 0.1);
-      return [floats(r, studentViews * batch * prototypes, 3), floats(r, teacherViews * batch * prototypes, 3), {
-        batch, prototypes, studentViews, teacherViews, studentTemperature: 0.1, teacherTemperature: r.uniform(0.02, 0.07),
-        normalization: sinkhorn ? 'sinkhorn' : 'center',
-        ...(sinkhorn ? {} : { center, ...(r.chance(0.5) ? { updateCenter: true, centerMomentum: 0.9, ...(r.chance(0.5) ? { centerOut: center } : {}) } : {}) }),
-      }];
+      return [
+        floats(r, studentViews * batch * prototypes, 3),
+        floats(r, teacherViews * batch * prototypes, 3),
+        {
+          batch,
+          prototypes,
+          studentViews,
+          teacherViews,
+          studentTemperature: 0.1,
+          teacherTemperature: r.uniform(0.02, 0.07),
+          normalization: sinkhorn ? 'sinkhorn' : 'center',
+          ...(sinkhorn
+            ? {}
+            : {
+                center,
+                ...(r.chance(0.5) ? { updateCenter: true, centerMomentum: 0.9, ...(r.chance(0.5) ? { centerOut: center } : {}) } : {}),
+              }),
+        },
+      ];
     },
     call: pair(dinoLoss, dinoLossSync),
   },
   {
     name: 'ibotLoss',
     build(r) {
-      const batch = size(r), patches = size(r), prototypes = size(r) + 1;
-      return [floats(r, batch * patches * prototypes, 3), floats(r, batch * patches * prototypes, 3),
+      const batch = size(r),
+        patches = size(r),
+        prototypes = size(r) + 1;
+      return [
+        floats(r, batch * patches * prototypes, 3),
+        floats(r, batch * patches * prototypes, 3),
         Uint8Array.from({ length: batch * patches }, () => r.int(2)),
-        { batch, patches, prototypes, normalization: 'sinkhorn', teacherTemperature: 0.05 }];
+        { batch, patches, prototypes, normalization: 'sinkhorn', teacherTemperature: 0.05 },
+      ];
     },
     call: pair(ibotLoss, ibotLossSync),
   },
   {
     name: 'koleoLoss',
     build(r) {
-      const rows = 2 + r.int(20), dim = size(r);
+      const rows = 2 + r.int(20),
+        dim = size(r);
       return [floats(r, rows * dim), { rows, dim }];
     },
     call: pair(koleoLoss, koleoLossSync),
@@ -274,7 +364,8 @@ export const OPS: KernelOp[] = [
   {
     name: 'sinkhornKnopp',
     build(r) {
-      const rows = size(r), prototypes = size(r) + 1;
+      const rows = size(r),
+        prototypes = size(r) + 1;
       return [floats(r, rows * prototypes, 3), { rows, prototypes, temperature: r.uniform(0.02, 1), iterations: 1 + r.int(5) }];
     },
     call: pair(sinkhornKnopp, sinkhornKnoppSync),
@@ -282,9 +373,14 @@ export const OPS: KernelOp[] = [
   {
     name: 'updateCenter',
     build(r) {
-      const rows = size(r), prototypes = size(r);
+      const rows = size(r),
+        prototypes = size(r);
       const center = floats(r, prototypes);
-      return [center, floats(r, rows * prototypes), { rows, prototypes, momentum: r.next(), ...(r.chance(0.4) ? { out: r.chance(0.5) ? center : new Float32Array(prototypes) } : {}) }];
+      return [
+        center,
+        floats(r, rows * prototypes),
+        { rows, prototypes, momentum: r.next(), ...(r.chance(0.4) ? { out: r.chance(0.5) ? center : new Float32Array(prototypes) } : {}) },
+      ];
     },
     call: pair(updateCenter, updateCenterSync),
   },
@@ -301,16 +397,23 @@ export const OPS: KernelOp[] = [
     build(r) {
       const count = 1 + r.int(3);
       const images = Array.from({ length: count }, (_, i) => {
-        const height = 4 + r.int(40), width = 4 + r.int(40);
+        const height = 4 + r.int(40),
+          width = 4 + r.int(40);
         const kind = r.int(3);
-        const data = kind === 0 ? Uint8Array.from({ length: height * width }, () => r.int(256))
-          : kind === 1 ? Uint16Array.from({ length: height * width }, () => r.int(65536)) : floats(r, height * width);
+        const data =
+          kind === 0
+            ? Uint8Array.from({ length: height * width }, () => r.int(256))
+            : kind === 1
+              ? Uint16Array.from({ length: height * width }, () => r.int(65536))
+              : floats(r, height * width);
         return { data, height, width, ...(r.chance(0.3) ? { key: i * 7 } : {}) };
       });
       const size1 = r.pick([4, 8, 12, 16]);
       const spec = {
-        crops: [{ count: 1 + r.int(2), size: size1, scale: [0.3, 1] as [number, number] },
-          ...(r.chance(0.5) ? [{ count: 1 + r.int(3), size: 8, scale: [0.05, 0.4] as [number, number] }] : [])],
+        crops: [
+          { count: 1 + r.int(2), size: size1, scale: [0.3, 1] as [number, number] },
+          ...(r.chance(0.5) ? [{ count: 1 + r.int(3), size: 8, scale: [0.05, 0.4] as [number, number] }] : []),
+        ],
         ...(r.chance(0.5) ? { flip: { horizontal: 0.5 } } : {}),
         ...(r.chance(0.4) ? { rotate: { degrees: 10 } } : {}),
         ...(r.chance(0.4) ? { intensity: { brightness: 0.2, contrast: 0.2, gamma: 1.5, p: 0.8 } } : {}),
@@ -340,8 +443,12 @@ export const OPS: KernelOp[] = [
   {
     name: 'createHead',
     build: (r) => {
-      const rows = size(r), inFeatures = size(r), outFeatures = size(r);
-      const options = r.chance(0.5) ? { inFeatures, outFeatures, seed: r.int(100) } : { kind: 'mlp', inFeatures, hidden: size(r), outFeatures, seed: r.int(100) };
+      const rows = size(r),
+        inFeatures = size(r),
+        outFeatures = size(r);
+      const options = r.chance(0.5)
+        ? { inFeatures, outFeatures, seed: r.int(100) }
+        : { kind: 'mlp', inFeatures, hidden: size(r), outFeatures, seed: r.int(100) };
       return [options, floats(r, rows * inFeatures), rows, floats(r, rows * outFeatures)];
     },
     call(args) {

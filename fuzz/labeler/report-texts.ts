@@ -20,21 +20,113 @@ const VOCABULARY: string[] = (() => {
   }
   return [...words];
 })();
-const FINDING_WORDS = ['effusion', 'pneumothorax', 'atelectasis', 'consolidation', 'nodule', 'edema', 'pneumonia', 'opacity', 'fracture', 'cardiomegaly', 'pacemaker', 'catheter'];
+const FINDING_WORDS = [
+  'effusion',
+  'pneumothorax',
+  'atelectasis',
+  'consolidation',
+  'nodule',
+  'edema',
+  'pneumonia',
+  'opacity',
+  'fracture',
+  'cardiomegaly',
+  'pacemaker',
+  'catheter',
+];
 const FILLER_WORDS = ['spine', 'clavicle', 'rib', 'diaphragm', 'trachea', 'aorta', 'hilum', 'carina', 'the', 'right', 'left'];
 const PUNCTUATION = [', ', ',', '; ', ': ', '. ', '.', '? ', '! ', ' - ', '\n', '\n\n', '(', ') ', '"', "'", '...', ' 1. ', ' 2) '];
-const HEADERS = ['FINDINGS:', 'IMPRESSION:', 'INDICATION:', 'HISTORY:', 'COMPARISON:', 'TECHNIQUE:', 'WET READ:', '1. FINDINGS:', 'II) Impression', 'CONSTRUCTOR:', 'FINDINGS/IMPRESSION:', 'Clinical history', 'REASON FOR EXAM:'];
+const HEADERS = [
+  'FINDINGS:',
+  'IMPRESSION:',
+  'INDICATION:',
+  'HISTORY:',
+  'COMPARISON:',
+  'TECHNIQUE:',
+  'WET READ:',
+  '1. FINDINGS:',
+  'II) Impression',
+  'CONSTRUCTOR:',
+  'FINDINGS/IMPRESSION:',
+  'Clinical history',
+  'REASON FOR EXAM:',
+];
 /** Runs that stress one rule each: regex repetitions, cue scopes, terminators, enumerations, headers. */
-const RUN_UNITS = ['no ', 'possible ', 'with ', 'to suggest ', 'the ', 'right ', ' is', ' size', ' again', 'other ', ', ', ',', ';', '.', '!', '?.', '."', '1. ', '1.\n', 'FINDINGS:\n', 'IMPRESSION: x ', 'ABC DEF ', '\r\n', '\t', ' ', 'Dr. ', 'vs. ', 'e.g. ', 'a.', 'effusion '];
+const RUN_UNITS = [
+  'no ',
+  'possible ',
+  'with ',
+  'to suggest ',
+  'the ',
+  'right ',
+  ' is',
+  ' size',
+  ' again',
+  'other ',
+  ', ',
+  ',',
+  ';',
+  '.',
+  '!',
+  '?.',
+  '."',
+  '1. ',
+  '1.\n',
+  'FINDINGS:\n',
+  'IMPRESSION: x ',
+  'ABC DEF ',
+  '\r\n',
+  '\t',
+  ' ',
+  'Dr. ',
+  'vs. ',
+  'e.g. ',
+  'a.',
+  'effusion ',
+];
 
 /** Code points that break naive text handling. */
 const UNICODE_NASTIES = [
-  '\u0301', '\u0308\u0323', '\u200b', '\u200c', '\u200d', '\ufeff', '\u2060', '\u00ad', // combining marks, zero-width, soft hyphen
-  '\uff0c', '\u3002', '\uff1b', '\uff1a', '\uff01', '\uff1f', '\uff0e', '\u3000', // fullwidth punctuation and space
-  '\u202e', '\u202d', '\u200f', '\u061f', '\u05d0\u05d1', '\u0627\u0644', // bidi overrides, RTL marks and letters
-  '\ud800', '\udfff', '\udc00\ud800', '\ud83d\ude00', // lone and swapped surrogates, an emoji
-  '\u0000', '\u0007', '\u001b[31m', '\u0085', '\u2028', '\u2029', '\u00a0', '\u000b', '\u000c', // NUL, controls, odd line breaks
-  '\u0130', '\u1e9e', '\ufb03', '\u0391', '\uff25\uff26\uff26\uff35\uff33\uff29\uff2f\uff2e', // case-mapping that changes length, Greek, fullwidth letters
+  '\u0301',
+  '\u0308\u0323',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\ufeff',
+  '\u2060',
+  '\u00ad', // combining marks, zero-width, soft hyphen
+  '\uff0c',
+  '\u3002',
+  '\uff1b',
+  '\uff1a',
+  '\uff01',
+  '\uff1f',
+  '\uff0e',
+  '\u3000', // fullwidth punctuation and space
+  '\u202e',
+  '\u202d',
+  '\u200f',
+  '\u061f',
+  '\u05d0\u05d1',
+  '\u0627\u0644', // bidi overrides, RTL marks and letters
+  '\ud800',
+  '\udfff',
+  '\udc00\ud800',
+  '\ud83d\ude00', // lone and swapped surrogates, an emoji
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\u00a0',
+  '\u000b',
+  '\u000c', // NUL, controls, odd line breaks
+  '\u0130',
+  '\u1e9e',
+  '\ufb03',
+  '\u0391',
+  '\uff25\uff26\uff26\uff35\uff33\uff29\uff2f\uff2e', // case-mapping that changes length, Greek, fullwidth letters
 ];
 
 const pickWord = (rng: Rng): string => rng.pick(VOCABULARY);

@@ -9,7 +9,16 @@
  * plain Errors, which the runner counts as untyped (silent garbage is a failure too).
  */
 import { writeFile } from 'node:fs/promises';
-import { DicomError, RadlearnError, encodePngImage, readDicom, readDicomHeader, readImage, type DicomImage, type WindowOption } from '../../src/index.js';
+import {
+  DicomError,
+  RadlearnError,
+  encodePngImage,
+  readDicom,
+  readDicomHeader,
+  readImage,
+  type DicomImage,
+  type WindowOption,
+} from '../../src/index.js';
 import { preprocessImage, type PreprocessSettings } from '../../src/data/cache/preprocess.js';
 import { dicomInfoLines } from '../../src/cli/commands/dicom.js';
 
@@ -46,8 +55,10 @@ export async function runPipeline(kind: 'dicom' | 'image', bytes: Uint8Array, fi
     },
     async () => {
       const cached = await preprocessImage(file, options.cache);
-      expect(cached.data.length === cached.rows * cached.columns * cached.channels,
-        `cache entry has ${cached.data.length} values for ${cached.rows}x${cached.columns}x${cached.channels}`);
+      expect(
+        cached.data.length === cached.rows * cached.columns * cached.channels,
+        `cache entry has ${cached.data.length} values for ${cached.rows}x${cached.columns}x${cached.channels}`,
+      );
       expect(cached.rows >= 1 && cached.columns >= 1, `cache entry is ${cached.rows}x${cached.columns}`);
     },
   ];
@@ -82,16 +93,22 @@ function hidesInternalError(error: RadlearnError): boolean {
 
 function checkImage(image: DicomImage): void {
   const positive = (n: number) => Number.isInteger(n) && n >= 1;
-  expect(positive(image.rows) && positive(image.columns) && positive(image.numberOfFrames),
-    `image is ${image.rows}x${image.columns}x${image.numberOfFrames}`);
+  expect(
+    positive(image.rows) && positive(image.columns) && positive(image.numberOfFrames),
+    `image is ${image.rows}x${image.columns}x${image.numberOfFrames}`,
+  );
   expect(image.samplesPerPixel === 1 || image.samplesPerPixel === 3, `samplesPerPixel ${image.samplesPerPixel}`);
   expect([1, 8, 16, 32].includes(image.bitsAllocated), `bitsAllocated ${image.bitsAllocated}`);
   expect(image.bitsStored >= 1 && image.bitsStored <= image.bitsAllocated, `bitsStored ${image.bitsStored} of ${image.bitsAllocated}`);
   const stored = image.storedPixels(0);
-  expect(stored.length === image.rows * image.columns * image.samplesPerPixel,
-    `frame 0 has ${stored.length} stored values for ${image.rows}x${image.columns}x${image.samplesPerPixel}`);
-  expect(Number.isFinite(image.rescaleSlope) && image.rescaleSlope !== 0 && Number.isFinite(image.rescaleIntercept),
-    `rescale ${image.rescaleSlope}/${image.rescaleIntercept}`);
+  expect(
+    stored.length === image.rows * image.columns * image.samplesPerPixel,
+    `frame 0 has ${stored.length} stored values for ${image.rows}x${image.columns}x${image.samplesPerPixel}`,
+  );
+  expect(
+    Number.isFinite(image.rescaleSlope) && image.rescaleSlope !== 0 && Number.isFinite(image.rescaleIntercept),
+    `rescale ${image.rescaleSlope}/${image.rescaleIntercept}`,
+  );
 }
 
 function checkWindowed(image: DicomImage, pixels: Float32Array, what: string): void {
@@ -105,6 +122,8 @@ function checkWindowed(image: DicomImage, pixels: Float32Array, what: string): v
 
 async function checkHeaderAgrees(bytes: Uint8Array, file: string, image: DicomImage): Promise<void> {
   const header = await readDicomHeader(bytes, { path: file });
-  expect(header.rows === image.rows && header.columns === image.columns && header.numberOfFrames === image.numberOfFrames,
-    `header says ${header.rows}x${header.columns}x${header.numberOfFrames}, image is ${image.rows}x${image.columns}x${image.numberOfFrames}`);
+  expect(
+    header.rows === image.rows && header.columns === image.columns && header.numberOfFrames === image.numberOfFrames,
+    `header says ${header.rows}x${header.columns}x${header.numberOfFrames}, image is ${image.rows}x${image.columns}x${image.numberOfFrames}`,
+  );
 }

@@ -5,7 +5,9 @@
 import { type Rng } from '../../src/random/index.js';
 
 /** Values that sit on boundaries parsers get wrong: zero, sign bits, all ones, off-by-one. */
-export const INTERESTING_U16 = [0, 1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000, 0xfffe, 0xffff];
+export const INTERESTING_U16 = [
+  0, 1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255, 256, 0x7fff, 0x8000, 0xfffe, 0xffff,
+];
 export const INTERESTING_U32 = [0, 1, 2, 0xff, 0x100, 0xffff, 0x10000, 0x7ffffffe, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
@@ -109,7 +111,8 @@ export function blindMutation(bytes: Uint8Array, rng: Rng, donor: Uint8Array): {
       return { bytes: removeRange(bytes, start, end), label: `remove ${start}..${end}` };
     }
     default: {
-      const cutA = rng.int(n + 1), cutB = rng.int(donor.length + 1);
+      const cutA = rng.int(n + 1),
+        cutB = rng.int(donor.length + 1);
       return { bytes: splice(bytes, cutA, donor, cutB), label: `splice@${cutA}+donor@${cutB}` };
     }
   }

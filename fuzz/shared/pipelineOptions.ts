@@ -4,9 +4,14 @@ import type { PipelineOptions } from './imagePipeline.js';
 
 export function pipelineOptions(rng: Rng): PipelineOptions {
   const window = rng.weighted<PipelineOptions['window']>(
-    ['auto', 'none', { center: rng.uniform(-2000, 4000), width: rng.pick([1, 2, 400, 4000, 1e9]) },
-      { center: rng.uniform(-100, 300), width: rng.pick([0.5, 1, 300]), voiFunction: rng.pick(['SIGMOID', 'LINEAR_EXACT'] as const) }],
-    [4, 2, 2, 1]);
+    [
+      'auto',
+      'none',
+      { center: rng.uniform(-2000, 4000), width: rng.pick([1, 2, 400, 4000, 1e9]) },
+      { center: rng.uniform(-100, 300), width: rng.pick([0.5, 1, 300]), voiFunction: rng.pick(['SIGMOID', 'LINEAR_EXACT'] as const) },
+    ],
+    [4, 2, 2, 1],
+  );
   return {
     window,
     windowIndex: rng.pick([0, 0, 1, 5]),

@@ -28,10 +28,7 @@ function seedWeights(real: CorpusFile[], generated: CorpusFile[]): number[] {
   const realWeight = (f: CorpusFile) => (f.name.startsWith('dicomdirtests') ? 0.2 : 1);
   const realTotal = real.reduce((n, f) => n + realWeight(f), 0);
   const share = real.length ? 0.5 : 0;
-  return [
-    ...real.map((f) => (share * realWeight(f)) / realTotal),
-    ...generated.map(() => (1 - share) / generated.length),
-  ];
+  return [...real.map((f) => (share * realWeight(f)) / realTotal), ...generated.map(() => (1 - share) / generated.length)];
 }
 
 export const surface: FuzzSurface<DicomCase> = {

@@ -86,7 +86,11 @@ function detach(view: ArrayBufferView): void {
 /** ES2024's resizable ArrayBuffer constructor (Node 20 has it; the ES2022 typings do not). */
 const ResizableArrayBuffer = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer;
 
-type TypedCtor = new (n: number | ArrayBuffer | SharedArrayBuffer, offset?: number, length?: number) => ArrayBufferView & { length: number; set(a: ArrayLike<number>): void };
+type TypedCtor = new (
+  n: number | ArrayBuffer | SharedArrayBuffer,
+  offset?: number,
+  length?: number,
+) => ArrayBufferView & { length: number; set(a: ArrayLike<number>): void };
 
 function copyInto(view: ArrayBufferView & { length: number }, make: (bytes: number) => ArrayBuffer | SharedArrayBuffer): unknown {
   const Ctor = view.constructor as TypedCtor;
@@ -145,8 +149,34 @@ function hostileTyped(r: Rng, view: ArrayBufferView & { length: number }): unkno
 }
 
 function hostileNumber(r: Rng): unknown {
-  return r.pick<unknown>([NaN, Infinity, -Infinity, -1, 0, -0, 0.5, 1.5, 1e39, -1e39, 1e-46, 1e-300, 2 ** 31, 2 ** 32, 2 ** 53, 1e300,
-    1e9, 65536, 10n, '7', null, undefined, true, {}, [], -(2 ** 31)]);
+  return r.pick<unknown>([
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    0,
+    -0,
+    0.5,
+    1.5,
+    1e39,
+    -1e39,
+    1e-46,
+    1e-300,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53,
+    1e300,
+    1e9,
+    65536,
+    10n,
+    '7',
+    null,
+    undefined,
+    true,
+    {},
+    [],
+    -(2 ** 31),
+  ]);
 }
 
 function hostileValue(r: Rng, value: unknown): unknown {
@@ -154,7 +184,8 @@ function hostileValue(r: Rng, value: unknown): unknown {
   if (typeof value === 'number') return hostileNumber(r);
   if (typeof value === 'string') return r.pick<unknown>(['', 'gpu', 'CUDA', 'cuda', 'cpu', 'center ', 7, null, undefined]);
   if (typeof value === 'boolean') return r.pick<unknown>(['true', 1, 0, null, undefined]);
-  if (Array.isArray(value) || isPlainObject(value)) return r.pick<unknown>([null, undefined, [], {}, 42, 'x', Object.create(null), [value, value]]);
+  if (Array.isArray(value) || isPlainObject(value))
+    return r.pick<unknown>([null, undefined, [], {}, 42, 'x', Object.create(null), [value, value]]);
   return r.pick<unknown>([null, 0, {}, [], NaN, 'x', new Float32Array(3)]);
 }
 
@@ -190,7 +221,13 @@ function mutate(r: Rng, args: Args, c: KernelCase): void {
     const keys = Object.keys(options);
     if (keys.length > 0) setAt(options, [r.pick(keys)], DELETE);
   } else if (kind === 6 && isPlainObject(options)) {
-    const extra = r.pick<Record<string, unknown>>([{ backend: 'cuda' }, { backend: 'gpu' }, { backend: 'cpu' }, { checkFinite: false }, { out: new Float32Array(3) }]);
+    const extra = r.pick<Record<string, unknown>>([
+      { backend: 'cuda' },
+      { backend: 'gpu' },
+      { backend: 'cpu' },
+      { checkFinite: false },
+      { out: new Float32Array(3) },
+    ]);
     for (const key of Object.keys(extra)) c.injected.add(key);
     Object.assign(options, extra);
   } else if (kind === 7) {
@@ -212,7 +249,8 @@ function nonFinite(value: unknown, path = 'value', seen = new Set<unknown>()): s
   if (value instanceof Float32Array || value instanceof Float64Array) {
     if (isDetached(value)) return undefined;
     for (let i = 0; i < value.length; i++) {
-      if (!Number.isFinite(value[i]!)) return `${path}[${i}] = ${value[i]} (${value.constructor.name} of length ${value.length}, ${value.byteLength} bytes)`;
+      if (!Number.isFinite(value[i]!))
+        return `${path}[${i}] = ${value[i]} (${value.constructor.name} of length ${value.length}, ${value.byteLength} bytes)`;
     }
     return undefined;
   }
@@ -230,7 +268,8 @@ function sameNumbers(a: unknown, b: unknown): boolean {
   if ((isTyped(a) && isDetached(a)) || (isTyped(b) && isDetached(b))) return true;
   if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) || Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(a));
   if (a instanceof Float32Array && b instanceof Float32Array) return a.length === b.length && a.every((x, i) => sameNumbers(x, b[i]));
-  if (isTyped(a) && isTyped(b)) return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  if (isTyped(a) && isTyped(b))
+    return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameNumbers(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) return Object.keys(a).every((k) => sameNumbers(a[k], b[k]));
   return true;
@@ -244,7 +283,8 @@ function withoutInjected(c: KernelCase): Args {
   return [...c.args.slice(0, -1), kept];
 }
 
-const optedOutOfChecks = (args: Args): boolean => leaves(args).some((l) => l.path[l.path.length - 1] === 'checkFinite' && l.value === false);
+const optedOutOfChecks = (args: Args): boolean =>
+  leaves(args).some((l) => l.path[l.path.length - 1] === 'checkFinite' && l.value === false);
 
 /**
  * Ops whose contract includes non-finite values: half-precision bit patterns can encode NaN and
@@ -286,7 +326,8 @@ export const surface: FuzzSurface<KernelCase> = {
     }
     if (c.aliased && c.unaliased) {
       const reference = await op.call(c.unaliased, false);
-      if (!sameNumbers(result, reference)) throw new Error('silent wrong result: an aliased call returned different values from the same call on separate buffers');
+      if (!sameNumbers(result, reference))
+        throw new Error('silent wrong result: an aliased call returned different values from the same call on separate buffers');
     }
   },
 };

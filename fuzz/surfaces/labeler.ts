@@ -55,12 +55,28 @@ function mutated(rng: Rng): [string, string] {
 function notText(rng: Rng): [string, unknown] {
   const text = phantomReport(rng);
   const values: Array<[string, () => unknown]> = [
-    ['null', () => null], ['undefined', () => undefined], ['0', () => 0], ['NaN', () => Number.NaN], ['-Infinity', () => -Infinity],
-    ['1e308', () => 1e308], ['true', () => true], ['bigint', () => 10n ** 30n], ['symbol', () => Symbol('report')],
-    ['{}', () => ({})], ['[]', () => []], ['[text]', () => [text]], ['[null]', () => [null]], ['Buffer', () => Buffer.from(text)],
-    ['Uint8Array', () => new Uint8Array(rng.int(1000))], ['String object', () => new String(text)], ['Date', () => new Date(0)],
-    ['function', () => () => text], ['Map', () => new Map([['text', text]])], ['null-prototype object', () => Object.create(null)],
-    ['object with toString', () => ({ toString: () => text })], ['{ text }', () => ({ text })],
+    ['null', () => null],
+    ['undefined', () => undefined],
+    ['0', () => 0],
+    ['NaN', () => Number.NaN],
+    ['-Infinity', () => -Infinity],
+    ['1e308', () => 1e308],
+    ['true', () => true],
+    ['bigint', () => 10n ** 30n],
+    ['symbol', () => Symbol('report')],
+    ['{}', () => ({})],
+    ['[]', () => []],
+    ['[text]', () => [text]],
+    ['[null]', () => [null]],
+    ['Buffer', () => Buffer.from(text)],
+    ['Uint8Array', () => new Uint8Array(rng.int(1000))],
+    ['String object', () => new String(text)],
+    ['Date', () => new Date(0)],
+    ['function', () => () => text],
+    ['Map', () => new Map([['text', text]])],
+    ['null-prototype object', () => Object.create(null)],
+    ['object with toString', () => ({ toString: () => text })],
+    ['{ text }', () => ({ text })],
   ];
   const [what, make] = rng.pick(values);
   return [what, make()];
@@ -71,24 +87,50 @@ function parsed(rng: Rng): [string, unknown] {
   const base = parseReport(seedText(rng)[1]) as ParsedReport & Record<string, unknown>;
   const sentences = base.sentences as unknown[];
   const corrupt = rng.pick([
-    'valid', 'valid with odd sections', 'no sentences', 'sentences not an array', 'null sentence', 'primitive sentence',
-    'text not a string', 'section missing', 'sparse array', 'long list with one bad sentence',
+    'valid',
+    'valid with odd sections',
+    'no sentences',
+    'sentences not an array',
+    'null sentence',
+    'primitive sentence',
+    'text not a string',
+    'section missing',
+    'sparse array',
+    'long list with one bad sentence',
   ] as const);
   const victim = rng.int(Math.max(1, sentences.length));
   switch (corrupt) {
-    case 'valid': break;
+    case 'valid':
+      break;
     case 'valid with odd sections':
       for (const s of base.sentences) s.section = rng.pick(['__proto__', 'constructor', 'indication', '', 'FINDINGS', 'wet_read']);
       break;
-    case 'no sentences': delete (base as Partial<ParsedReport>).sentences; break;
-    case 'sentences not an array': base.sentences = rng.pick([null, 'No effusion.', 7, {}, new Map()]) as never; break;
-    case 'null sentence': sentences[victim] = rng.pick([null, undefined]); break;
-    case 'primitive sentence': sentences[victim] = rng.pick(['No effusion.', 3, true, ['No effusion.', 'findings']]); break;
-    case 'text not a string': sentences[victim] = { text: rng.pick([null, 5, Buffer.from('No effusion.'), ['x']]), section: 'findings' }; break;
-    case 'section missing': sentences[victim] = { text: 'No effusion.', section: rng.pick([undefined, null, 0]) }; break;
-    case 'sparse array': base.sentences = new Array(rng.intBetween(1, 100)); break;
+    case 'no sentences':
+      delete (base as Partial<ParsedReport>).sentences;
+      break;
+    case 'sentences not an array':
+      base.sentences = rng.pick([null, 'No effusion.', 7, {}, new Map()]) as never;
+      break;
+    case 'null sentence':
+      sentences[victim] = rng.pick([null, undefined]);
+      break;
+    case 'primitive sentence':
+      sentences[victim] = rng.pick(['No effusion.', 3, true, ['No effusion.', 'findings']]);
+      break;
+    case 'text not a string':
+      sentences[victim] = { text: rng.pick([null, 5, Buffer.from('No effusion.'), ['x']]), section: 'findings' };
+      break;
+    case 'section missing':
+      sentences[victim] = { text: 'No effusion.', section: rng.pick([undefined, null, 0]) };
+      break;
+    case 'sparse array':
+      base.sentences = new Array(rng.intBetween(1, 100));
+      break;
     case 'long list with one bad sentence':
-      base.sentences = Array.from({ length: 50_000 }, (_, i) => ({ text: i % 2 ? 'No effusion.' : 'Small pneumothorax.', section: 'findings' }));
+      base.sentences = Array.from({ length: 50_000 }, (_, i) => ({
+        text: i % 2 ? 'No effusion.' : 'Small pneumothorax.',
+        section: 'findings',
+      }));
       (base.sentences as unknown[]).push({ text: 42, section: 'findings' });
       break;
   }
@@ -111,18 +153,35 @@ function makeCase(seed: number, index: number): LabelerCase {
   let what: string;
   let input: unknown;
   switch (kind) {
-    case 'report': [what, input] = seedText(rng); break;
-    case 'mutated': [what, input] = mutated(rng); break;
-    case 'run': { const n = rng.pick([1_000, 10_000, 100_000]); [what, input] = [`run of ${n}`, stressRun(rng, n)]; break; }
-    case 'commaList': { const n = rng.intBetween(10_000, 200_000); [what, input] = [`comma list of ${n}`, commaList(rng, n)]; break; }
+    case 'report':
+      [what, input] = seedText(rng);
+      break;
+    case 'mutated':
+      [what, input] = mutated(rng);
+      break;
+    case 'run': {
+      const n = rng.pick([1_000, 10_000, 100_000]);
+      [what, input] = [`run of ${n}`, stressRun(rng, n)];
+      break;
+    }
+    case 'commaList': {
+      const n = rng.intBetween(10_000, 200_000);
+      [what, input] = [`comma list of ${n}`, commaList(rng, n)];
+      break;
+    }
     case 'huge': {
       const n = rng.intBetween(1_000_000, 3_000_000);
       const [seedWhat, text] = rng.chance(0.5) ? seedText(rng) : ['run', stressRun(rng, 1000)];
       [what, input] = [`${seedWhat} grown to ${n}`, grow(text, n, rng.pick([' ', '\n', '', ', ']))];
       break;
     }
-    case 'notText': [what, input] = notText(rng); break;
-    case 'parsed': [what, input] = parsed(rng); fn = 'labelReport'; break;
+    case 'notText':
+      [what, input] = notText(rng);
+      break;
+    case 'parsed':
+      [what, input] = parsed(rng);
+      fn = 'labelReport';
+      break;
   }
   const characters = textCharacters(input);
   return { label: `${fn}(${what}, ${characters} chars)`, fn, input, characters };
@@ -132,7 +191,9 @@ const LABEL_VALUES = new Set<unknown>([1, 0, -1, null]);
 
 /** Throws (an untyped error, so a failure) when a call returned something malformed. */
 function checkOutput(fn: TextFunction, output: unknown): void {
-  const fail = (what: string): never => { throw new Error(`${fn} returned ${what}`); };
+  const fail = (what: string): never => {
+    throw new Error(`${fn} returned ${what}`);
+  };
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   switch (fn) {
     case 'labelReport':
@@ -142,11 +203,13 @@ function checkOutput(fn: TextFunction, output: unknown): void {
     case 'labelSentence':
       if (!isRecord(output)) return fail('a non-object');
       for (const [o, v] of Object.entries(output)) {
-        if (o === 'No Finding' || !(OBSERVATIONS as readonly string[]).includes(o) || v === null || !LABEL_VALUES.has(v)) fail(`${String(v)} for ${o}`);
+        if (o === 'No Finding' || !(OBSERVATIONS as readonly string[]).includes(o) || v === null || !LABEL_VALUES.has(v))
+          fail(`${String(v)} for ${o}`);
       }
       return;
     case 'splitSentences':
-      if (!Array.isArray(output) || output.some((s) => typeof s !== 'string' || s === '')) fail('a sentence that is not a non-empty string');
+      if (!Array.isArray(output) || output.some((s) => typeof s !== 'string' || s === ''))
+        fail('a sentence that is not a non-empty string');
       return;
     case 'splitSections':
       if (!isRecord(output) || Object.values(output).some((s) => typeof s !== 'string')) fail('a section that is not a string');
@@ -154,7 +217,8 @@ function checkOutput(fn: TextFunction, output: unknown): void {
     case 'parseReport': {
       const report = output as ParsedReport;
       if (!isRecord(report) || !isRecord(report.sections) || !Array.isArray(report.sentences)) return fail('a malformed ParsedReport');
-      if (report.sentences.some((s) => typeof s.text !== 'string' || s.text === '' || typeof s.section !== 'string')) fail('a malformed sentence');
+      if (report.sentences.some((s) => typeof s.text !== 'string' || s.text === '' || typeof s.section !== 'string'))
+        fail('a malformed sentence');
     }
   }
 }

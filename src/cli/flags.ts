@@ -19,6 +19,7 @@ export function positiveFlag(name: string, value: string): number {
 
 /** One of `allowed`. */
 export function choiceFlag<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
 }

@@ -4,7 +4,13 @@
  */
 import { EncoderInputError, EncoderSessionError } from './errors.js';
 import type { ModelSource } from './model-source.js';
-import { type EncoderParameters, type ParameterBinding, bindParameters, pushParameters, withoutParameterInputs } from './parameter-binding.js';
+import {
+  type EncoderParameters,
+  type ParameterBinding,
+  bindParameters,
+  pushParameters,
+  withoutParameterInputs,
+} from './parameter-binding.js';
 import { type SessionInfo, type SessionOptions, type SessionRunner, createSessionRunner } from './session-runner.js';
 
 export abstract class EncoderSession {
@@ -24,7 +30,8 @@ export abstract class EncoderSession {
    * outputs (parameter inputs left out). The session is released when `build` throws.
    */
   protected static async open<E extends EncoderSession>(
-    model: ModelSource, options: SessionOptions & { parameters?: EncoderParameters },
+    model: ModelSource,
+    options: SessionOptions & { parameters?: EncoderParameters },
     build: (runner: SessionRunner, info: SessionInfo) => E,
   ): Promise<E> {
     let source: ModelSource = model;
@@ -52,7 +59,8 @@ export abstract class EncoderSession {
    * nothing (the session reads views of the buffer); a worker session receives one copy.
    */
   async syncParameters(): Promise<void> {
-    if (!this.binding) throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
+    if (!this.binding)
+      throw new EncoderInputError(`${this.info.label} was created without the 'parameters' option; there is nothing to sync`);
     if (this.info.mode === 'worker') await pushParameters(this.runner, this.binding);
   }
 

@@ -48,7 +48,10 @@ export function onnxruntimeBinaryDir(): string | undefined {
  * a GPU provider whose library is not installed is dropped with a reason that says how to get it
  * (onnxruntime-node downloads the CUDA provider only at install time, which radlearn never does).
  */
-export function resolveExecutionProviders(requested: readonly ExecutionProvider[] = ['cpu'], options: ResolveProvidersOptions = {}): ProviderResolution {
+export function resolveExecutionProviders(
+  requested: readonly ExecutionProvider[] = ['cpu'],
+  options: ResolveProvidersOptions = {},
+): ProviderResolution {
   const providers: string[] = [];
   const reasons: string[] = [];
   for (const raw of requested) {

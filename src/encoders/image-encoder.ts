@@ -51,7 +51,8 @@ export class ImageEncoder extends EncoderSession {
 
   static async create(model: ModelSource, options: ImageEncoderOptions = {}): Promise<ImageEncoder> {
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new EncoderInputError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new EncoderInputError(`batchSize must be a positive integer, got ${batchSize}`);
     const pooling = options.pooling ?? 'none';
     checkPooling(pooling);
     return EncoderSession.open(model, options, (runner, info) => {
@@ -60,7 +61,9 @@ export class ImageEncoder extends EncoderSession {
       else {
         const floats = info.inputs.filter((m) => m.type === 'float32');
         if (info.inputs.length !== 1 || floats.length !== 1) {
-          throw new EncoderInputError(`${info.label} has inputs ${info.inputs.map((m) => `${m.name} (${m.type})`).join(', ')}; name the image input with the 'input' option`);
+          throw new EncoderInputError(
+            `${info.label} has inputs ${info.inputs.map((m) => `${m.name} (${m.type})`).join(', ')}; name the image input with the 'input' option`,
+          );
         }
         input = floats[0]!;
       }
@@ -93,14 +96,19 @@ export class ImageEncoder extends EncoderSession {
     const runBatch = async ({ start, count }: { start: number; count: number }): Promise<void> => {
       // slice() gives the batch its own buffer, which is then moved (not copied) to the worker
       const data = images.data.slice(start * per, (start + count) * per);
-      const out = await this.runner.run({ [this.inputName]: { type: 'float32', data, dims: [count, ...dims.slice(1)] } }, { outputNames: [this.outputName], transfer: true });
+      const out = await this.runner.run(
+        { [this.inputName]: { type: 'float32', data, dims: [count, ...dims.slice(1)] } },
+        { outputNames: [this.outputName], transfer: true },
+      );
       const pooled = poolOutput(out[this.outputName]!, this.pooling, this.outputName);
       const size = pooled.data.length / count;
       if (!result) {
         itemDims = pooled.dims.slice(1);
         result = new Float32Array(n * size);
       } else if (pooled.dims.slice(1).join() !== itemDims.join()) {
-        throw new EncoderSessionError(`${this.info.label}: output ${this.outputName} changed shape between batches (${JSON.stringify(itemDims)} vs ${JSON.stringify(pooled.dims.slice(1))})`);
+        throw new EncoderSessionError(
+          `${this.info.label}: output ${this.outputName} changed shape between batches (${JSON.stringify(itemDims)} vs ${JSON.stringify(pooled.dims.slice(1))})`,
+        );
       }
       result.set(pooled.data, start * size);
     };
@@ -109,24 +117,36 @@ export class ImageEncoder extends EncoderSession {
       while (next < batches.length) await runBatch(batches[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, lane));
-    if (!result) return { type: 'float32', data: new Float32Array(0), dims: [0, ...(pooledItemDims(this.outputShape, this.pooling) ?? [])] };
+    if (!result)
+      return { type: 'float32', data: new Float32Array(0), dims: [0, ...(pooledItemDims(this.outputShape, this.pooling) ?? [])] };
     return { type: 'float32', data: result, dims: [n, ...itemDims] };
   }
 
   private checkImages(data: Float32Array, dims: number[]): void {
-    if (!(data instanceof Float32Array)) throw new EncoderInputError(`images must be a Float32Array, got ${(data as object)?.constructor?.name ?? typeof data}`);
+    if (!(data instanceof Float32Array))
+      throw new EncoderInputError(`images must be a Float32Array, got ${(data as object)?.constructor?.name ?? typeof data}`);
     const expected = this.input.shape;
     if (expected.length > 0 && dims.length !== expected.length) {
-      throw new EncoderInputError(`images have dims ${JSON.stringify(dims)}; ${this.info.label} expects ${JSON.stringify(expected)} for ${this.inputName}`, { dims, expected });
+      throw new EncoderInputError(
+        `images have dims ${JSON.stringify(dims)}; ${this.info.label} expects ${JSON.stringify(expected)} for ${this.inputName}`,
+        { dims, expected },
+      );
     }
     dims.forEach((d, i) => {
       if (!Number.isInteger(d) || d < 0) throw new EncoderInputError(`images have invalid dims ${JSON.stringify(dims)}`, { dims });
       const e = expected[i];
       if (i > 0 && typeof e === 'number' && e > 0 && e !== d) {
-        throw new EncoderInputError(`images have dims ${JSON.stringify(dims)}; ${this.info.label} expects ${JSON.stringify(expected)} for ${this.inputName} (axis ${i} must be ${e})`, { dims, expected });
+        throw new EncoderInputError(
+          `images have dims ${JSON.stringify(dims)}; ${this.info.label} expects ${JSON.stringify(expected)} for ${this.inputName} (axis ${i} must be ${e})`,
+          { dims, expected },
+        );
       }
     });
     const size = dims.reduce((a, b) => a * b, 1);
-    if (size !== data.length) throw new EncoderInputError(`images have ${data.length} values but dims ${JSON.stringify(dims)} need ${size}`, { dims, length: data.length });
+    if (size !== data.length)
+      throw new EncoderInputError(`images have ${data.length} values but dims ${JSON.stringify(dims)} need ${size}`, {
+        dims,
+        length: data.length,
+      });
   }
 }

@@ -29,7 +29,11 @@ export async function createSessionWithFallback(
     if (resolution.providers.length > 1) {
       try {
         const reason = `creating the session with ${resolution.providers.join(', ')} failed (${(cause as Error).message}); using cpu`;
-        return { session: await open(['cpu']), providers: ['cpu'], fallbackReason: [resolution.fallbackReason, reason].filter(Boolean).join('; ') };
+        return {
+          session: await open(['cpu']),
+          providers: ['cpu'],
+          fallbackReason: [resolution.fallbackReason, reason].filter(Boolean).join('; '),
+        };
       } catch {
         // report the original error below
       }
@@ -46,11 +50,19 @@ export function toOrtTensor(name: string, t: TensorLike): ort.Tensor {
   try {
     return new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
   } catch (cause) {
-    throw new EncoderSessionError(`input ${name}: cannot make an onnxruntime tensor of ${t.type} ${JSON.stringify(t.dims)}: ${(cause as Error).message}`, { name }, { cause });
+    throw new EncoderSessionError(
+      `input ${name}: cannot make an onnxruntime tensor of ${t.type} ${JSON.stringify(t.dims)}: ${(cause as Error).message}`,
+      { name },
+      { cause },
+    );
   }
 }
 
-export async function createInProcessRunner(source: ModelSource, resolution: ProviderResolution, threads: ThreadOptions): Promise<SessionRunner> {
+export async function createInProcessRunner(
+  source: ModelSource,
+  resolution: ProviderResolution,
+  threads: ThreadOptions,
+): Promise<SessionRunner> {
   const model = resolveModel(source);
   const { session, providers, fallbackReason } = await createSessionWithFallback(model, model.label, resolution, threads);
   const info: SessionInfo = {

@@ -5,7 +5,10 @@ import type { IoMetadata, SessionInfo } from './session-runner.js';
 export function pick(list: readonly IoMetadata[], name: string, kind: 'input' | 'output', info: SessionInfo): IoMetadata {
   const found = list.find((m) => m.name === name);
   if (!found) {
-    throw new EncoderInputError(`${info.label} has no ${kind} named ${name}; its ${kind}s are ${list.map((m) => m.name).join(', ')}`, { name, kind });
+    throw new EncoderInputError(`${info.label} has no ${kind} named ${name}; its ${kind}s are ${list.map((m) => m.name).join(', ')}`, {
+      name,
+      kind,
+    });
   }
   return found;
 }

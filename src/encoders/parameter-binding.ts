@@ -32,7 +32,10 @@ export function bindParameters(source: ModelSource, p: EncoderParameters): { mod
   const proto = asModelProto(source);
   const layout = p.layout ?? listParameters(proto);
   parameterFeeds(layout, p.values); // validates size and buffer kind before any session exists
-  return { model: parametersAsInputs(proto, layout), binding: { layout, values: p.values, names: new Set(layout.parameters.map((x) => x.name)) } };
+  return {
+    model: parametersAsInputs(proto, layout),
+    binding: { layout, values: p.values, names: new Set(layout.parameters.map((x) => x.name)) },
+  };
 }
 
 /**

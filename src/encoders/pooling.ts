@@ -6,7 +6,8 @@ export type Pooling = 'none' | 'cls' | 'mean';
 
 /** Throws unless `pooling` is one of the Pooling values (it may come from untyped config). */
 export function checkPooling(pooling: string): asserts pooling is Pooling {
-  if (!['none', 'cls', 'mean'].includes(pooling)) throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
+  if (!['none', 'cls', 'mean'].includes(pooling))
+    throw new EncoderInputError(`pooling must be 'none', 'cls' or 'mean', got ${String(pooling)}`);
 }
 
 /**
@@ -15,8 +16,14 @@ export function checkPooling(pooling: string): asserts pooling is Pooling {
  * positions where `mask` is non-zero when a mask [n, T] is given); [n, C, ...spatial] takes the
  * spatial mean ('mean'). 'none' returns the output unchanged.
  */
-export function poolOutput(out: TensorLike, pooling: Pooling, outputName: string, mask?: BigInt64Array): { data: Float32Array; dims: number[] } {
-  if (out.type !== 'float32') throw new EncoderInputError(`output ${outputName} is ${out.type}; encoders return float32 embeddings`, { outputName });
+export function poolOutput(
+  out: TensorLike,
+  pooling: Pooling,
+  outputName: string,
+  mask?: BigInt64Array,
+): { data: Float32Array; dims: number[] } {
+  if (out.type !== 'float32')
+    throw new EncoderInputError(`output ${outputName} is ${out.type}; encoders return float32 embeddings`, { outputName });
   const data = out.data as Float32Array;
   const dims = [...out.dims];
   if (pooling === 'none' || dims.length <= 2) return { data, dims };
@@ -41,7 +48,11 @@ export function poolOutput(out: TensorLike, pooling: Pooling, outputName: string
     }
     return { data: pooled, dims: [n, d] };
   }
-  if (pooling === 'cls') throw new EncoderInputError(`output ${outputName} has dims ${JSON.stringify(dims)} (a feature map); use pooling 'mean' or 'none', not 'cls'`, { outputName, dims });
+  if (pooling === 'cls')
+    throw new EncoderInputError(
+      `output ${outputName} has dims ${JSON.stringify(dims)} (a feature map); use pooling 'mean' or 'none', not 'cls'`,
+      { outputName, dims },
+    );
   const c = dims[1]!;
   const spatial = dims.slice(2).reduce((a, b) => a * b, 1);
   const pooled = new Float32Array(n * c);

@@ -30,7 +30,10 @@ export interface SessionRunner {
    * Runs the model. With `transfer`, feed buffers that a tensor owns entirely are moved to the
    * worker instead of copied (they are detached afterwards): pass it only for buffers you made for this call.
    */
-  run(feeds: Record<string, TensorLike>, options?: { outputNames?: readonly string[]; transfer?: boolean }): Promise<Record<string, TensorLike>>;
+  run(
+    feeds: Record<string, TensorLike>,
+    options?: { outputNames?: readonly string[]; transfer?: boolean },
+  ): Promise<Record<string, TensorLike>>;
   /**
    * Feeds added to every run (e.g. parameter views). In process they are kept by reference, so
    * in-place changes to their buffers are seen by later runs; a worker receives a copy.

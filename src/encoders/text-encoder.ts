@@ -47,7 +47,13 @@ export class TextEncoder extends EncoderSession {
   readonly outputName: string;
   private readonly names: { ids: string; mask?: string; types?: string };
 
-  private constructor(runner: SessionRunner, tokenizer: TextTokenizer, names: { ids: string; mask?: string; types?: string }, output: IoMetadata, o: { maxLength: number; batchSize: number; pooling: Pooling }) {
+  private constructor(
+    runner: SessionRunner,
+    tokenizer: TextTokenizer,
+    names: { ids: string; mask?: string; types?: string },
+    output: IoMetadata,
+    o: { maxLength: number; batchSize: number; pooling: Pooling },
+  ) {
     super(runner);
     this.tokenizer = tokenizer;
     this.names = names;
@@ -58,19 +64,33 @@ export class TextEncoder extends EncoderSession {
   }
 
   static async create(model: ModelSource, tokenizer: TokenizerSource, options: TextEncoderOptions = {}): Promise<TextEncoder> {
-    const tok = tokenizer instanceof TextTokenizer ? tokenizer : typeof tokenizer === 'string' ? TextTokenizer.fromFile(tokenizer) : TextTokenizer.fromJSON(tokenizer);
+    const tok =
+      tokenizer instanceof TextTokenizer
+        ? tokenizer
+        : typeof tokenizer === 'string'
+          ? TextTokenizer.fromFile(tokenizer)
+          : TextTokenizer.fromJSON(tokenizer);
     const declared = declaredTextConfig(model);
     const modelMax = declared.maxLength;
     if (declared.vocabSize !== undefined && tok.vocabSize > declared.vocabSize) {
-      throw new EncoderInputError(`the tokenizer has ${tok.vocabSize} tokens but the model embeds only ${declared.vocabSize}; rebuild the model with vocabSize ${tok.vocabSize}`, { tokenizer: tok.vocabSize, model: declared.vocabSize });
+      throw new EncoderInputError(
+        `the tokenizer has ${tok.vocabSize} tokens but the model embeds only ${declared.vocabSize}; rebuild the model with vocabSize ${tok.vocabSize}`,
+        { tokenizer: tok.vocabSize, model: declared.vocabSize },
+      );
     }
     const maxLength = options.maxLength ?? modelMax ?? 128;
     if (modelMax !== undefined && maxLength > modelMax) {
-      throw new EncoderInputError(`maxLength ${maxLength} exceeds the ${modelMax} positions the model was built with`, { maxLength, modelMax });
+      throw new EncoderInputError(`maxLength ${maxLength} exceeds the ${modelMax} positions the model was built with`, {
+        maxLength,
+        modelMax,
+      });
     }
     const batchSize = options.batchSize ?? 64;
     const pooling = options.pooling ?? 'none';
-    for (const [k, v] of [['maxLength', maxLength], ['batchSize', batchSize]] as const) {
+    for (const [k, v] of [
+      ['maxLength', maxLength],
+      ['batchSize', batchSize],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new EncoderInputError(`${k} must be a positive integer, got ${v}`);
     }
     checkPooling(pooling);
@@ -78,13 +98,18 @@ export class TextEncoder extends EncoderSession {
       const find = (explicit: string | undefined, pattern: RegExp): string | undefined =>
         explicit !== undefined ? pick(info.inputs, explicit, 'input', info).name : info.inputs.find((m) => pattern.test(m.name))?.name;
       const ids = find(options.inputIds, /input_ids|^ids$|tokens?$/i) ?? info.inputs.find((m) => m.type === 'int64')?.name;
-      if (!ids) throw new EncoderInputError(`${info.label} has no token-id input (inputs: ${info.inputs.map((m) => m.name).join(', ')}); name it with the 'inputIds' option`);
+      if (!ids)
+        throw new EncoderInputError(
+          `${info.label} has no token-id input (inputs: ${info.inputs.map((m) => m.name).join(', ')}); name it with the 'inputIds' option`,
+        );
       const mask = find(options.attentionMask, /attention_mask|mask/i);
       const types = find(options.tokenTypeIds, /token_type_ids|segment/i);
       const known = new Set([ids, mask, types]);
       const unknown = info.inputs.filter((m) => !known.has(m.name));
       if (unknown.length > 0) {
-        throw new EncoderInputError(`${info.label} needs inputs ${unknown.map((m) => m.name).join(', ')} that a text encoder cannot fill (it feeds ids, attention mask and token type ids)`);
+        throw new EncoderInputError(
+          `${info.label} needs inputs ${unknown.map((m) => m.name).join(', ')} that a text encoder cannot fill (it feeds ids, attention mask and token type ids)`,
+        );
       }
       const output = options.output ? pick(info.outputs, options.output, 'output', info) : defaultOutput(info);
       return new TextEncoder(runner, tok, { ids, mask, types }, output, { maxLength, batchSize, pooling });
@@ -125,7 +150,9 @@ export class TextEncoder extends EncoderSession {
       if (!result) {
         itemDims = pooled.dims.slice(1);
         if (pooled.dims.length > 2) {
-          throw new EncoderInputError(`output ${this.outputName} of ${this.info.label} is per token (${JSON.stringify(pooled.dims)}); choose pooling 'mean' or 'cls', or another output`);
+          throw new EncoderInputError(
+            `output ${this.outputName} of ${this.info.label} is per token (${JSON.stringify(pooled.dims)}); choose pooling 'mean' or 'cls', or another output`,
+          );
         }
         result = new Float32Array(n * size);
       }

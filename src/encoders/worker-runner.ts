@@ -30,7 +30,11 @@ function ownsBuffer(data: TensorLike['data']): boolean {
  * (onnxruntime-node's run is synchronous underneath its Promise). Requests are queued by the worker;
  * the worker is unref'd while idle so a forgotten encoder never keeps the process alive.
  */
-export async function createWorkerRunner(source: ModelSource, resolution: ProviderResolution, threads: ThreadOptions): Promise<SessionRunner> {
+export async function createWorkerRunner(
+  source: ModelSource,
+  resolution: ProviderResolution,
+  threads: ThreadOptions,
+): Promise<SessionRunner> {
   const model = resolveModel(source);
   const workerData: Record<string, unknown> = {
     ortPath: require.resolve('onnxruntime-node'),
@@ -80,8 +84,23 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
       });
     };
     worker.on('message', onReady);
-    worker.once('error', (e) => reject(new EncoderSessionError(`the encoder worker for ${model.label} failed to start: ${e.message}`, { label: model.label }, { cause: e })));
-    worker.once('exit', (code) => reject(new EncoderSessionError(`the encoder worker for ${model.label} exited (code ${code}) before its session was ready`, { label: model.label, code })));
+    worker.once('error', (e) =>
+      reject(
+        new EncoderSessionError(
+          `the encoder worker for ${model.label} failed to start: ${e.message}`,
+          { label: model.label },
+          { cause: e },
+        ),
+      ),
+    );
+    worker.once('exit', (code) =>
+      reject(
+        new EncoderSessionError(`the encoder worker for ${model.label} exited (code ${code}) before its session was ready`, {
+          label: model.label,
+          code,
+        }),
+      ),
+    );
   });
 
   worker.on('message', (msg: Reply) => {
@@ -93,8 +112,12 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
     if (msg.ok) p.resolve(msg.result);
     else p.reject(new EncoderSessionError(`running ${model.label} failed: ${msg.error}`, { label: model.label }));
   });
-  worker.on('error', (e) => failAll(new EncoderSessionError(`the encoder worker for ${model.label} crashed: ${e.message}`, { label: model.label }, { cause: e })));
-  worker.on('exit', (code) => failAll(new EncoderSessionError(`the encoder worker for ${model.label} exited (code ${code})`, { label: model.label, code })));
+  worker.on('error', (e) =>
+    failAll(new EncoderSessionError(`the encoder worker for ${model.label} crashed: ${e.message}`, { label: model.label }, { cause: e })),
+  );
+  worker.on('exit', (code) =>
+    failAll(new EncoderSessionError(`the encoder worker for ${model.label} exited (code ${code})`, { label: model.label, code })),
+  );
   worker.unref();
 
   const request = (message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, TensorLike>> => {
@@ -115,7 +138,8 @@ export async function createWorkerRunner(source: ModelSource, resolution: Provid
       const transfer: ArrayBuffer[] = [];
       for (const [name, t] of Object.entries(feeds)) {
         plain[name] = { type: t.type, data: t.data, dims: [...t.dims] };
-        if (options.transfer && ownsBuffer(t.data) && !transfer.includes(t.data.buffer as ArrayBuffer)) transfer.push(t.data.buffer as ArrayBuffer);
+        if (options.transfer && ownsBuffer(t.data) && !transfer.includes(t.data.buffer as ArrayBuffer))
+          transfer.push(t.data.buffer as ArrayBuffer);
       }
       return request({ type: 'run', feeds: plain, outputNames: options.outputNames ? [...options.outputNames] : undefined }, transfer);
     },

@@ -58,7 +58,13 @@ export function bootstrapCI(n: number, statistic: (indices: Int32Array) => numbe
   }
   const base = { estimate, level, reps, validReps: values.length };
   if (values.length < 2) {
-    return { ...base, lower: NaN, upper: NaN, standardError: NaN, reason: `only ${values.length} of ${reps} bootstrap replicates gave a finite statistic` };
+    return {
+      ...base,
+      lower: NaN,
+      upper: NaN,
+      standardError: NaN,
+      reason: `only ${values.length} of ${reps} bootstrap replicates gave a finite statistic`,
+    };
   }
   values.sort((a, b) => a - b);
   const alpha = 1 - level;
@@ -91,7 +97,8 @@ function strataGroups(n: number, strata: ArrayLike<number> | undefined): Int32Ar
     for (let i = 0; i < n; i++) all[i] = i;
     return [all];
   }
-  if (strata.length !== n) throw new InvalidArgumentError(`bootstrap strata has ${strata.length} entries for ${n} cases`, { n, strata: strata.length });
+  if (strata.length !== n)
+    throw new InvalidArgumentError(`bootstrap strata has ${strata.length} entries for ${n} cases`, { n, strata: strata.length });
   const byId = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const id = strata[i];
@@ -111,7 +118,16 @@ export function bootstrapAurocCI(
   const cases = selectLabelledCases(scores, labels, { uncertain: options.uncertain });
   const reason = degenerateReason(cases);
   if (reason !== undefined) {
-    return { estimate: NaN, lower: NaN, upper: NaN, standardError: NaN, level: options.level ?? 0.95, reps: options.reps ?? 1000, validReps: 0, reason };
+    return {
+      estimate: NaN,
+      lower: NaN,
+      upper: NaN,
+      standardError: NaN,
+      level: options.level ?? 0.95,
+      reps: options.reps ?? 1000,
+      validReps: 0,
+      reason,
+    };
   }
   const s = new Float64Array(cases.scores.length);
   const y = new Uint8Array(cases.scores.length);

@@ -96,7 +96,11 @@ export function prCurve(scores: ArrayLike<number>, labels: ArrayLike<RawLabel>, 
  * Average precision: sum over distinct thresholds of (R_k - R_{k-1}) · P_k, the
  * step-wise area under the PR curve (no interpolation), as scikit-learn defines it.
  */
-export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<RawLabel>, options: { uncertain?: UncertainPolicy } = {}): number {
+export function averagePrecision(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<RawLabel>,
+  options: { uncertain?: UncertainPolicy } = {},
+): number {
   const cases = selectLabelledCases(scores, labels, options);
   return averagePrecisionFromCases(cases);
 }

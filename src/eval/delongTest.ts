@@ -41,10 +41,13 @@ export function delongTest(
   const level = checkLevel(options.level ?? 0.95);
   const name = options.name ?? 'labels';
   if (scoresA.length !== scoresB.length) {
-    throw new ShapeError(`${name}: the two score arrays differ in length (${scoresA.length} vs ${scoresB.length}); DeLong's test needs both on the same cases`, {
-      a: scoresA.length,
-      b: scoresB.length,
-    });
+    throw new ShapeError(
+      `${name}: the two score arrays differ in length (${scoresA.length} vs ${scoresB.length}); DeLong's test needs both on the same cases`,
+      {
+        a: scoresA.length,
+        b: scoresB.length,
+      },
+    );
   }
   const casesA = selectLabelledCases(scoresA, labels, { uncertain: options.uncertain, name });
   const casesB = selectLabelledCases(scoresB, labels, { uncertain: options.uncertain, name });

@@ -7,8 +7,23 @@
 import { aurocFromCases, checkLevel } from './auroc.js';
 import { averagePrecisionFromCases, rocCurve } from './curves.js';
 import { delongTest, type DelongTestResult } from './delongTest.js';
-import { assertMatrixShape, assertUncertainPolicy, labelColumn, matrixColumn, selectLabelledCases, type RawLabel, type UncertainPolicy } from './labels.js';
-import { atThreshold, assertThresholdMetric, chooseThreshold, type BinaryThresholdMetrics, type ThresholdChoice, type ThresholdMetric } from './threshold.js';
+import {
+  assertMatrixShape,
+  assertUncertainPolicy,
+  labelColumn,
+  matrixColumn,
+  selectLabelledCases,
+  type RawLabel,
+  type UncertainPolicy,
+} from './labels.js';
+import {
+  atThreshold,
+  assertThresholdMetric,
+  chooseThreshold,
+  type BinaryThresholdMetrics,
+  type ThresholdChoice,
+  type ThresholdMetric,
+} from './threshold.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 
 export interface LabelEvaluation {
@@ -86,7 +101,10 @@ export function evaluateMultiLabel(input: MultiLabelEvaluationInput): MultiLabel
     assertMatrixShape(input.validation.labels, nVal, numLabels, 'validation.labels');
   }
   if (input.thresholds && input.thresholds.length !== numLabels) {
-    throw new ShapeError(`thresholds has ${input.thresholds.length} entries for ${numLabels} labels`, { thresholds: input.thresholds.length, numLabels });
+    throw new ShapeError(`thresholds has ${input.thresholds.length} entries for ${numLabels} labels`, {
+      thresholds: input.thresholds.length,
+      numLabels,
+    });
   }
   const rocPoints = input.rocPoints ?? 200;
 

@@ -53,13 +53,18 @@ interface KnnIndex {
 function buildIndex(embeddings: ArrayLike<number>, dim: number, options: KnnOptions): KnnIndex {
   if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`kNN: dim ${dim} must be a positive integer`, { dim });
   if (embeddings.length % dim !== 0 || embeddings.length === 0) {
-    throw new ShapeError(`kNN: training embeddings of length ${embeddings.length} are not row-major [N, ${dim}] with N >= 1`, { length: embeddings.length, dim });
+    throw new ShapeError(`kNN: training embeddings of length ${embeddings.length} are not row-major [N, ${dim}] with N >= 1`, {
+      length: embeddings.length,
+      dim,
+    });
   }
   const k = options.k ?? 20;
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`kNN: k ${k} must be a positive integer`, { k });
   const weighting = options.weighting ?? 'exponential';
   if (weighting !== 'uniform' && weighting !== 'similarity' && weighting !== 'exponential') {
-    throw new InvalidArgumentError(`kNN: weighting '${String(weighting)}' is not one of 'uniform', 'similarity', 'exponential'`, { weighting });
+    throw new InvalidArgumentError(`kNN: weighting '${String(weighting)}' is not one of 'uniform', 'similarity', 'exponential'`, {
+      weighting,
+    });
   }
   const temperature = options.temperature ?? 0.07;
   if (!(temperature > 0)) throw new InvalidArgumentError(`kNN: temperature ${temperature} must be > 0`, { temperature });
@@ -84,7 +89,8 @@ function resolveBackend(requested: 'auto' | 'js' | 'native'): 'js' | 'native' {
     if (requested === 'native') loadAddon(); // throws NativeLoadError listing each attempt and its fix
     return requested;
   }
-  if (requested !== 'auto') throw new InvalidArgumentError(`kNN: backend '${String(requested)}' is not one of 'auto', 'js', 'native'`, { backend: requested });
+  if (requested !== 'auto')
+    throw new InvalidArgumentError(`kNN: backend '${String(requested)}' is not one of 'auto', 'js', 'native'`, { backend: requested });
   try {
     loadAddon();
     return 'native';
@@ -94,7 +100,12 @@ function resolveBackend(requested: 'auto' | 'js' | 'native'): 'js' | 'native' {
 }
 
 /** Unit-normalised float32 copy of query rows [start, end); `valid[r]` is false for zero/non-finite rows. */
-function normalizedQueries(index: KnnIndex, queries: ArrayLike<number>, start: number, end: number): { block: Float32Array; valid: Uint8Array } {
+function normalizedQueries(
+  index: KnnIndex,
+  queries: ArrayLike<number>,
+  start: number,
+  end: number,
+): { block: Float32Array; valid: Uint8Array } {
   const { dim } = index;
   const block = new Float32Array((end - start) * dim);
   const valid = new Uint8Array(end - start);
@@ -140,7 +151,12 @@ function similaritiesNative(index: KnnIndex, block: Float32Array, rows: number):
  * Runs `scoreRow(sims, q)` for every query, computing similarities block by block
  * with the index's backend (sync), writing NaN rows for zero or non-finite queries.
  */
-function forEachQuery(index: KnnIndex, queries: ArrayLike<number>, width: number, scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void): Float64Array {
+function forEachQuery(
+  index: KnnIndex,
+  queries: ArrayLike<number>,
+  width: number,
+  scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void,
+): Float64Array {
   const m = queryCount(queries, index.dim);
   const out = new Float64Array(m * width);
   const step = blockRows(index);
@@ -153,14 +169,20 @@ function forEachQuery(index: KnnIndex, queries: ArrayLike<number>, width: number
   return out;
 }
 
-async function forEachQueryAsync(index: KnnIndex, queries: ArrayLike<number>, width: number, scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void): Promise<Float64Array> {
+async function forEachQueryAsync(
+  index: KnnIndex,
+  queries: ArrayLike<number>,
+  width: number,
+  scoreRow: (sims: Float64Array | Float32Array, q: number, out: Float64Array) => void,
+): Promise<Float64Array> {
   const m = queryCount(queries, index.dim);
   const out = new Float64Array(m * width);
   const step = blockRows(index);
   for (let start = 0; start < m; start += step) {
     const end = Math.min(m, start + step);
     const { block, valid } = normalizedQueries(index, queries, start, end);
-    const sims = index.backend === 'native' ? await similaritiesNative(index, block, end - start) : similaritiesJs(index, block, end - start);
+    const sims =
+      index.backend === 'native' ? await similaritiesNative(index, block, end - start) : similaritiesJs(index, block, end - start);
     scoreBlock(index, sims, valid, start, end, width, out, scoreRow);
   }
   return out;
@@ -240,13 +262,15 @@ function voteWeight(index: KnnIndex, sim: number, best: number): number {
  * Multi-label kNN. `labels` is row-major [N, L] with 1 / 0 / -1 uncertain /
  * null-NaN missing; uncertain follows `uncertain` (default 'ignore').
  */
-export function fitKnnMultiLabel(input: {
-  embeddings: ArrayLike<number>;
-  dim: number;
-  labels: ArrayLike<RawLabel>;
-  numLabels: number;
-  uncertain?: UncertainPolicy;
-} & KnnOptions): KnnPredictor {
+export function fitKnnMultiLabel(
+  input: {
+    embeddings: ArrayLike<number>;
+    dim: number;
+    labels: ArrayLike<RawLabel>;
+    numLabels: number;
+    uncertain?: UncertainPolicy;
+  } & KnnOptions,
+): KnnPredictor {
   const index = buildIndex(input.embeddings, input.dim, input);
   assertMatrixShape(input.labels, index.n, input.numLabels, 'kNN labels');
   const policy = input.uncertain ?? 'ignore';
@@ -296,25 +320,34 @@ export function fitKnnMultiLabel(input: {
 }
 
 /** Multi-class kNN over class indices 0..K-1 (null / NaN / -1 missing). */
-export function fitKnnMultiClass(input: {
-  embeddings: ArrayLike<number>;
-  dim: number;
-  classes: ArrayLike<RawLabel>;
-  numClasses: number;
-} & KnnOptions): KnnPredictor {
+export function fitKnnMultiClass(
+  input: {
+    embeddings: ArrayLike<number>;
+    dim: number;
+    classes: ArrayLike<RawLabel>;
+    numClasses: number;
+  } & KnnOptions,
+): KnnPredictor {
   const index = buildIndex(input.embeddings, input.dim, input);
   if (input.classes.length !== index.n) {
-    throw new ShapeError(`kNN: ${input.classes.length} class labels for ${index.n} training embeddings`, { classes: input.classes.length, n: index.n });
+    throw new ShapeError(`kNN: ${input.classes.length} class labels for ${index.n} training embeddings`, {
+      classes: input.classes.length,
+      n: index.n,
+    });
   }
   const numClasses = input.numClasses;
-  if (!Number.isInteger(numClasses) || numClasses < 2) throw new InvalidArgumentError(`kNN: numClasses ${numClasses} must be an integer >= 2`, { numClasses });
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new InvalidArgumentError(`kNN: numClasses ${numClasses} must be an integer >= 2`, { numClasses });
   const labelledRows: number[] = [];
   const cls = new Int32Array(index.n).fill(-1);
   for (let i = 0; i < index.n; i++) {
     const c = input.classes[i];
     if (c === null || c === undefined || Number.isNaN(c) || c === -1) continue;
     if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new InvalidArgumentError(`kNN: classes[${i}] = ${String(c)} is not a class index in 0..${numClasses - 1}`, { index: i, value: c });
+      throw new InvalidArgumentError(`kNN: classes[${i}] = ${String(c)} is not a class index in 0..${numClasses - 1}`, {
+        index: i,
+        value: c,
+      });
     }
     cls[i] = c;
     labelledRows.push(i);

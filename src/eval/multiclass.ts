@@ -194,7 +194,11 @@ export function cohenKappa(
   return { ...base, kappa: 1 - observed / expected, observedDisagreement: observed, expectedDisagreement: expected };
 }
 
-export function quadraticWeightedKappa(truth: ArrayLike<RawLabel>, predicted: ArrayLike<number>, options: { numClasses?: number } = {}): KappaResult {
+export function quadraticWeightedKappa(
+  truth: ArrayLike<RawLabel>,
+  predicted: ArrayLike<number>,
+  options: { numClasses?: number } = {},
+): KappaResult {
   return cohenKappa(truth, predicted, { ...options, weights: 'quadratic' });
 }
 

@@ -89,12 +89,15 @@ export interface LabelFractionSweepResult {
 export async function sweepLabelFractions<TInput>(options: LabelFractionSweepOptions<TInput>): Promise<LabelFractionSweepResult> {
   const arm = options.arm ?? 'probe';
   const { fractions, seeds, poolSize, labelNames } = options;
-  if (fractions.length === 0 || seeds.length === 0) throw new InvalidArgumentError('label-fraction sweep: fractions and seeds must be non-empty', {});
+  if (fractions.length === 0 || seeds.length === 0)
+    throw new InvalidArgumentError('label-fraction sweep: fractions and seeds must be non-empty', {});
   for (const f of fractions) {
     if (!(f > 0 && f <= 1)) throw new InvalidArgumentError(`label-fraction sweep: fraction ${f} must lie in (0, 1]`, { fraction: f });
   }
-  for (const s of seeds) if (!Number.isInteger(s)) throw new InvalidArgumentError(`label-fraction sweep: seed ${s} must be an integer`, { seed: s });
-  if (!Number.isInteger(poolSize) || poolSize < 1) throw new InvalidArgumentError(`label-fraction sweep: poolSize ${poolSize} must be a positive integer`, { poolSize });
+  for (const s of seeds)
+    if (!Number.isInteger(s)) throw new InvalidArgumentError(`label-fraction sweep: seed ${s} must be an integer`, { seed: s });
+  if (!Number.isInteger(poolSize) || poolSize < 1)
+    throw new InvalidArgumentError(`label-fraction sweep: poolSize ${poolSize} must be a positive integer`, { poolSize });
   if (options.poolLabels) assertMatrixShape(options.poolLabels, poolSize, labelNames.length, 'poolLabels');
 
   const runs: SweepRun[] = [];

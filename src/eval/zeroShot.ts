@@ -32,10 +32,13 @@ export async function buildZeroShotClassifier(
 ): Promise<ZeroShotClassifier> {
   if (prompts.length === 0) throw new InvalidArgumentError('zero-shot: no label prompts given', {});
   const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError(`zero-shot: batchSize ${batchSize} must be a positive integer`, { batchSize });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InvalidArgumentError(`zero-shot: batchSize ${batchSize} must be a positive integer`, { batchSize });
   for (const p of prompts) {
     if (p.positive.length === 0 || p.negative.length === 0) {
-      throw new InvalidArgumentError(`zero-shot: label '${p.label}' needs at least one positive and one negative prompt`, { label: p.label });
+      throw new InvalidArgumentError(`zero-shot: label '${p.label}' needs at least one positive and one negative prompt`, {
+        label: p.label,
+      });
     }
   }
   const unique = [...new Set(prompts.flatMap((p) => [...p.positive, ...p.negative]))];
@@ -46,10 +49,13 @@ export async function buildZeroShotClassifier(
     const batch = unique.slice(start, start + batchSize);
     const out = await embedTexts(batch);
     if (!out || typeof out.length !== 'number' || out.length === 0 || out.length % batch.length !== 0) {
-      throw new ShapeError(`zero-shot: embedTexts returned ${out?.length} values for ${batch.length} texts; expected row-major [${batch.length}, D]`, {
-        texts: batch.length,
-        length: out?.length,
-      });
+      throw new ShapeError(
+        `zero-shot: embedTexts returned ${out?.length} values for ${batch.length} texts; expected row-major [${batch.length}, D]`,
+        {
+          texts: batch.length,
+          length: out?.length,
+        },
+      );
     }
     const d = out.length / batch.length;
     if (dim < 0) {
@@ -60,7 +66,9 @@ export async function buildZeroShotClassifier(
     }
     for (let i = 0; i < out.length; i++) {
       if (!Number.isFinite(out[i])) {
-        throw new InvalidArgumentError(`zero-shot: embedding of prompt '${batch[Math.floor(i / d)]}' has a non-finite value`, { text: batch[Math.floor(i / d)] });
+        throw new InvalidArgumentError(`zero-shot: embedding of prompt '${batch[Math.floor(i / d)]}' has a non-finite value`, {
+          text: batch[Math.floor(i / d)],
+        });
       }
       table[start * dim + i] = out[i];
     }
@@ -69,8 +77,24 @@ export async function buildZeroShotClassifier(
   const positive = new Float64Array(numLabels * dim);
   const negative = new Float64Array(numLabels * dim);
   prompts.forEach((p, l) => {
-    positive.set(ensembleEmbedding(table, p.positive.map((t) => rowOf.get(t)!), dim, `${p.label} (positive)`), l * dim);
-    negative.set(ensembleEmbedding(table, p.negative.map((t) => rowOf.get(t)!), dim, `${p.label} (negative)`), l * dim);
+    positive.set(
+      ensembleEmbedding(
+        table,
+        p.positive.map((t) => rowOf.get(t)!),
+        dim,
+        `${p.label} (positive)`,
+      ),
+      l * dim,
+    );
+    negative.set(
+      ensembleEmbedding(
+        table,
+        p.negative.map((t) => rowOf.get(t)!),
+        dim,
+        `${p.label} (negative)`,
+      ),
+      l * dim,
+    );
   });
   const labels = prompts.map((p) => p.label);
   return {
@@ -100,15 +124,23 @@ export function ensembleEmbedding(table: ArrayLike<number>, rows: readonly numbe
  * p(c|x) for row-major [N, D] image embeddings and [L, D] unit prompt embeddings.
  * Image rows need not be normalised; a zero row gives NaN scores.
  */
-export function zeroShotScores(images: ArrayLike<number>, positive: ArrayLike<number>, negative: ArrayLike<number>, dim: number): Float64Array {
+export function zeroShotScores(
+  images: ArrayLike<number>,
+  positive: ArrayLike<number>,
+  negative: ArrayLike<number>,
+  dim: number,
+): Float64Array {
   if (positive.length !== negative.length || positive.length % dim !== 0) {
     throw new ShapeError(`zero-shot: prompt embeddings of length ${positive.length} / ${negative.length} do not form [L, ${dim}]`, {});
   }
   if (images.length % dim !== 0) {
-    throw new ShapeError(`zero-shot: image embeddings of length ${images.length} are not row-major [N, ${dim}]; check that image and text encoders share dimension ${dim}`, {
-      length: images.length,
-      dim,
-    });
+    throw new ShapeError(
+      `zero-shot: image embeddings of length ${images.length} are not row-major [N, ${dim}]; check that image and text encoders share dimension ${dim}`,
+      {
+        length: images.length,
+        dim,
+      },
+    );
   }
   const n = images.length / dim;
   const numLabels = positive.length / dim;

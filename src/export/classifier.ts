@@ -53,32 +53,50 @@ export function composeClassifier(options: Omit<ExportClassifierOptions, 'out'>)
   const outputs = graph.output ?? [];
   const embedding = options.encoderOutput ?? outputs[0]?.name;
   if (!embedding || !outputs.some((o) => o.name === embedding)) {
-    throw new InvalidArgumentError(`exportClassifier: encoder has no output ${String(embedding)} (outputs: ${outputs.map((o) => o.name).join(', ')})`);
+    throw new InvalidArgumentError(
+      `exportClassifier: encoder has no output ${String(embedding)} (outputs: ${outputs.map((o) => o.name).join(', ')})`,
+    );
   }
   const layers = options.layers;
   if (layers.length === 0) throw new InvalidArgumentError('exportClassifier: the head has no layers');
   layers.forEach((l, i) => {
-    if (l.weight.length !== l.inDim * l.outDim || l.bias.length !== l.outDim) throw new ShapeError(`exportClassifier: layer ${i} weight ${l.weight.length} / bias ${l.bias.length} values do not fit [${l.outDim}, ${l.inDim}]`);
-    if (i > 0 && layers[i - 1]!.outDim !== l.inDim) throw new ShapeError(`exportClassifier: layer ${i} takes ${l.inDim} inputs but layer ${i - 1} gives ${layers[i - 1]!.outDim}`);
+    if (l.weight.length !== l.inDim * l.outDim || l.bias.length !== l.outDim)
+      throw new ShapeError(
+        `exportClassifier: layer ${i} weight ${l.weight.length} / bias ${l.bias.length} values do not fit [${l.outDim}, ${l.inDim}]`,
+      );
+    if (i > 0 && layers[i - 1]!.outDim !== l.inDim)
+      throw new ShapeError(`exportClassifier: layer ${i} takes ${l.inDim} inputs but layer ${i - 1} gives ${layers[i - 1]!.outDim}`);
   });
   const classes = layers[layers.length - 1]!.outDim;
-  if (options.labels.length !== classes) throw new ShapeError(`exportClassifier: ${options.labels.length} labels for a head with ${classes} outputs`);
+  if (options.labels.length !== classes)
+    throw new ShapeError(`exportClassifier: ${options.labels.length} labels for a head with ${classes} outputs`);
 
-  const taken = new Set<string>([...(graph.node ?? []).flatMap((n) => n.output ?? []), ...(graph.initializer ?? []).map((t) => t.name ?? ''), ...(graph.input ?? []).map((v) => v.name ?? '')]);
-  for (const name of ['logits', 'probabilities']) if (taken.has(name)) throw new InvalidArgumentError(`exportClassifier: the encoder already uses the name ${name}`);
+  const taken = new Set<string>([
+    ...(graph.node ?? []).flatMap((n) => n.output ?? []),
+    ...(graph.initializer ?? []).map((t) => t.name ?? ''),
+    ...(graph.input ?? []).map((v) => v.name ?? ''),
+  ]);
+  for (const name of ['logits', 'probabilities'])
+    if (taken.has(name)) throw new InvalidArgumentError(`exportClassifier: the encoder already uses the name ${name}`);
   const nodes: NodeProto[] = [];
   let counter = 0;
   const fresh = (hint: string): string => {
     let name: string;
-    do name = `classifier/${hint}_${counter++}`; while (taken.has(name));
+    do name = `classifier/${hint}_${counter++}`;
+    while (taken.has(name));
     taken.add(name);
     return name;
   };
   const node = (opType: string, inputs: string[], output: string, attributes: Record<string, ReturnType<typeof attr.int>> = {}): string => {
-    nodes.push(onnx.NodeProto.create({
-      opType, name: fresh(opType), input: inputs, output: [output],
-      attribute: Object.entries(attributes).map(([k, v]) => toAttributeProto(k, v)),
-    }));
+    nodes.push(
+      onnx.NodeProto.create({
+        opType,
+        name: fresh(opType),
+        input: inputs,
+        output: [output],
+        attribute: Object.entries(attributes).map(([k, v]) => toAttributeProto(k, v)),
+      }),
+    );
     return output;
   };
   const constant = (name: string, data: Float32Array, dims: number[]): string => {
@@ -105,12 +123,17 @@ export function composeClassifier(options: Omit<ExportClassifierOptions, 'out'>)
   if ((options.activation ?? 'sigmoid') === 'sigmoid') node('Sigmoid', ['logits'], 'probabilities');
   else node('Softmax', ['logits'], 'probabilities', { axis: attr.int(-1) });
   graph.node = [...(graph.node ?? []), ...nodes];
-  const out = (name: string) => onnx.ValueInfoProto.create({
-    name, type: { tensorType: { elemType: dtypeToOnnx('float32'), shape: { dim: [{ dimParam: 'batch' }, { dimValue: classes }] } } },
-  });
+  const out = (name: string) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: dtypeToOnnx('float32'), shape: { dim: [{ dimParam: 'batch' }, { dimValue: classes }] } } },
+    });
   graph.output = [out('logits'), out('probabilities')];
   graph.name = `${graph.name ?? 'encoder'}_classifier`;
-  model.metadataProps = [...(model.metadataProps ?? []).filter((p) => p.key !== LABELS_METADATA_KEY), onnx.StringStringEntryProto.create({ key: LABELS_METADATA_KEY, value: JSON.stringify(options.labels) })];
+  model.metadataProps = [
+    ...(model.metadataProps ?? []).filter((p) => p.key !== LABELS_METADATA_KEY),
+    onnx.StringStringEntryProto.create({ key: LABELS_METADATA_KEY, value: JSON.stringify(options.labels) }),
+  ];
   return model;
 }
 

@@ -74,7 +74,8 @@ const SECTIONS = ['flip', 'rotate', 'translate', 'intensity', 'blur', 'noise', '
 function checkSections(spec: AugmentSpec): void {
   for (const key of SECTIONS) {
     const value = spec[key];
-    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail(key, 'must be an object when given', value);
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+      fail(key, 'must be an object when given', value);
   }
 }
 
@@ -192,26 +193,38 @@ export function encodeAugmentSpec(spec: AugmentSpec): NativeAugmentSpec {
   if (!Array.isArray(spec.crops) || spec.crops.length === 0) fail('crops', 'must list at least one crop group', spec.crops);
   checkSections(spec);
   const crops = encodeCrops(spec);
-  const flip = { horizontal: probability(spec.flip?.horizontal, 'flip.horizontal', 0), vertical: probability(spec.flip?.vertical, 'flip.vertical', 0) };
+  const flip = {
+    horizontal: probability(spec.flip?.horizontal, 'flip.horizontal', 0),
+    vertical: probability(spec.flip?.vertical, 'flip.vertical', 0),
+  };
   const rotate = spec.rotate
     ? { p: probability(spec.rotate.p, 'rotate.p'), degrees: symmetric(spec.rotate.degrees, 'rotate.degrees', 180) }
     : { p: 0, degrees: [0, 0] as NativeRange };
   const translate = spec.translate
-    ? { p: probability(spec.translate.p, 'translate.p'), x: spread(spec.translate.x ?? 0, 'translate.x', 1)[0], y: spread(spec.translate.y ?? 0, 'translate.y', 1)[0] }
+    ? {
+        p: probability(spec.translate.p, 'translate.p'),
+        x: spread(spec.translate.x ?? 0, 'translate.x', 1)[0],
+        y: spread(spec.translate.y ?? 0, 'translate.y', 1)[0],
+      }
     : { p: 0, x: 0, y: 0 };
   const intensity = spec.intensity
     ? {
-      p: probability(spec.intensity.p, 'intensity.p'),
-      brightness: factor(spec.intensity.brightness, 'intensity.brightness'),
-      contrast: factor(spec.intensity.contrast, 'intensity.contrast'),
-      gamma: encodeGamma(spec.intensity.gamma),
-    }
+        p: probability(spec.intensity.p, 'intensity.p'),
+        brightness: factor(spec.intensity.brightness, 'intensity.brightness'),
+        contrast: factor(spec.intensity.contrast, 'intensity.contrast'),
+        gamma: encodeGamma(spec.intensity.gamma),
+      }
     : { p: 0, brightness: [1, 1] as NativeRange, contrast: [1, 1] as NativeRange, gamma: [1, 1] as NativeRange };
-  const blur = spec.blur ? { p: probability(spec.blur.p, 'blur.p'), sigma: spread(spec.blur.sigma, 'blur.sigma', MAX_BLUR_SIGMA) } : { p: 0, sigma: [0, 0] as NativeRange };
-  const noise = spec.noise ? { p: probability(spec.noise.p, 'noise.p'), std: spread(spec.noise.std, 'noise.std', 1e6) } : { p: 0, std: [0, 0] as NativeRange };
+  const blur = spec.blur
+    ? { p: probability(spec.blur.p, 'blur.p'), sigma: spread(spec.blur.sigma, 'blur.sigma', MAX_BLUR_SIGMA) }
+    : { p: 0, sigma: [0, 0] as NativeRange };
+  const noise = spec.noise
+    ? { p: probability(spec.noise.p, 'noise.p'), std: spread(spec.noise.std, 'noise.std', 1e6) }
+    : { p: 0, std: [0, 0] as NativeRange };
   const window = encodeWindow(spec.window);
   const normalize = encodeNormalize(spec.normalize);
   const output = spec.output ?? 'float32';
-  if (output !== 'float32' && output !== 'bfloat16' && output !== 'float16') fail('output', "must be 'float32', 'bfloat16' or 'float16'", output);
+  if (output !== 'float32' && output !== 'bfloat16' && output !== 'float16')
+    fail('output', "must be 'float32', 'bfloat16' or 'float16'", output);
   return { crops, flip, rotate, translate, intensity, blur, noise, window, normalize, output };
 }

@@ -1,7 +1,14 @@
 import { InvalidArgumentError, ShapeError, describeValue } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { BackendUnavailableError, fromNativeError } from '../native/errors.js';
-import type { NativeAddon, NativeAugmentDraw, NativeAugmentResult, NativeBackend, NativeCall, NativeDeviceTensor } from '../native/types.js';
+import type {
+  NativeAddon,
+  NativeAugmentDraw,
+  NativeAugmentResult,
+  NativeBackend,
+  NativeCall,
+  NativeDeviceTensor,
+} from '../native/types.js';
 import { assertAttached, backendOption } from './operands.js';
 import { encodeAugmentSpec, type AugmentSpec } from './augment-spec.js';
 import { DeviceTensor } from './tensor.js';
@@ -161,7 +168,8 @@ function shapesOf(images: readonly SourceImage[]) {
   const widths: number[] = [];
   const keys: number[] = [];
   images.forEach((image, i) => {
-    if (typeof image !== 'object' || image === null) throw new InvalidArgumentError(`augment: images[${i}] must be { data, height, width }`);
+    if (typeof image !== 'object' || image === null)
+      throw new InvalidArgumentError(`augment: images[${i}] must be { data, height, width }`);
     for (const side of ['height', 'width'] as const) {
       const v = image[side];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 20) {
@@ -185,7 +193,8 @@ function prepare(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, 
   const { seed, step } = seedOf(options);
   const { heights, widths, keys } = shapesOf(images);
   const onDevice = images.filter((im) => im.data instanceof DeviceTensor).length;
-  if (onDevice > 0 && onDevice < images.length) throw new InvalidArgumentError('augment: images must all be host arrays or all DeviceTensors');
+  if (onDevice > 0 && onDevice < images.length)
+    throw new InvalidArgumentError('augment: images must all be host arrays or all DeviceTensors');
   let backend: NativeBackend;
   if (onDevice > 0) {
     if (options.backend === 'cpu') throw new BackendUnavailableError('augment: DeviceTensor images cannot run on the CPU backend');
@@ -254,7 +263,11 @@ function assemble(prepared: Prepared, raw: NativeAugmentResult): AugmentResult {
 }
 
 /** Renders every view of every crop group for the batch, off the event loop. */
-export async function augment(batch: ImageBatch | readonly SourceImage[], spec: AugmentSpec, options: AugmentOptions): Promise<AugmentResult> {
+export async function augment(
+  batch: ImageBatch | readonly SourceImage[],
+  spec: AugmentSpec,
+  options: AugmentOptions,
+): Promise<AugmentResult> {
   const prepared = prepare(batch, spec, options, true);
   try {
     return assemble(prepared, await (callNative(prepared) as Promise<NativeAugmentResult>));
@@ -284,7 +297,8 @@ export function augmentParams(
 ): { params: AugmentViewParams[]; masks: Array<Uint8Array | undefined> } {
   if (!Array.isArray(shapes) || shapes.length === 0) throw new InvalidArgumentError('augmentParams: give at least one image shape');
   shapes.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(`augmentParams: shapes[${i}] must be { height, width }, got ${describeValue(s)}`);
+    if (typeof s !== 'object' || s === null)
+      throw new InvalidArgumentError(`augmentParams: shapes[${i}] must be { height, width }, got ${describeValue(s)}`);
   });
   const encoded = encodeAugmentSpec(spec);
   const { seed, step } = seedOf(options);
@@ -299,8 +313,10 @@ export function augmentParams(
 
 /** Decodes 16-bit outputs (raw bfloat16 or float16 bits) to float32. */
 export function halfBitsToFloat32(bits: Uint16Array, dtype: 'bfloat16' | 'float16'): Float32Array {
-  if (!(bits instanceof Uint16Array)) throw new InvalidArgumentError(`halfBitsToFloat32: bits must be a Uint16Array, got ${describeValue(bits)}`);
-  if (dtype !== 'bfloat16' && dtype !== 'float16') throw new InvalidArgumentError(`halfBitsToFloat32: dtype must be 'bfloat16' or 'float16', got ${describeValue(dtype)}`);
+  if (!(bits instanceof Uint16Array))
+    throw new InvalidArgumentError(`halfBitsToFloat32: bits must be a Uint16Array, got ${describeValue(bits)}`);
+  if (dtype !== 'bfloat16' && dtype !== 'float16')
+    throw new InvalidArgumentError(`halfBitsToFloat32: dtype must be 'bfloat16' or 'float16', got ${describeValue(dtype)}`);
   assertAttached(bits, 'bits');
   const out = new Float32Array(bits.length);
   if (dtype === 'bfloat16') {

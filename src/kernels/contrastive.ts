@@ -91,7 +91,8 @@ function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveO
   const logitScale = finiteNumber(options.logitScale, 'logitScale');
   // used in float32: it must stay positive and finite there
   const scale32 = Math.fround(logitScale);
-  if (!(scale32 > 0 && scale32 < Infinity)) throw new InvalidArgumentError(`logitScale must be > 0 (and representable in float32), got ${logitScale}`);
+  if (!(scale32 > 0 && scale32 < Infinity))
+    throw new InvalidArgumentError(`logitScale must be > 0 (and representable in float32), got ${logitScale}`);
   if (options.bias !== undefined && kind !== 'siglip') throw new InvalidArgumentError("bias applies to kind 'siglip' only");
   const bias = options.bias === undefined ? 0 : float32Number(options.bias, 'bias');
   if (options.relaxThreshold !== undefined && kind !== 'infonce') {
@@ -105,7 +106,11 @@ function prepare<T extends FloatTensor>(image: T, text: T, options: ContrastiveO
     if (!(groups instanceof Int32Array)) throw new InvalidArgumentError('groups must be an Int32Array');
     assertAttached(groups, 'groups');
     if (groups.length !== batch) {
-      throw new ShapeError(`groups has ${groups.length} elements, but batch is ${batch}`, { name: 'groups', length: groups.length, expected: [batch] });
+      throw new ShapeError(`groups has ${groups.length} elements, but batch is ${batch}`, {
+        name: 'groups',
+        length: groups.length,
+        expected: [batch],
+      });
     }
   }
   checkEmbeddings(image, 'image', batch, dim);
@@ -150,7 +155,11 @@ export function contrastiveLossSync<T extends FloatTensor>(image: T, text: T, op
 }
 
 /** The contrastive loss and its gradients, computed off the event loop. */
-export async function contrastiveLoss<T extends FloatTensor>(image: T, text: T, options: ContrastiveOptions): Promise<ContrastiveResult<T>> {
+export async function contrastiveLoss<T extends FloatTensor>(
+  image: T,
+  text: T,
+  options: ContrastiveOptions,
+): Promise<ContrastiveResult<T>> {
   const native = prepare(image, text, options, true);
   let raw: NativeContrastiveOutput;
   try {

@@ -156,7 +156,12 @@ function checkMasks(masks: unknown, batch: number, patches: number): void {
 }
 
 /** Validates the teacher-target options shared by DINO and iBOT; returns their native fields. */
-function targetFields<T extends FloatTensor>(options: TeacherTargetOptions<T>, k: number, operands: T[], async: boolean): NativeTeacherTargets {
+function targetFields<T extends FloatTensor>(
+  options: TeacherTargetOptions<T>,
+  k: number,
+  operands: T[],
+  async: boolean,
+): NativeTeacherTargets {
   const normalization = options.normalization ?? 'center';
   if (normalization !== 'center' && normalization !== 'sinkhorn') {
     throw new InvalidArgumentError(`normalization must be 'center' or 'sinkhorn', got '${String(normalization)}'`);
@@ -181,8 +186,17 @@ function targetFields<T extends FloatTensor>(options: TeacherTargetOptions<T>, k
   }
   const backend = chooseBackend(operands, options);
   return {
-    center: toNative(options.center), studentTemperature, teacherTemperature, normalization, sinkhornIterations, centerMomentum, updateCenter,
-    gradOut: toNative(options.gradOut), centerOut: toNative(options.centerOut), backend, async,
+    center: toNative(options.center),
+    studentTemperature,
+    teacherTemperature,
+    normalization,
+    sinkhornIterations,
+    centerMomentum,
+    updateCenter,
+    gradOut: toNative(options.gradOut),
+    centerOut: toNative(options.centerOut),
+    backend,
+    async,
   };
 }
 
@@ -208,7 +222,13 @@ function prepareDino<T extends FloatTensor>(student: T, teacher: T, options: Din
   return { studentViews: vs, teacherViews: vt, batch, prototypes: k, ...targetFields(options, k, operands, async) };
 }
 
-function prepareIbot<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>, async: boolean): NativeIbotOptions {
+function prepareIbot<T extends FloatTensor>(
+  student: T,
+  teacher: T,
+  masks: MaskTensor,
+  options: IbotLossOptions<T>,
+  async: boolean,
+): NativeIbotOptions {
   optionsObject(options, 'ibotLoss');
   const batch = positiveSize(options.batch, 'batch', false);
   const patches = positiveSize(options.patches, 'patches', false);
@@ -264,12 +284,20 @@ async function later<R>(op: string, run: () => Promise<R>): Promise<R> {
  */
 export function dinoLossSync<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): DistillLossResult<T> {
   const native = prepareDino(student, teacher, options, false);
-  return wrapLoss('dinoLoss', sync('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as NativeDistillResult), options);
+  return wrapLoss(
+    'dinoLoss',
+    sync('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as NativeDistillResult),
+    options,
+  );
 }
 
 export async function dinoLoss<T extends FloatTensor>(student: T, teacher: T, options: DinoLossOptions<T>): Promise<DistillLossResult<T>> {
   const native = prepareDino(student, teacher, options, true);
-  return wrapLoss('dinoLoss', await later('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as Promise<NativeDistillResult>), options);
+  return wrapLoss(
+    'dinoLoss',
+    await later('dinoLoss', () => addon().dinoLoss(toNative(student)!, toNative(teacher)!, native) as Promise<NativeDistillResult>),
+    options,
+  );
 }
 
 /**
@@ -277,10 +305,18 @@ export async function dinoLoss<T extends FloatTensor>(student: T, teacher: T, op
  * (masks [B, P] non-zero), averaged per image over its masked tokens, then over the images
  * that have at least one masked token (others add 0 and are not counted).
  */
-export function ibotLossSync<T extends FloatTensor>(student: T, teacher: T, masks: MaskTensor, options: IbotLossOptions<T>): DistillLossResult<T> {
+export function ibotLossSync<T extends FloatTensor>(
+  student: T,
+  teacher: T,
+  masks: MaskTensor,
+  options: IbotLossOptions<T>,
+): DistillLossResult<T> {
   const native = prepareIbot(student, teacher, masks, options, false);
-  return wrapLoss('ibotLoss', sync('ibotLoss', () =>
-    addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as NativeDistillResult), options);
+  return wrapLoss(
+    'ibotLoss',
+    sync('ibotLoss', () => addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as NativeDistillResult),
+    options,
+  );
 }
 
 export async function ibotLoss<T extends FloatTensor>(
@@ -290,8 +326,14 @@ export async function ibotLoss<T extends FloatTensor>(
   options: IbotLossOptions<T>,
 ): Promise<DistillLossResult<T>> {
   const native = prepareIbot(student, teacher, masks, options, true);
-  return wrapLoss('ibotLoss', await later('ibotLoss', () =>
-    addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as Promise<NativeDistillResult>), options);
+  return wrapLoss(
+    'ibotLoss',
+    await later(
+      'ibotLoss',
+      () => addon().ibotLoss(toNative(student)!, toNative(teacher)!, nativeMasks(masks), native) as Promise<NativeDistillResult>,
+    ),
+    options,
+  );
 }
 
 function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>, async: boolean): NativeKoleoOptions {
@@ -313,12 +355,20 @@ function prepareKoleo<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>,
  */
 export function koleoLossSync<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): DistillLossResult<T> {
   const native = prepareKoleo(x, options, false);
-  return wrapLoss('koleoLoss', sync('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as NativeDistillResult), options);
+  return wrapLoss(
+    'koleoLoss',
+    sync('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as NativeDistillResult),
+    options,
+  );
 }
 
 export async function koleoLoss<T extends FloatTensor>(x: T, options: KoleoLossOptions<T>): Promise<DistillLossResult<T>> {
   const native = prepareKoleo(x, options, true);
-  return wrapLoss('koleoLoss', await later('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as Promise<NativeDistillResult>), options);
+  return wrapLoss(
+    'koleoLoss',
+    await later('koleoLoss', () => addon().koleoLoss(toNative(x)!, native) as Promise<NativeDistillResult>),
+    options,
+  );
 }
 
 function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnoppOptions<T>, async: boolean): NativeSinkhornOptions {
@@ -330,8 +380,13 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
   if (options.checkFinite !== false) checkFiniteValues(logits, 'logits');
   const backend = chooseBackend(options.out ? [logits, options.out] : [logits], options);
   return {
-    rows, prototypes: k, temperature: temperature(options.temperature ?? 0.04, 'temperature'), iterations: iterations(options.iterations ?? 3, 'iterations'),
-    out: toNative(options.out), backend, async,
+    rows,
+    prototypes: k,
+    temperature: temperature(options.temperature ?? 0.04, 'temperature'),
+    iterations: iterations(options.iterations ?? 3, 'iterations'),
+    out: toNative(options.out),
+    backend,
+    async,
   };
 }
 
@@ -350,7 +405,12 @@ export async function sinkhornKnopp<T extends FloatTensor>(logits: T, options: S
   return floatResultAsync('sinkhornKnopp', options, () => addon().sinkhornKnopp(toNative(logits)!, native) as Promise<NativeFloat>);
 }
 
-function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>, async: boolean): NativeUpdateCenterOptions {
+function prepareCenter<T extends FloatTensor>(
+  center: T,
+  teacher: T,
+  options: UpdateCenterOptions<T>,
+  async: boolean,
+): NativeUpdateCenterOptions {
   optionsObject(options, 'updateCenter');
   const rows = positiveSize(options.rows, 'rows', false);
   const k = positiveSize(options.prototypes, 'prototypes', false);
@@ -362,7 +422,14 @@ function prepareCenter<T extends FloatTensor>(center: T, teacher: T, options: Up
     checkFiniteValues(teacher, 'teacher');
   }
   const backend = chooseBackend(options.out ? [center, teacher, options.out] : [center, teacher], options);
-  return { rows, prototypes: k, momentum: finiteInRange(options.momentum ?? 0.9, 'momentum', 0, 1), out: toNative(options.out), backend, async };
+  return {
+    rows,
+    prototypes: k,
+    momentum: finiteInRange(options.momentum ?? 0.9, 'momentum', 0, 1),
+    out: toNative(options.out),
+    backend,
+    async,
+  };
 }
 
 /** c_new = m c + (1 - m) mean over the rows of teacher [rows, K]; `out` may be the center itself. */
@@ -373,10 +440,19 @@ export function updateCenterSync<T extends FloatTensor>(center: T, teacher: T, o
 
 export async function updateCenter<T extends FloatTensor>(center: T, teacher: T, options: UpdateCenterOptions<T>): Promise<T> {
   const native = prepareCenter(center, teacher, options, true);
-  return floatResultAsync('updateCenter', options, () => addon().updateCenter(toNative(center)!, toNative(teacher)!, native) as Promise<NativeFloat>);
+  return floatResultAsync(
+    'updateCenter',
+    options,
+    () => addon().updateCenter(toNative(center)!, toNative(teacher)!, native) as Promise<NativeFloat>,
+  );
 }
 
-function prepareEma<T extends FloatTensor>(teacher: T, student: T, options: EmaTeacherUpdateOptions, async: boolean): NativeEmaTeacherOptions {
+function prepareEma<T extends FloatTensor>(
+  teacher: T,
+  student: T,
+  options: EmaTeacherUpdateOptions,
+  async: boolean,
+): NativeEmaTeacherOptions {
   optionsObject(options, 'emaTeacherUpdate');
   const n = teacher instanceof Float32Array ? teacher.length : teacher instanceof DeviceTensor ? teacher.size : -1;
   if (n < 0) throw new InvalidArgumentError('teacher must be a Float32Array or a float32 DeviceTensor');

@@ -62,7 +62,13 @@ function shapeOf(options: LinearShape) {
   };
 }
 
-function prepareForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>, async: boolean): NativeLinearForwardOptions {
+function prepareForward<T extends FloatTensor>(
+  x: T,
+  w: T,
+  b: T | undefined,
+  options: LinearForwardOptions<T>,
+  async: boolean,
+): NativeLinearForwardOptions {
   optionsObject(options, 'linearForward');
   const { rows, inF, outF } = shapeOf(options);
   checkFloat(x, 'x', [rows, inF], '[rows, inFeatures]');
@@ -86,7 +92,11 @@ export function linearForwardSync<T extends FloatTensor>(x: T, w: T, b: T | unde
 
 export async function linearForward<T extends FloatTensor>(x: T, w: T, b: T | undefined, options: LinearForwardOptions<T>): Promise<T> {
   const native = prepareForward(x, w, b, options, true);
-  return floatResultAsync('linearForward', options, () => addon().linearForward(toNative(x)!, toNative(w)!, native) as Promise<NativeFloat>);
+  return floatResultAsync(
+    'linearForward',
+    options,
+    () => addon().linearForward(toNative(x)!, toNative(w)!, native) as Promise<NativeFloat>,
+  );
 }
 
 function allocateLike(like: FloatTensor, length: number): FloatTensor {
@@ -125,7 +135,15 @@ function prepareBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: Line
   }
   const backend = chooseBackend([x, w, dy, ...[dx, dw, db].filter((t): t is T => t !== undefined)], options);
   const native: NativeLinearBackwardOptions = {
-    rows, inFeatures: inF, outFeatures: outF, dx: toNative(dx), dw: toNative(dw), db: toNative(db), accumulate: options.accumulate === true, backend, async,
+    rows,
+    inFeatures: inF,
+    outFeatures: outF,
+    dx: toNative(dx),
+    dw: toNative(dw),
+    db: toNative(db),
+    accumulate: options.accumulate === true,
+    backend,
+    async,
   };
   return { native, grads };
 }
@@ -148,7 +166,12 @@ export function linearBackwardSync<T extends FloatTensor>(x: T, w: T, dy: T, opt
   return checkedGradients(grads, options);
 }
 
-export async function linearBackward<T extends FloatTensor>(x: T, w: T, dy: T, options: LinearBackwardOptions<T>): Promise<LinearGradients<T>> {
+export async function linearBackward<T extends FloatTensor>(
+  x: T,
+  w: T,
+  dy: T,
+  options: LinearBackwardOptions<T>,
+): Promise<LinearGradients<T>> {
   const { native, grads } = prepareBackward(x, w, dy, options, true);
   try {
     await addon().linearBackward(toNative(x)!, toNative(w)!, toNative(dy)!, native);

@@ -84,7 +84,10 @@ function checkBinaryTargets(targets: FloatTensor): void {
   for (let i = 0; i < targets.length; i++) {
     const v = targets[i]!;
     if (!(v === -1 || (v >= 0 && v <= 1))) {
-      throw new InvalidArgumentError(`bceWithLogits: targets[${i}] is ${v}; expected a value in [0, 1] or -1 (uncertain)`, { name: 'targets', index: i });
+      throw new InvalidArgumentError(`bceWithLogits: targets[${i}] is ${v}; expected a value in [0, 1] or -1 (uncertain)`, {
+        name: 'targets',
+        index: i,
+      });
     }
   }
 }
@@ -95,7 +98,10 @@ function checkDistributions(targets: FloatTensor): void {
   for (let i = 0; i < targets.length; i++) {
     const v = targets[i]!;
     if (!(v >= 0 && v < Infinity)) {
-      throw new InvalidArgumentError(`softmaxCrossEntropy: targets[${i}] is ${v}; soft targets must be finite and >= 0`, { name: 'targets', index: i });
+      throw new InvalidArgumentError(`softmaxCrossEntropy: targets[${i}] is ${v}; soft targets must be finite and >= 0`, {
+        name: 'targets',
+        index: i,
+      });
     }
   }
 }
@@ -134,7 +140,11 @@ function run<T extends FloatTensor>(op: string, options: LossCall<T>, call: () =
   return finish(op, raw, options);
 }
 
-async function runAsync<T extends FloatTensor>(op: string, options: LossCall<T>, call: () => Promise<NativeLossResult>): Promise<LossOutput<T>> {
+async function runAsync<T extends FloatTensor>(
+  op: string,
+  options: LossCall<T>,
+  call: () => Promise<NativeLossResult>,
+): Promise<LossOutput<T>> {
   let raw: NativeLossResult;
   try {
     raw = await call();
@@ -163,10 +173,23 @@ function prepareBce<T extends FloatTensor>(logits: T, targets: T, options: BceWi
     if (options.posWeight) checkFiniteValues(options.posWeight, 'posWeight');
   }
   checkBinaryTargets(targets);
-  const operands = [logits, targets, ...(mask ? [mask] : []), ...(options.posWeight ? [options.posWeight] : []), ...(options.grad ? [options.grad] : [])];
+  const operands = [
+    logits,
+    targets,
+    ...(mask ? [mask] : []),
+    ...(options.posWeight ? [options.posWeight] : []),
+    ...(options.grad ? [options.grad] : []),
+  ];
   const backend = chooseBackend(operands, options);
   return {
-    rows, classes, mask: toNative(mask), posWeight: toNative(options.posWeight), uncertain: policy, grad: toNative(options.grad), backend, async,
+    rows,
+    classes,
+    mask: toNative(mask),
+    posWeight: toNative(options.posWeight),
+    uncertain: policy,
+    grad: toNative(options.grad),
+    backend,
+    async,
   };
 }
 
@@ -179,12 +202,24 @@ export function bceWithLogitsSync<T extends FloatTensor>(logits: T, targets: T, 
   return run('bceWithLogits', options, () => addon().bceWithLogits(toNative(logits)!, toNative(targets)!, native) as NativeLossResult);
 }
 
-export async function bceWithLogits<T extends FloatTensor>(logits: T, targets: T, options: BceWithLogitsOptions<T>): Promise<LossOutput<T>> {
+export async function bceWithLogits<T extends FloatTensor>(
+  logits: T,
+  targets: T,
+  options: BceWithLogitsOptions<T>,
+): Promise<LossOutput<T>> {
   const native = prepareBce(logits, targets, options, true);
-  return runAsync('bceWithLogits', options, () => addon().bceWithLogits(toNative(logits)!, toNative(targets)!, native) as Promise<NativeLossResult>);
+  return runAsync(
+    'bceWithLogits',
+    options,
+    () => addon().bceWithLogits(toNative(logits)!, toNative(targets)!, native) as Promise<NativeLossResult>,
+  );
 }
 
-function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>, async: boolean): NativeSoftmaxCrossEntropyOptions {
+function prepareSoftmax<T extends FloatTensor>(
+  logits: T,
+  options: SoftmaxCrossEntropyOptions<T>,
+  async: boolean,
+): NativeSoftmaxCrossEntropyOptions {
   optionsObject(options, 'softmaxCrossEntropy');
   const rows = positiveSize(options.rows, 'rows');
   const classes = positiveSize(options.classes, 'classes', rows === 0);
@@ -206,11 +241,23 @@ function prepareSoftmax<T extends FloatTensor>(logits: T, options: SoftmaxCrossE
     if (options.targets) checkFiniteValues(options.targets, 'targets');
   }
   if (options.targets) checkDistributions(options.targets);
-  const operands = [logits, ...(labels ? [labels] : []), ...(options.targets ? [options.targets] : []), ...(options.grad ? [options.grad] : [])];
+  const operands = [
+    logits,
+    ...(labels ? [labels] : []),
+    ...(options.targets ? [options.targets] : []),
+    ...(options.grad ? [options.grad] : []),
+  ];
   const backend = chooseBackend(operands, options);
   return {
-    rows, classes, labels: toNative(labels), targets: toNative(options.targets), labelSmoothing: smoothing, temperature,
-    grad: toNative(options.grad), backend, async,
+    rows,
+    classes,
+    labels: toNative(labels),
+    targets: toNative(options.targets),
+    labelSmoothing: smoothing,
+    temperature,
+    grad: toNative(options.grad),
+    backend,
+    async,
   };
 }
 
@@ -220,12 +267,24 @@ export function softmaxCrossEntropySync<T extends FloatTensor>(logits: T, option
   return run('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(toNative(logits)!, native) as NativeLossResult);
 }
 
-export async function softmaxCrossEntropy<T extends FloatTensor>(logits: T, options: SoftmaxCrossEntropyOptions<T>): Promise<LossOutput<T>> {
+export async function softmaxCrossEntropy<T extends FloatTensor>(
+  logits: T,
+  options: SoftmaxCrossEntropyOptions<T>,
+): Promise<LossOutput<T>> {
   const native = prepareSoftmax(logits, options, true);
-  return runAsync('softmaxCrossEntropy', options, () => addon().softmaxCrossEntropy(toNative(logits)!, native) as Promise<NativeLossResult>);
+  return runAsync(
+    'softmaxCrossEntropy',
+    options,
+    () => addon().softmaxCrossEntropy(toNative(logits)!, native) as Promise<NativeLossResult>,
+  );
 }
 
-function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>, async: boolean) {
+function prepareOrdinal<T extends FloatTensor>(
+  logits: T,
+  levels: Int32Array | Float32Array | DeviceTensor,
+  options: OrdinalLossOptions<T>,
+  async: boolean,
+) {
   optionsObject(options, 'ordinalLoss');
   const rows = positiveSize(options.rows, 'rows');
   const count = positiveSize(options.levels, 'levels');
@@ -248,12 +307,20 @@ function prepareOrdinal<T extends FloatTensor>(logits: T, levels: Int32Array | F
  * logit k models P(level > k); levels [rows] in 0..K-1, -1 = ignore the row. Sum of K - 1
  * binary cross-entropies per row, mean over valid rows.
  */
-export function ordinalLossSync<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): LossOutput<T> {
+export function ordinalLossSync<T extends FloatTensor>(
+  logits: T,
+  levels: Int32Array | Float32Array | DeviceTensor,
+  options: OrdinalLossOptions<T>,
+): LossOutput<T> {
   const { levels: lv, native } = prepareOrdinal(logits, levels, options, false);
   return run('ordinalLoss', options, () => addon().ordinalLoss(toNative(logits)!, lv, native) as NativeLossResult);
 }
 
-export async function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int32Array | Float32Array | DeviceTensor, options: OrdinalLossOptions<T>): Promise<LossOutput<T>> {
+export async function ordinalLoss<T extends FloatTensor>(
+  logits: T,
+  levels: Int32Array | Float32Array | DeviceTensor,
+  options: OrdinalLossOptions<T>,
+): Promise<LossOutput<T>> {
   const { levels: lv, native } = prepareOrdinal(logits, levels, options, true);
   return runAsync('ordinalLoss', options, () => addon().ordinalLoss(toNative(logits)!, lv, native) as Promise<NativeLossResult>);
 }
@@ -261,12 +328,14 @@ export async function ordinalLoss<T extends FloatTensor>(logits: T, levels: Int3
 /** Predicted level per row from ordinal logits [rows, K - 1]: the number of thresholds with logit > 0. */
 export function ordinalPredict(logits: Float32Array, rows: number, levels: number): Int32Array {
   positiveSize(rows, 'rows');
-  if (!Number.isSafeInteger(levels) || levels < 2) throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describeValue(levels)}`);
+  if (!Number.isSafeInteger(levels) || levels < 2)
+    throw new InvalidArgumentError(`levels must be an integer >= 2, got ${describeValue(levels)}`);
   if (!(logits instanceof Float32Array)) throw new InvalidArgumentError(`logits must be a Float32Array, got ${describeValue(logits)}`);
   assertAttached(logits, 'logits');
   checkFiniteValues(logits, 'logits');
   const k = levels - 1;
-  if (logits.length !== rows * k) throw new ShapeError(`logits has ${logits.length} elements, but [rows, levels - 1] = [${rows}, ${k}] needs ${rows * k}`);
+  if (logits.length !== rows * k)
+    throw new ShapeError(`logits has ${logits.length} elements, but [rows, levels - 1] = [${rows}, ${k}] needs ${rows * k}`);
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let level = 0;

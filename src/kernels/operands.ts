@@ -40,13 +40,17 @@ export function isDetached(view: ArrayBufferView): boolean {
 
 export function assertAttached(view: ArrayBufferView, name: string): void {
   if (isDetached(view)) {
-    throw new BufferDetachedError(`${name}'s ArrayBuffer is detached (it was transferred to a worker or another context); pass an array that owns its memory`);
+    throw new BufferDetachedError(
+      `${name}'s ArrayBuffer is detached (it was transferred to a worker or another context); pass an array that owns its memory`,
+    );
   }
 }
 
 export function positiveSize(value: unknown, name: string, allowZero = true): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer below 2^53, got ${describeValue(value)}`);
+    throw new InvalidArgumentError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer below 2^53, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -167,7 +171,11 @@ export function floatResult<T extends FloatTensor>(op: string, options: WithOut<
   return finishFloat(op, value, options);
 }
 
-export async function floatResultAsync<T extends FloatTensor>(op: string, options: WithOut<T>, run: () => Promise<NativeFloat>): Promise<T> {
+export async function floatResultAsync<T extends FloatTensor>(
+  op: string,
+  options: WithOut<T>,
+  run: () => Promise<NativeFloat>,
+): Promise<T> {
   let value: NativeFloat;
   try {
     value = await run();

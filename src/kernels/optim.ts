@@ -28,7 +28,11 @@ import { DeviceTensor } from './tensor.js';
 /** A gradient norm that is NaN or infinite: the step was not applied. */
 export class NonFiniteGradientError extends RadlearnError {
   constructor(norm: number, step: number) {
-    super('ERR_NONFINITE_GRADIENT', `AdamW step ${step}: the gradient norm is ${norm}; parameters and optimizer state were left unchanged`, { norm, step });
+    super(
+      'ERR_NONFINITE_GRADIENT',
+      `AdamW step ${step}: the gradient norm is ${norm}; parameters and optimizer state were left unchanged`,
+      { norm, step },
+    );
   }
 }
 
@@ -78,7 +82,8 @@ function resolveHyperparameters(options: AdamWHyperparameters): Resolved {
   // the kernels divide by eps in float32: one that rounds to 0 there would divide by zero
   if (!(Math.fround(eps) > 0)) throw new InvalidArgumentError(`eps must be > 0 and at least 1.4e-45 (float32), got ${eps}`);
   if (weightDecay < 0) throw new InvalidArgumentError(`weightDecay must be >= 0, got ${weightDecay}`);
-  if (options.maxGradNorm !== undefined && !(maxGradNorm > 0)) throw new InvalidArgumentError(`maxGradNorm must be > 0, got ${maxGradNorm}`);
+  if (options.maxGradNorm !== undefined && !(maxGradNorm > 0))
+    throw new InvalidArgumentError(`maxGradNorm must be > 0, got ${maxGradNorm}`);
   return { beta1, beta2, eps, weightDecay, maxGradNorm };
 }
 
@@ -86,14 +91,29 @@ function checkMask(mask: Uint8Array | DeviceTensor | undefined, length: number):
   if (mask === undefined) return;
   if (mask instanceof Uint8Array) {
     assertAttached(mask, 'decayMask');
-    if (mask.length !== length) throw new ShapeError(`decayMask has ${mask.length} elements, but there are ${length} parameters`, { length: mask.length, expected: length });
+    if (mask.length !== length)
+      throw new ShapeError(`decayMask has ${mask.length} elements, but there are ${length} parameters`, {
+        length: mask.length,
+        expected: length,
+      });
     return;
   }
-  if (!(mask instanceof DeviceTensor) || mask.dtype !== 'uint8') throw new InvalidArgumentError('decayMask must be a Uint8Array or a uint8 DeviceTensor');
-  if (mask.size !== length) throw new ShapeError(`decayMask has ${mask.size} elements, but there are ${length} parameters`, { length: mask.size, expected: length });
+  if (!(mask instanceof DeviceTensor) || mask.dtype !== 'uint8')
+    throw new InvalidArgumentError('decayMask must be a Uint8Array or a uint8 DeviceTensor');
+  if (mask.size !== length)
+    throw new ShapeError(`decayMask has ${mask.size} elements, but there are ${length} parameters`, {
+      length: mask.size,
+      expected: length,
+    });
 }
 
-function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions, async: boolean): NativeAdamWOptions {
+function prepareStep(
+  params: FloatTensor,
+  grads: FloatTensor,
+  state: AdamWMoments,
+  options: AdamWStepOptions,
+  async: boolean,
+): NativeAdamWOptions {
   optionsObject(options, 'adamwStep');
   optionsObject(state, 'adamwStep (its state { m, v })');
   const length = params instanceof DeviceTensor ? params.size : params instanceof Float32Array ? params.length : -1;
@@ -109,7 +129,19 @@ function prepareStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoment
   checkMask(options.decayMask, length);
   const backend = chooseBackend([params, grads, state.m, state.v], options);
   const decayMask = options.decayMask instanceof DeviceTensor ? options.decayMask.handle : options.decayMask;
-  return { length, lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, step, maxGradNorm: h.maxGradNorm, decayMask, backend, async };
+  return {
+    length,
+    lr,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    eps: h.eps,
+    weightDecay: h.weightDecay,
+    step,
+    maxGradNorm: h.maxGradNorm,
+    decayMask,
+    backend,
+    async,
+  };
 }
 
 /**
@@ -129,7 +161,13 @@ export function adamwStepSync(params: FloatTensor, grads: FloatTensor, state: Ad
 export async function adamwStep(params: FloatTensor, grads: FloatTensor, state: AdamWMoments, options: AdamWStepOptions): Promise<number> {
   const native = prepareStep(params, grads, state, options, true);
   try {
-    return await (addon().adamwStep(toNative(params)!, toNative(grads)!, toNative(state.m)!, toNative(state.v)!, native) as Promise<number>);
+    return await (addon().adamwStep(
+      toNative(params)!,
+      toNative(grads)!,
+      toNative(state.m)!,
+      toNative(state.v)!,
+      native,
+    ) as Promise<number>);
   } catch (error) {
     throw fromNativeError(error, 'adamwStep');
   }
@@ -245,7 +283,8 @@ export class AdamW {
     checkMask(options.decayMask, this.numParams);
     this.decayMask = options.decayMask;
     this.onNonFinite = options.onNonFinite ?? 'throw';
-    if (this.onNonFinite !== 'throw' && this.onNonFinite !== 'skip') throw new InvalidArgumentError(`onNonFinite must be 'throw' or 'skip'`);
+    if (this.onNonFinite !== 'throw' && this.onNonFinite !== 'skip')
+      throw new InvalidArgumentError(`onNonFinite must be 'throw' or 'skip'`);
     this.backend = options.backend;
   }
 
@@ -257,8 +296,10 @@ export class AdamW {
   private momentsFor(params: FloatTensor): AdamWMoments {
     const onDevice = params instanceof DeviceTensor;
     if (this.moments) {
-      if ((this.moments.m instanceof DeviceTensor) !== onDevice) {
-        throw new InvalidArgumentError(`AdamW state lives on the ${onDevice ? 'host' : 'device'}; pass parameters of the same kind to every step`);
+      if (this.moments.m instanceof DeviceTensor !== onDevice) {
+        throw new InvalidArgumentError(
+          `AdamW state lives on the ${onDevice ? 'host' : 'device'}; pass parameters of the same kind to every step`,
+        );
       }
       return this.moments;
     }
@@ -317,7 +358,13 @@ export class AdamW {
       numParams: n,
       m: copy(this.moments?.m),
       v: copy(this.moments?.v),
-      hyperparameters: { beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, ...(h.maxGradNorm > 0 ? { maxGradNorm: h.maxGradNorm } : {}) },
+      hyperparameters: {
+        beta1: h.beta1,
+        beta2: h.beta2,
+        eps: h.eps,
+        weightDecay: h.weightDecay,
+        ...(h.maxGradNorm > 0 ? { maxGradNorm: h.maxGradNorm } : {}),
+      },
     };
   }
 
@@ -326,11 +373,14 @@ export class AdamW {
     optionsObject(state, 'AdamW.loadState (the state)');
     const n = this.numParams;
     for (const key of ['m', 'v'] as const) {
-      if (!(state[key] instanceof Float32Array)) throw new InvalidArgumentError(`AdamW.loadState: state.${key} must be a Float32Array, got ${describeValue(state[key])}`);
+      if (!(state[key] instanceof Float32Array))
+        throw new InvalidArgumentError(`AdamW.loadState: state.${key} must be a Float32Array, got ${describeValue(state[key])}`);
       assertAttached(state[key], `state.${key}`);
     }
     if (state.numParams !== n || state.m.length !== n || state.v.length !== n) {
-      throw new ShapeError(`AdamW state is for ${describeValue(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`);
+      throw new ShapeError(
+        `AdamW state is for ${describeValue(state.numParams)} parameters (m: ${state.m.length}, v: ${state.v.length}), this optimizer has ${n}`,
+      );
     }
     positiveSize(state.step, 'state.step');
     // informational (this optimizer keeps its own hyperparameters), but never garbage
@@ -341,7 +391,8 @@ export class AdamW {
     checkFiniteValues(state.m, 'state.m');
     checkFiniteValues(state.v, 'state.v');
     const negative = state.v.findIndex((x) => x < 0);
-    if (negative >= 0) throw new InvalidArgumentError(`AdamW.loadState: state.v[${negative}] is ${state.v[negative]}; second moments are never negative`);
+    if (negative >= 0)
+      throw new InvalidArgumentError(`AdamW.loadState: state.v[${negative}] is ${state.v[negative]}; second moments are never negative`);
     const onDevice = this.moments ? this.moments.m instanceof DeviceTensor : this.backend === 'cuda';
     if (this.moments && this.moments.m instanceof DeviceTensor) {
       this.moments.m.dispose();

@@ -100,11 +100,18 @@ export async function l2Normalize<T extends FloatTensor>(x: T, options: L2Normal
  */
 export function l2NormalizeBackwardSync<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): T {
   const native = prepareNormalize(x, options, false, grad);
-  return floatResult('l2NormalizeBackward', options, () => addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as NativeFloat);
+  return floatResult(
+    'l2NormalizeBackward',
+    options,
+    () => addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as NativeFloat,
+  );
 }
 
 export async function l2NormalizeBackward<T extends FloatTensor>(x: T, grad: T, options: L2NormalizeOptions<T>): Promise<T> {
   const native = prepareNormalize(x, options, true, grad);
-  return floatResultAsync('l2NormalizeBackward', options, () =>
-    addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as Promise<NativeFloat>);
+  return floatResultAsync(
+    'l2NormalizeBackward',
+    options,
+    () => addon().l2NormalizeBackward(toNative(x)!, toNative(grad)!, native) as Promise<NativeFloat>,
+  );
 }

@@ -18,7 +18,11 @@ export class DeviceTensor {
   }
 
   /** Copies host data to the device. float16/bfloat16 take a Float32Array (converted, round to nearest even). */
-  static upload(data: Float32Array | Int32Array | Uint8Array | Uint16Array, dims: readonly number[], dtype: DType = 'float32'): DeviceTensor {
+  static upload(
+    data: Float32Array | Int32Array | Uint8Array | Uint16Array,
+    dims: readonly number[],
+    dtype: DType = 'float32',
+  ): DeviceTensor {
     checkDims(dims, 'DeviceTensor.upload');
     try {
       return new DeviceTensor(addon().DeviceTensor.upload(data, [...dims], dtype));

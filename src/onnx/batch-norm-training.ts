@@ -67,7 +67,10 @@ class Emitter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
 
-  constructor(private readonly taken: Set<string>, readonly opset: number) {}
+  constructor(
+    private readonly taken: Set<string>,
+    readonly opset: number,
+  ) {}
 
   fresh(base: string): string {
     let name = base;
@@ -89,23 +92,51 @@ class Emitter {
   }
 }
 
-function checkNode(node: NodeProto, index: number, facts: GraphFacts, initializers: Map<string, TensorProto>, claimed: Set<string>): BatchNormNode {
+function checkNode(
+  node: NodeProto,
+  index: number,
+  facts: GraphFacts,
+  initializers: Map<string, TensorProto>,
+  claimed: Set<string>,
+): BatchNormNode {
   const where = node.name || `BatchNormalization #${index}`;
   const [x, scale, bias, runningMean, runningVar] = node.input ?? [];
   const y = node.output?.[0];
-  if (!x || !scale || !bias || !runningMean || !runningVar || !y) throw new OnnxModelError(`BatchNormalization node ${where} needs inputs X, scale, B, input_mean, input_var and output Y`, { node: where });
-  if ((node.output ?? []).filter((o) => o).length > 1) throw new OnnxModelError(`BatchNormalization node ${where} already has training-mode outputs (running mean/var); export the model in eval mode`, { node: where });
+  if (!x || !scale || !bias || !runningMean || !runningVar || !y)
+    throw new OnnxModelError(`BatchNormalization node ${where} needs inputs X, scale, B, input_mean, input_var and output Y`, {
+      node: where,
+    });
+  if ((node.output ?? []).filter((o) => o).length > 1)
+    throw new OnnxModelError(
+      `BatchNormalization node ${where} already has training-mode outputs (running mean/var); export the model in eval mode`,
+      { node: where },
+    );
   for (const stat of [runningMean, runningVar]) {
-    if (!initializers.has(stat)) throw new OnnxModelError(`BatchNormalization node ${where}: its running statistic ${stat} must be an initializer to be updated from batch statistics`, { node: where, name: stat });
-    if (claimed.has(stat)) throw new OnnxModelError(`BatchNormalization node ${where} shares its running statistic ${stat} with another BatchNormalization node; each node needs its own`, { node: where, name: stat });
+    if (!initializers.has(stat))
+      throw new OnnxModelError(
+        `BatchNormalization node ${where}: its running statistic ${stat} must be an initializer to be updated from batch statistics`,
+        { node: where, name: stat },
+      );
+    if (claimed.has(stat))
+      throw new OnnxModelError(
+        `BatchNormalization node ${where} shares its running statistic ${stat} with another BatchNormalization node; each node needs its own`,
+        { node: where, name: stat },
+      );
     claimed.add(stat);
   }
   const rank = facts.values.get(x)?.shape?.length;
   if (rank !== 4 && rank !== 2) {
-    throw new OnnxModelError(`BatchNormalization node ${where}: batch statistics are supported for 4-D [N, C, H, W] and 2-D [N, C] inputs; input ${x} has ${rank === undefined ? 'unknown rank' : `rank ${rank}`}`, { node: where, rank });
+    throw new OnnxModelError(
+      `BatchNormalization node ${where}: batch statistics are supported for 4-D [N, C, H, W] and 2-D [N, C] inputs; input ${x} has ${rank === undefined ? 'unknown rank' : `rank ${rank}`}`,
+      { node: where, rank },
+    );
   }
   const dtype = facts.values.get(x)?.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new OnnxModelError(`BatchNormalization node ${where}: input ${x} is ${dtype}; batch statistics need float32 or float64`, { node: where, dtype });
+  if (dtype !== 'float32' && dtype !== 'float64')
+    throw new OnnxModelError(`BatchNormalization node ${where}: input ${x} is ${dtype}; batch statistics need float32 or float64`, {
+      node: where,
+      dtype,
+    });
   const channels = tensorDims(initializers.get(runningMean)!).reduce((a, b) => a * b, 1);
   const epsilon = (node.attribute ?? []).find((a) => a.name === 'epsilon')?.f ?? 1e-5;
   return { where, base: node.name || y, x, scale, bias, y, runningMean, runningVar, rank, dtype, channels, epsilon };
@@ -121,7 +152,11 @@ function emitBatchStatisticsForm(e: Emitter, bn: BatchNormNode): { mean: string;
     axesInput
       ? e.op('ReduceMean', [input, axesInput], out, { keepdims: attr.int(1) })
       : e.op('ReduceMean', [input], out, { axes: attr.ints(axes), keepdims: attr.int(1) });
-  const epsilon = e.constant(`${bn.base}__epsilon`, bn.dtype === 'float64' ? new Float64Array([bn.epsilon]) : new Float32Array([bn.epsilon]), []);
+  const epsilon = e.constant(
+    `${bn.base}__epsilon`,
+    bn.dtype === 'float64' ? new Float64Array([bn.epsilon]) : new Float32Array([bn.epsilon]),
+    [],
+  );
 
   const mean = reduceMean(bn.x, value('batch_mean'));
   const centered = e.op('Sub', [bn.x, mean], value('centered'));
@@ -136,7 +171,13 @@ function emitBatchStatisticsForm(e: Emitter, bn: BatchNormNode): { mean: string;
 }
 
 /** Adds the graph outputs of `stat`: batch mean and variance as [C], the input's element count. */
-function exposeStatistics(e: Emitter, graph: NonNullable<ModelProto['graph']>, bn: BatchNormNode, stat: BatchStatistics, batch: { mean: string; variance: string }): void {
+function exposeStatistics(
+  e: Emitter,
+  graph: NonNullable<ModelProto['graph']>,
+  bn: BatchNormNode,
+  stat: BatchStatistics,
+  batch: { mean: string; variance: string },
+): void {
   const flat = e.constant(`${bn.base}__channels`, BigInt64Array.from([-1n]), [1]);
   const floatType = onnx.TensorProto.DataType[bn.dtype === 'float64' ? 'DOUBLE' : 'FLOAT'];
   const outputs = [
@@ -145,9 +186,19 @@ function exposeStatistics(e: Emitter, graph: NonNullable<ModelProto['graph']>, b
     { name: stat.elementsOutput, op: 'Size', inputs: [bn.x], elemType: onnx.TensorProto.DataType.INT64, dims: [] },
   ];
   for (const o of outputs) {
-    if (e.fresh(o.name) !== o.name) throw new OnnxModelError(`BatchNormalization node ${bn.where}: the model already has a value named ${o.name}, the name of its batch-statistics output`, { node: bn.where, name: o.name });
+    if (e.fresh(o.name) !== o.name)
+      throw new OnnxModelError(
+        `BatchNormalization node ${bn.where}: the model already has a value named ${o.name}, the name of its batch-statistics output`,
+        { node: bn.where, name: o.name },
+      );
     e.op(o.op, o.inputs, o.name);
-    graph.output = [...(graph.output ?? []), onnx.ValueInfoProto.create({ name: o.name, type: { tensorType: { elemType: o.elemType, shape: { dim: o.dims.map((d) => ({ dimValue: d })) } } } })];
+    graph.output = [
+      ...(graph.output ?? []),
+      onnx.ValueInfoProto.create({
+        name: o.name,
+        type: { tensorType: { elemType: o.elemType, shape: { dim: o.dims.map((d) => ({ dimValue: d })) } } },
+      }),
+    ];
   }
 }
 
@@ -169,8 +220,13 @@ export function toBatchStatisticsModel(model: ModelProto, options: { exposeStati
     const bn = checkNode(node, index, facts, initializers, claimed);
     const batch = emitBatchStatisticsForm(e, bn);
     const stat: BatchStatistics = {
-      node: bn.where, runningMean: bn.runningMean, runningVar: bn.runningVar, channels: bn.channels,
-      meanOutput: batchMeanOutputName(bn.runningMean), varOutput: batchVarOutputName(bn.runningVar), elementsOutput: batchElementsOutputName(bn.runningMean),
+      node: bn.where,
+      runningMean: bn.runningMean,
+      runningVar: bn.runningVar,
+      channels: bn.channels,
+      meanOutput: batchMeanOutputName(bn.runningMean),
+      varOutput: batchVarOutputName(bn.runningVar),
+      elementsOutput: batchElementsOutputName(bn.runningMean),
     };
     if (options.exposeStatistics) exposeStatistics(e, graph, bn, stat, batch);
     statistics.push(stat);
@@ -188,7 +244,12 @@ export function toBatchStatisticsModel(model: ModelProto, options: { exposeStati
  * PyTorch's running-statistics update from one forward pass over `count` values per channel:
  * running = (1 - m) * running + m * batch, the variance updated with the unbiased batch variance.
  */
-export function updateRunningStatistics(running: { mean: Float32Array; var: Float32Array }, batch: { mean: ArrayLike<number>; var: ArrayLike<number> }, count: number, momentum: number): void {
+export function updateRunningStatistics(
+  running: { mean: Float32Array; var: Float32Array },
+  batch: { mean: ArrayLike<number>; var: ArrayLike<number> },
+  count: number,
+  momentum: number,
+): void {
   const unbiased = count / (count - 1);
   for (let c = 0; c < running.mean.length; c++) {
     running.mean[c] = (1 - momentum) * running.mean[c]! + momentum * batch.mean[c]!;

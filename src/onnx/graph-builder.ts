@@ -213,7 +213,12 @@ export class GraphBuilder {
    * Appends any node. Op helpers below are thin wrappers; use this for operators they do not cover.
    * `outputDtypes` gives each output's element type (default: the first input's).
    */
-  node(opType: string, inputs: readonly (Value | null)[], attributes: Record<string, Attr | undefined> = {}, outputDtypes?: readonly DType[]): Value[] {
+  node(
+    opType: string,
+    inputs: readonly (Value | null)[],
+    attributes: Record<string, Attr | undefined> = {},
+    outputDtypes?: readonly DType[],
+  ): Value[] {
     const dtypes = outputDtypes ?? [inputs.find((v) => v)?.dtype ?? 'float32'];
     const outputs = dtypes.map(() => this.fresh(opType.toLowerCase()));
     const attribute = Object.entries(attributes)
@@ -237,23 +242,57 @@ export class GraphBuilder {
 
   // ---- elementwise -------------------------------------------------------------------------
 
-  add(a: Value, b: Value): Value { return this.op('Add', [a, b]); }
-  sub(a: Value, b: Value): Value { return this.op('Sub', [a, b]); }
-  mul(a: Value, b: Value): Value { return this.op('Mul', [a, b]); }
-  div(a: Value, b: Value): Value { return this.op('Div', [a, b]); }
-  pow(a: Value, b: Value): Value { return this.op('Pow', [a, b]); }
-  relu(x: Value): Value { return this.op('Relu', [x]); }
-  sigmoid(x: Value): Value { return this.op('Sigmoid', [x]); }
-  tanh(x: Value): Value { return this.op('Tanh', [x]); }
-  erf(x: Value): Value { return this.op('Erf', [x]); }
-  sqrt(x: Value): Value { return this.op('Sqrt', [x]); }
-  exp(x: Value): Value { return this.op('Exp', [x]); }
-  log(x: Value): Value { return this.op('Log', [x]); }
-  neg(x: Value): Value { return this.op('Neg', [x]); }
-  identity(x: Value): Value { return this.op('Identity', [x]); }
-  cast(x: Value, to: DType): Value { return this.op('Cast', [x], { to: attr.int(dtypeToOnnx(to)) }, to); }
-  equal(a: Value, b: Value): Value { return this.op('Equal', [a, b], {}, 'bool'); }
-  where(cond: Value, a: Value, b: Value): Value { return this.op('Where', [cond, a, b], {}, a.dtype); }
+  add(a: Value, b: Value): Value {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: Value, b: Value): Value {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: Value, b: Value): Value {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: Value, b: Value): Value {
+    return this.op('Div', [a, b]);
+  }
+  pow(a: Value, b: Value): Value {
+    return this.op('Pow', [a, b]);
+  }
+  relu(x: Value): Value {
+    return this.op('Relu', [x]);
+  }
+  sigmoid(x: Value): Value {
+    return this.op('Sigmoid', [x]);
+  }
+  tanh(x: Value): Value {
+    return this.op('Tanh', [x]);
+  }
+  erf(x: Value): Value {
+    return this.op('Erf', [x]);
+  }
+  sqrt(x: Value): Value {
+    return this.op('Sqrt', [x]);
+  }
+  exp(x: Value): Value {
+    return this.op('Exp', [x]);
+  }
+  log(x: Value): Value {
+    return this.op('Log', [x]);
+  }
+  neg(x: Value): Value {
+    return this.op('Neg', [x]);
+  }
+  identity(x: Value): Value {
+    return this.op('Identity', [x]);
+  }
+  cast(x: Value, to: DType): Value {
+    return this.op('Cast', [x], { to: attr.int(dtypeToOnnx(to)) }, to);
+  }
+  equal(a: Value, b: Value): Value {
+    return this.op('Equal', [a, b], {}, 'bool');
+  }
+  where(cond: Value, a: Value, b: Value): Value {
+    return this.op('Where', [cond, a, b], {}, a.dtype);
+  }
 
   /** Exact (erf) GELU as PyTorch exports it at opset 17: 0.5 * x * (1 + erf(x / sqrt 2)). */
   gelu(x: Value): Value {
@@ -263,7 +302,9 @@ export class GraphBuilder {
 
   // ---- linear algebra ----------------------------------------------------------------------
 
-  matMul(a: Value, b: Value): Value { return this.op('MatMul', [a, b]); }
+  matMul(a: Value, b: Value): Value {
+    return this.op('MatMul', [a, b]);
+  }
 
   gemm(a: Value, b: Value, c: Value | null = null, o: GemmOptions = {}): Value {
     return this.op('Gemm', [a, b, c], {
@@ -303,10 +344,16 @@ export class GraphBuilder {
     return this.op('AveragePool', [x], { ...poolAttrs(o), count_include_pad: o.countIncludePad ? attr.int(1) : undefined });
   }
 
-  globalAveragePool(x: Value): Value { return this.op('GlobalAveragePool', [x]); }
+  globalAveragePool(x: Value): Value {
+    return this.op('GlobalAveragePool', [x]);
+  }
 
-  softmax(x: Value, axis = -1): Value { return this.op('Softmax', [x], { axis: attr.int(axis) }); }
-  logSoftmax(x: Value, axis = -1): Value { return this.op('LogSoftmax', [x], { axis: attr.int(axis) }); }
+  softmax(x: Value, axis = -1): Value {
+    return this.op('Softmax', [x], { axis: attr.int(axis) });
+  }
+  logSoftmax(x: Value, axis = -1): Value {
+    return this.op('LogSoftmax', [x], { axis: attr.int(axis) });
+  }
 
   // ---- shape manipulation ------------------------------------------------------------------
 
@@ -315,7 +362,9 @@ export class GraphBuilder {
     return this.op('Reshape', [x, isValue(shape) ? shape : this.ints(shape)]);
   }
 
-  transpose(x: Value, perm: Ints): Value { return this.op('Transpose', [x], { perm: attr.ints(perm) }); }
+  transpose(x: Value, perm: Ints): Value {
+    return this.op('Transpose', [x], { perm: attr.ints(perm) });
+  }
 
   concat(values: readonly Value[], axis: number): Value {
     if (values.length === 0) throw new OnnxGraphError('concat needs at least one input');
@@ -336,14 +385,27 @@ export class GraphBuilder {
     return this.op('Gather', [data, idx], { axis: attr.int(axis) });
   }
 
-  flatten(x: Value, axis = 1): Value { return this.op('Flatten', [x], { axis: attr.int(axis) }); }
-  unsqueeze(x: Value, axes: Ints): Value { return this.op('Unsqueeze', [x, this.ints(axes)]); }
-  squeeze(x: Value, axes: Ints): Value { return this.op('Squeeze', [x, this.ints(axes)]); }
-  expand(x: Value, shape: Value | Ints): Value { return this.op('Expand', [x, isValue(shape) ? shape : this.ints(shape)]); }
+  flatten(x: Value, axis = 1): Value {
+    return this.op('Flatten', [x], { axis: attr.int(axis) });
+  }
+  unsqueeze(x: Value, axes: Ints): Value {
+    return this.op('Unsqueeze', [x, this.ints(axes)]);
+  }
+  squeeze(x: Value, axes: Ints): Value {
+    return this.op('Squeeze', [x, this.ints(axes)]);
+  }
+  expand(x: Value, shape: Value | Ints): Value {
+    return this.op('Expand', [x, isValue(shape) ? shape : this.ints(shape)]);
+  }
 
   /** Shape of x as int64 (opset 15+ start/end select a range of dimensions). */
   shape(x: Value, o: { start?: number; end?: number } = {}): Value {
-    return this.op('Shape', [x], { start: o.start === undefined ? undefined : attr.int(o.start), end: o.end === undefined ? undefined : attr.int(o.end) }, 'int64');
+    return this.op(
+      'Shape',
+      [x],
+      { start: o.start === undefined ? undefined : attr.int(o.start), end: o.end === undefined ? undefined : attr.int(o.end) },
+      'int64',
+    );
   }
 
   // ---- reductions (opset 17: ReduceMean takes axes as an attribute, ReduceSum as an input) ---
@@ -365,7 +427,11 @@ export class GraphBuilder {
 
   build(options: BuildOptions = {}): ModelProto {
     if (this.outputs.length === 0) throw new OnnxGraphError(`graph ${this.name} has no outputs; call output() before build()`);
-    const metadata: Record<string, string> = { ...this.base?.metadata, ...options.metadata, [TRAINABLE_METADATA_KEY]: JSON.stringify(this.trainable) };
+    const metadata: Record<string, string> = {
+      ...this.base?.metadata,
+      ...options.metadata,
+      [TRAINABLE_METADATA_KEY]: JSON.stringify(this.trainable),
+    };
     return onnx.ModelProto.create({
       irVersion: this.base?.irVersion ?? IR_VERSION,
       opsetImport: this.base?.opsetImport ?? [{ domain: '', version: OPSET_VERSION }],
@@ -391,7 +457,11 @@ export class GraphBuilder {
   }
 
   private known(name: string, opType: string): string {
-    if (!this.names.has(name)) throw new OnnxGraphError(`graph ${this.name}: ${opType} uses ${name}, which is not an input, initializer or earlier output of this graph`, { name, opType });
+    if (!this.names.has(name))
+      throw new OnnxGraphError(
+        `graph ${this.name}: ${opType} uses ${name}, which is not an input, initializer or earlier output of this graph`,
+        { name, opType },
+      );
     return name;
   }
 

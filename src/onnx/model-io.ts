@@ -13,7 +13,11 @@ export function parseModel(bytes: Uint8Array, where = 'bytes'): ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (cause) {
-    throw new OnnxModelError(`${where} is not a valid ONNX model (protobuf decode failed: ${(cause as Error).message})`, { where }, { cause });
+    throw new OnnxModelError(
+      `${where} is not a valid ONNX model (protobuf decode failed: ${(cause as Error).message})`,
+      { where },
+      { cause },
+    );
   }
   if (!model.graph) throw new OnnxModelError(`${where} decodes as protobuf but has no graph; expected an ONNX ModelProto`, { where });
   return model;

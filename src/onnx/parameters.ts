@@ -42,7 +42,10 @@ export function listParameters(model: ModelProto, options: { select?: ParameterS
     const name = t.name ?? '';
     if (!select(name)) continue;
     if (t.dataType !== FLOAT32) {
-      if (options.select) throw new ParameterLayoutError(`initializer ${name} was selected as a parameter but is not float32 (ONNX type ${t.dataType})`, { name });
+      if (options.select)
+        throw new ParameterLayoutError(`initializer ${name} was selected as a parameter but is not float32 (ONNX type ${t.dataType})`, {
+          name,
+        });
       continue;
     }
     const shape = tensorDims(t);
@@ -83,7 +86,10 @@ export function readParameters(model: ModelProto, layout: ParameterLayout): Floa
   const inits = initializerMap(model);
   for (const p of layout.parameters) {
     const t = inits.get(p.name);
-    if (!t) throw new ParameterLayoutError(`parameter ${p.name} is not an initializer of this model (was the layout made from another model?)`, { name: p.name });
+    if (!t)
+      throw new ParameterLayoutError(`parameter ${p.name} is not an initializer of this model (was the layout made from another model?)`, {
+        name: p.name,
+      });
     flat.set(readFloat32(t), p.offset);
   }
   return flat;
@@ -91,7 +97,10 @@ export function readParameters(model: ModelProto, layout: ParameterLayout): Floa
 
 function checkFlat(layout: ParameterLayout, flat: Float32Array): void {
   if (flat.length !== layout.size) {
-    throw new ParameterLayoutError(`flat parameter buffer has ${flat.length} elements, the layout needs ${layout.size}`, { expected: layout.size, actual: flat.length });
+    throw new ParameterLayoutError(`flat parameter buffer has ${flat.length} elements, the layout needs ${layout.size}`, {
+      expected: layout.size,
+      actual: flat.length,
+    });
   }
 }
 
@@ -120,7 +129,10 @@ export function parametersAsInputs(model: ModelProto, layout: ParameterLayout): 
   graph.input = [
     ...(graph.input ?? []).filter((i) => !names.has(i.name ?? '')),
     ...layout.parameters.map((p) =>
-      onnx.ValueInfoProto.create({ name: p.name, type: { tensorType: { elemType: FLOAT32, shape: { dim: p.shape.map((d) => ({ dimValue: d })) } } } }),
+      onnx.ValueInfoProto.create({
+        name: p.name,
+        type: { tensorType: { elemType: FLOAT32, shape: { dim: p.shape.map((d) => ({ dimValue: d })) } } },
+      }),
     ),
   ];
   return copy;
@@ -133,7 +145,9 @@ export function parametersAsInputs(model: ModelProto, layout: ParameterLayout): 
 export function parameterFeeds(layout: ParameterLayout, flat: Float32Array): Record<string, TensorLike<Float32Array>> {
   checkFlat(layout, flat);
   if (typeof SharedArrayBuffer !== 'undefined' && flat.buffer instanceof SharedArrayBuffer) {
-    throw new ParameterLayoutError('the flat parameter buffer is backed by a SharedArrayBuffer, which onnxruntime-node rejects; use an ordinary ArrayBuffer');
+    throw new ParameterLayoutError(
+      'the flat parameter buffer is backed by a SharedArrayBuffer, which onnxruntime-node rejects; use an ordinary ArrayBuffer',
+    );
   }
   const feeds: Record<string, TensorLike<Float32Array>> = {};
   for (const p of layout.parameters) feeds[p.name] = { type: 'float32', data: flat.subarray(p.offset, p.offset + p.size), dims: p.shape };

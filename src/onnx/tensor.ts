@@ -48,7 +48,10 @@ export function tensorDims(t: TensorProto): number[] {
 export function readFloat32(t: TensorProto, where = 'model'): Float32Array {
   const name = t.name ?? '(unnamed)';
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new OnnxModelError(`initializer ${name} in ${where} stores its data externally; radlearn reads only models with embedded weights (re-export without external data, or below 2 GB)`, { name });
+    throw new OnnxModelError(
+      `initializer ${name} in ${where} stores its data externally; radlearn reads only models with embedded weights (re-export without external data, or below 2 GB)`,
+      { name },
+    );
   }
   const n = sizeOf(tensorDims(t));
   const dtype = onnxToDtype(t.dataType ?? 0);
@@ -64,14 +67,23 @@ export function readFloat32(t: TensorProto, where = 'model'): Float32Array {
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
       return out;
     }
-    throw new OnnxModelError(`initializer ${name} in ${where}: raw data of ${raw.length} bytes does not hold ${n} values of ${dtype ?? `type ${t.dataType}`}`, { name, dtype, bytes: raw.length, elements: n });
+    throw new OnnxModelError(
+      `initializer ${name} in ${where}: raw data of ${raw.length} bytes does not hold ${n} values of ${dtype ?? `type ${t.dataType}`}`,
+      { name, dtype, bytes: raw.length, elements: n },
+    );
   }
   const typed = dtype === 'float64' ? t.doubleData : t.floatData;
   if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new OnnxModelError(`initializer ${name} in ${where} has element type ${dtype ?? t.dataType}, expected float32 or float64`, { name, dtype });
+    throw new OnnxModelError(`initializer ${name} in ${where} has element type ${dtype ?? t.dataType}, expected float32 or float64`, {
+      name,
+      dtype,
+    });
   }
   if (!typed || typed.length !== n) {
-    throw new OnnxModelError(`initializer ${name} in ${where} holds ${typed?.length ?? 0} values, its dims ${JSON.stringify(tensorDims(t))} need ${n}`, { name });
+    throw new OnnxModelError(
+      `initializer ${name} in ${where} holds ${typed?.length ?? 0} values, its dims ${JSON.stringify(tensorDims(t))} need ${n}`,
+      { name },
+    );
   }
   for (let i = 0; i < n; i++) out[i] = typed[i]!;
   return out;

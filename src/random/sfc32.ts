@@ -4,7 +4,6 @@
  */
 import { splitmix32 } from './splitmix.js';
 
-
 /** FNV-1a over the name, mixed with the seed: a 32-bit stream id. */
 export function streamSeed(seed: number, name: string): number {
   let h = 0x811c9dc5 ^ (seed >>> 0);

@@ -30,7 +30,10 @@ export class BatchSchedule {
   private cached: { key: string; order: Int32Array } | undefined;
   private resumed: { phase: string; epoch: number; order: Int32Array } | undefined;
 
-  constructor(private readonly phases: readonly Phase[], private readonly seed: number) {
+  constructor(
+    private readonly phases: readonly Phase[],
+    private readonly seed: number,
+  ) {
     this.totalSteps = phases.reduce((a, p) => a + p.steps, 0);
   }
 
@@ -65,7 +68,9 @@ export class BatchSchedule {
     const resumed = this.resumed;
     if (resumed && resumed.phase === phase.name && resumed.epoch === epoch) {
       if (resumed.order.length !== order.length || resumed.order.some((v, i) => v !== order[i])) {
-        throw new ResumeMismatchError(`cannot resume: the data order saved in the checkpoint (phase ${phase.name}, epoch ${epoch}) differs from the one this data gives; the manifest or splits changed`);
+        throw new ResumeMismatchError(
+          `cannot resume: the data order saved in the checkpoint (phase ${phase.name}, epoch ${epoch}) differs from the one this data gives; the manifest or splits changed`,
+        );
       }
     }
     this.cached = { key, order };
@@ -75,7 +80,10 @@ export class BatchSchedule {
   /** The dataset rows of step `step`'s batch. */
   batch(at: StepPosition): Int32Array {
     const { phase, position } = at;
-    return Int32Array.from(this.order(phase, at.epoch).subarray(position * phase.batchSize, (position + 1) * phase.batchSize), (i) => phase.rows[i]!);
+    return Int32Array.from(
+      this.order(phase, at.epoch).subarray(position * phase.batchSize, (position + 1) * phase.batchSize),
+      (i) => phase.rows[i]!,
+    );
   }
 
   /** The data order to record in a checkpoint written after `step` steps. */

@@ -30,10 +30,14 @@ function dataBytes(data: SafetensorsData): Uint8Array {
 }
 
 /** The safetensors bytes to write and the integrity record the state JSON keeps for them. */
-export function encodeWithIntegrity(tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string>): { bytes: Uint8Array; integrity: TensorsIntegrity } {
+export function encodeWithIntegrity(
+  tensors: Record<string, SafetensorsTensor>,
+  metadata: Record<string, string>,
+): { bytes: Uint8Array; integrity: TensorsIntegrity } {
   const bytes = encodeSafetensors(tensors, metadata);
   const digests: Record<string, TensorDigest> = {};
-  for (const [name, t] of Object.entries(tensors)) digests[name] = { dtype: t.dtype, shape: [...t.shape], sha256: sha256Hex(dataBytes(t.data)) };
+  for (const [name, t] of Object.entries(tensors))
+    digests[name] = { dtype: t.dtype, shape: [...t.shape], sha256: sha256Hex(dataBytes(t.data)) };
   return { bytes, integrity: { bytes: bytes.length, sha256: sha256Hex(bytes), tensors: digests } };
 }
 
@@ -46,7 +50,14 @@ export function parseIntegrity(value: unknown): TensorsIntegrity | string {
   if (!Number.isSafeInteger(value.bytes) || !isHex64(value.sha256)) return '"integrity" lacks the file size or SHA-256';
   if (!isRecord(value.tensors)) return '"integrity.tensors" is not an object';
   for (const [name, t] of Object.entries(value.tensors)) {
-    if (!isRecord(t) || typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !t.shape.every(Number.isSafeInteger) || !isHex64(t.sha256)) return `"integrity.tensors.${name}" is malformed`;
+    if (
+      !isRecord(t) ||
+      typeof t.dtype !== 'string' ||
+      !Array.isArray(t.shape) ||
+      !t.shape.every(Number.isSafeInteger) ||
+      !isHex64(t.sha256)
+    )
+      return `"integrity.tensors.${name}" is malformed`;
   }
   return value as unknown as TensorsIntegrity;
 }
@@ -55,9 +66,15 @@ export type VerifiedTensors = { ok: true; file: SafetensorsFile } | { ok: false;
 
 /** Checks `bytes` (the file at `path`) against its integrity record; on damage, names the part. */
 export function verifyTensors(bytes: Uint8Array, integrity: TensorsIntegrity, path: string): VerifiedTensors {
-  const reject = (reason: string, extra: Partial<CheckpointRejection> = {}): VerifiedTensors => ({ ok: false, rejection: { path, reason, ...extra } });
+  const reject = (reason: string, extra: Partial<CheckpointRejection> = {}): VerifiedTensors => ({
+    ok: false,
+    rejection: { path, reason, ...extra },
+  });
   if (bytes.length !== integrity.bytes) {
-    return reject(`has ${bytes.length} bytes, the checkpoint recorded ${integrity.bytes} (${bytes.length < integrity.bytes ? 'truncated' : 'extended'})`, { part: 'size', expected: String(integrity.bytes), found: String(bytes.length) });
+    return reject(
+      `has ${bytes.length} bytes, the checkpoint recorded ${integrity.bytes} (${bytes.length < integrity.bytes ? 'truncated' : 'extended'})`,
+      { part: 'size', expected: String(integrity.bytes), found: String(bytes.length) },
+    );
   }
   const fileDigest = sha256Hex(bytes);
   let file: SafetensorsFile;
@@ -69,17 +86,28 @@ export function verifyTensors(bytes: Uint8Array, integrity: TensorsIntegrity, pa
     return reject(`header is damaged: ${detail}`, { part: 'header', expected: integrity.sha256, found: fileDigest });
   }
   const recorded = Object.keys(integrity.tensors);
-  for (const name of file.tensors.keys()) if (!Object.hasOwn(integrity.tensors, name)) return reject(`holds tensor ${name}, which the checkpoint did not record`, { part: name });
+  for (const name of file.tensors.keys())
+    if (!Object.hasOwn(integrity.tensors, name)) return reject(`holds tensor ${name}, which the checkpoint did not record`, { part: name });
   for (const name of recorded) {
     const t = file.tensors.get(name);
     const want = integrity.tensors[name]!;
     if (!t) return reject(`tensor ${name} is missing`, { part: name });
     if (t.dtype !== want.dtype || JSON.stringify(t.shape) !== JSON.stringify(want.shape)) {
-      return reject(`tensor ${name} is ${t.dtype} ${JSON.stringify(t.shape)}, recorded ${want.dtype} ${JSON.stringify(want.shape)}`, { part: name, expected: `${want.dtype} ${JSON.stringify(want.shape)}`, found: `${t.dtype} ${JSON.stringify(t.shape)}` });
+      return reject(`tensor ${name} is ${t.dtype} ${JSON.stringify(t.shape)}, recorded ${want.dtype} ${JSON.stringify(want.shape)}`, {
+        part: name,
+        expected: `${want.dtype} ${JSON.stringify(want.shape)}`,
+        found: `${t.dtype} ${JSON.stringify(t.shape)}`,
+      });
     }
     const found = sha256Hex(dataBytes(t.data));
-    if (found !== want.sha256) return reject(`tensor ${name}: data SHA-256 is ${found}, recorded ${want.sha256}`, { part: name, expected: want.sha256, found });
+    if (found !== want.sha256)
+      return reject(`tensor ${name}: data SHA-256 is ${found}, recorded ${want.sha256}`, { part: name, expected: want.sha256, found });
   }
-  if (fileDigest !== integrity.sha256) return reject(`header or metadata changed: file SHA-256 is ${fileDigest}, recorded ${integrity.sha256}`, { part: 'header', expected: integrity.sha256, found: fileDigest });
+  if (fileDigest !== integrity.sha256)
+    return reject(`header or metadata changed: file SHA-256 is ${fileDigest}, recorded ${integrity.sha256}`, {
+      part: 'header',
+      expected: integrity.sha256,
+      found: fileDigest,
+    });
   return { ok: true, file };
 }

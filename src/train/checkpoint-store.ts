@@ -86,8 +86,13 @@ function pointerText(layout: CheckpointLayout, step: number): string {
 
 /** Writes one checkpoint (tensors, state, pointer) and prunes all but the newest `keep`; returns the tensors path. */
 export async function writeCheckpoint(
-  dir: string, layout: CheckpointLayout, step: number, tensors: Record<string, SafetensorsTensor>,
-  state: Record<string, unknown>, keep: number, metadata: Record<string, string> = {},
+  dir: string,
+  layout: CheckpointLayout,
+  step: number,
+  tensors: Record<string, SafetensorsTensor>,
+  state: Record<string, unknown>,
+  keep: number,
+  metadata: Record<string, string> = {},
 ): Promise<string> {
   const stem = stemOf(layout, step);
   const tensorsFile = `${stem}.safetensors`;
@@ -114,7 +119,9 @@ async function readBytes(path: string, what: string): Promise<Uint8Array | Check
   }
 }
 
-type Verified<S> = { ok: true; state: S & StateEnvelope; file: SafetensorsFile; statePath: string; tensorsPath: string } | { ok: false; rejection: CheckpointRejection };
+type Verified<S> =
+  | { ok: true; state: S & StateEnvelope; file: SafetensorsFile; statePath: string; tensorsPath: string }
+  | { ok: false; rejection: CheckpointRejection };
 
 async function verifyCheckpoint<S>(dir: string, layout: CheckpointLayout, step: number): Promise<Verified<S>> {
   const stem = stemOf(layout, step);
@@ -126,8 +133,20 @@ async function verifyCheckpoint<S>(dir: string, layout: CheckpointLayout, step: 
   const opened = openSealedJson(stateBytes, statePath, layout.format);
   if (!opened.ok) return reject(opened.rejection);
   const state = opened.value;
-  if (state.step !== step) return reject({ path: statePath, reason: `records step ${String(state.step)}, its name says ${step}`, part: 'step', expected: String(step), found: String(state.step) });
-  if (state.tensors !== `${stem}.safetensors`) return reject({ path: statePath, reason: `names tensors file ${JSON.stringify(state.tensors)}, expected ${stem}.safetensors`, part: 'tensors' });
+  if (state.step !== step)
+    return reject({
+      path: statePath,
+      reason: `records step ${String(state.step)}, its name says ${step}`,
+      part: 'step',
+      expected: String(step),
+      found: String(state.step),
+    });
+  if (state.tensors !== `${stem}.safetensors`)
+    return reject({
+      path: statePath,
+      reason: `names tensors file ${JSON.stringify(state.tensors)}, expected ${stem}.safetensors`,
+      part: 'tensors',
+    });
   const integrity = parseIntegrity(state.integrity);
   if (typeof integrity === 'string') return reject({ path: statePath, reason: integrity, part: 'integrity' });
   const tensorBytes = await readBytes(tensorsPath, 'the state names it');
@@ -138,7 +157,11 @@ async function verifyCheckpoint<S>(dir: string, layout: CheckpointLayout, step: 
 }
 
 /** What the pointer says, or why it cannot be believed; absent pointer: `exists: false`. */
-async function readPointer(dir: string, layout: CheckpointLayout, present: ReadonlySet<number>): Promise<{ exists: boolean; problem?: CheckpointRejection }> {
+async function readPointer(
+  dir: string,
+  layout: CheckpointLayout,
+  present: ReadonlySet<number>,
+): Promise<{ exists: boolean; problem?: CheckpointRejection }> {
   const path = join(dir, layout.pointer);
   if (!existsSync(path)) return { exists: false };
   const bytes = await readBytes(path, 'checkpoint pointer');
@@ -147,7 +170,14 @@ async function readPointer(dir: string, layout: CheckpointLayout, present: Reado
   if (!opened.ok) return { exists: true, problem: opened.rejection };
   const { step, state } = opened.value;
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0 || state !== `${stemOf(layout, step)}.json`) {
-    return { exists: true, problem: { path, reason: `names ${JSON.stringify(state)} for step ${JSON.stringify(step)}, which is not a checkpoint of this folder`, part: 'state' } };
+    return {
+      exists: true,
+      problem: {
+        path,
+        reason: `names ${JSON.stringify(state)} for step ${JSON.stringify(step)}, which is not a checkpoint of this folder`,
+        part: 'state',
+      },
+    };
   }
   if (!present.has(step)) return { exists: true, problem: { path, reason: `names ${state}, which does not exist`, part: 'state' } };
   return { exists: true };
@@ -171,7 +201,9 @@ export async function loadNewestIntact<S>(dir: string, layout: CheckpointLayout)
   if (steps.length === 0) {
     const pointerPath = join(dir, layout.pointer);
     if (!pointer.exists) throw new MissingFileError(pointerPath, `${layout.label} pointer (nothing to resume)`);
-    throw new CheckpointDamagedError(dir, [pointer.problem ?? { path: pointerPath, reason: 'names a checkpoint, but the folder holds none' }]);
+    throw new CheckpointDamagedError(dir, [
+      pointer.problem ?? { path: pointerPath, reason: 'names a checkpoint, but the folder holds none' },
+    ]);
   }
   const rejected: LoadedCheckpoint<S>['rejected'] = [];
   for (const step of steps) {
@@ -202,7 +234,8 @@ export async function loadForResume<S>(dir: string, layout: CheckpointLayout): P
   }
   await writeFileAtomic(join(dir, layout.pointer), pointerText(layout, loaded.state.step));
   const moved = loaded.rejected.length > 0 ? ` (the rejected files were renamed to *.damaged)` : '';
-  const warning = `${layout.label} damage found: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}. ` +
+  const warning =
+    `${layout.label} damage found: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}. ` +
     `Resuming from the newest intact ${layout.label}, ${loaded.statePath} (step ${loaded.state.step})${moved}`;
   return { ...loaded, warning };
 }

@@ -10,7 +10,15 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { CheckpointError } from './errors.js';
-import { hasCheckpointFiles, loadForResume, loadNewestIntact, loadVerified, writeCheckpoint, type CheckpointLayout, type LoadedCheckpoint } from './checkpoint-store.js';
+import {
+  hasCheckpointFiles,
+  loadForResume,
+  loadNewestIntact,
+  loadVerified,
+  writeCheckpoint,
+  type CheckpointLayout,
+  type LoadedCheckpoint,
+} from './checkpoint-store.js';
 import type { TensorsIntegrity } from './checkpoint-integrity.js';
 import type { FlatOptimizer } from './ops.js';
 import type { FlatParameters } from './parameters.js';
@@ -21,7 +29,12 @@ export { CheckpointError };
 const FORMAT = 'radlearn-checkpoint-v2';
 
 export const TRAINER_CHECKPOINTS: CheckpointLayout = {
-  prefix: 'step-', digits: 7, pointer: 'latest.json', format: FORMAT, pointerFormat: 'radlearn-checkpoint-pointer-v2', label: 'checkpoint',
+  prefix: 'step-',
+  digits: 7,
+  pointer: 'latest.json',
+  format: FORMAT,
+  pointerFormat: 'radlearn-checkpoint-pointer-v2',
+  label: 'checkpoint',
 };
 
 export interface CheckpointState {
@@ -53,7 +66,12 @@ const stateTensor = (name: string): string => `state.${name}`;
 
 export type LoadedTrainerCheckpoint = LoadedCheckpoint<CheckpointState> & { warning?: string };
 
-export async function saveCheckpoint(dir: string, state: Omit<CheckpointState, 'tensors' | 'format' | 'integrity'>, contents: CheckpointContents, keep: number): Promise<string> {
+export async function saveCheckpoint(
+  dir: string,
+  state: Omit<CheckpointState, 'tensors' | 'format' | 'integrity'>,
+  contents: CheckpointContents,
+  keep: number,
+): Promise<string> {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of contents.params.entries) tensors[e.name] = tensor(contents.params.view(e.name).slice(), e.shape);
   for (const [group, opt] of contents.optimizers) {
@@ -96,7 +114,11 @@ export function restoreCheckpoint(loaded: LoadedTrainerCheckpoint, contents: Che
   const take = (name: string, into: Float32Array): void => {
     const t = file.tensors.get(name);
     if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing`, { path, name });
-    if (t.dtype !== 'F32' || t.data.length !== into.length) throw new CheckpointError(`${path}: tensor ${name} is ${t.dtype} ${JSON.stringify(t.shape)}, the run expects F32 with ${into.length} values`, { path, name });
+    if (t.dtype !== 'F32' || t.data.length !== into.length)
+      throw new CheckpointError(
+        `${path}: tensor ${name} is ${t.dtype} ${JSON.stringify(t.shape)}, the run expects F32 with ${into.length} values`,
+        { path, name },
+      );
     into.set(t.data as Float32Array);
   };
   for (const e of contents.params.entries) take(e.name, contents.params.view(e.name));
@@ -117,7 +139,9 @@ const OUTDATED_DINO_FILE = /^dino-(latest\.json|step-\d{8}\.(json|safetensors))$
 /** Files of `dir` in a checkpoint layout this version no longer reads (written by an older radlearn). */
 export function outdatedCheckpointFiles(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((name) => OUTDATED_DINO_FILE.test(name)).sort();
+    return readdirSync(dir)
+      .filter((name) => OUTDATED_DINO_FILE.test(name))
+      .sort();
   } catch {
     return [];
   }

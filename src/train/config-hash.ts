@@ -24,7 +24,9 @@ export function changedTrainingKeys(before: TrainConfig, after: TrainConfig): st
 function differingKeys(a: unknown, b: unknown, prefix = ''): string[] {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(a) && isObject(b)) {
-    return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().flatMap((k) => differingKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .sort()
+      .flatMap((k) => differingKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
   }
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
 }

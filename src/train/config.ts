@@ -28,11 +28,13 @@ const dataSchema = z.strictObject({
   labelFraction: z.number().gt(0).max(1).default(1),
   /** Split assignment when the manifest has none: by patient, stratified by the first label. */
   split: z.strictObject({ train: probability, val: probability, test: probability }).default({ train: 0.7, val: 0.15, test: 0.15 }),
-  sentences: z.strictObject({
-    sections: z.array(z.string()).min(1).default(['findings', 'impression']),
-    min: z.number().int().min(1).default(1),
-    max: positiveInt.optional(),
-  }).default({ sections: ['findings', 'impression'], min: 1 }),
+  sentences: z
+    .strictObject({
+      sections: z.array(z.string()).min(1).default(['findings', 'impression']),
+      min: z.number().int().min(1).default(1),
+      max: positiveInt.optional(),
+    })
+    .default({ sections: ['findings', 'impression'], min: 1 }),
 });
 
 const imageSchema = z.strictObject({
@@ -121,15 +123,21 @@ const evalSchema = z.strictObject({
   phrases: z.record(z.string(), z.string()).default({}),
   level: z.number().gt(0).lt(1).default(0.95),
   /** Linear-probe sweep over label fractions x seeds (mean ± sd in the report); null: off. */
-  sweep: z.strictObject({
-    fractions: z.array(z.number().gt(0).max(1)).min(1).default([0.01, 0.1, 1]),
-    seeds: z.number().int().min(1).max(20).default(3),
-  }).nullable().default(null),
+  sweep: z
+    .strictObject({
+      fractions: z.array(z.number().gt(0).max(1)).min(1).default([0.01, 0.1, 1]),
+      seeds: z.number().int().min(1).max(20).default(3),
+    })
+    .nullable()
+    .default(null),
   thresholdMetric: z.enum(['f1', 'youden', 'mcc']).default('f1'),
 });
 
 export const trainConfigSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
   mode: z.enum(['contrastive', 'supervised', 'distill', 'dino', 'clip-finetune', 'supervised-finetune']),
   runsDir: z.string().min(1).default('runs'),
   /** Feature cache folder (default <runsDir>/.cache). */
@@ -168,13 +176,22 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   if (result.success) {
     const c = result.data;
     if (c.data.sentences.max !== undefined && c.data.sentences.max < c.data.sentences.min) {
-      throw new TrainConfigError(`config key data.sentences.max: ${c.data.sentences.max} is below data.sentences.min (${c.data.sentences.min})`, { key: 'data.sentences.max' });
+      throw new TrainConfigError(
+        `config key data.sentences.max: ${c.data.sentences.max} is below data.sentences.min (${c.data.sentences.min})`,
+        { key: 'data.sentences.max' },
+      );
     }
     if (c.loss.relaxThreshold !== null && c.loss.kind === 'siglip') {
-      throw new TrainConfigError('config key loss.relaxThreshold: positive-pair relaxation applies to InfoNCE only; set it to null for SigLIP', { key: 'loss.relaxThreshold' });
+      throw new TrainConfigError(
+        'config key loss.relaxThreshold: positive-pair relaxation applies to InfoNCE only; set it to null for SigLIP',
+        { key: 'loss.relaxThreshold' },
+      );
     }
     if (c.finetune?.batchNormMomentum !== undefined && c.finetune.batchNorm !== 'batch') {
-      throw new TrainConfigError("config key finetune.batchNormMomentum: the momentum updates running statistics, which only finetune.batchNorm: 'batch' does; set batchNorm to 'batch' or remove the momentum", { key: 'finetune.batchNormMomentum' });
+      throw new TrainConfigError(
+        "config key finetune.batchNormMomentum: the momentum updates running statistics, which only finetune.batchNorm: 'batch' does; set batchNorm to 'batch' or remove the momentum",
+        { key: 'finetune.batchNormMomentum' },
+      );
     }
     return c;
   }
@@ -187,7 +204,14 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   });
   const first = problems[0]!;
   throw new TrainConfigError(
-    `config key ${first.key}: ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => `${p.key}: ${p.message}`).join('; ')})` : ''}`,
+    `config key ${first.key}: ${first.message}${
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more: ${problems
+            .slice(1)
+            .map((p) => `${p.key}: ${p.message}`)
+            .join('; ')})`
+        : ''
+    }`,
     { key: first.key, problems },
   );
 }
@@ -208,12 +232,14 @@ export function applyOverrides(raw: unknown, sets: readonly string[]): Record<st
     const eq = set.indexOf('=');
     if (eq <= 0) throw new TrainConfigError(`--set ${set}: expected key.path=value`, { set });
     const path = set.slice(0, eq).split('.');
-    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) throw new TrainConfigError(`--set ${set}: invalid key path`, { set });
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype'))
+      throw new TrainConfigError(`--set ${set}: invalid key path`, { set });
     let node = root;
     for (const part of path.slice(0, -1)) {
       const next = node[part];
       if (next === undefined) node[part] = {};
-      else if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new TrainConfigError(`--set ${set}: ${part} is not an object in the config`, { set, key: part });
+      else if (typeof next !== 'object' || next === null || Array.isArray(next))
+        throw new TrainConfigError(`--set ${set}: ${part} is not an object in the config`, { set, key: part });
       node = node[part] as Record<string, unknown>;
     }
     node[path[path.length - 1]!] = parseSetValue(set.slice(eq + 1));

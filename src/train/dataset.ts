@@ -48,11 +48,19 @@ export async function loadTrainDataset(config: TrainConfig, needsText: boolean):
   for (const name of labelNames) {
     const column = manifest.labelColumns.find((c) => c.name === name);
     if (!column) {
-      throw new TrainDataError(`config key data.labels: column "${name}" is not a label column of ${path} (label columns: ${manifest.labelColumns.map((c) => c.name).join(', ') || 'none'})`, { key: 'data.labels', column: name });
+      throw new TrainDataError(
+        `config key data.labels: column "${name}" is not a label column of ${path} (label columns: ${manifest.labelColumns.map((c) => c.name).join(', ') || 'none'})`,
+        { key: 'data.labels', column: name },
+      );
     }
-    if (column.kind !== 'binary') throw new TrainDataError(`config key data.labels: column "${name}" of ${path} is ${column.kind}; radlearn heads train binary (multi-label) columns`, { key: 'data.labels', column: name });
+    if (column.kind !== 'binary')
+      throw new TrainDataError(
+        `config key data.labels: column "${name}" of ${path} is ${column.kind}; radlearn heads train binary (multi-label) columns`,
+        { key: 'data.labels', column: name },
+      );
   }
-  if (labelNames.length === 0 && config.mode !== 'contrastive' && config.mode !== 'clip-finetune') throw new TrainDataError(`${path} has no binary label columns; ${config.mode} training needs labels`, { path });
+  if (labelNames.length === 0 && config.mode !== 'contrastive' && config.mode !== 'clip-finetune')
+    throw new TrainDataError(`${path} has no binary label columns; ${config.mode} training needs labels`, { path });
   if (manifest.rows.some((r) => r.split === undefined)) {
     const { train, val, test } = config.data.split;
     manifest = splitByPatient(manifest, { train, val, test, seed: config.seed, stratifyBy: labelNames[0] });
@@ -61,14 +69,25 @@ export async function loadTrainDataset(config: TrainConfig, needsText: boolean):
   const reports = manifest.rows.map((r) => r.reportText ?? '');
   if (needsText) {
     const empty = manifest.rows.findIndex((r, i) => r.split === 'train' && reports[i]!.trim() === '');
-    if (empty >= 0) throw new TrainDataError(`${path} row ${manifest.rows[empty]!.row}: the report is empty or missing; ${config.mode} training needs report text for every training row`, { path, row: manifest.rows[empty]!.row });
+    if (empty >= 0)
+      throw new TrainDataError(
+        `${path} row ${manifest.rows[empty]!.row}: the report is empty or missing; ${config.mode} training needs report text for every training row`,
+        { path, row: manifest.rows[empty]!.row },
+      );
   }
   const labels = new Float32Array(N * labelNames.length);
-  manifest.rows.forEach((r, i) => labelNames.forEach((name, l) => {
-    const v = r.labels[name];
-    labels[i * labelNames.length + l] = v === null || v === undefined ? NaN : v;
-  }));
-  const kept = new Set(labelFraction(manifest, config.data.labelFraction, { seed: config.seed, stratifyBy: labelNames.length > 0 ? labelNames[0] : undefined }).rows.map((r) => r.row));
+  manifest.rows.forEach((r, i) =>
+    labelNames.forEach((name, l) => {
+      const v = r.labels[name];
+      labels[i * labelNames.length + l] = v === null || v === undefined ? NaN : v;
+    }),
+  );
+  const kept = new Set(
+    labelFraction(manifest, config.data.labelFraction, {
+      seed: config.seed,
+      stratifyBy: labelNames.length > 0 ? labelNames[0] : undefined,
+    }).rows.map((r) => r.row),
+  );
   const labelled = new Uint8Array(N);
   manifest.rows.forEach((r, i) => (labelled[i] = r.split === 'train' && kept.has(r.row) ? 1 : 0));
 
@@ -120,18 +139,30 @@ export function sampledSentenceIds(dataset: TrainDataset, row: number, config: T
   if (n === 0) return [];
   // Sentence texts replaced by their positions: sampleSentences' choice depends only on the count.
   const parsed: ParsedReport = { sections: {}, sentences: Array.from({ length: n }, (_, k) => ({ section: 'findings', text: String(k) })) };
-  const picked = sampleSentences(parsed, { sections: ['findings'], min: config.data.sentences.min, max: config.data.sentences.max, seed: config.seed, epoch, index: row });
+  const picked = sampleSentences(parsed, {
+    sections: ['findings'],
+    min: config.data.sentences.min,
+    max: config.data.sentences.max,
+    seed: config.seed,
+    epoch,
+    index: row,
+  });
   return picked.split(' ').map((k) => dataset.rowSentences[start + Number(k)]!);
 }
 
 /** Group ids for multi-positive contrastive targets: rows whose reports carry the same labeler findings share an id. */
 export function reportGroups(dataset: TrainDataset): Int32Array {
   const ids = new Map<string, number>();
-  return Int32Array.from(dataset.reports.map((report) => {
-    const labels = labelReport(report) as Record<string, unknown>;
-    const key = Object.keys(labels).sort().map((k) => `${k}=${String(labels[k])}`).join('|');
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, (id = ids.size));
-    return id;
-  }));
+  return Int32Array.from(
+    dataset.reports.map((report) => {
+      const labels = labelReport(report) as Record<string, unknown>;
+      const key = Object.keys(labels)
+        .sort()
+        .map((k) => `${k}=${String(labels[k])}`)
+        .join('|');
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = ids.size));
+      return id;
+    }),
+  );
 }

@@ -39,7 +39,8 @@ export function resolveImageModel(config: TrainConfig): ModelProto {
   const { model, size, seed } = config.image;
   if (model === 'builtin:resnet') return buildResNetEncoder({ inChannels: 1, seed }).model;
   if (model === 'builtin:vit') return buildViTEncoder({ imageSize: size, patchSize: size % 16 === 0 ? 16 : 8, inChannels: 1, seed }).model;
-  if (model.startsWith('builtin:')) throw new TrainConfigError(`config key image.model: unknown built-in ${model} (builtin:resnet, builtin:vit)`, { key: 'image.model' });
+  if (model.startsWith('builtin:'))
+    throw new TrainConfigError(`config key image.model: unknown built-in ${model} (builtin:resnet, builtin:vit)`, { key: 'image.model' });
   return loadOnnx(model, 'image.model');
 }
 
@@ -47,13 +48,20 @@ export function resolveImageModel(config: TrainConfig): ModelProto {
  * Creates the encoders. `trainReports` feeds the tokenizer builder when text.tokenizer is
  * 'build'; the built tokenizer.json is saved into the run folder so the run is reproducible.
  */
-export async function resolveEncoders(config: TrainConfig, runDir: string, trainReports: readonly string[] | undefined): Promise<ResolvedEncoders> {
+export async function resolveEncoders(
+  config: TrainConfig,
+  runDir: string,
+  trainReports: readonly string[] | undefined,
+): Promise<ResolvedEncoders> {
   const imageModel = resolveImageModel(config);
   // own buffers (new Uint8Array copies): protobufjs returns a Node Buffer whose slice() is a view of a
   // shared slab, and the encoder transfers what it gets to its worker thread
   const imageModelBytes = new Uint8Array(serializeModel(imageModel));
   const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), {
-    input: config.image.input, output: config.image.output, pooling: config.image.pooling, batchSize: config.image.batchSize,
+    input: config.image.input,
+    output: config.image.output,
+    pooling: config.image.pooling,
+    batchSize: config.image.batchSize,
   });
   if (!trainReports) return { imageModel, imageModelBytes, image, dispose: () => image.dispose() };
   try {
@@ -74,14 +82,24 @@ export async function resolveEncoders(config: TrainConfig, runDir: string, train
     const { model, seed, maxLength } = config.text;
     let textModel: ModelProto;
     if (model === 'builtin:transformer') textModel = buildTextTransformer({ vocabSize: tokenizer.vocabSize, maxLength, seed }).model;
-    else if (model.startsWith('builtin:')) throw new TrainConfigError(`config key text.model: unknown built-in ${model} (builtin:transformer)`, { key: 'text.model' });
+    else if (model.startsWith('builtin:'))
+      throw new TrainConfigError(`config key text.model: unknown built-in ${model} (builtin:transformer)`, { key: 'text.model' });
     else textModel = loadOnnx(model, 'text.model');
     const textModelBytes = new Uint8Array(serializeModel(textModel));
     const text = await TextEncoder.create(model === 'builtin:transformer' ? textModel : new Uint8Array(textModelBytes), tokenizer, {
-      maxLength, pooling: config.text.pooling, batchSize: config.text.batchSize,
+      maxLength,
+      pooling: config.text.pooling,
+      batchSize: config.text.batchSize,
     });
     return {
-      imageModel, imageModelBytes, textModel, textModelBytes, tokenizerJson, tokenizerPath, image, text,
+      imageModel,
+      imageModelBytes,
+      textModel,
+      textModelBytes,
+      tokenizerJson,
+      tokenizerPath,
+      image,
+      text,
       dispose: async () => {
         await image.dispose();
         await text.dispose();

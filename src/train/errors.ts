@@ -5,8 +5,18 @@ import { RadlearnError } from '../errors.js';
  * step whose float32 result would have overflowed (`cause`). The last good checkpoint is kept.
  */
 export class NonFiniteLossError extends RadlearnError {
-  constructor(readonly step: number, readonly phase: string, readonly value: number, readonly lastCheckpoint: string | undefined, cause?: RadlearnError) {
-    const what = cause ? `a step would overflow float32 (${cause.message})` : Number.isNaN(value) ? 'the loss is NaN' : 'the loss or gradient norm is not finite';
+  constructor(
+    readonly step: number,
+    readonly phase: string,
+    readonly value: number,
+    readonly lastCheckpoint: string | undefined,
+    cause?: RadlearnError,
+  ) {
+    const what = cause
+      ? `a step would overflow float32 (${cause.message})`
+      : Number.isNaN(value)
+        ? 'the loss is NaN'
+        : 'the loss or gradient norm is not finite';
     super(
       'ERR_NON_FINITE_LOSS',
       `training stopped at step ${step} (${phase}): ${what}; ` +
@@ -20,13 +30,19 @@ export class NonFiniteLossError extends RadlearnError {
 
 /** A kernel's float32 overflow inside a training step means the run diverged: say so as such. */
 export function asDivergence(error: unknown, step: number, phase: string, lastCheckpoint: string | undefined): unknown {
-  return error instanceof RadlearnError && error.code === 'ERR_NONFINITE_RESULT' ? new NonFiniteLossError(step, phase, NaN, lastCheckpoint, error) : error;
+  return error instanceof RadlearnError && error.code === 'ERR_NONFINITE_RESULT'
+    ? new NonFiniteLossError(step, phase, NaN, lastCheckpoint, error)
+    : error;
 }
 
 /** The run folder already holds a run and neither resume nor overwrite was asked for. */
 export class RunExistsError extends RadlearnError {
   constructor(runDir: string) {
-    super('ERR_RUN_EXISTS', `run folder ${runDir} already holds checkpoints; resume it (--resume) or start over (--overwrite), or choose another name`, { runDir });
+    super(
+      'ERR_RUN_EXISTS',
+      `run folder ${runDir} already holds checkpoints; resume it (--resume) or start over (--overwrite), or choose another name`,
+      { runDir },
+    );
   }
 }
 
@@ -46,7 +62,10 @@ export class CheckpointError extends RadlearnError {
 
 /** A run folder whose checkpoints an older radlearn wrote in a layout this version does not read. */
 export class OutdatedCheckpointError extends RadlearnError {
-  constructor(readonly runDir: string, readonly files: string[]) {
+  constructor(
+    readonly runDir: string,
+    readonly files: string[],
+  ) {
     super(
       'ERR_CHECKPOINT_OUTDATED',
       `run folder ${runDir} holds checkpoints written by an older radlearn (${files.join(', ')}), which this version cannot resume; ` +
@@ -68,7 +87,10 @@ export interface CheckpointRejection {
 
 /** Every checkpoint of a run folder failed verification: nothing can be resumed safely. */
 export class CheckpointDamagedError extends RadlearnError {
-  constructor(readonly dir: string, readonly tried: CheckpointRejection[]) {
+  constructor(
+    readonly dir: string,
+    readonly tried: CheckpointRejection[],
+  ) {
     super(
       'ERR_CHECKPOINT_DAMAGED',
       `no intact checkpoint to resume in ${dir}; tried:\n${tried.map((t) => `  - ${t.path}: ${t.reason}`).join('\n')}\n` +

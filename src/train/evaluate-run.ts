@@ -42,7 +42,13 @@ export function zeroShotLabels(config: TrainConfig, dataset: TrainDataset): stri
 }
 
 export async function evaluateRun(
-  config: TrainConfig, dataset: TrainDataset, features: FrozenFeatures, encoders: ResolvedEncoders, task: Task, ops: TrainOps, buffer: Float32Array,
+  config: TrainConfig,
+  dataset: TrainDataset,
+  features: FrozenFeatures,
+  encoders: ResolvedEncoders,
+  task: Task,
+  ops: TrainOps,
+  buffer: Float32Array,
   scaling?: { image: FeatureScaling; text?: FeatureScaling },
   /** The encoder's own (unstandardised) image features, for the linear probe. */
   rawImage: Float32Array = features.image,
@@ -54,16 +60,26 @@ export async function evaluateRun(
   if (test.length === 0) return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'] };
   const allColumns = dataset.labelNames.map((_, i) => i);
   const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
-  const evaluate = (name: string, labelNames: string[], columns: number[], score: (rows: Int32Array) => ArrayLike<number>): MultiLabelEvaluation => evaluateMultiLabel({
-    name, labelNames, scores: score(test), labels: labelsOf(dataset, test, columns),
-    validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
-    ...common,
-  });
+  const evaluate = (
+    name: string,
+    labelNames: string[],
+    columns: number[],
+    score: (rows: Int32Array) => ArrayLike<number>,
+  ): MultiLabelEvaluation =>
+    evaluateMultiLabel({
+      name,
+      labelNames,
+      scores: score(test),
+      labels: labelsOf(dataset, test, columns),
+      validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
+      ...common,
+    });
 
   const heads = task.projections;
   if (heads && config.eval.zeroShot && encoders.text) {
     const labels = zeroShotLabels(config, dataset);
-    if (labels.length === 0) notes.push('Zero-shot skipped: no label column has a known phrase; name them in eval.phrases or eval.zeroShotLabels.');
+    if (labels.length === 0)
+      notes.push('Zero-shot skipped: no label column has a known phrase; name them in eval.phrases or eval.zeroShotLabels.');
     else {
       const missing = labels.filter((l) => !dataset.labelNames.includes(l));
       if (missing.length > 0) notes.push(`Zero-shot labels not among the label columns were skipped: ${missing.join(', ')}.`);
@@ -75,9 +91,19 @@ export async function evaluateRun(
         const x = scaling?.text ? applyScaling(out.data, features.textDim, scaling.text) : out.data;
         return heads.textHead.forward(x, texts.length, { buffer, keep: false });
       });
-      const project = (rows: Int32Array): Float32Array => heads.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
-      evaluations.push(evaluate('zero-shot', usable, usable.map((l) => dataset.labelNames.indexOf(l)), (rows) => classifier.score(project(rows))));
-      notes.push(`Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`);
+      const project = (rows: Int32Array): Float32Array =>
+        heads.imageHead.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false });
+      evaluations.push(
+        evaluate(
+          'zero-shot',
+          usable,
+          usable.map((l) => dataset.labelNames.indexOf(l)),
+          (rows) => classifier.score(project(rows)),
+        ),
+      );
+      notes.push(
+        `Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`,
+      );
     }
   }
 
@@ -86,13 +112,20 @@ export async function evaluateRun(
   if (head) {
     const name = task instanceof DistillTask ? 'distilled student (image only)' : `${config.head.kind} head (supervised)`;
     const L = head.labels.length;
-    const predict = (rows: Int32Array): Float32Array => head.head.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false }).map(sigmoid);
+    const predict = (rows: Int32Array): Float32Array =>
+      head.head.forward(gatherRows(features.image, features.imageDim, rows), rows.length, { buffer, keep: false }).map(sigmoid);
     evaluations.push(evaluate(name, head.labels, allColumns, predict));
     const layers = head.head.layers(buffer);
     exported = { layers: scaling ? foldScaling(layers, scaling.image) : layers, labels: head.labels, source: name };
     if (task instanceof DistillTask) {
-      evaluations.push(evaluate('teacher (sees the report)', head.labels, allColumns, (rows) => task.teacher.forward(task.teacherInput(rows), rows.length, { buffer, keep: false }).map(sigmoid)));
-      notes.push(`Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`);
+      evaluations.push(
+        evaluate('teacher (sees the report)', head.labels, allColumns, (rows) =>
+          task.teacher.forward(task.teacherInput(rows), rows.length, { buffer, keep: false }).map(sigmoid),
+        ),
+      );
+      notes.push(
+        `Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`,
+      );
     }
     if (L === 0) exported = undefined;
   }
@@ -102,10 +135,16 @@ export async function evaluateRun(
     // the probe standardises its own inputs (folded into its weights), so it takes the raw features
     const raw = rawImage;
     const probe = fitLinearProbe(raw, features.imageDim, dataset, rows, ops, {
-      steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed: config.seed, uncertain: config.data.uncertain,
+      steps: config.eval.probeSteps,
+      lr: config.eval.probeLr,
+      weightDecay: 1e-4,
+      seed: config.seed,
+      uncertain: config.data.uncertain,
     });
     evaluations.push(evaluate('linear probe (image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
-    notes.push(`Linear probe: logistic regression on standardised image-encoder features (the encoder as this run left it, held fixed for the probe), ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`);
+    notes.push(
+      `Linear probe: logistic regression on standardised image-encoder features (the encoder as this run left it, held fixed for the probe), ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`,
+    );
     exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
   }
 
@@ -113,22 +152,39 @@ export async function evaluateRun(
   if (config.eval.sweep && dataset.labelNames.length > 0) {
     const pool = dataset.indices('train');
     const { fractions, seeds } = config.eval.sweep;
-    sweeps.push(await sweepLabelFractions<Int32Array>({
-      arm: 'linear probe (image features)',
-      fractions, seeds: Array.from({ length: seeds }, (_, i) => config.seed + i), poolSize: pool.length,
-      poolLabels: labelsOf(dataset, pool, allColumns), labelNames: dataset.labelNames,
-      fit: async (subset, seed) => {
-        const probe = fitLinearProbe(rawImage, features.imageDim, dataset, Int32Array.from(subset, (i) => pool[i]!), ops, {
-          steps: config.eval.probeSteps, lr: config.eval.probeLr, weightDecay: 1e-4, seed, uncertain: config.data.uncertain,
-        });
-        return { predict: (rows: Int32Array) => probe.predict(rawImage, rows) };
-      },
-      test: { inputs: test, labels: labelsOf(dataset, test, allColumns) },
-      validation: val.length > 0 ? { inputs: val, labels: labelsOf(dataset, val, allColumns) } : undefined,
-      ...common,
-    }));
-    notes.push(`Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`);
+    sweeps.push(
+      await sweepLabelFractions<Int32Array>({
+        arm: 'linear probe (image features)',
+        fractions,
+        seeds: Array.from({ length: seeds }, (_, i) => config.seed + i),
+        poolSize: pool.length,
+        poolLabels: labelsOf(dataset, pool, allColumns),
+        labelNames: dataset.labelNames,
+        fit: async (subset, seed) => {
+          const probe = fitLinearProbe(
+            rawImage,
+            features.imageDim,
+            dataset,
+            Int32Array.from(subset, (i) => pool[i]!),
+            ops,
+            {
+              steps: config.eval.probeSteps,
+              lr: config.eval.probeLr,
+              weightDecay: 1e-4,
+              seed,
+              uncertain: config.data.uncertain,
+            },
+          );
+          return { predict: (rows: Int32Array) => probe.predict(rawImage, rows) };
+        },
+        test: { inputs: test, labels: labelsOf(dataset, test, allColumns) },
+        validation: val.length > 0 ? { inputs: val, labels: labelsOf(dataset, val, allColumns) } : undefined,
+        ...common,
+      }),
+    );
+    notes.push(
+      `Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`,
+    );
   }
   return { evaluations, sweeps, notes, classifier: exported };
 }
-

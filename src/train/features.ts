@@ -44,15 +44,26 @@ export function cacheDirOf(config: TrainConfig): string {
 }
 
 /** Images from the preprocessed cache as float32 [n, 1, S, S], scaled to [0, 1] then (x - mean) / std. */
-export async function loadImages(config: TrainConfig, paths: readonly string[], progress?: FeatureProgress): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
+export async function loadImages(
+  config: TrainConfig,
+  paths: readonly string[],
+  progress?: FeatureProgress,
+): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
   const out = join(cacheDirOf(config), `images-${config.image.size}-${config.image.fit}`);
   const summary = await buildImageCache([...paths], {
-    out, size: config.image.size, dtype: 'uint16', fit: config.image.fit,
-    onProgress: (e) => { if (e.type === 'progress') progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild)); },
+    out,
+    size: config.image.size,
+    dtype: 'uint16',
+    fit: config.image.fit,
+    onProgress: (e) => {
+      if (e.type === 'progress') progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild));
+    },
   });
   if (summary.failed > 0) {
     const f = summary.failures[0]!;
-    throw new TrainDataError(`${summary.failed} image(s) could not be read; first: ${f.path} (${f.code}: ${f.message})`, { failures: summary.failures.slice(0, 20) });
+    throw new TrainDataError(`${summary.failed} image(s) could not be read; first: ${f.path} (${f.code}: ${f.message})`, {
+      failures: summary.failures.slice(0, 20),
+    });
   }
   const cache = await openImageCache(out);
   try {
@@ -64,7 +75,8 @@ export async function loadImages(config: TrainConfig, paths: readonly string[], 
       const index = cache.indexOfPath(resolve(p));
       if (index < 0) throw new TrainDataError(`image ${p} is missing from the image cache at ${out}`, { path: p });
       const [rows, cols, channels] = cache.shape(index);
-      if (rows !== size || cols !== size) throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
+      if (rows !== size || cols !== size)
+        throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
       const px = cache.get(index);
       const scale = px instanceof Uint16Array ? 65535 : 255;
       for (let k = 0; k < per; k++) data[i * per + k] = (px[k * channels]! / scale - mean) / std;
@@ -89,7 +101,12 @@ async function fileStamps(paths: readonly string[]): Promise<string> {
   return parts.join('\n');
 }
 
-export async function computeFeatures(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, progress?: FeatureProgress): Promise<FrozenFeatures> {
+export async function computeFeatures(
+  config: TrainConfig,
+  dataset: TrainDataset,
+  encoders: ResolvedEncoders,
+  progress?: FeatureProgress,
+): Promise<FrozenFeatures> {
   const withText = encoders.text !== undefined && dataset.sentences.length > 0;
   const { model: _m, batchSize: _b, ...imageSettings } = config.image;
   const key = sha256(
@@ -109,29 +126,58 @@ export async function computeFeatures(config: TrainConfig, dataset: TrainDataset
     const sentences = file.tensors.get('sentences');
     if (file.metadata.key === key && image && sentences) {
       progress?.('features', `frozen features from cache ${path}`, 1);
-      return { key, path, fromCache: true, imageDim: image.shape[1]!, image: image.data as Float32Array, textDim: sentences.shape[1] ?? 0, sentences: sentences.data as Float32Array };
+      return {
+        key,
+        path,
+        fromCache: true,
+        imageDim: image.shape[1]!,
+        image: image.data as Float32Array,
+        textDim: sentences.shape[1] ?? 0,
+        sentences: sentences.data as Float32Array,
+      };
     }
   }
   progress?.('images', `preprocessing ${dataset.size} images`, 0);
   const images = await loadImages(config, dataset.imagePaths, progress);
   progress?.('features', `encoding ${dataset.size} images`, 0);
   const imageOut = await encoders.image.encode(images);
-  if (imageOut.dims.length !== 2) throw new TrainDataError(`the image encoder returned ${JSON.stringify(imageOut.dims)}; expected [N, D] embeddings (set image.pooling or image.output)`, { dims: imageOut.dims });
+  if (imageOut.dims.length !== 2)
+    throw new TrainDataError(
+      `the image encoder returned ${JSON.stringify(imageOut.dims)}; expected [N, D] embeddings (set image.pooling or image.output)`,
+      { dims: imageOut.dims },
+    );
   let sentences: Float32Array = new Float32Array(0);
   let textDim = 0;
   if (withText) {
     progress?.('features', `encoding ${dataset.sentences.length} distinct sentences`, 0.5);
     const out = await encoders.text!.encode(dataset.sentences);
-    if (out.dims.length !== 2) throw new TrainDataError(`the text encoder returned ${JSON.stringify(out.dims)}; expected [N, D] embeddings (set text.pooling or use an embedding output)`, { dims: out.dims });
+    if (out.dims.length !== 2)
+      throw new TrainDataError(
+        `the text encoder returned ${JSON.stringify(out.dims)}; expected [N, D] embeddings (set text.pooling or use an embedding output)`,
+        { dims: out.dims },
+      );
     sentences = out.data;
     textDim = out.dims[1]!;
   }
-  for (const [name, values] of [['image', imageOut.data], ['sentence', sentences]] as const) {
+  for (const [name, values] of [
+    ['image', imageOut.data],
+    ['sentence', sentences],
+  ] as const) {
     const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new TrainDataError(`the ${name} encoder produced a non-finite value (element ${bad}); check the model and the preprocessing`, { element: bad });
+    if (bad >= 0)
+      throw new TrainDataError(`the ${name} encoder produced a non-finite value (element ${bad}); check the model and the preprocessing`, {
+        element: bad,
+      });
   }
   const imageDim = imageOut.dims[1]!;
-  await writeSafetensors(path, { image: tensor(imageOut.data, [dataset.size, imageDim]), sentences: tensor(sentences, [withText ? dataset.sentences.length : 0, textDim]) }, { key, format: 'radlearn-features-v1' });
+  await writeSafetensors(
+    path,
+    {
+      image: tensor(imageOut.data, [dataset.size, imageDim]),
+      sentences: tensor(sentences, [withText ? dataset.sentences.length : 0, textDim]),
+    },
+    { key, format: 'radlearn-features-v1' },
+  );
   progress?.('features', `frozen features cached at ${path}`, 1);
   return { key, path, fromCache: false, imageDim, image: imageOut.data, textDim, sentences };
 }

@@ -53,16 +53,30 @@ function scaledFeatures(config: TrainConfig, raw: FrozenFeatures, trainRows: Int
   };
 }
 
-async function prepare(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, ops: TrainOps, trainRows: Int32Array, stage: StageEmitter): Promise<Training> {
+async function prepare(
+  config: TrainConfig,
+  dataset: TrainDataset,
+  encoders: ResolvedEncoders,
+  ops: TrainOps,
+  trainRows: Int32Array,
+  stage: StageEmitter,
+): Promise<Training> {
   // encoder fine-tuning trains on the images themselves: no frozen features before training
-  if (config.mode === 'clip-finetune') return { kind: 'trainable', task: await ClipFinetuneTask.create(config, dataset, encoders, ops, stage) };
-  if (config.mode === 'supervised-finetune') return { kind: 'trainable', task: await SupervisedFinetuneTask.create(config, dataset, encoders, ops, stage) };
+  if (config.mode === 'clip-finetune')
+    return { kind: 'trainable', task: await ClipFinetuneTask.create(config, dataset, encoders, ops, stage) };
+  if (config.mode === 'supervised-finetune')
+    return { kind: 'trainable', task: await SupervisedFinetuneTask.create(config, dataset, encoders, ops, stage) };
   const raw = await computeFeatures(config, dataset, encoders, stage);
   const { features, scaling } = scaledFeatures(config, raw, trainRows);
   return { kind: 'frozen', task: createFrozenEncoderTask(config, dataset, features, ops), raw, features, ...(scaling ? { scaling } : {}) };
 }
 
-export async function openHeadModeSession(config: TrainConfig, ops: TrainOps, folder: RunFolder, emit: (e: TrainEvent) => void): Promise<ModeSession> {
+export async function openHeadModeSession(
+  config: TrainConfig,
+  ops: TrainOps,
+  folder: RunFolder,
+  emit: (e: TrainEvent) => void,
+): Promise<ModeSession> {
   const stage = stageEmitter(emit);
   stage('data', `loading ${config.data.manifest}`);
   const needsText = config.mode !== 'supervised' && config.mode !== 'supervised-finetune';
@@ -86,14 +100,31 @@ export async function openHeadModeSession(config: TrainConfig, ops: TrainOps, fo
     const buffer = outcome.average ?? task.params.data;
     stage('evaluate', 'evaluating on the test split');
     // fine-tuned runs are evaluated on the trained encoders' features
-    const inputs = training.kind === 'frozen'
-      ? { features: training.features, raw: training.raw, encoders, scaling: training.scaling }
-      : await training.task.evaluationInputs(buffer, stage).then((trained) => ({ features: trained.features, raw: trained.features, encoders: trained.encoders, scaling: undefined }));
+    const inputs =
+      training.kind === 'frozen'
+        ? { features: training.features, raw: training.raw, encoders, scaling: training.scaling }
+        : await training.task
+            .evaluationInputs(buffer, stage)
+            .then((trained) => ({ features: trained.features, raw: trained.features, encoders: trained.encoders, scaling: undefined }));
     if (training.kind === 'trainable') evalEncoders = inputs.encoders;
-    const evaluation = await evaluateRun(config, dataset, inputs.features, inputs.encoders, task, ops, buffer, inputs.scaling, inputs.raw.image);
+    const evaluation = await evaluateRun(
+      config,
+      dataset,
+      inputs.features,
+      inputs.encoders,
+      task,
+      ops,
+      buffer,
+      inputs.scaling,
+      inputs.raw.image,
+    );
     const results: ModeResults = { evaluations: [] };
     for (const ev of evaluation.evaluations) {
-      const summary = { name: ev.name, macroAuroc: ev.macro.auroc, perLabel: ev.perLabel.map((l) => ({ label: l.label, auroc: l.auroc, ci: l.aurocCI })) };
+      const summary = {
+        name: ev.name,
+        macroAuroc: ev.macro.auroc,
+        perLabel: ev.perLabel.map((l) => ({ label: l.label, auroc: l.auroc, ci: l.aurocCI })),
+      };
       results.evaluations.push(summary);
       emit({ type: 'eval', ...summary });
       await outcome.metrics.append([{ type: 'eval', step: outcome.steps, ...summary }]);
@@ -102,9 +133,18 @@ export async function openHeadModeSession(config: TrainConfig, ops: TrainOps, fo
     const files = await writeEvalReport(folder.runDir, {
       title: `radlearn run ${config.name} (${config.mode})`,
       meta: {
-        mode: config.mode, steps: outcome.steps, batchSize: config.batchSize, seed: config.seed, imageModel: config.image.model,
-        textModel: needsText ? config.text.model : 'none', imageSize: config.image.size, trainStudies: trainRows.length,
-        testStudies: dataset.indices('test').length, backend: ops.backend, featureCache: inputs.raw.fromCache ? 'hit' : 'computed', standardized: Boolean(inputs.scaling),
+        mode: config.mode,
+        steps: outcome.steps,
+        batchSize: config.batchSize,
+        seed: config.seed,
+        imageModel: config.image.model,
+        textModel: needsText ? config.text.model : 'none',
+        imageSize: config.image.size,
+        trainStudies: trainRows.length,
+        testStudies: dataset.indices('test').length,
+        backend: ops.backend,
+        featureCache: inputs.raw.fromCache ? 'hit' : 'computed',
+        standardized: Boolean(inputs.scaling),
       },
       evaluations: evaluation.evaluations,
       sweeps: evaluation.sweeps,
@@ -114,7 +154,13 @@ export async function openHeadModeSession(config: TrainConfig, ops: TrainOps, fo
     results.reportPath = files.markdown;
     results.reportJsonPath = files.json;
     if (config.export && evaluation.classifier) {
-      const exported = exportClassifier({ encoder: inputs.encoders.imageModel, encoderOutput: encoders.image.outputName, layers: evaluation.classifier.layers, labels: evaluation.classifier.labels, out: join(folder.runDir, 'classifier.onnx') });
+      const exported = exportClassifier({
+        encoder: inputs.encoders.imageModel,
+        encoderOutput: encoders.image.outputName,
+        layers: evaluation.classifier.layers,
+        labels: evaluation.classifier.labels,
+        out: join(folder.runDir, 'classifier.onnx'),
+      });
       results.classifierPath = exported.path;
       stage('export', `classifier.onnx (${evaluation.classifier.source}) written to ${exported.path}`);
     }

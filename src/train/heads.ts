@@ -51,13 +51,22 @@ export class Head {
    * own Promise and Sync forms do (createHead's heads); a run checks its losses and parameters
    * itself and leaves it off.
    */
-  constructor(readonly params: FlatParameters, readonly prefix: string, readonly shape: HeadShape, private readonly ops: TrainOps, private readonly checkFinite = false) {}
+  constructor(
+    readonly params: FlatParameters,
+    readonly prefix: string,
+    readonly shape: HeadShape,
+    private readonly ops: TrainOps,
+    private readonly checkFinite = false,
+  ) {}
 
   /** The layers' weights, read from `buffer` (the live parameters, or an EMA copy with the same layout). */
   layers(buffer: Float32Array = this.params.data): HeadLayer[] {
     const { kind, inDim, outDim, hidden } = this.shape;
     const get = (name: string, i: number, o: number): HeadLayer => ({
-      weight: this.params.view(`${this.prefix}.${name}.weight`, buffer), bias: this.params.view(`${this.prefix}.${name}.bias`, buffer), inDim: i, outDim: o,
+      weight: this.params.view(`${this.prefix}.${name}.weight`, buffer),
+      bias: this.params.view(`${this.prefix}.${name}.bias`, buffer),
+      inDim: i,
+      outDim: o,
     });
     return kind === 'linear' ? [get('fc', inDim, outDim)] : [get('fc1', inDim, hidden), get('fc2', hidden, outDim)];
   }
@@ -110,7 +119,10 @@ export class Head {
     this.saved = undefined;
     const { rows, x } = saved;
     const layers = this.layers();
-    const grad = (l: HeadLayer, which: string): [Float32Array, Float32Array] => [this.params.gradView(`${this.prefix}.${which}.weight`), this.params.gradView(`${this.prefix}.${which}.bias`)];
+    const grad = (l: HeadLayer, which: string): [Float32Array, Float32Array] => [
+      this.params.gradView(`${this.prefix}.${which}.weight`),
+      this.params.gradView(`${this.prefix}.${which}.bias`),
+    ];
     const dx = options.inputGrad ? new Float32Array(rows * this.shape.inDim) : null;
     if (layers.length === 1) {
       const [dw, db] = grad(layers[0]!, 'fc');
@@ -162,14 +174,17 @@ export const MAX_HEAD_PARAMETERS = 2 ** 26;
 export function createHead(options: HeadOptions): Head {
   optionsObject(options, 'createHead');
   const kind = options.kind ?? 'linear';
-  if (kind !== 'linear' && kind !== 'mlp') throw new InvalidArgumentError(`createHead: kind must be 'linear' or 'mlp', got ${describeValue(kind)}`);
+  if (kind !== 'linear' && kind !== 'mlp')
+    throw new InvalidArgumentError(`createHead: kind must be 'linear' or 'mlp', got ${describeValue(kind)}`);
   const inDim = positiveSize(options.inFeatures, 'inFeatures', false);
   const outDim = positiveSize(options.outFeatures, 'outFeatures', false);
   const hidden = kind === 'mlp' ? positiveSize(options.hidden, 'hidden', false) : 0;
   const seed = finiteNumber(options.seed, 'seed');
   const count = kind === 'linear' ? outDim * (inDim + 1) : hidden * (inDim + 1) + outDim * (hidden + 1);
   if (count > MAX_HEAD_PARAMETERS) {
-    throw new ShapeError(`createHead: a ${kind} head ${inDim} → ${kind === 'mlp' ? `${hidden} → ` : ''}${outDim} has ${count} parameters; at most ${MAX_HEAD_PARAMETERS} are allowed`);
+    throw new ShapeError(
+      `createHead: a ${kind} head ${inDim} → ${kind === 'mlp' ? `${hidden} → ` : ''}${outDim} has ${count} parameters; at most ${MAX_HEAD_PARAMETERS} are allowed`,
+    );
   }
   const shape: HeadShape = { kind, inDim, outDim, hidden };
   return new Head(new FlatParameters(headSpecs('head', shape), seed), 'head', shape, resolveTrainOps(), true);

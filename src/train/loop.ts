@@ -53,9 +53,19 @@ function hasNonFinite(values: Float32Array): boolean {
   return false;
 }
 
-export async function runLoop(config: TrainConfig, task: Task, ops: TrainOps, folder: RunFolder, options: LoopOptions, emit: Emit): Promise<LoopOutcome> {
+export async function runLoop(
+  config: TrainConfig,
+  task: Task,
+  ops: TrainOps,
+  folder: RunFolder,
+  options: LoopOptions,
+  emit: Emit,
+): Promise<LoopOutcome> {
   for (const phase of task.phases) {
-    if (phase.rows.length === 0) throw new TrainDataError(`phase ${phase.name} has no training rows (check the splits, labels and data.labelFraction)`, { phase: phase.name });
+    if (phase.rows.length === 0)
+      throw new TrainDataError(`phase ${phase.name} has no training rows (check the splits, labels and data.labelFraction)`, {
+        phase: phase.name,
+      });
   }
   const { params } = task;
   const optimizers = new Map<string, FlatOptimizer>();
@@ -85,18 +95,36 @@ export async function runLoop(config: TrainConfig, task: Task, ops: TrainOps, fo
     lastLoss = state.lastLoss ?? NaN;
     schedule.expect(state.dataOrder);
     await metrics.truncateAfter(step);
-    emit({ type: 'stage', stage: 'resume', message: step >= totalSteps ? `run complete at step ${step} (${lastCheckpoint}); nothing left to train` : `resumed from step ${step} (${lastCheckpoint})` });
+    emit({
+      type: 'stage',
+      stage: 'resume',
+      message:
+        step >= totalSteps
+          ? `run complete at step ${step} (${lastCheckpoint}); nothing left to train`
+          : `resumed from step ${step} (${lastCheckpoint})`,
+    });
   }
 
   const checkpoint = async (reason: 'interval' | 'final' | 'interrupt'): Promise<string> => {
     const groups: CheckpointState['optimizer']['groups'] = {};
     for (const [g, opt] of optimizers) groups[g] = { step: opt.step, range: params.groupRange(g) };
     const dataOrder = schedule.saved(step);
-    const path = await saveCheckpoint(folder.checkpointDir, {
-      step, totalSteps, phase: dataOrder.phase, configHash: hash,
-      rng: { kind: 'counter', seed: config.seed, streams: [...task.randomStreams] },
-      dataOrder, optimizer: { kind: 'adamw', groups }, ema: average !== undefined, lastLoss,
-    }, contents, config.checkpoint.keep);
+    const path = await saveCheckpoint(
+      folder.checkpointDir,
+      {
+        step,
+        totalSteps,
+        phase: dataOrder.phase,
+        configHash: hash,
+        rng: { kind: 'counter', seed: config.seed, streams: [...task.randomStreams] },
+        dataOrder,
+        optimizer: { kind: 'adamw', groups },
+        ema: average !== undefined,
+        lastLoss,
+      },
+      contents,
+      config.checkpoint.keep,
+    );
     lastCheckpoint = path;
     await metrics.append([{ type: 'checkpoint', step, path, reason }]);
     emit({ type: 'checkpoint', step, path, reason });
@@ -118,7 +146,13 @@ export async function runLoop(config: TrainConfig, task: Task, ops: TrainOps, fo
       params.zeroGrad(phase.group);
       const out = await task.step(phase, batch, epoch, step);
       if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
-      const lr = cosineLr(at.local, phase.steps, config.optim.lr, Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)), config.optim.minLrRatio);
+      const lr = cosineLr(
+        at.local,
+        phase.steps,
+        config.optim.lr,
+        Math.min(config.optim.warmupSteps, Math.floor(phase.steps / 2)),
+        config.optim.minLrRatio,
+      );
       const { beta1, beta2, eps, weightDecay, maxGradNorm } = config.optim;
       const run: AdamWHyper = { lr, beta1, beta2, eps, weightDecay, maxGradNorm };
       const [gs, ge] = params.groupRange(phase.group);
@@ -131,8 +165,18 @@ export async function runLoop(config: TrainConfig, task: Task, ops: TrainOps, fo
       step++;
       lastLoss = out.loss;
       const event = {
-        type: 'step' as const, step, totalSteps, phase: phase.name, epoch, loss: out.loss, lr, gradNorm,
-        samplesPerSec: batch.length / Math.max(1e-9, (t2 - t0) / 1000), dataMs: t1 - t0, stepMs: t2 - t1, metrics: out.metrics,
+        type: 'step' as const,
+        step,
+        totalSteps,
+        phase: phase.name,
+        epoch,
+        loss: out.loss,
+        lr,
+        gradNorm,
+        samplesPerSec: batch.length / Math.max(1e-9, (t2 - t0) / 1000),
+        dataMs: t1 - t0,
+        stepMs: t2 - t1,
+        metrics: out.metrics,
       };
       emit(event);
       if (out.warning) emit({ type: 'stage', stage: 'warning', message: out.warning });

@@ -5,7 +5,10 @@
  * the addon is always built with all of them. A float64 TypeScript oracle with the same
  * contracts lives in tests/helpers/train-reference-ops.ts for the tests.
  */
-import type { ContrastiveOptions as KernelContrastiveOptions, ContrastiveResult as KernelContrastiveResult } from '../kernels/contrastive.js';
+import type {
+  ContrastiveOptions as KernelContrastiveOptions,
+  ContrastiveResult as KernelContrastiveResult,
+} from '../kernels/contrastive.js';
 import type { KernelCallOptions } from '../kernels/operands.js';
 import { defaultKernelBackend } from '../native/backend.js';
 import { nativeOps } from './ops-native.js';
@@ -70,21 +73,58 @@ export interface FlatOptimizer {
 export interface TrainOps {
   readonly backend: string;
   /** Y[rows, out] = X[rows, in] . W[out, in]^T + b. */
-  linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void;
+  linearForward(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array | null,
+    y: Float32Array,
+    rows: number,
+    inDim: number,
+    outDim: number,
+  ): void;
   /** Accumulates dW, db (when given) and overwrites dX (when given). */
-  linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, rows: number, inDim: number, outDim: number): void;
+  linearBackward(
+    x: Float32Array,
+    w: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+    rows: number,
+    inDim: number,
+    outDim: number,
+  ): void;
   geluForward(x: Float32Array, y: Float32Array): void;
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** Multi-label BCE with logits; targets in [0, 1] or -1 uncertain; mask nonzero = present. Writes dL/dlogits. */
-  bceWithLogits(logits: Float32Array, targets: Float32Array, mask: Float32Array | null, grad: Float32Array, rows: number, classes: number, uncertain: UncertainPolicyCode): LossResult;
+  bceWithLogits(
+    logits: Float32Array,
+    targets: Float32Array,
+    mask: Float32Array | null,
+    grad: Float32Array,
+    rows: number,
+    classes: number,
+    uncertain: UncertainPolicyCode,
+  ): LossResult;
   contrastive(image: Float32Array, text: Float32Array, options: ContrastiveOptions): ContrastiveResult;
   createOptimizer(params: Float32Array, decayMask: Uint8Array | null): FlatOptimizer;
   /** ema <- momentum * ema + (1 - momentum) * params. */
   emaUpdate(ema: Float32Array, params: Float32Array, momentum: number): void;
   /** DINO: student [Vs, B, K] against the teacher's [Vt, B, K] (every pair of different views). */
-  dinoLoss(student: Float32Array, teacher: Float32Array, shape: { studentViews: number; teacherViews: number; batch: number; prototypes: number }, targets: TeacherTargets): DistillLossResult;
+  dinoLoss(
+    student: Float32Array,
+    teacher: Float32Array,
+    shape: { studentViews: number; teacherViews: number; batch: number; prototypes: number },
+    targets: TeacherTargets,
+  ): DistillLossResult;
   /** iBOT: student patch logits [B, P, K] against the teacher's at the masked patches (masks [B, P], 1 = hidden). */
-  ibotLoss(student: Float32Array, teacher: Float32Array, masks: Uint8Array, shape: { batch: number; patches: number; prototypes: number }, targets: TeacherTargets): DistillLossResult;
+  ibotLoss(
+    student: Float32Array,
+    teacher: Float32Array,
+    masks: Uint8Array,
+    shape: { batch: number; patches: number; prototypes: number },
+    targets: TeacherTargets,
+  ): DistillLossResult;
   /** KoLeo: -mean log distance of each row [rows, dim] to its nearest neighbour, after L2 normalisation. */
   koleoLoss(x: Float32Array, rows: number, dim: number): DistillLossResult;
 }

@@ -11,7 +11,10 @@ export interface ParameterSpec {
   name: string;
   shape: number[];
   /** 'normal' uses std; 'uniform' draws from [-bound, bound]; 'constant' fills value. */
-  init: { kind: 'normal'; std: number } | { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number }
+  init:
+    | { kind: 'normal'; std: number }
+    | { kind: 'uniform'; bound: number }
+    | { kind: 'constant'; value: number }
     /** Given values (e.g. an encoder's pretrained weights), copied in. */
     | { kind: 'values'; values: Float32Array };
   /** Weight decay applies (default: true for matrices, false for vectors and scalars). */
@@ -45,7 +48,8 @@ export class FlatParameters {
     for (const s of specs) if (!groupsSeen.includes(s.group ?? 'main')) groupsSeen.push(s.group ?? 'main');
     for (const group of groupsSeen) {
       for (const s of specs.filter((x) => (x.group ?? 'main') === group)) {
-        if (s.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ShapeError(`parameter ${s.name} has invalid shape ${JSON.stringify(s.shape)}`);
+        if (s.shape.some((d) => !Number.isInteger(d) || d < 1))
+          throw new ShapeError(`parameter ${s.name} has invalid shape ${JSON.stringify(s.shape)}`);
         if (entries.some((e) => e.name === s.name)) throw new InvalidArgumentError(`parameter ${s.name} is declared twice`);
         const length = sizeOf(s.shape);
         entries.push({ name: s.name, shape: [...s.shape], offset, length, decay: s.decay ?? s.shape.length >= 2, group });
@@ -59,14 +63,16 @@ export class FlatParameters {
     for (const s of specs) {
       const view = this.view(s.name);
       if (s.init.kind === 'values') {
-        if (s.init.values.length !== view.length) throw new ShapeError(`parameter ${s.name}: ${s.init.values.length} initial values for shape ${JSON.stringify(s.shape)}`);
+        if (s.init.values.length !== view.length)
+          throw new ShapeError(`parameter ${s.name}: ${s.init.values.length} initial values for shape ${JSON.stringify(s.shape)}`);
         view.set(s.init.values);
         continue;
       }
       const init = s.init;
       const rng = new Rng(seed, 'param-init', s.name);
       for (let i = 0; i < view.length; i++) {
-        view[i] = init.kind === 'constant' ? init.value : init.kind === 'normal' ? rng.normal(0, init.std) : rng.uniform(-init.bound, init.bound);
+        view[i] =
+          init.kind === 'constant' ? init.value : init.kind === 'normal' ? rng.normal(0, init.std) : rng.uniform(-init.bound, init.bound);
       }
     }
   }

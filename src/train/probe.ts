@@ -17,7 +17,11 @@ export interface LinearProbe {
 }
 
 export function fitLinearProbe(
-  features: Float32Array, dim: number, dataset: TrainDataset, rows: Int32Array, ops: TrainOps,
+  features: Float32Array,
+  dim: number,
+  dataset: TrainDataset,
+  rows: Int32Array,
+  ops: TrainOps,
   options: { steps: number; lr: number; weightDecay: number; seed: number; uncertain: 'ignore' | 'ones' | 'zeros' },
 ): LinearProbe {
   const L = dataset.labelNames.length;
@@ -32,16 +36,20 @@ export function fitLinearProbe(
 
   const targets = new Float32Array(n * L);
   const mask = new Float32Array(n * L);
-  for (let i = 0; i < n; i++) for (let l = 0; l < L; l++) {
-    const v = dataset.labels[rows[i]! * L + l]!;
-    targets[i * L + l] = Number.isFinite(v) ? v : 0;
-    mask[i * L + l] = Number.isFinite(v) ? 1 : 0;
-  }
+  for (let i = 0; i < n; i++)
+    for (let l = 0; l < L; l++) {
+      const v = dataset.labels[rows[i]! * L + l]!;
+      targets[i * L + l] = Number.isFinite(v) ? v : 0;
+      mask[i * L + l] = Number.isFinite(v) ? 1 : 0;
+    }
   const shape = { kind: 'linear' as const, inDim: dim, outDim: L, hidden: 1 };
-  const params = new FlatParameters([
-    { name: 'probe.fc.weight', shape: [L, dim], init: { kind: 'constant', value: 0 } },
-    { name: 'probe.fc.bias', shape: [L], init: { kind: 'constant', value: 0 } },
-  ], options.seed);
+  const params = new FlatParameters(
+    [
+      { name: 'probe.fc.weight', shape: [L, dim], init: { kind: 'constant', value: 0 } },
+      { name: 'probe.fc.bias', shape: [L], init: { kind: 'constant', value: 0 } },
+    ],
+    options.seed,
+  );
   const head = new Head(params, 'probe', shape, ops);
   const optimizer = ops.createOptimizer(params.data, params.decayMask('main'));
   const grad = new Float32Array(n * L);
@@ -51,7 +59,14 @@ export function fitLinearProbe(
     const logits = head.forward(x, n);
     finalLoss = ops.bceWithLogits(logits, targets, mask, grad, n, L, options.uncertain).loss;
     head.backward(grad);
-    optimizer.update(params.grad, { lr: options.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: options.weightDecay, maxGradNorm: 0 });
+    optimizer.update(params.grad, {
+      lr: options.lr,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: options.weightDecay,
+      maxGradNorm: 0,
+    });
   }
   const w = params.view('probe.fc.weight');
   const b = params.view('probe.fc.bias');

@@ -35,7 +35,11 @@ export async function openRunFolder(config: TrainConfig, options: RunFolderOptio
   const metricsPath = join(runDir, 'metrics.jsonl');
   const outdated = outdatedCheckpointFiles(checkpointDir);
   // such a run can only start over: resuming it is refused even when overwrite is also asked for
-  if (outdated.length > 0 && (options.resume || !options.overwrite)) throw new OutdatedCheckpointError(runDir, outdated.map((name) => join(checkpointDir, name)));
+  if (outdated.length > 0 && (options.resume || !options.overwrite))
+    throw new OutdatedCheckpointError(
+      runDir,
+      outdated.map((name) => join(checkpointDir, name)),
+    );
   if ((outdated.length > 0 || hasCheckpoint(checkpointDir)) && !options.resume) {
     if (!options.overwrite) throw new RunExistsError(runDir);
     await rm(checkpointDir, { recursive: true, force: true });
@@ -63,11 +67,17 @@ async function assertSameTrainingConfig(runDir: string, saved: string, config: T
   const hash = configHash(config);
   if (saved === hash) return;
   const path = join(runDir, 'config.json');
-  const previous = existsSync(path) ? await readFile(path, 'utf8').then((t) => JSON.parse(t) as TrainConfig, () => undefined) : undefined;
+  const previous = existsSync(path)
+    ? await readFile(path, 'utf8').then(
+        (t) => JSON.parse(t) as TrainConfig,
+        () => undefined,
+      )
+    : undefined;
   const keys = previous === undefined ? [] : changedTrainingKeys(previous, config);
   throw new ResumeMismatchError(
     `cannot resume ${runDir}: the configuration differs from the one the checkpoint was made with` +
-      (keys.length > 0 ? ` (changed: ${keys.join(', ')})` : ` (hash ${saved} vs ${hash})`) + '; resume with the same config',
+      (keys.length > 0 ? ` (changed: ${keys.join(', ')})` : ` (hash ${saved} vs ${hash})`) +
+      '; resume with the same config',
     { runDir, keys },
   );
 }

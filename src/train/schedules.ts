@@ -44,7 +44,8 @@ export function cosineSchedule(options: CosineScheduleOptions): (step: number) =
   if (warmup > total) throw new InvalidArgumentError(`warmupSteps (${warmup}) must not exceed totalSteps (${total})`);
   const decaySteps = Math.max(1, total - warmup);
   return (step: number): number => {
-    if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgumentError(`step must be a non-negative integer, got ${describeValue(step)}`);
+    if (!Number.isSafeInteger(step) || step < 0)
+      throw new InvalidArgumentError(`step must be a non-negative integer, got ${describeValue(step)}`);
     if (step < warmup) return (base * (step + 1)) / warmup;
     return cosineBetween(base, final, Math.min(1, (step - warmup) / decaySteps));
   };

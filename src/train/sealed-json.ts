@@ -32,7 +32,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * an object without a digest is refused, never trusted as an older, unverifiable file.
  */
 export function openSealedJson(bytes: Uint8Array, path: string, format: string): Opened {
-  const reject = (reason: string, extra: Partial<CheckpointRejection> = {}): Opened => ({ ok: false, rejection: { path, reason, ...extra } });
+  const reject = (reason: string, extra: Partial<CheckpointRejection> = {}): Opened => ({
+    ok: false,
+    rejection: { path, reason, ...extra },
+  });
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -46,15 +49,20 @@ export function openSealedJson(bytes: Uint8Array, path: string, format: string):
     const cause = (error as Error).message;
     return reject(`is not valid JSON (${cause}${bytes.length === 0 ? ', the file is empty' : ''})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject(`holds ${Array.isArray(parsed) ? 'an array' : String(parsed === null ? 'null' : typeof parsed)}, not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return reject(`holds ${Array.isArray(parsed) ? 'an array' : String(parsed === null ? 'null' : typeof parsed)}, not a JSON object`);
   const { [DIGEST_KEY]: recorded, ...content } = parsed as Record<string, unknown>;
   if (typeof recorded !== 'string') {
     return content.format === format
       ? reject(`has no "${DIGEST_KEY}" field although its format ${format} requires one`, { part: DIGEST_KEY })
-      : reject(`format ${JSON.stringify(content.format)} carries no digest, so its integrity cannot be verified (expected format ${format}); start the run over with --overwrite`, { part: 'format' });
+      : reject(
+          `format ${JSON.stringify(content.format)} carries no digest, so its integrity cannot be verified (expected format ${format}); start the run over with --overwrite`,
+          { part: 'format' },
+        );
   }
   const computed = sha256Hex(canonicalJson(content));
-  if (recorded !== computed) return reject('content does not match its recorded SHA-256 digest', { part: DIGEST_KEY, expected: recorded, found: computed });
+  if (recorded !== computed)
+    return reject('content does not match its recorded SHA-256 digest', { part: DIGEST_KEY, expected: recorded, found: computed });
   // the digest must also be the last key: the sealed form is exactly what sealJson writes
   const canonical = Buffer.from(canonicalJson({ ...content, [DIGEST_KEY]: recorded }), 'utf8');
   if (!canonical.equals(bytes)) {
@@ -62,6 +70,11 @@ export function openSealedJson(bytes: Uint8Array, path: string, format: string):
     while (at < bytes.length && bytes[at] === canonical[at]) at++;
     return reject(`differs from its canonical serialisation at byte ${at} (formatting or whitespace changed)`, { part: `byte ${at}` });
   }
-  if (content.format !== format) return reject(`has format ${JSON.stringify(content.format)}, expected ${format}`, { part: 'format', expected: format, found: String(content.format) });
+  if (content.format !== format)
+    return reject(`has format ${JSON.stringify(content.format)}, expected ${format}`, {
+      part: 'format',
+      expected: format,
+      found: String(content.format),
+    });
   return { ok: true, value: content };
 }

@@ -43,6 +43,11 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
 /** Removes stale temporary files in each of a run's folders and says so (a 'cleanup' stage event). */
 export async function reportStaleTempFiles(dirs: readonly string[], emit: (e: TrainEvent) => void): Promise<void> {
   const removed: string[] = [];
-  for (const dir of dirs) removed.push(...await removeStaleTempFiles(dir));
-  if (removed.length > 0) emit({ type: 'stage', stage: 'cleanup', message: `removed ${removed.length} temporary file(s) left by an interrupted write: ${removed.join(', ')}` });
+  for (const dir of dirs) removed.push(...(await removeStaleTempFiles(dir)));
+  if (removed.length > 0)
+    emit({
+      type: 'stage',
+      stage: 'cleanup',
+      message: `removed ${removed.length} temporary file(s) left by an interrupted write: ${removed.join(', ')}`,
+    });
 }

@@ -56,13 +56,16 @@ export class TrainingRun extends EventStream {
     this.result = new Promise<TrainResult>((resolveResult, reject) => {
       // start on the next tick so listeners attached right after train() see every event
       setImmediate(() => {
-        work((e) => this.push(e)).then((r) => {
-          this.close();
-          resolveResult(r);
-        }, (error: unknown) => {
-          this.close(error);
-          reject(error);
-        });
+        work((e) => this.push(e)).then(
+          (r) => {
+            this.close();
+            resolveResult(r);
+          },
+          (error: unknown) => {
+            this.close(error);
+            reject(error);
+          },
+        );
       });
     });
     // the rejection is delivered through `result` and the iterator; avoid an unhandled-rejection crash when only one is used
@@ -100,19 +103,35 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
   const ops = options.ops ?? resolveTrainOps();
   // verified before the costly data and model work: a damaged or mismatched run fails (or falls back) at once
   const folder = await openRunFolder(config, options, emit);
-  const session = config.mode === 'dino' ? await openDinoSession(config, ops, folder, emit) : await openHeadModeSession(config, ops, folder, emit);
+  const session =
+    config.mode === 'dino' ? await openDinoSession(config, ops, folder, emit) : await openHeadModeSession(config, ops, folder, emit);
   try {
     const { task } = session;
     const outcome = await runLoop(config, task, ops, folder, options, emit);
     const results = await session.finish(outcome, options);
     const seconds = (performance.now() - started) / 1000;
     const result: TrainResult = {
-      runDir: folder.runDir, config, steps: outcome.steps, interrupted: outcome.interrupted, lastLoss: outcome.lastLoss,
-      parameters: task.params.data, ema: outcome.average,
+      runDir: folder.runDir,
+      config,
+      steps: outcome.steps,
+      interrupted: outcome.interrupted,
+      lastLoss: outcome.lastLoss,
+      parameters: task.params.data,
+      ema: outcome.average,
       parameterNames: task.params.entries.map((e) => ({ name: e.name, shape: e.shape, offset: e.offset })),
-      checkpoint: outcome.checkpoint, ...results, seconds,
+      checkpoint: outcome.checkpoint,
+      ...results,
+      seconds,
     };
-    emit({ type: 'done', runDir: folder.runDir, steps: outcome.steps, seconds, reportPath: result.reportPath, classifierPath: result.classifierPath, interrupted: outcome.interrupted });
+    emit({
+      type: 'done',
+      runDir: folder.runDir,
+      steps: outcome.steps,
+      seconds,
+      reportPath: result.reportPath,
+      classifierPath: result.classifierPath,
+      interrupted: outcome.interrupted,
+    });
     return result;
   } finally {
     await session.release();

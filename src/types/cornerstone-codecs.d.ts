@@ -2,7 +2,11 @@
 // export is an Emscripten factory; the classes below are what radlearn calls.
 declare module '@cornerstonejs/codec-common' {
   export interface CodecFrameInfo {
-    width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean;
+    width: number;
+    height: number;
+    bitsPerSample: number;
+    componentCount: number;
+    isSigned?: boolean;
   }
   export interface CodecDecoder {
     getEncodedBuffer(length: number): Uint8Array;
@@ -17,7 +21,10 @@ declare module '@cornerstonejs/codec-common' {
     encode(): void;
     delete(): void;
   }
-  export interface EmscriptenOptions { print(text: string): void; printErr(text: string): void }
+  export interface EmscriptenOptions {
+    print(text: string): void;
+    printErr(text: string): void;
+  }
 }
 
 declare module '@cornerstonejs/codec-openjpeg/wasmjs' {
@@ -37,8 +44,14 @@ declare module '@cornerstonejs/codec-openjpeg/wasmjs' {
 
 declare module '@cornerstonejs/codec-charls/wasmjs' {
   import type { CodecDecoder, CodecEncoder, EmscriptenOptions } from '@cornerstonejs/codec-common';
-  export interface JpegLSDecoder extends CodecDecoder { getInterleaveMode(): number; getNearLossless(): number }
-  export interface JpegLSEncoder extends CodecEncoder { setNearLossless(n: number): void; setInterleaveMode(m: number): void }
+  export interface JpegLSDecoder extends CodecDecoder {
+    getInterleaveMode(): number;
+    getNearLossless(): number;
+  }
+  export interface JpegLSEncoder extends CodecEncoder {
+    setNearLossless(n: number): void;
+    setInterleaveMode(m: number): void;
+  }
   export interface CharlsModule {
     JpegLSDecoder: new () => JpegLSDecoder;
     JpegLSEncoder: new () => JpegLSEncoder;
@@ -49,7 +62,10 @@ declare module '@cornerstonejs/codec-charls/wasmjs' {
 
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs' {
   import type { CodecDecoder, CodecEncoder, EmscriptenOptions } from '@cornerstonejs/codec-common';
-  export interface JPEGEncoder extends CodecEncoder { setQuality(q: number): void; setProgressive(p: boolean): void }
+  export interface JPEGEncoder extends CodecEncoder {
+    setQuality(q: number): void;
+    setProgressive(p: boolean): void;
+  }
   export interface LibJpegTurboModule {
     JPEGDecoder: new () => CodecDecoder;
     JPEGEncoder: new () => JPEGEncoder;

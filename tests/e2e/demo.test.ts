@@ -13,9 +13,34 @@ const run = promisify(execFile);
 describe('radlearn demo (small)', () => {
   it('generates the phantom, trains heads on frozen encoders then both encoders end to end, evaluates both and writes report.md with AUROC rows and CIs', async () => {
     const out = mkdtempSync(join(tmpdir(), 'radlearn-demo-'));
-    const { stdout } = await run(process.execPath, [cli, 'demo', '--out', out, '--n', '240', '--size', '64', '--frozen-steps', '24', '--steps', '4', '--batch-size', '16', '--chunk-size', '6', '--probe-steps', '60'], {
-      cwd: root, env: { ...process.env, CI: 'true' }, maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        cli,
+        'demo',
+        '--out',
+        out,
+        '--n',
+        '240',
+        '--size',
+        '64',
+        '--frozen-steps',
+        '24',
+        '--steps',
+        '4',
+        '--batch-size',
+        '16',
+        '--chunk-size',
+        '6',
+        '--probe-steps',
+        '60',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, CI: 'true' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const reportPath = join(out, 'runs', 'demo', 'report.md');
     expect(stdout).toContain(`report: ${reportPath}`);
     expect(stdout).toMatch(/Cardiomegaly +\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);

@@ -18,6 +18,7 @@ describe('fuzz harness (CI subset)', () => {
     expect(run.signal, output).toBeNull();
     expect(run.status, output).toBe(0);
     expect(output).toMatch(/fuzz: no crash, no hang, no untyped error/);
-    for (const surface of ['dicom', 'image', 'kernels', 'labeler']) expect(output).toMatch(new RegExp(`^${surface} +\\d+ cases .* untyped 0 +crash 0 +hang 0`, 'm'));
+    for (const surface of ['dicom', 'image', 'kernels', 'labeler'])
+      expect(output).toMatch(new RegExp(`^${surface} +\\d+ cases .* untyped 0 +crash 0 +hang 0`, 'm'));
   }, 300_000);
 });

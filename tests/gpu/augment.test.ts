@@ -22,9 +22,11 @@ function images(kind: 'uint8' | 'uint16' | 'float32', shapes: Array<[number, num
     const next = rng(seed + i);
     const n = h * w;
     const data =
-      kind === 'uint8' ? Uint8Array.from({ length: n }, () => 1 + Math.floor(next() * 254))
-      : kind === 'uint16' ? Uint16Array.from({ length: n }, () => 1 + Math.floor(next() * 65534))
-      : Float32Array.from({ length: n }, () => 0.05 + 0.9 * next());
+      kind === 'uint8'
+        ? Uint8Array.from({ length: n }, () => 1 + Math.floor(next() * 254))
+        : kind === 'uint16'
+          ? Uint16Array.from({ length: n }, () => 1 + Math.floor(next() * 65534))
+          : Float32Array.from({ length: n }, () => 0.05 + 0.9 * next());
     return { data, height: h, width: w, key: 1000 + i };
   });
 }
@@ -42,7 +44,11 @@ const DINO: AugmentSpec = {
   noise: { std: [0.01, 0.05], p: 0.5 },
 };
 
-const SINGLE: AugmentSpec = { crops: [{ count: 3, size: 37, scale: [0.05, 1] }], flip: { horizontal: 0.5, vertical: 0.5 }, window: { center: 120, width: 200 } };
+const SINGLE: AugmentSpec = {
+  crops: [{ count: 3, size: 37, scale: [0.05, 1] }],
+  flip: { horizontal: 0.5, vertical: 0.5 },
+  window: { center: 120, width: 200 },
+};
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -59,9 +65,21 @@ describe.skipIf(!cuda.available)('augment on CUDA', () => {
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
   for (const kind of ['uint8', 'uint16', 'float32'] as const) {
-    for (const [name, spec] of [['DINO multi-crop with blur (two passes)', DINO], ['single pass with window', SINGLE]] as const) {
+    for (const [name, spec] of [
+      ['DINO multi-crop with blur (two passes)', DINO],
+      ['single pass with window', SINGLE],
+    ] as const) {
       it(`${name}, ${kind} sources: same parameters and masks, pixels within 1e-5 (staged host arrays and DeviceTensors)`, async () => {
-        const batch = images(kind, [[512, 512], [300, 411], [97, 64], [13, 29]], kind.length);
+        const batch = images(
+          kind,
+          [
+            [512, 512],
+            [300, 411],
+            [97, 64],
+            [13, 29],
+          ],
+          kind.length,
+        );
         const cpu = augmentSync(batch, spec, { seed: 11, step: 4, backend: 'cpu' });
         const staged = await augment(batch, spec, { seed: 11, step: 4, backend: 'cuda' });
         const onDevice = batch.map((im) => {
@@ -94,7 +112,14 @@ describe.skipIf(!cuda.available)('augment on CUDA', () => {
 
   for (const output of ['bfloat16', 'float16'] as const) {
     it(`${output} outputs agree with the CPU within one unit in the last place`, async () => {
-      const batch = images('uint16', [[256, 200], [64, 64]], 3);
+      const batch = images(
+        'uint16',
+        [
+          [256, 200],
+          [64, 64],
+        ],
+        3,
+      );
       const spec = { ...DINO, output };
       const cpu = augmentSync(batch, spec, { seed: 5, backend: 'cpu' });
       const gpu = await augment(batch, spec, { seed: 5, backend: 'cuda' });
@@ -108,9 +133,18 @@ describe.skipIf(!cuda.available)('augment on CUDA', () => {
   }
 
   it('is deterministic across calls on the device', async () => {
-    const batch = images('uint16', [[128, 128], [100, 90]], 8);
+    const batch = images(
+      'uint16',
+      [
+        [128, 128],
+        [100, 90],
+      ],
+      8,
+    );
     const a = await augment(batch, DINO, { seed: 9, backend: 'cuda' });
     const b = await augment(batch, DINO, { seed: 9, backend: 'cuda' });
-    a.groups.forEach((g, i) => expect(Buffer.from((g.views as Float32Array).buffer).equals(Buffer.from((b.groups[i]!.views as Float32Array).buffer))).toBe(true));
+    a.groups.forEach((g, i) =>
+      expect(Buffer.from((g.views as Float32Array).buffer).equals(Buffer.from((b.groups[i]!.views as Float32Array).buffer))).toBe(true),
+    );
   });
 });

@@ -27,9 +27,13 @@ const variants: Array<[string, (batch: number) => Variant]> = [
   ['siglip groups', (b) => ({ kind: 'siglip', logitScale: 3, bias: 1, groups: groupsFor(b, b + 1, Math.max(1, b >> 1)) })],
 ];
 
-function compare(got: { loss: number; gradImage: Float32Array; gradText: Float32Array; gradLogitScale: number; gradBias?: number },
+function compare(
+  got: { loss: number; gradImage: Float32Array; gradText: Float32Array; gradLogitScale: number; gradBias?: number },
   want: { loss: number; gradImage: ArrayLike<number>; gradText: ArrayLike<number>; gradLogitScale: number; gradBias?: number },
-  tolerance: number, what: string, floors: { grad: number; scale: number }): void {
+  tolerance: number,
+  what: string,
+  floors: { grad: number; scale: number },
+): void {
   expectAllWritten(got.gradImage, `${what} gradImage`);
   expectAllWritten(got.gradText, `${what} gradText`);
   expectClose([got.loss], [want.loss], tolerance, `${what} loss`, 1e-6);
@@ -44,7 +48,12 @@ describe.skipIf(!cuda.available)('contrastiveLoss on CUDA', () => {
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
   for (const [name, make] of variants)
-    for (const [batch, dim] of [[1, 3], [7, 1], [129, 257], [1000, 64]] as const) {
+    for (const [batch, dim] of [
+      [1, 3],
+      [7, 1],
+      [129, 257],
+      [1000, 64],
+    ] as const) {
       it(`${name} float32 B=${batch} D=${dim}: device tensors and staged host arrays match the CPU`, async () => {
         const image = randomFloats(batch * dim, batch + dim, 1.2);
         const text = randomFloats(batch * dim, batch + 3 * dim, 0.8);
@@ -62,14 +71,23 @@ describe.skipIf(!cuda.available)('contrastiveLoss on CUDA', () => {
         expect(onDevice.gradImage).toBeInstanceOf(DeviceTensor);
         tensors.push(onDevice.gradImage, onDevice.gradText);
         expect(onDevice.gradImage.dims).toEqual([batch, dim]);
-        compare({ ...onDevice, gradImage: onDevice.gradImage.download() as Float32Array, gradText: onDevice.gradText.download() as Float32Array },
-          cpu, FLOAT32_TOLERANCE, `${name} device vs cpu`, floors);
+        compare(
+          { ...onDevice, gradImage: onDevice.gradImage.download() as Float32Array, gradText: onDevice.gradText.download() as Float32Array },
+          cpu,
+          FLOAT32_TOLERANCE,
+          `${name} device vs cpu`,
+          floors,
+        );
       });
     }
 
   for (const dtype of ['bfloat16', 'float16'] as const)
     for (const [name, make] of variants)
-      for (const [batch, dim] of [[7, 3], [129, 257], [1000, 64]] as const) {
+      for (const [batch, dim] of [
+        [7, 3],
+        [129, 257],
+        [1000, 64],
+      ] as const) {
         it(`${name} ${dtype} B=${batch} D=${dim} (tensor cores) matches the CPU on the rounded inputs`, async () => {
           const image = randomFloats(batch * dim, batch * 5 + dim, 1.2);
           const text = randomFloats(batch * dim, batch * 7 + dim, 0.8);
@@ -82,8 +100,13 @@ describe.skipIf(!cuda.available)('contrastiveLoss on CUDA', () => {
           const ref = contrastiveRef(rounded[0], rounded[1], options as ContrastiveRefOptions);
           const got = await contrastiveLoss(di, dt, options);
           tensors.push(got.gradImage, got.gradText);
-          compare({ ...got, gradImage: got.gradImage.download() as Float32Array, gradText: got.gradText.download() as Float32Array },
-            cpu, HALF_TOLERANCE, `${name} ${dtype}`, { grad: Math.max(ref.gradFloor, 1e-30), scale: Math.max(ref.gradLogitScaleFloor, 1e-30) });
+          compare(
+            { ...got, gradImage: got.gradImage.download() as Float32Array, gradText: got.gradText.download() as Float32Array },
+            cpu,
+            HALF_TOLERANCE,
+            `${name} ${dtype}`,
+            { grad: Math.max(ref.gradFloor, 1e-30), scale: Math.max(ref.gradLogitScaleFloor, 1e-30) },
+          );
         });
       }
 

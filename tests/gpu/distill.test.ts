@@ -14,7 +14,15 @@ import {
 import { expectAllWritten, expectClose } from '../helpers/check.js';
 import { cuda } from '../helpers/gpu.js';
 import { randomFloats, rng } from '../helpers/random.js';
-import { dinoLossRef, emaRef, ibotLossRef, koleoLossRef, sinkhornRef, updateCenterRef, type Normalization } from '../helpers/reference-distill.js';
+import {
+  dinoLossRef,
+  emaRef,
+  ibotLossRef,
+  koleoLossRef,
+  sinkhornRef,
+  updateCenterRef,
+  type Normalization,
+} from '../helpers/reference-distill.js';
 
 // CUDA float32 (expf, block reductions in a different order) against float64 and the CPU
 // kernel. Same tolerances as tests/native/distill.test.ts: losses and gradients 1e-4
@@ -51,7 +59,13 @@ describe.skipIf(!cuda.available)('self-distillation kernels on CUDA', () => {
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
   for (const normalization of ['center', 'sinkhorn'] as Normalization[]) {
-    for (const [vs, vt, b, k] of [[2, 1, 1, 1], [4, 2, 7, 257], [3, 1, 129, 3], [10, 2, 7, 4099], [10, 2, 4, 65536]] as const) {
+    for (const [vs, vt, b, k] of [
+      [2, 1, 1, 1],
+      [4, 2, 7, 257],
+      [3, 1, 129, 3],
+      [10, 2, 7, 4099],
+      [10, 2, 4, 65536],
+    ] as const) {
       it(`dinoLoss (${normalization}) matches CPU and float64 at Vs=${vs} Vt=${vt} B=${b} K=${k}`, async () => {
         const student = randomFloats(vs * b * k, vs + b + k, 3);
         const teacher = randomFloats(vt * b * k, vt + b + k + 1, 2);
@@ -64,7 +78,11 @@ describe.skipIf(!cuda.available)('self-distillation kernels on CUDA', () => {
         const gradOut = up(new Float32Array(vs * b * k).fill(Number.NaN), [vs, b, k]);
         const centerOut = up(new Float32Array(k).fill(Number.NaN), [k]);
         const device = await dinoLoss(up(student, [vs, b, k]), up(teacher, [vt, b, k]), {
-          ...shape, ...options, center: up(center, [k]), gradOut, centerOut,
+          ...shape,
+          ...options,
+          center: up(center, [k]),
+          gradOut,
+          centerOut,
         });
         expect(device.grad).toBe(gradOut);
         const grad = gradOut.download() as Float32Array;
@@ -96,7 +114,9 @@ describe.skipIf(!cuda.available)('self-distillation kernels on CUDA', () => {
       const ref = ibotLossRef(student, teacher, masks, b, p, k, options);
       const cpu = ibotLossSync(student, teacher, masks, { ...shape, ...options, backend: 'cpu' });
       const device = await ibotLoss(up(student, [b, p, k]), up(teacher, [b, p, k]), up(masks, [b, p], 'uint8'), {
-        ...shape, ...options, center: up(center, [k]),
+        ...shape,
+        ...options,
+        center: up(center, [k]),
       });
       const grad = (device.grad as DeviceTensor).download() as Float32Array;
       tensors.push(device.grad as DeviceTensor, device.center as DeviceTensor);
@@ -110,7 +130,12 @@ describe.skipIf(!cuda.available)('self-distillation kernels on CUDA', () => {
     }
   });
 
-  for (const [b, d] of [[2, 1], [128, 64], [1024, 256], [300, 257]] as const) {
+  for (const [b, d] of [
+    [2, 1],
+    [128, 64],
+    [1024, 256],
+    [300, 257],
+  ] as const) {
     it(`koleoLoss matches CPU and float64 at B=${b} D=${d}`, async () => {
       const x = pairedRows(b, d, b + d);
       const ref = koleoLossRef(x, b, d);

@@ -42,7 +42,14 @@ describe.skipIf(!cuda.available)('linear and GELU on CUDA', () => {
   const tensors: DeviceTensor[] = [];
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
-  for (const [rows, inF, outF] of [[1, 1, 1], [7, 129, 1], [129, 7, 3], [1000, 257, 14], [65, 1000, 129], [3, 64, 1000]] as const) {
+  for (const [rows, inF, outF] of [
+    [1, 1, 1],
+    [7, 129, 1],
+    [129, 7, 3],
+    [1000, 257, 14],
+    [65, 1000, 129],
+    [3, 64, 1000],
+  ] as const) {
     it(`forward/backward match float64 and CPU at rows=${rows} in=${inF} out=${outF}`, async () => {
       const x = randomFloats(rows * inF, rows + inF);
       const w = randomFloats(outF * inF, outF + 3 * inF, 0.5);
@@ -63,21 +70,40 @@ describe.skipIf(!cuda.available)('linear and GELU on CUDA', () => {
       const gdw = upload(tensors, new Float32Array(outF * inF).fill(Number.NaN), [outF, inF]);
       const gdb = upload(tensors, new Float32Array(outF).fill(Number.NaN), [outF]);
       await linearBackward(dx, dw, ddy, { ...shape, dx: gdx, dw: gdw, db: gdb });
-      for (const [name, t, want] of [['dx', gdx, ref.dx], ['dw', gdw, ref.dw], ['db', gdb, ref.db]] as const) {
+      for (const [name, t, want] of [
+        ['dx', gdx, ref.dx],
+        ['dw', gdw, ref.dw],
+        ['db', gdb, ref.db],
+      ] as const) {
         const got = t.download() as Float32Array;
         expectAllWritten(got, name);
         expectClose(got, want, GEMM_TOL, name);
       }
       // accumulate on the device adds to what is there
       linearBackwardSync(dx, dw, ddy, { ...shape, dw: gdw, db: gdb, accumulate: true });
-      expectClose(gdw.download() as Float32Array, ref.dw.map((v) => 2 * v), GEMM_TOL, 'dw accumulated');
-      expectClose(gdb.download() as Float32Array, ref.db.map((v) => 2 * v), GEMM_TOL, 'db accumulated');
+      expectClose(
+        gdw.download() as Float32Array,
+        ref.dw.map((v) => 2 * v),
+        GEMM_TOL,
+        'dw accumulated',
+      );
+      expectClose(
+        gdb.download() as Float32Array,
+        ref.db.map((v) => 2 * v),
+        GEMM_TOL,
+        'db accumulated',
+      );
       // staged host arrays give the CPU's answer within tolerance
       const staged = linearForwardSync(x, w, b, { ...shape, backend: 'cuda' });
       expectClose(staged, linearForwardSync(x, w, b, { ...shape, backend: 'cpu' }), GEMM_TOL, 'staged vs cpu');
       const stagedDw = new Float32Array(outF * inF).fill(1);
       linearBackwardSync(x, w, dy, { ...shape, dw: stagedDw, accumulate: true, backend: 'cuda' });
-      expectClose(stagedDw, ref.dw.map((v) => v + 1), GEMM_TOL, 'staged accumulate');
+      expectClose(
+        stagedDw,
+        ref.dw.map((v) => v + 1),
+        GEMM_TOL,
+        'staged accumulate',
+      );
     });
   }
 
@@ -97,17 +123,29 @@ describe.skipIf(!cuda.available)('losses on CUDA', () => {
   const tensors: DeviceTensor[] = [];
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
-  for (const [rows, classes] of [[1, 1], [7, 14], [1000, 7], [129, 1000]] as const) {
+  for (const [rows, classes] of [
+    [1, 1],
+    [7, 14],
+    [1000, 7],
+    [129, 1000],
+  ] as const) {
     it(`BCE (mask, posWeight, each policy) at ${rows}x${classes}`, async () => {
       const logits = randomFloats(rows * classes, rows + classes, 5);
       const next = rng(rows * classes);
-      const targets = Float32Array.from({ length: rows * classes }, () => { const u = next(); return u < 0.15 ? -1 : u < 0.55 ? 1 : 0; });
+      const targets = Float32Array.from({ length: rows * classes }, () => {
+        const u = next();
+        return u < 0.15 ? -1 : u < 0.55 ? 1 : 0;
+      });
       const mask = Float32Array.from({ length: rows * classes }, () => (next() < 0.2 ? 0 : 1));
       const posWeight = Float32Array.from(randomFloats(classes, 3), (v) => 1 + Math.abs(v));
       for (const policy of ['ignore', 'ones', 'zeros'] as const) {
         const ref = bceRef(logits, targets, rows, classes, { mask, posWeight, policy });
         const out = await bceWithLogits(upload(tensors, logits, [rows, classes]), upload(tensors, targets, [rows, classes]), {
-          rows, classes, uncertain: policy, mask: upload(tensors, mask, [rows, classes]), posWeight: upload(tensors, posWeight, [classes]),
+          rows,
+          classes,
+          uncertain: policy,
+          mask: upload(tensors, mask, [rows, classes]),
+          posWeight: upload(tensors, posWeight, [classes]),
         });
         tensors.push(out.grad);
         expect(out.valid).toBe(ref.valid);
@@ -123,7 +161,12 @@ describe.skipIf(!cuda.available)('losses on CUDA', () => {
         const logits = randomFloats(rows * classes, rows * 3 + classes, 5);
         const next = rng(rows + classes);
         const labels = Float32Array.from({ length: rows }, () => (next() < 0.1 ? -1 : Math.floor(next() * classes)));
-        const hard = await softmaxCrossEntropy(upload(tensors, logits, [rows, classes]), { rows, classes, labels: upload(tensors, labels, [rows]), labelSmoothing: 0.1 });
+        const hard = await softmaxCrossEntropy(upload(tensors, logits, [rows, classes]), {
+          rows,
+          classes,
+          labels: upload(tensors, labels, [rows]),
+          labelSmoothing: 0.1,
+        });
         tensors.push(hard.grad);
         const refHard = softmaxCeRef(logits, rows, classes, { labels, smoothing: 0.1 });
         expect(hard.valid).toBe(refHard.valid);
@@ -155,7 +198,10 @@ describe.skipIf(!cuda.available)('losses on CUDA', () => {
   });
 
   it('nothing valid on the device: loss 0, zero gradient', () => {
-    const out = bceWithLogitsSync(upload(tensors, randomFloats(6, 1), [6]), upload(tensors, Float32Array.of(-1, -1, -1, -1, -1, -1), [6]), { rows: 2, classes: 3 });
+    const out = bceWithLogitsSync(upload(tensors, randomFloats(6, 1), [6]), upload(tensors, Float32Array.of(-1, -1, -1, -1, -1, -1), [6]), {
+      rows: 2,
+      classes: 3,
+    });
     tensors.push(out.grad);
     expect(out).toMatchObject({ loss: 0, valid: 0 });
     expect(Array.from(out.grad.download())).toEqual([0, 0, 0, 0, 0, 0]);
@@ -193,8 +239,18 @@ describe.skipIf(!cuda.available)('AdamW and EMA on CUDA', () => {
       const hp = randomFloats(length, 5);
       const cp = hp.slice();
       const grads = randomFloats(length, 6);
-      adamwStepSync(hp, grads, { m: new Float32Array(length), v: new Float32Array(length) }, { lr: 1e-3, step: 1, decayMask: maskHost, backend: 'cuda' });
-      adamwStepSync(cp, grads, { m: new Float32Array(length), v: new Float32Array(length) }, { lr: 1e-3, step: 1, decayMask: maskHost, backend: 'cpu' });
+      adamwStepSync(
+        hp,
+        grads,
+        { m: new Float32Array(length), v: new Float32Array(length) },
+        { lr: 1e-3, step: 1, decayMask: maskHost, backend: 'cuda' },
+      );
+      adamwStepSync(
+        cp,
+        grads,
+        { m: new Float32Array(length), v: new Float32Array(length) },
+        { lr: 1e-3, step: 1, decayMask: maskHost, backend: 'cpu' },
+      );
       expectClose(hp, cp, 1e-6, 'staged vs cpu');
     });
   }
@@ -218,25 +274,53 @@ describe.skipIf(!cuda.available)('AdamW and EMA on CUDA', () => {
   it('a broken state (NaN params, negative v) or a step that could overflow is refused on the device before anything is written', () => {
     const n = 4099; // not a multiple of 4: the scalar kernel; the vec4 one runs in the trajectories above
     for (const [name, length, breakIt, pattern] of [
-      ['NaN params', n, (p: Float32Array) => { p[4000] = Number.NaN; }, /already hold NaN/],
-      ['NaN params (vec4)', 4096, (p: Float32Array) => { p[7] = Number.NaN; }, /already hold NaN/],
+      [
+        'NaN params',
+        n,
+        (p: Float32Array) => {
+          p[4000] = Number.NaN;
+        },
+        /already hold NaN/,
+      ],
+      [
+        'NaN params (vec4)',
+        4096,
+        (p: Float32Array) => {
+          p[7] = Number.NaN;
+        },
+        /already hold NaN/,
+      ],
     ] as const) {
       const host = randomFloats(length, 4);
       breakIt(host);
       const p = upload(tensors, host, [length]);
       const m = upload(tensors, new Float32Array(length), [length]);
       const v = upload(tensors, new Float32Array(length), [length]);
-      expect(() => adamwStepSync(p, upload(tensors, randomFloats(length, 5), [length]), { m, v }, { lr: 1e-3, step: 1 }), name).toThrow(pattern);
+      expect(() => adamwStepSync(p, upload(tensors, randomFloats(length, 5), [length]), { m, v }, { lr: 1e-3, step: 1 }), name).toThrow(
+        pattern,
+      );
       expect(Array.from(p.download())).toEqual(Array.from(host));
       expect((v.download() as Float32Array).every((x) => x === 0)).toBe(true);
     }
     const p = upload(tensors, randomFloats(n, 6), [n]);
     const v = upload(tensors, new Float32Array(n).fill(-1), [n]);
-    expect(() => adamwStepSync(p, upload(tensors, randomFloats(n, 7), [n]), { m: upload(tensors, new Float32Array(n), [n]), v }, { lr: 1e-3, step: 1 })).toThrow(/negative/);
+    expect(() =>
+      adamwStepSync(
+        p,
+        upload(tensors, randomFloats(n, 7), [n]),
+        { m: upload(tensors, new Float32Array(n), [n]), v },
+        { lr: 1e-3, step: 1 },
+      ),
+    ).toThrow(/negative/);
     const huge = upload(tensors, new Float32Array(n).fill(1e20), [n]);
-    expect(() => adamwStepSync(p, huge, { m: upload(tensors, new Float32Array(n), [n]), v: upload(tensors, new Float32Array(n), [n]) }, { lr: 1e-3, step: 1 })).toThrow(
-      expect.objectContaining({ code: 'ERR_NONFINITE_RESULT' }),
-    );
+    expect(() =>
+      adamwStepSync(
+        p,
+        huge,
+        { m: upload(tensors, new Float32Array(n), [n]), v: upload(tensors, new Float32Array(n), [n]) },
+        { lr: 1e-3, step: 1 },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_NONFINITE_RESULT' }));
   });
 
   it('emaUpdate on the device matches float64', async () => {
@@ -245,6 +329,11 @@ describe.skipIf(!cuda.available)('AdamW and EMA on CUDA', () => {
     const params = randomFloats(n, 2);
     const de = upload(tensors, ema, [n]);
     await emaUpdate(de, upload(tensors, params, [n]), 0.99);
-    expectClose(de.download() as Float32Array, Float64Array.from(ema, (e, i) => 0.99 * e + 0.01 * params[i]!), 1e-7, 'ema');
+    expectClose(
+      de.download() as Float32Array,
+      Float64Array.from(ema, (e, i) => 0.99 * e + 0.01 * params[i]!),
+      1e-7,
+      'ema',
+    );
   });
 });

@@ -12,7 +12,13 @@ describe.skipIf(!cuda.available)('similarity on CUDA', () => {
   const tensors: DeviceTensor[] = [];
   afterAll(() => tensors.forEach((t) => t.dispose()));
 
-  for (const [n, m, d] of [[1, 1, 1], [7, 129, 3], [129, 7, 257], [1000, 1000, 64], [1000, 33, 257]] as const) {
+  for (const [n, m, d] of [
+    [1, 1, 1],
+    [7, 129, 3],
+    [129, 7, 257],
+    [1000, 1000, 64],
+    [1000, 33, 257],
+  ] as const) {
     it(`matches CPU and float64 at n=${n} m=${m} d=${d} (device tensors and staged host arrays)`, async () => {
       const a = randomFloats(n * d, n + d);
       const b = randomFloats(m * d, m + 2 * d);

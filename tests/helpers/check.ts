@@ -27,13 +27,7 @@ export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<nu
   return maxDiff / Math.max(maxRef, floor);
 }
 
-export function expectClose(
-  actual: ArrayLike<number>,
-  reference: ArrayLike<number>,
-  tolerance: number,
-  what: string,
-  floor = 1e-30,
-): void {
+export function expectClose(actual: ArrayLike<number>, reference: ArrayLike<number>, tolerance: number, what: string, floor = 1e-30): void {
   const error = relativeError(actual, reference, floor);
   if (!(error <= tolerance)) throw new Error(`${what}: relative error ${error.toExponential(3)} > ${tolerance}`);
 }

@@ -60,7 +60,16 @@ export function tapsFor(extent: number): number {
 }
 
 /** Mean of taps x taps bilinear samples evenly spread over the footprint of an output pixel. */
-function footprint(src: ArrayLike<number>, height: number, width: number, a: readonly number[], x: number, y: number, nx: number, ny: number): number {
+function footprint(
+  src: ArrayLike<number>,
+  height: number,
+  width: number,
+  a: readonly number[],
+  x: number,
+  y: number,
+  nx: number,
+  ny: number,
+): number {
   let sum = 0;
   for (let j = 0; j < ny; j++) {
     const sy = y + (j + 0.5) / ny - 0.5;
@@ -81,7 +90,8 @@ export function resizeReference(src: ArrayLike<number>, height: number, width: n
   const sy = height / size;
   const a = [sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5];
   const out = new Float64Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = footprint(src, height, width, a, x, y, tapsFor(sx), tapsFor(sy));
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) out[y * size + x] = footprint(src, height, width, a, x, y, tapsFor(sx), tapsFor(sy));
   return out;
 }
 
@@ -113,7 +123,14 @@ export function pixelNormal(seed: number, step: number, key: number, view: numbe
 }
 
 /** The view's output (before the output dtype cast) in float64, given its drawn parameters. */
-export function renderViewReference(src: SourceArray, height: number, width: number, size: number, p: AugmentViewParams, s: ReferenceSettings): Float64Array {
+export function renderViewReference(
+  src: SourceArray,
+  height: number,
+  width: number,
+  size: number,
+  p: AugmentViewParams,
+  s: ReferenceSettings,
+): Float64Array {
   const shaded = new Float64Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

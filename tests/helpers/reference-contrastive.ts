@@ -51,7 +51,15 @@ function sigmoid(x: number): number {
 }
 
 /** dL/dx from dL/du through u = x / max(|x|, eps) (or identity without normalisation). */
-function throughNormalize(x: ArrayLike<number>, u: Float64Array, norms: Float64Array, gu: Float64Array, batch: number, dim: number, normalize: boolean): Float64Array {
+function throughNormalize(
+  x: ArrayLike<number>,
+  u: Float64Array,
+  norms: Float64Array,
+  gu: Float64Array,
+  batch: number,
+  dim: number,
+  normalize: boolean,
+): Float64Array {
   if (!normalize) return gu;
   const gx = new Float64Array(batch * dim);
   for (let i = 0; i < batch; i++) {

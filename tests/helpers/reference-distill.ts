@@ -98,7 +98,16 @@ export interface LossRef {
 }
 
 /** Adds weight * CE(p, softmax(s_row / tau)) to the loss and its gradient to grad. */
-function addCrossEntropy(student: Values, row: number, p: Float64Array, prow: number, k: number, tau: number, weight: number, grad: Float64Array): number {
+function addCrossEntropy(
+  student: Values,
+  row: number,
+  p: Float64Array,
+  prow: number,
+  k: number,
+  tau: number,
+  weight: number,
+  grad: Float64Array,
+): number {
   const logq = logSoftmaxRow(student, row * k, k, 1 / tau);
   let loss = 0;
   for (let i = 0; i < k; i++) {
@@ -127,7 +136,15 @@ export function dinoLossRef(student: Values, teacher: Values, vs: number, vt: nu
 }
 
 /** iBOT: per image mean over masked tokens, then mean over images with a masked token. */
-export function ibotLossRef(student: Values, teacher: Values, masks: Values, b: number, patches: number, k: number, options: TargetRef): LossRef {
+export function ibotLossRef(
+  student: Values,
+  teacher: Values,
+  masks: Values,
+  b: number,
+  patches: number,
+  k: number,
+  options: TargetRef,
+): LossRef {
   const rows: number[] = [];
   for (let e = 0; e < b * patches; e++) if (masks[e]) rows.push(e);
   const p = rows.length > 0 ? teacherProbs(teacher, rows, k, options) : new Float64Array(0);

@@ -1,7 +1,14 @@
 /** Float64 references for the dense-layer kernels (contracts in native/include/radlearn/linear.h). */
 import { erf } from './erf.js';
 
-export function linearForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number> | undefined, rows: number, inF: number, outF: number): Float64Array {
+export function linearForwardRef(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  b: ArrayLike<number> | undefined,
+  rows: number,
+  inF: number,
+  outF: number,
+): Float64Array {
   const y = new Float64Array(rows * outF);
   for (let n = 0; n < rows; n++)
     for (let o = 0; o < outF; o++) {
@@ -12,7 +19,14 @@ export function linearForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: 
   return y;
 }
 
-export function linearBackwardRef(x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>, rows: number, inF: number, outF: number) {
+export function linearBackwardRef(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  rows: number,
+  inF: number,
+  outF: number,
+) {
   const dx = new Float64Array(rows * inF);
   const dw = new Float64Array(outF * inF);
   const db = new Float64Array(outF);
@@ -44,7 +58,14 @@ export function geluGradRef(x: ArrayLike<number>, dy: ArrayLike<number>): Float6
 }
 
 /** MLP head forward in float64 from a flat parameter buffer laid out W1, b1, W2, b2. */
-export function mlpForwardRef(params: ArrayLike<number>, x: ArrayLike<number>, rows: number, inF: number, hidden: number, outF: number): Float64Array {
+export function mlpForwardRef(
+  params: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+  inF: number,
+  hidden: number,
+  outF: number,
+): Float64Array {
   const p = Array.from(params);
   const w1 = p.slice(0, hidden * inF);
   const b1 = p.slice(hidden * inF, hidden * inF + hidden);

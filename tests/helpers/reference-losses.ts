@@ -35,7 +35,7 @@ export function bceRef(
     const z = logits[i]!;
     const lw = posWeight ? 1 + (posWeight[i % classes]! - 1) * y : 1;
     sum += (1 - y) * z + lw * softplus(-z);
-    grad[i] = ((1 - y) - lw * sigmoid(-z)) / valid;
+    grad[i] = (1 - y - lw * sigmoid(-z)) / valid;
   }
   return { loss: valid ? sum / valid : 0, valid, grad };
 }
@@ -44,7 +44,12 @@ export function softmaxCeRef(
   logits: ArrayLike<number>,
   rows: number,
   classes: number,
-  { labels, targets, smoothing = 0, temperature = 1 }: { labels?: ArrayLike<number>; targets?: ArrayLike<number>; smoothing?: number; temperature?: number },
+  {
+    labels,
+    targets,
+    smoothing = 0,
+    temperature = 1,
+  }: { labels?: ArrayLike<number>; targets?: ArrayLike<number>; smoothing?: number; temperature?: number },
 ): RefLoss {
   const grad = new Float64Array(rows * classes);
   const tau = temperature;

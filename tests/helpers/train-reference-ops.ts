@@ -6,17 +6,36 @@
  */
 import { InvalidArgumentError, ShapeError } from '../../src/errors.js';
 import { erfc } from '../../src/eval/normal.js';
-import type { AdamWHyper, ContrastiveOptions, ContrastiveResult, DistillLossResult, FlatOptimizer, LossResult, TeacherTargets, TrainOps, UncertainPolicyCode } from '../../src/train/ops.js';
+import type {
+  AdamWHyper,
+  ContrastiveOptions,
+  ContrastiveResult,
+  DistillLossResult,
+  FlatOptimizer,
+  LossResult,
+  TeacherTargets,
+  TrainOps,
+  UncertainPolicyCode,
+} from '../../src/train/ops.js';
 import { dinoLossRef, ibotLossRef, koleoLossRef, type LossRef, type TargetRef } from './reference-distill.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 function need(name: string, array: ArrayLike<number>, length: number): void {
-  if (array.length !== length) throw new ShapeError(`${name} has ${array.length} values, expected ${length}`, { name, length: array.length, expected: length });
+  if (array.length !== length)
+    throw new ShapeError(`${name} has ${array.length} values, expected ${length}`, { name, length: array.length, expected: length });
 }
 
-function linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inDim: number, outDim: number): void {
+function linearForward(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | null,
+  y: Float32Array,
+  rows: number,
+  inDim: number,
+  outDim: number,
+): void {
   need('linear input', x, rows * inDim);
   need('linear weight', w, outDim * inDim);
   if (b) need('linear bias', b, outDim);
@@ -32,7 +51,17 @@ function linearForward(x: Float32Array, w: Float32Array, b: Float32Array | null,
   }
 }
 
-function linearBackward(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, rows: number, inDim: number, outDim: number): void {
+function linearBackward(
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array | null,
+  dw: Float32Array | null,
+  db: Float32Array | null,
+  rows: number,
+  inDim: number,
+  outDim: number,
+): void {
   need('linear dY', dy, rows * outDim);
   // Row-major sweeps (contiguous inner loops) with float64 accumulators; the summation order over
   // rows is fixed, so results are deterministic.
@@ -93,7 +122,15 @@ function geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void
 const softplus = (z: number): number => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
-function bceWithLogits(logits: Float32Array, targets: Float32Array, mask: Float32Array | null, grad: Float32Array, rows: number, classes: number, uncertain: UncertainPolicyCode): LossResult {
+function bceWithLogits(
+  logits: Float32Array,
+  targets: Float32Array,
+  mask: Float32Array | null,
+  grad: Float32Array,
+  rows: number,
+  classes: number,
+  uncertain: UncertainPolicyCode,
+): LossResult {
   const size = rows * classes;
   need('BCE logits', logits, size);
   need('BCE targets', targets, size);
@@ -128,10 +165,12 @@ function bceWithLogits(logits: Float32Array, targets: Float32Array, mask: Float3
 
 function contrastive(image: Float32Array, text: Float32Array, o: ContrastiveOptions): ContrastiveResult {
   const { batch: B, dim: D } = o;
-  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(D) || D < 1) throw new ShapeError(`contrastive: batch ${B} and dim ${D} must be positive integers`);
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(D) || D < 1)
+    throw new ShapeError(`contrastive: batch ${B} and dim ${D} must be positive integers`);
   need('contrastive image', image, B * D);
   need('contrastive text', text, B * D);
-  if (!(o.logitScale > 0) || !Number.isFinite(o.logitScale)) throw new InvalidArgumentError(`contrastive: logitScale must be a positive finite number, got ${o.logitScale}`);
+  if (!(o.logitScale > 0) || !Number.isFinite(o.logitScale))
+    throw new InvalidArgumentError(`contrastive: logitScale must be a positive finite number, got ${o.logitScale}`);
   if (o.groups) need('contrastive groups', o.groups, B);
   const normalize = o.normalize ?? true;
   const a = o.logitScale;
@@ -152,40 +191,43 @@ function contrastive(image: Float32Array, text: Float32Array, o: ContrastiveOpti
   const V = unit(text);
   const pos = (i: number, j: number): boolean => (o.groups ? o.groups[i] === o.groups[j] : i === j);
   const cos = new Float64Array(B * B);
-  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-    let s = 0;
-    for (let k = 0; k < D; k++) s += U.u[i * D + k]! * V.u[j * D + k]!;
-    cos[i * B + j] = s;
-  }
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < B; j++) {
+      let s = 0;
+      for (let k = 0; k < D; k++) s += U.u[i * D + k]! * V.u[j * D + k]!;
+      cos[i * B + j] = s;
+    }
   // effective cosine and whether the gradient flows through it (not through a capped positive)
   const dCos = new Float64Array(B * B);
   let loss = 0;
   let gradA = 0;
   let gradBias = 0;
   if (o.kind === 'siglip') {
-    for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-      const c = cos[i * B + j]!;
-      const z = pos(i, j) ? 1 : -1;
-      const e = a * c + bias;
-      loss += softplus(-z * e) / B;
-      const de = (-z * sigmoid(-z * e)) / B;
-      dCos[i * B + j] = de * a;
-      gradA += de * c;
-      gradBias += de;
-    }
+    for (let i = 0; i < B; i++)
+      for (let j = 0; j < B; j++) {
+        const c = cos[i * B + j]!;
+        const z = pos(i, j) ? 1 : -1;
+        const e = a * c + bias;
+        loss += softplus(-z * e) / B;
+        const de = (-z * sigmoid(-z * e)) / B;
+        dCos[i * B + j] = de * a;
+        gradA += de * c;
+        gradBias += de;
+      }
   } else {
     const groupSize = new Float64Array(B);
     for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) if (pos(i, j)) groupSize[i]! += 1;
     const eff = new Float64Array(B * B);
     const flows = new Uint8Array(B * B).fill(1);
-    for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-      let c = cos[i * B + j]!;
-      if (relax !== undefined && pos(i, j) && c > relax) {
-        c = relax;
-        flows[i * B + j] = 0;
+    for (let i = 0; i < B; i++)
+      for (let j = 0; j < B; j++) {
+        let c = cos[i * B + j]!;
+        if (relax !== undefined && pos(i, j) && c > relax) {
+          c = relax;
+          flows[i * B + j] = 0;
+        }
+        eff[i * B + j] = c;
       }
-      eff[i * B + j] = c;
-    }
     const dE = new Float64Array(B * B);
     // rows (image -> text) then columns (text -> image), each weighted 1/(2B)
     for (const byRow of [true, false]) {
@@ -228,7 +270,13 @@ function contrastive(image: Float32Array, text: Float32Array, o: ContrastiveOpti
     }
     return g;
   };
-  return { loss, gradImage: back(U, V.u, true), gradText: back(V, U.u, false), gradLogitScale: gradA, gradBias: o.kind === 'siglip' ? gradBias : 0 };
+  return {
+    loss,
+    gradImage: back(U, V.u, true),
+    gradText: back(V, U.u, false),
+    gradLogitScale: gradA,
+    gradBias: o.kind === 'siglip' ? gradBias : 0,
+  };
 }
 
 class ReferenceAdamW implements FlatOptimizer {
@@ -236,7 +284,10 @@ class ReferenceAdamW implements FlatOptimizer {
   readonly v: Float32Array;
   step = 0;
 
-  constructor(readonly params: Float32Array, private readonly decayMask: Uint8Array | null) {
+  constructor(
+    readonly params: Float32Array,
+    private readonly decayMask: Uint8Array | null,
+  ) {
     if (decayMask) need('AdamW decay mask', decayMask, params.length);
     this.m = new Float32Array(params.length);
     this.v = new Float32Array(params.length);
@@ -279,7 +330,9 @@ function distillResult(r: LossRef, center: Float32Array | undefined): DistillLos
 }
 
 const targetRef = (t: TeacherTargets): TargetRef => ({
-  studentTemperature: t.studentTemperature, teacherTemperature: t.teacherTemperature, normalization: t.normalization,
+  studentTemperature: t.studentTemperature,
+  teacherTemperature: t.teacherTemperature,
+  normalization: t.normalization,
   ...(t.center ? { center: Float64Array.from(t.center), centerMomentum: t.centerMomentum } : {}),
 });
 
@@ -293,7 +346,9 @@ export const referenceOps: TrainOps = {
   contrastive,
   createOptimizer: (params, decayMask) => new ReferenceAdamW(params, decayMask),
   emaUpdate,
-  dinoLoss: (student, teacher, s, t) => distillResult(dinoLossRef(student, teacher, s.studentViews, s.teacherViews, s.batch, s.prototypes, targetRef(t)), t.center),
-  ibotLoss: (student, teacher, masks, s, t) => distillResult(ibotLossRef(student, teacher, masks, s.batch, s.patches, s.prototypes, targetRef(t)), t.center),
+  dinoLoss: (student, teacher, s, t) =>
+    distillResult(dinoLossRef(student, teacher, s.studentViews, s.teacherViews, s.batch, s.prototypes, targetRef(t)), t.center),
+  ibotLoss: (student, teacher, masks, s, t) =>
+    distillResult(ibotLossRef(student, teacher, masks, s.batch, s.patches, s.prototypes, targetRef(t)), t.center),
   koleoLoss: (x, rows, dim) => distillResult(koleoLossRef(x, rows, dim), undefined),
 };

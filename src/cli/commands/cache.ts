@@ -2,14 +2,28 @@ import { choiceFlag, integerFlag } from '../flags.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
-  buildImageCache, openImageCache, type CacheBuildEvent, type CacheBuildSummary,
-  type CacheDtype, type ResizeFilter, type ResizeFit,
+  buildImageCache,
+  openImageCache,
+  type CacheBuildEvent,
+  type CacheBuildSummary,
+  type CacheDtype,
+  type ResizeFilter,
+  type ResizeFit,
 } from '../../index.js';
 import { parseWindowOption } from './dicom.js';
 
 interface BuildFlags {
-  out: string; size: string; dtype: string; window: string; fit: string; filter: string; color: string;
-  workers?: string; retryFailed?: boolean; rebuild?: boolean; json?: boolean;
+  out: string;
+  size: string;
+  dtype: string;
+  window: string;
+  fit: string;
+  filter: string;
+  color: string;
+  workers?: string;
+  retryFailed?: boolean;
+  rebuild?: boolean;
+  json?: boolean;
 }
 
 /** Renders build events: a cli-progress bar on a TTY, else a line every 10% (logs stay readable). */
@@ -19,11 +33,15 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): (
   let lastDecile = -1;
   return (event) => {
     if (event.type === 'start') {
-      stream.write(`cache: ${event.total} inputs, ${event.reused} unchanged (reused), ${event.skippedFailures} known failures, `
-        + `${event.toBuild} to decode\n`);
+      stream.write(
+        `cache: ${event.total} inputs, ${event.reused} unchanged (reused), ${event.skippedFailures} known failures, ` +
+          `${event.toBuild} to decode\n`,
+      );
       if (interactive && event.toBuild > 0) {
-        bar = new cliProgress.SingleBar({ stream, format: 'cache [{bar}] {value}/{total} | {rate} img/s | {failed} failed | eta {eta_formatted}',
-          hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { stream, format: 'cache [{bar}] {value}/{total} | {rate} img/s | {failed} failed | eta {eta_formatted}', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(event.toBuild, 0, { rate: '0.0', failed: 0 });
       }
     } else if (event.type === 'progress') {
@@ -32,9 +50,12 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): (
         const decile = Math.floor((event.done / event.toBuild) * 10);
         if (decile !== lastDecile) {
           lastDecile = decile;
-          const width = 30, filled = Math.round((event.done / event.toBuild) * width);
-          stream.write(`cache [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${event.done}/${event.toBuild} `
-            + `${event.imagesPerSec.toFixed(1)} img/s, ${event.failed} failed\n`);
+          const width = 30,
+            filled = Math.round((event.done / event.toBuild) * width);
+          stream.write(
+            `cache [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${event.done}/${event.toBuild} ` +
+              `${event.imagesPerSec.toFixed(1)} img/s, ${event.failed} failed\n`,
+          );
         }
       }
     } else if (bar) {
@@ -115,12 +136,14 @@ export function registerCache(program: Command): void {
         shapes.set(key, (shapes.get(key) ?? 0) + 1);
       }
       const s = c.settings;
-      process.stdout.write([
-        `cache:     ${dir}`,
-        `images:    ${c.length} (${c.failures.length} failed inputs recorded)`,
-        `settings:  size ${s.size}, ${s.dtype}, fit ${s.fit}, filter ${s.filter}, color ${s.color}, window ${JSON.stringify(s.window)}`,
-        `shapes:    ${[...shapes].map(([k, n]) => `${k} (${n})`).join(', ') || 'none'}`,
-      ].join('\n') + '\n');
+      process.stdout.write(
+        [
+          `cache:     ${dir}`,
+          `images:    ${c.length} (${c.failures.length} failed inputs recorded)`,
+          `settings:  size ${s.size}, ${s.dtype}, fit ${s.fit}, filter ${s.filter}, color ${s.color}, window ${JSON.stringify(s.window)}`,
+          `shapes:    ${[...shapes].map(([k, n]) => `${k} (${n})`).join(', ') || 'none'}`,
+        ].join('\n') + '\n',
+      );
       c.close();
     });
 }

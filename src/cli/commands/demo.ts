@@ -6,7 +6,19 @@ import { generatePhantom, PHANTOM_OBSERVATIONS, train, type TrainResult } from '
 import { createRenderer } from '../render/progress.js';
 import { interruptOnSigint } from './train.js';
 
-interface DemoFlags { out: string; n: string; size: string; steps: string; frozenSteps: string; seed: string; batchSize: string; probeSteps: string; frozen?: boolean; lr: string; chunkSize: string }
+interface DemoFlags {
+  out: string;
+  n: string;
+  size: string;
+  steps: string;
+  frozenSteps: string;
+  seed: string;
+  batchSize: string;
+  probeSteps: string;
+  frozen?: boolean;
+  lr: string;
+  chunkSize: string;
+}
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '  n/a');
 
@@ -14,10 +26,13 @@ const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '  n/a')
 export function aurocTable(result: TrainResult, labels: readonly string[]): string {
   const evals = result.evaluations;
   const header = ['finding', ...evals.map((e) => `${e.name} AUROC [95% CI]`)];
-  const rows = labels.map((label) => [label, ...evals.map((e) => {
-    const l = e.perLabel.find((p) => p.label === label);
-    return l ? `${fmt(l.auroc)} [${fmt(l.ci[0])}, ${fmt(l.ci[1])}]` : '-';
-  })]);
+  const rows = labels.map((label) => [
+    label,
+    ...evals.map((e) => {
+      const l = e.perLabel.find((p) => p.label === label);
+      return l ? `${fmt(l.auroc)} [${fmt(l.ci[0])}, ${fmt(l.ci[1])}]` : '-';
+    }),
+  ]);
   rows.push(['macro', ...evals.map((e) => fmt(e.macroAuroc))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
@@ -33,8 +48,20 @@ export function comparisonTable(frozen: TrainResult, trained: TrainResult, label
   };
   const macro = (r: TrainResult, kind: string): string => fmt(r.evaluations.find((x) => x.name.startsWith(kind))?.macroAuroc ?? NaN);
   const header = ['finding', 'zero-shot, frozen', 'zero-shot, end to end', 'linear probe, frozen', 'linear probe, end to end'];
-  const rows = labels.map((l) => [l, cell(frozen, 'zero-shot', l), cell(trained, 'zero-shot', l), cell(frozen, 'linear probe', l), cell(trained, 'linear probe', l)]);
-  rows.push(['macro', macro(frozen, 'zero-shot'), macro(trained, 'zero-shot'), macro(frozen, 'linear probe'), macro(trained, 'linear probe')]);
+  const rows = labels.map((l) => [
+    l,
+    cell(frozen, 'zero-shot', l),
+    cell(trained, 'zero-shot', l),
+    cell(frozen, 'linear probe', l),
+    cell(trained, 'linear probe', l),
+  ]);
+  rows.push([
+    'macro',
+    macro(frozen, 'zero-shot'),
+    macro(trained, 'zero-shot'),
+    macro(frozen, 'linear probe'),
+    macro(trained, 'linear probe'),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -43,7 +70,9 @@ export function comparisonTable(frozen: TrainResult, trained: TrainResult, label
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job end to end on the built-in phantom: generate data, align the built-in image and text encoders with the reports (contrastive heads on the frozen encoders, then both encoders trained end to end), evaluate zero-shot and linear probe for both, write the reports')
+    .description(
+      'the main job end to end on the built-in phantom: generate data, align the built-in image and text encoders with the reports (contrastive heads on the frozen encoders, then both encoders trained end to end), evaluate zero-shot and linear probe for both, write the reports',
+    )
     .option('-o, --out <dir>', 'output folder', 'radlearn-demo')
     .option('-n, --n <studies>', 'phantom studies', '4000')
     .option('--size <px>', 'image side in pixels', '128')
@@ -73,7 +102,9 @@ export function registerDemo(program: Command): void {
       }
       const runsDir = join(out, 'runs');
       const common = {
-        runsDir, seed, batchSize,
+        runsDir,
+        seed,
+        batchSize,
         // each step pairs an image with 1-2 of its report's sentences (random sentence sampling)
         data: { manifest, sentences: { min: 1, max: 2 } },
         image: { model: 'builtin:resnet', size },
@@ -104,23 +135,35 @@ export function registerDemo(program: Command): void {
         // 1. contrastive heads on the frozen (random-init) encoders
         process.stderr.write('[demo] stage 1: contrastive heads on frozen encoders\n');
         const frozen = await stage({
-          ...common, name: 'demo-frozen', mode: 'contrastive', steps: integerFlag('frozen-steps', flags.frozenSteps, 1),
-          optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 }, checkpoint: { every: 200, keep: 1 },
+          ...common,
+          name: 'demo-frozen',
+          mode: 'contrastive',
+          steps: integerFlag('frozen-steps', flags.frozenSteps, 1),
+          optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 },
+          checkpoint: { every: 200, keep: 1 },
         });
         if (!frozen) return;
         if (!flags.frozen) {
           // 2. unlock: both encoders, the heads (started from stage 1) and the temperature train end to end
           process.stderr.write('[demo] stage 2: image and text encoders trained end to end (clip-finetune)\n');
           const trained = await stage({
-            ...common, name: 'demo', mode: 'clip-finetune', steps: integerFlag('steps', flags.steps, 1),
-            optim: { lr, weightDecay: 0.01, warmupSteps: 10 }, checkpoint: { every: 100, keep: 1 },
+            ...common,
+            name: 'demo',
+            mode: 'clip-finetune',
+            steps: integerFlag('steps', flags.steps, 1),
+            optim: { lr, weightDecay: 0.01, warmupSteps: 10 },
+            checkpoint: { every: 100, keep: 1 },
             finetune: { chunkSize: integerFlag('chunk-size', flags.chunkSize, 1), initFrom: frozen.runDir },
           });
           if (!trained) return;
-          process.stdout.write(`\nfrozen encoders vs end-to-end trained encoders (test split, AUROC [95% DeLong CI]):\n${comparisonTable(frozen, trained, labels)}\n`);
+          process.stdout.write(
+            `\nfrozen encoders vs end-to-end trained encoders (test split, AUROC [95% DeLong CI]):\n${comparisonTable(frozen, trained, labels)}\n`,
+          );
         }
         const cpu = process.cpuUsage(cpuStart);
-        process.stdout.write(`demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (this process)\n`);
+        process.stdout.write(
+          `demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (this process)\n`,
+        );
       } finally {
         release();
       }

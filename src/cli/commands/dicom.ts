@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import {
-  readAnyImage, readDicomHeader, transferSyntaxName, writePngImage, InvalidArgumentError, type WindowOption,
-} from '../../index.js';
+import { readAnyImage, readDicomHeader, transferSyntaxName, writePngImage, InvalidArgumentError, type WindowOption } from '../../index.js';
 
 /** Parses `auto`, `none` or `C,W` (e.g. `-600,1500`). */
 export function parseWindowOption(text: string): WindowOption {
@@ -23,11 +21,18 @@ export async function dicomInfoLines(file: string): Promise<string[]> {
     ['transfer syntax', `${h.transferSyntaxUID} (${transferSyntaxName(h.transferSyntaxUID)})${h.hasMetaHeader ? '' : ', no meta header'}`],
     ['size', `${h.columns} x ${h.rows}, ${h.numberOfFrames} frame(s), ${h.samplesPerPixel} sample(s)/pixel`],
     ['photometric', h.photometricInterpretation],
-    ['bits', `allocated ${h.bitsAllocated}, stored ${h.bitsStored}, high bit ${h.highBit}, ${h.pixelRepresentation ? 'signed' : 'unsigned'}`],
+    [
+      'bits',
+      `allocated ${h.bitsAllocated}, stored ${h.bitsStored}, high bit ${h.highBit}, ${h.pixelRepresentation ? 'signed' : 'unsigned'}`,
+    ],
     ['rescale', `slope ${h.rescaleSlope}, intercept ${h.rescaleIntercept}`],
     ['window', h.windowCenter ? h.windowCenter.map((c, i) => `C ${c} W ${h.windowWidth?.[i] ?? '?'}`).join('; ') : 'none in file'],
-    ['modality', h.modality], ['view position', h.viewPosition], ['patient id', h.patientId],
-    ['study uid', h.studyInstanceUID], ['series uid', h.seriesInstanceUID], ['sop instance uid', h.sopInstanceUID],
+    ['modality', h.modality],
+    ['view position', h.viewPosition],
+    ['patient id', h.patientId],
+    ['study uid', h.studyInstanceUID],
+    ['series uid', h.seriesInstanceUID],
+    ['sop instance uid', h.sopInstanceUID],
     ['pixel spacing', h.pixelSpacing ? `${h.pixelSpacing[0]} x ${h.pixelSpacing[1]} mm` : undefined],
   ];
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(18)}${String(v)}`);

@@ -4,14 +4,22 @@ import { join, resolve } from 'node:path';
 import { loadTrainConfig, MissingFileError, train } from '../../index.js';
 import { createRenderer } from '../render/progress.js';
 
-interface EvalFlags { run: string; set: string[] }
+interface EvalFlags {
+  run: string;
+  set: string[];
+}
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description("evaluate a finished run again from its last checkpoint (e.g. other prompts or label phrases), rewriting its report")
+    .description('evaluate a finished run again from its last checkpoint (e.g. other prompts or label phrases), rewriting its report')
     .requiredOption('-r, --run <dir>', 'run folder (runs/<name>)')
-    .option('--set <key=value>', 'override an eval.* or export key, e.g. --set eval.phrases.Lung\\ Lesion=nodule (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--set <key=value>',
+      'override an eval.* or export key, e.g. --set eval.phrases.Lung\\ Lesion=nodule (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(async (flags: EvalFlags) => {
       const runDir = resolve(flags.run);
       const configPath = join(runDir, 'config.json');

@@ -2,16 +2,23 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic.js';
-import {
-  formatCsv, InvalidArgumentError, labelReport, MissingFileError, OBSERVATIONS, parseCsv, type LabelValue,
-} from '../../index.js';
+import { formatCsv, InvalidArgumentError, labelReport, MissingFileError, OBSERVATIONS, parseCsv, type LabelValue } from '../../index.js';
 
-interface LabelFlags { column: string; out: string; keepText?: boolean; json?: boolean }
+interface LabelFlags {
+  column: string;
+  out: string;
+  keepText?: boolean;
+  json?: boolean;
+}
 
 /** Section headers for well-known text columns, so the labeler knows which part it reads. */
 const HEADER_FOR_COLUMN: Record<string, string> = {
-  findings: 'FINDINGS', impression: 'IMPRESSION', indication: 'INDICATION', history: 'HISTORY',
-  comparison: 'COMPARISON', technique: 'TECHNIQUE',
+  findings: 'FINDINGS',
+  impression: 'IMPRESSION',
+  indication: 'INDICATION',
+  history: 'HISTORY',
+  comparison: 'COMPARISON',
+  technique: 'TECHNIQUE',
 };
 
 function reportText(fields: string[], columns: Array<{ name: string; index: number }>): string {
@@ -37,12 +44,18 @@ async function readReportsCsv(input: string): Promise<string> {
   }
   // A UTF-16 file decoded as UTF-8 yields NULs between letters and no header matches; say why instead.
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
-    throw new InvalidArgumentError(`${input}: the reports CSV is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8`, { path: input });
+    throw new InvalidArgumentError(`${input}: the reports CSV is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8`, {
+      path: input,
+    });
   }
   try {
     return bytes.toString('utf8');
-  } catch (error) { // larger than the longest string V8 can hold
-    throw new InvalidArgumentError(`${input}: the reports CSV is too large to read as one text (${bytes.length} bytes: ${(error as Error).message})`, { path: input });
+  } catch (error) {
+    // larger than the longest string V8 can hold
+    throw new InvalidArgumentError(
+      `${input}: the reports CSV is too large to read as one text (${bytes.length} bytes: ${(error as Error).message})`,
+      { path: input },
+    );
   }
 }
 
@@ -63,7 +76,10 @@ export function registerLabel(program: Command): void {
     .description('label radiology reports with the 14 CheXpert observations (1 positive, 0 negative, -1 uncertain, empty not mentioned)')
     .argument('<reports>', 'CSV file with one report per row')
     .option('-c, --column <names>', 'comma-separated text column(s) to label, e.g. findings,impression', 'report')
-    .requiredOption('-o, --out <file>', 'output CSV: the input columns (text columns dropped unless --keep-text) plus one column per observation')
+    .requiredOption(
+      '-o, --out <file>',
+      'output CSV: the input columns (text columns dropped unless --keep-text) plus one column per observation',
+    )
     .option('--keep-text', 'keep the text columns in the output')
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, flags: LabelFlags) => {
@@ -71,7 +87,10 @@ export function registerLabel(program: Command): void {
       const rows = parseCsv(text, input);
       if (rows.length === 0) throw new InvalidArgumentError(`${input}: empty file, expected a header row`);
       const header = rows[0] as string[];
-      const wanted = flags.column.split(',').map((s) => s.trim()).filter(Boolean);
+      const wanted = flags.column
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const lowerHeader = header.map((h) => h.trim().toLowerCase());
       const textColumns = wanted.map((name) => {
         const index = lowerHeader.indexOf(name.toLowerCase());
@@ -84,8 +103,10 @@ export function registerLabel(program: Command): void {
 
       const interactive = Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
       const bar = interactive
-        ? new cliProgress.SingleBar({ stream: process.stderr, format: 'label [{bar}] {value}/{total} | {rate} reports/s | eta {eta_formatted}', hideCursor: true },
-          cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { stream: process.stderr, format: 'label [{bar}] {value}/{total} | {rate} reports/s | eta {eta_formatted}', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
       bar?.start(body.length, 0, { rate: '0' });
       const out: Array<Array<string | number>> = [[...keptIndexes.map((i) => header[i] as string), ...OBSERVATIONS]];
@@ -109,10 +130,19 @@ export function registerLabel(program: Command): void {
       bar?.stop();
       const seconds = (performance.now() - started) / 1000;
       await writeAtomically(flags.out, formatCsv(out));
-      const summary = { input, out: flags.out, reports: body.length, seconds, reportsPerSec: body.length / Math.max(seconds, 1e-9), positives };
+      const summary = {
+        input,
+        out: flags.out,
+        reports: body.length,
+        seconds,
+        reportsPerSec: body.length / Math.max(seconds, 1e-9),
+        positives,
+      };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
-        process.stdout.write(`labelled ${summary.reports} reports in ${seconds.toFixed(2)} s (${summary.reportsPerSec.toFixed(0)} reports/s) -> ${flags.out}\n`);
+        process.stdout.write(
+          `labelled ${summary.reports} reports in ${seconds.toFixed(2)} s (${summary.reportsPerSec.toFixed(0)} reports/s) -> ${flags.out}\n`,
+        );
         for (const o of OBSERVATIONS) process.stdout.write(`  ${o.padEnd(28)} ${positives[o]} positive\n`);
       }
     });

@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { generatePhantom } from '../../index.js';
 
-interface PhantomFlags { out: string; n: string; seed: string; size: string; json?: boolean }
+interface PhantomFlags {
+  out: string;
+  n: string;
+  seed: string;
+  size: string;
+  json?: boolean;
+}
 
 export function registerPhantom(program: Command): void {
   program
@@ -18,8 +24,14 @@ export function registerPhantom(program: Command): void {
       const n = integerFlag('n', flags.n);
       const interactive = Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
       const bar = interactive
-        ? new cliProgress.SingleBar({ stream: process.stderr, format: 'phantom [{bar}] {value}/{total} studies | {rate} studies/s | eta {eta_formatted}', hideCursor: true },
-          cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: 'phantom [{bar}] {value}/{total} studies | {rate} studies/s | eta {eta_formatted}',
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
       bar?.start(n, 0, { rate: '0' });
       const started = performance.now();

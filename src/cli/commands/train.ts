@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { loadTrainConfig, train } from '../../index.js';
 import { createRenderer } from '../render/progress.js';
 
-interface TrainFlags { config: string; set: string[]; resume?: boolean; overwrite?: boolean; json?: boolean }
+interface TrainFlags {
+  config: string;
+  set: string[];
+  resume?: boolean;
+  overwrite?: boolean;
+  json?: boolean;
+}
 
 /**
  * Ctrl-C once: finish the current step, write a checkpoint, exit 130. Twice: exit at once.
@@ -23,9 +29,16 @@ export function interruptOnSigint(controller: AbortController): () => void {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train heads on frozen encoders (contrastive, supervised, distill) or the encoders themselves (clip-finetune, supervised-finetune, dino), evaluate on the test split, export classifier.onnx')
+    .description(
+      'train heads on frozen encoders (contrastive, supervised, distill) or the encoders themselves (clip-finetune, supervised-finetune, dino), evaluate on the test split, export classifier.onnx',
+    )
     .requiredOption('-c, --config <file>', 'training config (JSON); see docs/training.md')
-    .option('--set <key=value>', 'override a config key, e.g. --set optim.lr=3e-4 (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--set <key=value>',
+      'override a config key, e.g. --set optim.lr=3e-4 (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--resume', 'continue the run from its latest checkpoint')
     .option('--overwrite', 'discard an existing run of the same name')
     .option('--json', 'print the result summary as JSON')
@@ -39,7 +52,9 @@ export function registerTrain(program: Command): void {
         for await (const event of run) render(event);
         const result = await run.result;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ runDir: result.runDir, steps: result.steps, interrupted: result.interrupted, lastLoss: result.lastLoss, checkpoint: result.checkpoint, report: result.reportPath, classifier: result.classifierPath, evaluations: result.evaluations }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ runDir: result.runDir, steps: result.steps, interrupted: result.interrupted, lastLoss: result.lastLoss, checkpoint: result.checkpoint, report: result.reportPath, classifier: result.classifierPath, evaluations: result.evaluations }, null, 2)}\n`,
+          );
         } else {
           process.stdout.write(`run folder: ${result.runDir}\n`);
           if (result.reportPath) process.stdout.write(`report: ${result.reportPath}\n`);

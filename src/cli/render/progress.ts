@@ -34,19 +34,30 @@ export function createRenderer(options: RenderOptions = {}): (event: TrainEvent)
       }
       case 'step': {
         const payload = {
-          loss: event.loss.toFixed(4), phase: event.phase, sps: event.samplesPerSec.toFixed(0), data: ms(event.dataMs), compute: ms(event.stepMs),
+          loss: event.loss.toFixed(4),
+          phase: event.phase,
+          sps: event.samplesPerSec.toFixed(0),
+          data: ms(event.dataMs),
+          compute: ms(event.stepMs),
         };
         if (interactive) {
           if (!bar) {
-            bar = new cliProgress.SingleBar({
-              stream: process.stderr, hideCursor: true,
-              format: '{phase} [{bar}] {value}/{total} | loss {loss} | {sps} samples/s | data {data} ms / step {compute} ms | eta {eta_formatted}',
-            }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              {
+                stream: process.stderr,
+                hideCursor: true,
+                format:
+                  '{phase} [{bar}] {value}/{total} | loss {loss} | {sps} samples/s | data {data} ms / step {compute} ms | eta {eta_formatted}',
+              },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(event.totalSteps, event.step - 1, payload);
           }
           bar.update(event.step, payload);
         } else if (event.step % every === 0 || event.step === event.totalSteps || event.step === 1) {
-          process.stderr.write(`step ${event.step}/${event.totalSteps} ${event.phase} loss ${payload.loss} | ${payload.sps} samples/s | data ${payload.data} ms / step ${payload.compute} ms\n`);
+          process.stderr.write(
+            `step ${event.step}/${event.totalSteps} ${event.phase} loss ${payload.loss} | ${payload.sps} samples/s | data ${payload.data} ms / step ${payload.compute} ms\n`,
+          );
         }
         break;
       }

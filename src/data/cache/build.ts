@@ -16,8 +16,16 @@ import { createPool } from './pool.js';
 import { withCacheLock } from './lock.js';
 import type { CacheDtype, PreprocessSettings } from './preprocess.js';
 import {
-  CACHE_FORMAT, CACHE_VERSION, alignUp, readCacheIndex, sameSettings, writeCacheIndex, type CacheEntry, type CacheFailure,
-  type CacheIndex, INDEX_FILE,
+  CACHE_FORMAT,
+  CACHE_VERSION,
+  alignUp,
+  readCacheIndex,
+  sameSettings,
+  writeCacheIndex,
+  type CacheEntry,
+  type CacheFailure,
+  type CacheIndex,
+  INDEX_FILE,
 } from './format.js';
 
 export interface BuildImageCacheOptions {
@@ -67,13 +75,18 @@ export async function buildImageCache(input: string | string[], options: BuildIm
   return withCacheLock(options.out, () => buildLocked(input, options, settings));
 }
 
-async function buildLocked(input: string | string[], options: BuildImageCacheOptions,
-  settings: PreprocessSettings): Promise<CacheBuildSummary> {
+async function buildLocked(
+  input: string | string[],
+  options: BuildImageCacheOptions,
+  settings: PreprocessSettings,
+): Promise<CacheBuildSummary> {
   const started = performance.now();
   const paths = [...new Set(await resolveInputs(input))];
   const previous = await readCacheIndex(options.out).catch(() => undefined);
-  const reusable = previous && !options.rebuild && sameSettings(previous.settings, settings) && await binIsValid(options.out, previous)
-    ? previous : undefined;
+  const reusable =
+    previous && !options.rebuild && sameSettings(previous.settings, settings) && (await binIsValid(options.out, previous))
+      ? previous
+      : undefined;
 
   const oldEntries = new Map(reusable?.entries.map((e) => [e.path, e]));
   const oldFailures = new Map(reusable?.failures.map((f) => [f.path, f]));
@@ -104,8 +117,7 @@ async function buildLocked(input: string | string[], options: BuildImageCacheOpt
   const handle = await open(binPath, reusable ? 'r+' : 'w');
   let binBytes = reusable?.binBytes ?? 0;
   await handle.truncate(binBytes); // drop bytes an interrupted build appended after its last checkpoint
-  const index: CacheIndex = { format: CACHE_FORMAT, version: CACHE_VERSION, settings, binFile, binBytes, entries, failures,
-    updatedAt: '' };
+  const index: CacheIndex = { format: CACHE_FORMAT, version: CACHE_VERSION, settings, binFile, binBytes, entries, failures, updatedAt: '' };
   await writeCacheIndex(options.out, index);
   if (previous && previous.binFile !== binFile) await unlink(join(options.out, previous.binFile)).catch(() => undefined);
 
@@ -114,7 +126,11 @@ async function buildLocked(input: string | string[], options: BuildImageCacheOpt
   const pool = createPool(Math.min(workers, todo.length));
   const checkpointEvery = options.checkpointEvery ?? 64;
   const buildStart = performance.now();
-  let done = 0, failed = 0, built = 0, bytesWritten = 0, sinceCheckpoint = 0;
+  let done = 0,
+    failed = 0,
+    built = 0,
+    bytesWritten = 0,
+    sinceCheckpoint = 0;
   let writes: Promise<unknown> = Promise.resolve();
   let checkpointing: Promise<void> = Promise.resolve();
   let aborted = false;
@@ -126,16 +142,24 @@ async function buildLocked(input: string | string[], options: BuildImageCacheOpt
   };
 
   try {
-    const processOne = async (item: typeof todo[number]) => {
+    const processOne = async (item: (typeof todo)[number]) => {
       const result = await pool.run(item.path, settings);
       if (result.ok) {
         const offset = binBytes;
         const bytes = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
         binBytes = alignUp(offset + bytes.byteLength);
         writes = writes.then(() => writeAll(handle, bytes, offset));
-        entries.push({ path: item.path, size: item.size, mtimeMs: item.mtimeMs, offset, byteLength: bytes.byteLength,
-          rows: result.rows, columns: result.columns, channels: result.channels,
-          meta: result.meta as unknown as CacheEntry['meta'] });
+        entries.push({
+          path: item.path,
+          size: item.size,
+          mtimeMs: item.mtimeMs,
+          offset,
+          byteLength: bytes.byteLength,
+          rows: result.rows,
+          columns: result.columns,
+          channels: result.channels,
+          meta: result.meta as unknown as CacheEntry['meta'],
+        });
         built++;
         bytesWritten += bytes.byteLength;
       } else {
@@ -154,7 +178,10 @@ async function buildLocked(input: string | string[], options: BuildImageCacheOpt
     let next = 0;
     const lane = async () => {
       while (next < todo.length) {
-        if (options.signal?.aborted) { aborted = true; return; }
+        if (options.signal?.aborted) {
+          aborted = true;
+          return;
+        }
         await processOne(todo[next++]!);
       }
     };
@@ -172,8 +199,16 @@ async function buildLocked(input: string | string[], options: BuildImageCacheOpt
   const seconds = (performance.now() - started) / 1000;
   const buildSeconds = (performance.now() - buildStart) / 1000;
   const summary: CacheBuildSummary = {
-    out: options.out, total: paths.length, built, reused: entries.length - built, failed: failures.length, failures,
-    seconds, imagesPerSec: built > 0 ? built / buildSeconds : 0, bytesWritten, aborted,
+    out: options.out,
+    total: paths.length,
+    built,
+    reused: entries.length - built,
+    failed: failures.length,
+    failures,
+    seconds,
+    imagesPerSec: built > 0 ? built / buildSeconds : 0,
+    bytesWritten,
+    aborted,
   };
   options.onProgress?.({ type: 'done', summary });
   return summary;

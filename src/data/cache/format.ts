@@ -30,7 +30,13 @@ export interface CacheEntry {
   meta: CachedImageMeta;
 }
 
-export interface CacheFailure { path: string; size: number; mtimeMs: number; code: string; message: string }
+export interface CacheFailure {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  code: string;
+  message: string;
+}
 
 export interface CacheIndex {
   format: typeof CACHE_FORMAT;
@@ -59,9 +65,11 @@ export async function readCacheIndex(dir: string): Promise<CacheIndex | undefine
     throw new CacheError('ERR_CACHE_INDEX', `${join(dir, INDEX_FILE)} is not valid JSON`, { path: join(dir, INDEX_FILE) });
   }
   if (index.format !== CACHE_FORMAT || index.version !== CACHE_VERSION || !Array.isArray(index.entries)) {
-    throw new CacheError('ERR_CACHE_INDEX',
+    throw new CacheError(
+      'ERR_CACHE_INDEX',
       `${join(dir, INDEX_FILE)} is not a radlearn image cache index (format ${String(index.format)} v${String(index.version)})`,
-      { path: join(dir, INDEX_FILE) });
+      { path: join(dir, INDEX_FILE) },
+    );
   }
   return index;
 }

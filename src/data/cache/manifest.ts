@@ -27,17 +27,22 @@ export async function resolveInputs(input: string | string[]): Promise<string[]>
   const text = raw.toString('utf8');
   const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
   if (ext === '.jsonl') {
-    return text.split('\n').filter((l) => l.trim()).map((line, i) => {
-      let row: Record<string, unknown>;
-      try { row = JSON.parse(line) as Record<string, unknown>; } catch {
-        throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: not valid JSON`, { path: input, line: i + 1 });
-      }
-      const p = row.path ?? row.image;
-      if (typeof p !== 'string') {
-        throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: needs a string field "path" or "image"`, { path: input });
-      }
-      return rel(p);
-    });
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((line, i) => {
+        let row: Record<string, unknown>;
+        try {
+          row = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: not valid JSON`, { path: input, line: i + 1 });
+        }
+        const p = row.path ?? row.image;
+        if (typeof p !== 'string') {
+          throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: needs a string field "path" or "image"`, { path: input });
+        }
+        return rel(p);
+      });
   }
   if (ext === '.csv') {
     const lines = text.split(/\r?\n/).filter((l) => l.trim());
@@ -48,7 +53,11 @@ export async function resolveInputs(input: string | string[]): Promise<string[]>
     }
     return lines.slice(1).map((l) => rel(splitCsv(l)[column]!.trim()));
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map(rel);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map(rel);
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -64,13 +73,21 @@ async function walk(dir: string): Promise<string[]> {
 
 function splitCsv(line: string): string[] {
   const cells: string[] = [];
-  let cell = '', quoted = false;
+  let cell = '',
+    quoted = false;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { cells.push(cell); cell = ''; } else cell += ch;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
   }
   cells.push(cell);
   return cells;

@@ -31,7 +31,7 @@ export function createPool(workers: number): Pool {
     return new Worker(boot, { eval: true });
   };
   const slots = Array.from({ length: workers }, () => ({ worker: spawn(), inFlight: 0 }));
-  const pending = new Map<number, { resolve: (r: WorkerResult) => void; slot: typeof slots[number] }>();
+  const pending = new Map<number, { resolve: (r: WorkerResult) => void; slot: (typeof slots)[number] }>();
   const queue: { task: WorkerTask; resolve: (r: WorkerResult) => void }[] = [];
   let nextId = 0;
   let closed = false;
@@ -46,7 +46,7 @@ export function createPool(workers: number): Pool {
       }
     }
   };
-  const wire = (slot: typeof slots[number]): void => {
+  const wire = (slot: (typeof slots)[number]): void => {
     slot.worker.on('message', (result: WorkerResult) => {
       const entry = pending.get(result.id);
       if (!entry) return;
@@ -72,7 +72,9 @@ export function createPool(workers: number): Pool {
       }
     };
     worker.on('error', (error) => lost(error.message));
-    worker.on('exit', (code) => { if (!closed) lost(`exited with code ${code}`); });
+    worker.on('exit', (code) => {
+      if (!closed) lost(`exited with code ${code}`);
+    });
   };
   slots.forEach(wire);
   return {
@@ -96,12 +98,23 @@ function inProcessPool(): Pool {
       const id = nextId++;
       try {
         const out = await preprocessImage(path, settings);
-        return { id, ok: true, rows: out.rows, columns: out.columns, channels: out.channels, data: out.data,
-          meta: out.meta as unknown as Record<string, unknown> };
+        return {
+          id,
+          ok: true,
+          rows: out.rows,
+          columns: out.columns,
+          channels: out.channels,
+          data: out.data,
+          meta: out.meta as unknown as Record<string, unknown>,
+        };
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        return { id, ok: false, code: typeof code === 'string' ? code : 'ERR_UNEXPECTED',
-          message: error instanceof Error ? error.message : String(error) };
+        return {
+          id,
+          ok: false,
+          code: typeof code === 'string' ? code : 'ERR_UNEXPECTED',
+          message: error instanceof Error ? error.message : String(error),
+        };
       }
     },
     async close() {},

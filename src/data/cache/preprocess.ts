@@ -52,9 +52,11 @@ export async function preprocessImage(path: string, settings: PreprocessSettings
   // A very elongated image resized by its short side (1 x 65535 to 512) would be billions of pixels.
   const tooLarge = settings.fit === 'squarePad' ? frameSizeProblem(settings.size, settings.size) : frameSizeProblem(rows, columns);
   if (tooLarge) {
-    throw new ImageError('ERR_IMAGE_TOO_LARGE',
+    throw new ImageError(
+      'ERR_IMAGE_TOO_LARGE',
       `${path}: resizing ${image.columns}x${image.rows} with fit '${settings.fit}' and size ${settings.size} gives ${tooLarge}`,
-      { path, rows, columns });
+      { path, rows, columns },
+    );
   }
   let pixels = image.toImage(0, { window: settings.window });
   let channels = image.samplesPerPixel;
@@ -67,7 +69,8 @@ export async function preprocessImage(path: string, settings: PreprocessSettings
     channels = 1;
   }
   let resized = resizeImage(pixels, image.rows, image.columns, channels, rows, columns, settings.filter);
-  let outRows = rows, outColumns = columns;
+  let outRows = rows,
+    outColumns = columns;
   if (settings.fit === 'squarePad') {
     resized = padToSquare(resized, rows, columns, channels, settings.size);
     outRows = outColumns = settings.size;
@@ -80,12 +83,23 @@ export async function preprocessImage(path: string, settings: PreprocessSettings
   }
   const spacing = image.pixelSpacing;
   return {
-    rows: outRows, columns: outColumns, channels, data,
+    rows: outRows,
+    columns: outColumns,
+    channels,
+    data,
     meta: {
-      format: image.format, sourceRows: image.rows, sourceColumns: image.columns, numberOfFrames: image.numberOfFrames,
-      photometricInterpretation: image.photometricInterpretation, bitsStored: image.bitsStored,
-      transferSyntaxUID: image.transferSyntaxUID || undefined, modality: image.modality, viewPosition: image.viewPosition,
-      patientId: image.patientId, studyInstanceUID: image.studyInstanceUID, seriesInstanceUID: image.seriesInstanceUID,
+      format: image.format,
+      sourceRows: image.rows,
+      sourceColumns: image.columns,
+      numberOfFrames: image.numberOfFrames,
+      photometricInterpretation: image.photometricInterpretation,
+      bitsStored: image.bitsStored,
+      transferSyntaxUID: image.transferSyntaxUID || undefined,
+      modality: image.modality,
+      viewPosition: image.viewPosition,
+      patientId: image.patientId,
+      studyInstanceUID: image.studyInstanceUID,
+      seriesInstanceUID: image.seriesInstanceUID,
       sopInstanceUID: image.sopInstanceUID,
       pixelSpacing: spacing ? [spacing[0] * (image.rows / rows), spacing[1] * (image.columns / columns)] : undefined,
     },

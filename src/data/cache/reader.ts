@@ -48,8 +48,7 @@ const DEFAULT_CHUNK_BYTES = 2 ** 30;
 export async function openImageCache(dir: string, options: OpenImageCacheOptions = {}): Promise<ImageCache> {
   const index = await readCacheIndex(dir);
   if (!index) throw new CacheError('ERR_MISSING_FILE', `no image cache index at ${join(dir, INDEX_FILE)}`, { path: dir });
-  const mode = options.mode === 'memory' || options.mode === 'pread' ? options.mode
-    : index.binBytes <= totalmem() / 4 ? 'memory' : 'pread';
+  const mode = options.mode === 'memory' || options.mode === 'pread' ? options.mode : index.binBytes <= totalmem() / 4 ? 'memory' : 'pread';
   return new FileImageCache(dir, index, mode, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
 }
 
@@ -64,7 +63,12 @@ class FileImageCache implements ImageCache {
   private byPath: Map<string, number>;
   private readonly bytesPerSample: number;
 
-  constructor(readonly path: string, index: CacheIndex, readonly mode: 'memory' | 'pread', chunkBytes: number) {
+  constructor(
+    readonly path: string,
+    index: CacheIndex,
+    readonly mode: 'memory' | 'pread',
+    chunkBytes: number,
+  ) {
     this.settings = index.settings;
     this.entries = index.entries;
     this.failures = index.failures;
@@ -160,21 +164,28 @@ class FileImageCache implements ImageCache {
     const total = per * indices.length;
     const data = out ?? (this.bytesPerSample === 2 ? new Uint16Array(total) : new Uint8Array(total));
     if (data.length < total || data.BYTES_PER_ELEMENT !== this.bytesPerSample) {
-      throw new CacheError('ERR_SHAPE',
-        `readBatch output holds ${data.length} ${data.BYTES_PER_ELEMENT * 8}-bit values, needs ${total} of ${this.bytesPerSample * 8}-bit`);
+      throw new CacheError(
+        'ERR_SHAPE',
+        `readBatch output holds ${data.length} ${data.BYTES_PER_ELEMENT * 8}-bit values, needs ${total} of ${this.bytesPerSample * 8}-bit`,
+      );
     }
     for (let b = 0; b < indices.length; b++) {
       const e = this.check(indices[b]!);
       if (e.rows !== first.rows || e.columns !== first.columns || e.channels !== first.channels) {
-        throw new CacheError('ERR_SHAPE',
-          `readBatch needs one shape: image ${indices[b]} is ${e.rows}x${e.columns}x${e.channels}, image ${indices[0]} is `
-          + `${first.rows}x${first.columns}x${first.channels} (build with fit 'squarePad' or 'squareStretch', or use get())`);
+        throw new CacheError(
+          'ERR_SHAPE',
+          `readBatch needs one shape: image ${indices[b]} is ${e.rows}x${e.columns}x${e.channels}, image ${indices[0]} is ` +
+            `${first.rows}x${first.columns}x${first.channels} (build with fit 'squarePad' or 'squareStretch', or use get())`,
+        );
       }
       if (this.mode === 'memory') (data as Uint16Array).set(this.get(indices[b]!) as Uint16Array, b * per);
       else this.readInto(e, new Uint8Array(data.buffer, data.byteOffset + b * per * this.bytesPerSample, e.byteLength));
     }
-    return { type: this.settings.dtype, data: data.length === total ? data : data.subarray(0, total),
-      dims: [indices.length, first.rows, first.columns, first.channels] };
+    return {
+      type: this.settings.dtype,
+      data: data.length === total ? data : data.subarray(0, total),
+      dims: [indices.length, first.rows, first.columns, first.channels],
+    };
   }
 
   close(): void {

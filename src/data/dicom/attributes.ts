@@ -39,8 +39,10 @@ export function readPixelModule(ds: DataSet): PixelModule {
   const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
   const highBit = ds.uint16('x00280102') ?? bitsStored - 1;
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
-    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `BitsStored ${bitsStored} / HighBit ${highBit} do not fit in BitsAllocated ${bitsAllocated}`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_ATTRIBUTE',
+      `BitsStored ${bitsStored} / HighBit ${highBit} do not fit in BitsAllocated ${bitsAllocated}`,
+    );
   }
   const samplesPerPixel = ds.uint16('x00280002') ?? 1;
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
@@ -48,16 +50,20 @@ export function readPixelModule(ds: DataSet): PixelModule {
   }
   const photometricInterpretation = (ds.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim().toUpperCase();
   if (samplesPerPixel === 1 && !['MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR'].includes(photometricInterpretation)) {
-    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `PhotometricInterpretation ${photometricInterpretation} does not match SamplesPerPixel 1`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_ATTRIBUTE',
+      `PhotometricInterpretation ${photometricInterpretation} does not match SamplesPerPixel 1`,
+    );
   }
   if (photometricInterpretation === 'PALETTE COLOR') {
     throw new DicomError('ERR_DICOM_UNSUPPORTED', 'PALETTE COLOR images are not supported (radiographs are MONOCHROME1/2 or RGB)');
   }
   // Subsampled chroma (two samples per pixel on average) is only defined for 8-bit samples.
   if ((photometricInterpretation === 'YBR_FULL_422' || photometricInterpretation === 'YBR_PARTIAL_422') && bitsAllocated !== 8) {
-    throw new DicomError('ERR_DICOM_UNSUPPORTED',
-      `PhotometricInterpretation ${photometricInterpretation} with BitsAllocated (0028,0100) ${bitsAllocated} is not supported, expected 8`);
+    throw new DicomError(
+      'ERR_DICOM_UNSUPPORTED',
+      `PhotometricInterpretation ${photometricInterpretation} with BitsAllocated (0028,0100) ${bitsAllocated} is not supported, expected 8`,
+    );
   }
   const pixelRepresentation = ds.uint16('x00280103') ?? 0;
   if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
@@ -68,8 +74,15 @@ export function readPixelModule(ds: DataSet): PixelModule {
     throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE', `NumberOfFrames (0028,0008) is ${frames}, expected a positive integer`);
   }
   return {
-    rows, columns, numberOfFrames: frames, samplesPerPixel, photometricInterpretation,
-    planarConfiguration: ds.uint16('x00280006') ?? 0, bitsAllocated, bitsStored, highBit,
+    rows,
+    columns,
+    numberOfFrames: frames,
+    samplesPerPixel,
+    photometricInterpretation,
+    planarConfiguration: ds.uint16('x00280006') ?? 0,
+    bitsAllocated,
+    bitsStored,
+    highBit,
     pixelRepresentation: pixelRepresentation as 0 | 1,
   };
 }
@@ -103,18 +116,22 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export function checkRescale(pm: PixelModule, meta: DicomMetadata): void {
   const largestStored = 2 ** pm.bitsStored;
   if (Math.abs(meta.rescaleSlope) * largestStored + Math.abs(meta.rescaleIntercept) > FLOAT32_MAX) {
-    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `RescaleSlope (0028,1053) ${meta.rescaleSlope} and RescaleIntercept (0028,1052) ${meta.rescaleIntercept} map `
-      + `${pm.bitsStored}-bit stored values beyond the float32 range (±3.4e38)`,
-      { rescaleSlope: meta.rescaleSlope, rescaleIntercept: meta.rescaleIntercept });
+    throw new DicomError(
+      'ERR_DICOM_BAD_ATTRIBUTE',
+      `RescaleSlope (0028,1053) ${meta.rescaleSlope} and RescaleIntercept (0028,1052) ${meta.rescaleIntercept} map ` +
+        `${pm.bitsStored}-bit stored values beyond the float32 range (±3.4e38)`,
+      { rescaleSlope: meta.rescaleSlope, rescaleIntercept: meta.rescaleIntercept },
+    );
   }
 }
 
 function requireUint16(ds: DataSet, tag: string, name: string): number {
   const value = ds.elements[tag] ? ds.uint16(tag) : undefined;
   if (value === undefined || value === 0) {
-    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `${name} (${tag.slice(1, 5)},${tag.slice(5)}) is ${value === undefined ? 'missing' : 'zero'}; an image needs it`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_ATTRIBUTE',
+      `${name} (${tag.slice(1, 5)},${tag.slice(5)}) is ${value === undefined ? 'missing' : 'zero'}; an image needs it`,
+    );
   }
   return value;
 }
@@ -125,7 +142,7 @@ function text(ds: DataSet, tag: string): string | undefined {
 }
 
 function numbers(ds: DataSet, tag: string): number[] | undefined {
-  const count = ds.elements[tag] ? ds.numStringValues(tag) ?? 0 : 0;
+  const count = ds.elements[tag] ? (ds.numStringValues(tag) ?? 0) : 0;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const v = ds.floatString(tag, i);

@@ -34,7 +34,10 @@ export async function loadLibJpegTurbo(): Promise<LibJpegTurboModule> {
   return (loaded.libJpegTurbo = await libJpegTurbo);
 }
 
-export interface DecodedFrame { bytes: Uint8Array; info: CodecFrameInfo }
+export interface DecodedFrame {
+  bytes: Uint8Array;
+  info: CodecFrameInfo;
+}
 
 /** Runs one WASM decoder; copies the output out of WASM memory before `delete()` frees it. */
 function runDecoder(decoder: CodecDecoder, encoded: Uint8Array, codec: CodecName): DecodedFrame {
@@ -61,8 +64,11 @@ export type CodecName = 'OpenJPEG' | 'CharLS' | 'libjpeg-turbo';
 export function codecFailure(codec: CodecName, action: 'decode' | 'encode', error: unknown): DicomError {
   if (isWasmFault(error)) discard(codec);
   const detail = error instanceof Error ? error.message : `aborted (code ${String(error)})`;
-  return new DicomError(action === 'decode' ? 'ERR_DICOM_DECODE' : 'ERR_DICOM_ENCODE',
-    `${codec} could not ${action} the frame: ${detail}`, { codec });
+  return new DicomError(
+    action === 'decode' ? 'ERR_DICOM_DECODE' : 'ERR_DICOM_ENCODE',
+    `${codec} could not ${action} the frame: ${detail}`,
+    { codec },
+  );
 }
 
 export function safeDelete(instance: { delete(): void }, codec: CodecName): void {
@@ -79,9 +85,18 @@ function isWasmFault(error: unknown): boolean {
 }
 
 function discard(codec: CodecName): void {
-  if (codec === 'OpenJPEG') { openJpeg = undefined; loaded.openJpeg = undefined; }
-  if (codec === 'CharLS') { charls = undefined; loaded.charls = undefined; }
-  if (codec === 'libjpeg-turbo') { libJpegTurbo = undefined; loaded.libJpegTurbo = undefined; }
+  if (codec === 'OpenJPEG') {
+    openJpeg = undefined;
+    loaded.openJpeg = undefined;
+  }
+  if (codec === 'CharLS') {
+    charls = undefined;
+    loaded.charls = undefined;
+  }
+  if (codec === 'libjpeg-turbo') {
+    libJpegTurbo = undefined;
+    loaded.libJpegTurbo = undefined;
+  }
 }
 
 function need<T>(module: T | undefined, name: string): T {
@@ -98,13 +113,20 @@ export function decodeJpegLs(encoded: Uint8Array): DecodedFrame & { interleaveMo
   const mod = need(loaded.charls, 'CharLS');
   const decoder = new mod.JpegLSDecoder();
   let interleaveMode = 0;
-  const frame = runDecoder({
-    getEncodedBuffer: (n) => decoder.getEncodedBuffer(n),
-    decode: () => { decoder.decode(); interleaveMode = decoder.getInterleaveMode(); },
-    getFrameInfo: () => decoder.getFrameInfo(),
-    getDecodedBuffer: () => decoder.getDecodedBuffer(),
-    delete: () => decoder.delete(),
-  }, encoded, 'CharLS');
+  const frame = runDecoder(
+    {
+      getEncodedBuffer: (n) => decoder.getEncodedBuffer(n),
+      decode: () => {
+        decoder.decode();
+        interleaveMode = decoder.getInterleaveMode();
+      },
+      getFrameInfo: () => decoder.getFrameInfo(),
+      getDecodedBuffer: () => decoder.getDecodedBuffer(),
+      delete: () => decoder.delete(),
+    },
+    encoded,
+    'CharLS',
+  );
   return { ...frame, interleaveMode };
 }
 
@@ -135,8 +157,11 @@ export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: number):
   // at an early marker, and returns the image with the rest invented or left zero.
   const overran = progress.stream !== null && progress.stream.index > progress.stream.buffer.length;
   if (overran || progress.yLoc < progress.yDim) {
-    throw new DicomError('ERR_DICOM_TRUNCATED', `JPEG lossless frame's entropy-coded data ends `
-      + `${overran ? 'before the last' : `after ${progress.yLoc}`} of its ${progress.yDim} rows: the codestream is truncated`);
+    throw new DicomError(
+      'ERR_DICOM_TRUNCATED',
+      `JPEG lossless frame's entropy-coded data ends ` +
+        `${overran ? 'before the last' : `after ${progress.yLoc}`} of its ${progress.yDim} rows: the codestream is truncated`,
+    );
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -42,29 +42,52 @@ export async function encodeDicom(spec: DicomWriteSpec, options: EncodeOptions =
     encoded.push(await encodeFrame(syntax, spec, framePixels, options));
   }
   const { pixels: _pixels, ...header } = spec;
-  const photometric = spec.photometricInterpretation
-    ?? (samples === 3 ? (syntax === TransferSyntax.JpegBaseline || syntax === TransferSyntax.JpegExtended ? 'YBR_FULL_422'
-      : syntax === TransferSyntax.Jpeg2000Lossless ? 'YBR_RCT' : syntax === TransferSyntax.Jpeg2000 ? 'YBR_ICT' : 'RGB')
+  const photometric =
+    spec.photometricInterpretation ??
+    (samples === 3
+      ? syntax === TransferSyntax.JpegBaseline || syntax === TransferSyntax.JpegExtended
+        ? 'YBR_FULL_422'
+        : syntax === TransferSyntax.Jpeg2000Lossless
+          ? 'YBR_RCT'
+          : syntax === TransferSyntax.Jpeg2000
+            ? 'YBR_ICT'
+            : 'RGB'
       : 'MONOCHROME2');
   return writeEncapsulatedDicom({ ...header, transferSyntaxUID: syntax, photometricInterpretation: photometric }, encoded);
 }
 
-async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWriteSpec['pixels'],
-  options: EncodeOptions): Promise<Uint8Array> {
+async function encodeFrame(
+  syntax: string,
+  spec: DicomWriteSpec,
+  pixels: DicomWriteSpec['pixels'],
+  options: EncodeOptions,
+): Promise<Uint8Array> {
   const samples = spec.samplesPerPixel ?? 1;
   const bitsStored = spec.bitsStored ?? spec.bitsAllocated;
   const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
-  const info: CodecFrameInfo = { width: spec.columns, height: spec.rows, bitsPerSample: bitsStored,
-    componentCount: samples, isSigned: spec.pixelRepresentation === 1 };
+  const info: CodecFrameInfo = {
+    width: spec.columns,
+    height: spec.rows,
+    bitsPerSample: bitsStored,
+    componentCount: samples,
+    isSigned: spec.pixelRepresentation === 1,
+  };
   switch (syntax) {
     case TransferSyntax.RleLossless:
       return encodeRle(bytes, spec.rows, spec.columns, samples, spec.bitsAllocated);
     case TransferSyntax.JpegLossless:
     case TransferSyntax.JpegLosslessSV1: {
-      const unsigned = spec.bitsAllocated === 16 ? new Uint16Array(pixels.buffer, pixels.byteOffset, pixels.length)
-        : new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
-      return encodeJpegLossless(unsigned, { rows: spec.rows, columns: spec.columns, components: samples as 1 | 3,
-        precision: bitsStored, predictor: syntax === TransferSyntax.JpegLosslessSV1 ? 1 : options.jpegPredictor ?? 1 });
+      const unsigned =
+        spec.bitsAllocated === 16
+          ? new Uint16Array(pixels.buffer, pixels.byteOffset, pixels.length)
+          : new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
+      return encodeJpegLossless(unsigned, {
+        rows: spec.rows,
+        columns: spec.columns,
+        components: samples as 1 | 3,
+        precision: bitsStored,
+        predictor: syntax === TransferSyntax.JpegLosslessSV1 ? 1 : (options.jpegPredictor ?? 1),
+      });
     }
     case TransferSyntax.JpegLsLossless:
     case TransferSyntax.JpegLsNearLossless: {
@@ -96,14 +119,20 @@ async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWr
         return encodeJpegDct(masked, { rows: spec.rows, columns: spec.columns, precision: 12, quantStep: options.jpegQuantStep ?? 2 });
       }
       if (spec.bitsAllocated !== 8) {
-        throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
-          `no encoder here writes ${bitsStored}-bit lossy JPEG in ${transferSyntaxName(syntax)} (12-bit greyscale needs JPEG Extended)`);
+        throw new DicomError(
+          'ERR_DICOM_UNSUPPORTED_SYNTAX',
+          `no encoder here writes ${bitsStored}-bit lossy JPEG in ${transferSyntaxName(syntax)} (12-bit greyscale needs JPEG Extended)`,
+        );
       }
       if (samples === 1) {
         // Greyscale goes through radlearn's own encoder: the libjpeg-turbo WASM encoder faults on some small sizes.
         const step = Math.max(1, Math.round((100 - (options.jpegQuality ?? 90)) / 4));
-        return encodeJpegDct(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length), { rows: spec.rows,
-          columns: spec.columns, precision: 8, quantStep: step });
+        return encodeJpegDct(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length), {
+          rows: spec.rows,
+          columns: spec.columns,
+          precision: 8,
+          quantStep: step,
+        });
       }
       const mod = await loadLibJpegTurbo();
       const encoder = new mod.JPEGEncoder();
@@ -115,8 +144,7 @@ async function encodeFrame(syntax: string, spec: DicomWriteSpec, pixels: DicomWr
   }
 }
 
-function runEncoder(encoder: CodecEncoder, info: CodecFrameInfo, bytes: Uint8Array, codec: CodecName,
-  configure?: () => void): Uint8Array {
+function runEncoder(encoder: CodecEncoder, info: CodecFrameInfo, bytes: Uint8Array, codec: CodecName, configure?: () => void): Uint8Array {
   try {
     encoder.getDecodedBuffer(info).set(bytes);
     configure?.();
@@ -133,7 +161,10 @@ function maskToBitsStored(bytes: Uint8Array, bitsAllocated: number, bitsStored: 
   if (bitsStored === bitsAllocated) return bytes;
   const mask = (1 << bitsStored) - 1;
   const out = bytes.slice();
-  if (bitsAllocated === 8) { for (let i = 0; i < out.length; i++) out[i] = out[i]! & mask; return out; }
+  if (bitsAllocated === 8) {
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! & mask;
+    return out;
+  }
   const words = new Uint16Array(out.buffer, 0, out.length / 2);
   for (let i = 0; i < words.length; i++) words[i] = words[i]! & mask;
   return out;

@@ -11,7 +11,11 @@ export function pixelDataElement(ds: DataSet): Element {
   const element = ds.elements.x7fe00010;
   if (element) return element;
   // Float and Double Float Pixel Data hold IEEE floats, which the integer sample path would misread.
-  const float = ds.elements.x7fe00008 ? 'Float Pixel Data (7FE0,0008)' : ds.elements.x7fe00009 ? 'Double Float Pixel Data (7FE0,0009)' : undefined;
+  const float = ds.elements.x7fe00008
+    ? 'Float Pixel Data (7FE0,0008)'
+    : ds.elements.x7fe00009
+      ? 'Double Float Pixel Data (7FE0,0009)'
+      : undefined;
   if (float) throw new DicomError('ERR_DICOM_UNSUPPORTED', `${float} is not supported; radlearn reads integer Pixel Data (7FE0,0010)`);
   throw new DicomError('ERR_DICOM_NO_PIXEL_DATA', 'dataset has no PixelData (7FE0,0010)');
 }
@@ -23,10 +27,12 @@ export function nativeFrameBytes(ds: DataSet, element: Element, pm: PixelModule,
   const expectedBytes = Math.ceil((bitsPerFrame * pm.numberOfFrames) / 8);
   // One padding byte makes odd lengths even; anything else means the attributes lie.
   if (element.length < expectedBytes || element.length > expectedBytes + (expectedBytes & 1)) {
-    throw new DicomError('ERR_DICOM_PIXEL_LENGTH',
-      `PixelData holds ${element.length} bytes but ${pm.rows}x${pm.columns}x${pm.numberOfFrames} frames of `
-      + `${pm.samplesPerPixel} x ${pm.bitsAllocated}-bit samples need ${expectedBytes}`,
-      { actualBytes: element.length, expectedBytes });
+    throw new DicomError(
+      'ERR_DICOM_PIXEL_LENGTH',
+      `PixelData holds ${element.length} bytes but ${pm.rows}x${pm.columns}x${pm.numberOfFrames} frames of ` +
+        `${pm.samplesPerPixel} x ${pm.bitsAllocated}-bit samples need ${expectedBytes}`,
+      { actualBytes: element.length, expectedBytes },
+    );
   }
   const startBit = bitsPerFrame * frame;
   const start = element.dataOffset + Math.floor(startBit / 8);
@@ -38,16 +44,17 @@ export function isYbr422(pm: PixelModule): boolean {
   return pm.photometricInterpretation === 'YBR_FULL_422' || pm.photometricInterpretation === 'YBR_PARTIAL_422';
 }
 
-export function encapsulatedFrameBytes(ds: DataSet, element: Element, pm: PixelModule, frame: number,
-  isJpegFamily: boolean): Uint8Array {
+export function encapsulatedFrameBytes(ds: DataSet, element: Element, pm: PixelModule, frame: number, isJpegFamily: boolean): Uint8Array {
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) {
     throw new DicomError('ERR_DICOM_NO_PIXEL_DATA', 'encapsulated PixelData has no fragments');
   }
   for (const fragment of fragments) {
     if (fragment.position + fragment.length > ds.byteArray.length) {
-      throw new DicomError('ERR_DICOM_TRUNCATED',
-        `PixelData fragment at byte ${fragment.position} runs ${fragment.length} bytes past the end of the file`);
+      throw new DicomError(
+        'ERR_DICOM_TRUNCATED',
+        `PixelData fragment at byte ${fragment.position} runs ${fragment.length} bytes past the end of the file`,
+      );
     }
   }
   try {
@@ -71,9 +78,11 @@ export function encapsulatedFrameBytes(ds: DataSet, element: Element, pm: PixelM
     if (error instanceof DicomError) throw error;
     throw new DicomError('ERR_DICOM_DECODE', `could not locate frame ${frame} in encapsulated PixelData: ${String(error)}`);
   }
-  throw new DicomError('ERR_DICOM_PIXEL_LENGTH',
-    `cannot find ${pm.numberOfFrames} frames in encapsulated PixelData: ${fragments.length} fragments and `
-    + `an offset table of ${(element.basicOffsetTable ?? []).length} entries`);
+  throw new DicomError(
+    'ERR_DICOM_PIXEL_LENGTH',
+    `cannot find ${pm.numberOfFrames} frames in encapsulated PixelData: ${fragments.length} fragments and ` +
+      `an offset table of ${(element.basicOffsetTable ?? []).length} entries`,
+  );
 }
 
 function toUint8(bytes: Uint8Array): Uint8Array {

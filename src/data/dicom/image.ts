@@ -6,7 +6,14 @@ import type { DicomMetadata, PixelModule } from './attributes.js';
 import { DicomError } from './errors.js';
 import type { StoredArray } from './stored.js';
 import {
-  applyLut, applyRange, applyRescale, applyWindow, minMax, percentileRange, type LookupTable, type VoiFunction,
+  applyLut,
+  applyRange,
+  applyRescale,
+  applyWindow,
+  minMax,
+  percentileRange,
+  type LookupTable,
+  type VoiFunction,
   type WindowSpec,
 } from './lut.js';
 
@@ -82,8 +89,10 @@ export class DecodedImage implements DicomImage {
 
   storedPixels(frame = 0): StoredArray {
     if (!Number.isInteger(frame) || frame < 0 || frame >= this.numberOfFrames) {
-      throw new DicomError('ERR_DICOM_FRAME_RANGE',
-        `${this.path ?? 'image'}: frame ${frame} requested, the image has ${this.numberOfFrames} frame(s)`);
+      throw new DicomError(
+        'ERR_DICOM_FRAME_RANGE',
+        `${this.path ?? 'image'}: frame ${frame} requested, the image has ${this.numberOfFrames} frame(s)`,
+      );
     }
     if (frame !== this.#lastFrame) {
       this.#lastStored = this.#decodeFrame(frame);

@@ -22,14 +22,18 @@ export function readJ2kFrameHeader(frame: Uint8Array): CodestreamHeader {
   const components = view.getUint16(siz + 38);
   const header = { rows: ysiz! - yosiz!, columns: xsiz! - xosiz!, components, precision: (bytes[siz + 40]! & 0x7f) + 1 };
   if (header.rows <= 0 || header.columns <= 0 || xtsiz === 0 || ytsiz === 0 || xtosiz! > xosiz! || ytosiz! > yosiz!) {
-    throw new DicomError('ERR_DICOM_DECODE',
-      `JPEG 2000 SIZ describes no image: ${xsiz}x${ysiz} from offset ${xosiz},${yosiz} in tiles of ${xtsiz}x${ytsiz}`);
+    throw new DicomError(
+      'ERR_DICOM_DECODE',
+      `JPEG 2000 SIZ describes no image: ${xsiz}x${ysiz} from offset ${xosiz},${yosiz} in tiles of ${xtsiz}x${ytsiz}`,
+    );
   }
   const tiles = Math.ceil((xsiz! - xtosiz!) / xtsiz!) * Math.ceil((ysiz! - ytosiz!) / ytsiz!);
   const present = tileCount(bytes, view, siz + 2 + view.getUint16(siz + 2), tiles);
   if (present < tiles) {
-    throw new DicomError('ERR_DICOM_TRUNCATED',
-      `JPEG 2000 frame holds tile-parts for ${present} of the ${tiles} tiles its SIZ marker describes`);
+    throw new DicomError(
+      'ERR_DICOM_TRUNCATED',
+      `JPEG 2000 frame holds tile-parts for ${present} of the ${tiles} tiles its SIZ marker describes`,
+    );
   }
   return header;
 }

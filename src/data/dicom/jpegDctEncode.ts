@@ -8,7 +8,9 @@ import { DicomError } from './errors.js';
 import { DCT_BASIS, ZIGZAG } from './jpegDct.js';
 
 export interface JpegDctOptions {
-  rows: number; columns: number; precision: 8 | 12;
+  rows: number;
+  columns: number;
+  precision: 8 | 12;
   /** quantization step, 1..255 */ quantStep?: number;
   /** MCUs between restart markers (0: none). */ restartInterval?: number;
 }
@@ -53,9 +55,11 @@ export function encodeJpegDct(samples: Uint8Array | Uint16Array, options: JpegDc
   const out: number[] = [0xff, 0xd8];
   out.push(0xff, 0xdb, 0, 67, 0x00, ...new Array<number>(64).fill(q));
   out.push(0xff, precision === 8 ? 0xc0 : 0xc1, 0, 11, precision, rows >> 8, rows & 0xff, columns >> 8, columns & 0xff, 1, 1, 0x11, 0);
-  const dcCounts = new Array<number>(16).fill(0); dcCounts[4] = 16;
+  const dcCounts = new Array<number>(16).fill(0);
+  dcCounts[4] = 16;
   out.push(0xff, 0xc4, 0, 3 + 16 + 16, 0x00, ...dcCounts, ...Array.from({ length: 16 }, (_, i) => i));
-  const acCounts = new Array<number>(16).fill(0); acCounts[7] = AC_SYMBOLS.length;
+  const acCounts = new Array<number>(16).fill(0);
+  acCounts[7] = AC_SYMBOLS.length;
   const acLength = 3 + 16 + AC_SYMBOLS.length;
   out.push(0xff, 0xc4, acLength >> 8, acLength & 0xff, 0x10, ...acCounts, ...AC_SYMBOLS);
   const restart = options.restartInterval ?? 0;
@@ -63,7 +67,8 @@ export function encodeJpegDct(samples: Uint8Array | Uint16Array, options: JpegDc
   out.push(0xff, 0xda, 0, 8, 1, 1, 0x00, 0, 63, 0);
   const bits = new BitWriter();
   const shift = 1 << (precision - 1);
-  const block = new Float64Array(64), tmp = new Float64Array(64);
+  const block = new Float64Array(64),
+    tmp = new Float64Array(64);
   let pred = 0;
   let mcu = 0;
   const category = (v: number) => (v === 0 ? 0 : 32 - Math.clz32(Math.abs(v)));
@@ -78,21 +83,24 @@ export function encodeJpegDct(samples: Uint8Array | Uint16Array, options: JpegDc
       mcu++;
       for (let y = 0; y < 8; y++) {
         for (let x = 0; x < 8; x++) {
-          const r = Math.min(rows - 1, by * 8 + y), c = Math.min(columns - 1, bx * 8 + x); // edge replication
+          const r = Math.min(rows - 1, by * 8 + y),
+            c = Math.min(columns - 1, bx * 8 + x); // edge replication
           block[y * 8 + x] = samples[r * columns + c]! - shift;
         }
       }
       // FDCT: F(v,u) = sum_y sum_x basis(y,v) basis(x,u) f(y,x)
-      for (let y = 0; y < 8; y++) for (let u = 0; u < 8; u++) {
-        let s = 0;
-        for (let x = 0; x < 8; x++) s += DCT_BASIS[x * 8 + u]! * block[y * 8 + x]!;
-        tmp[y * 8 + u] = s;
-      }
-      for (let v = 0; v < 8; v++) for (let u = 0; u < 8; u++) {
-        let s = 0;
-        for (let y = 0; y < 8; y++) s += DCT_BASIS[y * 8 + v]! * tmp[y * 8 + u]!;
-        block[v * 8 + u] = Math.round(s / q);
-      }
+      for (let y = 0; y < 8; y++)
+        for (let u = 0; u < 8; u++) {
+          let s = 0;
+          for (let x = 0; x < 8; x++) s += DCT_BASIS[x * 8 + u]! * block[y * 8 + x]!;
+          tmp[y * 8 + u] = s;
+        }
+      for (let v = 0; v < 8; v++)
+        for (let u = 0; u < 8; u++) {
+          let s = 0;
+          for (let y = 0; y < 8; y++) s += DCT_BASIS[y * 8 + v]! * tmp[y * 8 + u]!;
+          block[v * 8 + u] = Math.round(s / q);
+        }
       const dc = block[0]!;
       const diff = dc - pred;
       pred = dc;
@@ -102,8 +110,14 @@ export function encodeJpegDct(samples: Uint8Array | Uint16Array, options: JpegDc
       let run = 0;
       for (let k = 1; k < 64; k++) {
         const v = block[ZIGZAG[k]!]!;
-        if (v === 0) { run++; continue; }
-        while (run > 15) { bits.write(AC_CODE.get(0xf0)!, 8); run -= 16; }
+        if (v === 0) {
+          run++;
+          continue;
+        }
+        while (run > 15) {
+          bits.write(AC_CODE.get(0xf0)!, 8);
+          run -= 16;
+        }
         const size = category(v);
         bits.write(AC_CODE.get((run << 4) | size)!, 8);
         writeValue(v, size);

@@ -27,7 +27,8 @@ const isJpegSof = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker
 
 export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader {
   const { marker, header, at } = readFrameHeader(bytes, isJpegSof, 'JPEG');
-  let h = 1, v = 1;
+  let h = 1,
+    v = 1;
   for (let c = 0; c < header.components && at + 12 + 3 * c < bytes.length; c++) {
     const factors = bytes[at + 11 + 3 * c]!;
     h = Math.max(h, factors >> 4);
@@ -43,8 +44,10 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader {
  * pixels (jpeg-lossless-decoder-js does) or spends seconds on a huge claim.
  */
 export function minimumScanBytes(header: JpegFrameHeader): number {
-  const units = header.process === 3 ? header.rows * header.columns * header.components
-    : Math.ceil(header.columns / (8 * header.maxSampling.h)) * Math.ceil(header.rows / (8 * header.maxSampling.v));
+  const units =
+    header.process === 3
+      ? header.rows * header.columns * header.components
+      : Math.ceil(header.columns / (8 * header.maxSampling.h)) * Math.ceil(header.rows / (8 * header.maxSampling.v));
   return Math.ceil(units / 8);
 }
 
@@ -53,7 +56,10 @@ function scanOffset(bytes: Uint8Array, from: number): number {
   let pos = from;
   while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
     const marker = bytes[pos + 1]!;
-    if (marker === 0xff) { pos += 1; continue; }
+    if (marker === 0xff) {
+      pos += 1;
+      continue;
+    }
     const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
     if (marker === 0xda) return Math.min(bytes.length, pos + 2 + length);
     if (marker === 0xd9 || length < 2) break;
@@ -78,8 +84,11 @@ export function readJpegLsFrameHeader(bytes: Uint8Array): CodestreamHeader {
 }
 
 /** The first frame header, its marker and offset. */
-function readFrameHeader(bytes: Uint8Array, isSof: (marker: number) => boolean, codec: string):
-  { marker: number; header: CodestreamHeader; at: number } {
+function readFrameHeader(
+  bytes: Uint8Array,
+  isSof: (marker: number) => boolean,
+  codec: string,
+): { marker: number; header: CodestreamHeader; at: number } {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
     throw new DicomError('ERR_DICOM_DECODE', `${codec} frame does not start with an SOI marker (FFD8)`);
   }
@@ -89,7 +98,10 @@ function readFrameHeader(bytes: Uint8Array, isSof: (marker: number) => boolean, 
       throw new DicomError('ERR_DICOM_DECODE', `${codec} marker expected at byte ${pos}, found 0x${bytes[pos]!.toString(16)}`);
     }
     const marker = bytes[pos + 1]!;
-    if (marker === 0xff) { pos += 1; continue; } // fill byte
+    if (marker === 0xff) {
+      pos += 1;
+      continue;
+    } // fill byte
     const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
     if (isSof(marker)) {
       if (pos + 10 > bytes.length) break;

@@ -7,7 +7,9 @@
 import { DicomError } from './errors.js';
 
 export interface JpegLosslessOptions {
-  rows: number; columns: number; components: 1 | 3;
+  rows: number;
+  columns: number;
+  components: 1 | 3;
   /** 2..16 */ precision: number;
   /** 1..7; 1 (left neighbour) is DICOM's "SV1" syntax. */ predictor?: number;
 }
@@ -84,13 +86,20 @@ export function encodeJpegLossless(samples: Uint8Array | Uint16Array, options: J
 
 function predict(selector: number, a: number, b: number, c: number): number {
   switch (selector) {
-    case 1: return a;
-    case 2: return b;
-    case 3: return c;
-    case 4: return a + b - c;
-    case 5: return a + ((b - c) >> 1);
-    case 6: return b + ((a - c) >> 1);
-    default: return (a + b) >> 1;
+    case 1:
+      return a;
+    case 2:
+      return b;
+    case 3:
+      return c;
+    case 4:
+      return a + b - c;
+    case 5:
+      return a + ((b - c) >> 1);
+    case 6:
+      return b + ((a - c) >> 1);
+    default:
+      return (a + b) >> 1;
   }
 }
 
@@ -98,7 +107,10 @@ function writeDifference(bits: BitWriter, raw: number): void {
   // Differences are taken modulo 2^16 (T.81 H.1.2.1).
   let diff = raw & 0xffff;
   if (diff >= 0x8000) diff -= 0x10000;
-  if (diff === -0x8000) { bits.write(16, 5); return; } // category 16 carries no extra bits
+  if (diff === -0x8000) {
+    bits.write(16, 5);
+    return;
+  } // category 16 carries no extra bits
   const magnitude = Math.abs(diff);
   const category = magnitude === 0 ? 0 : 32 - Math.clz32(magnitude);
   bits.write(category, 5);

@@ -16,7 +16,11 @@ export interface LookupTable {
 }
 
 export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
-export interface WindowSpec { center: number; width: number; voiFunction?: VoiFunction }
+export interface WindowSpec {
+  center: number;
+  width: number;
+  voiFunction?: VoiFunction;
+}
 
 /** Reads the first item of a Modality (0028,3000) or VOI (0028,3010) LUT sequence. */
 export function readLutSequence(ds: DataSet, sequenceTag: string, signedInput: boolean): LookupTable | undefined {
@@ -37,8 +41,10 @@ export function readLutSequence(ds: DataSet, sequenceTag: string, signedInput: b
   } else if (dataElement.length === entries || dataElement.length === entries + 1) {
     for (let i = 0; i < entries; i++) data[i] = item.byteArray[dataElement.dataOffset + i]!;
   } else {
-    throw new DicomError('ERR_DICOM_BAD_ATTRIBUTE',
-      `LUT Data holds ${dataElement.length} bytes for ${entries} entries of ${declaredBits} bits`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_ATTRIBUTE',
+      `LUT Data holds ${dataElement.length} bytes for ${entries} entries of ${declaredBits} bits`,
+    );
   }
   return { firstMapped, bitsPerEntry: entryBits(declaredBits, data), data };
 }
@@ -59,7 +65,8 @@ export function applyLut(values: ArrayLike<number>, lut: LookupTable, out: Float
   const last = lut.data.length - 1;
   for (let i = 0; i < values.length; i++) {
     let index = Math.round(values[i]!) - lut.firstMapped;
-    if (index < 0) index = 0; else if (index > last) index = last;
+    if (index < 0) index = 0;
+    else if (index > last) index = last;
     out[i] = lut.data[index]! * scale;
   }
   return out;
@@ -67,7 +74,10 @@ export function applyLut(values: ArrayLike<number>, lut: LookupTable, out: Float
 
 export function applyRescale(stored: StoredArray, slope: number, intercept: number): Float32Array {
   const out = new Float32Array(stored.length);
-  if (slope === 1 && intercept === 0) { out.set(stored); return out; }
+  if (slope === 1 && intercept === 0) {
+    out.set(stored);
+    return out;
+  }
   for (let i = 0; i < stored.length; i++) out[i] = stored[i]! * slope + intercept;
   return out;
 }
@@ -103,14 +113,18 @@ export function applyWindow(values: Float32Array, window: WindowSpec, out: Float
 /** Linear map of [low, high] to [0, 1], clamped. */
 export function applyRange(values: Float32Array, low: number, high: number, out: Float32Array): Float32Array {
   const span = high - low;
-  if (!(span > 0)) { out.fill(0); return out; }
+  if (!(span > 0)) {
+    out.fill(0);
+    return out;
+  }
   const inv = 1 / span;
   for (let i = 0; i < values.length; i++) out[i] = clamp01((values[i]! - low) * inv);
   return out;
 }
 
 export function minMax(values: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v < lo) lo = v;

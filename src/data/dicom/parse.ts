@@ -45,7 +45,10 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   return { dataSet, transferSyntaxUID, hasMetaHeader: !layout.bareSyntax };
 }
 
-interface Layout { bytes: Uint8Array; bareSyntax?: string }
+interface Layout {
+  bytes: Uint8Array;
+  bareSyntax?: string;
+}
 
 function detectLayout(bytes: Uint8Array): Layout {
   if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') return { bytes };
@@ -56,8 +59,10 @@ function detectLayout(bytes: Uint8Array): Layout {
     return { bytes: prepend(Uint8Array.from([...new Uint8Array(128), 0x44, 0x49, 0x43, 0x4d]), bytes) };
   }
   if (group !== 0x0008 && group !== 0x0010 && group !== 0x0018 && group !== 0x0020 && group !== 0x0028) {
-    throw new DicomError('ERR_DICOM_NOT_DICOM',
-      'no DICM prefix at byte 128 and the data does not start with a DICOM element (group 0008-0028); not a DICOM file');
+    throw new DicomError(
+      'ERR_DICOM_NOT_DICOM',
+      'no DICM prefix at byte 128 and the data does not start with a DICOM element (group 0008-0028); not a DICOM file',
+    );
   }
   // Bare dataset: an explicit VR is two upper-case letters right after the tag.
   const explicit = isUpper(bytes[4]!) && isUpper(bytes[5]!);
@@ -72,13 +77,15 @@ function checkMetaLength(bytes: Uint8Array): void {
     }
     return;
   }
-  const isGroupLength = bytes[132] === 0x02 && bytes[133] === 0 && bytes[134] === 0 && bytes[135] === 0
-    && bytes[136] === 0x55 && bytes[137] === 0x4c; // (0002,0000) UL
+  const isGroupLength =
+    bytes[132] === 0x02 && bytes[133] === 0 && bytes[134] === 0 && bytes[135] === 0 && bytes[136] === 0x55 && bytes[137] === 0x4c; // (0002,0000) UL
   if (!isGroupLength) return;
   const groupLength = new DataView(bytes.buffer, bytes.byteOffset + 140, 4).getUint32(0, true);
   if (bytes.length < 144 + groupLength) {
-    throw new DicomError('ERR_DICOM_TRUNCATED',
-      `file ends at byte ${bytes.length}, inside the file meta header (which runs to byte ${144 + groupLength})`);
+    throw new DicomError(
+      'ERR_DICOM_TRUNCATED',
+      `file ends at byte ${bytes.length}, inside the file meta header (which runs to byte ${144 + groupLength})`,
+    );
   }
 }
 
@@ -107,8 +114,12 @@ function checkElementBounds(root: DataSet): void {
   for (let dataSet = pending.pop(); dataSet; dataSet = pending.pop()) {
     for (const [tag, element] of Object.entries(dataSet.elements)) {
       if (!element.encapsulatedPixelData && element.dataOffset + element.length > end) {
-        throw new DicomError('ERR_DICOM_TRUNCATED', `element (${tag.slice(1, 5)},${tag.slice(5)}) claims ${element.length} bytes `
-          + `at offset ${element.dataOffset} but the file ends at byte ${end}`, { tag, length: element.length });
+        throw new DicomError(
+          'ERR_DICOM_TRUNCATED',
+          `element (${tag.slice(1, 5)},${tag.slice(5)}) claims ${element.length} bytes ` +
+            `at offset ${element.dataOffset} but the file ends at byte ${end}`,
+          { tag, length: element.length },
+        );
       }
       for (const item of element.items ?? []) if (item.dataSet) pending.push(item.dataSet);
     }
@@ -118,20 +129,28 @@ function checkElementBounds(root: DataSet): void {
 function classifyParserError(error: unknown): DicomError {
   if (error instanceof DicomError) return error;
   // dicom-parser throws strings, or objects with `exception` and a partial dataSet.
-  const message = typeof error === 'string' ? error
-    : error instanceof Error ? error.message
-      : typeof error === 'object' && error !== null && 'exception' in error ? String((error as { exception: unknown }).exception)
-        : String(error);
-  const truncated = /overread|overrun|end of buffer|past end|beyond|eof|truncat|greater than or equal to 'byteArray' length/i
-    .test(message);
-  return new DicomError(truncated ? 'ERR_DICOM_TRUNCATED' : 'ERR_DICOM_NOT_DICOM',
-    truncated ? `file is truncated: ${message}` : `file could not be parsed as DICOM: ${message}`, { parserMessage: message });
+  const message =
+    typeof error === 'string'
+      ? error
+      : error instanceof Error
+        ? error.message
+        : typeof error === 'object' && error !== null && 'exception' in error
+          ? String((error as { exception: unknown }).exception)
+          : String(error);
+  const truncated = /overread|overrun|end of buffer|past end|beyond|eof|truncat|greater than or equal to 'byteArray' length/i.test(message);
+  return new DicomError(
+    truncated ? 'ERR_DICOM_TRUNCATED' : 'ERR_DICOM_NOT_DICOM',
+    truncated ? `file is truncated: ${message}` : `file could not be parsed as DICOM: ${message}`,
+    { parserMessage: message },
+  );
 }
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {
   return String.fromCharCode(...bytes.subarray(start, start + length));
 }
-function isUpper(c: number): boolean { return c >= 0x41 && c <= 0x5a; }
+function isUpper(c: number): boolean {
+  return c >= 0x41 && c <= 0x5a;
+}
 function prepend(head: Uint8Array, tail: Uint8Array): Uint8Array {
   const out = new Uint8Array(head.length + tail.length);
   out.set(head, 0);

@@ -53,8 +53,9 @@ async function readSource(path: string): Promise<Uint8Array> {
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DicomError(code === 'ENOENT' ? 'ERR_MISSING_FILE' : 'ERR_DICOM_IO',
-      `cannot read DICOM file: ${(error as Error).message}`, { path });
+    throw new DicomError(code === 'ENOENT' ? 'ERR_MISSING_FILE' : 'ERR_DICOM_IO', `cannot read DICOM file: ${(error as Error).message}`, {
+      path,
+    });
   }
 }
 
@@ -64,8 +65,10 @@ async function buildImage(bytes: Uint8Array, path: string | undefined): Promise<
   const pm = readPixelModule(dataSet);
   const tooLarge = frameSizeProblem(pm.rows, pm.columns);
   if (tooLarge) {
-    throw new DicomError('ERR_DICOM_TOO_LARGE', `Columns (0028,0011) x Rows (0028,0010) = ${tooLarge}`,
-      { rows: pm.rows, columns: pm.columns });
+    throw new DicomError('ERR_DICOM_TOO_LARGE', `Columns (0028,0011) x Rows (0028,0010) = ${tooLarge}`, {
+      rows: pm.rows,
+      columns: pm.columns,
+    });
   }
   const meta = readMetadata(dataSet);
   const signed = pm.pixelRepresentation === 1;
@@ -106,8 +109,7 @@ async function buildImage(bytes: Uint8Array, path: string | undefined): Promise<
 function asDicomError(error: unknown, path: string | undefined): DicomError {
   if (error instanceof DicomError) return error.withPath(path);
   const message = error instanceof Error ? error.message : String(error);
-  return new DicomError('ERR_DICOM_DECODE', `unexpected failure while reading DICOM: ${message}`, {}, { cause: error })
-    .withPath(path);
+  return new DicomError('ERR_DICOM_DECODE', `unexpected failure while reading DICOM: ${message}`, {}, { cause: error }).withPath(path);
 }
 
 function plain(bytes: Uint8Array): Uint8Array {

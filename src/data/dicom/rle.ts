@@ -6,8 +6,7 @@
 import { DicomError } from './errors.js';
 
 /** Decodes one RLE frame into interleaved little-endian samples (planar input, interleaved output). */
-export function decodeRle(frame: Uint8Array, rows: number, columns: number, samplesPerPixel: number,
-  bitsAllocated: number): Uint8Array {
+export function decodeRle(frame: Uint8Array, rows: number, columns: number, samplesPerPixel: number, bitsAllocated: number): Uint8Array {
   const bytesPerSample = bitsAllocated / 8;
   const pixels = rows * columns;
   if (frame.length < 64) throw new DicomError('ERR_DICOM_DECODE', `RLE frame is ${frame.length} bytes, shorter than its 64-byte header`);
@@ -15,14 +14,18 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
   const segments = view.getUint32(0, true);
   const expected = samplesPerPixel * bytesPerSample;
   if (segments !== expected) {
-    throw new DicomError('ERR_DICOM_DECODE',
-      `RLE header lists ${segments} segments, expected samplesPerPixel*bytesPerSample = ${expected}`);
+    throw new DicomError(
+      'ERR_DICOM_DECODE',
+      `RLE header lists ${segments} segments, expected samplesPerPixel*bytesPerSample = ${expected}`,
+    );
   }
   const offsets: number[] = [];
   for (let s = 0; s < segments; s++) offsets.push(view.getUint32(4 + 4 * s, true));
   if (pixels * expected > frame.length * 64 + 128 * segments) {
-    throw new DicomError('ERR_DICOM_DECODE',
-      `RLE frame of ${frame.length} bytes cannot hold ${rows}x${columns}x${samplesPerPixel} samples (rows/columns disagree with the data)`);
+    throw new DicomError(
+      'ERR_DICOM_DECODE',
+      `RLE frame of ${frame.length} bytes cannot hold ${rows}x${columns}x${samplesPerPixel} samples (rows/columns disagree with the data)`,
+    );
   }
   const out = new Uint8Array(pixels * expected);
   for (let s = 0; s < segments; s++) {
@@ -33,8 +36,10 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
     }
     // PackBits expands at most 128 bytes from 2: a claim beyond that is a corrupt header, not a big image.
     if (pixels > (end - start) * 64 + 128) {
-      throw new DicomError('ERR_DICOM_DECODE',
-        `RLE segment ${s} has ${end - start} bytes, too few to hold ${pixels} pixels (rows/columns disagree with the data)`);
+      throw new DicomError(
+        'ERR_DICOM_DECODE',
+        `RLE segment ${s} has ${end - start} bytes, too few to hold ${pixels} pixels (rows/columns disagree with the data)`,
+      );
     }
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample); // segments are MSB first
@@ -43,8 +48,16 @@ export function decodeRle(frame: Uint8Array, rows: number, columns: number, samp
   return out;
 }
 
-function unpackBits(src: Uint8Array, start: number, end: number, out: Uint8Array, first: number, stride: number,
-  count: number, segment: number): void {
+function unpackBits(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  first: number,
+  stride: number,
+  count: number,
+  segment: number,
+): void {
   let i = start;
   let n = 0;
   let o = first;
@@ -54,7 +67,8 @@ function unpackBits(src: Uint8Array, start: number, end: number, out: Uint8Array
       const run = header + 1;
       if (i + run > end || n + run > count) break;
       for (let k = 0; k < run; k++, o += stride) out[o] = src[i + k]!;
-      i += run; n += run;
+      i += run;
+      n += run;
     } else if (header > 128) {
       const run = 257 - header;
       if (i >= end || n + run > count) break;
@@ -69,8 +83,7 @@ function unpackBits(src: Uint8Array, start: number, end: number, out: Uint8Array
 }
 
 /** Encodes one frame of interleaved little-endian samples (the inverse of decodeRle). */
-export function encodeRle(pixels: Uint8Array, rows: number, columns: number, samplesPerPixel: number,
-  bitsAllocated: number): Uint8Array {
+export function encodeRle(pixels: Uint8Array, rows: number, columns: number, samplesPerPixel: number, bitsAllocated: number): Uint8Array {
   const bytesPerSample = bitsAllocated / 8;
   const stride = samplesPerPixel * bytesPerSample;
   const count = rows * columns;
@@ -110,8 +123,8 @@ function packBits(row: Uint8Array, out: number[]): void {
       continue;
     }
     let literal = 1;
-    while (i + literal < row.length && literal < 128
-      && !(i + literal + 1 < row.length && row[i + literal] === row[i + literal + 1])) literal++;
+    while (i + literal < row.length && literal < 128 && !(i + literal + 1 < row.length && row[i + literal] === row[i + literal + 1]))
+      literal++;
     out.push(literal - 1);
     for (let k = 0; k < literal; k++) out.push(row[i + k]!);
     i += literal;

@@ -18,13 +18,25 @@ export function toStoredArray(bytes: Uint8Array, pm: PixelModule, colorConverted
   const shift = pm.highBit + 1 - pm.bitsStored;
   const bits = pm.bitsStored;
   const aligned = alignedView(bytes, count * (pm.bitsAllocated / 8), pm.bitsAllocated / 8);
-  const out = pm.bitsAllocated === 8 ? (signed ? new Int8Array(count) : new Uint8Array(count))
-    : pm.bitsAllocated === 16 ? (signed ? new Int16Array(count) : new Uint16Array(count))
-      : (signed ? new Int32Array(count) : new Uint32Array(count));
+  const out =
+    pm.bitsAllocated === 8
+      ? signed
+        ? new Int8Array(count)
+        : new Uint8Array(count)
+      : pm.bitsAllocated === 16
+        ? signed
+          ? new Int16Array(count)
+          : new Uint16Array(count)
+        : signed
+          ? new Int32Array(count)
+          : new Uint32Array(count);
   // Read-only view of the decoded bytes; `out` is always a fresh array.
-  const src = pm.bitsAllocated === 8 ? new Uint8Array(aligned.buffer, aligned.offset, count)
-    : pm.bitsAllocated === 16 ? new Uint16Array(aligned.buffer, aligned.offset, count)
-      : new Uint32Array(aligned.buffer, aligned.offset, count);
+  const src =
+    pm.bitsAllocated === 8
+      ? new Uint8Array(aligned.buffer, aligned.offset, count)
+      : pm.bitsAllocated === 16
+        ? new Uint16Array(aligned.buffer, aligned.offset, count)
+        : new Uint32Array(aligned.buffer, aligned.offset, count);
   if (bits === pm.bitsAllocated && shift === 0) {
     out.set(signed ? reinterpretSigned(src, pm.bitsAllocated) : src);
     return out;
@@ -56,8 +68,10 @@ function alignedView(bytes: Uint8Array, length: number, bytesPerSample: number):
 }
 
 function reinterpretSigned(src: Uint8Array | Uint16Array | Uint32Array, bits: number): Int8Array | Int16Array | Int32Array {
-  return bits === 8 ? new Int8Array(src.buffer, src.byteOffset, src.length)
-    : bits === 16 ? new Int16Array(src.buffer, src.byteOffset, src.length)
+  return bits === 8
+    ? new Int8Array(src.buffer, src.byteOffset, src.length)
+    : bits === 16
+      ? new Int16Array(src.buffer, src.byteOffset, src.length)
       : new Int32Array(src.buffer, src.byteOffset, src.length);
 }
 
@@ -66,7 +80,9 @@ const clamp8 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 function ybrFullToRgb(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length);
   for (let i = 0; i + 2 < bytes.length; i += 3) {
-    const y = bytes[i]!, cb = bytes[i + 1]! - 128, cr = bytes[i + 2]! - 128;
+    const y = bytes[i]!,
+      cb = bytes[i + 1]! - 128,
+      cr = bytes[i + 2]! - 128;
     out[i] = clamp8(y + 1.402 * cr);
     out[i + 1] = clamp8(y - 0.344136 * cb - 0.714136 * cr);
     out[i + 2] = clamp8(y + 1.772 * cb);

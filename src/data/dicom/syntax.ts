@@ -38,6 +38,10 @@ export function transferSyntaxName(uid: string): string {
 }
 
 export function isEncapsulatedSyntax(uid: string): boolean {
-  return uid !== TransferSyntax.ImplicitVRLittleEndian && uid !== TransferSyntax.ExplicitVRLittleEndian
-    && uid !== TransferSyntax.DeflatedExplicitVRLittleEndian && uid !== TransferSyntax.ExplicitVRBigEndian;
+  return (
+    uid !== TransferSyntax.ImplicitVRLittleEndian &&
+    uid !== TransferSyntax.ExplicitVRLittleEndian &&
+    uid !== TransferSyntax.DeflatedExplicitVRLittleEndian &&
+    uid !== TransferSyntax.ExplicitVRBigEndian
+  );
 }

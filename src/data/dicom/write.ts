@@ -15,16 +15,28 @@ import { DicomError } from './errors.js';
 import { TransferSyntax } from './syntax.js';
 
 export interface DicomWriteSpec {
-  rows: number; columns: number; numberOfFrames?: number;          // default 1
-  samplesPerPixel?: 1 | 3; photometricInterpretation?: string;     // default 1, 'MONOCHROME2'
-  bitsAllocated: 8 | 16; bitsStored?: number; pixelRepresentation?: 0 | 1;  // bitsStored defaults to bitsAllocated
-  pixels: Uint8Array | Int8Array | Uint16Array | Int16Array;       // stored values, frames concatenated, RGB interleaved
-  transferSyntaxUID?: string;   // default Explicit VR Little Endian '1.2.840.10008.1.2.1'
-  rescaleSlope?: number; rescaleIntercept?: number;
-  windowCenter?: number | number[]; windowWidth?: number | number[];
-  modality?: string; viewPosition?: string; patientId?: string; studyInstanceUID?: string;
-  seriesInstanceUID?: string; sopInstanceUID?: string; pixelSpacing?: [number, number];
-  extra?: Record<string, unknown>;   // extra naturalized dcmjs attributes
+  rows: number;
+  columns: number;
+  numberOfFrames?: number; // default 1
+  samplesPerPixel?: 1 | 3;
+  photometricInterpretation?: string; // default 1, 'MONOCHROME2'
+  bitsAllocated: 8 | 16;
+  bitsStored?: number;
+  pixelRepresentation?: 0 | 1; // bitsStored defaults to bitsAllocated
+  pixels: Uint8Array | Int8Array | Uint16Array | Int16Array; // stored values, frames concatenated, RGB interleaved
+  transferSyntaxUID?: string; // default Explicit VR Little Endian '1.2.840.10008.1.2.1'
+  rescaleSlope?: number;
+  rescaleIntercept?: number;
+  windowCenter?: number | number[];
+  windowWidth?: number | number[];
+  modality?: string;
+  viewPosition?: string;
+  patientId?: string;
+  studyInstanceUID?: string;
+  seriesInstanceUID?: string;
+  sopInstanceUID?: string;
+  pixelSpacing?: [number, number];
+  extra?: Record<string, unknown>; // extra naturalized dcmjs attributes
 }
 
 const NATIVE_SYNTAXES = new Set<string>([
@@ -41,9 +53,11 @@ const IMPLEMENTATION_CLASS_UID = '1.2.826.0.1.3680043.10.1473.1';
 export function writeDicom(spec: DicomWriteSpec): Uint8Array {
   const syntax = spec.transferSyntaxUID ?? TransferSyntax.ExplicitVRLittleEndian;
   if (!NATIVE_SYNTAXES.has(syntax)) {
-    throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
+    throw new DicomError(
+      'ERR_DICOM_UNSUPPORTED_SYNTAX',
       `writeDicom writes native transfer syntaxes only, got ${syntax}; use writeEncapsulatedDicom for compressed syntaxes`,
-      { transferSyntaxUID: syntax });
+      { transferSyntaxUID: syntax },
+    );
   }
   validateSpec(spec);
   let pixelBytes = new Uint8Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.byteLength);
@@ -57,17 +71,26 @@ export function writeDicom(spec: DicomWriteSpec): Uint8Array {
  * Writes already-encoded frames (one codestream per frame) in an encapsulated
  * transfer syntax; dcmjs lays out the offset table and fragments.
  */
-export function writeEncapsulatedDicom(spec: Omit<DicomWriteSpec, 'pixels'> & { transferSyntaxUID: string },
-  frames: Uint8Array[]): Uint8Array {
+export function writeEncapsulatedDicom(
+  spec: Omit<DicomWriteSpec, 'pixels'> & { transferSyntaxUID: string },
+  frames: Uint8Array[],
+): Uint8Array {
   if (NATIVE_SYNTAXES.has(spec.transferSyntaxUID)) {
-    throw new DicomError('ERR_DICOM_UNSUPPORTED_SYNTAX',
-      `writeEncapsulatedDicom needs an encapsulated transfer syntax, got native ${spec.transferSyntaxUID}`);
+    throw new DicomError(
+      'ERR_DICOM_UNSUPPORTED_SYNTAX',
+      `writeEncapsulatedDicom needs an encapsulated transfer syntax, got native ${spec.transferSyntaxUID}`,
+    );
   }
   const count = spec.numberOfFrames ?? 1;
   if (frames.length !== count) {
     throw new DicomError('ERR_DICOM_PIXEL_LENGTH', `expected ${count} encoded frames, got ${frames.length}`);
   }
-  return writeWithDcmjs(spec, spec.transferSyntaxUID, frames.map((f) => f.slice().buffer), true);
+  return writeWithDcmjs(
+    spec,
+    spec.transferSyntaxUID,
+    frames.map((f) => f.slice().buffer),
+    true,
+  );
 }
 
 /** Atomic: writes a temporary file in the same folder, then renames it over `path`. */
@@ -75,27 +98,31 @@ export async function writeDicomFile(path: string, spec: DicomWriteSpec): Promis
   await writeFileAtomic(path, writeDicom(spec), { createFolder: false });
 }
 
-
 function validateSpec(spec: DicomWriteSpec): void {
   const frames = spec.numberOfFrames ?? 1;
   const samples = spec.samplesPerPixel ?? 1;
   const expected = spec.rows * spec.columns * frames * samples;
   if (![spec.rows, spec.columns, frames].every((n) => Number.isInteger(n) && n > 0)) {
-    throw new DicomError('ERR_DICOM_BAD_SPEC',
-      `rows, columns and numberOfFrames must be positive integers, got ${spec.rows}x${spec.columns}x${frames}`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_SPEC',
+      `rows, columns and numberOfFrames must be positive integers, got ${spec.rows}x${spec.columns}x${frames}`,
+    );
   }
   if (spec.pixels.length !== expected) {
-    throw new DicomError('ERR_DICOM_PIXEL_LENGTH',
-      `pixels has ${spec.pixels.length} values, expected rows*columns*frames*samples = ${expected}`);
+    throw new DicomError(
+      'ERR_DICOM_PIXEL_LENGTH',
+      `pixels has ${spec.pixels.length} values, expected rows*columns*frames*samples = ${expected}`,
+    );
   }
   if (spec.pixels.BYTES_PER_ELEMENT * 8 !== spec.bitsAllocated) {
-    throw new DicomError('ERR_DICOM_BAD_SPEC',
-      `pixels is ${spec.pixels.BYTES_PER_ELEMENT * 8}-bit but bitsAllocated is ${spec.bitsAllocated}`);
+    throw new DicomError(
+      'ERR_DICOM_BAD_SPEC',
+      `pixels is ${spec.pixels.BYTES_PER_ELEMENT * 8}-bit but bitsAllocated is ${spec.bitsAllocated}`,
+    );
   }
 }
 
-function writeWithDcmjs(spec: Omit<DicomWriteSpec, 'pixels'>, syntax: string, pixelData: ArrayBuffer[],
-  encapsulated: boolean): Uint8Array {
+function writeWithDcmjs(spec: Omit<DicomWriteSpec, 'pixels'>, syntax: string, pixelData: ArrayBuffer[], encapsulated: boolean): Uint8Array {
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const sopInstanceUID = spec.sopInstanceUID ?? DicomMetaDictionary.uid();
   const dataset = buildDataset(spec, sopInstanceUID, pixelData, encapsulated);
@@ -112,8 +139,12 @@ function writeWithDcmjs(spec: Omit<DicomWriteSpec, 'pixels'>, syntax: string, pi
   return new Uint8Array(dict.write({ fragmentMultiframe: false }));
 }
 
-function buildDataset(spec: Omit<DicomWriteSpec, 'pixels'>, sopInstanceUID: string, pixelData: ArrayBuffer[],
-  encapsulated: boolean): Record<string, unknown> {
+function buildDataset(
+  spec: Omit<DicomWriteSpec, 'pixels'>,
+  sopInstanceUID: string,
+  pixelData: ArrayBuffer[],
+  encapsulated: boolean,
+): Record<string, unknown> {
   const { DicomMetaDictionary } = dcmjs.data;
   const samples = spec.samplesPerPixel ?? 1;
   const frames = spec.numberOfFrames ?? 1;

@@ -31,8 +31,13 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
   if (format !== 'png' && format !== 'jpeg') {
     throw new ImageError('ERR_IMAGE_FORMAT', `${where}: not a PNG or JPEG file (unrecognised signature)`, { path });
   }
-  const failed = (error: unknown) => new ImageError('ERR_IMAGE_DECODE',
-    `${where}: ${format.toUpperCase()} could not be decoded: ${(error as Error).message}`, { path }, { cause: error });
+  const failed = (error: unknown) =>
+    new ImageError(
+      'ERR_IMAGE_DECODE',
+      `${where}: ${format.toUpperCase()} could not be decoded: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
   // The header is read first so that a size above the budget is refused before libvips decodes.
   const limits = { limitInputPixels: MAX_FRAME_PIXELS };
   let meta: Metadata;
@@ -43,8 +48,11 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
   }
   const tooLarge = frameSizeProblem(meta.height ?? 0, meta.width ?? 0);
   if (tooLarge) {
-    throw new ImageError('ERR_IMAGE_TOO_LARGE', `${where}: ${format.toUpperCase()} header says ${tooLarge}`,
-      { path, rows: meta.height, columns: meta.width });
+    throw new ImageError('ERR_IMAGE_TOO_LARGE', `${where}: ${format.toUpperCase()} header says ${tooLarge}`, {
+      path,
+      rows: meta.height,
+      columns: meta.width,
+    });
   }
   let decoded: { data: Buffer; info: OutputInfo };
   const depth16 = meta.depth === 'ushort';
@@ -65,10 +73,21 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
   const copy = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   const stored = depth16 ? new Uint16Array(copy.buffer, 0, count) : copy.subarray(0, count);
   return new DecodedImage({
-    format, rows: info.height, columns: info.width, numberOfFrames: 1, samplesPerPixel: samples,
-    photometricInterpretation: grey ? 'MONOCHROME2' : 'RGB', bitsAllocated: depth16 ? 16 : 8,
-    bitsStored: depth16 ? 16 : 8, highBit: depth16 ? 15 : 7, pixelRepresentation: 0, transferSyntaxUID: '',
-    rescaleSlope: 1, rescaleIntercept: 0, path, decodeFrame: () => stored,
+    format,
+    rows: info.height,
+    columns: info.width,
+    numberOfFrames: 1,
+    samplesPerPixel: samples,
+    photometricInterpretation: grey ? 'MONOCHROME2' : 'RGB',
+    bitsAllocated: depth16 ? 16 : 8,
+    bitsStored: depth16 ? 16 : 8,
+    highBit: depth16 ? 15 : 7,
+    pixelRepresentation: 0,
+    transferSyntaxUID: '',
+    rescaleSlope: 1,
+    rescaleIntercept: 0,
+    path,
+    decodeFrame: () => stored,
   });
 }
 

@@ -8,10 +8,17 @@ import { crc32, deflateSync } from 'node:zlib';
 import { ShapeError, InvalidArgumentError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 
-export interface WritePngOptions { bitDepth?: 8 | 16 }
+export interface WritePngOptions {
+  bitDepth?: 8 | 16;
+}
 
-export function encodePngImage(image: Float32Array, rows: number, columns: number, channels: 1 | 3,
-  options: WritePngOptions = {}): Uint8Array {
+export function encodePngImage(
+  image: Float32Array,
+  rows: number,
+  columns: number,
+  channels: 1 | 3,
+  options: WritePngOptions = {},
+): Uint8Array {
   if (image.length !== rows * columns * channels) {
     throw new ShapeError(`PNG input has ${image.length} values, expected ${rows}x${columns}x${channels}`);
   }
@@ -26,7 +33,8 @@ export function encodePngImage(image: Float32Array, rows: number, columns: numbe
     for (let i = 0; i < columns * channels; i++) {
       const v = image[y * columns * channels + i]!;
       const s = v <= 0 || Number.isNaN(v) ? 0 : v >= 1 ? max : Math.round(v * max);
-      if (depth === 16) row.writeUInt16BE(s, i * 2); else row[i] = s;
+      if (depth === 16) row.writeUInt16BE(s, i * 2);
+      else row[i] = s;
     }
     const at = y * (stride + 1);
     raw[at] = 1; // Sub filter: smooth radiographs compress far better than unfiltered
@@ -39,13 +47,21 @@ export function encodePngImage(image: Float32Array, rows: number, columns: numbe
   header[9] = channels === 1 ? 0 : 2;
   const png = Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 6 })), chunk('IEND', Buffer.alloc(0)),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 6 })),
+    chunk('IEND', Buffer.alloc(0)),
   ]);
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-export async function writePngImage(path: string, image: Float32Array, rows: number, columns: number, channels: 1 | 3,
-  options: WritePngOptions = {}): Promise<void> {
+export async function writePngImage(
+  path: string,
+  image: Float32Array,
+  rows: number,
+  columns: number,
+  channels: 1 | 3,
+  options: WritePngOptions = {},
+): Promise<void> {
   await writeFileAtomic(path, encodePngImage(image, rows, columns, channels, options), { createFolder: false });
 }
 

@@ -37,8 +37,11 @@ const MAX_SIDE_WORDS = 4;
 const SIDE = String.raw`(?:(?:right|left|bilateral|both|the)\s+){0,${MAX_SIDE_WORDS}}`;
 const NORMAL = String.raw`(?:normal(?: in size)?|within normal limits|unremarkable|normal size|of normal size)`;
 
-const r = (observations: MentionedObservation[], pattern: string, extra: Partial<MentionRule> = {}): MentionRule =>
-  ({ observations, pattern, ...extra });
+const r = (observations: MentionedObservation[], pattern: string, extra: Partial<MentionRule> = {}): MentionRule => ({
+  observations,
+  pattern,
+  ...extra,
+});
 
 export const MENTION_RULES: MentionRule[] = [
   // --- exclusions: look like mentions, are not ---
@@ -50,62 +53,130 @@ export const MENTION_RULES: MentionRule[] = [
 
   // --- Enlarged Cardiomediastinum (and the heart within it) ---
   // A normal cardiomediastinal silhouette rules out both mediastinal and cardiac enlargement.
-  r(['Enlarged Cardiomediastinum', 'Cardiomegaly'], String.raw`(?:normal|unremarkable) cardiomediastinal (?:silhouette|contours?|size|shadow)`, { assert: 'negative' }),
-  r(['Enlarged Cardiomediastinum', 'Cardiomegaly'], String.raw`cardiomediastinal (?:silhouette|contours?|size|shadow)(?: (?:is|are|appears?|remains?|again|otherwise))* ${NORMAL}`, { assert: 'negative' }),
-  r(['Enlarged Cardiomediastinum'], String.raw`(?:normal|unremarkable) (?:mediastinal|hilar and mediastinal|mediastinal and hilar) (?:silhouette|contours?)`, { assert: 'negative' }),
-  r(['Enlarged Cardiomediastinum'], String.raw`(?:mediastinal|hilar and mediastinal|mediastinal and hilar) (?:silhouette|contours?)(?: (?:is|are|appears?|remains?|otherwise))* ${NORMAL}`, { assert: 'negative' }),
+  r(
+    ['Enlarged Cardiomediastinum', 'Cardiomegaly'],
+    String.raw`(?:normal|unremarkable) cardiomediastinal (?:silhouette|contours?|size|shadow)`,
+    { assert: 'negative' },
+  ),
+  r(
+    ['Enlarged Cardiomediastinum', 'Cardiomegaly'],
+    String.raw`cardiomediastinal (?:silhouette|contours?|size|shadow)(?: (?:is|are|appears?|remains?|again|otherwise))* ${NORMAL}`,
+    { assert: 'negative' },
+  ),
+  r(
+    ['Enlarged Cardiomediastinum'],
+    String.raw`(?:normal|unremarkable) (?:mediastinal|hilar and mediastinal|mediastinal and hilar) (?:silhouette|contours?)`,
+    { assert: 'negative' },
+  ),
+  r(
+    ['Enlarged Cardiomediastinum'],
+    String.raw`(?:mediastinal|hilar and mediastinal|mediastinal and hilar) (?:silhouette|contours?)(?: (?:is|are|appears?|remains?|otherwise))* ${NORMAL}`,
+    { assert: 'negative' },
+  ),
   // "widened mediastinum", "mediastinal widening", "enlarged cardiomediastinal silhouette".
-  r(['Enlarged Cardiomediastinum'], String.raw`(?:widened|widening of the|enlarged|enlargement of the|prominent|prominence of the) (?:superior )?(?:mediastinum|mediastinal (?:silhouette|contours?)|cardiomediastinal (?:silhouette|contours?|shadow))`),
+  r(
+    ['Enlarged Cardiomediastinum'],
+    String.raw`(?:widened|widening of the|enlarged|enlargement of the|prominent|prominence of the) (?:superior )?(?:mediastinum|mediastinal (?:silhouette|contours?)|cardiomediastinal (?:silhouette|contours?|shadow))`,
+  ),
   r(['Enlarged Cardiomediastinum'], String.raw`(?:mediastinal|cardiomediastinal) (?:widening|enlargement|prominence)`),
-  r(['Enlarged Cardiomediastinum'], String.raw`(?:mediastinum|mediastinal (?:silhouette|contours?)|cardiomediastinal (?:silhouette|contours?|shadow))${LINK} (?:widened|enlarged|prominent)`, { anchor: 'last' }),
+  r(
+    ['Enlarged Cardiomediastinum'],
+    String.raw`(?:mediastinum|mediastinal (?:silhouette|contours?)|cardiomediastinal (?:silhouette|contours?|shadow))${LINK} (?:widened|enlarged|prominent)`,
+    { anchor: 'last' },
+  ),
 
   // --- Cardiomegaly ---
   // Borderline or top-normal size is CheXpert's classic uncertain cardiomegaly.
-  r(['Cardiomegaly'], String.raw`(?:borderline|top[- ]normal|upper[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`, { assert: 'uncertain' }),
-  r(['Cardiomegaly'], String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|top[- ]normal|at the upper limits? of normal|upper limits? of normal|mildly prominent|prominent)`, { assert: 'uncertain' }),
+  r(
+    ['Cardiomegaly'],
+    String.raw`(?:borderline|top[- ]normal|upper[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`,
+    { assert: 'uncertain' },
+  ),
+  r(
+    ['Cardiomegaly'],
+    String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|top[- ]normal|at the upper limits? of normal|upper limits? of normal|mildly prominent|prominent)`,
+    { assert: 'uncertain' },
+  ),
   r(['Cardiomegaly'], String.raw`normal (?:heart|cardiac) (?:size|silhouette|contours?)`, { assert: 'negative' }),
   r(['Cardiomegaly'], String.raw`${HEART}(?: (?:is|are|appears?|remains?|again|otherwise))* ${NORMAL}`, { assert: 'negative' }),
-  r(['Cardiomegaly'], String.raw`cardiomegaly|cardiac (?:enlargement|megaly)|enlarged (?:heart|cardiac (?:silhouette|shadow|contours?|size))|enlargement of the (?:heart|cardiac silhouette)`),
+  r(
+    ['Cardiomegaly'],
+    String.raw`cardiomegaly|cardiac (?:enlargement|megaly)|enlarged (?:heart|cardiac (?:silhouette|shadow|contours?|size))|enlargement of the (?:heart|cardiac silhouette)`,
+  ),
   r(['Cardiomegaly'], String.raw`${HEART}${LINK} (?:enlarged|increased|large)`, { anchor: 'last' }),
 
   // --- Pleural Effusion: fluid, or its sign, the blunted costophrenic angle ---
-  r(['Pleural Effusion'], String.raw`(?:sharp|clear|normal|preserved) ${SIDE}costophrenic (?:angles?|sulc(?:us|i))`, { assert: 'negative' }),
-  r(['Pleural Effusion'], String.raw`${SIDE}costophrenic (?:angles?|sulc(?:us|i))(?: (?:is|are|remains?|appear|appears|again|otherwise))* (?:sharp|clear|preserved|normal)`, { assert: 'negative' }),
+  r(['Pleural Effusion'], String.raw`(?:sharp|clear|normal|preserved) ${SIDE}costophrenic (?:angles?|sulc(?:us|i))`, {
+    assert: 'negative',
+  }),
+  r(
+    ['Pleural Effusion'],
+    String.raw`${SIDE}costophrenic (?:angles?|sulc(?:us|i))(?: (?:is|are|remains?|appear|appears|again|otherwise))* (?:sharp|clear|preserved|normal)`,
+    { assert: 'negative' },
+  ),
   r(['Pleural Effusion'], String.raw`blunt(?:ing|ed) (?:of )?${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))`),
   r(['Pleural Effusion'], String.raw`${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))${LINK} blunt(?:ed|ing)`, { anchor: 'last' }),
-  r(['Pleural Effusion'], String.raw`(?:pleural )?effusions?|hydrothorax|hydrothoraces|pleural fluid|layering fluid|fluid in the (?:right |left )?(?:pleural space|fissure)|meniscus sign`),
+  r(
+    ['Pleural Effusion'],
+    String.raw`(?:pleural )?effusions?|hydrothorax|hydrothoraces|pleural fluid|layering fluid|fluid in the (?:right |left )?(?:pleural space|fissure)|meniscus sign`,
+  ),
 
   // --- Pleural Other ---
-  r(['Pleural Other'], String.raw`pleural (?:thickening|plaques?|scarring|calcifications?|fibrosis|reaction|abnormalit(?:y|ies))|pleural-parenchymal (?:scarring|thickening)|fibrothorax|apical (?:pleural )?(?:cap|capping|thickening)`),
+  r(
+    ['Pleural Other'],
+    String.raw`pleural (?:thickening|plaques?|scarring|calcifications?|fibrosis|reaction|abnormalit(?:y|ies))|pleural-parenchymal (?:scarring|thickening)|fibrothorax|apical (?:pleural )?(?:cap|capping|thickening)`,
+  ),
 
   // --- Pneumothorax ---
   r(['Pneumothorax'], String.raw`(?:hydro)?pneumothora(?:x|ces)|ptx`),
 
   // --- Lung Lesion before Lung Opacity: "nodular opacity" is a lesion ---
-  r(['Lung Lesion'], String.raw`nodul(?:e|es|ar opacit(?:y|ies)|ar densit(?:y|ies)|arity)|masses|mass|lesions?|tumou?rs?|neoplasms?|neoplastic|malignan(?:cy|t)|carcinomas?|cancer|metasta(?:sis|ses|tic)|granulomas?`),
+  r(
+    ['Lung Lesion'],
+    String.raw`nodul(?:e|es|ar opacit(?:y|ies)|ar densit(?:y|ies)|arity)|masses|mass|lesions?|tumou?rs?|neoplasms?|neoplastic|malignan(?:cy|t)|carcinomas?|cancer|metasta(?:sis|ses|tic)|granulomas?`,
+  ),
 
   // --- Consolidation before Lung Opacity: "consolidative opacity" is consolidation ---
   r(['Consolidation'], String.raw`consolidat(?:ion|ions|ive opacit(?:y|ies)|ive process|ive changes?|ed|ive)|air bronchograms?`),
 
   // --- Edema ---
-  r(['Edema'], String.raw`(?:pulmonary |interstitial |alveolar |perihilar )?edema|(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement|redistribution|hypertension)|cephalization|kerley b lines|fluid overload|(?:congestive )?heart failure|chf|vascular plethora`),
+  r(
+    ['Edema'],
+    String.raw`(?:pulmonary |interstitial |alveolar |perihilar )?edema|(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement|redistribution|hypertension)|cephalization|kerley b lines|fluid overload|(?:congestive )?heart failure|chf|vascular plethora`,
+  ),
 
   // --- Pneumonia ---
-  r(['Pneumonia'], String.raw`(?:broncho)?pneumonias?|pneumonitis|(?:infectious|inflammatory) (?:process|etiology|cause)|infections?|aspiration`),
+  r(
+    ['Pneumonia'],
+    String.raw`(?:broncho)?pneumonias?|pneumonitis|(?:infectious|inflammatory) (?:process|etiology|cause)|infections?|aspiration`,
+  ),
 
   // --- Atelectasis ---
   r(['Atelectasis'], String.raw`atelecta(?:sis|ses|tic)|(?:lobar |segmental |subsegmental |lobe |lung )?collapse(?:d)?|volume loss`),
 
   // --- Lung Opacity (generic parenchymal density) ---
   // "The lungs are clear" rules out parenchymal opacity.
-  r(['Lung Opacity'], String.raw`(?:the )?lungs?(?: (?:are|is|appear|appears|remain|remains|otherwise|now|again|well expanded and))* clear|clear lungs`, { assert: 'negative' }),
-  r(['Lung Opacity'], String.raw`(?:air[- ]?space|alveolar) (?:disease|opacit(?:y|ies)|opacification|process)|opacit(?:y|ies)|opacification|opacified|infiltrat(?:e|es|ion|ive)|ground[- ]glass|haz(?:e|iness|y)|densit(?:y|ies)|reticul(?:ar|ation|onodular)|interstitial (?:markings|opacit(?:y|ies)|prominence|disease|thickening|abnormality|changes?)`),
+  r(
+    ['Lung Opacity'],
+    String.raw`(?:the )?lungs?(?: (?:are|is|appear|appears|remain|remains|otherwise|now|again|well expanded and))* clear|clear lungs`,
+    { assert: 'negative' },
+  ),
+  r(
+    ['Lung Opacity'],
+    String.raw`(?:air[- ]?space|alveolar) (?:disease|opacit(?:y|ies)|opacification|process)|opacit(?:y|ies)|opacification|opacified|infiltrat(?:e|es|ion|ive)|ground[- ]glass|haz(?:e|iness|y)|densit(?:y|ies)|reticul(?:ar|ation|onodular)|interstitial (?:markings|opacit(?:y|ies)|prominence|disease|thickening|abnormality|changes?)`,
+  ),
 
   // --- Fracture ---
   r(['Fracture'], String.raw`fractures?|fractured|fx`),
   r(['Fracture'], String.raw`(?:acute )?(?:osseous|bony|skeletal) (?:abnormalit(?:y|ies)|injur(?:y|ies)|findings?)`, { negatedOnly: true }),
 
   // --- Support Devices: lines, tubes, cardiac devices, surgical material ---
-  r(['Support Devices'], String.raw`(?:central|central venous|venous|picc|arterial|midline|jugular|subclavian|swan[- ]ganz|dialysis|hemodialysis|pulmonary artery) (?:lines?|catheters?)|catheters?|picc|port[- ]a[- ]cath|portacath|mediport|(?:chest wall|infusion|venous access|power) port|port`),
-  r(['Support Devices'], String.raw`(?:endotracheal|et|tracheostomy|trach|chest|nasogastric|ng|orogastric|og|feeding|enteric|gastric|dobhoff|dobbhoff|thoracostomy|pleural|drainage) tubes?|ett|tracheostomy|pacemaker|pacer|aicd|icd|defibrillator|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial) (?:leads?|wires?)|sternotomy(?: wires| sutures)?|(?:surgical )?clips?|stents?|(?:prosthetic|mechanical) valves?|valve replacement|lvad|impella|intra-aortic balloon pump|iabp|drains?|(?:lines?|tubes?) (?:and|or) (?:lines?|tubes?)|(?:support|monitoring|medical) devices?`),
+  r(
+    ['Support Devices'],
+    String.raw`(?:central|central venous|venous|picc|arterial|midline|jugular|subclavian|swan[- ]ganz|dialysis|hemodialysis|pulmonary artery) (?:lines?|catheters?)|catheters?|picc|port[- ]a[- ]cath|portacath|mediport|(?:chest wall|infusion|venous access|power) port|port`,
+  ),
+  r(
+    ['Support Devices'],
+    String.raw`(?:endotracheal|et|tracheostomy|trach|chest|nasogastric|ng|orogastric|og|feeding|enteric|gastric|dobhoff|dobbhoff|thoracostomy|pleural|drainage) tubes?|ett|tracheostomy|pacemaker|pacer|aicd|icd|defibrillator|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial) (?:leads?|wires?)|sternotomy(?: wires| sutures)?|(?:surgical )?clips?|stents?|(?:prosthetic|mechanical) valves?|valve replacement|lvad|impella|intra-aortic balloon pump|iabp|drains?|(?:lines?|tubes?) (?:and|or) (?:lines?|tubes?)|(?:support|monitoring|medical) devices?`,
+  ),
 ];

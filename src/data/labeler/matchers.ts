@@ -10,7 +10,12 @@ import { MENTION_RULES, type MentionRule } from './lexicon.js';
 
 export type CueOrPunct = CueKind | 'comma';
 
-export interface Mention { rule: MentionRule; start: number; end: number; anchor: number }
+export interface Mention {
+  rule: MentionRule;
+  start: number;
+  end: number;
+  anchor: number;
+}
 
 /** Cues in text order as parallel arrays: a long list sentence holds millions of them. */
 export interface CueList {
@@ -29,8 +34,14 @@ function compileAlternation(patterns: string[], what: string): RegExp {
   return new RegExp(`(?<![a-z0-9])(?:${groups.join('|')})(?![a-z0-9])`, 'g');
 }
 
-const MENTION_REGEX = compileAlternation(MENTION_RULES.map((rule) => rule.pattern), 'mention');
-const CUE_REGEX = compileAlternation(CUE_RULES.map((rule) => rule.pattern), 'cue');
+const MENTION_REGEX = compileAlternation(
+  MENTION_RULES.map((rule) => rule.pattern),
+  'mention',
+);
+const CUE_REGEX = compileAlternation(
+  CUE_RULES.map((rule) => rule.pattern),
+  'cue',
+);
 
 /** Which alternative of a combined regex matched. */
 function matchedGroup(m: RegExpExecArray): number {

@@ -34,7 +34,12 @@ interface KindRole {
 }
 
 const role = (flags: Partial<KindRole>): KindRole => ({
-  endsBackwardWalk: false, forwardHedge: false, blocksHedge: false, continuation: false, transparentAfter: false, ...flags,
+  endsBackwardWalk: false,
+  forwardHedge: false,
+  blocksHedge: false,
+  continuation: false,
+  transparentAfter: false,
+  ...flags,
 });
 
 const ROLES: Record<CueOrPunct, KindRole> = {
@@ -64,7 +69,10 @@ export class CueScopes {
   /** Per cue index i: the first index >= i that the forward walk does not step over (or the cue count). */
   private readonly nextOpaque: number[] = [];
 
-  constructor(cues: CueList, private readonly words: WordCounter) {
+  constructor(
+    cues: CueList,
+    private readonly words: WordCounter,
+  ) {
     this.kinds = cues.kinds;
     this.starts = cues.starts;
     this.ends = cues.ends;
@@ -88,9 +96,15 @@ export class CueScopes {
     let runStart = 0;
     for (let i = 0; i < n; i++) {
       if (ROLES[this.kinds[i] as CueOrPunct].transparentAfter) continue;
-      while (runStart <= i) { this.nextOpaque.push(i); runStart++; }
+      while (runStart <= i) {
+        this.nextOpaque.push(i);
+        runStart++;
+      }
     }
-    while (runStart < n) { this.nextOpaque.push(n); runStart++; }
+    while (runStart < n) {
+      this.nextOpaque.push(n);
+      runStart++;
+    }
   }
 
   /**
@@ -106,8 +120,12 @@ export class CueScopes {
     if (last < 0) return null;
     const walkEnd = this.lastWalkEnd[last] as number;
     const hedge = this.lastHedge[last] as number;
-    if (hedge > walkEnd && (this.lastHedgeBlock[last] as number) < hedge
-      && this.words.between(this.ends[hedge] as number, anchor) <= UNCERTAINTY_WINDOW_WORDS) return 'unc';
+    if (
+      hedge > walkEnd &&
+      (this.lastHedgeBlock[last] as number) < hedge &&
+      this.words.between(this.ends[hedge] as number, anchor) <= UNCERTAINTY_WINDOW_WORDS
+    )
+      return 'unc';
     const carried: ScopeStatus = (this.lastContinuation[last] as number) > walkEnd ? 'unc' : null;
     if (walkEnd < 0) return carried;
     switch (this.kinds[walkEnd]) {
@@ -145,7 +163,8 @@ export class CueScopes {
     let hi = this.ends.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.ends[mid] as number) <= position) lo = mid + 1; else hi = mid;
+      if ((this.ends[mid] as number) <= position) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -156,7 +175,8 @@ export class CueScopes {
     let hi = this.starts.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.starts[mid] as number) < position) lo = mid + 1; else hi = mid;
+      if ((this.starts[mid] as number) < position) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }

@@ -20,7 +20,10 @@ export function parseCsv(text: string, source = 'CSV'): string[][] {
   let line = 1;
   let quoted = false;
   let fieldStartLine = 1;
-  const endField = (): void => { row.push(field); field = ''; };
+  const endField = (): void => {
+    row.push(field);
+    field = '';
+  };
   const endRow = (): void => {
     endField();
     if (!(row.length === 1 && row[0] === '')) rows.push(row); // skip blank lines
@@ -30,22 +33,48 @@ export function parseCsv(text: string, source = 'CSV'): string[][] {
     const ch = text[i] as string;
     if (quoted) {
       if (ch === '"') {
-        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
-        quoted = false; i++; continue;
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
       }
       if (ch === '\n') line++;
-      field += ch; i++; continue;
+      field += ch;
+      i++;
+      continue;
     }
     if (ch === '"') {
       if (field !== '') {
-        throw new CsvError(`${source} line ${line}: a quote inside an unquoted field; quote the whole field and double inner quotes`, { line });
+        throw new CsvError(`${source} line ${line}: a quote inside an unquoted field; quote the whole field and double inner quotes`, {
+          line,
+        });
       }
-      quoted = true; fieldStartLine = line; i++; continue;
+      quoted = true;
+      fieldStartLine = line;
+      i++;
+      continue;
     }
-    if (ch === ',') { endField(); i++; continue; }
-    if (ch === '\r') { i++; continue; }
-    if (ch === '\n') { endRow(); line++; i++; continue; }
-    field += ch; i++;
+    if (ch === ',') {
+      endField();
+      i++;
+      continue;
+    }
+    if (ch === '\r') {
+      i++;
+      continue;
+    }
+    if (ch === '\n') {
+      endRow();
+      line++;
+      i++;
+      continue;
+    }
+    field += ch;
+    i++;
   }
   if (quoted) throw new CsvError(`${source}: quoted field opened on line ${fieldStartLine} is never closed`, { line: fieldStartLine });
   if (field !== '' || row.length > 0) endRow();

@@ -43,7 +43,14 @@ const ROLE_CANDIDATES: Record<keyof ManifestColumnNames, string[]> = {
 };
 
 const SPLIT_ALIASES: Record<string, Split> = {
-  train: 'train', training: 'train', val: 'val', valid: 'val', validation: 'val', dev: 'val', test: 'test', testing: 'test',
+  train: 'train',
+  training: 'train',
+  val: 'val',
+  valid: 'val',
+  validation: 'val',
+  dev: 'val',
+  test: 'test',
+  testing: 'test',
 };
 
 type Record_ = Record<string, unknown>;
@@ -89,7 +96,9 @@ async function readRecords(path: string, format: 'csv' | 'jsonl'): Promise<{ col
       throw new ManifestError(`${path} row ${i + 1}: ${fields.length} fields, but the header has ${header.length}`, { path, row: i + 1 });
     }
     const record: Record_ = {};
-    header.forEach((h, k) => { record[h] = fields[k]; });
+    header.forEach((h, k) => {
+      record[h] = fields[k];
+    });
     return record;
   });
   return { columns: header, records };
@@ -98,7 +107,10 @@ async function readRecords(path: string, format: 'csv' | 'jsonl'): Promise<{ col
 function findColumn(columns: string[], role: keyof ManifestColumnNames, explicit: string | undefined, path: string): string | undefined {
   if (explicit !== undefined) {
     if (!columns.includes(explicit)) {
-      throw new ManifestError(`${path}: column "${explicit}" (given for ${role}) not found; columns are ${columns.join(', ')}`, { path, column: explicit });
+      throw new ManifestError(`${path}: column "${explicit}" (given for ${role}) not found; columns are ${columns.join(', ')}`, {
+        path,
+        column: explicit,
+      });
     }
     return explicit;
   }
@@ -110,24 +122,35 @@ function findColumn(columns: string[], role: keyof ManifestColumnNames, explicit
   return undefined;
 }
 
-const asText = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const asText = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 function parseImagePaths(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(asText).map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(value))
+    return value
+      .map(asText)
+      .map((s) => s.trim())
+      .filter(Boolean);
   const text = asText(value).trim();
   if (text.startsWith('[')) {
     try {
       const parsed = JSON.parse(text) as unknown;
       if (Array.isArray(parsed)) return parsed.map(asText).filter(Boolean);
-    } catch { /* fall through: treat as a plain path */ }
+    } catch {
+      /* fall through: treat as a plain path */
+    }
   }
-  return text.split(/[;|]/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/[;|]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseLabel(value: unknown, path: string, row: number, column: string): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ManifestError(`${path} row ${row}, column ${column}: label ${value} is not finite`, { path, row, column });
+    if (!Number.isFinite(value))
+      throw new ManifestError(`${path} row ${row}, column ${column}: label ${value} is not finite`, { path, row, column });
     return value;
   }
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -135,7 +158,12 @@ function parseLabel(value: unknown, path: string, row: number, column: string): 
   if (text === '' || /^(nan|na|null|none)$/i.test(text)) return null;
   const n = Number(text);
   if (!Number.isFinite(n)) {
-    throw new ManifestError(`${path} row ${row}, column ${column}: label "${text}" is not a number (expected e.g. 1, 0, -1 or empty)`, { path, row, column, value: text });
+    throw new ManifestError(`${path} row ${row}, column ${column}: label "${text}" is not a number (expected e.g. 1, 0, -1 or empty)`, {
+      path,
+      row,
+      column,
+      value: text,
+    });
   }
   return n;
 }
@@ -155,8 +183,11 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
 }
 
 /** Validates in-memory records (CSV text fields or JSON values) into a Manifest. */
-export function buildManifest(columns: string[], records: Record<string, unknown>[],
-  options: LoadManifestOptions & { path?: string; baseDir?: string } = {}): Manifest {
+export function buildManifest(
+  columns: string[],
+  records: Record<string, unknown>[],
+  options: LoadManifestOptions & { path?: string; baseDir?: string } = {},
+): Manifest {
   const path = options.path ?? '<manifest>';
   const baseDir = options.baseDir ?? (options.path ? dirname(resolve(options.path)) : process.cwd());
   const names = options.columns ?? {};
@@ -167,7 +198,10 @@ export function buildManifest(columns: string[], records: Record<string, unknown
   }
   const patientCol = role('patientId');
   if (!patientCol) {
-    throw new ManifestError(`${path}: no patient id column; name one of ${ROLE_CANDIDATES.patientId.join(', ')} or pass columns.patientId (patient-level splits need it)`, { path });
+    throw new ManifestError(
+      `${path}: no patient id column; name one of ${ROLE_CANDIDATES.patientId.join(', ')} or pass columns.patientId (patient-level splits need it)`,
+      { path },
+    );
   }
   const reportCol = role('report');
   const reportPathCol = role('reportPath');
@@ -179,7 +213,8 @@ export function buildManifest(columns: string[], records: Record<string, unknown
   let labelNames: string[];
   if (options.labelColumns) {
     for (const name of options.labelColumns) {
-      if (!columns.includes(name)) throw new ManifestError(`${path}: label column "${name}" not found; columns are ${columns.join(', ')}`, { path, column: name });
+      if (!columns.includes(name))
+        throw new ManifestError(`${path}: label column "${name}" not found; columns are ${columns.join(', ')}`, { path, column: name });
     }
     labelNames = options.labelColumns;
   } else {
@@ -197,15 +232,19 @@ export function buildManifest(columns: string[], records: Record<string, unknown
   const rows: ManifestRow[] = records.map((record, index) => {
     const row = index + 1;
     const imagePaths = parseImagePaths(record[imageCol]).map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
-    if (imagePaths.length === 0) throw new ManifestError(`${path} row ${row}, column ${imageCol}: empty image path`, { path, row, column: imageCol });
+    if (imagePaths.length === 0)
+      throw new ManifestError(`${path} row ${row}, column ${imageCol}: empty image path`, { path, row, column: imageCol });
     const patientId = asText(record[patientCol]).trim();
-    if (patientId === '') throw new ManifestError(`${path} row ${row}, column ${patientCol}: empty patient id`, { path, row, column: patientCol });
+    if (patientId === '')
+      throw new ManifestError(`${path} row ${row}, column ${patientCol}: empty patient id`, { path, row, column: patientCol });
     const studyId = studyCol ? asText(record[studyCol]).trim() : `row${row}`;
     if (studyId === '') throw new ManifestError(`${path} row ${row}, column ${studyCol}: empty study id`, { path, row, column: studyCol });
     const prior = studyPatient.get(studyId);
     if (prior && prior.patient !== patientId) {
-      throw new ManifestError(`${path} row ${row}, column ${patientCol}: study ${studyId} belongs to patient ${prior.patient} in row ${prior.row}, here to ${patientId}`,
-        { path, row, column: patientCol });
+      throw new ManifestError(
+        `${path} row ${row}, column ${patientCol}: study ${studyId} belongs to patient ${prior.patient} in row ${prior.row}, here to ${patientId}`,
+        { path, row, column: patientCol },
+      );
     }
     studyPatient.set(studyId, { patient: patientId, row });
     let split: Split | undefined;
@@ -213,7 +252,12 @@ export function buildManifest(columns: string[], records: Record<string, unknown
       const raw = asText(record[splitCol]).trim().toLowerCase();
       if (raw !== '') {
         split = SPLIT_ALIASES[raw];
-        if (!split) throw new ManifestError(`${path} row ${row}, column ${splitCol}: split "${raw}" is not one of train, val, test`, { path, row, column: splitCol });
+        if (!split)
+          throw new ManifestError(`${path} row ${row}, column ${splitCol}: split "${raw}" is not one of train, val, test`, {
+            path,
+            row,
+            column: splitCol,
+          });
       }
     }
     const labels: Record<string, number | null> = {};
@@ -232,15 +276,32 @@ export function buildManifest(columns: string[], records: Record<string, unknown
   });
 
   const labelColumns: LabelColumn[] = labelNames.map((name) => {
-    const values = [...new Set(rows.map((r) => r.labels[name]).filter((v): v is number => v !== null && v !== undefined))].sort((a, b) => a - b);
+    const values = [...new Set(rows.map((r) => r.labels[name]).filter((v): v is number => v !== null && v !== undefined))].sort(
+      (a, b) => a - b,
+    );
     const given = options.labelKinds?.[name];
     const kind: LabelKind = given ?? (values.every((v) => v === -1 || v === 0 || v === 1) ? 'binary' : 'multiclass');
     if (kind !== 'binary') {
-      const bad = rows.find((r) => { const v = r.labels[name]; return v !== null && v !== undefined && !Number.isInteger(v); });
-      if (bad) throw new ManifestError(`${path} row ${bad.row}, column ${name}: ${kind} label ${bad.labels[name]} is not an integer class (set labelKinds or labelColumns if this column is not a label)`, { path, row: bad.row, column: name });
+      const bad = rows.find((r) => {
+        const v = r.labels[name];
+        return v !== null && v !== undefined && !Number.isInteger(v);
+      });
+      if (bad)
+        throw new ManifestError(
+          `${path} row ${bad.row}, column ${name}: ${kind} label ${bad.labels[name]} is not an integer class (set labelKinds or labelColumns if this column is not a label)`,
+          { path, row: bad.row, column: name },
+        );
     } else {
-      const bad = rows.find((r) => { const v = r.labels[name]; return v !== null && v !== undefined && v !== 0 && v !== 1 && v !== -1; });
-      if (bad) throw new ManifestError(`${path} row ${bad.row}, column ${name}: binary label ${bad.labels[name]} is not 0, 1 or -1 (uncertain)`, { path, row: bad.row, column: name });
+      const bad = rows.find((r) => {
+        const v = r.labels[name];
+        return v !== null && v !== undefined && v !== 0 && v !== 1 && v !== -1;
+      });
+      if (bad)
+        throw new ManifestError(`${path} row ${bad.row}, column ${name}: binary label ${bad.labels[name]} is not 0, 1 or -1 (uncertain)`, {
+          path,
+          row: bad.row,
+          column: name,
+        });
     }
     return { name, kind, values };
   });

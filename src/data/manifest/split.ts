@@ -29,21 +29,24 @@ function patientsOf(rows: ManifestRow[]): Map<string, ManifestRow[]> {
   const byPatient = new Map<string, ManifestRow[]>();
   for (const row of rows) {
     const list = byPatient.get(row.patientId);
-    if (list) list.push(row); else byPatient.set(row.patientId, [row]);
+    if (list) list.push(row);
+    else byPatient.set(row.patientId, [row]);
   }
   return byPatient;
 }
 
 function strataKey(rows: ManifestRow[], columns: string[]): string {
-  return columns.map((c) => {
-    if (c === 'view') return [...new Set(rows.map((r) => r.view ?? ''))].sort().join('+');
-    let best: number | null = null;
-    for (const r of rows) {
-      const v = r.labels[c];
-      if (v !== null && v !== undefined && (best === null || v > best)) best = v;
-    }
-    return best === null ? '∅' : String(best);
-  }).join('|');
+  return columns
+    .map((c) => {
+      if (c === 'view') return [...new Set(rows.map((r) => r.view ?? ''))].sort().join('+');
+      let best: number | null = null;
+      for (const r of rows) {
+        const v = r.labels[c];
+        if (v !== null && v !== undefined && (best === null || v > best)) best = v;
+      }
+      return best === null ? '∅' : String(best);
+    })
+    .join('|');
 }
 
 function checkStratify(manifest: Manifest, stratifyBy: string | string[] | undefined): string[] {
@@ -51,7 +54,10 @@ function checkStratify(manifest: Manifest, stratifyBy: string | string[] | undef
   const known = new Set(manifest.labelColumns.map((l) => l.name));
   for (const c of columns) {
     if (c !== 'view' && !known.has(c)) {
-      throw new ManifestError(`stratifyBy column "${c}" is not a label column of the manifest (label columns: ${[...known].join(', ') || 'none'})`, { column: c });
+      throw new ManifestError(
+        `stratifyBy column "${c}" is not a label column of the manifest (label columns: ${[...known].join(', ') || 'none'})`,
+        { column: c },
+      );
     }
   }
   return columns;
@@ -63,7 +69,8 @@ function orderedStrata(byPatient: Map<string, ManifestRow[]>, columns: string[],
   for (const [patient, rows] of byPatient) {
     const key = strataKey(rows, columns);
     const list = strata.get(key);
-    if (list) list.push(patient); else strata.set(key, [patient]);
+    if (list) list.push(patient);
+    else strata.set(key, [patient]);
   }
   const keys = [...strata.keys()].sort();
   return keys.map((k) => {

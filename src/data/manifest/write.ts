@@ -26,7 +26,9 @@ export async function writeManifestCsv(manifest: Manifest, path: string): Promis
   for (const row of manifest.rows) {
     const out = columns.map((c) => row.fields[c] ?? '');
     out[columns.indexOf(splitColumn)] = row.split ?? '';
-    const imageColumn = manifest.columns.find((c) => row.fields[c] !== undefined && sameImages(row.fields[c] as string, row, manifest.baseDir));
+    const imageColumn = manifest.columns.find(
+      (c) => row.fields[c] !== undefined && sameImages(row.fields[c] as string, row, manifest.baseDir),
+    );
     if (imageColumn) out[columns.indexOf(imageColumn)] = row.imagePaths.map(portable).join(';');
     rows.push(out);
   }
@@ -35,7 +37,10 @@ export async function writeManifestCsv(manifest: Manifest, path: string): Promis
 
 /** Whether a raw field is the column the row's image paths came from. */
 function sameImages(field: string, row: ManifestRow, baseDir: string): boolean {
-  const first = field.replace(/^\[?"?/, '').split(/[;|",\]]/)[0]?.trim();
+  const first = field
+    .replace(/^\[?"?/, '')
+    .split(/[;|",\]]/)[0]
+    ?.trim();
   return first !== undefined && first !== '' && resolve(baseDir, first) === row.imagePaths[0];
 }
 
@@ -46,7 +51,8 @@ export async function readReportText(row: ManifestRow): Promise<string> {
   try {
     return await readFile(row.reportPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(row.reportPath, `report for row ${row.row} (study ${row.studyId})`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new MissingFileError(row.reportPath, `report for row ${row.row} (study ${row.studyId})`);
     throw error;
   }
 }

@@ -81,7 +81,8 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
   const seed = options.seed ?? 1;
   const size = options.size ?? 256;
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`generatePhantom: n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(size) || size < 32 || size > 4096) throw new InvalidArgumentError(`generatePhantom: size must be an integer in [32, 4096], got ${size}`);
+  if (!Number.isInteger(size) || size < 32 || size > 4096)
+    throw new InvalidArgumentError(`generatePhantom: size must be an integer in [32, 4096], got ${size}`);
   if (!Number.isFinite(seed)) throw new InvalidArgumentError(`generatePhantom: seed must be a finite number, got ${seed}`);
   if (typeof out !== 'string' || out === '') throw new InvalidArgumentError('generatePhantom: out must name a folder');
   if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
@@ -109,8 +110,13 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
     ...(labelRows[i] as Record<string, number>),
   }));
   const columns = ['image_path', 'report', 'patient_id', 'study_id', 'view', ...PHANTOM_LABEL_COLUMNS];
-  const manifest = splitByPatient(buildManifest(columns, records, { baseDir: root, path: join(root, 'manifest.csv') }),
-    { train: 0.7, val: 0.15, test: 0.15, seed, stratifyBy: 'adverse_outcome' });
+  const manifest = splitByPatient(buildManifest(columns, records, { baseDir: root, path: join(root, 'manifest.csv') }), {
+    train: 0.7,
+    val: 0.15,
+    test: 0.15,
+    seed,
+    stratifyBy: 'adverse_outcome',
+  });
   const manifestPath = join(root, 'manifest.csv');
   const csvRows: Array<Array<string | number>> = [[...columns, 'split']];
   manifest.rows.forEach((row, i) => {
@@ -120,20 +126,25 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
   await writeFileAtomic(manifestPath, formatCsv(csvRows), { createFolder: false });
 
   const groundTruthPath = join(root, 'ground_truth.jsonl');
-  const lines = studies.map((study, i) => JSON.stringify({
-    study_id: study.studyId,
-    patient_id: study.patient.patientId,
-    image_path: records[i]?.image_path,
-    split: manifest.rows[i]?.split,
-    patient: {
-      age: study.patient.age, sex: study.patient.sex, habitus: study.patient.habitus,
-      frailty: study.patient.frailty, adverse_outcome: study.patient.adverseOutcome,
-    },
-    findings: study.findings,
-    acquisition: study.acquisition,
-    labels: labelRows[i],
-    report_stated: reports[i]?.stated,
-  }));
+  const lines = studies.map((study, i) =>
+    JSON.stringify({
+      study_id: study.studyId,
+      patient_id: study.patient.patientId,
+      image_path: records[i]?.image_path,
+      split: manifest.rows[i]?.split,
+      patient: {
+        age: study.patient.age,
+        sex: study.patient.sex,
+        habitus: study.patient.habitus,
+        frailty: study.patient.frailty,
+        adverse_outcome: study.patient.adverseOutcome,
+      },
+      findings: study.findings,
+      acquisition: study.acquisition,
+      labels: labelRows[i],
+      report_stated: reports[i]?.stated,
+    }),
+  );
   await writeFileAtomic(groundTruthPath, `${lines.join('\n')}\n`, { createFolder: false });
 
   const positives: Record<string, number> = {};

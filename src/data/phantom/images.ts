@@ -37,11 +37,17 @@ export async function writeShard(job: ImageJob, onStudy: () => void): Promise<vo
     const study = studies[i] as PhantomStudy;
     const path = join(job.root, studyImagePath(study));
     const dir = dirname(path);
-    if (!madeDirs.has(dir)) { await mkdir(dir, { recursive: true }); madeDirs.add(dir); }
+    if (!madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
     const rendered = renderPhantom(study, job.size, job.seed);
     const spec = phantomDicomSpec(study, toStoredPixels(rendered.pixels, study), job.size, job.seed);
     // Keep a few writes in flight so rendering overlaps file I/O.
-    const write: Promise<void> = writeDicomFile(path, spec).then(() => { pending.delete(write); onStudy(); });
+    const write: Promise<void> = writeDicomFile(path, spec).then(() => {
+      pending.delete(write);
+      onStudy();
+    });
     pending.add(write);
     if (pending.size >= 8) await Promise.race(pending);
   }
@@ -67,18 +73,30 @@ export async function writeAllImages(job: Omit<ImageJob, 'shard' | 'shards'>, wo
     await writeShard({ ...job, shard: 0, shards: 1 }, onStudy);
     return;
   }
-  await Promise.all(Array.from({ length: workers }, (_, shard) => new Promise<void>((resolve, reject) => {
-    const worker = new Worker(script, { workerData: { ...job, shard, shards: workers } satisfies ImageJob });
-    let failed = false;
-    worker.on('message', (message: { type: 'study' } | { type: 'error'; message: string; code?: string }) => {
-      if (message.type === 'study') onStudy();
-      else { failed = true; reject(new RadlearnError(message.code ?? 'ERR_PHANTOM_WORKER', `phantom image worker ${shard}: ${message.message}`)); }
-    });
-    worker.on('error', (error) => { failed = true; reject(error); });
-    worker.on('exit', (code) => {
-      if (failed) return;
-      if (code === 0) resolve();
-      else reject(new RadlearnError('ERR_PHANTOM_WORKER', `phantom image worker ${shard} exited with code ${code}`));
-    });
-  })));
+  await Promise.all(
+    Array.from(
+      { length: workers },
+      (_, shard) =>
+        new Promise<void>((resolve, reject) => {
+          const worker = new Worker(script, { workerData: { ...job, shard, shards: workers } satisfies ImageJob });
+          let failed = false;
+          worker.on('message', (message: { type: 'study' } | { type: 'error'; message: string; code?: string }) => {
+            if (message.type === 'study') onStudy();
+            else {
+              failed = true;
+              reject(new RadlearnError(message.code ?? 'ERR_PHANTOM_WORKER', `phantom image worker ${shard}: ${message.message}`));
+            }
+          });
+          worker.on('error', (error) => {
+            failed = true;
+            reject(error);
+          });
+          worker.on('exit', (code) => {
+            if (failed) return;
+            if (code === 0) resolve();
+            else reject(new RadlearnError('ERR_PHANTOM_WORKER', `phantom image worker ${shard} exited with code ${code}`));
+          });
+        }),
+    ),
+  );
 }

@@ -11,8 +11,15 @@
  */
 import { Rng } from '../../random/index.js';
 import {
-  buildGeometry, CM_PER_UNIT, diaphragmY, lungLateral, lungMedial, pointInLung, zoneT,
-  type LungGeometry, type PhantomGeometry,
+  buildGeometry,
+  CM_PER_UNIT,
+  diaphragmY,
+  lungLateral,
+  lungMedial,
+  pointInLung,
+  zoneT,
+  type LungGeometry,
+  type PhantomGeometry,
 } from './geometry.js';
 import { drawBranching, drawPolyline, drawVesselTree, type PixelTransform } from './strokes.js';
 import { centralLineRoute, type PhantomStudy, type Side } from './truth.js';
@@ -25,7 +32,10 @@ const smoothstep = (e0: number, e1: number, x: number): number => {
 /** Smooth random field in [0, 1]: bilinear interpolation of a coarse random lattice. */
 class ValueNoise {
   private readonly grid: Float32Array;
-  constructor(rng: Rng, private readonly cells: number) {
+  constructor(
+    rng: Rng,
+    private readonly cells: number,
+  ) {
     this.grid = new Float32Array((cells + 1) * (cells + 1));
     for (let i = 0; i < this.grid.length; i++) this.grid[i] = rng.next();
   }
@@ -48,10 +58,30 @@ class ValueNoise {
   }
 }
 
-interface PneumothoraxShape { sign: number; fraction: number; size: 'small' | 'moderate' | 'large' }
-interface EffusionShape { sign: number; level: number; meniscus: number }
-interface Blob { x: number; y: number; r: number; phase: number; density: number }
-interface Patch { x: number; y: number; rx: number; ry: number; sign: number }
+interface PneumothoraxShape {
+  sign: number;
+  fraction: number;
+  size: 'small' | 'moderate' | 'large';
+}
+interface EffusionShape {
+  sign: number;
+  level: number;
+  meniscus: number;
+}
+interface Blob {
+  x: number;
+  y: number;
+  r: number;
+  phase: number;
+  density: number;
+}
+interface Patch {
+  x: number;
+  y: number;
+  rx: number;
+  ry: number;
+  sign: number;
+}
 
 export interface RenderedPhantom {
   pixels: Float32Array;
@@ -87,7 +117,12 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   const rng = new Rng(seed, 'render', patient.index, study.studyIndex);
   const theta = (acquisition.rotationDeg * Math.PI) / 180;
   const transform: PixelTransform = {
-    size, cos: Math.cos(theta), sin: Math.sin(theta), zoom: acquisition.zoom, shiftX: acquisition.shiftX, shiftY: acquisition.shiftY,
+    size,
+    cos: Math.cos(theta),
+    sin: Math.sin(theta),
+    zoom: acquisition.zoom,
+    shiftX: acquisition.shiftX,
+    shiftY: acquisition.shiftY,
   };
   const unitsPerPixel = 2 / size / acquisition.zoom;
   const scalePx = size / 256;
@@ -102,10 +137,10 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   // --- findings as shapes ---
   const ptx: PneumothoraxShape | null = findings.pneumothorax
     ? {
-      sign: signOf(findings.pneumothorax.side),
-      size: findings.pneumothorax.size,
-      fraction: findings.pneumothorax.size === 'small' ? 0.3 : findings.pneumothorax.size === 'moderate' ? 0.38 : 0.6,
-    }
+        sign: signOf(findings.pneumothorax.side),
+        size: findings.pneumothorax.size,
+        fraction: findings.pneumothorax.size === 'small' ? 0.3 : findings.pneumothorax.size === 'moderate' ? 0.38 : 0.6,
+      }
     : null;
   const effusions: EffusionShape[] = [];
   if (findings.effusion) {
@@ -134,8 +169,20 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   const bronchi = scratch('bronchi', size * size);
   for (const p of patches) {
     for (let k = 0; k < 3; k++) {
-      drawBranching(bronchi, transform, rng, p.x - p.sign * p.rx * 0.5, p.y + rng.uniform(-0.5, 0.5) * p.ry, p.sign as 1 | -1,
-        rng.uniform(-0.6, 0.6), 0.08, 1.6, 1, 2, scalePx);
+      drawBranching(
+        bronchi,
+        transform,
+        rng,
+        p.x - p.sign * p.rx * 0.5,
+        p.y + rng.uniform(-0.5, 0.5) * p.ry,
+        p.sign as 1 | -1,
+        rng.uniform(-0.6, 0.6),
+        0.08,
+        1.6,
+        1,
+        2,
+        scalePx,
+      );
     }
   }
   const parenchyma = new ValueNoise(rng, 24);
@@ -166,10 +213,18 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       let d = 0;
 
       // Body: neck above the shoulders, then the chest wall.
-      const bodyHalf = y < -0.82 ? 0.2 : y < -0.6 ? 0.2 + (geometry.bodyHalfWidth + 0.08 - 0.2) * smoothstep(-0.82, -0.6, y) : geometry.bodyHalfWidth + 0.08 * (1 - smoothstep(-0.6, -0.2, y));
+      const bodyHalf =
+        y < -0.82
+          ? 0.2
+          : y < -0.6
+            ? 0.2 + (geometry.bodyHalfWidth + 0.08 - 0.2) * smoothstep(-0.82, -0.6, y)
+            : geometry.bodyHalfWidth + 0.08 * (1 - smoothstep(-0.6, -0.2, y));
       // Path length through soft tissue scales with the body's width at this height (thin neck).
       if (ax < bodyHalf) d += (0.3 + 0.7 * Math.min(1, bodyHalf / geometry.bodyHalfWidth)) * Math.sqrt(1 - (ax / bodyHalf) ** 2);
-      else { out[row * size + col] = 0; continue; }
+      else {
+        out[row * size + col] = 0;
+        continue;
+      }
 
       // Lungs: air replaces tissue in proportion to lung depth.
       const lung = sign > 0 ? geometry.lungs.left : geometry.lungs.right;
@@ -191,7 +246,12 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
             d += 0.05 * lungDepth * (0.6 + 0.8 * parenchyma.at(x, y)); // parenchymal texture
             // Pneumothorax: lateral and apical lung replaced by pleural air, no markings, a fine visceral line.
             if (ptx && ptx.sign === sign) {
-              const w = ptx.size === 'small' ? 1 - smoothstep(0.25, 0.6, t) : ptx.size === 'moderate' ? 1 - 0.55 * smoothstep(0.35, 1, t) : 1 - 0.25 * t;
+              const w =
+                ptx.size === 'small'
+                  ? 1 - smoothstep(0.25, 0.6, t)
+                  : ptx.size === 'moderate'
+                    ? 1 - 0.55 * smoothstep(0.35, 1, t)
+                    : 1 - 0.25 * t;
               const collapsedL = m + (l - m) * (1 - ptx.fraction * w);
               const collapsedTop = lung.apexY + ptx.fraction * 0.3;
               const outside = ax > collapsedL || y < collapsedTop;
@@ -218,7 +278,8 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
           const m1 = lungMedial(1);
           const uu = Math.min(1, Math.max(0, (ax - m1) / (lungLateral(lung, 1) - m1)));
           const dia = diaphragmY(lung, uu);
-          const extra = 0.22 * (1 - smoothstep(dia, dia + 0.06, y)) * (1 - smoothstep(lung.maxHalfWidth - 0.01, lung.maxHalfWidth + 0.03, ax));
+          const extra =
+            0.22 * (1 - smoothstep(dia, dia + 0.06, y)) * (1 - smoothstep(lung.maxHalfWidth - 0.01, lung.maxHalfWidth + 0.03, ax));
           d += fluid * (0.8 * lungDepth + extra);
           aerated *= 1 - fluid;
         }
@@ -280,7 +341,9 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
           const frac = kk - Math.floor(kk);
           const e = Math.abs(frac - ribHalf) / ribHalf;
           if (e < 1) {
-            const lateralFade = (1 - smoothstep(lung.maxHalfWidth + 0.02, lung.maxHalfWidth + 0.07, ax)) * (1 - smoothstep(lung.baseY - 0.05, lung.baseY + 0.25, y));
+            const lateralFade =
+              (1 - smoothstep(lung.maxHalfWidth + 0.02, lung.maxHalfWidth + 0.07, ax)) *
+              (1 - smoothstep(lung.baseY - 0.05, lung.baseY + 0.25, y));
             d += bone * lateralFade * (0.13 + 0.13 * e ** 4);
           }
         }
@@ -373,32 +436,106 @@ function drawDevices(map: Float32Array, t: PixelTransform, g: PhantomGeometry, s
     switch (device) {
       case 'endotracheal_tube': {
         const tip = g.carinaY - rng.uniform(3, 6) / CM_PER_UNIT;
-        drawPolyline(map, t, [[-0.018, -1.1], [-0.016, tip]], 1.2 * scalePx, 0.22);
-        drawPolyline(map, t, [[0.018, -1.1], [0.016, tip]], 1.2 * scalePx, 0.22);
-        drawPolyline(map, t, [[0.008, -1.1], [0.007, tip]], 1.0 * scalePx, 0.4);
+        drawPolyline(
+          map,
+          t,
+          [
+            [-0.018, -1.1],
+            [-0.016, tip],
+          ],
+          1.2 * scalePx,
+          0.22,
+        );
+        drawPolyline(
+          map,
+          t,
+          [
+            [0.018, -1.1],
+            [0.016, tip],
+          ],
+          1.2 * scalePx,
+          0.22,
+        );
+        drawPolyline(
+          map,
+          t,
+          [
+            [0.008, -1.1],
+            [0.007, tip],
+          ],
+          1.0 * scalePx,
+          0.4,
+        );
         break;
       }
       case 'central_line': {
         const tipY = g.heart.topY + rng.uniform(-0.02, 0.06);
         const subclavian = centralLineRoute(study) === 'subclavian';
         const pts: Array<[number, number]> = subclavian
-          ? [[-0.62, -0.74], [-0.35, -0.7], [-0.12, -0.6], [-0.075, -0.42], [-0.06, tipY]]
-          : [[-0.2, -1.08], [-0.15, -0.8], [-0.09, -0.58], [-0.07, -0.4], [-0.06, tipY]];
+          ? [
+              [-0.62, -0.74],
+              [-0.35, -0.7],
+              [-0.12, -0.6],
+              [-0.075, -0.42],
+              [-0.06, tipY],
+            ]
+          : [
+              [-0.2, -1.08],
+              [-0.15, -0.8],
+              [-0.09, -0.58],
+              [-0.07, -0.4],
+              [-0.06, tipY],
+            ];
         drawPolyline(map, t, pts, 1.1 * scalePx, 0.55);
         break;
       }
       case 'enteric_tube': {
-        drawPolyline(map, t, [[0.0, -1.1], [0.02, -0.62], [0.04, 0.0], [0.1, baseLeft + 0.02], [0.26, baseLeft + 0.1], [0.36, baseLeft + 0.06]],
-          1.6 * scalePx, 0.42);
+        drawPolyline(
+          map,
+          t,
+          [
+            [0.0, -1.1],
+            [0.02, -0.62],
+            [0.04, 0.0],
+            [0.1, baseLeft + 0.02],
+            [0.26, baseLeft + 0.1],
+            [0.36, baseLeft + 0.06],
+          ],
+          1.6 * scalePx,
+          0.42,
+        );
         break;
       }
       case 'pacemaker': {
         // Generator: a dense rounded box in the left infraclavicular soft tissue.
         for (let k = -2; k <= 2; k++) {
-          drawPolyline(map, t, [[0.44, -0.6 + k * 0.012], [0.56, -0.6 + k * 0.012]], 3 * scalePx, 1.4);
+          drawPolyline(
+            map,
+            t,
+            [
+              [0.44, -0.6 + k * 0.012],
+              [0.56, -0.6 + k * 0.012],
+            ],
+            3 * scalePx,
+            1.4,
+          );
         }
-        const leadA: Array<[number, number]> = [[0.46, -0.58], [0.3, -0.56], [0.1, -0.5], [-0.04, -0.36], [-0.04, -0.12], [0.03, 0.1], [0.08, g.heart.bottomY - 0.08]];
-        const leadB: Array<[number, number]> = [[0.46, -0.59], [0.28, -0.57], [0.08, -0.51], [-0.06, -0.36], [-0.08, -0.16]];
+        const leadA: Array<[number, number]> = [
+          [0.46, -0.58],
+          [0.3, -0.56],
+          [0.1, -0.5],
+          [-0.04, -0.36],
+          [-0.04, -0.12],
+          [0.03, 0.1],
+          [0.08, g.heart.bottomY - 0.08],
+        ];
+        const leadB: Array<[number, number]> = [
+          [0.46, -0.59],
+          [0.28, -0.57],
+          [0.08, -0.51],
+          [-0.06, -0.36],
+          [-0.08, -0.16],
+        ];
         drawPolyline(map, t, leadA, 1.3 * scalePx, 0.85);
         drawPolyline(map, t, leadB, 1.3 * scalePx, 0.85);
         break;

@@ -25,8 +25,16 @@ export function toPixel(t: PixelTransform, x: number, y: number): [number, numbe
  * Draws one segment of width `widthPx` into `map` (size×size), keeping the maximum,
  * with a one-pixel soft edge and a rounded (tube-like) cross-section.
  */
-export function drawSegment(map: Float32Array, size: number, x0: number, y0: number, x1: number, y1: number,
-  widthPx: number, amplitude: number): void {
+export function drawSegment(
+  map: Float32Array,
+  size: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  widthPx: number,
+  amplitude: number,
+): void {
   const half = widthPx / 2;
   const reach = half + 1;
   const minX = Math.max(0, Math.floor(Math.min(x0, x1) - reach));
@@ -54,8 +62,13 @@ export function drawSegment(map: Float32Array, size: number, x0: number, y0: num
 }
 
 /** Draws a polyline given in body units. */
-export function drawPolyline(map: Float32Array, t: PixelTransform, points: Array<[number, number]>,
-  widthPx: number, amplitude: number): void {
+export function drawPolyline(
+  map: Float32Array,
+  t: PixelTransform,
+  points: Array<[number, number]>,
+  widthPx: number,
+  amplitude: number,
+): void {
   for (let i = 0; i + 1 < points.length; i++) {
     const [ax, ay] = toPixel(t, ...(points[i] as [number, number]));
     const [bx, by] = toPixel(t, ...(points[i + 1] as [number, number]));
@@ -68,8 +81,20 @@ export function drawPolyline(map: Float32Array, t: PixelTransform, points: Array
  * children. `angle` is measured from the lateral direction (sign: which way is lateral),
  * negative upwards. Widths are in pixels at 256 px and scaled by `scalePx`.
  */
-export function drawBranching(map: Float32Array, t: PixelTransform, rng: Rng, x: number, y: number, sign: 1 | -1,
-  angle: number, length: number, width: number, amplitude: number, depth: number, scalePx: number): void {
+export function drawBranching(
+  map: Float32Array,
+  t: PixelTransform,
+  rng: Rng,
+  x: number,
+  y: number,
+  sign: 1 | -1,
+  angle: number,
+  length: number,
+  width: number,
+  amplitude: number,
+  depth: number,
+  scalePx: number,
+): void {
   const wobble = rng.normal(0, 0.12);
   const ex = x + sign * Math.cos(angle + wobble) * length;
   const ey = y + Math.sin(angle + wobble) * length;
@@ -78,13 +103,46 @@ export function drawBranching(map: Float32Array, t: PixelTransform, rng: Rng, x:
   drawSegment(map, t.size, ax, ay, bx, by, Math.max(0.7, width * scalePx), amplitude);
   if (depth === 0) return;
   const spread = rng.uniform(0.25, 0.5);
-  drawBranching(map, t, rng, ex, ey, sign, angle - spread, length * rng.uniform(0.65, 0.85), width * 0.72, amplitude * 0.82, depth - 1, scalePx);
-  drawBranching(map, t, rng, ex, ey, sign, angle + spread, length * rng.uniform(0.65, 0.85), width * 0.72, amplitude * 0.82, depth - 1, scalePx);
+  drawBranching(
+    map,
+    t,
+    rng,
+    ex,
+    ey,
+    sign,
+    angle - spread,
+    length * rng.uniform(0.65, 0.85),
+    width * 0.72,
+    amplitude * 0.82,
+    depth - 1,
+    scalePx,
+  );
+  drawBranching(
+    map,
+    t,
+    rng,
+    ex,
+    ey,
+    sign,
+    angle + spread,
+    length * rng.uniform(0.65, 0.85),
+    width * 0.72,
+    amplitude * 0.82,
+    depth - 1,
+    scalePx,
+  );
 }
 
 /** A pulmonary vessel tree fanning laterally from a hilum, tapering toward the periphery. */
-export function drawVesselTree(map: Float32Array, t: PixelTransform, rng: Rng, hilumX: number, hilumY: number,
-  sign: 1 | -1, scalePx: number): void {
+export function drawVesselTree(
+  map: Float32Array,
+  t: PixelTransform,
+  rng: Rng,
+  hilumX: number,
+  hilumY: number,
+  sign: 1 | -1,
+  scalePx: number,
+): void {
   const primaries = [-1.35, -0.95, -0.55, -0.15, 0.25, 0.65, 1.0, 1.3];
   for (const base of primaries) {
     drawBranching(map, t, rng, hilumX, hilumY, sign, base + rng.normal(0, 0.08), rng.uniform(0.1, 0.16), 2.4, 0.13, 3, scalePx);

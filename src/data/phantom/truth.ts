@@ -98,28 +98,30 @@ export function sampleFindings(rng: Rng, patient: PhantomPatient, view: 'PA' | '
   const cardiomegaly = patient.chronicCardiomegaly || rng.chance(0.05);
   // Normal ratios sit well below 0.5 and enlarged hearts well above, with a few borderline ones.
   const cardiothoracicRatio = cardiomegaly
-    ? (rng.chance(0.15) ? rng.uniform(0.51, 0.54) : rng.uniform(0.55, 0.68))
+    ? rng.chance(0.15)
+      ? rng.uniform(0.51, 0.54)
+      : rng.uniform(0.55, 0.68)
     : rng.uniform(0.38, 0.47);
   const effusion = rng.chance(0.16 * sick)
     ? {
-      side: rng.weighted(['left', 'right', 'bilateral'] as const, [0.35, 0.35, 0.3]),
-      size: rng.weighted(['small', 'moderate', 'large'] as const, [0.45, 0.4, 0.15]),
-    }
+        side: rng.weighted(['left', 'right', 'bilateral'] as const, [0.35, 0.35, 0.3]),
+        size: rng.weighted(['small', 'moderate', 'large'] as const, [0.45, 0.4, 0.15]),
+      }
     : null;
   const pneumothorax = rng.chance(0.07 * sick)
     ? { side: pickSide(rng), size: rng.weighted(['small', 'moderate', 'large'] as const, [0.4, 0.4, 0.2]) }
     : null;
   const lesion = rng.chance(0.1)
     ? (() => {
-      const kind = rng.chance(0.7) ? 'nodule' as const : 'mass' as const;
-      return {
-        kind,
-        side: pickSide(rng),
-        zone: rng.pick(['upper', 'mid', 'lower'] as const),
-        diameterCm: Math.round((kind === 'nodule' ? rng.uniform(0.8, 2.8) : rng.uniform(3.5, 6.5)) * 10) / 10,
-        lateral: rng.uniform(0.3, 0.75),
-      };
-    })()
+        const kind = rng.chance(0.7) ? ('nodule' as const) : ('mass' as const);
+        return {
+          kind,
+          side: pickSide(rng),
+          zone: rng.pick(['upper', 'mid', 'lower'] as const),
+          diameterCm: Math.round((kind === 'nodule' ? rng.uniform(0.8, 2.8) : rng.uniform(3.5, 6.5)) * 10) / 10,
+          lateral: rng.uniform(0.3, 0.75),
+        };
+      })()
     : null;
   const consolidation = rng.chance(0.13 * sick)
     ? { side: pickSide(rng), zone: rng.weighted(['upper', 'mid', 'lower'] as const, [0.2, 0.3, 0.5]), extent: rng.uniform(0.6, 1.2) }

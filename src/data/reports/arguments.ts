@@ -28,7 +28,10 @@ export function describeValue(value: unknown): string {
 /** `value` itself when it is a string; otherwise an InvalidArgumentError naming `caller(argument)`. */
 export function requireText(caller: string, argument: string, value: unknown): string {
   if (typeof value === 'string') return value;
-  throw new InvalidArgumentError(`${caller}: ${argument} must be a string, got ${describeValue(value)}`, { argument, got: describeValue(value) });
+  throw new InvalidArgumentError(`${caller}: ${argument} must be a string, got ${describeValue(value)}`, {
+    argument,
+    got: describeValue(value),
+  });
 }
 
 /** Checks the part of a ParsedReport that the labeler reads: `sentences`, an array of { text, section } strings. */

@@ -66,17 +66,14 @@ const SYNONYM_ALTERNATION = [...HEADER_SYNONYMS.keys()]
 const NUMBERING = String.raw`(?:(?:\d{1,2}|[ivx]{1,4}|[a-e])[.)]\s*)?`;
 
 /** A known header at the start of a line: with a colon, or alone on its line. */
-const KNOWN_AT_LINE_START = new RegExp(
-  String.raw`^[ \t]*${NUMBERING}(${SYNONYM_ALTERNATION})[ \t]*(?::|-(?=\s)|$)[ \t]*`,
-  'gim',
-);
+const KNOWN_AT_LINE_START = new RegExp(String.raw`^[ \t]*${NUMBERING}(${SYNONYM_ALTERNATION})[ \t]*(?::|-(?=\s)|$)[ \t]*`, 'gim');
 /** A known header written in capitals inside a line ("... INDICATION: cough IMPRESSION: ..."). */
 const KNOWN_INLINE_CAPS = new RegExp(String.raw`(?<=[\s.;])(${SYNONYM_ALTERNATION.toUpperCase().replace(/\\S/g, '\\s')}):[ \t]*`, 'g');
 /** Any other ALL-CAPS header at line start followed by a colon, e.g. "WET READ:". */
 const UNKNOWN_CAPS_HEADER = /^[ \t]*([A-Z][A-Z /&]{2,40}[A-Z]):[ \t]*/gm;
 
 interface HeaderHit {
-  start: number;     // where the header text begins
+  start: number; // where the header text begins
   bodyStart: number; // where the section's body begins
   name: string;
 }
@@ -97,7 +94,12 @@ function findHeaders(text: string): HeaderHit[] {
   }
   for (const m of text.matchAll(UNKNOWN_CAPS_HEADER)) {
     const raw = (m[1] as string).trim();
-    const name = canonicalName(raw) ?? raw.toLowerCase().replace(/[^a-z]+/g, '_').replace(/^_|_$/g, '');
+    const name =
+      canonicalName(raw) ??
+      raw
+        .toLowerCase()
+        .replace(/[^a-z]+/g, '_')
+        .replace(/^_|_$/g, '');
     if (name) hits.push({ start: m.index, bodyStart: m.index + m[0].length, name });
   }
   hits.sort((a, b) => a.start - b.start || b.bodyStart - a.bodyStart);

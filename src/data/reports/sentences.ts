@@ -16,10 +16,57 @@ import { requireText } from './arguments.js';
 import { TerminatorScanner } from './terminators.js';
 
 const ABBREVIATIONS = new Set([
-  'dr', 'drs', 'mr', 'mrs', 'ms', 'prof', 'vs', 'approx', 'appr', 'e.g', 'i.e', 'eg', 'ie', 'etc', 'cf', 'al',
-  'st', 'no', 'nos', 'fig', 'figs', 'ref', 'incl', 'resp', 'esp', 'pt', 'pts', 'hx', 'dx', 'sx', 'tx', 'min',
-  'max', 'avg', 'approx', 'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
-  'a.m', 'p.m', 'u.s', 'r/o',
+  'dr',
+  'drs',
+  'mr',
+  'mrs',
+  'ms',
+  'prof',
+  'vs',
+  'approx',
+  'appr',
+  'e.g',
+  'i.e',
+  'eg',
+  'ie',
+  'etc',
+  'cf',
+  'al',
+  'st',
+  'no',
+  'nos',
+  'fig',
+  'figs',
+  'ref',
+  'incl',
+  'resp',
+  'esp',
+  'pt',
+  'pts',
+  'hx',
+  'dx',
+  'sx',
+  'tx',
+  'min',
+  'max',
+  'avg',
+  'approx',
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
+  'a.m',
+  'p.m',
+  'u.s',
+  'r/o',
 ]);
 // Abbreviations that commonly end a sentence as well: only treated as such when the next word is lower case.
 const AMBIGUOUS_AT_END = new Set(['etc', 'no', 'min', 'max', 'dec', 'mar', 'jun']);
@@ -68,7 +115,7 @@ function splitEnumeration(block: string): string[] {
 }
 
 const isAbbreviationChar = (ch: number): boolean =>
-  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 46 /* . */ || ch === 47 /* / */;
+  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 46 /* . */ || ch === 47; /* / */
 
 /** The word (letters, dots, slashes) that ends at `end`, lower-cased, without leading dots. */
 function wordBefore(text: string, end: number): string {

@@ -7,8 +7,8 @@
  * each try rescanning the rest, which is quadratic. Here every character is read at most twice.
  */
 
-const isTerminatorChar = (ch: number): boolean => ch === 46 /* . */ || ch === 33 /* ! */ || ch === 63 /* ? */;
-const isCloser = (ch: number): boolean => ch === 34 /* " */ || ch === 39 /* ' */ || ch === 41 /* ) */ || ch === 93 /* ] */;
+const isTerminatorChar = (ch: number): boolean => ch === 46 /* . */ || ch === 33 /* ! */ || ch === 63; /* ? */
+const isCloser = (ch: number): boolean => ch === 34 /* " */ || ch === 39 /* ' */ || ch === 41 /* ) */ || ch === 93; /* ] */
 const WHITESPACE = /\s/;
 
 /** A cursor over a block's terminators: call advance() until it returns false, reading the fields after each. */
@@ -28,7 +28,10 @@ export class TerminatorScanner {
     const length = block.length;
     let i = this.position;
     while (i < length) {
-      if (!isTerminatorChar(block.charCodeAt(i))) { i++; continue; }
+      if (!isTerminatorChar(block.charCodeAt(i))) {
+        i++;
+        continue;
+      }
       const start = i;
       while (i < length && isTerminatorChar(block.charCodeAt(i))) i++;
       const end = i;

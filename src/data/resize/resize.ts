@@ -11,7 +11,12 @@ import { InvalidArgumentError, ShapeError } from '../../errors.js';
 
 export type ResizeFilter = 'area' | 'triangle' | 'lanczos3';
 
-interface AxisWeights { start: Int32Array; count: Int32Array; weights: Float32Array; taps: number }
+interface AxisWeights {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float32Array;
+  taps: number;
+}
 
 const FILTERS: Record<ResizeFilter, { support: number; fn: (x: number) => number }> = {
   area: { support: 0.5, fn: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
@@ -47,7 +52,10 @@ function axisWeights(inSize: number, outSize: number, filter: ResizeFilter): Axi
       weights[o * taps + k] = w;
       sum += w;
     }
-    if (sum === 0) { weights[o * taps] = 1; sum = 1; } // degenerate box edge: nearest
+    if (sum === 0) {
+      weights[o * taps] = 1;
+      sum = 1;
+    } // degenerate box edge: nearest
     for (let k = 0; k < n; k++) weights[o * taps + k]! /= sum;
     start[o] = lo;
     count[o] = n;
@@ -56,8 +64,15 @@ function axisWeights(inSize: number, outSize: number, filter: ResizeFilter): Axi
 }
 
 /** Resizes `src` (rows×columns×channels, interleaved) to outRows×outColumns. */
-export function resizeImage(src: Float32Array, rows: number, columns: number, channels: number, outRows: number,
-  outColumns: number, filter: ResizeFilter = 'triangle'): Float32Array {
+export function resizeImage(
+  src: Float32Array,
+  rows: number,
+  columns: number,
+  channels: number,
+  outRows: number,
+  outColumns: number,
+  filter: ResizeFilter = 'triangle',
+): Float32Array {
   if (src.length !== rows * columns * channels) {
     throw new ShapeError(`resize input has ${src.length} values, expected ${rows}x${columns}x${channels}`);
   }
@@ -73,7 +88,9 @@ export function resizeImage(src: Float32Array, rows: number, columns: number, ch
     const rowIn = r * columns * channels;
     const rowOut = r * outColumns * channels;
     for (let o = 0; o < outColumns; o++) {
-      const s = h.start[o]!, n = h.count[o]!, wBase = o * h.taps;
+      const s = h.start[o]!,
+        n = h.count[o]!,
+        wBase = o * h.taps;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
         for (let k = 0; k < n; k++) acc += src[rowIn + (s + k) * channels + c]! * h.weights[wBase + k]!;
@@ -85,7 +102,9 @@ export function resizeImage(src: Float32Array, rows: number, columns: number, ch
   const out = new Float32Array(outRows * outColumns * channels);
   const rowLength = outColumns * channels;
   for (let o = 0; o < outRows; o++) {
-    const s = v.start[o]!, n = v.count[o]!, wBase = o * v.taps;
+    const s = v.start[o]!,
+      n = v.count[o]!,
+      wBase = o * v.taps;
     const dst = o * rowLength;
     for (let k = 0; k < n; k++) {
       const w = v.weights[wBase + k]!;

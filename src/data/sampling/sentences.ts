@@ -56,5 +56,9 @@ export function sampleSentences(report: string | ParsedReport, options: SampleSe
     order[i] = order[j] as number;
     order[j] = t;
   }
-  return order.slice(0, count).sort((a, b) => a - b).map((i) => sentences[i]).join(' ');
+  return order
+    .slice(0, count)
+    .sort((a, b) => a - b)
+    .map((i) => sentences[i])
+    .join(' ');
 }

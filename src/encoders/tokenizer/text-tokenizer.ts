@@ -68,7 +68,8 @@ export class TextTokenizer {
   }
 
   static fromJSON(json: object, config: object = {}): TextTokenizer {
-    if (typeof json !== 'object' || json === null || !('model' in json)) throw new TokenizerError('tokenizer JSON object has no "model" entry; expected the contents of a tokenizer.json');
+    if (typeof json !== 'object' || json === null || !('model' in json))
+      throw new TokenizerError('tokenizer JSON object has no "model" entry; expected the contents of a tokenizer.json');
     return new TextTokenizer(json, config, 'tokenizer JSON object');
   }
 
@@ -94,7 +95,8 @@ export class TextTokenizer {
 
   encodeBatch(texts: readonly string[], options: BatchEncodeOptions): BatchEncoding {
     const { maxLength } = options;
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new EncoderInputError(`maxLength must be a positive integer, got ${maxLength}`);
+    if (!Number.isInteger(maxLength) || maxLength < 1)
+      throw new EncoderInputError(`maxLength must be a positive integer, got ${maxLength}`);
     const addSpecial = options.addSpecialTokens ?? true;
     let truncated = 0;
     const seqs = texts.map((text, i) => {
@@ -102,7 +104,10 @@ export class TextTokenizer {
       const ids = this.encode(text, { addSpecialTokens: addSpecial });
       if (ids.length <= maxLength) return ids;
       if (options.truncation === false) {
-        throw new EncoderInputError(`text ${i} has ${ids.length} tokens, more than maxLength ${maxLength} (truncation is off)`, { index: i, tokens: ids.length });
+        throw new EncoderInputError(`text ${i} has ${ids.length} tokens, more than maxLength ${maxLength} (truncation is off)`, {
+          index: i,
+          tokens: ids.length,
+        });
       }
       truncated++;
       return addSpecial ? this.truncateKeepingSpecials(text, ids, maxLength) : ids.slice(0, maxLength);

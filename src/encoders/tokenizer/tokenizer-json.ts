@@ -23,8 +23,22 @@ export interface TokenizerJson {
   version: string;
   truncation: null;
   padding: null;
-  added_tokens: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[];
-  normalizer: { type: 'BertNormalizer'; clean_text: boolean; handle_chinese_chars: boolean; strip_accents: boolean | null; lowercase: boolean };
+  added_tokens: {
+    id: number;
+    content: string;
+    single_word: boolean;
+    lstrip: boolean;
+    rstrip: boolean;
+    normalized: boolean;
+    special: boolean;
+  }[];
+  normalizer: {
+    type: 'BertNormalizer';
+    clean_text: boolean;
+    handle_chinese_chars: boolean;
+    strip_accents: boolean | null;
+    lowercase: boolean;
+  };
   pre_tokenizer: { type: 'BertPreTokenizer' };
   post_processor: {
     type: 'TemplateProcessing';
@@ -33,7 +47,13 @@ export interface TokenizerJson {
     special_tokens: Record<string, { id: string; ids: number[]; tokens: string[] }>;
   };
   decoder: { type: 'WordPiece'; prefix: string; cleanup: boolean };
-  model: { type: 'WordPiece'; unk_token: string; continuing_subword_prefix: string; max_input_chars_per_word: number; vocab: Record<string, number> };
+  model: {
+    type: 'WordPiece';
+    unk_token: string;
+    continuing_subword_prefix: string;
+    max_input_chars_per_word: number;
+    vocab: Record<string, number>;
+  };
 }
 
 /**
@@ -56,7 +76,15 @@ export function buildWordPieceTokenizer(corpus: Iterable<string>, options: Build
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: specials.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: {
       type: 'BertNormalizer',
       clean_text: true,

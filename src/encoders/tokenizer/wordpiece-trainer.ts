@@ -44,10 +44,12 @@ export function resolveWordPieceOptions(o: WordPieceTrainOptions): ResolvedWordP
     specialTokens: o.specialTokens ?? DEFAULT_SPECIAL_TOKENS,
   };
   for (const k of ['vocabSize', 'minFrequency', 'limitAlphabet', 'maxInputCharsPerWord'] as const) {
-    if (!Number.isInteger(r[k]) || r[k] < 1) throw new InvalidArgumentError(`WordPiece option ${k} must be a positive integer, got ${r[k]}`, { field: k });
+    if (!Number.isInteger(r[k]) || r[k] < 1)
+      throw new InvalidArgumentError(`WordPiece option ${k} must be a positive integer, got ${r[k]}`, { field: k });
   }
   if (r.continuingSubwordPrefix.length === 0) throw new InvalidArgumentError('WordPiece option continuingSubwordPrefix must not be empty');
-  if (new Set(r.specialTokens).size !== r.specialTokens.length) throw new InvalidArgumentError(`special tokens must be distinct, got ${JSON.stringify(r.specialTokens)}`);
+  if (new Set(r.specialTokens).size !== r.specialTokens.length)
+    throw new InvalidArgumentError(`special tokens must be distinct, got ${JSON.stringify(r.specialTokens)}`);
   return r;
 }
 

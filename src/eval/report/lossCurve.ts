@@ -14,7 +14,11 @@ export interface LossCurveOptions {
   type?: string;
 }
 
-export function lossPointsFromJsonl(text: string, options: LossCurveOptions = {}, source = 'metrics.jsonl'): { step: number; loss: number }[] {
+export function lossPointsFromJsonl(
+  text: string,
+  options: LossCurveOptions = {},
+  source = 'metrics.jsonl',
+): { step: number; loss: number }[] {
   const stepKey = options.stepKey ?? 'step';
   const lossKey = options.lossKey ?? 'loss';
   const points: { step: number; loss: number }[] = [];

@@ -134,7 +134,11 @@ export function ordinalSection(items: NonNullable<EvalReportInput['ordinal']>): 
     fmt(o.metrics?.macroF1),
     o.kappa.reason !== undefined ? cell(o.kappa.reason) : '',
   ]);
-  return ['## Graded / multi-class labels', '', table(['Task', 'n', 'Kappa', 'Weights', 'Accuracy', 'Bal. acc.', 'Macro F1', 'Note'], rows)].join('\n');
+  return [
+    '## Graded / multi-class labels',
+    '',
+    table(['Task', 'n', 'Kappa', 'Weights', 'Accuracy', 'Bal. acc.', 'Macro F1', 'Note'], rows),
+  ].join('\n');
 }
 
 export function metaSection(meta: Record<string, string | number | boolean>): string {

@@ -14,7 +14,11 @@ export interface LossCurve {
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
-const CONFIG = { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 } };
+const CONFIG = {
+  font: 'sans-serif',
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
+};
 
 /** Loaded on first use: vega is large and ESM-only, and most imports of radlearn never plot. */
 let plotting: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
@@ -44,7 +48,10 @@ export function rocCurvesSpec(evaluations: readonly MultiLabelEvaluation[], opti
   }
   if (rows.length === 0) return undefined;
   for (const label of labels) {
-    rows.push({ label, arm: 'chance', series: 'chance', i: 0, fpr: 0, tpr: 0 }, { label, arm: 'chance', series: 'chance', i: 1, fpr: 1, tpr: 1 });
+    rows.push(
+      { label, arm: 'chance', series: 'chance', i: 0, fpr: 0, tpr: 0 },
+      { label, arm: 'chance', series: 'chance', i: 1, fpr: 1, tpr: 1 },
+    );
   }
   const arms = [...evaluations.map((e) => e.name), 'chance'];
   const range = arms.map((_, i) => (i === arms.length - 1 ? '#9a9a9a' : PALETTE[i % PALETTE.length]));
@@ -90,7 +97,15 @@ function sweepPoints(sweeps: readonly LabelFractionSweepResult[], metricKey: (la
         const m = row.metrics[metricKey(label)];
         if (!m || !Number.isFinite(m.mean)) continue;
         const sd = Number.isFinite(m.sd) ? m.sd : 0;
-        out.push({ arm: sweep.arm, label: label ?? 'macro', fraction: row.fraction, mean: m.mean, lo: m.mean - sd, hi: m.mean + sd, n: m.n });
+        out.push({
+          arm: sweep.arm,
+          label: label ?? 'macro',
+          fraction: row.fraction,
+          mean: m.mean,
+          lo: m.mean - sd,
+          hi: m.mean + sd,
+          n: m.n,
+        });
       }
     }
   }
@@ -98,8 +113,19 @@ function sweepPoints(sweeps: readonly LabelFractionSweepResult[], metricKey: (la
 }
 
 function fractionLayers(arms: string[], yTitle: string): object[] {
-  const color = { field: 'arm', type: 'nominal', title: 'arm', scale: { domain: arms, range: arms.map((_, i) => PALETTE[i % PALETTE.length]) } };
-  const x = { field: 'fraction', type: 'quantitative', title: 'label fraction', scale: { type: 'log' }, axis: { format: '%', values: [0.001, 0.01, 0.1, 1] } };
+  const color = {
+    field: 'arm',
+    type: 'nominal',
+    title: 'arm',
+    scale: { domain: arms, range: arms.map((_, i) => PALETTE[i % PALETTE.length]) },
+  };
+  const x = {
+    field: 'fraction',
+    type: 'quantitative',
+    title: 'label fraction',
+    scale: { type: 'log' },
+    axis: { format: '%', values: [0.001, 0.01, 0.1, 1] },
+  };
   // Every layer uses the same y scale definition, so the merged scale is not forced to include 0.
   const y = (field: string) => ({ field, type: 'quantitative', title: yTitle, scale: { zero: false, nice: true } });
   return [
@@ -145,7 +171,10 @@ export function aurocVsFractionPerLabelSpec(sweeps: readonly LabelFractionSweepR
 }
 
 /** Training loss against step, one line per run (thinned to at most maxPoints each). */
-export function lossCurvesSpec(curves: readonly LossCurve[], options: { maxPoints?: number; logScale?: boolean } = {}): TopLevelSpec | undefined {
+export function lossCurvesSpec(
+  curves: readonly LossCurve[],
+  options: { maxPoints?: number; logScale?: boolean } = {},
+): TopLevelSpec | undefined {
   const maxPoints = options.maxPoints ?? 2000;
   const rows: { run: string; step: number; loss: number }[] = [];
   for (const curve of curves) {
@@ -168,7 +197,12 @@ export function lossCurvesSpec(curves: readonly LossCurve[], options: { maxPoint
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
       y: { field: 'loss', type: 'quantitative', title: 'loss', scale: logScale ? { type: 'log' } : { zero: false } },
-      color: { field: 'run', type: 'nominal', title: 'run', scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) } },
+      color: {
+        field: 'run',
+        type: 'nominal',
+        title: 'run',
+        scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) },
+      },
       order: { field: 'step', type: 'quantitative' },
     },
     config: CONFIG,

@@ -29,11 +29,60 @@ export interface GraphFacts {
 const BOOL_OPS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
 const SAME_SHAPE = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Identity', 'Dropout', 'Cast', 'Softmax',
-  'LogSoftmax', 'BatchNormalization', 'Not', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal', 'Clip', 'Gelu', 'HardSigmoid',
-  'Softplus', 'Elu', 'Selu', 'IsNaN', 'IsInf', 'CumSum',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Erf',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Neg',
+  'Abs',
+  'Identity',
+  'Dropout',
+  'Cast',
+  'Softmax',
+  'LogSoftmax',
+  'BatchNormalization',
+  'Not',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Reciprocal',
+  'Clip',
+  'Gelu',
+  'HardSigmoid',
+  'Softplus',
+  'Elu',
+  'Selu',
+  'IsNaN',
+  'IsInf',
+  'CumSum',
 ]);
-const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Xor', 'Max', 'Min', 'Sum', 'Mod', 'Where', 'PRelu', 'Mean']);
+const BROADCAST = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Max',
+  'Min',
+  'Sum',
+  'Mod',
+  'Where',
+  'PRelu',
+  'Mean',
+]);
 
 export function isFloat(dtype: DType | undefined): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
@@ -46,9 +95,18 @@ function dimsOf(t: { dims?: unknown[] | null }): number[] {
 export function analyzeGraph(graph: GraphProto): GraphFacts {
   const values = new Map<string, ValueFacts>();
   const integers = new Map<string, number[]>();
-  const declared = (v: { name?: string | null; type?: { tensorType?: { elemType?: number | null; shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null } | null }): void => {
+  const declared = (v: {
+    name?: string | null;
+    type?: {
+      tensorType?: { elemType?: number | null; shape?: { dim?: { dimValue?: unknown; dimParam?: string | null }[] | null } | null } | null;
+    } | null;
+  }): void => {
     const tt = v.type?.tensorType;
-    const shape = tt?.shape ? (tt.shape.dim ?? []).map((d): StaticDim => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : null)) : undefined;
+    const shape = tt?.shape
+      ? (tt.shape.dim ?? []).map((d): StaticDim =>
+          d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : null,
+        )
+      : undefined;
     values.set(v.name ?? '', { dtype: tt?.elemType ? onnxToDtype(tt.elemType) : undefined, shape });
   };
   for (const i of graph.input ?? []) declared(i);
@@ -161,7 +219,9 @@ function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticD
       if (typeof d === 'string' && k !== undefined && !autoPad) {
         // A symbolic size maps to a symbolic size: equal windows over equal inputs give equal names.
         const offset = pads[i]! + pads[i + spatial]! - ((k - 1) * dilations[i]! + 1);
-        out.push(strides[i] === 1 && offset === -1 ? d : `floor((${d}${offset >= 0 ? '+' : ''}${offset})/${strides[i]}${ceil ? ',ceil' : ''})+1`);
+        out.push(
+          strides[i] === 1 && offset === -1 ? d : `floor((${d}${offset >= 0 ? '+' : ''}${offset})/${strides[i]}${ceil ? ',ceil' : ''})+1`,
+        );
       } else out.push(null);
     } else {
       const span = (k - 1) * dilations[i]! + 1;
@@ -172,12 +232,18 @@ function windowed(node: NodeProto, x: StaticDim[] | undefined, channels: StaticD
   return out;
 }
 
-function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: Map<string, number[]>, shapeValues: Map<string, StaticDim[]>): void {
+function inferNode(
+  node: NodeProto,
+  values: Map<string, ValueFacts>,
+  integers: Map<string, number[]>,
+  shapeValues: Map<string, StaticDim[]>,
+): void {
   const op = node.opType ?? '';
   const ins = (node.input ?? []).map((n) => (n ? values.get(n) : undefined));
   const shapeIn = (i: number): StaticDim[] | undefined => ins[i]?.shape;
   const intsIn = (i: number): number[] | undefined => (node.input?.[i] ? integers.get(node.input[i]!) : undefined);
-  const shapeValueIn = (i: number): StaticDim[] | undefined => (node.input?.[i] ? (shapeValues.get(node.input[i]!) ?? integers.get(node.input[i]!)) : undefined);
+  const shapeValueIn = (i: number): StaticDim[] | undefined =>
+    node.input?.[i] ? (shapeValues.get(node.input[i]!) ?? integers.get(node.input[i]!)) : undefined;
   const firstDtype = ins.find((v) => v?.dtype)?.dtype;
   const outs = node.output ?? [];
   const set = (i: number, facts: ValueFacts): void => {
@@ -220,7 +286,8 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
     case 'MatMul': {
       const a = shapeIn(0);
       const b = shapeIn(1);
-      if (a && b && a.length >= 2 && b.length >= 2) shape = [...(broadcastShapes([a.slice(0, -2), b.slice(0, -2)]) ?? []), a[a.length - 2]!, b[b.length - 1]!];
+      if (a && b && a.length >= 2 && b.length >= 2)
+        shape = [...(broadcastShapes([a.slice(0, -2), b.slice(0, -2)]) ?? []), a[a.length - 2]!, b[b.length - 1]!];
       else if (a && b && a.length >= 2 && b.length === 1) shape = a.slice(0, -1);
       else if (a && b && a.length === 1 && b.length >= 2) shape = [...b.slice(0, -2), b[b.length - 1]!];
       break;
@@ -233,7 +300,12 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
     }
     case 'Conv': {
       const w = shapeIn(1);
-      shape = windowed(node, x, w?.[0] ?? null, intsAttr(node, 'kernel_shape') ?? (w?.slice(2).every((d) => typeof d === 'number') ? (w.slice(2) as number[]) : undefined));
+      shape = windowed(
+        node,
+        x,
+        w?.[0] ?? null,
+        intsAttr(node, 'kernel_shape') ?? (w?.slice(2).every((d) => typeof d === 'number') ? (w.slice(2) as number[]) : undefined),
+      );
       break;
     }
     case 'ConvTranspose':
@@ -259,7 +331,13 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       const target = shapeValueIn(1);
       if (target) {
         shape = target.map((d, i) => (d === 0 ? (x?.[i] ?? null) : d === -1 ? null : d));
-        const inferred = x && target.filter((d) => d === -1).length === 1 ? inferMinusOne(x, shape.filter((_, i) => target[i] !== -1)) : null;
+        const inferred =
+          x && target.filter((d) => d === -1).length === 1
+            ? inferMinusOne(
+                x,
+                shape.filter((_, i) => target[i] !== -1),
+              )
+            : null;
         if (inferred !== null) shape = shape.map((d, i) => (target[i] === -1 ? inferred : d));
       } else {
         const len = shapeIn(1)?.[0];
@@ -298,7 +376,9 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       if (all.every((s) => s !== undefined) && all.length > 0) {
         const r = all[0]!.length;
         const axis = normAxis(intAttr(node, 'axis', 0), r);
-        shape = all[0]!.map((_, i) => (i === axis ? total(all.map((s) => s![axis]!)) : (all.map((s) => s![i]!).find((d) => d !== null) ?? null)));
+        shape = all[0]!.map((_, i) =>
+          i === axis ? total(all.map((s) => s![axis]!)) : (all.map((s) => s![i]!).find((d) => d !== null) ?? null),
+        );
       } else if (all.some((s) => s)) shape = all.find((s) => s)!.map(() => null);
       // Concatenated shape vectors (Shape -> Concat -> Reshape) keep their values when all parts are known.
       const parts = (node.input ?? []).map((n) => integers.get(n));
@@ -376,7 +456,7 @@ function inferNode(node: NodeProto, values: Map<string, ValueFacts>, integers: M
       if (x && axes !== undefined) {
         const all = axes === null || axes.length === 0;
         const noop = all && intAttr(node, 'noop_with_empty_axes', 0) === 1 && axes !== null;
-        const red = new Set((all ? x.map((_, i) => i) : axes!.map((a) => normAxis(a, x.length))));
+        const red = new Set(all ? x.map((_, i) => i) : axes!.map((a) => normAxis(a, x.length)));
         if (noop) shape = x;
         else shape = keep ? x.map((d, i) => (red.has(i) ? 1 : d)) : x.filter((_, i) => !red.has(i));
       }

@@ -70,7 +70,11 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   const where = options.modelPath ?? `model ${graph.name ?? '(unnamed)'}`;
   checkTopologicalOrder(graph, where);
   const opset = opsetOf(source);
-  if (opset < 13) throw new AutodiffError(`${where} uses opset ${opset}; the gradient rules emit opset-13+ operator forms (re-export with opset 13 to 17)`, { opset });
+  if (opset < 13)
+    throw new AutodiffError(
+      `${where} uses opset ${opset}; the gradient rules emit opset-13+ operator forms (re-export with opset 13 to 17)`,
+      { opset },
+    );
 
   const selected = listParameters(source, { select: options.parameters });
   const isFrozen = selectorFn(options.freeze);
@@ -83,14 +87,20 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
   const floatInputs = dataInputs.filter((n) => isFloat(baseFacts.values.get(n)?.dtype));
   const gradInputs = options.inputsGrad === true ? floatInputs : options.inputsGrad ? [...options.inputsGrad] : [];
   for (const n of gradInputs) {
-    if (!floatInputs.includes(n)) throw new AutodiffError(`inputsGrad names ${n}, which is not a float input of ${where} (float inputs: ${floatInputs.join(', ') || 'none'})`, { name: n });
+    if (!floatInputs.includes(n))
+      throw new AutodiffError(
+        `inputsGrad names ${n}, which is not a float input of ${where} (float inputs: ${floatInputs.join(', ') || 'none'})`,
+        { name: n },
+      );
   }
   const outputNames = (graph.output ?? []).map((o) => o.name ?? '');
   const chosen = options.outputs ? [...options.outputs] : outputNames.filter((n) => isFloat(baseFacts.values.get(n)?.dtype));
   for (const n of chosen) {
-    if (!outputNames.includes(n)) throw new AutodiffError(`outputs names ${n}, which is not an output of ${where} (outputs: ${outputNames.join(', ')})`, { name: n });
+    if (!outputNames.includes(n))
+      throw new AutodiffError(`outputs names ${n}, which is not an output of ${where} (outputs: ${outputNames.join(', ')})`, { name: n });
     const dtype = baseFacts.values.get(n)?.dtype;
-    if (dtype && !isFloat(dtype)) throw new AutodiffError(`output ${n} of ${where} is ${dtype}; only float outputs can be differentiated`, { name: n, dtype });
+    if (dtype && !isFloat(dtype))
+      throw new AutodiffError(`output ${n} of ${where} is ${dtype}; only float outputs can be differentiated`, { name: n, dtype });
   }
   if (chosen.length === 0) throw new AutodiffError(`${where} has no float output to differentiate`);
 
@@ -171,7 +181,9 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     const input = claimGradName(gradName(name));
     const info = declaredOutputs.get(name);
     const dims = (info?.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
-    const shape = info?.type?.tensorType?.shape ? dims : (facts.values.get(name)?.shape?.map((d, i) => d ?? `${name}_dim${i}`) ?? undefined);
+    const shape = info?.type?.tensorType?.shape
+      ? dims
+      : (facts.values.get(name)?.shape?.map((d, i) => d ?? `${name}_dim${i}`) ?? undefined);
     const dtype = facts.values.get(name)?.dtype ?? 'float32';
     const v = g.input(input, dtype, shape ?? []);
     if (!shape) unshaped.push(input);
@@ -184,7 +196,8 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     if (!node) continue;
     const opType = node.opType ?? '';
     const nodeName = node.name || `${opType} #${i}`;
-    if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedOperatorError(`${node.domain}::${opType}`, nodeName, where, 'only default-domain ONNX operators are supported');
+    if (node.domain && node.domain !== 'ai.onnx')
+      throw new UnsupportedOperatorError(`${node.domain}::${opType}`, nodeName, where, 'only default-domain ONNX operators are supported');
     const rule = gradientRules[opType];
     const dy = (node.output ?? []).map((o) => (o ? gradientOf(o) : null));
     if (dy.every((d) => d === null)) continue;
@@ -232,7 +245,8 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
 
   const built = g.build({ producerName: 'radlearn autodiff', docString: `training graph (forward + backward) of ${where}` });
   // An output of unknown rank gets an upstream-gradient input of unknown rank (no shape at all).
-  for (const info of built.graph?.input ?? []) if (unshaped.includes(info.name ?? '') && info.type?.tensorType) info.type.tensorType.shape = null;
+  for (const info of built.graph?.input ?? [])
+    if (unshaped.includes(info.name ?? '') && info.type?.tensorType) info.type.tensorType.shape = null;
   return {
     model: built,
     layout,
@@ -252,7 +266,10 @@ function checkTopologicalOrder(graph: NonNullable<ModelProto['graph']>, where: s
   for (const [i, node] of (graph.node ?? []).entries()) {
     for (const name of node.input ?? []) {
       if (name && !known.has(name)) {
-        throw new AutodiffError(`${where}: node ${node.name || `${node.opType} #${i}`} reads ${name} before any node produces it; the graph is not in topological order (re-export or sort it)`, { node: node.name, value: name });
+        throw new AutodiffError(
+          `${where}: node ${node.name || `${node.opType} #${i}`} reads ${name} before any node produces it; the graph is not in topological order (re-export or sort it)`,
+          { node: node.name, value: name },
+        );
       }
     }
     for (const o of node.output ?? []) if (o) known.add(o);

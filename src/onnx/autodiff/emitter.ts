@@ -60,11 +60,21 @@ export class GradEmitter {
     return this.g.constant(new BigInt64Array([BigInt(value)]), [], 'int');
   }
 
-  add(a: Value, b: Value): Value { return this.op('Add', [a, b]); }
-  sub(a: Value, b: Value): Value { return this.op('Sub', [a, b]); }
-  mul(a: Value, b: Value): Value { return this.op('Mul', [a, b]); }
-  div(a: Value, b: Value): Value { return this.op('Div', [a, b]); }
-  neg(a: Value): Value { return this.op('Neg', [a]); }
+  add(a: Value, b: Value): Value {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: Value, b: Value): Value {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: Value, b: Value): Value {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: Value, b: Value): Value {
+    return this.op('Div', [a, b]);
+  }
+  neg(a: Value): Value {
+    return this.op('Neg', [a]);
+  }
 
   scale(a: Value, factor: number): Value {
     return factor === 1 ? a : this.mul(a, this.scalar(factor, a.dtype));
@@ -167,7 +177,12 @@ export class GradEmitter {
     const gradShape = this.op('Shape', [grad], {}, 'int64');
     const xShape = this.shape(x);
     const extra = this.op('Sub', [this.op('Size', [gradShape], {}, 'int64'), this.op('Size', [xShape], {}, 'int64')]);
-    const ones = this.op('ConstantOfShape', [this.op('Reshape', [extra, this.ints([1])])], { value: attr.tensor(makeTensorProto('value', new BigInt64Array([1n]), [1])) }, 'int64');
+    const ones = this.op(
+      'ConstantOfShape',
+      [this.op('Reshape', [extra, this.ints([1])])],
+      { value: attr.tensor(makeTensorProto('value', new BigInt64Array([1n]), [1])) },
+      'int64',
+    );
     const padded = this.op('Concat', [ones, xShape], { axis: attr.int(0) });
     const differs = this.op('Not', [this.op('Equal', [padded, gradShape], {}, 'bool')], {}, 'bool');
     const axes = this.op('Reshape', [this.op('NonZero', [differs], {}, 'int64'), this.ints([-1])]);

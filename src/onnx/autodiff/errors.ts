@@ -4,7 +4,11 @@ import { RadlearnError } from '../../errors.js';
 export class UnsupportedOperatorError extends RadlearnError {
   constructor(opType: string, nodeName: string, modelPath: string, reason?: string) {
     const why = reason ? `: ${reason}` : ' (no gradient rule for this operator)';
-    super('ERR_AUTODIFF_UNSUPPORTED_OP', `cannot differentiate ${opType} node ${nodeName} in ${modelPath}${why}`, { opType, node: nodeName, model: modelPath });
+    super('ERR_AUTODIFF_UNSUPPORTED_OP', `cannot differentiate ${opType} node ${nodeName} in ${modelPath}${why}`, {
+      opType,
+      node: nodeName,
+      model: modelPath,
+    });
   }
 }
 

@@ -19,7 +19,8 @@ type Feed = TensorLike | ort.Tensor;
 
 function toTensor(name: string, v: Feed): ort.Tensor {
   if (v instanceof ort.Tensor) return v;
-  if (!v || !v.data || !Array.isArray(v.dims)) throw new InvalidArgumentError(`feed ${name} must be a tensor ({ type, data, dims })`, { name });
+  if (!v || !v.data || !Array.isArray(v.dims))
+    throw new InvalidArgumentError(`feed ${name} must be a tensor ({ type, data, dims })`, { name });
   return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataType, v.dims);
 }
 
@@ -35,7 +36,10 @@ export class TrainingSession {
    * Idle intra-op threads do not spin unless `allowSpinning` (spinning threads of one session slow
    * down every other session and process on a small shared machine; see docs/autodiff.md).
    */
-  static async create(graph: TrainingGraph, options: ort.InferenceSession.SessionOptions & { allowSpinning?: boolean } = {}): Promise<TrainingSession> {
+  static async create(
+    graph: TrainingGraph,
+    options: ort.InferenceSession.SessionOptions & { allowSpinning?: boolean } = {},
+  ): Promise<TrainingSession> {
     const { allowSpinning, ...rest } = options;
     const spin = allowSpinning ? '1' : '0';
     const session = await ort.InferenceSession.create(serializeModel(graph.model), {
@@ -52,11 +56,20 @@ export class TrainingSession {
    * gradient caching: one call per chunk). `outputGrads` maps each differentiated output to its
    * upstream gradient (same shape as the output).
    */
-  async step(args: { parameters: Float32Array; gradients: Float32Array; inputs: Record<string, Feed>; outputGrads: Record<string, Feed>; accumulate?: boolean }): Promise<TrainingStepResult> {
+  async step(args: {
+    parameters: Float32Array;
+    gradients: Float32Array;
+    inputs: Record<string, Feed>;
+    outputGrads: Record<string, Feed>;
+    accumulate?: boolean;
+  }): Promise<TrainingStepResult> {
     const { graph } = this;
     const { layout } = graph;
     if (args.gradients.length !== layout.size) {
-      throw new InvalidArgumentError(`gradient buffer has ${args.gradients.length} elements, the parameter layout needs ${layout.size}`, { expected: layout.size, actual: args.gradients.length });
+      throw new InvalidArgumentError(`gradient buffer has ${args.gradients.length} elements, the parameter layout needs ${layout.size}`, {
+        expected: layout.size,
+        actual: args.gradients.length,
+      });
     }
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(parameterFeeds(layout, args.parameters))) feeds[name] = toTensor(name, t);

@@ -4,7 +4,8 @@ import { InvalidArgumentError } from '../../errors.js';
 export const ENCODER_METADATA_KEY = 'radlearn.encoder';
 
 export function positiveInt(value: number, field: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`${field} must be a positive integer, got ${value}`, { field, value });
+  if (!Number.isInteger(value) || value <= 0)
+    throw new InvalidArgumentError(`${field} must be a positive integer, got ${value}`, { field, value });
   return value;
 }
 

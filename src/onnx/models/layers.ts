@@ -27,7 +27,15 @@ export interface Conv2dOptions {
 }
 
 /** Conv with square kernel; Kaiming-normal (fan-in, ReLU gain) by default as torchvision's ResNet. */
-export function conv2d(g: GraphBuilder, x: Value, prefix: string, inChannels: number, outChannels: number, kernel: number, o: Conv2dOptions = {}): Value {
+export function conv2d(
+  g: GraphBuilder,
+  x: Value,
+  prefix: string,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  o: Conv2dOptions = {},
+): Value {
   const fanIn = inChannels * kernel * kernel;
   const w = g.parameter(`${prefix}.weight`, [outChannels, inChannels, kernel, kernel], o.init ?? { kind: 'kaimingNormal', fanIn });
   const b = o.bias ? g.parameter(`${prefix}.bias`, [outChannels], { kind: 'zeros' }) : null;
@@ -83,7 +91,15 @@ export function mlp(g: GraphBuilder, x: Value, prefix: string, dim: number, hidd
 }
 
 /** Pre-norm transformer block (ViT / modern BERT variants): x + attn(ln(x)), then x + mlp(ln(x)). */
-export function transformerBlock(g: GraphBuilder, x: Value, prefix: string, dim: number, heads: number, hidden: number, o: AttentionOptions = {}): Value {
+export function transformerBlock(
+  g: GraphBuilder,
+  x: Value,
+  prefix: string,
+  dim: number,
+  heads: number,
+  hidden: number,
+  o: AttentionOptions = {},
+): Value {
   const a = g.add(x, selfAttention(g, layerNorm(g, x, `${prefix}.norm1`, dim), `${prefix}.attn`, dim, heads, o));
   return g.add(a, mlp(g, layerNorm(g, a, `${prefix}.norm2`, dim), `${prefix}.mlp`, dim, hidden));
 }

@@ -32,8 +32,14 @@ export function linearResampleWeights(inSize: number, outSize: number): Float64A
  * the outer product of the row and column weights.
  */
 export function bilinearResampleMatrix(from: Grid, to: Grid): Float64Array {
-  for (const [v, name] of [[from[0], 'from height'], [from[1], 'from width'], [to[0], 'to height'], [to[1], 'to width']] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(`position resampling: ${name} must be a positive integer, got ${v}`, { field: name, value: v });
+  for (const [v, name] of [
+    [from[0], 'from height'],
+    [from[1], 'from width'],
+    [to[0], 'to height'],
+    [to[1], 'to width'],
+  ] as const) {
+    if (!Number.isInteger(v) || v <= 0)
+      throw new InvalidArgumentError(`position resampling: ${name} must be a positive integer, got ${v}`, { field: name, value: v });
   }
   const wy = linearResampleWeights(from[0], to[0]);
   const wx = linearResampleWeights(from[1], to[1]);

@@ -68,7 +68,10 @@ export function buildResNetEncoder(config: ResNetEncoderConfig = {}): BuiltEncod
     embedding = linear(g, embedding, 'head', channels, embedDim);
   }
   g.output(embedding, 'embedding', ['batch', embedDim]);
-  const model = g.build({ docString: 'radlearn built-in ResNet image encoder', metadata: { [ENCODER_METADATA_KEY]: JSON.stringify({ kind: 'resnet', ...c, embedDim }) } });
+  const model = g.build({
+    docString: 'radlearn built-in ResNet image encoder',
+    metadata: { [ENCODER_METADATA_KEY]: JSON.stringify({ kind: 'resnet', ...c, embedDim }) },
+  });
   return { model, inputs: ['image'], outputs: ['embedding'], embedDim };
 }
 

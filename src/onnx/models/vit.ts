@@ -66,7 +66,10 @@ export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
 
   const g = new GraphBuilder('radlearn_vit', { seed: c.seed });
   const image = g.input('image', 'float32', ['batch', inChannels, height, width]);
-  const pw = g.parameter('patch_embed.proj.weight', [dim, inChannels, patch, patch], { kind: 'kaimingUniform', fanIn: inChannels * patch * patch });
+  const pw = g.parameter('patch_embed.proj.weight', [dim, inChannels, patch, patch], {
+    kind: 'kaimingUniform',
+    fanIn: inChannels * patch * patch,
+  });
   const pb = g.parameter('patch_embed.proj.bias', [dim], { kind: 'zeros' });
   const grid = g.conv(image, pw, pb, { kernelShape: [patch, patch], strides: [patch, patch] });
   const tokens = g.transpose(g.reshape(grid, [0, dim, -1]), [0, 2, 1]); // [N, P, dim]
@@ -97,7 +100,15 @@ export function buildViTEncoder(config: ViTEncoderConfig = {}): BuiltEncoder {
   }
   const model = g.build({
     docString: 'radlearn built-in ViT image encoder',
-    metadata: { [ENCODER_METADATA_KEY]: JSON.stringify({ kind: 'vit', ...c, imageSize: [height, width], ...(resample ? { positionImageSize: [refHeight, refWidth] } : {}), embedDim }) },
+    metadata: {
+      [ENCODER_METADATA_KEY]: JSON.stringify({
+        kind: 'vit',
+        ...c,
+        imageSize: [height, width],
+        ...(resample ? { positionImageSize: [refHeight, refWidth] } : {}),
+        embedDim,
+      }),
+    },
   });
   return { model, inputs: ['image'], outputs, embedDim };
 }

@@ -33,7 +33,11 @@ export interface DinoHeadOptions {
 /** Names of the head's parameters (prefix 'dino_head.'). */
 export const DINO_HEAD_PREFIX = 'dino_head.';
 
-interface HeadParams { w: Value[]; b: Value[]; v: Value }
+interface HeadParams {
+  w: Value[];
+  b: Value[];
+  v: Value;
+}
 
 function l2Normalize(g: GraphBuilder, x: Value, axis: number): Value {
   // sqrt(sum x^2 + eps): differentiable everywhere (F.normalize clamps the norm at 1e-12 instead)
@@ -65,10 +69,16 @@ export function appendDinoHead(encoder: ModelProto, options: DinoHeadOptions): M
   const g = GraphBuilder.extend(encoder, { seed: options.seed ?? 0 });
   const embedding = g.value(options.embeddingOutput ?? 'embedding');
   const patchTokens = options.patchOutput ? g.value(options.patchOutput) : undefined;
-  const dims = [[inDim, hidden], [hidden, hidden], [hidden, bottleneck]] as const;
+  const dims = [
+    [inDim, hidden],
+    [hidden, hidden],
+    [hidden, bottleneck],
+  ] as const;
   const params: HeadParams = {
     // DINO initialises the MLP with trunc_normal(std=0.02) and zero biases
-    w: dims.map(([i, o], k) => g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.weight`, [i, o], { kind: 'truncNormal', std: options.initStd ?? 0.02 })),
+    w: dims.map(([i, o], k) =>
+      g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.weight`, [i, o], { kind: 'truncNormal', std: options.initStd ?? 0.02 }),
+    ),
     b: dims.map(([, o], k) => g.parameter(`${DINO_HEAD_PREFIX}mlp.${k}.bias`, [o], { kind: 'zeros' })),
     v: g.parameter(`${DINO_HEAD_PREFIX}prototypes.weight_v`, [bottleneck, K], { kind: 'kaimingUniform', fanIn: bottleneck }),
   };

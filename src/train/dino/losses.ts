@@ -28,25 +28,46 @@ export interface DinoLossShape {
 
 /** Computes the weighted loss with the trainer's ops; updates the centers in place (centering mode). */
 export function dinoStepLosses(
-  ops: TrainOps, student: DinoForward, teacher: DinoForward, masks: Uint8Array, centers: DinoCenters, shape: DinoLossShape, cfg: DinoConfig, teacherTemperature: number,
+  ops: TrainOps,
+  student: DinoForward,
+  teacher: DinoForward,
+  masks: Uint8Array,
+  centers: DinoCenters,
+  shape: DinoLossShape,
+  cfg: DinoConfig,
+  teacherTemperature: number,
 ): DinoLossOutput {
   const { batch: B, studentViews: Vs, patches: P, prototypes: K, embedDim: D } = shape;
   const w = cfg.loss;
   const targets = (center: Float32Array): TeacherTargets => ({
-    studentTemperature: w.studentTemperature, teacherTemperature, normalization: w.normalization, centerMomentum: w.centerMomentum,
+    studentTemperature: w.studentTemperature,
+    teacherTemperature,
+    normalization: w.normalization,
+    centerMomentum: w.centerMomentum,
     ...(w.normalization === 'center' ? { center } : {}),
   });
   const grads = { embedding: new Float32Array(Vs * B * D), dino: new Float32Array(Vs * B * K), ibot: new Float32Array(Vs * B * P * K) };
   const parts = { dino: 0, ibot: 0, koleo: 0 };
 
   if (w.dino > 0) {
-    const r = ops.dinoLoss(student.dino, teacher.dino, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, targets(centers.dino));
+    const r = ops.dinoLoss(
+      student.dino,
+      teacher.dino,
+      { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K },
+      targets(centers.dino),
+    );
     parts.dino = r.loss;
     for (let i = 0; i < r.grad.length; i++) grads.dino[i] = w.dino * r.grad[i]!;
   }
   if (w.ibot > 0) {
     const rows = 2 * B;
-    const r = ops.ibotLoss(student.ibot.subarray(0, rows * P * K), teacher.ibot, masks, { batch: rows, patches: P, prototypes: K }, targets(centers.ibot));
+    const r = ops.ibotLoss(
+      student.ibot.subarray(0, rows * P * K),
+      teacher.ibot,
+      masks,
+      { batch: rows, patches: P, prototypes: K },
+      targets(centers.ibot),
+    );
     parts.ibot = r.loss;
     for (let i = 0; i < r.grad.length; i++) grads.ibot[i] = w.ibot * r.grad[i]!;
   }

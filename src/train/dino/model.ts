@@ -12,7 +12,14 @@ import { TrainingSession } from '../../onnx/autodiff/session.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { serializeModel } from '../../onnx/model-io.js';
 import { ParameterLayoutError } from '../../onnx/errors.js';
-import { listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters, type ParameterLayout } from '../../onnx/parameters.js';
+import {
+  listParameters,
+  parameterFeeds,
+  parametersAsInputs,
+  readParameters,
+  writeParameters,
+  type ParameterLayout,
+} from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import type { DinoConfig } from './config.js';
 import { appendDinoHead, DINO_HEAD_PREFIX } from './head.js';
@@ -56,13 +63,33 @@ export interface DinoForward {
 }
 
 /** The ViT + head graph for a config; `seed` makes the initial parameters. */
-export function buildDinoGraph(dino: DinoConfig, imageSize: number, seed: number): { encoder: ModelProto; model: ModelProto; embedDim: number; patches: number } {
+export function buildDinoGraph(
+  dino: DinoConfig,
+  imageSize: number,
+  seed: number,
+): { encoder: ModelProto; model: ModelProto; embedDim: number; patches: number } {
   const v = dino.vit;
-  const built = buildViTEncoder({ imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: true, pooling: 'cls', seed });
+  const built = buildViTEncoder({
+    imageSize,
+    patchSize: v.patchSize,
+    dim: v.dim,
+    depth: v.depth,
+    heads: v.heads,
+    mlpRatio: v.mlpRatio,
+    inChannels: 1,
+    patchTokens: true,
+    pooling: 'cls',
+    seed,
+  });
   const patches = (imageSize / v.patchSize) ** 2;
   const model = appendDinoHead(built.model, {
-    inDim: built.embedDim, hidden: dino.head.hidden, bottleneck: dino.head.bottleneck, prototypes: dino.head.prototypes,
-    patchOutput: 'patch_tokens', patches, seed: seed + 1,
+    inDim: built.embedDim,
+    hidden: dino.head.hidden,
+    bottleneck: dino.head.bottleneck,
+    prototypes: dino.head.prototypes,
+    patchOutput: 'patch_tokens',
+    patches,
+    seed: seed + 1,
   });
   return { encoder: built.model, model, embedDim: built.embedDim, patches };
 }
@@ -74,23 +101,54 @@ export function buildDinoGraph(dino: DinoConfig, imageSize: number, seed: number
 export function buildDinoLocalGraph(dino: DinoConfig, imageSize: number, localSize: number, seed: number): ModelProto {
   const v = dino.vit;
   const built = buildViTEncoder({
-    imageSize: localSize, positionImageSize: imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio,
-    inChannels: 1, patchTokens: false, pooling: 'cls', seed,
+    imageSize: localSize,
+    positionImageSize: imageSize,
+    patchSize: v.patchSize,
+    dim: v.dim,
+    depth: v.depth,
+    heads: v.heads,
+    mlpRatio: v.mlpRatio,
+    inChannels: 1,
+    patchTokens: false,
+    pooling: 'cls',
+    seed,
   });
-  return appendDinoHead(built.model, { inDim: built.embedDim, hidden: dino.head.hidden, bottleneck: dino.head.bottleneck, prototypes: dino.head.prototypes, seed: seed + 1 });
+  return appendDinoHead(built.model, {
+    inDim: built.embedDim,
+    hidden: dino.head.hidden,
+    bottleneck: dino.head.bottleneck,
+    prototypes: dino.head.prototypes,
+    seed: seed + 1,
+  });
 }
 
 /** Both graphs index one flat buffer, so every parameter must have the same name, shape and offset. */
 export function assertSameLayout(global: ParameterLayout, local: ParameterLayout): void {
-  const describe = (p: ParameterLayout['parameters'][number] | undefined): string => (p ? `${p.name} [${p.shape.join(', ')}] at ${p.offset}` : 'nothing');
+  const describe = (p: ParameterLayout['parameters'][number] | undefined): string =>
+    p ? `${p.name} [${p.shape.join(', ')}] at ${p.offset}` : 'nothing';
   const n = Math.max(global.parameters.length, local.parameters.length);
   for (let i = 0; i < n; i++) {
     const a = global.parameters[i];
     const b = local.parameters[i];
-    if (a && b && a.name === b.name && a.offset === b.offset && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k])) continue;
-    throw new ParameterLayoutError(`DINO local-crop graph: parameter ${i} is ${describe(b)}, the global graph has ${describe(a)}; both must share one flat layout`, { index: i });
+    if (
+      a &&
+      b &&
+      a.name === b.name &&
+      a.offset === b.offset &&
+      a.shape.length === b.shape.length &&
+      a.shape.every((d, k) => d === b.shape[k])
+    )
+      continue;
+    throw new ParameterLayoutError(
+      `DINO local-crop graph: parameter ${i} is ${describe(b)}, the global graph has ${describe(a)}; both must share one flat layout`,
+      { index: i },
+    );
   }
-  if (global.size !== local.size) throw new ParameterLayoutError(`DINO local-crop graph: layout has ${local.size} values, the global graph ${global.size}`, { global: global.size, local: local.size });
+  if (global.size !== local.size)
+    throw new ParameterLayoutError(`DINO local-crop graph: layout has ${local.size} values, the global graph ${global.size}`, {
+      global: global.size,
+      local: local.size,
+    });
 }
 
 function forwardSession(model: ModelProto, layout: ParameterLayout): Promise<ort.InferenceSession> {
@@ -100,7 +158,13 @@ function forwardSession(model: ModelProto, layout: ParameterLayout): Promise<ort
   });
 }
 
-async function createLocalModel(dino: DinoConfig, imageSize: number, localSize: number, seed: number, globalLayout: ParameterLayout): Promise<DinoLocalModel> {
+async function createLocalModel(
+  dino: DinoConfig,
+  imageSize: number,
+  localSize: number,
+  seed: number,
+  globalLayout: ParameterLayout,
+): Promise<DinoLocalModel> {
   const model = buildDinoLocalGraph(dino, imageSize, localSize, seed);
   const training = differentiate(model, { outputs: ['embedding', 'dino_logits'] });
   assertSameLayout(globalLayout, training.layout);
@@ -112,32 +176,61 @@ async function createLocalModel(dino: DinoConfig, imageSize: number, localSize: 
  * `localSize` adds the local-crop graph (the trainer passes it only when local crops exist and
  * are smaller than imageSize; equal sizes are allowed, to test the two-session path).
  */
-export async function createDinoModel(dino: DinoConfig, imageSize: number, seed: number, options: { localSize?: number } = {}): Promise<DinoModel> {
+export async function createDinoModel(
+  dino: DinoConfig,
+  imageSize: number,
+  seed: number,
+  options: { localSize?: number } = {},
+): Promise<DinoModel> {
   const { encoder, model, embedDim, patches } = buildDinoGraph(dino, imageSize, seed);
   const training = differentiate(model, { outputs: ['embedding', 'dino_logits', 'ibot_logits'] });
   const session = await TrainingSession.create(training);
   const forward = await forwardSession(model, training.layout);
-  const local = options.localSize === undefined ? undefined : await createLocalModel(dino, imageSize, options.localSize, seed, training.layout);
+  const local =
+    options.localSize === undefined ? undefined : await createLocalModel(dino, imageSize, options.localSize, seed, training.layout);
   const decayMask = new Uint8Array(training.layout.size);
   for (const p of training.layout.parameters) {
     const decays = p.shape.length >= 2 && !/cls_token|pos_embed/.test(p.name);
     if (decays) decayMask.fill(1, p.offset, p.offset + p.size);
   }
-  const lastLayer = training.layout.parameters.filter((p) => p.name.startsWith(`${DINO_HEAD_PREFIX}prototypes.`)).map((p): [number, number] => [p.offset, p.offset + p.size]);
+  const lastLayer = training.layout.parameters
+    .filter((p) => p.name.startsWith(`${DINO_HEAD_PREFIX}prototypes.`))
+    .map((p): [number, number] => [p.offset, p.offset + p.size]);
   const decayMaskFrozen = decayMask.slice();
   for (const [from, to] of lastLayer) decayMaskFrozen.fill(0, from, to);
   return {
-    size: imageSize, encoder, training, session, forward, initial: readParameters(model, training.layout), embedDim, patches, prototypes: dino.head.prototypes,
-    decayMask, decayMaskFrozen, lastLayer, ...(local ? { local } : {}),
+    size: imageSize,
+    encoder,
+    training,
+    session,
+    forward,
+    initial: readParameters(model, training.layout),
+    embedDim,
+    patches,
+    prototypes: dino.head.prototypes,
+    decayMask,
+    decayMaskFrozen,
+    lastLayer,
+    ...(local ? { local } : {}),
     dispose: async () => {
       await forward.release();
       await session.release();
-      if (local) { await local.forward.release(); await local.session.release(); }
+      if (local) {
+        await local.forward.release();
+        await local.session.release();
+      }
     },
   };
 }
 
-async function runForward(session: ort.InferenceSession, layout: ParameterLayout, parameters: Float32Array, images: Float32Array, n: number, size: number): Promise<DinoForward> {
+async function runForward(
+  session: ort.InferenceSession,
+  layout: ParameterLayout,
+  parameters: Float32Array,
+  images: Float32Array,
+  n: number,
+  size: number,
+): Promise<DinoForward> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(parameterFeeds(layout, parameters))) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
   feeds.image = new ort.Tensor('float32', images, [n, 1, size, size]);

@@ -38,16 +38,25 @@ export function summarizeDinoLosses(records: readonly DinoLossRecord[], prototyp
   const logK = Math.log(prototypes);
   const dino = mean((r) => r.dino);
   return {
-    window: tail.length, firstStep: tail[0]!.step, lastStep: tail[tail.length - 1]!.step, logK, dino, ibot: mean((r) => r.ibot), koleo: mean((r) => r.koleo),
-    dinoOverLogK: dino / logK, plateau: dino >= PLATEAU_FRACTION * logK,
+    window: tail.length,
+    firstStep: tail[0]!.step,
+    lastStep: tail[tail.length - 1]!.step,
+    logK,
+    dino,
+    ibot: mean((r) => r.ibot),
+    koleo: mean((r) => r.koleo),
+    dinoOverLogK: dino / logK,
+    plateau: dino >= PLATEAU_FRACTION * logK,
   };
 }
 
 /** The warning text, shared by the trainer's event and the study's report note. */
 export function plateauMessage(s: DinoLossSummary): string {
-  return `the DINO loss (mean ${s.dino.toFixed(3)} over steps ${s.firstStep}-${s.lastStep}) is at its uniform plateau log K = ${s.logK.toFixed(3)}: `
-    + 'the teacher\'s targets carry nothing the student can predict from the other views, so the encoder is being shaped by iBOT and KoLeo only. '
-    + 'Milder views (dino.crops.globalScale, localScale, intensity) or a longer run may help; see "Why the DINO loss can stay at log K" in docs/study.md';
+  return (
+    `the DINO loss (mean ${s.dino.toFixed(3)} over steps ${s.firstStep}-${s.lastStep}) is at its uniform plateau log K = ${s.logK.toFixed(3)}: ` +
+    "the teacher's targets carry nothing the student can predict from the other views, so the encoder is being shaped by iBOT and KoLeo only. " +
+    'Milder views (dino.crops.globalScale, localScale, intensity) or a longer run may help; see "Why the DINO loss can stay at log K" in docs/study.md'
+  );
 }
 
 /** Live check inside a run: warns once, after a quarter of the steps, if the recent losses sit on the plateau. */
@@ -55,7 +64,11 @@ export class DinoPlateauMonitor {
   private readonly records: DinoLossRecord[] = [];
   private warned = false;
 
-  constructor(private readonly prototypes: number, private readonly totalSteps: number, private readonly window = 100) {}
+  constructor(
+    private readonly prototypes: number,
+    private readonly totalSteps: number,
+    private readonly window = 100,
+  ) {}
 
   /** Adds one step's losses; returns the warning text the first time the plateau is detected. */
   push(record: DinoLossRecord): string | undefined {

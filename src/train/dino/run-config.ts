@@ -11,6 +11,9 @@ import { resolveLocalSize } from './local-size.js';
 export function resolveDinoRunConfig(config: TrainConfig): TrainConfig {
   const parsed = dinoSchema.parse(config.dino ?? {});
   const size = config.image.size;
-  if (size % parsed.vit.patchSize !== 0) throw new TrainDataError(`config key dino.vit.patchSize: ${parsed.vit.patchSize} does not divide image.size ${size}`, { key: 'dino.vit.patchSize' });
+  if (size % parsed.vit.patchSize !== 0)
+    throw new TrainDataError(`config key dino.vit.patchSize: ${parsed.vit.patchSize} does not divide image.size ${size}`, {
+      key: 'dino.vit.patchSize',
+    });
   return { ...config, dino: { ...parsed, crops: { ...parsed.crops, localSize: resolveLocalSize(parsed, size) } } };
 }

@@ -18,7 +18,12 @@ import { createDinoModel } from './model.js';
 import { plateauWindowSteps, writeDinoSummary } from './summary.js';
 import { DinoTask } from './task.js';
 
-export async function openDinoSession(config: TrainConfig, ops: TrainOps, folder: RunFolder, emit: (e: TrainEvent) => void): Promise<ModeSession> {
+export async function openDinoSession(
+  config: TrainConfig,
+  ops: TrainOps,
+  folder: RunFolder,
+  emit: (e: TrainEvent) => void,
+): Promise<ModeSession> {
   const stage = stageEmitter(emit);
   const dino = dinoSchema.parse(config.dino ?? {});
   const size = config.image.size;
@@ -27,16 +32,26 @@ export async function openDinoSession(config: TrainConfig, ops: TrainOps, folder
   const dataset = await loadTrainDataset(config, false);
   const trainRows = dataset.indices('train');
   const B = config.batchSize;
-  if (trainRows.length < B) throw new TrainDataError(`mode dino needs at least batchSize (${B}) training rows, the train split has ${trainRows.length}`);
+  if (trainRows.length < B)
+    throw new TrainDataError(`mode dino needs at least batchSize (${B}) training rows, the train split has ${trainRows.length}`);
   stage('images', `preprocessing ${trainRows.length} training images`);
   // pixels in [0, 1]: the augmentation normalises with image.mean / image.std after its intensity jitter
-  const pixels = (await loadImages({ ...config, image: { ...config.image, mean: 0, std: 1 } }, Array.from(trainRows, (r) => dataset.imagePaths[r]!))).data;
+  const pixels = (
+    await loadImages(
+      { ...config, image: { ...config.image, mean: 0, std: 1 } },
+      Array.from(trainRows, (r) => dataset.imagePaths[r]!),
+    )
+  ).data;
 
   const L = dino.crops.localCount;
   // a second graph only when local crops exist and are smaller; otherwise one session
   const ownLocalGraph = L > 0 && localSize !== size;
-  const locals = L === 0 ? 'no local crops' : `${L} local crops at ${localSize} px${ownLocalGraph ? ' (own graph, resampled positions)' : ''}`;
-  stage('model', `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, ${locals}, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`);
+  const locals =
+    L === 0 ? 'no local crops' : `${L} local crops at ${localSize} px${ownLocalGraph ? ' (own graph, resampled positions)' : ''}`;
+  stage(
+    'model',
+    `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, ${locals}, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`,
+  );
   const model = await createDinoModel(dino, size, config.seed, ownLocalGraph ? { localSize } : {});
   let task: DinoTask;
   try {
@@ -48,7 +63,8 @@ export async function openDinoSession(config: TrainConfig, ops: TrainOps, folder
   return {
     task,
     async finish(outcome) {
-      if (dino.loss.dino > 0) await writeDinoSummary(folder.runDir, folder.metricsPath, dino.head.prototypes, plateauWindowSteps(config.steps), stage);
+      if (dino.loss.dino > 0)
+        await writeDinoSummary(folder.runDir, folder.metricsPath, dino.head.prototypes, plateauWindowSteps(config.steps), stage);
       if (!outcome.interrupted) {
         const encoderPath = join(folder.runDir, 'encoder.onnx');
         task.exportTeacher(encoderPath);

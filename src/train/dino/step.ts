@@ -33,7 +33,13 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
  * Writes d(loss)/d(parameters) into `grads` (overwritten) and returns the losses; the centers
  * are updated in place. A non-finite loss returns before the backward pass (the caller stops).
  */
-export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Float32Array, grads: Float32Array, input: StudentStepInput): Promise<DinoLossOutput> {
+export async function studentStep(
+  m: DinoModel,
+  cfg: DinoConfig,
+  parameters: Float32Array,
+  grads: Float32Array,
+  input: StudentStepInput,
+): Promise<DinoLossOutput> {
   const { views, batch: B } = input;
   const S = m.size;
   const Vs = views.studentViews;
@@ -44,7 +50,10 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
   const local = L > 0 ? m.local : undefined;
   const expectedLocal = local ? local.size : S;
   if (L > 0 && views.localSize !== expectedLocal) {
-    throw new ShapeError(`DINO step: local views are ${views.localSize} px, the student graph for them takes ${expectedLocal} px (dino.crops.localSize)`, { localSize: views.localSize, expected: expectedLocal });
+    throw new ShapeError(
+      `DINO step: local views are ${views.localSize} px, the student graph for them takes ${expectedLocal} px (dino.crops.localSize)`,
+      { localSize: views.localSize, expected: expectedLocal },
+    );
   }
 
   if (!local) {
@@ -53,7 +62,8 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
     const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
     if (!Number.isFinite(losses.loss)) return losses;
     await m.session.step({
-      parameters, gradients: grads,
+      parameters,
+      gradients: grads,
       inputs: { image: { type: 'float32', data: images, dims: [Vs * B, 1, S, S] } },
       outputGrads: {
         embedding: { type: 'float32', data: losses.grads.embedding, dims: [Vs * B, D] },
@@ -66,12 +76,17 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
 
   const globalOut = await forwardDino(m, parameters, views.student, G, S);
   const localOut = await forwardDinoLocal(local, parameters, views.local, L * B);
-  const out: DinoForward = { embedding: concat(globalOut.embedding, localOut.embedding), dino: concat(globalOut.dino, localOut.dino), ibot: globalOut.ibot };
+  const out: DinoForward = {
+    embedding: concat(globalOut.embedding, localOut.embedding),
+    dino: concat(globalOut.dino, localOut.dino),
+    ibot: globalOut.ibot,
+  };
   const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
   if (!Number.isFinite(losses.loss)) return losses;
   const g = losses.grads;
   await m.session.step({
-    parameters, gradients: grads,
+    parameters,
+    gradients: grads,
     inputs: { image: { type: 'float32', data: views.student, dims: [G, 1, S, S] } },
     outputGrads: {
       embedding: { type: 'float32', data: g.embedding.subarray(0, G * D), dims: [G, D] },
@@ -80,7 +95,9 @@ export async function studentStep(m: DinoModel, cfg: DinoConfig, parameters: Flo
     },
   });
   await local.session.step({
-    parameters, gradients: grads, accumulate: true,
+    parameters,
+    gradients: grads,
+    accumulate: true,
     inputs: { image: { type: 'float32', data: views.local, dims: [L * B, 1, local.size, local.size] } },
     outputGrads: {
       embedding: { type: 'float32', data: g.embedding.subarray(G * D), dims: [L * B, D] },

@@ -26,11 +26,18 @@ import type { AugmentSpec } from '../../kernels/augment-spec.js';
 /** The student's flat parameters, laid out exactly as the model's training graph reads them. */
 function studentParameters(model: DinoModel, seed: number): FlatParameters {
   const specs: ParameterSpec[] = model.training.layout.parameters.map((p) => ({
-    name: p.name, shape: [...p.shape], init: { kind: 'values', values: model.initial.subarray(p.offset, p.offset + p.size) }, decay: model.decayMask[p.offset] === 1,
+    name: p.name,
+    shape: [...p.shape],
+    init: { kind: 'values', values: model.initial.subarray(p.offset, p.offset + p.size) },
+    decay: model.decayMask[p.offset] === 1,
   }));
   const params = new FlatParameters(specs, seed);
   for (const p of model.training.layout.parameters) {
-    if (params.entry(p.name).offset !== p.offset) throw new ParameterLayoutError(`DINO parameter ${p.name}: flat offset ${params.entry(p.name).offset}, the training graph reads it at ${p.offset}`, { name: p.name });
+    if (params.entry(p.name).offset !== p.offset)
+      throw new ParameterLayoutError(
+        `DINO parameter ${p.name}: flat offset ${params.entry(p.name).offset}, the training graph reads it at ${p.offset}`,
+        { name: p.name },
+      );
   }
   return params;
 }
@@ -66,7 +73,10 @@ export class DinoTask implements Task {
   private readonly weightDecayAt: (step: number) => number;
   private readonly monitor: DinoPlateauMonitor;
 
-  constructor(input: DinoTaskInput, private readonly ops: TrainOps) {
+  constructor(
+    input: DinoTaskInput,
+    private readonly ops: TrainOps,
+  ) {
     const { config, dino, model, trainRows } = input;
     const total = config.steps;
     this.config = config;
@@ -87,7 +97,11 @@ export class DinoTask implements Task {
 
   private teacherTemperatureAt(step: number): number {
     const s = this.dino.schedule;
-    return teacherTemperature(step, { warmupEpochs: Math.round(s.temperatureWarmupFraction * this.config.steps), warmupTemperature: s.warmupTemperature, temperature: s.temperature });
+    return teacherTemperature(step, {
+      warmupEpochs: Math.round(s.temperatureWarmupFraction * this.config.steps),
+      warmupTemperature: s.warmupTemperature,
+      temperature: s.temperature,
+    });
   }
 
   /** The batch's images in `pixels`; the phase draws only training rows, so each has one. */
@@ -108,7 +122,14 @@ export class DinoTask implements Task {
     const augmentMs = performance.now() - t0;
     const tt = this.teacherTemperatureAt(step);
     const teacher = await forwardDino(model, this.average.buffer, views.teacher, 2 * B, size);
-    const losses = await studentStep(model, dino, params.data, params.grad, { ops: this.ops, views, teacher, centers: this.centers, teacherTemperature: tt, batch: B });
+    const losses = await studentStep(model, dino, params.data, params.grad, {
+      ops: this.ops,
+      views,
+      teacher,
+      centers: this.centers,
+      teacherTemperature: tt,
+      batch: B,
+    });
     // a non-finite loss returns before the backward pass; the loop stops on it
     if (!Number.isFinite(losses.loss)) return { loss: losses.loss, metrics: {} };
     // DINO's freeze_last_layer: the prototypes take no update while the features carry no signal yet
@@ -117,7 +138,15 @@ export class DinoTask implements Task {
     const warning = dino.loss.dino > 0 ? this.monitor.push({ step: step + 1, dino: d, ibot, koleo }) : undefined;
     return {
       loss: losses.loss,
-      metrics: { dino: d, ibot, koleo, teacherTemperature: tt, momentum: this.average.momentum(step), weightDecay: this.weightDecayAt(step), augmentMs },
+      metrics: {
+        dino: d,
+        ibot,
+        koleo,
+        teacherTemperature: tt,
+        momentum: this.average.momentum(step),
+        weightDecay: this.weightDecayAt(step),
+        augmentMs,
+      },
       ...(warning ? { warning } : {}),
     };
   }
@@ -125,7 +154,12 @@ export class DinoTask implements Task {
   /** DINO's schedules: cosine weight decay, clipping at dino.clipGrad, no decay on the frozen prototypes. */
   updateSettings(step: number, settings: AdamWHyper): AdamWHyper {
     const frozen = step < this.dino.freezeLastLayerSteps;
-    return { ...settings, weightDecay: this.weightDecayAt(step), maxGradNorm: this.dino.clipGrad, ...(frozen ? { decayMask: this.model.decayMaskFrozen } : {}) };
+    return {
+      ...settings,
+      weightDecay: this.weightDecayAt(step),
+      maxGradNorm: this.dino.clipGrad,
+      ...(frozen ? { decayMask: this.model.decayMaskFrozen } : {}),
+    };
   }
 
   /** The teacher encoder without its head, with the [CLS, mean patch] features output. */

@@ -28,8 +28,16 @@ export function dinoAugmentSpec(cfg: DinoConfig, size: number, localSize: number
   const c = cfg.crops;
   return {
     crops: [
-      { count: 2, size, scale: c.globalScale, ratio: c.aspectRatio, mask: { patchSize: cfg.vit.patchSize, ratio: c.maskRatio, p: c.maskProbability } },
-      ...(c.localCount > 0 ? [{ count: c.localCount, size: localSize, scale: c.localScale, ratio: c.aspectRatio, mask: false as const }] : []),
+      {
+        count: 2,
+        size,
+        scale: c.globalScale,
+        ratio: c.aspectRatio,
+        mask: { patchSize: cfg.vit.patchSize, ratio: c.maskRatio, p: c.maskProbability },
+      },
+      ...(c.localCount > 0
+        ? [{ count: c.localCount, size: localSize, scale: c.localScale, ratio: c.aspectRatio, mask: false as const }]
+        : []),
     ],
     flip: { horizontal: c.flip },
     intensity: { brightness: 0.4, contrast: 0.4, p: c.intensity },
@@ -53,7 +61,15 @@ function viewMajor(src: Float32Array, batch: number, count: number, per: number,
 }
 
 /** `pixels` [N, S*S] in [0, 1]; rows are indices into it; keys fix each image's draws; spec from dinoAugmentSpec. */
-export function makeDinoViews(pixels: Float32Array, rows: Int32Array, size: number, spec: AugmentSpec, cfg: DinoConfig, seed: number, step: number): DinoViews {
+export function makeDinoViews(
+  pixels: Float32Array,
+  rows: Int32Array,
+  size: number,
+  spec: AugmentSpec,
+  cfg: DinoConfig,
+  seed: number,
+  step: number,
+): DinoViews {
   const per = size * size;
   const B = rows.length;
   const images = Array.from(rows, (r) => ({ data: pixels.subarray(r * per, (r + 1) * per), height: size, width: size, key: r }));

@@ -34,12 +34,14 @@ const schemaShape = z.strictObject({
    * gamma g >= 1: exponent log-uniform in [1/g, g]; each also takes an explicit [min, max] factor
    * (exponent) range. The three fire together with probability p.
    */
-  intensity: z.strictObject({
-    brightness: amount.default(0.2),
-    contrast: amount.default(0.2),
-    gamma: amount.default(1.2),
-    p: z.number().default(0.8),
-  }).prefault({}),
+  intensity: z
+    .strictObject({
+      brightness: amount.default(0.2),
+      contrast: amount.default(0.2),
+      gamma: amount.default(1.2),
+      p: z.number().default(0.8),
+    })
+    .prefault({}),
   /** Gaussian blur, sigma in output pixels (at most 8), applied with probability p (default 0: off). */
   blur: z.strictObject({ sigma: amount.default([0.1, 1]), p: z.number().default(0) }).prefault({}),
   /** Additive Gaussian noise, std in display units ([0, 1] grey range), applied with probability p (default 0: off). */

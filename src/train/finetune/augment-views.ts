@@ -28,7 +28,8 @@ export class FinetuneAugmenter {
     private readonly seed: number,
   ) {
     const [, , h, w] = images.dims;
-    if (h !== w) throw new ShapeError(`finetune.augment renders square views, but the training images are ${h}x${w}`, { dims: images.dims });
+    if (h !== w)
+      throw new ShapeError(`finetune.augment renders square views, but the training images are ${h}x${w}`, { dims: images.dims });
     this.spec = finetuneAugmentSpec(cfg, h, normalize);
   }
 

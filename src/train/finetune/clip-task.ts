@@ -57,31 +57,51 @@ export class ClipFinetuneTask implements Task {
     dims: { image: number; text: number },
     ops: TrainOps,
   ) {
-    this.params = new FlatParameters([...image.specs(), ...(text?.specs() ?? []), ...ContrastiveHeads.specs(config, dims.image, dims.text)], config.seed);
+    this.params = new FlatParameters(
+      [...image.specs(), ...(text?.specs() ?? []), ...ContrastiveHeads.specs(config, dims.image, dims.text)],
+      config.seed,
+    );
     this.heads = new ContrastiveHeads(this.params, config, dataset, dims.image, dims.text, ops);
     this.projections = { imageHead: this.heads.imageHead, textHead: this.heads.textHead };
     const rows = rowsWithReports(dataset);
-    this.phases = [{ name: 'clip-finetune', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) }];
+    this.phases = [
+      { name: 'clip-finetune', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) },
+    ];
   }
 
-  static async create(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, ops: TrainOps, progress?: FeatureProgress): Promise<ClipFinetuneTask> {
+  static async create(
+    config: TrainConfig,
+    dataset: TrainDataset,
+    encoders: ResolvedEncoders,
+    ops: TrainOps,
+    progress?: FeatureProgress,
+  ): Promise<ClipFinetuneTask> {
     const ft = finetuneConfigOf(config);
     const selection = slotSelection(ft);
     const image = await createImageSlot(config, encoders, selection, progress);
     let text: EncoderSlot | undefined;
-    return releasingOnError(() => [image, text], async () => {
-      if (!encoders.textModel || !encoders.text) throw new TrainConfigError('clip-finetune needs a text encoder (config key text.model)', { key: 'text.model' });
-      const textModel: TextModel = { model: encoders.textModel, encoder: encoders.text, tokenizerJson: encoders.tokenizerJson, tokenizerPath: encoders.tokenizerPath };
-      if (ft.trainText) {
-        progress?.('encoders', 'differentiating the text encoder into its training graph');
-        text = await EncoderSlot.create(encoders.textModel, encoders.text.outputName, TEXT_PREFIX, config.text.model, selection);
-      }
-      const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
-      const textDim = (await encoders.text.encode(['probe'])).dims[1]!;
-      const task = new ClipFinetuneTask(config, dataset, ft, image, feeds, textModel, text, { image: imageDim, text: textDim }, ops);
-      await applyInitFrom(task.params, ft, progress);
-      return task;
-    });
+    return releasingOnError(
+      () => [image, text],
+      async () => {
+        if (!encoders.textModel || !encoders.text)
+          throw new TrainConfigError('clip-finetune needs a text encoder (config key text.model)', { key: 'text.model' });
+        const textModel: TextModel = {
+          model: encoders.textModel,
+          encoder: encoders.text,
+          tokenizerJson: encoders.tokenizerJson,
+          tokenizerPath: encoders.tokenizerPath,
+        };
+        if (ft.trainText) {
+          progress?.('encoders', 'differentiating the text encoder into its training graph');
+          text = await EncoderSlot.create(encoders.textModel, encoders.text.outputName, TEXT_PREFIX, config.text.model, selection);
+        }
+        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
+        const textDim = (await encoders.text.encode(['probe'])).dims[1]!;
+        const task = new ClipFinetuneTask(config, dataset, ft, image, feeds, textModel, text, { image: imageDim, text: textDim }, ops);
+        await applyInitFrom(task.params, ft, progress);
+        return task;
+      },
+    );
   }
 
   createOptimizer(group: string): FlatOptimizer {
@@ -93,7 +113,11 @@ export class ClipFinetuneTask implements Task {
     const tok = this.textModel.encoder.tokenizer.encodeBatch(texts, { maxLength: this.config.text.maxLength, padding: 'longest' });
     const names = feedNames(this.textModel.model);
     const T = tok.inputIds.dims[1]!;
-    const slice = (t: TensorLike<BigInt64Array>, s: number, e: number): TensorLike => ({ type: 'int64', data: t.data.subarray(s * T, e * T), dims: [e - s, T] });
+    const slice = (t: TensorLike<BigInt64Array>, s: number, e: number): TensorLike => ({
+      type: 'int64',
+      data: t.data.subarray(s * T, e * T),
+      dims: [e - s, T],
+    });
     return (s, e) => {
       const feeds: Record<string, TensorLike> = {};
       for (const n of names) {
@@ -130,7 +154,8 @@ export class ClipFinetuneTask implements Task {
     await image.backward(params, B, ei.dim, chunk, imageIn, dImage);
     if (trainable && dText) await trainable.slot.backward(params, B, et.dim, chunk, trainable.inputs, dText);
     const timings = {
-      forwardMs: image.encoder.forwardMs + (text?.encoder.forwardMs ?? 0), backwardMs: image.encoder.backwardMs + (text?.encoder.backwardMs ?? 0),
+      forwardMs: image.encoder.forwardMs + (text?.encoder.forwardMs ?? 0),
+      backwardMs: image.encoder.backwardMs + (text?.encoder.backwardMs ?? 0),
       ...(augmentMs === undefined ? {} : { augmentMs }),
     };
     return { loss: l.loss, metrics: heads.metrics(l, sampled / B, timings) };
@@ -146,10 +171,22 @@ export class ClipFinetuneTask implements Task {
     const imageSide = await trainedImageEncoder(config, this.image, this.params, buffer);
     const textModel = this.text ? this.text.trainedModel(this.params, buffer) : this.textModel.model;
     const textModelBytes = new Uint8Array(serializeModel(textModel));
-    const text = await TextEncoder.create(textModel, this.textModel.encoder.tokenizer, { maxLength: config.text.maxLength, pooling: config.text.pooling, batchSize: config.text.batchSize });
+    const text = await TextEncoder.create(textModel, this.textModel.encoder.tokenizer, {
+      maxLength: config.text.maxLength,
+      pooling: config.text.pooling,
+      batchSize: config.text.batchSize,
+    });
     const encoders: ResolvedEncoders = {
-      ...imageSide, textModel, textModelBytes, tokenizerJson: this.textModel.tokenizerJson, tokenizerPath: this.textModel.tokenizerPath, text,
-      dispose: async () => { await imageSide.image.dispose(); await text.dispose(); },
+      ...imageSide,
+      textModel,
+      textModelBytes,
+      tokenizerJson: this.textModel.tokenizerJson,
+      tokenizerPath: this.textModel.tokenizerPath,
+      text,
+      dispose: async () => {
+        await imageSide.image.dispose();
+        await text.dispose();
+      },
     };
     return { features: await computeFeatures(config, this.dataset, encoders, progress), encoders };
   }

@@ -21,7 +21,10 @@ export interface SlotSelection {
 }
 
 export class EncoderSlot {
-  private constructor(readonly encoder: TrainableEncoder, readonly prefix: string) {}
+  private constructor(
+    readonly encoder: TrainableEncoder,
+    readonly prefix: string,
+  ) {}
 
   /** Differentiates `model` into its training graph, with the parameters `selection` leaves trainable. */
   static async create(model: ModelProto, output: string, prefix: string, what: string, selection: SlotSelection): Promise<EncoderSlot> {
@@ -32,10 +35,13 @@ export class EncoderSlot {
 
   /** The slot's entries of the flat buffer: trainable parameters, then running statistics. */
   specs(): ParameterSpec[] {
-    const specs: ParameterSpec[] = this.encoder.initialParameters().map((p) => ({ name: this.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values } }));
+    const specs: ParameterSpec[] = this.encoder
+      .initialParameters()
+      .map((p) => ({ name: this.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values } }));
     // Running statistics: state in the flat buffer (checkpoints, EMA, resume) that AdamW never
     // moves: their gradient stays zero and they never decay, so each update leaves them as is.
-    for (const p of this.encoder.runningStatistics?.initialEntries() ?? []) specs.push({ name: this.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values }, decay: false });
+    for (const p of this.encoder.runningStatistics?.initialEntries() ?? [])
+      specs.push({ name: this.prefix + p.name, shape: p.shape, init: { kind: 'values', values: p.values }, decay: false });
     return specs;
   }
 
@@ -60,7 +66,16 @@ export class EncoderSlot {
 
   /** Chunked backward from d loss / d embedding into the slot's gradients (overwritten). */
   backward(params: FlatParameters, rows: number, dim: number, chunk: number, inputs: ChunkInputs, gradOut: Float32Array): Promise<void> {
-    return this.encoder.backward(this.parameters(params, params.data), this.parameters(params, params.grad), rows, dim, chunk, inputs, gradOut, true);
+    return this.encoder.backward(
+      this.parameters(params, params.data),
+      this.parameters(params, params.grad),
+      rows,
+      dim,
+      chunk,
+      inputs,
+      gradOut,
+      true,
+    );
   }
 
   /** The ordinary inference-form model with the parameters and running statistics of `buffer`. */

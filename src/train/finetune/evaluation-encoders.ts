@@ -17,9 +17,19 @@ export interface EvaluationInputs {
 }
 
 /** The trained image encoder from `buffer`, as the frozen-encoder modes resolve one. */
-export async function trainedImageEncoder(config: TrainConfig, slot: EncoderSlot, params: FlatParameters, buffer: Float32Array): Promise<ResolvedEncoders> {
+export async function trainedImageEncoder(
+  config: TrainConfig,
+  slot: EncoderSlot,
+  params: FlatParameters,
+  buffer: Float32Array,
+): Promise<ResolvedEncoders> {
   const imageModel = slot.trainedModel(params, buffer);
   const imageModelBytes = new Uint8Array(serializeModel(imageModel));
-  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), { input: config.image.input, output: config.image.output, pooling: config.image.pooling, batchSize: config.image.batchSize });
+  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), {
+    input: config.image.input,
+    output: config.image.output,
+    pooling: config.image.pooling,
+    batchSize: config.image.batchSize,
+  });
   return { imageModel, imageModelBytes, image, dispose: () => image.dispose() };
 }

@@ -29,7 +29,11 @@ export class ImageFeeds {
    * `images`: normalised [N, C, H, W], one per dataset row; `input`: the encoder's image input
    * name; `augmenter`: present when finetune.augment is set.
    */
-  constructor(readonly images: ImageTensor, private readonly input: string, private readonly augmenter?: FinetuneAugmenter) {}
+  constructor(
+    readonly images: ImageTensor,
+    private readonly input: string,
+    private readonly augmenter?: FinetuneAugmenter,
+  ) {}
 
   /** Chunk feeds of `rows` of `images` (the same closure serves the forward and the backward pass). */
   of(images: ImageTensor, rows: ArrayLike<number>): ChunkInputs {
@@ -42,6 +46,12 @@ export class ImageFeeds {
     const t0 = performance.now();
     const views = await this.augmenter.render(batch, step);
     const augmentMs = performance.now() - t0;
-    return { inputs: this.of(views, Int32Array.from(batch, (_, i) => i)), augmentMs };
+    return {
+      inputs: this.of(
+        views,
+        Int32Array.from(batch, (_, i) => i),
+      ),
+      augmentMs,
+    };
   }
 }

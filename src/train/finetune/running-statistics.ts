@@ -45,12 +45,21 @@ export class RunningStatistics {
       const elements = Number((outputs[s.elementsOutput]!.data as BigInt64Array)[0]);
       const count = elements / s.channels;
       // The unbiased variance needs two values per channel; PyTorch refuses such a batch too.
-      if (count < 2) throw new TrainDataError(`BatchNormalization node ${s.node} saw ${count} value per channel in a chunk; batch statistics need at least 2 (raise finetune.chunkSize or the batch size, or use finetune.batchNorm: 'frozen')`, { node: s.node, count });
+      if (count < 2)
+        throw new TrainDataError(
+          `BatchNormalization node ${s.node} saw ${count} value per channel in a chunk; batch statistics need at least 2 (raise finetune.chunkSize or the batch size, or use finetune.batchNorm: 'frozen')`,
+          { node: s.node, count },
+        );
       const view = (name: string): Float32Array => {
         const at = this.offsets.get(name)!;
         return state.subarray(at.offset, at.offset + at.size);
       };
-      updateRunningStatistics({ mean: view(s.runningMean), var: view(s.runningVar) }, { mean: outputs[s.meanOutput]!.data as ArrayLike<number>, var: outputs[s.varOutput]!.data as ArrayLike<number> }, count, this.momentum);
+      updateRunningStatistics(
+        { mean: view(s.runningMean), var: view(s.runningVar) },
+        { mean: outputs[s.meanOutput]!.data as ArrayLike<number>, var: outputs[s.varOutput]!.data as ArrayLike<number> },
+        count,
+        this.momentum,
+      );
     }
   }
 

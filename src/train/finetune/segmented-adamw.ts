@@ -21,7 +21,11 @@ export class SegmentedAdamW implements FlatOptimizer {
   readonly v: Float32Array;
   step = 0;
 
-  constructor(readonly params: Float32Array, private readonly decayMask: Uint8Array, readonly segments: readonly Segment[]) {
+  constructor(
+    readonly params: Float32Array,
+    private readonly decayMask: Uint8Array,
+    readonly segments: readonly Segment[],
+  ) {
     this.m = new Float32Array(params.length);
     this.v = new Float32Array(params.length);
   }
@@ -37,10 +41,20 @@ export class SegmentedAdamW implements FlatOptimizer {
     const decayMask = h.decayMask ?? this.decayMask;
     for (const s of this.segments) {
       if (s.end <= s.start) continue;
-      adamwStepSync(this.params.subarray(s.start, s.end), grads.subarray(s.start, s.end), { m: this.m.subarray(s.start, s.end), v: this.v.subarray(s.start, s.end) }, {
-        lr: h.lr * s.lrScale, step, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: s.weightDecay ?? h.weightDecay,
-        decayMask: decayMask.subarray(s.start, s.end),
-      });
+      adamwStepSync(
+        this.params.subarray(s.start, s.end),
+        grads.subarray(s.start, s.end),
+        { m: this.m.subarray(s.start, s.end), v: this.v.subarray(s.start, s.end) },
+        {
+          lr: h.lr * s.lrScale,
+          step,
+          beta1: h.beta1,
+          beta2: h.beta2,
+          eps: h.eps,
+          weightDecay: s.weightDecay ?? h.weightDecay,
+          decayMask: decayMask.subarray(s.start, s.end),
+        },
+      );
     }
     this.step = step;
     return norm;

@@ -17,7 +17,9 @@ export function compilePatterns(patterns: readonly string[], key: string): RegEx
     try {
       return new RegExp(p);
     } catch (cause) {
-      throw new TrainConfigError(`config key ${key}.${i}: invalid regular expression ${JSON.stringify(p)} (${(cause as Error).message})`, { key: `${key}.${i}` });
+      throw new TrainConfigError(`config key ${key}.${i}: invalid regular expression ${JSON.stringify(p)} (${(cause as Error).message})`, {
+        key: `${key}.${i}`,
+      });
     }
   });
 }
@@ -27,12 +29,19 @@ export function compilePatterns(patterns: readonly string[], key: string): RegEx
  * every parameter after the last block trainable; everything before them is frozen. `freeze`
  * patterns are matched against `prefix + name` and freeze in addition.
  */
-export function frozenParameters(names: readonly string[], options: { prefix: string; freeze: readonly RegExp[]; unfreezeLastBlocks: number | null }): string[] {
+export function frozenParameters(
+  names: readonly string[],
+  options: { prefix: string; freeze: readonly RegExp[]; unfreezeLastBlocks: number | null },
+): string[] {
   const frozen = new Set<string>();
   if (options.unfreezeLastBlocks !== null) {
     const blocks = [...new Set(names.map(blockOf).filter((b): b is string => b !== undefined))];
     const keep = new Set(blocks.slice(Math.max(0, blocks.length - options.unfreezeLastBlocks)));
-    if (blocks.length === 0) throw new TrainConfigError(`finetune.unfreezeLastBlocks: no blocks found among the ${options.prefix}parameter names (expected names such as blocks.3.*, layer2.0.*, encoder.layer.5.*); use finetune.freeze patterns instead`, { key: 'finetune.unfreezeLastBlocks' });
+    if (blocks.length === 0)
+      throw new TrainConfigError(
+        `finetune.unfreezeLastBlocks: no blocks found among the ${options.prefix}parameter names (expected names such as blocks.3.*, layer2.0.*, encoder.layer.5.*); use finetune.freeze patterns instead`,
+        { key: 'finetune.unfreezeLastBlocks' },
+      );
     const lastBlock = names.reduce((last, n, i) => (blockOf(n) !== undefined ? i : last), -1);
     names.forEach((n, i) => {
       const b = blockOf(n);

@@ -20,23 +20,38 @@ export const finetuneConfigOf = (config: TrainConfig): FinetuneConfig => config.
 /** Which encoder parameters train; the patterns are checked here, before any costly work. */
 export function slotSelection(ft: FinetuneConfig): SlotSelection {
   const freeze = compilePatterns(ft.freeze, 'finetune.freeze');
-  compilePatterns(ft.groups.map((g) => g.pattern), 'finetune.groups');
+  compilePatterns(
+    ft.groups.map((g) => g.pattern),
+    'finetune.groups',
+  );
   const batchStatistics = ft.batchNorm === 'batch' ? { momentum: ft.batchNormMomentum ?? DEFAULT_BATCH_NORM_MOMENTUM } : undefined;
   return { freeze, unfreezeLastBlocks: ft.unfreezeLastBlocks, ...(batchStatistics ? { batchStatistics } : {}) };
 }
 
-export async function createImageSlot(config: TrainConfig, encoders: ResolvedEncoders, selection: SlotSelection, progress?: FeatureProgress): Promise<EncoderSlot> {
+export async function createImageSlot(
+  config: TrainConfig,
+  encoders: ResolvedEncoders,
+  selection: SlotSelection,
+  progress?: FeatureProgress,
+): Promise<EncoderSlot> {
   progress?.('encoders', 'differentiating the image encoder into its training graph');
   return EncoderSlot.create(encoders.imageModel, encoders.image.outputName, IMAGE_PREFIX, config.image.model, selection);
 }
 
 /** Every dataset row's image, the batch feeds over them, and the width of the encoder's embedding. */
 export async function loadImageFeeds(
-  config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, slot: EncoderSlot, ft: FinetuneConfig, progress?: FeatureProgress,
+  config: TrainConfig,
+  dataset: TrainDataset,
+  encoders: ResolvedEncoders,
+  slot: EncoderSlot,
+  ft: FinetuneConfig,
+  progress?: FeatureProgress,
 ): Promise<{ feeds: ImageFeeds; imageDim: number }> {
   progress?.('images', `preprocessing ${dataset.size} images`, 0);
   const images = await loadImages(config, dataset.imagePaths, progress);
-  const augmenter = ft.augment ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed) : undefined;
+  const augmenter = ft.augment
+    ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed)
+    : undefined;
   const feeds = new ImageFeeds(images, config.image.input ?? feedNames(encoders.imageModel)[0]!, augmenter);
   const probe = await slot.encoder.embed(slot.encoder.initialParametersFlat(), 1, 1, feeds.of(images, [0]));
   return { feeds, imageDim: probe.dim };
@@ -46,7 +61,10 @@ export async function loadImageFeeds(
 export async function applyInitFrom(params: FlatParameters, ft: FinetuneConfig, progress?: FeatureProgress): Promise<void> {
   if (ft.initFrom === null) return;
   const loaded = await initFromCheckpoint(params, ft.initFrom);
-  progress?.('init', `${loaded.length} parameter tensors initialised from ${ft.initFrom}${loaded.length > 0 ? ` (${loaded.slice(0, 4).join(', ')}${loaded.length > 4 ? ', ...' : ''})` : ''}`);
+  progress?.(
+    'init',
+    `${loaded.length} parameter tensors initialised from ${ft.initFrom}${loaded.length > 0 ? ` (${loaded.slice(0, 4).join(', ')}${loaded.length > 4 ? ', ...' : ''})` : ''}`,
+  );
 }
 
 /** Runs `build`; when it fails, the slots' onnxruntime sessions are released before the error goes on. */

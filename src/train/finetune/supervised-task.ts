@@ -41,19 +41,30 @@ export class SupervisedFinetuneTask implements Task {
     this.head = new ClassifierHead(this.params, config, dataset, imageDim, ops);
     this.classifier = { head: this.head.head, labels: dataset.labelNames };
     const rows = labelledRows(dataset);
-    this.phases = [{ name: 'supervised-finetune', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) }];
+    this.phases = [
+      { name: 'supervised-finetune', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) },
+    ];
   }
 
-  static async create(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, ops: TrainOps, progress?: FeatureProgress): Promise<SupervisedFinetuneTask> {
+  static async create(
+    config: TrainConfig,
+    dataset: TrainDataset,
+    encoders: ResolvedEncoders,
+    ops: TrainOps,
+    progress?: FeatureProgress,
+  ): Promise<SupervisedFinetuneTask> {
     const ft = finetuneConfigOf(config);
     const selection = slotSelection(ft);
     const image = await createImageSlot(config, encoders, selection, progress);
-    return releasingOnError(() => [image], async () => {
-      const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
-      const task = new SupervisedFinetuneTask(config, dataset, ft, image, feeds, imageDim, ops);
-      await applyInitFrom(task.params, ft, progress);
-      return task;
-    });
+    return releasingOnError(
+      () => [image],
+      async () => {
+        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
+        const task = new SupervisedFinetuneTask(config, dataset, ft, image, feeds, imageDim, ops);
+        await applyInitFrom(task.params, ft, progress);
+        return task;
+      },
+    );
   }
 
   createOptimizer(group: string): FlatOptimizer {
@@ -70,7 +81,10 @@ export class SupervisedFinetuneTask implements Task {
     const r = this.head.stepThrough(batch, embedded.data);
     await image.backward(params, B, embedded.dim, chunk, inputs, r.dInput);
     const augmentMetric: Record<string, number> = augmentMs === undefined ? {} : { augmentMs };
-    return { loss: r.loss, metrics: { validLabels: r.valid, forwardMs: image.encoder.forwardMs, backwardMs: image.encoder.backwardMs, ...augmentMetric } };
+    return {
+      loss: r.loss,
+      metrics: { validLabels: r.valid, forwardMs: image.encoder.forwardMs, backwardMs: image.encoder.backwardMs, ...augmentMetric },
+    };
   }
 
   /** The trained image encoder (parameters from `buffer`: live or EMA) and its features, for evaluation. */

@@ -52,7 +52,13 @@ export class TrainableEncoder {
    * `frozen`: initializer names kept constant. `batchStatistics`: BatchNorm normalises with batch
    * statistics (a model without BatchNorm is unaffected). Throws when the output is not [N, D].
    */
-  static async create(model: ModelProto, output: string, frozen: readonly string[], what: string, batchStatistics?: BatchStatisticsOptions): Promise<TrainableEncoder> {
+  static async create(
+    model: ModelProto,
+    output: string,
+    frozen: readonly string[],
+    what: string,
+    batchStatistics?: BatchStatisticsOptions,
+  ): Promise<TrainableEncoder> {
     let trainingSource = model;
     let forwardSource = model;
     let running: RunningStatistics | undefined;
@@ -66,17 +72,27 @@ export class TrainableEncoder {
       }
     }
     const training = differentiate(trainingSource, { freeze: [...frozen], outputs: [output], modelPath: what });
-    if (training.layout.size === 0) throw new TrainDataError(`${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`);
+    if (training.layout.size === 0)
+      throw new TrainDataError(
+        `${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`,
+      );
     const noSpin = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
     const trainer = await TrainingSession.create(training);
-    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(forwardSource, training.layout)), { graphOptimizationLevel: 'all', extra: noSpin });
+    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(forwardSource, training.layout)), {
+      graphOptimizationLevel: 'all',
+      extra: noSpin,
+    });
     return new TrainableEncoder(model, output, training, trainer, forwardSession, running);
   }
 
   /** Trainable initializers in layout order with their current values (the initial parameters). */
   initialParameters(): Array<{ name: string; shape: number[]; values: Float32Array }> {
     const flat = readParameters(this.model, this.training.layout);
-    return this.training.layout.parameters.map((p) => ({ name: p.name, shape: [...p.shape], values: flat.subarray(p.offset, p.offset + p.size) }));
+    return this.training.layout.parameters.map((p) => ({
+      name: p.name,
+      shape: [...p.shape],
+      values: flat.subarray(p.offset, p.offset + p.size),
+    }));
   }
 
   /** The trainable parameters' current values in the model, as one flat buffer in layout order. */
@@ -92,7 +108,13 @@ export class TrainableEncoder {
    * Embeddings [rows, D] of `rows` inputs, chunk by chunk, no gradients. With `runningState` (a
    * buffer in runningStatistics' layout) each chunk's batch statistics update it: a training step.
    */
-  async embed(parameters: Float32Array, rows: number, chunk: number, inputs: ChunkInputs, runningState?: Float32Array): Promise<{ data: Float32Array; dim: number }> {
+  async embed(
+    parameters: Float32Array,
+    rows: number,
+    chunk: number,
+    inputs: ChunkInputs,
+    runningState?: Float32Array,
+  ): Promise<{ data: Float32Array; dim: number }> {
     const t0 = performance.now();
     const feedsP = parameterFeeds(this.training.layout, parameters);
     let out: Float32Array | undefined;
@@ -100,12 +122,17 @@ export class TrainableEncoder {
     for (let s = 0; s < rows; s += chunk) {
       const e = Math.min(rows, s + chunk);
       const feeds: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries({ ...feedsP, ...inputs(s, e) })) feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+      for (const [k, t] of Object.entries({ ...feedsP, ...inputs(s, e) }))
+        feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
       const update = runningState && this.runningStatistics;
       const result = await this.forwardSession.run(feeds, update ? [this.output, ...update.outputNames()] : [this.output]);
       if (update) update.update(runningState, result);
       const y = result[this.output]!;
-      if (y.dims.length !== 2) throw new TrainDataError(`encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`, { dims: y.dims });
+      if (y.dims.length !== 2)
+        throw new TrainDataError(
+          `encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`,
+          { dims: y.dims },
+        );
       dim = Number(y.dims[1]);
       out ??= new Float32Array(rows * dim);
       out.set(y.data as Float32Array, s * dim);
@@ -115,12 +142,24 @@ export class TrainableEncoder {
   }
 
   /** Adds d loss / d parameters for d loss / d embedding `gradOut` [rows, D] into `gradients` (first chunk overwrites when `overwrite`). */
-  async backward(parameters: Float32Array, gradients: Float32Array, rows: number, dim: number, chunk: number, inputs: ChunkInputs, gradOut: Float32Array, overwrite = false): Promise<void> {
+  async backward(
+    parameters: Float32Array,
+    gradients: Float32Array,
+    rows: number,
+    dim: number,
+    chunk: number,
+    inputs: ChunkInputs,
+    gradOut: Float32Array,
+    overwrite = false,
+  ): Promise<void> {
     const t0 = performance.now();
     for (let s = 0; s < rows; s += chunk) {
       const e = Math.min(rows, s + chunk);
       await this.trainer.step({
-        parameters, gradients, inputs: inputs(s, e), accumulate: !(overwrite && s === 0),
+        parameters,
+        gradients,
+        inputs: inputs(s, e),
+        accumulate: !(overwrite && s === 0),
         outputGrads: { [this.output]: { type: 'float32', data: gradOut.subarray(s * dim, e * dim), dims: [e - s, dim] } },
       });
     }

@@ -25,10 +25,17 @@ export const PRETRAINING_PLANS: Record<PretrainingArm, PretrainingPlan> = {
   // encoder (random heads on trainable encoders collapse; docs/training.md). The frozen-heads-only
   // variant is { mode: 'contrastive', encoder: 'encoder+image-projection' }.
   'report-contrastive': {
-    mode: 'clip-finetune', warmStart: 'contrastive', encoder: 'trained-encoder+image-projection',
-    description: 'image-report InfoNCE: projection heads on the frozen random-init ViT (contrastive), then image and text encoders trained end to end from them (clip-finetune)',
+    mode: 'clip-finetune',
+    warmStart: 'contrastive',
+    encoder: 'trained-encoder+image-projection',
+    description:
+      'image-report InfoNCE: projection heads on the frozen random-init ViT (contrastive), then image and text encoders trained end to end from them (clip-finetune)',
   },
-  'image-only': { mode: 'dino', encoder: 'run-encoder', description: 'DINO + iBOT + KoLeo self-distillation of the ViT (dino mode), teacher weights' },
+  'image-only': {
+    mode: 'dino',
+    encoder: 'run-encoder',
+    description: 'DINO + iBOT + KoLeo self-distillation of the ViT (dino mode), teacher weights',
+  },
 };
 
 export interface DownstreamPlan {
@@ -40,9 +47,29 @@ export interface DownstreamPlan {
 }
 
 export const DOWNSTREAM_PLANS: Record<DownstreamArm, DownstreamPlan> = {
-  'linear-probe': { mode: 'supervised', head: 'linear', evaluation: 'linear head (supervised)', description: 'logistic regression on the frozen encoder features' },
-  'full-finetune': { mode: 'supervised-finetune', head: 'linear', evaluation: 'linear head (supervised)', description: 'the encoder and a linear classifier trained together on the labelled studies (supervised-finetune)' },
+  'linear-probe': {
+    mode: 'supervised',
+    head: 'linear',
+    evaluation: 'linear head (supervised)',
+    description: 'logistic regression on the frozen encoder features',
+  },
+  'full-finetune': {
+    mode: 'supervised-finetune',
+    head: 'linear',
+    evaluation: 'linear head (supervised)',
+    description: 'the encoder and a linear classifier trained together on the labelled studies (supervised-finetune)',
+  },
   // not a fine-tune: the encoder stays frozen
-  'mlp-head-frozen': { mode: 'supervised', head: 'mlp', evaluation: 'mlp head (supervised)', description: 'MLP head on the frozen encoder features (the encoder is not fine-tuned)' },
-  'report-distill': { mode: 'distill', head: 'linear', evaluation: 'distilled student (image only)', description: 'image classifier distilled from a report-reading teacher (distill mode), frozen encoder' },
+  'mlp-head-frozen': {
+    mode: 'supervised',
+    head: 'mlp',
+    evaluation: 'mlp head (supervised)',
+    description: 'MLP head on the frozen encoder features (the encoder is not fine-tuned)',
+  },
+  'report-distill': {
+    mode: 'distill',
+    head: 'linear',
+    evaluation: 'distilled student (image only)',
+    description: 'image classifier distilled from a report-reading teacher (distill mode), frozen encoder',
+  },
 };

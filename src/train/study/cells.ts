@@ -24,7 +24,10 @@ export interface StudyCell {
  */
 export function cellFingerprint(config: StudyConfig, cell: StudyCell): string {
   const { out: _o, name: _n, pretraining: _p, downstream: _d, fractions: _f, seeds: _s, ...shared } = config;
-  return createHash('sha256').update(JSON.stringify({ shared, pre: PRETRAINING_PLANS[cell.pretraining], down: DOWNSTREAM_PLANS[cell.downstream] })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ shared, pre: PRETRAINING_PLANS[cell.pretraining], down: DOWNSTREAM_PLANS[cell.downstream] }))
+    .digest('hex')
+    .slice(0, 16);
   // (src/train/study/pretrain.ts keys the encoders' folders by the same shared settings)
 }
 

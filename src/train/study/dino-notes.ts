@@ -20,9 +20,11 @@ export async function dinoRunNotes(dir: string, config: StudyConfig): Promise<st
       if (!existsSync(path)) continue;
       const s = JSON.parse(await readFile(path, 'utf8')) as DinoLossSummary;
       const losses = `iBOT ${s.ibot.toFixed(3)}, KoLeo ${s.koleo.toFixed(3)}`;
-      notes.push(s.plateau
-        ? `Pre-training ${arm}, seed ${seed}: ${plateauMessage(s)} (${losses}).`
-        : `Pre-training ${arm}, seed ${seed}: the DINO loss ended at ${s.dino.toFixed(3)} = ${s.dinoOverLogK.toFixed(2)} log K (mean over steps ${s.firstStep}-${s.lastStep}; ${losses}): the DINO objective trained.`);
+      notes.push(
+        s.plateau
+          ? `Pre-training ${arm}, seed ${seed}: ${plateauMessage(s)} (${losses}).`
+          : `Pre-training ${arm}, seed ${seed}: the DINO loss ended at ${s.dino.toFixed(3)} = ${s.dinoOverLogK.toFixed(2)} log K (mean over steps ${s.firstStep}-${s.lastStep}; ${losses}): the DINO objective trained.`,
+      );
     }
   }
   return notes;

@@ -37,7 +37,8 @@ async function stepRecords(path: string): Promise<StepRecord[]> {
 }
 
 const curve = (name: string, records: readonly StepRecord[], pick: (r: StepRecord) => number | undefined): LossCurve => ({
-  name, points: records.map((r) => ({ step: r.step, loss: pick(r) ?? NaN })).filter((p) => Number.isFinite(p.loss)),
+  name,
+  points: records.map((r) => ({ step: r.step, loss: pick(r) ?? NaN })).filter((p) => Number.isFinite(p.loss)),
 });
 
 export async function pretrainLossCurves(dir: string, config: StudyConfig): Promise<LossCurve[]> {
@@ -54,7 +55,14 @@ export async function pretrainLossCurves(dir: string, config: StudyConfig): Prom
         // the log K line first, so the DINO curve is drawn over it where they coincide
         const prototypes = dinoSchema.parse({ ...config.dino, vit: config.vit }).head.prototypes;
         const logK = Math.log(prototypes);
-        if (!curves.some((c) => c.name.startsWith('log K'))) curves.unshift({ name: `log K (${prototypes} prototypes)`, points: [{ step: records[0]!.step, loss: logK }, { step: records[records.length - 1]!.step, loss: logK }] });
+        if (!curves.some((c) => c.name.startsWith('log K')))
+          curves.unshift({
+            name: `log K (${prototypes} prototypes)`,
+            points: [
+              { step: records[0]!.step, loss: logK },
+              { step: records[records.length - 1]!.step, loss: logK },
+            ],
+          });
         curves.push(curve(`${label}: DINO`, records, (r) => r.metrics?.dino));
         if (records.some((r) => (r.metrics?.ibot ?? 0) > 0)) curves.push(curve(`${label}: iBOT`, records, (r) => r.metrics?.ibot));
         continue;

@@ -35,7 +35,18 @@ export interface PretrainContext {
 
 function randomInitEncoder(config: StudyConfig, seed: number): ModelProto {
   const v = config.vit;
-  const built = buildViTEncoder({ imageSize: config.imageSize, patchSize: v.patchSize, dim: v.dim, depth: v.depth, heads: v.heads, mlpRatio: v.mlpRatio, inChannels: 1, patchTokens: true, pooling: 'cls', seed });
+  const built = buildViTEncoder({
+    imageSize: config.imageSize,
+    patchSize: v.patchSize,
+    dim: v.dim,
+    depth: v.depth,
+    heads: v.heads,
+    mlpRatio: v.mlpRatio,
+    inChannels: 1,
+    patchTokens: true,
+    pooling: 'cls',
+    seed,
+  });
   // the same feature layout as the DINO arm's exported teacher
   return clsAndMeanPatchFeatures(built.model, built.embedDim);
 }
@@ -124,23 +135,37 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
   if (plan.mode === null) return base;
   const checkpoints = join(armDir, runName, 'checkpoints');
   const common = {
-    name: runName, runsDir: armDir, cacheDir: join(dir, 'cache'), seed, logEvery: 10,
+    name: runName,
+    runsDir: armDir,
+    cacheDir: join(dir, 'cache'),
+    seed,
+    logEvery: 10,
     data: { manifest: data.manifest, ...(data.labels ? { labels: data.labels } : {}), ...(data.split ? { split: data.split } : {}) },
-    eval: { zeroShot: false, linearProbe: false, sweep: null }, export: false,
+    eval: { zeroShot: false, linearProbe: false, sweep: null },
+    export: false,
   };
   if (plan.mode === 'dino') {
-    const r = await runToEnd(arm, {
-      ...common, mode: 'dino', steps: config.steps.dino, batchSize: config.batchSize.dino,
-      checkpoint: { every: Math.max(10, Math.floor(config.steps.dino / 5)), keep: 1 },
-      image: { size: config.imageSize },
-      optim: { lr: config.lr.dino, warmupSteps: Math.floor(config.steps.dino / 10) },
-      dino: { ...config.dino, vit: config.vit },
-    }, hasCheckpoint(checkpoints), ctx);
+    const r = await runToEnd(
+      arm,
+      {
+        ...common,
+        mode: 'dino',
+        steps: config.steps.dino,
+        batchSize: config.batchSize.dino,
+        checkpoint: { every: Math.max(10, Math.floor(config.steps.dino / 5)), keep: 1 },
+        image: { size: config.imageSize },
+        optim: { lr: config.lr.dino, warmupSteps: Math.floor(config.steps.dino / 10) },
+        dino: { ...config.dino, vit: config.vit },
+      },
+      hasCheckpoint(checkpoints),
+      ctx,
+    );
     return r.interrupted ? undefined : join(r.runDir, 'encoder.onnx');
   }
   // report-contrastive: heads on the frozen encoder, then (clip-finetune) the encoders trained from them
   const contrastive = {
-    ...common, batchSize: config.batchSize.contrastive,
+    ...common,
+    batchSize: config.batchSize.contrastive,
     data: { ...common.data, sentences: { min: 1, max: 2 } },
     image: { model: base, size: config.imageSize },
     text: { model: 'builtin:transformer', tokenizer: 'build', vocabSize: 2000, maxLength: 64 },
@@ -151,21 +176,37 @@ export async function pretrainEncoder(arm: PretrainingArm, seed: number, ctx: Pr
   let headsRun: TrainResult | undefined;
   if (plan.warmStart === 'contrastive' || plan.mode === 'contrastive') {
     const name = plan.mode === 'contrastive' ? runName : `${runName}-heads`;
-    headsRun = await runToEnd(arm, {
-      ...contrastive, name, mode: 'contrastive', steps: config.steps.contrastive,
-      checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
-      optim: { lr: config.lr.contrastive, warmupSteps: Math.floor(config.steps.contrastive / 10) },
-    }, hasCheckpoint(join(armDir, name, 'checkpoints')), ctx);
+    headsRun = await runToEnd(
+      arm,
+      {
+        ...contrastive,
+        name,
+        mode: 'contrastive',
+        steps: config.steps.contrastive,
+        checkpoint: { every: Math.max(10, Math.floor(config.steps.contrastive / 5)), keep: 1 },
+        optim: { lr: config.lr.contrastive, warmupSteps: Math.floor(config.steps.contrastive / 10) },
+      },
+      hasCheckpoint(join(armDir, name, 'checkpoints')),
+      ctx,
+    );
     if (headsRun.interrupted) return undefined;
   }
   let r = headsRun!;
   if (plan.mode === 'clip-finetune') {
-    r = await runToEnd(arm, {
-      ...contrastive, mode: 'clip-finetune', steps: config.steps.clipFinetune, batchSize: config.batchSize.clipFinetune,
-      checkpoint: { every: Math.max(10, Math.floor(config.steps.clipFinetune / 5)), keep: 1 },
-      optim: { lr: config.lr.clipFinetune, warmupSteps: Math.floor(config.steps.clipFinetune / 10) },
-      finetune: { initFrom: headsRun!.runDir, chunkSize: 32 },
-    }, hasCheckpoint(checkpoints), ctx);
+    r = await runToEnd(
+      arm,
+      {
+        ...contrastive,
+        mode: 'clip-finetune',
+        steps: config.steps.clipFinetune,
+        batchSize: config.batchSize.clipFinetune,
+        checkpoint: { every: Math.max(10, Math.floor(config.steps.clipFinetune / 5)), keep: 1 },
+        optim: { lr: config.lr.clipFinetune, warmupSteps: Math.floor(config.steps.clipFinetune / 10) },
+        finetune: { initFrom: headsRun!.runDir, chunkSize: 32 },
+      },
+      hasCheckpoint(checkpoints),
+      ctx,
+    );
     if (r.interrupted) return undefined;
   }
   if (plan.encoder === 'run-encoder') return join(r.runDir, 'encoder.onnx');

@@ -50,18 +50,39 @@ export function studyRows(config: StudyConfig, cells: readonly CellResult[], unm
 
 /** Markdown table: one row per (pre-training, downstream, fraction). */
 export function studyTable(rows: readonly StudyTableRow[], unmentioned: readonly string[]): string {
-  const header = ['pre-training', 'downstream', 'labels', 'seeds', 'mentioned labels macro AUROC', ...unmentioned.flatMap((l) => [`${l} AUROC`, `${l} DeLong 95% CI`])];
+  const header = [
+    'pre-training',
+    'downstream',
+    'labels',
+    'seeds',
+    'mentioned labels macro AUROC',
+    ...unmentioned.flatMap((l) => [`${l} AUROC`, `${l} DeLong 95% CI`]),
+  ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
-    const cells = [r.pretraining, r.downstream, `${+(r.fraction * 100).toFixed(2)}%`, String(r.seeds), pm(r.mentioned),
-      ...unmentioned.flatMap((l) => { const u = r.unmentioned[l]!; return [pm(u), `[${f3(u.ci[0])}, ${f3(u.ci[1])}]`]; })];
+    const cells = [
+      r.pretraining,
+      r.downstream,
+      `${+(r.fraction * 100).toFixed(2)}%`,
+      String(r.seeds),
+      pm(r.mentioned),
+      ...unmentioned.flatMap((l) => {
+        const u = r.unmentioned[l]!;
+        return [pm(u), `[${f3(u.ci[0])}, ${f3(u.ci[1])}]`];
+      }),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
 /** One label-fraction sweep per (pre-training, downstream) arm, for the report's plots. */
-export function studySweeps(config: StudyConfig, cells: readonly CellResult[], labelNames: readonly string[], unmentioned: readonly string[]): LabelFractionSweepResult[] {
+export function studySweeps(
+  config: StudyConfig,
+  cells: readonly CellResult[],
+  labelNames: readonly string[],
+  unmentioned: readonly string[],
+): LabelFractionSweepResult[] {
   const sweeps: LabelFractionSweepResult[] = [];
   for (const pretraining of config.pretraining) {
     for (const downstream of config.downstream) {
@@ -73,13 +94,20 @@ export function studySweeps(config: StudyConfig, cells: readonly CellResult[], l
         const mentioned = c.perLabel.filter((l) => !unmentioned.includes(l.label) && Number.isFinite(l.auroc));
         // the arm's headline curve: macro AUROC over the labels the reports mention
         metrics.macroAuroc = mentioned.length ? mentioned.reduce((a, l) => a + l.auroc, 0) / mentioned.length : NaN;
-        for (const l of c.perLabel) { metrics[`auroc:${l.label}`] = l.auroc; aurocCI[l.label] = l.ci; }
+        for (const l of c.perLabel) {
+          metrics[`auroc:${l.label}`] = l.auroc;
+          aurocCI[l.label] = l.ci;
+        }
         return { fraction: c.fraction, seed: c.seed, trainSize: 0, seconds: c.seconds, metrics, reasons: {}, aurocCI };
       });
       const fractions = config.fractions.filter((f) => group.some((c) => c.fraction === f));
       sweeps.push({
-        arm: `${pretraining} / ${downstream}`, labelNames: [...labelNames], fractions, seeds: [...new Set(group.map((c) => c.seed))],
-        runs, summary: summarizeRuns(runs, fractions),
+        arm: `${pretraining} / ${downstream}`,
+        labelNames: [...labelNames],
+        fractions,
+        seeds: [...new Set(group.map((c) => c.seed))],
+        runs,
+        summary: summarizeRuns(runs, fractions),
       });
     }
   }
@@ -87,13 +115,22 @@ export function studySweeps(config: StudyConfig, cells: readonly CellResult[], l
 }
 
 export async function writeStudyReport(
-  dir: string, config: StudyConfig, cells: readonly CellResult[], labelNames: readonly string[], unmentioned: readonly string[], meta: Record<string, string | number | boolean>, notes: string[],
+  dir: string,
+  config: StudyConfig,
+  cells: readonly CellResult[],
+  labelNames: readonly string[],
+  unmentioned: readonly string[],
+  meta: Record<string, string | number | boolean>,
+  notes: string[],
   lossCurves: LossCurve[] = [],
 ): Promise<{ files: EvalReportFiles; table: string }> {
   const table = studyTable(studyRows(config, cells, unmentioned), unmentioned);
   const files = await writeEvalReport(dir, {
     title: `radlearn study (${config.name}): when do reports help?`,
-    meta, sweeps: studySweeps(config, cells, labelNames, unmentioned), notes, lossCurves,
+    meta,
+    sweeps: studySweeps(config, cells, labelNames, unmentioned),
+    notes,
+    lossCurves,
   });
   // the study table goes first, under the title
   const md = await readFile(files.markdown, 'utf8');

@@ -13,7 +13,16 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { train } from '../train.js';
 import type { TrainEvent } from '../events.js';
 import { DOWNSTREAM_PLANS, PRETRAINING_PLANS } from './arms.js';
-import { cellFingerprint, formatDuration, readCell, remainingSeconds, studyCells, writeCell, type CellResult, type StudyCell } from './cells.js';
+import {
+  cellFingerprint,
+  formatDuration,
+  readCell,
+  remainingSeconds,
+  studyCells,
+  writeCell,
+  type CellResult,
+  type StudyCell,
+} from './cells.js';
 import { StudyConfigError, type StudyConfig } from './config.js';
 import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
@@ -22,7 +31,16 @@ import { pretrainLossCurves } from './pretrain-curves.js';
 
 export type StudyEvent =
   | { type: 'stage'; message: string }
-  | { type: 'cell'; cell: StudyCell; index: number; total: number; seconds: number; skipped: boolean; remainingSeconds?: number; result: CellResult }
+  | {
+      type: 'cell';
+      cell: StudyCell;
+      index: number;
+      total: number;
+      seconds: number;
+      skipped: boolean;
+      remainingSeconds?: number;
+      result: CellResult;
+    }
   | { type: 'train'; arm: string; event: TrainEvent };
 
 export interface StudyOptions {
@@ -40,13 +58,17 @@ export interface StudyResult {
   cpuSeconds: number;
 }
 
-const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function resolveData(config: StudyConfig, dir: string, emit: (e: StudyEvent) => void): Promise<StudyData> {
   const split = config.data.split;
   if (config.data.manifest) {
     const manifest = resolve(config.data.manifest);
-    if (!existsSync(manifest)) throw new StudyConfigError(`study config key data.manifest: ${manifest} does not exist`, { key: 'data.manifest' });
+    if (!existsSync(manifest))
+      throw new StudyConfigError(`study config key data.manifest: ${manifest} does not exist`, { key: 'data.manifest' });
     return { manifest, labels: config.data.labels, split };
   }
   const p = config.data.phantom;
@@ -59,29 +81,64 @@ async function resolveData(config: StudyConfig, dir: string, emit: (e: StudyEven
   return { manifest, labels: config.data.labels, split };
 }
 
-async function runCell(cell: StudyCell, encoder: string, config: StudyConfig, dir: string, data: StudyData, options: StudyOptions): Promise<CellResult | undefined> {
+async function runCell(
+  cell: StudyCell,
+  encoder: string,
+  config: StudyConfig,
+  dir: string,
+  data: StudyData,
+  options: StudyOptions,
+): Promise<CellResult | undefined> {
   const plan = DOWNSTREAM_PLANS[cell.downstream];
   const fine = plan.mode === 'supervised-finetune';
   const t0 = performance.now();
   const c0 = cpuNow();
-  const run = train({
-    name: cell.id, mode: plan.mode, runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), seed: cell.seed, logEvery: 25,
-    ...(fine ? { steps: config.steps.finetune, batchSize: config.batchSize.finetune } : { steps: config.steps.downstream, batchSize: config.batchSize.downstream }),
-    checkpoint: { every: fine ? config.steps.finetune : config.steps.downstream, keep: 1 },
-    data: { manifest: data.manifest, labelFraction: cell.fraction, ...(data.labels ? { labels: data.labels } : {}), ...(data.split ? { split: data.split } : {}) },
-    image: { model: encoder, size: config.imageSize },
-    head: { kind: plan.head, hidden: 128 },
-    distill: { teacherSteps: config.steps.teacher },
-    optim: fine ? { lr: config.lr.finetune, warmupSteps: Math.floor(config.steps.finetune / 10) } : { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
-    eval: { zeroShot: false, linearProbe: false, sweep: null },
-    export: false,
-  }, { overwrite: true, signal: options.signal });
+  const run = train(
+    {
+      name: cell.id,
+      mode: plan.mode,
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      seed: cell.seed,
+      logEvery: 25,
+      ...(fine
+        ? { steps: config.steps.finetune, batchSize: config.batchSize.finetune }
+        : { steps: config.steps.downstream, batchSize: config.batchSize.downstream }),
+      checkpoint: { every: fine ? config.steps.finetune : config.steps.downstream, keep: 1 },
+      data: {
+        manifest: data.manifest,
+        labelFraction: cell.fraction,
+        ...(data.labels ? { labels: data.labels } : {}),
+        ...(data.split ? { split: data.split } : {}),
+      },
+      image: { model: encoder, size: config.imageSize },
+      head: { kind: plan.head, hidden: 128 },
+      distill: { teacherSteps: config.steps.teacher },
+      optim: fine
+        ? { lr: config.lr.finetune, warmupSteps: Math.floor(config.steps.finetune / 10) }
+        : { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
+      eval: { zeroShot: false, linearProbe: false, sweep: null },
+      export: false,
+    },
+    { overwrite: true, signal: options.signal },
+  );
   for await (const event of run) options.onEvent?.({ type: 'train', arm: cell.id, event });
   const r = await run.result;
   if (r.interrupted) return undefined;
   const ev = r.evaluations.find((e) => e.name === plan.evaluation);
-  if (!ev) throw new StudyConfigError(`cell ${cell.id}: the ${plan.mode} run has no evaluation named '${plan.evaluation}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`);
-  return { ...cell, fingerprint: cellFingerprint(config, cell), evaluation: ev.name, perLabel: ev.perLabel, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuNow() - c0, finishedAt: new Date().toISOString() };
+  if (!ev)
+    throw new StudyConfigError(
+      `cell ${cell.id}: the ${plan.mode} run has no evaluation named '${plan.evaluation}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`,
+    );
+  return {
+    ...cell,
+    fingerprint: cellFingerprint(config, cell),
+    evaluation: ev.name,
+    perLabel: ev.perLabel,
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpuNow() - c0,
+    finishedAt: new Date().toISOString(),
+  };
 }
 
 export async function runStudy(config: StudyConfig, options: StudyOptions = {}): Promise<StudyResult> {
@@ -99,7 +156,10 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
   const encoders = new Map<string, string>();
   let complete = true;
   for (let i = 0; i < cells.length; i++) {
-    if (options.signal?.aborted) { complete = false; break; }
+    if (options.signal?.aborted) {
+      complete = false;
+      break;
+    }
     const cell = cells[i]!;
     const saved = await readCell(dir, cell, cellFingerprint(config, cell));
     if (saved) {
@@ -111,17 +171,30 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
     let encoder = encoders.get(key);
     if (!encoder) {
       const pretrainStart = performance.now();
-      emit({ type: 'stage', message: `pre-training ${cell.pretraining} (seed ${cell.seed}): ${PRETRAINING_PLANS[cell.pretraining].description}` });
-      encoder = await pretrainEncoder(cell.pretraining, cell.seed, {
-        config, dir, data, signal: options.signal, onEvent: (arm, event) => emit({ type: 'train', arm, event }),
+      emit({
+        type: 'stage',
+        message: `pre-training ${cell.pretraining} (seed ${cell.seed}): ${PRETRAINING_PLANS[cell.pretraining].description}`,
       });
-      if (!encoder) { complete = false; break; }
+      encoder = await pretrainEncoder(cell.pretraining, cell.seed, {
+        config,
+        dir,
+        data,
+        signal: options.signal,
+        onEvent: (arm, event) => emit({ type: 'train', arm, event }),
+      });
+      if (!encoder) {
+        complete = false;
+        break;
+      }
       encoders.set(key, encoder);
       pretrainTimings.push((performance.now() - pretrainStart) / 1000);
     }
     const started = performance.now();
     const result = await runCell(cell, encoder, config, dir, data, options);
-    if (!result) { complete = false; break; }
+    if (!result) {
+      complete = false;
+      break;
+    }
     await writeCell(dir, result);
     results.push(result);
     timings.push((performance.now() - started) / 1000);
@@ -130,21 +203,43 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
     const pending = new Set(rest.map((c) => `${c.pretraining}-s${c.seed}`).filter((k) => !encoders.has(k)));
     const pretrainLeft = pending.size === 0 ? 0 : (remainingSeconds(pretrainTimings, pending.size) ?? 0);
     const estimate = (remainingSeconds(timings, rest.length) ?? 0) + pretrainLeft;
-    emit({ type: 'cell', cell, index: i, total: cells.length, seconds: timings[timings.length - 1]!, skipped: false, remainingSeconds: estimate, result });
+    emit({
+      type: 'cell',
+      cell,
+      index: i,
+      total: cells.length,
+      seconds: timings[timings.length - 1]!,
+      skipped: false,
+      remainingSeconds: estimate,
+      result,
+    });
   }
   const out: StudyResult = { dir, cells: results, complete, seconds: 0, cpuSeconds: 0 };
   if (results.length > 0) {
     const labelNames = [...new Set(results.flatMap((r) => r.perLabel.map((l) => l.label)))];
     const unmentioned = config.data.unmentioned.filter((l) => labelNames.includes(l));
-    const { files, table } = await writeStudyReport(dir, config, results, labelNames, unmentioned, {
-      dataset: data.manifest, cells: `${results.length}/${cells.length}`, seeds: config.seeds, imageSize: config.imageSize,
-      vit: `dim ${config.vit.dim}, depth ${config.vit.depth}, patch ${config.vit.patchSize}`, cpus: cpus().length,
-    }, [
-      ...config.pretraining.map((a) => `Pre-training ${a}: ${PRETRAINING_PLANS[a].description}.`),
-      ...config.downstream.map((a) => `Downstream ${a}: ${DOWNSTREAM_PLANS[a].description}.`),
-      'Label fraction: the share of training studies whose labels the downstream arm sees (pre-training uses all training images and reports, never labels).',
-      ...(await dinoRunNotes(dir, config)),
-    ], await pretrainLossCurves(dir, config));
+    const { files, table } = await writeStudyReport(
+      dir,
+      config,
+      results,
+      labelNames,
+      unmentioned,
+      {
+        dataset: data.manifest,
+        cells: `${results.length}/${cells.length}`,
+        seeds: config.seeds,
+        imageSize: config.imageSize,
+        vit: `dim ${config.vit.dim}, depth ${config.vit.depth}, patch ${config.vit.patchSize}`,
+        cpus: cpus().length,
+      },
+      [
+        ...config.pretraining.map((a) => `Pre-training ${a}: ${PRETRAINING_PLANS[a].description}.`),
+        ...config.downstream.map((a) => `Downstream ${a}: ${DOWNSTREAM_PLANS[a].description}.`),
+        'Label fraction: the share of training studies whose labels the downstream arm sees (pre-training uses all training images and reports, never labels).',
+        ...(await dinoRunNotes(dir, config)),
+      ],
+      await pretrainLossCurves(dir, config),
+    );
     out.table = table;
     out.reportPath = files.markdown;
   }

@@ -44,7 +44,13 @@ export class ClassifierHead {
     return headSpecs('classifier', ClassifierHead.shape(config, dataset, imageDim));
   }
 
-  constructor(params: FlatParameters, private readonly config: TrainConfig, private readonly dataset: TrainDataset, imageDim: number, private readonly ops: TrainOps) {
+  constructor(
+    params: FlatParameters,
+    private readonly config: TrainConfig,
+    private readonly dataset: TrainDataset,
+    imageDim: number,
+    private readonly ops: TrainOps,
+  ) {
     this.head = new Head(params, 'classifier', ClassifierHead.shape(config, dataset, imageDim), ops);
   }
 

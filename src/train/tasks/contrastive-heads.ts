@@ -41,13 +41,26 @@ export class ContrastiveHeads {
     const specs: ParameterSpec[] = [
       ...headSpecs('image_projection', s.image),
       ...headSpecs('text_projection', s.text),
-      { name: 'logit_scale', shape: [1], init: { kind: 'constant', value: Math.log(Math.min(scaleInit, loss.maxLogitScale)) }, decay: false },
+      {
+        name: 'logit_scale',
+        shape: [1],
+        init: { kind: 'constant', value: Math.log(Math.min(scaleInit, loss.maxLogitScale)) },
+        decay: false,
+      },
     ];
-    if (loss.kind === 'siglip') specs.push({ name: 'logit_bias', shape: [1], init: { kind: 'constant', value: loss.biasInit }, decay: false });
+    if (loss.kind === 'siglip')
+      specs.push({ name: 'logit_bias', shape: [1], init: { kind: 'constant', value: loss.biasInit }, decay: false });
     return specs;
   }
 
-  constructor(private readonly params: FlatParameters, private readonly config: TrainConfig, dataset: TrainDataset, imageDim: number, textDim: number, private readonly ops: TrainOps) {
+  constructor(
+    private readonly params: FlatParameters,
+    private readonly config: TrainConfig,
+    dataset: TrainDataset,
+    imageDim: number,
+    textDim: number,
+    private readonly ops: TrainOps,
+  ) {
     const s = shapes(config, imageDim, textDim);
     this.imageHead = new Head(params, 'image_projection', s.image, ops);
     this.textHead = new Head(params, 'text_projection', s.text, ops);
@@ -67,14 +80,24 @@ export class ContrastiveHeads {
     const a = Math.exp(params.view('logit_scale')[0]!);
     const bias = this.siglip ? params.view('logit_bias')[0]! : undefined;
     const result = this.ops.contrastive(zi, zt, {
-      batch: B, dim: config.head.projectionDim, kind: config.loss.kind, logitScale: a, bias,
+      batch: B,
+      dim: config.head.projectionDim,
+      kind: config.loss.kind,
+      logitScale: a,
+      bias,
       groups: groups ? Int32Array.from(batch, (r) => groups[r]!) : undefined,
       relaxThreshold: config.loss.relaxThreshold ?? undefined,
     });
     // l = log a is the parameter: dL/dl = a * dL/da
     if (config.loss.learnLogitScale) params.gradView('logit_scale')[0]! += a * result.gradLogitScale;
     if (this.siglip) params.gradView('logit_bias')[0]! += result.gradBias;
-    return { loss: result.loss, logitScale: a, ...(bias === undefined ? {} : { bias }), gradImage: result.gradImage, gradText: result.gradText };
+    return {
+      loss: result.loss,
+      logitScale: a,
+      ...(bias === undefined ? {} : { bias }),
+      gradImage: result.gradImage,
+      gradText: result.gradText,
+    };
   }
 
   /** The step's metrics in their usual order, with `extra` before the SigLIP bias. */

@@ -20,12 +20,19 @@ export class ContrastiveTask implements Task {
   readonly projections: { imageHead: Head; textHead: Head };
   readonly randomStreams = REPORT_MODE_STREAMS;
 
-  constructor(private readonly config: TrainConfig, private readonly dataset: TrainDataset, private readonly features: FrozenFeatures, ops: TrainOps) {
+  constructor(
+    private readonly config: TrainConfig,
+    private readonly dataset: TrainDataset,
+    private readonly features: FrozenFeatures,
+    ops: TrainOps,
+  ) {
     this.params = new FlatParameters(ContrastiveHeads.specs(config, features.imageDim, features.textDim), config.seed);
     this.heads = new ContrastiveHeads(this.params, config, dataset, features.imageDim, features.textDim, ops);
     this.projections = { imageHead: this.heads.imageHead, textHead: this.heads.textHead };
     const rows = rowsWithReports(dataset);
-    this.phases = [{ name: 'contrastive', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) }];
+    this.phases = [
+      { name: 'contrastive', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) },
+    ];
   }
 
   step(_phase: Phase, batch: Int32Array, epoch: number): StepOutput {

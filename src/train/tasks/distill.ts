@@ -23,20 +23,34 @@ export class DistillTask implements Task {
   readonly randomStreams = REPORT_MODE_STREAMS;
   private readonly teacherDim: number;
 
-  constructor(private readonly config: TrainConfig, private readonly dataset: TrainDataset, private readonly features: FrozenFeatures, private readonly ops: TrainOps) {
+  constructor(
+    private readonly config: TrainConfig,
+    private readonly dataset: TrainDataset,
+    private readonly features: FrozenFeatures,
+    private readonly ops: TrainOps,
+  ) {
     const L = dataset.labelNames.length;
     const withImage = config.distill.teacherInput === 'text+image';
     this.teacherDim = features.textDim + (withImage ? features.imageDim : 0);
     const teacherShape = { kind: config.head.kind, inDim: this.teacherDim, outDim: L, hidden: config.head.hidden };
     const studentShape = { kind: config.head.kind, inDim: features.imageDim, outDim: L, hidden: config.head.hidden };
-    this.params = new FlatParameters([...headSpecs('teacher', teacherShape, 'teacher'), ...headSpecs('student', studentShape, 'student')], config.seed);
+    this.params = new FlatParameters(
+      [...headSpecs('teacher', teacherShape, 'teacher'), ...headSpecs('student', studentShape, 'student')],
+      config.seed,
+    );
     this.teacher = new Head(this.params, 'teacher', teacherShape, ops);
     this.student = new Head(this.params, 'student', studentShape, ops);
     this.classifier = { head: this.student, labels: dataset.labelNames };
     const train = dataset.indices('train');
     const labelled = labelledRows(dataset);
     this.phases = [
-      { name: 'teacher', steps: config.distill.teacherSteps, group: 'teacher', rows: labelled, batchSize: batchSizeFor(config.batchSize, labelled.length) },
+      {
+        name: 'teacher',
+        steps: config.distill.teacherSteps,
+        group: 'teacher',
+        rows: labelled,
+        batchSize: batchSizeFor(config.batchSize, labelled.length),
+      },
       { name: 'student', steps: config.steps, group: 'student', rows: train, batchSize: batchSizeFor(config.batchSize, train.length) },
     ];
   }

@@ -15,7 +15,13 @@ export function reportFeatures(dataset: TrainDataset, features: FrozenFeatures, 
   const out = new Float32Array(rows.length * dim);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    meanRows(features.sentences, dim, Array.from(dataset.rowSentences.subarray(dataset.rowOffsets[r]!, dataset.rowOffsets[r + 1]!)), out, i * dim);
+    meanRows(
+      features.sentences,
+      dim,
+      Array.from(dataset.rowSentences.subarray(dataset.rowOffsets[r]!, dataset.rowOffsets[r + 1]!)),
+      out,
+      i * dim,
+    );
   }
   return out;
 }

@@ -19,12 +19,19 @@ export class SupervisedTask implements Task {
   readonly classifier: { head: Head; labels: string[] };
   readonly randomStreams = REPORT_MODE_STREAMS;
 
-  constructor(config: TrainConfig, dataset: TrainDataset, private readonly features: FrozenFeatures, ops: TrainOps) {
+  constructor(
+    config: TrainConfig,
+    dataset: TrainDataset,
+    private readonly features: FrozenFeatures,
+    ops: TrainOps,
+  ) {
     this.params = new FlatParameters(ClassifierHead.specs(config, dataset, features.imageDim), config.seed);
     this.head = new ClassifierHead(this.params, config, dataset, features.imageDim, ops);
     this.classifier = { head: this.head.head, labels: dataset.labelNames };
     const rows = labelledRows(dataset);
-    this.phases = [{ name: 'supervised', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) }];
+    this.phases = [
+      { name: 'supervised', steps: config.steps, group: 'main', rows, batchSize: batchSizeFor(config.batchSize, rows.length) },
+    ];
   }
 
   step(_phase: Phase, batch: Int32Array): StepOutput {

@@ -3,17 +3,64 @@ import * as radlearn from '../../../src/index.js';
 
 // Names that exist inside the library but are deliberately kept out of the package entry.
 const INTERNAL = [
-  'mix32', 'hashKeys', 'hashString', 'hashUniform', 'Rng', 'splitmix32', 'describeValue', 'allocateFloat32',
-  'resolveTrainOps', 'FlatParameters', 'SegmentedAdamW', 'TrainableEncoder', 'cellFingerprint', 'studyCells',
-  'decodeJpegDct', 'encodeJpegDct', 'encodeJpegLossless', 'decodeRle', 'encodeRle', 'preprocessImage', 'resolveInputs',
-  'CUE_RULES', 'MENTION_RULES', 'samplePatient', 'renderPhantom', 'makeTensorProto', 'serializeModel', 'gradientRules',
+  'mix32',
+  'hashKeys',
+  'hashString',
+  'hashUniform',
+  'Rng',
+  'splitmix32',
+  'describeValue',
+  'allocateFloat32',
+  'resolveTrainOps',
+  'FlatParameters',
+  'SegmentedAdamW',
+  'TrainableEncoder',
+  'cellFingerprint',
+  'studyCells',
+  'decodeJpegDct',
+  'encodeJpegDct',
+  'encodeJpegLossless',
+  'decodeRle',
+  'encodeRle',
+  'preprocessImage',
+  'resolveInputs',
+  'CUE_RULES',
+  'MENTION_RULES',
+  'samplePatient',
+  'renderPhantom',
+  'makeTensorProto',
+  'serializeModel',
+  'gradientRules',
 ];
 
 const ENTRY_POINTS = [
-  'train', 'loadTrainConfig', 'generatePhantom', 'loadManifest', 'splitByPatient', 'readDicom', 'readImage', 'buildImageCache',
-  'openImageCache', 'labelReport', 'parseReport', 'GraphBuilder', 'onnxLayers', 'differentiate', 'TrainingSession', 'ImageEncoder',
-  'TextEncoder', 'contrastiveLoss', 'dinoLoss', 'augment', 'AdamW', 'aurocWithCI', 'evaluateMultiLabel', 'runStudy',
-  'exportClassifier', 'backendInfo', 'RadlearnError',
+  'train',
+  'loadTrainConfig',
+  'generatePhantom',
+  'loadManifest',
+  'splitByPatient',
+  'readDicom',
+  'readImage',
+  'buildImageCache',
+  'openImageCache',
+  'labelReport',
+  'parseReport',
+  'GraphBuilder',
+  'onnxLayers',
+  'differentiate',
+  'TrainingSession',
+  'ImageEncoder',
+  'TextEncoder',
+  'contrastiveLoss',
+  'dinoLoss',
+  'augment',
+  'AdamW',
+  'aurocWithCI',
+  'evaluateMultiLabel',
+  'runStudy',
+  'exportClassifier',
+  'backendInfo',
+  'RadlearnError',
 ];
 
 describe('public API', () => {
@@ -28,7 +75,9 @@ describe('public API', () => {
   });
 
   it('exports no undefined values (a re-export of a missing name)', () => {
-    const missing = Object.entries(radlearn).filter(([, value]) => value === undefined).map(([name]) => name);
+    const missing = Object.entries(radlearn)
+      .filter(([, value]) => value === undefined)
+      .map(([name]) => name);
     expect(missing).toEqual([]);
   });
 });

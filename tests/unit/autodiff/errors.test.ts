@@ -61,7 +61,9 @@ describe('differentiate: typed errors', () => {
         const x = g.input('x', 'float32', [2, 3]);
         const w = g.parameter('w', [3, 3], { kind: 'ones' });
         const r = g.constant(new Float32Array([ratio]), [], 'ratio');
-        const on = g.node('Constant', [], { value: attr.tensor(makeTensorProto('training', new Uint8Array([1]), [], 'bool')) }, ['bool'])[0]!;
+        const on = g.node('Constant', [], { value: attr.tensor(makeTensorProto('training', new Uint8Array([1]), [], 'bool')) }, [
+          'bool',
+        ])[0]!;
         g.output(g.node('Dropout', [g.matMul(x, w), r, on])[0]!, 'y');
       });
     expect(() => differentiate(build(0.1))).toThrow(/training-mode Dropout/);

@@ -31,7 +31,16 @@ function attentionBlock(g: GraphBuilder, v: Record<string, Value>): Value {
   const merged = g.reshape(g.transpose(context, [0, 2, 1, 3]), dynamicShape(g, x, [g.ints([-1])]));
   const h = g.add(x, merged);
   const cls = g.gather(h, 0, 1);
-  const gelu = g.mul(g.mul(cls, g.add(g.node('Tanh', [g.mul(cls, g.constant(new Float64Array([0.79788456]), [], 'c'))])[0]!, g.constant(new Float64Array([1]), [], 'one_f'))), g.constant(new Float64Array([0.5]), [], 'half'));
+  const gelu = g.mul(
+    g.mul(
+      cls,
+      g.add(
+        g.node('Tanh', [g.mul(cls, g.constant(new Float64Array([0.79788456]), [], 'c'))])[0]!,
+        g.constant(new Float64Array([1]), [], 'one_f'),
+      ),
+    ),
+    g.constant(new Float64Array([0.5]), [], 'half'),
+  );
   return g.gemm(gelu, v.wout!, v.bout!, { transB: true });
 }
 
@@ -39,7 +48,16 @@ describe('exporter-style graphs', () => {
   it('attention block with run-time shapes, Split, Where mask, CLS Gather, Gemm (float64)', async () => {
     const n = 3;
     const t = 5;
-    const f = (dims: number[], declared?: (number | string)[]): CheckInput => ({ data: randomArray(rng, dims.reduce((a, b) => a * b, 1), 'float64', (z) => 0.5 * z), dims, declared });
+    const f = (dims: number[], declared?: (number | string)[]): CheckInput => ({
+      data: randomArray(
+        rng,
+        dims.reduce((a, b) => a * b, 1),
+        'float64',
+        (z) => 0.5 * z,
+      ),
+      dims,
+      declared,
+    });
     const mask = new BigInt64Array(n * t).fill(1n);
     mask[t - 1] = 0n;
     mask[2 * t - 2] = 0n;
@@ -65,7 +83,9 @@ describe('exporter-style graphs', () => {
     // ReLU's own gradient is checked on its own and in the ResNet, where its kinks make float32
     // differences much noisier than the smooth parts under test here.
     const bnReluConv = (t: Value, prefix: string, cin: number, cout: number, k: number): Value =>
-      onnxLayers.conv2d(g, g.tanh(onnxLayers.batchNorm2d(g, t, `${prefix}.norm`, cin)), `${prefix}.conv`, cin, cout, k, { padding: (k - 1) / 2 });
+      onnxLayers.conv2d(g, g.tanh(onnxLayers.batchNorm2d(g, t, `${prefix}.norm`, cin)), `${prefix}.conv`, cin, cout, k, {
+        padding: (k - 1) / 2,
+      });
     const stem = onnxLayers.conv2d(g, x, 'stem', 3, 4, 3, { padding: 1 });
     const layer1 = bnReluConv(bnReluConv(stem, 'l1a', 4, 8, 1), 'l1b', 8, 4, 3);
     const cat1 = g.concat([stem, layer1], 1);
@@ -79,7 +99,9 @@ describe('exporter-style graphs', () => {
     const model = g.build();
     const image: CheckInput = { data: randomArray(rng, 2 * 3 * 8 * 10, 'float32'), dims: [2, 3, 8, 10] };
     const r = await checkModelGradients(model, { image }, { parameters: /./, inputsGrad: ['image'], maxEntries: 5, seed: 9 });
-    console.info(`[autodiff whole-model] DenseNet-style block: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`);
+    console.info(
+      `[autodiff whole-model] DenseNet-style block: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`,
+    );
     expect(r.checked).toBeGreaterThan(80);
     expect(r.relativeError).toBeLessThanOrEqual(1e-3);
   });

@@ -30,7 +30,12 @@ export interface CheckResult {
   numericNorm: number;
 }
 
-export function randomArray(rng: RandomStream, n: number, dtype: 'float32' | 'float64', transform: (v: number) => number = (v) => v): FloatArray {
+export function randomArray(
+  rng: RandomStream,
+  n: number,
+  dtype: 'float32' | 'float64',
+  transform: (v: number) => number = (v) => v,
+): FloatArray {
   const out = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = transform(rng.normal());
   return out;
@@ -45,14 +50,18 @@ function dtypeOf(data: FloatArray | BigInt64Array): OnnxDType {
 }
 
 /** Builds a one-op (or few-op) model over the given inputs. */
-export function buildModel(inputs: Record<string, CheckInput>, build: (g: GraphBuilder, v: Record<string, Value>) => Value | Value[]): ModelProto {
+export function buildModel(
+  inputs: Record<string, CheckInput>,
+  build: (g: GraphBuilder, v: Record<string, Value>) => Value | Value[],
+): ModelProto {
   const g = new GraphBuilder('check', { seed: 1 });
   const values: Record<string, Value> = {};
   for (const [name, x] of Object.entries(inputs)) values[name] = g.input(name, dtypeOf(x.data), x.declared ?? x.dims);
   const out = build(g, values);
   (Array.isArray(out) ? out : [out]).forEach((v, i) => g.output(v, `y${i}`));
   const model = g.build();
-  for (const info of model.graph?.input ?? []) if (inputs[info.name ?? '']?.declared === null && info.type?.tensorType) info.type.tensorType.shape = null;
+  for (const info of model.graph?.input ?? [])
+    if (inputs[info.name ?? '']?.declared === null && info.type?.tensorType) info.type.tensorType.shape = null;
   return model;
 }
 
@@ -156,7 +165,9 @@ export async function checkModelGradients(
       const pattern = probed.probes
         .map((name) => {
           const t = r[name]!;
-          return t.type === 'int64' ? Array.from(t.data as BigInt64Array, String).join(',') : Array.from(t.data as FloatArray, (v) => (v > 0 ? '1' : '0')).join('');
+          return t.type === 'int64'
+            ? Array.from(t.data as BigInt64Array, String).join(',')
+            : Array.from(t.data as FloatArray, (v) => (v > 0 ? '1' : '0')).join('');
         })
         .join('|');
       return { value: s, pattern };
@@ -164,7 +175,8 @@ export async function checkModelGradients(
     const basePattern = (await loss(inputs, flat)).pattern;
 
     const trainFeeds = feeds(inputs, flat);
-    for (const name of outputNames) trainFeeds[training.outputGradInputs[name]!] = tensor(dtypeOf(weights[name]!), weights[name]!, outs[name]!.dims);
+    for (const name of outputNames)
+      trainFeeds[training.outputGradInputs[name]!] = tensor(dtypeOf(weights[name]!), weights[name]!, outs[name]!.dims);
     const result = await backward.run(trainFeeds);
 
     let diff = 0;

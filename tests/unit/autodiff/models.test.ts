@@ -11,7 +11,8 @@ import { type CheckResult, checkModelGradients, randomArray } from './gradcheck.
 // gradient of a random projection of the outputs vs central differences on a random subset of
 // parameters (and of the image input).
 const rng = new Sfc32(99);
-const report = (name: string, r: CheckResult): void => console.info(`[autodiff whole-model] ${name}: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`);
+const report = (name: string, r: CheckResult): void =>
+  console.info(`[autodiff whole-model] ${name}: relative error ${r.relativeError.toExponential(2)} over ${r.checked} entries`);
 
 function ids(n: number, t: number, vocab: number, lengths: number[]): { ids: BigInt64Array; mask: BigInt64Array } {
   const idsOut = new BigInt64Array(n * t);
@@ -30,7 +31,11 @@ describe('whole-model gradient checks on the built-in encoders', () => {
   it('ResNet (BatchNorm, MaxPool, strided and 1x1 convs, residual adds, GAP, head)', async () => {
     const { model } = buildResNetEncoder({ widths: [4, 6], blocks: [1, 1], stemKernel: 3, embedDim: 5, seed: 2 });
     const image = randomArray(rng, 2 * 1 * 32 * 30, 'float32');
-    const r = await checkModelGradients(model, { image: { data: image, dims: [2, 1, 32, 30] } }, { parameters: /./, inputsGrad: ['image'], maxEntries: 6, seed: 3 });
+    const r = await checkModelGradients(
+      model,
+      { image: { data: image, dims: [2, 1, 32, 30] } },
+      { parameters: /./, inputsGrad: ['image'], maxEntries: 6, seed: 3 },
+    );
     report('ResNet', r);
     expect(r.checked).toBeGreaterThan(60);
     expect(r.relativeError).toBeLessThanOrEqual(1e-3);
@@ -39,7 +44,11 @@ describe('whole-model gradient checks on the built-in encoders', () => {
   it('ViT (patch conv, CLS expand/concat, attention, GELU, LayerNorm, slice, gather)', async () => {
     const { model } = buildViTEncoder({ imageSize: [8, 12], patchSize: 4, dim: 8, depth: 1, heads: 2, embedDim: 6, seed: 4 });
     const image = randomArray(rng, 2 * 8 * 12, 'float32');
-    const r = await checkModelGradients(model, { image: { data: image, dims: [2, 1, 8, 12] } }, { parameters: /./, inputsGrad: ['image'], maxEntries: 5, seed: 5 });
+    const r = await checkModelGradients(
+      model,
+      { image: { data: image, dims: [2, 1, 8, 12] } },
+      { parameters: /./, inputsGrad: ['image'], maxEntries: 5, seed: 5 },
+    );
     report('ViT', r);
     expect(r.checked).toBeGreaterThan(60);
     expect(r.relativeError).toBeLessThanOrEqual(1e-3);
@@ -62,7 +71,9 @@ describe('whole-model gradient checks on the built-in encoders', () => {
     const all = listParameters(model);
     const t = differentiate(model, { freeze: /^(patch_embed|blocks\.0\.)/ });
     expect(t.frozen.length).toBeGreaterThan(0);
-    expect(t.layout.parameters.map((p) => p.name)).toEqual(all.parameters.map((p) => p.name).filter((n) => !/^(patch_embed|blocks\.0\.)/.test(n)));
+    expect(t.layout.parameters.map((p) => p.name)).toEqual(
+      all.parameters.map((p) => p.name).filter((n) => !/^(patch_embed|blocks\.0\.)/.test(n)),
+    );
     const inputs = (t.model.graph?.input ?? []).map((i) => i.name);
     expect(inputs).toContain('blocks.1.attn.qkv.weight');
     expect(inputs).not.toContain('blocks.0.attn.qkv.weight');

@@ -34,7 +34,8 @@ describe('TrainingSession and the split (saved activations) form', () => {
     const fwd = await ort.InferenceSession.create(serializeModel(split.forward));
     const bwd = await ort.InferenceSession.create(serializeModel(split.backward));
     const feeds: Record<string, ort.Tensor> = { image: new ort.Tensor('float32', image.data, image.dims) };
-    for (const p of training.layout.parameters) feeds[p.name] = new ort.Tensor('float32', params.subarray(p.offset, p.offset + p.size), p.shape);
+    for (const p of training.layout.parameters)
+      feeds[p.name] = new ort.Tensor('float32', params.subarray(p.offset, p.offset + p.size), p.shape);
     const f = await fwd.run(Object.fromEntries(fwd.inputNames.map((n) => [n, feeds[n]!])));
     const bFeeds: Record<string, ort.Tensor> = { ...feeds, ...f, grad_embedding: new ort.Tensor('float32', upstream.data, upstream.dims) };
     const b = await bwd.run(Object.fromEntries(bwd.inputNames.map((n) => [n, bFeeds[n]!])));
@@ -43,7 +44,8 @@ describe('TrainingSession and the split (saved activations) form', () => {
     for (const [k, p] of training.layout.parameters.entries()) {
       const expected = b[training.parameterGradOutputs[k]!]!.data as Float32Array;
       const actual = gradients.subarray(p.offset, p.offset + p.size);
-      for (let i = 0; i < p.size; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]!)));
+      for (let i = 0; i < p.size; i++)
+        expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]!)));
     }
     const emb = f.embedding!.data as Float32Array;
     (outputs.embedding!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(emb[i]!, 5));
@@ -57,7 +59,12 @@ describe('TrainingSession and the split (saved activations) form', () => {
     const images = randn(4 * 64);
     const upstream = randn(4 * 4);
     const full = new Float32Array(training.layout.size);
-    await session.step({ parameters: params, gradients: full, inputs: { image: { type: 'float32', data: images, dims: [4, 1, 8, 8] } }, outputGrads: { embedding: { type: 'float32', data: upstream, dims: [4, 4] } } });
+    await session.step({
+      parameters: params,
+      gradients: full,
+      inputs: { image: { type: 'float32', data: images, dims: [4, 1, 8, 8] } },
+      outputGrads: { embedding: { type: 'float32', data: upstream, dims: [4, 4] } },
+    });
     const chunked = new Float32Array(training.layout.size);
     for (const c of [0, 1]) {
       await session.step({
@@ -83,12 +90,24 @@ describe('TrainingSession and the split (saved activations) form', () => {
     const ids = { type: 'int64' as const, data: BigInt64Array.from([3n, 3n, 3n, 5n, 0n, 0n]), dims: [1, 6] };
     const mask = { type: 'int64' as const, data: BigInt64Array.from([1n, 1n, 1n, 1n, 0n, 0n]), dims: [1, 6] };
     const gradients = new Float32Array(training.layout.size);
-    await session.step({ parameters: params, gradients, inputs: { input_ids: ids, attention_mask: mask }, outputGrads: { embedding: { type: 'float32', data: randn(8), dims: [1, 8] } } });
+    await session.step({
+      parameters: params,
+      gradients,
+      inputs: { input_ids: ids, attention_mask: mask },
+      outputGrads: { embedding: { type: 'float32', data: randn(8), dims: [1, 8] } },
+    });
     const row = (r: number): Float32Array => gradients.subarray(r * 8, (r + 1) * 8);
     expect(row(3).some((v) => v !== 0)).toBe(true);
     expect(row(5).some((v) => v !== 0)).toBe(true);
     expect(row(7).every((v) => v === 0)).toBe(true);
-    await expect(session.step({ parameters: params, gradients: new Float32Array(3), inputs: { input_ids: ids, attention_mask: mask }, outputGrads: {} })).rejects.toThrow(/gradient buffer has 3 elements/);
+    await expect(
+      session.step({
+        parameters: params,
+        gradients: new Float32Array(3),
+        inputs: { input_ids: ids, attention_mask: mask },
+        outputGrads: {},
+      }),
+    ).rejects.toThrow(/gradient buffer has 3 elements/);
     await session.release();
   });
 
@@ -106,7 +125,12 @@ describe('TrainingSession and the split (saved activations) form', () => {
     const idData = BigInt64Array.from({ length: count }, (_, k) => BigInt(k % 4 === 0 ? 0 : (k * 13) % vocab));
     const upstream = randn(count * dim);
     const gradients = new Float32Array(training.layout.size);
-    await session.step({ parameters: readParameters(model, training.layout), gradients, inputs: { ids: { type: 'int64', data: idData, dims: [count] } }, outputGrads: { rows: { type: 'float32', data: upstream, dims: [count, dim] } } });
+    await session.step({
+      parameters: readParameters(model, training.layout),
+      gradients,
+      inputs: { ids: { type: 'int64', data: idData, dims: [count] } },
+      outputGrads: { rows: { type: 'float32', data: upstream, dims: [count, dim] } },
+    });
     await session.release();
     const reference = new Float64Array(vocab * dim);
     for (let k = 0; k < count; k++) for (let d = 0; d < dim; d++) reference[Number(idData[k]) * dim + d]! += upstream[k * dim + d]!;

@@ -12,22 +12,49 @@ const files: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'radlearn-cache-src-'));
-  const syntaxes = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.RleLossless, TransferSyntax.JpegLsLossless,
-    TransferSyntax.Jpeg2000Lossless, TransferSyntax.JpegLosslessSV1, TransferSyntax.ImplicitVRLittleEndian];
+  const syntaxes = [
+    TransferSyntax.ExplicitVRLittleEndian,
+    TransferSyntax.RleLossless,
+    TransferSyntax.JpegLsLossless,
+    TransferSyntax.Jpeg2000Lossless,
+    TransferSyntax.JpegLosslessSV1,
+    TransferSyntax.ImplicitVRLittleEndian,
+  ];
   for (let i = 0; i < syntaxes.length; i++) {
-    const rows = 97 + i * 13, columns = 131 - i * 7;
+    const rows = 97 + i * 13,
+      columns = 131 - i * 7;
     const pixels = syntheticPixels({ rows, columns, bitsAllocated: 16, bitsStored: 12, seed: i, noise: 0.2 });
     const path = join(dir, `img${i}.dcm`);
-    await writeFile(path, await encodeDicom({ rows, columns, bitsAllocated: 16, bitsStored: 12, pixels,
-      transferSyntaxUID: syntaxes[i], modality: 'CR', viewPosition: i % 2 ? 'AP' : 'PA', patientId: `P${i}`,
-      pixelSpacing: [0.2, 0.2], photometricInterpretation: i === 2 ? 'MONOCHROME1' : 'MONOCHROME2' }));
+    await writeFile(
+      path,
+      await encodeDicom({
+        rows,
+        columns,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        pixels,
+        transferSyntaxUID: syntaxes[i],
+        modality: 'CR',
+        viewPosition: i % 2 ? 'AP' : 'PA',
+        patientId: `P${i}`,
+        pixelSpacing: [0.2, 0.2],
+        photometricInterpretation: i === 2 ? 'MONOCHROME1' : 'MONOCHROME2',
+      }),
+    );
     files.push(path);
   }
   const png = syntheticPixels({ rows: 80, columns: 120, samples: 3, bitsAllocated: 8, seed: 42, noise: 0.3 }) as Uint8Array;
   await writeFile(join(dir, 'rgb.png'), encodePng(png, 120, 80, 2));
   files.push(join(dir, 'rgb.png'));
-  await writeFile(join(dir, 'broken.dcm'), writeDicom({ rows: 10, columns: 10, bitsAllocated: 8,
-    pixels: syntheticPixels({ rows: 10, columns: 10, bitsAllocated: 8, seed: 1 }) }).subarray(0, 200));
+  await writeFile(
+    join(dir, 'broken.dcm'),
+    writeDicom({
+      rows: 10,
+      columns: 10,
+      bitsAllocated: 8,
+      pixels: syntheticPixels({ rows: 10, columns: 10, bitsAllocated: 8, seed: 1 }),
+    }).subarray(0, 200),
+  );
   files.push(join(dir, 'broken.dcm'));
 });
 
@@ -59,7 +86,7 @@ describe('buildImageCache / openImageCache', () => {
       expect(Array.from(got)).toEqual(Array.from(expected.data));
       if (entry.meta.format === 'dicom') {
         expect(entry.meta.modality).toBe('CR');
-        expect(entry.meta.pixelSpacing![0]).toBeCloseTo(0.2 * entry.meta.sourceRows / rows, 6);
+        expect(entry.meta.pixelSpacing![0]).toBeCloseTo((0.2 * entry.meta.sourceRows) / rows, 6);
       }
     }
     // Zero-copy: two gets share the one loaded buffer.
@@ -92,8 +119,16 @@ describe('buildImageCache / openImageCache', () => {
   it('resumes an interrupted build', async () => {
     const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
     const controller = new AbortController();
-    const first = await buildImageCache(dir, { out, size: 40, workers: 0, checkpointEvery: 1,
-      onProgress: (e) => { if (e.type === 'progress' && e.done === 3) controller.abort(); }, signal: controller.signal });
+    const first = await buildImageCache(dir, {
+      out,
+      size: 40,
+      workers: 0,
+      checkpointEvery: 1,
+      onProgress: (e) => {
+        if (e.type === 'progress' && e.done === 3) controller.abort();
+      },
+      signal: controller.signal,
+    });
     expect(first.aborted).toBe(true);
     expect(first.built + first.failed).toBeLessThan(8);
     const second = await buildImageCache(dir, { out, size: 40, workers: 0 });
@@ -104,7 +139,11 @@ describe('buildImageCache / openImageCache', () => {
   it('readBatch packs equal-shape images into one [B,H,W,C] tensor', async () => {
     const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
     await buildImageCache(dir, { out, size: 32, fit: 'squarePad', workers: 0 });
-    for (const [mode, chunkBytes] of [['memory', undefined], ['memory', 3000], ['pread', undefined]] as const) {
+    for (const [mode, chunkBytes] of [
+      ['memory', undefined],
+      ['memory', 3000],
+      ['pread', undefined],
+    ] as const) {
       const cache = await openImageCache(out, { mode, chunkBytes });
       const indices = [3, 0, 5, 3];
       const batch = cache.readBatch(indices);

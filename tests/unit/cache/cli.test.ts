@@ -17,18 +17,45 @@ import { syntheticPixels } from '../dicom/fixtures.js';
 it('radlearn cache build prints progress and a summary with failures and their codes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radlearn-cli-cache-'));
   for (let i = 0; i < 5; i++) {
-    const rows = 70 + i, columns = 90 - i;
-    await writeFile(join(dir, `i${i}.dcm`), writeDicom({ rows, columns, bitsAllocated: 16,
-      pixels: syntheticPixels({ rows, columns, bitsAllocated: 16, seed: i }) }));
+    const rows = 70 + i,
+      columns = 90 - i;
+    await writeFile(
+      join(dir, `i${i}.dcm`),
+      writeDicom({ rows, columns, bitsAllocated: 16, pixels: syntheticPixels({ rows, columns, bitsAllocated: 16, seed: i }) }),
+    );
   }
   await writeFile(join(dir, 'junk.dcm'), Buffer.from('definitely not a dicom file, just text'.repeat(8)));
   const out = join(dir, 'cache');
-  const stdout: string[] = [], stderr: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout.push(String(c)); return true; });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { stderr.push(String(c)); return true; });
+  const stdout: string[] = [],
+    stderr: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    stdout.push(String(c));
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    stderr.push(String(c));
+    return true;
+  });
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'radlearn', 'cache', 'build', dir, '--out', out, '--size', '32',
-      '--dtype', 'uint8', '--workers', '0', '--fit', 'squareStretch']);
+    await buildProgram()
+      .exitOverride()
+      .parseAsync([
+        'node',
+        'radlearn',
+        'cache',
+        'build',
+        dir,
+        '--out',
+        out,
+        '--size',
+        '32',
+        '--dtype',
+        'uint8',
+        '--workers',
+        '0',
+        '--fit',
+        'squareStretch',
+      ]);
     await buildProgram().exitOverride().parseAsync(['node', 'radlearn', 'cache', 'info', out]);
   } finally {
     o.mockRestore();

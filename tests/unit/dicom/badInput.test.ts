@@ -18,8 +18,12 @@ async function codeOf(source: string | Uint8Array): Promise<string> {
 }
 
 const small = (extra: Partial<DicomWriteSpec> = {}): DicomWriteSpec => ({
-  rows: 9, columns: 11, bitsAllocated: 16, bitsStored: 12,
-  pixels: syntheticPixels({ rows: 9, columns: 11, bitsAllocated: 16, bitsStored: 12, seed: 3, noise: 0.4 }), ...extra,
+  rows: 9,
+  columns: 11,
+  bitsAllocated: 16,
+  bitsStored: 12,
+  pixels: syntheticPixels({ rows: 9, columns: 11, bitsAllocated: 16, bitsStored: 12, seed: 3, noise: 0.4 }),
+  ...extra,
 });
 
 describe('bad input gives a typed DicomError with the path', () => {
@@ -40,7 +44,10 @@ describe('bad input gives a typed DicomError with the path', () => {
     const bytes = writeDicom(spec);
     // Cut off the whole PixelData element: tag(4) VR(2) reserved(2) length(4) + data.
     const cut = bytes.subarray(0, bytes.length - spec.pixels.byteLength - 12);
-    const error = (await readDicom(cut, { path: 'nopix.dcm' }).then(() => undefined, (e: unknown) => e)) as DicomError;
+    const error = (await readDicom(cut, { path: 'nopix.dcm' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as DicomError;
     expect(error.code).toBe('ERR_DICOM_NO_PIXEL_DATA');
     expect(error.message).toContain('nopix.dcm');
     expect(error.details.path).toBe('nopix.dcm');
@@ -59,7 +66,8 @@ describe('bad input gives a typed DicomError with the path', () => {
       const rowsTag = Buffer.from([0x28, 0x00, 0x10, 0x00, 0x55, 0x53, 0x02, 0x00]);
       const at = Buffer.from(bytes).indexOf(rowsTag);
       expect(at).toBeGreaterThan(0);
-      bytes[at + 8] = 0xff; bytes[at + 9] = 0xff; // Rows = 65535
+      bytes[at + 8] = 0xff;
+      bytes[at + 9] = 0xff; // Rows = 65535
       const code = await codeOf(bytes);
       expect(['ERR_DICOM_DECODE', 'ERR_DICOM_PIXEL_LENGTH']).toContain(code);
     }
@@ -71,7 +79,10 @@ describe('bad input gives a typed DicomError with the path', () => {
   });
 
   it('missing file names the path', async () => {
-    const error = (await readDicom('/nonexistent/x.dcm').then(() => undefined, (e: unknown) => e)) as DicomError;
+    const error = (await readDicom('/nonexistent/x.dcm').then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as DicomError;
     expect(error.code).toBe('ERR_MISSING_FILE');
     expect(error.message).toContain('/nonexistent/x.dcm');
   });
@@ -130,8 +141,13 @@ describe('fuzz: truncation and bit flips give typed errors or correct output onl
         const stored = image.storedPixels(0);
         image.toImage(0);
         const same = stored.length === spec.pixels.length && stored.every((v, i) => v === spec.pixels[i]);
-        code = same ? 'OK-identical' : at >= pixelStart ? 'OK-pixel-byte'
-          : followsHeader(stored, spec, image) ? 'OK-header-changed' : `WRONG@${at}`;
+        code = same
+          ? 'OK-identical'
+          : at >= pixelStart
+            ? 'OK-pixel-byte'
+            : followsHeader(stored, spec, image)
+              ? 'OK-header-changed'
+              : `WRONG@${at}`;
         // Compressed streams may decode to different values after a flip inside the
         // codestream; the shape must still be right and the values finite.
         if (!same && at < pixelStart && !native) {
@@ -142,7 +158,7 @@ describe('fuzz: truncation and bit flips give typed errors or correct output onl
         if (!(error instanceof DicomError)) throw error;
         code = error.code;
       }
-      expect(code.startsWith("WRONG")).toBe(false);
+      expect(code.startsWith('WRONG')).toBe(false);
       tally(code);
     }
     expect(Date.now() - started).toBeLessThan(20_000);
@@ -151,17 +167,24 @@ describe('fuzz: truncation and bit flips give typed errors or correct output onl
 });
 
 /** A flip in BitsStored/HighBit/PixelRepresentation legitimately changes the stored values: check them against the new header. */
-function followsHeader(stored: ArrayLike<number>, spec: DicomWriteSpec,
-  image: { bitsStored: number; highBit: number; pixelRepresentation: number }): boolean {
-  const unchanged = image.bitsStored === (spec.bitsStored ?? spec.bitsAllocated) && image.highBit === image.bitsStored - 1
-    && image.pixelRepresentation === (spec.pixelRepresentation ?? 0);
+function followsHeader(
+  stored: ArrayLike<number>,
+  spec: DicomWriteSpec,
+  image: { bitsStored: number; highBit: number; pixelRepresentation: number },
+): boolean {
+  const unchanged =
+    image.bitsStored === (spec.bitsStored ?? spec.bitsAllocated) &&
+    image.highBit === image.bitsStored - 1 &&
+    image.pixelRepresentation === (spec.pixelRepresentation ?? 0);
   if (unchanged || stored.length !== spec.pixels.length) return false;
-  const raw = spec.bitsAllocated === 16 ? new Uint16Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.length)
-    : new Uint8Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.length);
+  const raw =
+    spec.bitsAllocated === 16
+      ? new Uint16Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.length)
+      : new Uint8Array(spec.pixels.buffer, spec.pixels.byteOffset, spec.pixels.length);
   const shift = image.highBit + 1 - image.bitsStored;
   const up = 32 - image.bitsStored;
   for (let i = 0; i < stored.length; i++) {
-    const v = (raw[i]! >>> shift) & ((2 ** image.bitsStored) - 1);
+    const v = (raw[i]! >>> shift) & (2 ** image.bitsStored - 1);
     if (stored[i] !== (image.pixelRepresentation === 1 ? (v << up) >> up : v)) return false;
   }
   return true;

@@ -16,10 +16,15 @@ import { syntheticPixels } from './fixtures.js';
 
 async function run(args: string[]): Promise<string> {
   const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { chunks.push(String(c)); return true; });
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  });
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'radlearn', ...args]);
+    await buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'radlearn', ...args]);
   } finally {
     spy.mockRestore();
     err.mockRestore();
@@ -30,12 +35,27 @@ async function run(args: string[]): Promise<string> {
 describe('radlearn dicom', () => {
   it('info prints the metadata; png writes the windowed image', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'radlearn-cli-'));
-    const rows = 40, columns = 52;
+    const rows = 40,
+      columns = 52;
     const pixels = syntheticPixels({ rows, columns, bitsAllocated: 16, bitsStored: 12, seed: 2, noise: 0.1 });
     const file = join(dir, 'x.dcm');
-    await writeFile(file, await encodeDicom({ rows, columns, bitsAllocated: 16, bitsStored: 12, pixels, modality: 'DX',
-      viewPosition: 'PA', patientId: 'PAT7', windowCenter: 2048, windowWidth: 3000, photometricInterpretation: 'MONOCHROME1',
-      transferSyntaxUID: TransferSyntax.JpegLsLossless }));
+    await writeFile(
+      file,
+      await encodeDicom({
+        rows,
+        columns,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        pixels,
+        modality: 'DX',
+        viewPosition: 'PA',
+        patientId: 'PAT7',
+        windowCenter: 2048,
+        windowWidth: 3000,
+        photometricInterpretation: 'MONOCHROME1',
+        transferSyntaxUID: TransferSyntax.JpegLsLossless,
+      }),
+    );
     const info = await run(['dicom', 'info', file]);
     expect(info).toContain('1.2.840.10008.1.2.4.80 (JPEG-LS Lossless)');
     expect(info).toContain('52 x 40');
@@ -56,6 +76,8 @@ describe('radlearn dicom', () => {
     }
     await run(['dicom', 'png', file, join(dir, 'auto.png')]);
     expect((await stat(join(dir, 'auto.png'))).size).toBeGreaterThan(100);
-    await expect(run(['dicom', 'png', file, join(dir, 'bad.png'), '--window', '12'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(run(['dicom', 'png', file, join(dir, 'bad.png'), '--window', '12'])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 });

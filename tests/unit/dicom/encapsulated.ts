@@ -11,8 +11,12 @@ export function firstFrame(file: Uint8Array): Uint8Array {
 }
 
 /** A single-frame file in `syntax` whose frame is `edit` applied to what radlearn's encoder wrote. */
-export async function withEditedFrame(spec: DicomWriteSpec, syntax: string, edit: (frame: Uint8Array) => Uint8Array,
-  header: Partial<DicomWriteSpec> = {}): Promise<Uint8Array> {
+export async function withEditedFrame(
+  spec: DicomWriteSpec,
+  syntax: string,
+  edit: (frame: Uint8Array) => Uint8Array,
+  header: Partial<DicomWriteSpec> = {},
+): Promise<Uint8Array> {
   const frame = edit(firstFrame(await encodeDicom({ ...spec, transferSyntaxUID: syntax })));
   const { pixels: _pixels, ...rest } = spec;
   return writeEncapsulatedDicom({ ...rest, ...header, transferSyntaxUID: syntax }, [frame]);

@@ -11,8 +11,14 @@ export function mulberry32(seed: number): () => number {
 }
 
 export interface SyntheticOptions {
-  rows: number; columns: number; frames?: number; samples?: 1 | 3;
-  bitsAllocated: 8 | 16; bitsStored?: number; signed?: boolean; seed?: number;
+  rows: number;
+  columns: number;
+  frames?: number;
+  samples?: 1 | 3;
+  bitsAllocated: 8 | 16;
+  bitsStored?: number;
+  signed?: boolean;
+  seed?: number;
   /** 0 = smooth only; 1 = uniform random over the full range. */
   noise?: number;
 }
@@ -26,8 +32,7 @@ export function syntheticPixels(o: SyntheticOptions): Uint8Array | Int8Array | U
   const rand = mulberry32(o.seed ?? 1);
   const min = o.signed ? -(2 ** (bits - 1)) : 0;
   const max = o.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-  const out = o.bitsAllocated === 8 ? (o.signed ? new Int8Array(n) : new Uint8Array(n))
-    : (o.signed ? new Int16Array(n) : new Uint16Array(n));
+  const out = o.bitsAllocated === 8 ? (o.signed ? new Int8Array(n) : new Uint8Array(n)) : o.signed ? new Int16Array(n) : new Uint16Array(n);
   const noise = o.noise ?? 0.05;
   let i = 0;
   for (let f = 0; f < frames; f++) {

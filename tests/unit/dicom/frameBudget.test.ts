@@ -4,7 +4,10 @@ import { syntheticPixels } from './fixtures.js';
 import { markerAt, setU16, withEditedFrame } from './encapsulated.js';
 
 const small: DicomWriteSpec = {
-  rows: 24, columns: 32, bitsAllocated: 16, bitsStored: 12,
+  rows: 24,
+  columns: 32,
+  bitsAllocated: 16,
+  bitsStored: 12,
   pixels: syntheticPixels({ rows: 24, columns: 32, bitsAllocated: 16, bitsStored: 12, seed: 8, noise: 0.3 }),
 };
 
@@ -53,7 +56,8 @@ describe('frames above the size budget fail fast, before any allocation for them
   });
 
   it('a real large image (4096 x 4096, 16-bit) still reads and windows', async () => {
-    const rows = 4096, columns = 4096;
+    const rows = 4096,
+      columns = 4096;
     const pixels = new Uint16Array(rows * columns);
     for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 20;
     const image = await readDicom(grownNativeDicom(rows, columns, pixels));
@@ -68,7 +72,10 @@ describe('frames above the size budget fail fast, before any allocation for them
 function grownNativeDicom(rows: number, columns: number, pixels: Uint16Array): Uint8Array {
   const seed = Buffer.from(writeDicom({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array(4) }));
   const head = Buffer.from(seed.subarray(0, seed.length - 8)); // PixelData is last: its 8 value bytes go
-  for (const [tag, value] of [[[0x28, 0, 0x10, 0], rows], [[0x28, 0, 0x11, 0], columns]] as const) {
+  for (const [tag, value] of [
+    [[0x28, 0, 0x10, 0], rows],
+    [[0x28, 0, 0x11, 0], columns],
+  ] as const) {
     head.writeUInt16LE(value, head.indexOf(Buffer.from([...tag, 0x55, 0x53]), 132) + 8); // (0028,001x) US
   }
   head.writeUInt32LE(pixels.byteLength, head.length - 4); // PixelData OW length

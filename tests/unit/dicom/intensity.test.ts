@@ -3,7 +3,8 @@ import { readDicom, writeDicom, TransferSyntax } from '../../../src/index.js';
 import type { DicomWriteSpec } from '../../../src/index.js';
 import { syntheticPixels } from './fixtures.js';
 
-const rows = 23, columns = 31;
+const rows = 23,
+  columns = 31;
 function base(extra: Partial<DicomWriteSpec> = {}): DicomWriteSpec {
   const pixels = syntheticPixels({ rows, columns, bitsAllocated: 16, bitsStored: 12, signed: true, seed: 5, noise: 0.2 });
   return { rows, columns, bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, pixels, ...extra };
@@ -19,10 +20,16 @@ describe('intensity pipeline', () => {
   });
 
   it('applies a Modality LUT sequence instead of rescale', async () => {
-    const first = -2048, n = 4096;
+    const first = -2048,
+      n = 4096;
     const lut = Array.from({ length: n }, (_, i) => (i * 7 + 13) % 4000);
-    const spec = base({ extra: { ModalityLUTSequence: [{ LUTDescriptor: [n, first & 0xffff, 16], ModalityLUTType: 'US',
-      LUTData: lut, _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } }] } });
+    const spec = base({
+      extra: {
+        ModalityLUTSequence: [
+          { LUTDescriptor: [n, first & 0xffff, 16], ModalityLUTType: 'US', LUTData: lut, _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } },
+        ],
+      },
+    });
     const image = await readDicom(writeDicom(spec));
     const m = image.modalityPixels();
     for (let i = 0; i < m.length; i++) {
@@ -49,15 +56,17 @@ describe('intensity pipeline', () => {
     const spec = base({ windowCenter: 50, windowWidth: 300, extra: { VOILUTFunction: 'SIGMOID' } });
     const img = (await readDicom(writeDicom(spec))).toImage();
     for (let i = 0; i < img.length; i++) {
-      expect(close(img[i]!, 1 / (1 + Math.exp(-4 * (spec.pixels[i]! - 50) / 300)))).toBe(true);
+      expect(close(img[i]!, 1 / (1 + Math.exp((-4 * (spec.pixels[i]! - 50)) / 300)))).toBe(true);
     }
   });
 
   it('VOI LUT sequence', async () => {
-    const n = 4096, first = -2048;
+    const n = 4096,
+      first = -2048;
     const lut = Array.from({ length: n }, (_, i) => Math.round((i / (n - 1)) ** 0.5 * 65535));
-    const spec = base({ extra: { VOILUTSequence: [{ LUTDescriptor: [n, first & 0xffff, 16], LUTData: lut,
-      _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } }] } });
+    const spec = base({
+      extra: { VOILUTSequence: [{ LUTDescriptor: [n, first & 0xffff, 16], LUTData: lut, _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } }] },
+    });
     const img = (await readDicom(writeDicom(spec))).toImage();
     for (let i = 0; i < img.length; i++) expect(close(img[i]!, lut[spec.pixels[i]! - first]! / 65535)).toBe(true);
   });
@@ -67,8 +76,10 @@ describe('intensity pipeline', () => {
     const image = await readDicom(writeDicom(spec));
     const auto = image.toImage(0, { window: 'auto' });
     const sorted = Array.from(spec.pixels).sort((a, b) => a - b);
-    const lo = sorted[Math.floor(sorted.length * 0.005)]!, hi = sorted[Math.ceil(sorted.length * 0.995) - 1]!;
-    let saturatedLow = 0, saturatedHigh = 0;
+    const lo = sorted[Math.floor(sorted.length * 0.005)]!,
+      hi = sorted[Math.ceil(sorted.length * 0.995) - 1]!;
+    let saturatedLow = 0,
+      saturatedHigh = 0;
     for (let i = 0; i < auto.length; i++) {
       if (auto[i] === 0) saturatedLow++;
       if (auto[i] === 1) saturatedHigh++;
@@ -84,7 +95,8 @@ describe('intensity pipeline', () => {
       if (x > lo && x < hi) expect(Math.abs(auto[i]! - (x - lo) / (hi - lo))).toBeLessThan(0.01);
     }
     const none = image.toImage(0, { window: 'none' });
-    const min = sorted[0]!, max = sorted[sorted.length - 1]!;
+    const min = sorted[0]!,
+      max = sorted[sorted.length - 1]!;
     for (let i = 0; i < none.length; i++) expect(close(none[i]!, (spec.pixels[i]! - min) / (max - min))).toBe(true);
     const fixed = image.toImage(0, { window: { center: 0, width: 1000 } });
     for (let i = 0; i < fixed.length; i++) {
@@ -118,14 +130,16 @@ describe('intensity pipeline', () => {
       ybr[p * 3 + 1] = Math.round(-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
       ybr[p * 3 + 2] = Math.round(0.5 * r - 0.418688 * g - 0.081312 * b + 128);
     }
-    const img = await readDicom(writeDicom({ rows, columns, samplesPerPixel: 3, bitsAllocated: 8, pixels: ybr,
-      photometricInterpretation: 'YBR_FULL' }));
+    const img = await readDicom(
+      writeDicom({ rows, columns, samplesPerPixel: 3, bitsAllocated: 8, pixels: ybr, photometricInterpretation: 'YBR_FULL' }),
+    );
     const back = img.storedPixels();
     for (let i = 0; i < back.length; i++) expect(Math.abs(back[i]! - rgb[i]!)).toBeLessThanOrEqual(2);
     const planar = new Uint8Array(n * 3);
     for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) planar[c * n + p] = rgb[p * 3 + c]!;
-    const img2 = await readDicom(writeDicom({ rows, columns, samplesPerPixel: 3, bitsAllocated: 8, pixels: planar,
-      extra: { PlanarConfiguration: 1 } }));
+    const img2 = await readDicom(
+      writeDicom({ rows, columns, samplesPerPixel: 3, bitsAllocated: 8, pixels: planar, extra: { PlanarConfiguration: 1 } }),
+    );
     expect(Array.from(img2.storedPixels())).toEqual(Array.from(rgb));
   });
 
@@ -134,8 +148,7 @@ describe('intensity pipeline', () => {
     const values = syntheticPixels({ rows, columns, bitsAllocated: 16, bitsStored: 10, seed: 4, noise: 0.5 }) as Uint16Array;
     const packed = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) packed[i] = (values[i]! << 2) | 0b11 | 0xf000;
-    const image = await readDicom(writeDicom({ rows, columns, bitsAllocated: 16, bitsStored: 10, pixels: packed,
-      extra: { HighBit: 11 } }));
+    const image = await readDicom(writeDicom({ rows, columns, bitsAllocated: 16, bitsStored: 10, pixels: packed, extra: { HighBit: 11 } }));
     expect(Array.from(image.storedPixels())).toEqual(Array.from(values));
   });
 

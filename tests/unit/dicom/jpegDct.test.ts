@@ -6,16 +6,23 @@ import { decodeJpeg8, loadLibJpegTurbo } from '../../../src/data/dicom/codecs.js
 import { DicomError } from '../../../src/index.js';
 import { syntheticPixels } from './fixtures.js';
 
-const W = 45, H = 37;
+const W = 45,
+  H = 37;
 
 describe('sequential DCT JPEG decoder', () => {
   it.each([
-    ['grey', 1, {}], ['colour 4:2:0', 3, {}], ['colour 4:4:4', 3, { chromaSubsampling: '4:4:4' }],
+    ['grey', 1, {}],
+    ['colour 4:2:0', 3, {}],
+    ['colour 4:4:4', 3, { chromaSubsampling: '4:4:4' }],
   ] as const)('matches libjpeg-turbo within 2 on 8-bit %s streams from another encoder', async (_n, channels, opts) => {
     await loadLibJpegTurbo();
     const px = syntheticPixels({ rows: H, columns: W, samples: channels, bitsAllocated: 8, seed: 5, noise: 0.5 }) as Uint8Array;
-    const jpeg = new Uint8Array(await sharp(Buffer.from(px), { raw: { width: W, height: H, channels } })
-      .toColourspace(channels === 1 ? 'b-w' : 'srgb').jpeg({ quality: 90, ...opts }).toBuffer());
+    const jpeg = new Uint8Array(
+      await sharp(Buffer.from(px), { raw: { width: W, height: H, channels } })
+        .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+        .jpeg({ quality: 90, ...opts })
+        .toBuffer(),
+    );
     const mine = decodeJpegDct(jpeg);
     const reference = decodeJpeg8(jpeg).bytes;
     expect(mine.data.length).toBe(reference.length);

@@ -4,8 +4,13 @@ import type { DicomWriteSpec } from '../../../src/index.js';
 import { syntheticPixels } from './fixtures.js';
 
 const spec = (extra: Partial<DicomWriteSpec> = {}): DicomWriteSpec => ({
-  rows: 17, columns: 23, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1,
-  pixels: syntheticPixels({ rows: 17, columns: 23, bitsAllocated: 16, signed: true, seed: 21, noise: 0.5 }), ...extra,
+  rows: 17,
+  columns: 23,
+  bitsAllocated: 16,
+  bitsStored: 16,
+  pixelRepresentation: 1,
+  pixels: syntheticPixels({ rows: 17, columns: 23, bitsAllocated: 16, signed: true, seed: 21, noise: 0.5 }),
+  ...extra,
 });
 const metaEnd = (file: Uint8Array) => 144 + new DataView(file.buffer, file.byteOffset).getUint32(140, true);
 
@@ -60,27 +65,48 @@ describe('file layouts', () => {
   it('1-bit data is unpacked LSB first, one value per pixel', async () => {
     const bits = Uint8Array.from({ length: 80 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
     const packed = new Uint8Array(10);
-    bits.forEach((b, i) => { packed[i >> 3]! |= b << (i & 7); });
+    bits.forEach((b, i) => {
+      packed[i >> 3]! |= b << (i & 7);
+    });
     // Written as 2x5 8-bit (10 bytes), then described as 8x10 1-bit.
-    const image = await readDicom(writeDicom({ rows: 2, columns: 5, bitsAllocated: 8, pixels: packed,
-      extra: { Rows: 8, Columns: 10, BitsAllocated: 1, BitsStored: 1, HighBit: 0 } }));
+    const image = await readDicom(
+      writeDicom({
+        rows: 2,
+        columns: 5,
+        bitsAllocated: 8,
+        pixels: packed,
+        extra: { Rows: 8, Columns: 10, BitsAllocated: 1, BitsStored: 1, HighBit: 0 },
+      }),
+    );
     expect([image.rows, image.columns, image.bitsAllocated]).toEqual([8, 10, 1]);
     expect(Array.from(image.storedPixels())).toEqual(Array.from(bits));
   });
 
   it('multi-frame JPEG with an empty offset table and two fragments per frame', async () => {
-    const rows = 16, columns = 24, frames = 3;
+    const rows = 16,
+      columns = 24,
+      frames = 3;
     const pixels = syntheticPixels({ rows, columns, frames, bitsAllocated: 8, seed: 6, noise: 0.02 }) as Uint8Array;
-    const file = await encodeDicom({ rows, columns, numberOfFrames: frames, bitsAllocated: 8, pixels,
-      transferSyntaxUID: TransferSyntax.JpegBaseline }, { jpegQuality: 95 });
+    const file = await encodeDicom(
+      { rows, columns, numberOfFrames: frames, bitsAllocated: 8, pixels, transferSyntaxUID: TransferSyntax.JpegBaseline },
+      { jpegQuality: 95 },
+    );
     const reference = await readDicom(file);
     // Re-encapsulate: empty basic offset table, each frame's codestream split into two fragments.
     const tag = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42]);
     const at = Buffer.from(file).lastIndexOf(tag);
     const codestreams: Uint8Array[] = [];
     for (let f = 0; f < frames; f++) {
-      const single = await encodeDicom({ rows, columns, bitsAllocated: 8, pixels: pixels.subarray(f * rows * columns, (f + 1) * rows * columns),
-        transferSyntaxUID: TransferSyntax.JpegBaseline }, { jpegQuality: 95 });
+      const single = await encodeDicom(
+        {
+          rows,
+          columns,
+          bitsAllocated: 8,
+          pixels: pixels.subarray(f * rows * columns, (f + 1) * rows * columns),
+          transferSyntaxUID: TransferSyntax.JpegBaseline,
+        },
+        { jpegQuality: 95 },
+      );
       const stream = (await import('dicom-parser')).default.parseDicom(single);
       const el = stream.elements.x7fe00010!;
       const frag = el.fragments![0]!;
@@ -88,12 +114,18 @@ describe('file layouts', () => {
     }
     const item = (bytes: Uint8Array) => {
       const head = Buffer.alloc(8);
-      head.writeUInt16LE(0xfffe, 0); head.writeUInt16LE(0xe000, 2); head.writeUInt32LE(bytes.length, 4);
+      head.writeUInt16LE(0xfffe, 0);
+      head.writeUInt16LE(0xe000, 2);
+      head.writeUInt32LE(bytes.length, 4);
       return Buffer.concat([head, bytes]);
     };
-    const parts: Buffer[] = [Buffer.from(file.subarray(0, at)), Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]), item(new Uint8Array(0))];
+    const parts: Buffer[] = [
+      Buffer.from(file.subarray(0, at)),
+      Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+      item(new Uint8Array(0)),
+    ];
     for (const cs of codestreams) {
-      const half = cs.length >> 1 & ~1;
+      const half = (cs.length >> 1) & ~1;
       parts.push(item(cs.subarray(0, half)), item(cs.subarray(half)));
     }
     parts.push(Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]));

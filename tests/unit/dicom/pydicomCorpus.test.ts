@@ -11,12 +11,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DicomError, readDicom } from '../../../src/index.js';
 
-interface Reference { path: string; name: string; decoder?: string; sha256?: string; error?: string }
+interface Reference {
+  path: string;
+  name: string;
+  decoder?: string;
+  sha256?: string;
+  error?: string;
+}
 
 function references(): Reference[] | undefined {
   try {
     const script = join(dirname(fileURLToPath(import.meta.url)), 'pydicom_oracle.py');
-    return JSON.parse(execFileSync('/usr/bin/python3', [script], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] })) as Reference[];
+    return JSON.parse(
+      execFileSync('/usr/bin/python3', [script], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] }),
+    ) as Reference[];
   } catch {
     return undefined;
   }

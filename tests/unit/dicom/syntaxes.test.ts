@@ -4,8 +4,17 @@ import type { DicomWriteSpec } from '../../../src/index.js';
 import { writeEncapsulatedDicom } from '../../../src/data/dicom/write.js';
 import { syntheticPixels } from './fixtures.js';
 
-type Case = { name: string; syntax: string; bitsAllocated: 8 | 16; bitsStored?: number; signed?: boolean;
-  samples?: 1 | 3; frames?: number; tolerance?: number; meanTolerance?: number };
+type Case = {
+  name: string;
+  syntax: string;
+  bitsAllocated: 8 | 16;
+  bitsStored?: number;
+  signed?: boolean;
+  samples?: 1 | 3;
+  frames?: number;
+  tolerance?: number;
+  meanTolerance?: number;
+};
 
 const LOSSLESS: Case[] = [];
 const syntaxes = [
@@ -38,12 +47,34 @@ const LOSSY: Case[] = [
 ];
 
 function specFor(c: Case, seed: number): DicomWriteSpec {
-  const rows = 29, columns = 37; // awkward sizes
-  const pixels = syntheticPixels({ rows, columns, frames: c.frames, samples: c.samples, bitsAllocated: c.bitsAllocated,
-    bitsStored: c.bitsStored, signed: c.signed, seed, noise: c.tolerance !== undefined || c.meanTolerance !== undefined ? 0.02 : 0.3 });
-  return { rows, columns, numberOfFrames: c.frames, samplesPerPixel: c.samples, bitsAllocated: c.bitsAllocated,
-    bitsStored: c.bitsStored, pixelRepresentation: c.signed ? 1 : 0, pixels, transferSyntaxUID: c.syntax,
-    modality: 'DX', viewPosition: 'PA', patientId: 'P001', pixelSpacing: [0.139, 0.14] };
+  const rows = 29,
+    columns = 37; // awkward sizes
+  const pixels = syntheticPixels({
+    rows,
+    columns,
+    frames: c.frames,
+    samples: c.samples,
+    bitsAllocated: c.bitsAllocated,
+    bitsStored: c.bitsStored,
+    signed: c.signed,
+    seed,
+    noise: c.tolerance !== undefined || c.meanTolerance !== undefined ? 0.02 : 0.3,
+  });
+  return {
+    rows,
+    columns,
+    numberOfFrames: c.frames,
+    samplesPerPixel: c.samples,
+    bitsAllocated: c.bitsAllocated,
+    bitsStored: c.bitsStored,
+    pixelRepresentation: c.signed ? 1 : 0,
+    pixels,
+    transferSyntaxUID: c.syntax,
+    modality: 'DX',
+    viewPosition: 'PA',
+    patientId: 'P001',
+    pixelSpacing: [0.139, 0.14],
+  };
 }
 
 describe('readDicom decodes every transfer syntax to the written stored values', () => {
@@ -70,7 +101,8 @@ describe('readDicom decodes every transfer syntax to the written stored values',
     const image = await readDicom(await encodeDicom(spec));
     const stored = image.storedPixels(0);
     const range = 2 ** (c.bitsStored ?? c.bitsAllocated);
-    let maxErr = 0, sumErr = 0;
+    let maxErr = 0,
+      sumErr = 0;
     for (let i = 0; i < stored.length; i++) {
       const e = Math.abs(stored[i]! - spec.pixels[i]!);
       maxErr = Math.max(maxErr, e);
@@ -92,8 +124,10 @@ describe('readDicom decodes every transfer syntax to the written stored values',
 
   it('rejects progressive 12-bit JPEG with a typed error naming the syntax', async () => {
     const sof2 = Uint8Array.from([0xff, 0xd8, 0xff, 0xc2, 0, 11, 12, 0, 29, 0, 37, 1, 1, 0x11, 0, 0xff, 0xd9]);
-    const bytes = writeEncapsulatedDicom({ rows: 29, columns: 37, bitsAllocated: 16, bitsStored: 12,
-      transferSyntaxUID: TransferSyntax.JpegExtended }, [sof2]);
+    const bytes = writeEncapsulatedDicom(
+      { rows: 29, columns: 37, bitsAllocated: 16, bitsStored: 12, transferSyntaxUID: TransferSyntax.JpegExtended },
+      [sof2],
+    );
     const error = await readDicom(bytes, { path: 'twelve.dcm' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DicomError);
     expect((error as DicomError).code).toBe('ERR_DICOM_UNSUPPORTED_SYNTAX');

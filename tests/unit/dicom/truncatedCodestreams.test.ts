@@ -3,9 +3,13 @@ import { DicomError, readDicom, TransferSyntax, type DicomWriteSpec } from '../.
 import { syntheticPixels } from './fixtures.js';
 import { markerAt, withEditedFrame } from './encapsulated.js';
 
-const rows = 40, columns = 50;
+const rows = 40,
+  columns = 50;
 const spec: DicomWriteSpec = {
-  rows, columns, bitsAllocated: 16, bitsStored: 12,
+  rows,
+  columns,
+  bitsAllocated: 16,
+  bitsStored: 12,
   pixels: syntheticPixels({ rows, columns, bitsAllocated: 16, bitsStored: 12, seed: 11, noise: 0.3 }),
 };
 
@@ -21,8 +25,10 @@ async function outcome(bytes: Uint8Array): Promise<{ code: string; message: stri
   }
 }
 
-const cut = (fraction: number, tail: number[] = []) => (frame: Uint8Array) =>
-  Uint8Array.from([...frame.subarray(0, Math.floor(frame.length * fraction)), ...tail]);
+const cut =
+  (fraction: number, tail: number[] = []) =>
+  (frame: Uint8Array) =>
+    Uint8Array.from([...frame.subarray(0, Math.floor(frame.length * fraction)), ...tail]);
 
 describe('truncated compressed frames fail with ERR_DICOM_TRUNCATED instead of invented pixels or a stall', () => {
   it('JPEG-LS without its EOI marker (CharLS otherwise reads past the end for seconds)', async () => {
@@ -34,13 +40,16 @@ describe('truncated compressed frames fail with ERR_DICOM_TRUNCATED instead of i
     expect(result.ms).toBeLessThan(2000);
   });
 
-  it.each([TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1])('JPEG lossless %s cut short, with or without EOI', async (syntax) => {
-    for (const edit of [cut(0.5), cut(0.5, [0xff, 0xd9]), cut(0.1, [0xff, 0xd9])]) {
-      const result = await outcome(await withEditedFrame(spec, syntax, edit));
-      expect(result.code).toBe('ERR_DICOM_TRUNCATED');
-      expect(result.message).toContain('cut.dcm');
-    }
-  });
+  it.each([TransferSyntax.JpegLossless, TransferSyntax.JpegLosslessSV1])(
+    'JPEG lossless %s cut short, with or without EOI',
+    async (syntax) => {
+      for (const edit of [cut(0.5), cut(0.5, [0xff, 0xd9]), cut(0.1, [0xff, 0xd9])]) {
+        const result = await outcome(await withEditedFrame(spec, syntax, edit));
+        expect(result.code).toBe('ERR_DICOM_TRUNCATED');
+        expect(result.message).toContain('cut.dcm');
+      }
+    },
+  );
 
   it('JPEG 2000 whose SIZ describes tiles the stream does not hold (OpenJPEG would zero-fill them)', async () => {
     const smallerTiles = (frame: Uint8Array) => {
@@ -81,7 +90,8 @@ function wrapJp2(codestream: Uint8Array): Uint8Array {
     ...box('jP  ', [0x0d, 0x0a, 0x87, 0x0a]),
     ...box('ftyp', [...Buffer.from('jp2 ')], u32(0), [...Buffer.from('jp2 ')]),
     ...box('jp2h', ihdr, colr),
-    ...u32(8 + codestream.length), ...Buffer.from('jp2c', 'latin1'),
+    ...u32(8 + codestream.length),
+    ...Buffer.from('jp2c', 'latin1'),
   ];
   return Uint8Array.from([...head, ...codestream]);
 }

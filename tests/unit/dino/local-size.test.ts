@@ -14,7 +14,11 @@ import { dinoAugmentSpec, makeDinoViews } from '../../../src/train/dino/views.js
 
 const ops = resolveTrainOps();
 const tiny = (crops: Record<string, unknown> = {}, patchSize = 8) =>
-  dinoSchema.parse({ vit: { patchSize, dim: 16, depth: 1, heads: 2 }, head: { hidden: 32, bottleneck: 8, prototypes: 64 }, crops: { localCount: 2, ...crops } });
+  dinoSchema.parse({
+    vit: { patchSize, dim: 16, depth: 1, heads: 2 },
+    head: { hidden: 32, bottleneck: 8, prototypes: 64 },
+    crops: { localCount: 2, ...crops },
+  });
 
 describe('dino.crops.localSize', () => {
   it('defaults to the patch multiple nearest 96/224 of image.size, at least one patch; 0 means image.size', () => {
@@ -29,10 +33,16 @@ describe('dino.crops.localSize', () => {
   it('rejects sizes that are not patch multiples or exceed image.size, naming the key', () => {
     for (const localSize of [12, 40]) {
       let error: unknown;
-      try { resolveLocalSize(tiny({ localSize }), 32); } catch (e) { error = e; }
+      try {
+        resolveLocalSize(tiny({ localSize }), 32);
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(TrainConfigError);
       expect((error as TrainConfigError).code).toBe('ERR_TRAIN_CONFIG');
-      expect((error as Error).message).toMatch(/dino\.crops\.localSize: \d+ must be a multiple of dino\.vit\.patchSize \(8\) and at most image\.size \(32\)/);
+      expect((error as Error).message).toMatch(
+        /dino\.crops\.localSize: \d+ must be a multiple of dino\.vit\.patchSize \(8\) and at most image\.size \(32\)/,
+      );
     }
   });
 });
@@ -120,8 +130,22 @@ describe('DINO local views and graphs', () => {
       const loss = async (p: Float32Array): Promise<number> => {
         const g = await forwardDino(m, p, views.student, 2 * B, size);
         const l = await forwardDinoLocal(m.local!, p, views.local, 2 * B);
-        const join = (a: Float32Array, b: Float32Array) => { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; };
-        return dinoStepLosses(ops, { embedding: join(g.embedding, l.embedding), dino: join(g.dino, l.dino), ibot: g.ibot }, teacher, views.masks, centers(), shape, cfg, 0.04).loss;
+        const join = (a: Float32Array, b: Float32Array) => {
+          const o = new Float32Array(a.length + b.length);
+          o.set(a);
+          o.set(b, a.length);
+          return o;
+        };
+        return dinoStepLosses(
+          ops,
+          { embedding: join(g.embedding, l.embedding), dino: join(g.dino, l.dino), ibot: g.ibot },
+          teacher,
+          views.masks,
+          centers(),
+          shape,
+          cfg,
+          0.04,
+        ).loss;
       };
       const grads = new Float32Array(parameters.length);
       await studentStep(m, cfg, parameters, grads, { ops, views, teacher, centers: centers(), teacherTemperature: 0.04, batch: B });

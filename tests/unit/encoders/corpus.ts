@@ -1,9 +1,24 @@
 import { Sfc32 } from '../../../src/random/index.js';
 
-const findings = ['pleural effusion', 'pneumothorax', 'consolidation', 'cardiomegaly', 'atelectasis', 'pulmonary edema', 'nodule', 'fracture', 'hilar lymphadenopathy'];
+const findings = [
+  'pleural effusion',
+  'pneumothorax',
+  'consolidation',
+  'cardiomegaly',
+  'atelectasis',
+  'pulmonary edema',
+  'nodule',
+  'fracture',
+  'hilar lymphadenopathy',
+];
 const sides = ['left', 'right', 'bilateral', 'bibasilar'];
 const lead = ['No', 'Small', 'Moderate', 'Large', 'Mild', 'Possible', 'Unchanged', 'Interval increase in'];
-const extra = ['Lines and tubes in stable position.', 'Heart size is normal.', 'Compared with the prior study of 03/14, findings are similar.', 'Sjögren-related interstitial changes, café-au-lait?'];
+const extra = [
+  'Lines and tubes in stable position.',
+  'Heart size is normal.',
+  'Compared with the prior study of 03/14, findings are similar.',
+  'Sjögren-related interstitial changes, café-au-lait?',
+];
 
 /** Radiology-report-like texts from a seeded generator (varied case, numbers, punctuation, accents). */
 export function makeReports(n: number, seed: number): string[] {

@@ -54,7 +54,11 @@ describe('ImageEncoder', () => {
       const out = await enc.encode({ data, dims: [7, 1, 33, 41] });
       expect(out.dims).toEqual([7, 10]);
       expect(data).toEqual(keep); // the caller's array is neither detached nor changed
-      expect(await enc.encode({ data: new Float32Array(0), dims: [0, 1, 33, 41] })).toEqual({ type: 'float32', data: new Float32Array(0), dims: [0, 10] });
+      expect(await enc.encode({ data: new Float32Array(0), dims: [0, 1, 33, 41] })).toEqual({
+        type: 'float32',
+        data: new Float32Array(0),
+        dims: [0, 10],
+      });
       const ref = await direct(serializeModel(resnet.model), { image: new ort.Tensor('float32', keep, [7, 1, 33, 41]) }, 'embedding');
       expectAllClose(out.data, ref);
       await enc.dispose();
@@ -111,7 +115,9 @@ describe('ImageEncoder', () => {
     const missing = join(dir, 'models', 'rad-dino.onnx');
     await expect(ImageEncoder.create(missing)).rejects.toThrow(MissingFileError);
     await expect(ImageEncoder.create(missing)).rejects.toThrow(missing);
-    await expect(ImageEncoder.create(vit.model, { output: 'logits' })).rejects.toThrow(/no output named logits; its outputs are embedding, patch_tokens/);
+    await expect(ImageEncoder.create(vit.model, { output: 'logits' })).rejects.toThrow(
+      /no output named logits; its outputs are embedding, patch_tokens/,
+    );
     await expect(ImageEncoder.create(Uint8Array.from([1, 2, 3, 4]), { inProcess: true })).rejects.toThrow(/could not load/);
     await expect(ImageEncoder.create(Uint8Array.from([1, 2, 3, 4]))).rejects.toThrow(/could not load/);
   });
@@ -137,7 +143,10 @@ describe('execution providers', () => {
     const r = resolveExecutionProviders(['cuda', 'cpu'], { available: ['cpu'] });
     expect(r.providers).toEqual(['cpu']);
     expect(r.fallbackReason).toMatch(/cuda is not among the available backends/);
-    const enc = await ImageEncoder.create(buildResNetEncoder({ widths: [4], blocks: [1] }).model, { executionProviders: ['cuda'], inProcess: true });
+    const enc = await ImageEncoder.create(buildResNetEncoder({ widths: [4], blocks: [1] }).model, {
+      executionProviders: ['cuda'],
+      inProcess: true,
+    });
     // on this CPU-only install the CUDA provider library is absent; where it exists the session may use it
     if (enc.info.executionProviders.includes('cuda')) expect(enc.info.fallbackReason).toBeUndefined();
     else expect(enc.info.fallbackReason).toMatch(/cuda|CUDA/);
@@ -152,7 +161,15 @@ describe('TextEncoder', () => {
   const tokPath = join(dir, 'tokenizer.json');
   saveTokenizerJson(tokJson, tokPath);
   const tokenizer = TextTokenizer.fromFile(tokPath);
-  const model = buildTextTransformer({ vocabSize: tokenizer.vocabSize, maxLength: 32, dim: 16, depth: 1, heads: 2, embedDim: 12, tokenEmbeddings: true });
+  const model = buildTextTransformer({
+    vocabSize: tokenizer.vocabSize,
+    maxLength: 32,
+    dim: 16,
+    depth: 1,
+    heads: 2,
+    embedDim: 12,
+    tokenEmbeddings: true,
+  });
 
   it('embeds texts in input order; sorting into batches changes nothing', async () => {
     const texts = [...corpus.slice(0, 9), 'No effusion.', ''];
@@ -165,7 +182,10 @@ describe('TextEncoder', () => {
       const b = tokenizer.encodeBatch([texts[i]!], { maxLength: 32 });
       const ref = await direct(
         serializeModel(model.model),
-        { input_ids: new ort.Tensor('int64', b.inputIds.data, b.inputIds.dims), attention_mask: new ort.Tensor('int64', b.attentionMask.data, b.attentionMask.dims) },
+        {
+          input_ids: new ort.Tensor('int64', b.inputIds.data, b.inputIds.dims),
+          attention_mask: new ort.Tensor('int64', b.attentionMask.data, b.attentionMask.dims),
+        },
         'embedding',
       );
       expectAllClose(out.data.subarray(i * 12, (i + 1) * 12), ref, 1e-4);
@@ -175,7 +195,12 @@ describe('TextEncoder', () => {
 
   it('mean-pools token outputs over the attention mask', async () => {
     const texts = corpus.slice(10, 15);
-    const enc = await TextEncoder.create(model.model, tokenizer, { output: 'token_embeddings', pooling: 'mean', inProcess: true, batchSize: 2 });
+    const enc = await TextEncoder.create(model.model, tokenizer, {
+      output: 'token_embeddings',
+      pooling: 'mean',
+      inProcess: true,
+      batchSize: 2,
+    });
     const out = await enc.encode(texts);
     expect(out.dims).toEqual([5, 16]);
     expect(enc.maxLength).toBe(32); // taken from the built-in model's metadata
@@ -183,18 +208,25 @@ describe('TextEncoder', () => {
     const t = b.inputIds.dims[1]!;
     const tokens = await direct(
       serializeModel(model.model),
-      { input_ids: new ort.Tensor('int64', b.inputIds.data, [1, t]), attention_mask: new ort.Tensor('int64', b.attentionMask.data, [1, t]) },
+      {
+        input_ids: new ort.Tensor('int64', b.inputIds.data, [1, t]),
+        attention_mask: new ort.Tensor('int64', b.attentionMask.data, [1, t]),
+      },
       'token_embeddings',
     );
     const mean = new Float32Array(16);
     for (let j = 0; j < t; j++) for (let k = 0; k < 16; k++) mean[k]! += tokens[j * 16 + k]! / t;
     expectAllClose(out.data.subarray(2 * 16, 3 * 16), mean, 1e-4);
-    await expect((await TextEncoder.create(model.model, tokenizer, { output: 'token_embeddings', inProcess: true })).encode(['x'])).rejects.toThrow(/per token/);
+    await expect(
+      (await TextEncoder.create(model.model, tokenizer, { output: 'token_embeddings', inProcess: true })).encode(['x']),
+    ).rejects.toThrow(/per token/);
     await enc.dispose();
   });
 
   it('refuses a maxLength beyond the model positions', async () => {
-    await expect(TextEncoder.create(model.model, tokenizer, { maxLength: 64, inProcess: true })).rejects.toThrow(/exceeds the 32 positions/);
+    await expect(TextEncoder.create(model.model, tokenizer, { maxLength: 64, inProcess: true })).rejects.toThrow(
+      /exceeds the 32 positions/,
+    );
     const small = buildTextTransformer({ vocabSize: 20, maxLength: 32, dim: 8, depth: 1, heads: 2 });
     await expect(TextEncoder.create(small.model, tokenizer, { inProcess: true })).rejects.toThrow(/model embeds only 20/);
   });

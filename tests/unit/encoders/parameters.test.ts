@@ -63,6 +63,8 @@ describe('encoders fed from a flat parameter buffer', () => {
   });
 
   it('refuses a buffer of the wrong size', async () => {
-    await expect(ImageEncoder.create(built.model, { parameters: { values: new Float32Array(layout.size - 1) } })).rejects.toThrow(/layout needs/);
+    await expect(ImageEncoder.create(built.model, { parameters: { values: new Float32Array(layout.size - 1) } })).rejects.toThrow(
+      /layout needs/,
+    );
   });
 });

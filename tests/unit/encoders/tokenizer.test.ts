@@ -53,7 +53,16 @@ describe('buildWordPieceTokenizer', () => {
   });
 
   it('normalises like BERT: lowercase, accents stripped, punctuation split', () => {
-    expect(bertPreTokenize(bertNormalize('Sjögren, CAFÉ-au-lait?', { lowercase: true }))).toEqual(['sjogren', ',', 'cafe', '-', 'au', '-', 'lait', '?']);
+    expect(bertPreTokenize(bertNormalize('Sjögren, CAFÉ-au-lait?', { lowercase: true }))).toEqual([
+      'sjogren',
+      ',',
+      'cafe',
+      '-',
+      'au',
+      '-',
+      'lait',
+      '?',
+    ]);
     const cased = buildWordPieceTokenizer(corpus, { vocabSize: 300, lowercase: false });
     expect(cased.model.vocab.FINDINGS ?? cased.model.vocab.F).toBeDefined();
     expect(cased.normalizer.lowercase).toBe(false);
@@ -122,17 +131,38 @@ describe('TextTokenizer with a tokenizer.json from elsewhere', () => {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'Whitespace' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } },
+      ],
       pair: [],
       special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
     },
     decoder: null,
-    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      vocab,
+      merges,
+    },
   };
 
   it('finds <pad>, applies the BPE merges and truncates keeping <s> ... </s>', () => {

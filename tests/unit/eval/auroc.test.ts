@@ -28,13 +28,19 @@ describe('AUROC (Mann–Whitney, ties 1/2)', () => {
     raw[20] = -1;
     raw[21] = -1;
     const keep = raw.map((v, i) => (v === 0 || v === 1 ? i : -1)).filter((i) => i >= 0);
-    const ref = bruteForceDelong(keep.map((i) => scores[i]), keep.map((i) => raw[i] as number));
+    const ref = bruteForceDelong(
+      keep.map((i) => scores[i]),
+      keep.map((i) => raw[i] as number),
+    );
     const est = aurocWithCI(scores, raw);
     expect(est.auroc).toBeCloseTo(ref.auroc, 12);
     expect(est.nMissing).toBe(4);
     // 'ones' maps the two uncertain cases to positives.
     const ones = keep.concat([20, 21]);
-    const refOnes = bruteForceDelong(ones.map((i) => scores[i]), ones.map((i) => (raw[i] === -1 ? 1 : (raw[i] as number))));
+    const refOnes = bruteForceDelong(
+      ones.map((i) => scores[i]),
+      ones.map((i) => (raw[i] === -1 ? 1 : (raw[i] as number))),
+    );
     expect(auroc(scores, raw, { uncertain: 'ones' })).toBeCloseTo(refOnes.auroc, 12);
   });
 

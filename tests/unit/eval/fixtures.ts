@@ -43,9 +43,28 @@ export async function buildReportInput(): Promise<EvalReportInput> {
     });
   const zsTest = zeroShot(test.embeddings);
   const probeTest = knn.predict(test.embeddings);
-  const zs = evaluateMultiLabel({ name: 'zero-shot', labelNames: LABELS, scores: zsTest, labels: test.labels, validation: { scores: zeroShot(val.embeddings), labels: val.labels } });
-  const probe = evaluateMultiLabel({ name: 'kNN probe', labelNames: LABELS, scores: probeTest, labels: test.labels, validation: { scores: knn.predict(val.embeddings), labels: val.labels } });
-  const comparison = compareArms({ nameA: 'kNN probe', nameB: 'zero-shot', labelNames: LABELS, scoresA: probeTest, scoresB: zsTest, labels: test.labels });
+  const zs = evaluateMultiLabel({
+    name: 'zero-shot',
+    labelNames: LABELS,
+    scores: zsTest,
+    labels: test.labels,
+    validation: { scores: zeroShot(val.embeddings), labels: val.labels },
+  });
+  const probe = evaluateMultiLabel({
+    name: 'kNN probe',
+    labelNames: LABELS,
+    scores: probeTest,
+    labels: test.labels,
+    validation: { scores: knn.predict(val.embeddings), labels: val.labels },
+  });
+  const comparison = compareArms({
+    nameA: 'kNN probe',
+    nameB: 'zero-shot',
+    labelNames: LABELS,
+    scoresA: probeTest,
+    scoresB: zsTest,
+    labels: test.labels,
+  });
   const sweeps = [];
   for (const k of [5, 25]) {
     sweeps.push(
@@ -69,7 +88,9 @@ export async function buildReportInput(): Promise<EvalReportInput> {
       }),
     );
   }
-  const jsonl = Array.from({ length: 300 }, (_, s) => JSON.stringify({ type: 'step', step: s, loss: 2.3 * Math.exp(-s / 80) + 0.4 + 0.05 * gaussian(rng) })).join('\n');
+  const jsonl = Array.from({ length: 300 }, (_, s) =>
+    JSON.stringify({ type: 'step', step: s, loss: 2.3 * Math.exp(-s / 80) + 0.4 + 0.05 * gaussian(rng) }),
+  ).join('\n');
   const truth = Array.from({ length: 90 }, () => rng.int(5));
   const grades = truth.map((t) => Math.max(0, Math.min(4, t + Math.round(0.7 * gaussian(rng)))));
   return {
@@ -79,7 +100,12 @@ export async function buildReportInput(): Promise<EvalReportInput> {
     comparisons: [comparison],
     sweeps,
     lossCurves: [{ name: 'contrastive', points: lossPointsFromJsonl(jsonl + '\n{"type":"eval","step":299}\n{"step": 30') }],
-    ordinal: [{ name: 'KL grade', kappa: quadraticWeightedKappa(truth, grades, { numClasses: 5 }), metrics: multiClassMetrics(truth, grades, { numClasses: 5 }) }],
+    ordinal: [
+      {
+        name: 'KL grade',
+        kappa: quadraticWeightedKappa(truth, grades, { numClasses: 5 }),
+        metrics: multiClassMetrics(truth, grades, { numClasses: 5 }),
+      },
+    ],
   };
 }
-

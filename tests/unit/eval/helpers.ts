@@ -14,7 +14,11 @@ export function gaussian(rng: EvalRng): number {
  * A binary problem with signal: labels ~ Bernoulli(prevalence), scores = shift·y
  * + noise, rounded to `decimals` so that ties are common.
  */
-export function scoredSample(n: number, seed: number, options: { prevalence?: number; shift?: number; decimals?: number } = {}): { scores: Float64Array; labels: number[] } {
+export function scoredSample(
+  n: number,
+  seed: number,
+  options: { prevalence?: number; shift?: number; decimals?: number } = {},
+): { scores: Float64Array; labels: number[] } {
   const rng = createEvalRng(seed);
   const prevalence = options.prevalence ?? 0.35;
   const shift = options.shift ?? 1;
@@ -33,7 +37,10 @@ export function scoredSample(n: number, seed: number, options: { prevalence?: nu
 }
 
 /** psi(x, y) matrix reference: AUROC and structural components in O(m·n), float64. */
-export function bruteForceDelong(scores: ArrayLike<number>, labels: ArrayLike<number>): { auroc: number; v10: number[]; v01: number[]; variance: number } {
+export function bruteForceDelong(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): { auroc: number; v10: number[]; v01: number[]; variance: number } {
   const pos: number[] = [];
   const neg: number[] = [];
   for (let i = 0; i < scores.length; i++) (labels[i] === 1 ? pos : neg).push(scores[i]);

@@ -4,7 +4,15 @@ import { fitKnnMultiClass, fitKnnMultiLabel } from '../../../src/eval/knn.js';
 import { createEvalRng, gaussian } from './helpers.js';
 
 /** Reference multi-label kNN by full sort, float64 cosine. */
-function referenceKnn(train: Float64Array, labels: (number | null)[], numLabels: number, queries: Float64Array, dim: number, k: number, t: number): number[] {
+function referenceKnn(
+  train: Float64Array,
+  labels: (number | null)[],
+  numLabels: number,
+  queries: Float64Array,
+  dim: number,
+  k: number,
+  t: number,
+): number[] {
   const n = train.length / dim;
   const m = queries.length / dim;
   const norm = (v: Float64Array, i: number) => Math.sqrt(v.subarray(i * dim, (i + 1) * dim).reduce((s, x) => s + x * x, 0));
@@ -76,7 +84,12 @@ describe('kNN on embeddings', () => {
     const knn = fitKnnMultiLabel({ embeddings: train, dim, labels, numLabels, k: 15, weighting: 'similarity' });
     const scores = knn.predict(queries);
     const truth = Array.from({ length: 31 }, (_, q) => (queries[q * dim] > 0 ? 1 : 0));
-    expect(auroc(Array.from({ length: 31 }, (_, q) => scores[q * numLabels]), truth)).toBeGreaterThan(0.8);
+    expect(
+      auroc(
+        Array.from({ length: 31 }, (_, q) => scores[q * numLabels]),
+        truth,
+      ),
+    ).toBeGreaterThan(0.8);
   });
 
   it('multi-class probabilities sum to 1 and follow the majority', () => {

@@ -18,7 +18,12 @@ describe('writeEvalReport', () => {
     dirs.push(dir);
     const input = await buildReportInput();
     const files = await writeEvalReport(join(dir, 'report'), input);
-    expect(Object.keys(files.plots).sort()).toEqual(['auroc-vs-label-fraction', 'auroc-vs-label-fraction-per-label', 'loss-curves', 'roc-curves']);
+    expect(Object.keys(files.plots).sort()).toEqual([
+      'auroc-vs-label-fraction',
+      'auroc-vs-label-fraction-per-label',
+      'loss-curves',
+      'roc-curves',
+    ]);
     for (const path of Object.values(files.plots)) {
       const svg = await readFile(path, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
@@ -31,7 +36,8 @@ describe('writeEvalReport', () => {
     const md = await readFile(files.markdown, 'utf8');
     expect(md).toMatch(/^# radlearn evaluation/);
     // Per-label rows with AUROC [CI], for both arms, and the macro row.
-    for (const label of LABELS) expect(md).toMatch(new RegExp(`\\| ${label} \\| \\d+/\\d+ \\| 0\\.\\d{3} \\[0\\.\\d{3}, [01]\\.\\d{3}\\] \\|`));
+    for (const label of LABELS)
+      expect(md).toMatch(new RegExp(`\\| ${label} \\| \\d+/\\d+ \\| 0\\.\\d{3} \\[0\\.\\d{3}, [01]\\.\\d{3}\\] \\|`));
     expect(md).toContain('## zero-shot vs kNN probe: AUROC [95% CI]');
     expect(md).toContain('DeLong test on the same test cases');
     expect(md).toContain('| **Macro** |');

@@ -77,7 +77,13 @@ describe('sweepLabelFractions', () => {
   });
 
   it('validates fractions and seeds up front', async () => {
-    const base = { seeds: [0], poolSize: 10, labelNames: ['x'], fit: async () => ({ predict: () => [0.5] }), test: { inputs: null, labels: [1] } };
+    const base = {
+      seeds: [0],
+      poolSize: 10,
+      labelNames: ['x'],
+      fit: async () => ({ predict: () => [0.5] }),
+      test: { inputs: null, labels: [1] },
+    };
     await expect(sweepLabelFractions({ ...base, fractions: [0] })).rejects.toThrow(/fraction 0 must lie in/);
     await expect(sweepLabelFractions({ ...base, fractions: [0.5], seeds: [0.5] })).rejects.toThrow(/seed 0.5/);
   });

@@ -49,7 +49,10 @@ describe('zero-shot scoring (CheXzero protocol)', () => {
 
   it('scores p = exp(cos(x,pos)) / (exp(cos(x,pos)) + exp(cos(x,neg))) for every image and label', async () => {
     const enc = fixtureEncoder();
-    const clf = await buildZeroShotClassifier(makeLabelPrompts(['edema', 'atelectasis', 'fracture'], { templates: CHEXZERO_TEMPLATES }), enc.embedTexts);
+    const clf = await buildZeroShotClassifier(
+      makeLabelPrompts(['edema', 'atelectasis', 'fracture'], { templates: CHEXZERO_TEMPLATES }),
+      enc.embedTexts,
+    );
     const rng = createEvalRng(77);
     const n = 13;
     const images = Float64Array.from({ length: n * DIM }, () => gaussian(rng));

@@ -13,12 +13,23 @@ function zeroPng(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
-const settings = (extra: Partial<PreprocessSettings> = {}): PreprocessSettings =>
-  ({ size: 512, dtype: 'uint16', window: 'auto', fit: 'shortSide', filter: 'triangle', color: 'grey', ...extra });
+const settings = (extra: Partial<PreprocessSettings> = {}): PreprocessSettings => ({
+  size: 512,
+  dtype: 'uint16',
+  window: 'auto',
+  fit: 'shortSide',
+  filter: 'triangle',
+  color: 'grey',
+  ...extra,
+});
 
 async function inTempFile<T>(name: string, bytes: Uint8Array, use: (path: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'radlearn-budget-'));

@@ -13,7 +13,8 @@ export function encodePng(samples: Uint8Array | Uint16Array, width: number, heig
     for (let i = 0; i < width * channels; i++) {
       const v = samples[y * width * channels + i]!;
       const at = y * (stride + 1) + 1 + i * bytesPerSample;
-      if (depth === 16) raw.writeUInt16BE(v, at); else raw[at] = v;
+      if (depth === 16) raw.writeUInt16BE(v, at);
+      else raw[at] = v;
     }
   }
   const ihdr = Buffer.alloc(13);
@@ -23,7 +24,9 @@ export function encodePng(samples: Uint8Array | Uint16Array, width: number, heig
   ihdr[9] = colorType;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
   ]);
 }
 

@@ -4,7 +4,8 @@ import { readImage, readAnyImage, ImageError, writeDicom } from '../../../src/in
 import { syntheticPixels } from '../dicom/fixtures.js';
 import { encodePng } from './pngFixture.js';
 
-const rows = 21, columns = 34;
+const rows = 21,
+  columns = 34;
 
 async function png(pixels: Uint8Array | Uint16Array, channels: 1 | 3): Promise<Buffer> {
   return encodePng(pixels, columns, rows, channels === 1 ? 0 : 2);
@@ -12,7 +13,10 @@ async function png(pixels: Uint8Array | Uint16Array, channels: 1 | 3): Promise<B
 
 describe('readImage', () => {
   it.each([
-    ['8-bit grey', 8, 1], ['16-bit grey', 16, 1], ['8-bit RGB', 8, 3], ['16-bit RGB', 16, 3],
+    ['8-bit grey', 8, 1],
+    ['16-bit grey', 16, 1],
+    ['8-bit RGB', 8, 3],
+    ['16-bit RGB', 16, 3],
   ] as const)('PNG %s round-trips exactly', async (_name, bits, channels) => {
     const pixels = syntheticPixels({ rows, columns, samples: channels, bitsAllocated: bits, seed: bits + channels, noise: 0.4 }) as
       Uint8Array | Uint16Array;
@@ -29,7 +33,9 @@ describe('readImage', () => {
     for (const channels of [1, 3] as const) {
       const pixels = syntheticPixels({ rows, columns, samples: channels, bitsAllocated: 8, seed: 3, noise: 0.02 }) as Uint8Array;
       const jpeg = await sharp(Buffer.from(pixels), { raw: { width: columns, height: rows, channels } })
-        .toColourspace(channels === 1 ? 'b-w' : 'srgb').jpeg({ quality: 95 }).toBuffer();
+        .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+        .jpeg({ quality: 95 })
+        .toBuffer();
       const image = await readImage(jpeg);
       expect(image.format).toBe('jpeg');
       expect(image.samplesPerPixel).toBe(channels);
@@ -43,7 +49,10 @@ describe('readImage', () => {
   it('grey PNG with alpha drops the alpha channel', async () => {
     const pixels = syntheticPixels({ rows, columns, samples: 1, bitsAllocated: 8, seed: 8, noise: 0.3 }) as Uint8Array;
     const ga = new Uint8Array(rows * columns * 2);
-    for (let i = 0; i < pixels.length; i++) { ga[2 * i] = pixels[i]!; ga[2 * i + 1] = 200; }
+    for (let i = 0; i < pixels.length; i++) {
+      ga[2 * i] = pixels[i]!;
+      ga[2 * i + 1] = 200;
+    }
     const file = encodePng(ga, columns, rows, 4);
     const image = await readImage(file);
     expect(image.samplesPerPixel).toBe(1);

@@ -2,8 +2,14 @@ import { expect, it } from 'vitest';
 import { encodePngImage, readImage } from '../../../src/index.js';
 import { mulberry32 } from '../dicom/fixtures.js';
 
-it.each([[8, 1], [16, 1], [8, 3], [16, 3]] as const)('encodePngImage %i-bit, %i channel(s) round-trips', async (depth, channels) => {
-  const rows = 13, columns = 22;
+it.each([
+  [8, 1],
+  [16, 1],
+  [8, 3],
+  [16, 3],
+] as const)('encodePngImage %i-bit, %i channel(s) round-trips', async (depth, channels) => {
+  const rows = 13,
+    columns = 22;
   const rand = mulberry32(depth * 10 + channels);
   const img = Float32Array.from({ length: rows * columns * channels }, () => rand());
   const back = await readImage(await encodePngImage(img, rows, columns, channels, { bitDepth: depth }));

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { labelReport, labelSentence } from '../../../src/data/labeler/index.js';
-import { parseReport, splitSections, splitSentences } from '../../../src/data/reports/index.js';
+import { labelReport, labelSentence } from '../../../src/data/labeler/label.js';
+import { parseReport } from '../../../src/data/reports/parse.js';
+import { splitSections } from '../../../src/data/reports/sections.js';
+import { splitSentences } from '../../../src/data/reports/sentences.js';
 
 // Values a CSV column, a JSON field or a caller's bug can hand the text API, and how the error names them.
 const NOT_TEXT: Array<[unknown, RegExp]> = [
@@ -90,7 +92,16 @@ describe('labelReport checks the shape of a ParsedReport', () => {
 
 describe('odd but valid strings', () => {
   it('are labelled without error', () => {
-    for (const text of ['', '\u0000', '\ud800 effusion', 'e\u0301ffusion', 'no\u200beffusion', 'ＮＯ　ＥＦＦＵＳＩＯＮ．', '\u202eno effusion', 'İ no effusion']) {
+    for (const text of [
+      '',
+      '\u0000',
+      '\ud800 effusion',
+      'e\u0301ffusion',
+      'no\u200beffusion',
+      'ＮＯ　ＥＦＦＵＳＩＯＮ．',
+      '\u202eno effusion',
+      'İ no effusion',
+    ]) {
       expect(() => labelReport(text)).not.toThrow();
       expect(() => labelSentence(text)).not.toThrow();
     }

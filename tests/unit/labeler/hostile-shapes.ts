@@ -4,11 +4,27 @@
  * space after, enumerations, headers, text with no spaces at all. Each builder returns a
  * text of about n characters.
  */
-const FINDINGS = ['effusion', 'pneumothorax', 'atelectasis', 'consolidation', 'nodule', 'edema', 'pneumonia', 'opacity', 'fracture', 'cardiomegaly', 'pacemaker'];
+const FINDINGS = [
+  'effusion',
+  'pneumothorax',
+  'atelectasis',
+  'consolidation',
+  'nodule',
+  'edema',
+  'pneumonia',
+  'opacity',
+  'fracture',
+  'cardiomegaly',
+  'pacemaker',
+];
 const FILLER = ['spine', 'clavicle', 'rib', 'diaphragm', 'trachea', 'aorta', 'hilum', 'carina'];
 const NORMAL_SENTENCES = [
-  'No pleural effusion or pneumothorax.', 'The heart is mildly enlarged.', 'Possible small left lower lobe opacity.',
-  'ET tube terminates 4 cm above the carina.', 'No focal consolidation to suggest pneumonia.', 'The lungs are clear.',
+  'No pleural effusion or pneumothorax.',
+  'The heart is mildly enlarged.',
+  'Possible small left lower lobe opacity.',
+  'ET tube terminates 4 cm above the carina.',
+  'No focal consolidation to suggest pneumonia.',
+  'The lungs are clear.',
 ];
 
 /** Repeats unit(i) until the text is n characters long. */
@@ -44,7 +60,7 @@ export const HOSTILE_SHAPES: Record<string, (n: number) => string> = {
   'periods with no space after': (n) => `${'.'.repeat(n)}x`,
   'exclamation marks with no space after': (n) => `${'!'.repeat(n)}x`,
   'terminators then closers': (n) => `${'.'.repeat(n / 2)}${'"'.repeat(n / 2)}x`,
-  'abbreviations': (n) => repeat(n, () => 'Dr. ', 'X '),
+  abbreviations: (n) => repeat(n, () => 'Dr. ', 'X '),
   'inline enumeration': (n) => repeat(n, (i) => `${(i % 99) + 1}. Effusion `),
   'enumeration lines': (n) => repeat(n, () => '1.\n'),
   'repeated headers': (n) => repeat(n, (i) => `${['FINDINGS', 'IMPRESSION', 'WET READ'][i % 3]}: effusion\n`),

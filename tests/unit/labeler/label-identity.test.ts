@@ -9,9 +9,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { labelReport, labelSentence, OBSERVATIONS, type LabelValue } from '../../../src/data/labeler/index.js';
+import { labelReport, labelSentence } from '../../../src/data/labeler/label.js';
+import { OBSERVATIONS, type LabelValue } from '../../../src/data/labeler/observations.js';
 import { hashString } from '../../../src/random/index.js';
-import { parseReport } from '../../../src/data/reports/index.js';
+import { parseReport } from '../../../src/data/reports/parse.js';
 import { reportCorpus } from './report-corpus.js';
 
 const GOLDEN = fileURLToPath(new URL('./label-identity.golden.txt', import.meta.url));
@@ -33,7 +34,9 @@ describe('label identity on a fixed report corpus', () => {
     if (process.env.UPDATE_LABEL_GOLDEN === '1') writeFileSync(GOLDEN, `${actual.join('\n')}\n`);
     const expected = readFileSync(GOLDEN, 'utf8').trimEnd().split('\n');
     expect(expected).toHaveLength(CORPUS_SIZE);
-    const changed = actual.flatMap((line, i) => (line === expected[i] ? [] : [`#${i} ${JSON.stringify(corpus[i])}\n  expected ${expected[i]}\n  actual   ${line}`]));
+    const changed = actual.flatMap((line, i) =>
+      line === expected[i] ? [] : [`#${i} ${JSON.stringify(corpus[i])}\n  expected ${expected[i]}\n  actual   ${line}`],
+    );
     expect(changed.slice(0, 10).join('\n'), `${changed.length} of ${CORPUS_SIZE} texts changed`).toBe('');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { labelReport, labelSentence, OBSERVATIONS, type Observation } from '../../../src/data/labeler/index.js';
+import { labelReport, labelSentence } from '../../../src/data/labeler/label.js';
+import { OBSERVATIONS, type Observation } from '../../../src/data/labeler/observations.js';
 
 type Expect = Partial<Record<Observation, 1 | 0 | -1>>;
 
@@ -34,8 +35,10 @@ const SENTENCES: Array<[string, Expect]> = [
   // pre-negation, with list scope
   ['No pleural effusion.', { 'Pleural Effusion': 0 }],
   ['There is no pneumothorax.', { Pneumothorax: 0 }],
-  ['No evidence of focal consolidation, pleural effusion, pneumothorax, or pulmonary edema.',
-    { Consolidation: 0, 'Pleural Effusion': 0, Pneumothorax: 0, Edema: 0 }],
+  [
+    'No evidence of focal consolidation, pleural effusion, pneumothorax, or pulmonary edema.',
+    { Consolidation: 0, 'Pleural Effusion': 0, Pneumothorax: 0, Edema: 0 },
+  ],
   ['Without evidence of pneumonia.', { Pneumonia: 0 }],
   ['Negative for fracture.', { Fracture: 0 }],
   ['The heart is not enlarged.', { Cardiomegaly: 0 }],
@@ -79,7 +82,10 @@ const SENTENCES: Array<[string, Expect]> = [
   ['No focal airspace consolidation is seen to suggest pneumonia.', { Consolidation: 0, Pneumonia: 0 }],
   ['Small effusion is present and pneumothorax is not seen.', { 'Pleural Effusion': 1, Pneumothorax: 0 }],
   ['Evaluation for pneumothorax is limited by patient rotation.', { Pneumothorax: -1 }],
-  ['Persistent retrocardiac opacity likely reflects atelectasis though pneumonia is not excluded.', { 'Lung Opacity': 1, Atelectasis: -1, Pneumonia: -1 }],
+  [
+    'Persistent retrocardiac opacity likely reflects atelectasis though pneumonia is not excluded.',
+    { 'Lung Opacity': 1, Atelectasis: -1, Pneumonia: -1 },
+  ],
   ['Mild interstitial edema versus atypical infection.', { Edema: -1, Pneumonia: -1 }],
   ['Enteric tube tip is not visualized.', { 'Support Devices': 0 }],
   // look-alikes that are not the observation
@@ -107,7 +113,9 @@ describe('labelReport', () => {
   });
 
   it('applies positive > uncertain > negative across sentences', () => {
-    const labels = labelReport('FINDINGS: No right effusion. Possible small left effusion. Small left effusion.\nIMPRESSION: No pneumothorax. Possible pneumothorax.');
+    const labels = labelReport(
+      'FINDINGS: No right effusion. Possible small left effusion. Small left effusion.\nIMPRESSION: No pneumothorax. Possible pneumothorax.',
+    );
     expect(labels['Pleural Effusion']).toBe(1);
     expect(labels.Pneumothorax).toBe(-1);
   });
@@ -120,7 +128,9 @@ describe('labelReport', () => {
   });
 
   it('ignores the indication, comparison and technique sections', () => {
-    const labels = labelReport('INDICATION: Evaluate for pneumonia and pneumothorax.\nCOMPARISON: Prior with effusion.\nFINDINGS: Lungs are clear.');
+    const labels = labelReport(
+      'INDICATION: Evaluate for pneumonia and pneumothorax.\nCOMPARISON: Prior with effusion.\nFINDINGS: Lungs are clear.',
+    );
     expect(labels.Pneumonia).toBeNull();
     expect(labels.Pneumothorax).toBeNull();
     expect(labels['Pleural Effusion']).toBeNull();
@@ -146,9 +156,49 @@ describe('labelReport', () => {
 describe('labelReport on random text', () => {
   it('returns valid values quickly for scrambled report vocabulary (no regex blow-up)', async () => {
     const { Rng } = await import('../../../src/random/index.js');
-    const words = ['no', 'not', 'heart', 'is', 'enlarged', 'effusion', 'possible', 'cannot', 'be', 'excluded', 'pleural', 'left',
-      'the', 'size', 'normal', 'mildly', 'FINDINGS:', 'IMPRESSION:', '1.', '2.', ',', ';', '.', 'versus', 'but', 'tube', 'line',
-      'costophrenic', 'angle', 'blunting', 'of', 'to', 'suggest', 'pneumonia', '___', 'XXXX', '\n', '2.5', 'cm', 'Dr.', 'with'];
+    const words = [
+      'no',
+      'not',
+      'heart',
+      'is',
+      'enlarged',
+      'effusion',
+      'possible',
+      'cannot',
+      'be',
+      'excluded',
+      'pleural',
+      'left',
+      'the',
+      'size',
+      'normal',
+      'mildly',
+      'FINDINGS:',
+      'IMPRESSION:',
+      '1.',
+      '2.',
+      ',',
+      ';',
+      '.',
+      'versus',
+      'but',
+      'tube',
+      'line',
+      'costophrenic',
+      'angle',
+      'blunting',
+      'of',
+      'to',
+      'suggest',
+      'pneumonia',
+      '___',
+      'XXXX',
+      '\n',
+      '2.5',
+      'cm',
+      'Dr.',
+      'with',
+    ];
     const rng = new Rng(42);
     const started = performance.now();
     for (let i = 0; i < 2000; i++) {

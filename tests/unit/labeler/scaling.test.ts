@@ -4,7 +4,7 @@
  * Times are CPU times of this process (the machine is shared), the minimum of a few runs.
  */
 import { describe, expect, it } from 'vitest';
-import { labelReport, labelSentence } from '../../../src/data/labeler/index.js';
+import { labelReport, labelSentence } from '../../../src/data/labeler/label.js';
 import { HOSTILE_SHAPES, normalReport } from './hostile-shapes.js';
 
 /** Sizes in characters, small first so a superlinear path fails before it gets slow. */

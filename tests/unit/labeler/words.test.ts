@@ -18,7 +18,9 @@ describe('WordCounter', () => {
   it('agrees with a plain scan for short and long distances (prefix counts)', () => {
     const rng = new Rng(7, 'words');
     for (let t = 0; t < 50; t++) {
-      const text = Array.from({ length: rng.intBetween(0, 3000) }, () => rng.pick([' ', '  ', 'a', 'no', 'effusion,', '\u200b', 'x'.repeat(rng.int(400))])).join('');
+      const text = Array.from({ length: rng.intBetween(0, 3000) }, () =>
+        rng.pick([' ', '  ', 'a', 'no', 'effusion,', '\u200b', 'x'.repeat(rng.int(400))]),
+      ).join('');
       const counter = new WordCounter(text);
       for (let k = 0; k < 200; k++) {
         const from = rng.int(text.length + 1);

@@ -2,13 +2,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildManifest, formatCsv, labelFraction, loadManifest, parseCsv, splitByPatient, type Manifest,
-} from '../../../src/data/manifest/index.js';
+import { buildManifest, loadManifest } from '../../../src/data/manifest/load.js';
+import { formatCsv, parseCsv } from '../../../src/data/manifest/csv.js';
+import { labelFraction, splitByPatient } from '../../../src/data/manifest/split.js';
+import { type Manifest } from '../../../src/data/manifest/types.js';
 import { Rng } from '../../../src/random/index.js';
 
 let dir: string;
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'radlearn-manifest-')); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'radlearn-manifest-'));
+});
 
 async function write(name: string, text: string): Promise<string> {
   const path = join(dir, name);
@@ -19,11 +22,19 @@ async function write(name: string, text: string): Promise<string> {
 describe('CSV', () => {
   it('parses quoted fields with commas, quotes, newlines, CRLF and a BOM', () => {
     const text = '\ufeffa,b,c\r\n1,"x, y","say ""hi"""\r\n2,"line one\nline two",\r\n\r\n';
-    expect(parseCsv(text)).toEqual([['a', 'b', 'c'], ['1', 'x, y', 'say "hi"'], ['2', 'line one\nline two', '']]);
+    expect(parseCsv(text)).toEqual([
+      ['a', 'b', 'c'],
+      ['1', 'x, y', 'say "hi"'],
+      ['2', 'line one\nline two', ''],
+    ]);
   });
 
   it('round-trips through formatCsv', () => {
-    const rows = [['id', 'report'], ['1', 'FINDINGS: a, b.\nIMPRESSION: "c"'], ['2', ' padded ']];
+    const rows = [
+      ['id', 'report'],
+      ['1', 'FINDINGS: a, b.\nIMPRESSION: "c"'],
+      ['2', ' padded '],
+    ];
     expect(parseCsv(formatCsv(rows))).toEqual(rows);
   });
 
@@ -35,12 +46,15 @@ describe('CSV', () => {
 
 describe('loadManifest', () => {
   it('reads a CSV with roles found by name, multi-image rows and inferred label kinds', async () => {
-    const path = await write('ok.csv', [
-      'image_path,report,patient_id,study_id,view,Cardiomegaly,KL grade,site,split',
-      'a.dcm;b.dcm,"FINDINGS: Big heart.",p1,s1,PA,1,3,north,train',
-      '/abs/c.dcm,"No acute process.",p2,s2,AP,-1,0,south,Validation',
-      'd.dcm,,p2,s3,,,4,south,',
-    ].join('\n'));
+    const path = await write(
+      'ok.csv',
+      [
+        'image_path,report,patient_id,study_id,view,Cardiomegaly,KL grade,site,split',
+        'a.dcm;b.dcm,"FINDINGS: Big heart.",p1,s1,PA,1,3,north,train',
+        '/abs/c.dcm,"No acute process.",p2,s2,AP,-1,0,south,Validation',
+        'd.dcm,,p2,s3,,,4,south,',
+      ].join('\n'),
+    );
     const m = await loadManifest(path);
     expect(m.rows).toHaveLength(3);
     expect(m.rows[0]?.imagePaths).toEqual([join(dir, 'a.dcm'), join(dir, 'b.dcm')]);
@@ -58,11 +72,14 @@ describe('loadManifest', () => {
   });
 
   it('reads JSONL with arrays, numbers and explicit label kinds', async () => {
-    const path = await write('ok.jsonl', [
-      JSON.stringify({ images: ['x.png', 'y.png'], text: 'IMPRESSION: Normal.', subject_id: 7, study: 'A', grade: 2, split: 'test' }),
-      '',
-      JSON.stringify({ images: 'z.png', text: 'Effusion.', subject_id: 8, study: 'B', grade: 0, split: 'train' }),
-    ].join('\n'));
+    const path = await write(
+      'ok.jsonl',
+      [
+        JSON.stringify({ images: ['x.png', 'y.png'], text: 'IMPRESSION: Normal.', subject_id: 7, study: 'A', grade: 2, split: 'test' }),
+        '',
+        JSON.stringify({ images: 'z.png', text: 'Effusion.', subject_id: 8, study: 'B', grade: 0, split: 'train' }),
+      ].join('\n'),
+    );
     const m = await loadManifest(path, { labelKinds: { grade: 'ordinal' } });
     expect(m.rows.map((r) => r.patientId)).toEqual(['7', '8']);
     expect(m.rows[0]?.imagePaths).toHaveLength(2);
@@ -78,13 +95,29 @@ describe('loadManifest', () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['label.csv', 'image,patient_id,Edema\n' + 'a.png,p1,1\n'.repeat(9) + 'b.png,p2,yes\n', /label\.csv row 10, column Edema: label "yes" is not a number/],
-    ['binary.csv', 'image,patient_id,Edema\na.png,p1,1\nb.png,p2,0.5\n', /binary\.csv row 2, column Edema: multiclass label 0\.5 is not an integer class/],
+    [
+      'label.csv',
+      'image,patient_id,Edema\n' + 'a.png,p1,1\n'.repeat(9) + 'b.png,p2,yes\n',
+      /label\.csv row 10, column Edema: label "yes" is not a number/,
+    ],
+    [
+      'binary.csv',
+      'image,patient_id,Edema\na.png,p1,1\nb.png,p2,0.5\n',
+      /binary\.csv row 2, column Edema: multiclass label 0\.5 is not an integer class/,
+    ],
     ['patient.csv', 'image,patient_id\na.png,p1\nb.png,\n', /patient\.csv row 2, column patient_id: empty patient id/],
     ['image.csv', 'image,patient_id\na.png,p1\n,p2\n', /image\.csv row 2, column image: empty image path/],
-    ['split.csv', 'image,patient_id,split\na.png,p1,holdout\n', /split\.csv row 1, column split: split "holdout" is not one of train, val, test/],
+    [
+      'split.csv',
+      'image,patient_id,split\na.png,p1,holdout\n',
+      /split\.csv row 1, column split: split "holdout" is not one of train, val, test/,
+    ],
     ['fields.csv', 'image,patient_id\na.png,p1,extra\n', /fields\.csv row 1: 3 fields, but the header has 2/],
-    ['twopatients.csv', 'image,patient_id,study_id\na.png,p1,s1\nb.png,p2,s1\n', /row 2, column patient_id: study s1 belongs to patient p1 in row 1, here to p2/],
+    [
+      'twopatients.csv',
+      'image,patient_id,study_id\na.png,p1,s1\nb.png,p2,s1\n',
+      /row 2, column patient_id: study s1 belongs to patient p1 in row 1, here to p2/,
+    ],
     ['noimage.csv', 'patient_id,report\np1,x\n', /no image column/],
     ['nopatient.csv', 'image,report\na.png,x\n', /no patient id column/],
     ['duplicate.csv', 'image,patient_id,image\na,b,c\n', /column "image" appears twice/],
@@ -111,7 +144,13 @@ function randomManifest(patients: number, seed: number): Manifest {
     const studies = rng.intBetween(1, 5);
     const rare = rng.chance(0.08);
     for (let s = 0; s < studies; s++) {
-      records.push({ image: `p${p}/s${s}.dcm`, patient_id: `p${p}`, study_id: `p${p}-s${s}`, rare: rare ? 1 : 0, common: rng.chance(0.4) ? 1 : 0 });
+      records.push({
+        image: `p${p}/s${s}.dcm`,
+        patient_id: `p${p}`,
+        study_id: `p${p}-s${s}`,
+        rare: rare ? 1 : 0,
+        common: rng.chance(0.4) ? 1 : 0,
+      });
     }
   }
   return buildManifest(['image', 'patient_id', 'study_id', 'rare', 'common'], records, { baseDir: '/data' });
@@ -140,7 +179,8 @@ describe('splitByPatient', () => {
 
   it('keeps a rare label present in every split when stratified', () => {
     const out = splitByPatient(manifest, { train: 0.8, val: 0.1, test: 0.1, seed: 1, stratifyBy: 'rare' });
-    const rarePatients = (split: string): number => new Set(out.rows.filter((r) => r.split === split && r.labels.rare === 1).map((r) => r.patientId)).size;
+    const rarePatients = (split: string): number =>
+      new Set(out.rows.filter((r) => r.split === split && r.labels.rare === 1).map((r) => r.patientId)).size;
     const total = rarePatients('train') + rarePatients('val') + rarePatients('test');
     expect(rarePatients('val')).toBeGreaterThanOrEqual(Math.floor(total * 0.1));
     expect(rarePatients('test')).toBeGreaterThanOrEqual(Math.floor(total * 0.1));
@@ -191,8 +231,11 @@ describe('labelFraction', () => {
 
 describe('writeManifestCsv and readReportText', () => {
   it('saves splits and reloads to the same rows, with portable relative paths', async () => {
-    const { writeManifestCsv } = await import('../../../src/data/manifest/index.js');
-    const path = await write('save-src.csv', 'image_path,report,patient_id,study_id,Edema\nimgs/a.dcm,"FINDINGS: x, y.",p1,s1,1\nimgs/b.dcm;imgs/c.dcm,No edema.,p2,s2,0\n');
+    const { writeManifestCsv } = await import('../../../src/index.js');
+    const path = await write(
+      'save-src.csv',
+      'image_path,report,patient_id,study_id,Edema\nimgs/a.dcm,"FINDINGS: x, y.",p1,s1,1\nimgs/b.dcm;imgs/c.dcm,No edema.,p2,s2,0\n',
+    );
     const split = splitByPatient(await loadManifest(path), { train: 1, val: 1, test: 0, seed: 1 });
     const out = join(dir, 'saved.csv');
     await writeManifestCsv(split, out);
@@ -200,16 +243,20 @@ describe('writeManifestCsv and readReportText', () => {
     expect(text.split('\n')[0]).toBe('image_path,report,patient_id,study_id,Edema,split');
     expect(text).toContain('imgs/b.dcm;imgs/c.dcm');
     const again = await loadManifest(out);
-    expect(again.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema]))
-      .toEqual(split.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema]));
+    expect(again.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema])).toEqual(
+      split.rows.map((r) => [r.imagePaths, r.reportText, r.patientId, r.split, r.labels.Edema]),
+    );
   });
 
   it('reads a report from its text column or its file, and names a missing file', async () => {
-    const { readReportText } = await import('../../../src/data/manifest/index.js');
+    const { readReportText } = await import('../../../src/index.js');
     await write('r1.txt', 'IMPRESSION: Small left effusion.');
     const path = await write('paths.csv', 'image,patient_id,report_path\na.png,p1,r1.txt\nb.png,p2,missing.txt\n');
     const m = await loadManifest(path);
     expect(await readReportText(m.rows[0]!)).toBe('IMPRESSION: Small left effusion.');
-    await expect(readReportText(m.rows[1]!)).rejects.toMatchObject({ code: 'ERR_MISSING_FILE', message: expect.stringMatching(/report for row 2/) });
+    await expect(readReportText(m.rows[1]!)).rejects.toMatchObject({
+      code: 'ERR_MISSING_FILE',
+      message: expect.stringMatching(/report for row 2/),
+    });
   });
 });

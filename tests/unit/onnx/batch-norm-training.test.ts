@@ -41,9 +41,11 @@ function referenceBatchNorm(x: Float64Array, dims: number[], scale: Float64Array
     variance[c] = v / count;
   }
   const y = new Float64Array(x.length);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let k = 0; k < inner; k++) {
-    y[at(n, c, k)] = ((x[at(n, c, k)]! - mean[c]!) / Math.sqrt(variance[c]! + eps)) * scale[c]! + bias[c]!;
-  }
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let k = 0; k < inner; k++) {
+        y[at(n, c, k)] = ((x[at(n, c, k)]! - mean[c]!) / Math.sqrt(variance[c]! + eps)) * scale[c]! + bias[c]!;
+      }
   return { y, mean, variance };
 }
 
@@ -54,21 +56,42 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 describe('BatchNormalization batch-statistics rewrite', () => {
-  for (const [dims, opset] of [[[3, 5, 4, 7], 17], [[6, 5], 17], [[2, 3, 5, 3], 18]] as const) {
+  for (const [dims, opset] of [
+    [[3, 5, 4, 7], 17],
+    [[6, 5], 17],
+    [[2, 3, 5, 3], 18],
+  ] as const) {
     it(`forward equals a float64 reference of training-mode BN on [${dims.join(', ')}] (opset ${opset}), with the batch statistics as outputs`, async () => {
       const rng = new Sfc32(11);
       const C = dims[1]!;
-      const x = randomArray(rng, dims.reduce((a, b) => a * b, 1), 'float64', (v) => 3 * v + 1.5) as Float64Array;
+      const x = randomArray(
+        rng,
+        dims.reduce((a, b) => a * b, 1),
+        'float64',
+        (v) => 3 * v + 1.5,
+      ) as Float64Array;
       const scale = randomArray(rng, C, 'float64') as Float64Array;
       const bias = randomArray(rng, C, 'float64') as Float64Array;
       const { model, statistics } = toBatchStatisticsModel(bnModel([...dims], opset), { exposeStatistics: true });
-      expect(statistics).toEqual([expect.objectContaining({ runningMean: 'bn.running_mean', runningVar: 'bn.running_var', channels: C, meanOutput: 'bn.running_mean__batch_mean', varOutput: 'bn.running_var__batch_var' })]);
+      expect(statistics).toEqual([
+        expect.objectContaining({
+          runningMean: 'bn.running_mean',
+          runningVar: 'bn.running_var',
+          channels: C,
+          meanOutput: 'bn.running_mean__batch_mean',
+          varOutput: 'bn.running_var__batch_var',
+        }),
+      ]);
       expect(model.graph!.node!.map((n) => n.opType)).not.toContain('BatchNormalization');
       expect(model.graph!.initializer!.map((t) => t.name)).not.toContain('bn.running_mean');
       // Opset 18 moved ReduceMean's axes from an attribute to an input.
       for (const n of model.graph!.node!.filter((k) => k.opType === 'ReduceMean')) expect(n.input!.length).toBe(opset >= 18 ? 2 : 1);
       const session = await ort.InferenceSession.create(serializeModel(model));
-      const out = await session.run({ x: new ort.Tensor('float64', x, [...dims]), scale: new ort.Tensor('float64', scale, [C]), bias: new ort.Tensor('float64', bias, [C]) });
+      const out = await session.run({
+        x: new ort.Tensor('float64', x, [...dims]),
+        scale: new ort.Tensor('float64', scale, [C]),
+        bias: new ort.Tensor('float64', bias, [C]),
+      });
       await session.release();
       const ref = referenceBatchNorm(x, [...dims], scale, bias, 1e-3);
       expect(maxAbs(out.y!.data as Float64Array, ref.y)).toBeLessThan(1e-10);
@@ -81,13 +104,26 @@ describe('BatchNormalization batch-statistics rewrite', () => {
       const rng = new Sfc32(5);
       const C = dims[1]!;
       const inputs = {
-        x: { data: randomArray(rng, dims.reduce((a, b) => a * b, 1), 'float64'), dims: [...dims] },
+        x: {
+          data: randomArray(
+            rng,
+            dims.reduce((a, b) => a * b, 1),
+            'float64',
+          ),
+          dims: [...dims],
+        },
         scale: { data: randomArray(rng, C, 'float64'), dims: [C] },
         bias: { data: randomArray(rng, C, 'float64'), dims: [C] },
       };
       const { model } = toBatchStatisticsModel(bnModel([...dims], opset));
       const r = await checkModelGradients(model, inputs, { inputsGrad: ['x', 'scale', 'bias'], maxEntries: 40 });
-      expect(r.checked).toBeGreaterThanOrEqual(Math.min(40, dims.reduce((a, b) => a * b, 1)) + 2 * C);
+      expect(r.checked).toBeGreaterThanOrEqual(
+        Math.min(
+          40,
+          dims.reduce((a, b) => a * b, 1),
+        ) +
+          2 * C,
+      );
       expect(r.numericNorm).toBeGreaterThan(0);
       expect(r.relativeError).toBeLessThan(1e-6);
     });
@@ -101,7 +137,9 @@ describe('BatchNormalization batch-statistics rewrite', () => {
     const model = g.build();
     const name = model.graph!.node![0]!.name!;
     expect(() => toBatchStatisticsModel(model)).toThrow(OnnxModelError);
-    expect(() => toBatchStatisticsModel(model)).toThrow(new RegExp(`BatchNormalization node ${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*rank 3`));
+    expect(() => toBatchStatisticsModel(model)).toThrow(
+      new RegExp(`BatchNormalization node ${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*rank 3`),
+    );
   });
 
   it('refuses running statistics that are not initializers or are shared between nodes', () => {
@@ -132,7 +170,7 @@ describe('BatchNormalization batch-statistics rewrite', () => {
     updateRunningStatistics(running, { mean: [3, -2], var: [0.5, 2] }, 5, 0.1);
     expect(running.mean[0]).toBeCloseTo(0.9 * 1 + 0.1 * 3, 6);
     expect(running.mean[1]).toBeCloseTo(0.9 * 2 - 0.1 * 2, 6);
-    expect(running.var[0]).toBeCloseTo(0.9 * 1 + 0.1 * 0.5 * 5 / 4, 6);
-    expect(running.var[1]).toBeCloseTo(0.9 * 4 + 0.1 * 2 * 5 / 4, 6);
+    expect(running.var[0]).toBeCloseTo(0.9 * 1 + (0.1 * 0.5 * 5) / 4, 6);
+    expect(running.var[1]).toBeCloseTo(0.9 * 4 + (0.1 * 2 * 5) / 4, 6);
   });
 });

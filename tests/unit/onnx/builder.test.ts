@@ -150,11 +150,19 @@ describe('GraphBuilder.extend', () => {
     g.output(g.sigmoid(g.gemm(emb, w, b)), 'probs', ['batch', 3]);
     const model = g.build();
     expect(model.metadataProps!.find((p) => p.key === 'radlearn.encoder')).toBeDefined();
-    expect(listParameters(model).parameters.slice(-2).map((p) => p.name)).toEqual(['head.weight', 'head.bias']);
+    expect(
+      listParameters(model)
+        .parameters.slice(-2)
+        .map((p) => p.name),
+    ).toEqual(['head.weight', 'head.bias']);
     expect(listParameters(model).size).toBe(listParameters(encoder.model).size + 27);
 
     const rng = new Sfc32(3);
-    const image = new ort.Tensor('float32', Float32Array.from({ length: 2 * 40 * 40 }, () => rng.next()), [2, 1, 40, 40]);
+    const image = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 2 * 40 * 40 }, () => rng.next()),
+      [2, 1, 40, 40],
+    );
     const s1 = await ort.InferenceSession.create(serializeModel(encoder.model));
     const e = (await s1.run({ image })).embedding!.data as Float32Array;
     const probs = await run(serializeModel(model), { image });

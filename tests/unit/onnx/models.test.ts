@@ -14,7 +14,11 @@ async function session(model: Parameters<typeof serializeModel>[0]): Promise<ort
 
 function images(n: number, h: number, w: number, seed: number): ort.Tensor {
   const rng = new Sfc32(seed);
-  return new ort.Tensor('float32', Float32Array.from({ length: n * h * w }, () => rng.next()), [n, 1, h, w]);
+  return new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: n * h * w }, () => rng.next()),
+    [n, 1, h, w],
+  );
 }
 
 function allFinite(a: Float32Array): boolean {
@@ -25,7 +29,10 @@ describe('built-in ResNet', () => {
   it('embeds any image size to [N, D], deterministic per seed', async () => {
     const built = buildResNetEncoder({ widths: [8, 16], blocks: [1, 1], embedDim: 12, seed: 3 });
     const s = await session(built.model);
-    for (const [h, w] of [[40, 56], [64, 64]] as const) {
+    for (const [h, w] of [
+      [40, 56],
+      [64, 64],
+    ] as const) {
       const out = (await s.run({ image: images(3, h, w, h) })).embedding!;
       expect(out.dims).toEqual([3, 12]);
       expect(allFinite(out.data as Float32Array)).toBe(true);

@@ -18,7 +18,9 @@ describe('elementwise ops', () => {
   ];
   for (const [op, f] of cases) {
     it(`${op} broadcasts [3,1,5] with [4,1]`, async () => {
-      const [y] = await runGraph({ a, b }, (g, v) => (g as unknown as Record<string, (p: unknown, q: unknown) => never>)[op]!.call(g, v.a, v.b));
+      const [y] = await runGraph({ a, b }, (g, v) =>
+        (g as unknown as Record<string, (p: unknown, q: unknown) => never>)[op]!.call(g, v.a, v.b),
+      );
       expectClose(y!, broadcast(a, b, f));
     });
   }
@@ -57,7 +59,10 @@ describe('elementwise ops', () => {
       const isZero = g.equal(g.relu(v.x!), g.scalar(0));
       return g.where(isZero, g.neg(v.x!), g.mul(v.x!, g.cast(positive, 'float32')));
     });
-    expectClose(y!, map(x, (v) => Math.abs(v)));
+    expectClose(
+      y!,
+      map(x, (v) => Math.abs(v)),
+    );
   });
 });
 
@@ -75,7 +80,10 @@ describe('linear algebra', () => {
     const c = randn(rng, [7]);
     const [y] = await runGraph({ a, b, c }, (g, v) => g.gemm(v.a!, v.b!, v.c!, { transA: true, transB: true, alpha: 0.7, beta: -1.3 }));
     const ab = matmul(transpose(a, [1, 0]), transpose(b, [1, 0]));
-    expectClose(y!, broadcast(ab, c, (p, q) => 0.7 * p - 1.3 * q));
+    expectClose(
+      y!,
+      broadcast(ab, c, (p, q) => 0.7 * p - 1.3 * q),
+    );
   });
 });
 
@@ -103,7 +111,9 @@ describe('convolution, normalisation, pooling', () => {
     const bias = randn(rng, [5]);
     const mean = randn(rng, [5]);
     const variance = map(randn(rng, [5]), (v) => v * v + 0.2);
-    const [y] = await runGraph({ x, scale, bias, mean, variance }, (g, v) => g.batchNormalization(v.x!, v.scale!, v.bias!, v.mean!, v.variance!, { epsilon: 1e-3 }));
+    const [y] = await runGraph({ x, scale, bias, mean, variance }, (g, v) =>
+      g.batchNormalization(v.x!, v.scale!, v.bias!, v.mean!, v.variance!, { epsilon: 1e-3 }),
+    );
     const expected = map(x, (v) => v);
     for (let i = 0; i < x.data.length; i++) {
       const c = unravel(i, x.dims)[1]!;
@@ -135,7 +145,9 @@ describe('convolution, normalisation, pooling', () => {
     it(`averagePool 2x3 with pads, countIncludePad=${countIncludePad}`, async () => {
       const x = randn(rng, [1, 2, 7, 7]);
       const o = { kernel: [2, 3], strides: [2, 2], pads: [1, 1, 0, 1], countIncludePad };
-      const [y] = await runGraph({ x }, (g, v) => g.averagePool(v.x!, { kernelShape: o.kernel, strides: o.strides, pads: o.pads, countIncludePad }));
+      const [y] = await runGraph({ x }, (g, v) =>
+        g.averagePool(v.x!, { kernelShape: o.kernel, strides: o.strides, pads: o.pads, countIncludePad }),
+      );
       expectClose(y!, pool2d(x, 'avg', o));
     });
   }

@@ -40,7 +40,32 @@ function randomGrid(rng: Sfc32, n: number): Float64Array {
 }
 
 describe('bilinear position resampling matrix', () => {
-  const cases: Array<[Grid, Grid]> = [[[7, 7], [3, 3]], [[8, 8], [4, 4]], [[8, 8], [5, 5]], [[4, 6], [3, 2]], [[3, 3], [5, 5]], [[2, 2], [2, 2]]];
+  const cases: Array<[Grid, Grid]> = [
+    [
+      [7, 7],
+      [3, 3],
+    ],
+    [
+      [8, 8],
+      [4, 4],
+    ],
+    [
+      [8, 8],
+      [5, 5],
+    ],
+    [
+      [4, 6],
+      [3, 2],
+    ],
+    [
+      [3, 3],
+      [5, 5],
+    ],
+    [
+      [2, 2],
+      [2, 2],
+    ],
+  ];
   it.each(cases)('%j -> %j matches per-pixel bilinear resampling in float64', (from, to) => {
     const rng = new Sfc32(from[0] * 31 + to[1]);
     const m = bilinearResampleMatrix(from, to);
@@ -69,7 +94,12 @@ describe('bilinear position resampling matrix', () => {
     const half = apply(bilinearResampleMatrix([8, 8], [4, 4]), 16, 64, grid);
     for (let y = 0; y < 4; y++) {
       for (let x = 0; x < 4; x++) {
-        const block = [grid[2 * y * 8 + 2 * x]!, grid[2 * y * 8 + 2 * x + 1]!, grid[(2 * y + 1) * 8 + 2 * x]!, grid[(2 * y + 1) * 8 + 2 * x + 1]!];
+        const block = [
+          grid[2 * y * 8 + 2 * x]!,
+          grid[2 * y * 8 + 2 * x + 1]!,
+          grid[(2 * y + 1) * 8 + 2 * x]!,
+          grid[(2 * y + 1) * 8 + 2 * x + 1]!,
+        ];
         expect(half[y * 4 + x]).toBeCloseTo(block.reduce((a, b) => a + b) / 4, 10);
       }
     }
@@ -81,13 +111,18 @@ describe('bilinear position resampling matrix', () => {
 describe('ViT at another input size with resampled position embeddings', () => {
   const base = { patchSize: 8, dim: 16, depth: 1, heads: 2, mlpRatio: 2, inChannels: 1, seed: 5, patchTokens: true } as const;
   const rng = new Sfc32(77);
-  const images = (n: number, size: number): ort.Tensor => new ort.Tensor('float32', Float32Array.from({ length: n * size * size }, () => rng.normal()), [n, 1, size, size]);
+  const images = (n: number, size: number): ort.Tensor =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: n * size * size }, () => rng.normal()),
+      [n, 1, size, size],
+    );
   const run = async (model: Parameters<typeof serializeModel>[0], image: ort.Tensor): Promise<Record<string, Float32Array>> => {
     const out = await (await ort.InferenceSession.create(serializeModel(model))).run({ image });
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
   };
 
-  it('shares the reference graph\'s parameter layout (names, shapes, offsets) and values', () => {
+  it("shares the reference graph's parameter layout (names, shapes, offsets) and values", () => {
     const reference = buildViTEncoder({ ...base, imageSize: 32 }).model;
     const small = buildViTEncoder({ ...base, imageSize: 16, positionImageSize: 32 }).model;
     const a = listParameters(reference);
@@ -120,12 +155,17 @@ describe('ViT at another input size with resampled position embeddings', () => {
     for (const p of plainLayout.parameters) {
       const src = smallLayout.parameters.find((q) => q.name === p.name)!;
       const from = values.subarray(src.offset, src.offset + src.size);
-      if (p.name !== 'pos_embed') { plainValues.set(from, p.offset); continue; }
+      if (p.name !== 'pos_embed') {
+        plainValues.set(from, p.offset);
+        continue;
+      }
       const dim = base.dim;
       plainValues.set(from.subarray(0, dim), p.offset); // CLS position unchanged
       for (let d = 0; d < dim; d++) {
         const column = Float64Array.from({ length: 25 }, (_, k) => from[(1 + k) * dim + d]!);
-        apply(m, 4, 25, column).forEach((v, r) => { plainValues[p.offset + (1 + r) * dim + d] = v; });
+        apply(m, 4, 25, column).forEach((v, r) => {
+          plainValues[p.offset + (1 + r) * dim + d] = v;
+        });
       }
     }
     const image = images(2, 16);
@@ -142,9 +182,16 @@ describe('ViT at another input size with resampled position embeddings', () => {
   it('the gradient reaches pos_embed through the resampling MatMul (finite differences)', async () => {
     const small = buildViTEncoder({ ...base, imageSize: 16, positionImageSize: 24 }).model; // 3x3 -> 2x2
     const image = Float32Array.from({ length: 2 * 256 }, () => rng.normal());
-    const r = await checkModelGradients(small, { image: { data: image, dims: [2, 1, 16, 16] } }, {
-      parameters: ['pos_embed'], maxEntries: 40, seed: 9, outputs: ['embedding', 'patch_tokens'],
-    });
+    const r = await checkModelGradients(
+      small,
+      { image: { data: image, dims: [2, 1, 16, 16] } },
+      {
+        parameters: ['pos_embed'],
+        maxEntries: 40,
+        seed: 9,
+        outputs: ['embedding', 'patch_tokens'],
+      },
+    );
     expect(r.checked).toBe(40);
     expect(r.numericNorm).toBeGreaterThan(0);
     expect(r.relativeError).toBeLessThanOrEqual(2e-3);

@@ -33,7 +33,11 @@ export function conv2d(x: Nd, w: Nd, b: Nd | null, o: { strides: number[]; pads:
   return { data: out, dims: [n, m, oh, ow] };
 }
 
-export function pool2d(x: Nd, kind: 'max' | 'avg', o: { kernel: number[]; strides: number[]; pads: number[]; countIncludePad?: boolean }): Nd {
+export function pool2d(
+  x: Nd,
+  kind: 'max' | 'avg',
+  o: { kernel: number[]; strides: number[]; pads: number[]; countIncludePad?: boolean },
+): Nd {
   const [n, c, h, w] = x.dims as [number, number, number, number];
   const [kh, kw] = o.kernel as [number, number];
   const [sh, sw] = o.strides as [number, number];

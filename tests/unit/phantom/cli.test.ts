@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import { registerPhantom } from '../../../src/cli/commands/phantom.js';
-import { loadManifest } from '../../../src/data/manifest/index.js';
+import { loadManifest } from '../../../src/data/manifest/load.js';
 
 describe('radlearn phantom', () => {
   it('writes the dataset and prints a summary', async () => {
@@ -12,7 +12,10 @@ describe('radlearn phantom', () => {
     const program = new Command('radlearn');
     registerPhantom(program);
     const chunks: string[] = [];
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { chunks.push(String(c)); return true; });
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+      chunks.push(String(c));
+      return true;
+    });
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       await program.exitOverride().parseAsync(['node', 'radlearn', 'phantom', '--out', dir, '--n', '9', '--size', '48', '--seed', '4']);

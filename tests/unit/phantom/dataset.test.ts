@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDicom } from '../../../src/data/dicom/read.js';
-import { labelReport } from '../../../src/data/labeler/index.js';
-import { loadManifest } from '../../../src/data/manifest/index.js';
-import {
-  generatePhantom, generateReport, PHANTOM_LABEL_COLUMNS, PHANTOM_OBSERVATIONS, phantomLabels, sampleStudies, type PhantomSummary,
-} from '../../../src/data/phantom/index.js';
+import { labelReport } from '../../../src/data/labeler/label.js';
+import { loadManifest } from '../../../src/data/manifest/load.js';
+import { generatePhantom, PHANTOM_LABEL_COLUMNS, phantomLabels, type PhantomSummary } from '../../../src/data/phantom/generate.js';
+import { generateReport, PHANTOM_OBSERVATIONS } from '../../../src/data/phantom/report.js';
+import { sampleStudies } from '../../../src/data/phantom/truth.js';
 
 describe('phantom reports', () => {
   const seed = 21;
@@ -23,7 +23,9 @@ describe('phantom reports', () => {
         const predicted = labelReport((reports[i] as { text: string }).text)[observation];
         const positive = predicted === 1 || predicted === -1; // uncertain counts as positive (U-Ones)
         const truth = phantomLabels(study)[observation] === 1;
-        if (positive && truth) tp++; else if (positive) fp++; else if (truth) fn++;
+        if (positive && truth) tp++;
+        else if (positive) fp++;
+        else if (truth) fn++;
       });
       const f1 = (2 * tp) / (2 * tp + fp + fn);
       expect(tp, observation).toBeGreaterThan(20);
@@ -82,7 +84,10 @@ describe('generatePhantom', () => {
       expect(row.reportText).toMatch(/IMPRESSION:/);
       expect(row.imagePaths[0]?.startsWith(dirA)).toBe(true);
     }
-    const truth = (await readFile(summary.groundTruthPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { study_id: string; patient: { frailty: number } });
+    const truth = (await readFile(summary.groundTruthPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { study_id: string; patient: { frailty: number } });
     expect(truth.map((t) => t.study_id)).toEqual(manifest.rows.map((r) => r.studyId));
     expect(truth.every((t) => t.patient.frailty >= 0 && t.patient.frailty <= 1)).toBe(true);
   });
@@ -104,7 +109,10 @@ describe('generatePhantom', () => {
       const stored = image.storedPixels();
       let max = 0;
       let min = 4095;
-      for (const v of stored) { max = Math.max(max, v); min = Math.min(min, v); }
+      for (const v of stored) {
+        max = Math.max(max, v);
+        min = Math.min(min, v);
+      }
       expect(max).toBeLessThanOrEqual(4095);
       expect(max - min).toBeGreaterThan(1500);
       // Air beside the neck: low values in MONOCHROME2, high (inverted) in MONOCHROME1.

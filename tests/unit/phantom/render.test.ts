@@ -11,7 +11,13 @@ const SEED = 5;
 function baseStudy(): PhantomStudy {
   const study = structuredClone(sampleStudies(SEED, 1)[0] as PhantomStudy);
   const none: PhantomFindings = {
-    cardiothoracicRatio: 0.44, cardiomegaly: false, effusion: null, pneumothorax: null, lesion: null, consolidation: null, devices: [],
+    cardiothoracicRatio: 0.44,
+    cardiomegaly: false,
+    effusion: null,
+    pneumothorax: null,
+    lesion: null,
+    consolidation: null,
+    devices: [],
   };
   study.findings = none;
   study.patient.frailty = 0.3;
@@ -32,7 +38,11 @@ const px = (v: number): number => Math.min(SIZE - 1, Math.max(0, Math.round(((v 
 function meanBox(img: Float32Array, x0: number, x1: number, y0: number, y1: number): number {
   let sum = 0;
   let n = 0;
-  for (let r = px(y0); r <= px(y1); r++) for (let c = px(x0); c <= px(x1); c++) { sum += img[r * SIZE + c] as number; n++; }
+  for (let r = px(y0); r <= px(y1); r++)
+    for (let c = px(x0); c <= px(x1); c++) {
+      sum += img[r * SIZE + c] as number;
+      n++;
+    }
   return sum / n;
 }
 
@@ -46,7 +56,11 @@ describe('renderPhantom', () => {
     expect(a).toEqual(b);
     let min = 1;
     let max = 0;
-    for (const v of a) { expect(Number.isFinite(v)).toBe(true); min = Math.min(min, v); max = Math.max(max, v); }
+    for (const v of a) {
+      expect(Number.isFinite(v)).toBe(true);
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
     expect(min).toBeGreaterThanOrEqual(0);
     expect(max).toBeLessThanOrEqual(1);
     expect(max - min).toBeGreaterThan(0.5);
@@ -70,7 +84,9 @@ describe('renderPhantom', () => {
     const gn = buildGeometry(normal);
     const y = gn.heart.topY + 0.75 * (gn.heart.bottomY - gn.heart.topY);
     const x = gn.heart.leftExtent + 0.05;
-    expect(meanBox(render(big), x, x + 0.06, y - 0.03, y + 0.03) - meanBox(render(normal), x, x + 0.06, y - 0.03, y + 0.03)).toBeGreaterThan(0.1);
+    expect(
+      meanBox(render(big), x, x + 0.06, y - 0.03, y + 0.03) - meanBox(render(normal), x, x + 0.06, y - 0.03, y + 0.03),
+    ).toBeGreaterThan(0.1);
   });
 
   it('fills the costophrenic angle on the effusion side only', () => {
@@ -97,11 +113,15 @@ describe('renderPhantom', () => {
     const lesion = { kind: 'mass' as const, side: 'left' as const, zone: 'mid' as const, diameterCm: 5, lateral: 0.5 };
     const withMass = render(withFindings({ lesion }));
     const [mx, my] = pointInLung(buildGeometry(baseStudy()).lungs.left, zoneT('mid'), 0.5);
-    expect(meanBox(withMass, mx - 0.03, mx + 0.03, my - 0.03, my + 0.03) - meanBox(normal, mx - 0.03, mx + 0.03, my - 0.03, my + 0.03)).toBeGreaterThan(0.15);
+    expect(
+      meanBox(withMass, mx - 0.03, mx + 0.03, my - 0.03, my + 0.03) - meanBox(normal, mx - 0.03, mx + 0.03, my - 0.03, my + 0.03),
+    ).toBeGreaterThan(0.15);
 
     const withConsolidation = render(withFindings({ consolidation: { side: 'right', zone: 'lower', extent: 1.1 } }));
     const [cx, cy] = pointInLung(buildGeometry(baseStudy()).lungs.right, zoneT('lower'), 0.55);
-    expect(meanBox(withConsolidation, cx - 0.08, cx + 0.08, cy - 0.06, cy + 0.06) - meanBox(normal, cx - 0.08, cx + 0.08, cy - 0.06, cy + 0.06)).toBeGreaterThan(0.05);
+    expect(
+      meanBox(withConsolidation, cx - 0.08, cx + 0.08, cy - 0.06, cy + 0.06) - meanBox(normal, cx - 0.08, cx + 0.08, cy - 0.06, cy + 0.06),
+    ).toBeGreaterThan(0.05);
 
     const withDevices = render(withFindings({ devices: ['pacemaker', 'endotracheal_tube', 'central_line', 'enteric_tube'] }));
     let brighter = 0;

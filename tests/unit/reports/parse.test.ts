@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseReport, splitSections, splitSentences } from '../../../src/data/reports/index.js';
+import { parseReport } from '../../../src/data/reports/parse.js';
+import { splitSections } from '../../../src/data/reports/sections.js';
+import { splitSentences } from '../../../src/data/reports/sentences.js';
 
 describe('splitSections', () => {
   it('finds the standard sections with colons, any case, and text on the header line', () => {
-    const s = splitSections('EXAMINATION: CHEST (PA AND LAT)\nindication: cough\nComparison: ___\nFindings: Lungs clear.\nIMPRESSION: Normal.');
+    const s = splitSections(
+      'EXAMINATION: CHEST (PA AND LAT)\nindication: cough\nComparison: ___\nFindings: Lungs clear.\nIMPRESSION: Normal.',
+    );
     expect(s).toEqual({
-      technique: 'CHEST (PA AND LAT)', indication: 'cough', comparison: '___', findings: 'Lungs clear.', impression: 'Normal.',
+      technique: 'CHEST (PA AND LAT)',
+      indication: 'cough',
+      comparison: '___',
+      findings: 'Lungs clear.',
+      impression: 'Normal.',
     });
   });
 
@@ -25,7 +33,9 @@ describe('splitSections', () => {
   });
 
   it('finds capitalised headers inside a line and unknown all-caps headers', () => {
-    const s = splitSections('INDICATION: XXXX-year-old with cough. FINDINGS: No effusion. IMPRESSION: Normal.\nWET READ: discussed with Dr. ___.');
+    const s = splitSections(
+      'INDICATION: XXXX-year-old with cough. FINDINGS: No effusion. IMPRESSION: Normal.\nWET READ: discussed with Dr. ___.',
+    );
     expect(s.indication).toBe('XXXX-year-old with cough.');
     expect(s.findings).toBe('No effusion.');
     expect(s.impression).toBe('Normal.');
@@ -46,36 +56,58 @@ describe('splitSections', () => {
 
 describe('splitSentences', () => {
   it('survives abbreviations, initials, decimals and measurements', () => {
-    expect(splitSentences('Dr. J. Smith was paged at 3 p.m. today. There is a 2.5 cm nodule, approx. 3 mm larger vs. prior. No effusion.'))
-      .toEqual(['Dr. J. Smith was paged at 3 p.m. today.', 'There is a 2.5 cm nodule, approx. 3 mm larger vs. prior.', 'No effusion.']);
+    expect(
+      splitSentences('Dr. J. Smith was paged at 3 p.m. today. There is a 2.5 cm nodule, approx. 3 mm larger vs. prior. No effusion.'),
+    ).toEqual(['Dr. J. Smith was paged at 3 p.m. today.', 'There is a 2.5 cm nodule, approx. 3 mm larger vs. prior.', 'No effusion.']);
   });
 
   it('splits enumerations inline and on separate lines, and strips the numbers', () => {
-    expect(splitSentences('1. Cardiomegaly. 2. Small left effusion 3. No pneumothorax.'))
-      .toEqual(['Cardiomegaly.', 'Small left effusion', 'No pneumothorax.']);
-    expect(splitSentences('1. Cardiomegaly\n2. Left effusion, 1.2 cm\n3) Lines in place'))
-      .toEqual(['Cardiomegaly', 'Left effusion, 1.2 cm', 'Lines in place']);
+    expect(splitSentences('1. Cardiomegaly. 2. Small left effusion 3. No pneumothorax.')).toEqual([
+      'Cardiomegaly.',
+      'Small left effusion',
+      'No pneumothorax.',
+    ]);
+    expect(splitSentences('1. Cardiomegaly\n2. Left effusion, 1.2 cm\n3) Lines in place')).toEqual([
+      'Cardiomegaly',
+      'Left effusion, 1.2 cm',
+      'Lines in place',
+    ]);
   });
 
   it('does not mistake a number at a sentence end for an enumerator', () => {
-    expect(splitSentences('Compared with study 2. The effusion is smaller.'))
-      .toEqual(['Compared with study 2.', 'The effusion is smaller.']);
+    expect(splitSentences('Compared with study 2. The effusion is smaller.')).toEqual([
+      'Compared with study 2.',
+      'The effusion is smaller.',
+    ]);
   });
 
   it('joins line-wrapped text and breaks at blank lines and bullets', () => {
-    const text = 'The heart is mildly\nenlarged. There is a small\nleft effusion\n\nNo pneumothorax\n- ET tube in place\n* NG tube in stomach';
+    const text =
+      'The heart is mildly\nenlarged. There is a small\nleft effusion\n\nNo pneumothorax\n- ET tube in place\n* NG tube in stomach';
     expect(splitSentences(text)).toEqual([
-      'The heart is mildly enlarged.', 'There is a small left effusion', 'No pneumothorax', 'ET tube in place', 'NG tube in stomach',
+      'The heart is mildly enlarged.',
+      'There is a small left effusion',
+      'No pneumothorax',
+      'ET tube in place',
+      'NG tube in stomach',
     ]);
   });
 
   it('splits all-lower-case text and keeps e.g./i.e. inside a sentence', () => {
-    expect(splitSentences('heart normal. lungs clear, e.g. no focal opacity. no effusion'))
-      .toEqual(['heart normal.', 'lungs clear, e.g. no focal opacity.', 'no effusion']);
+    expect(splitSentences('heart normal. lungs clear, e.g. no focal opacity. no effusion')).toEqual([
+      'heart normal.',
+      'lungs clear, e.g. no focal opacity.',
+      'no effusion',
+    ]);
   });
 
   it('handles question and exclamation marks, CRLF, and de-identification placeholders', () => {
-    expect(splitSentences('Pneumonia? Unclear!\r\nCall ___ at XXXX. Done.')).toEqual(['Pneumonia?', 'Unclear!', 'Call ___ at XXXX.', 'Done.']);
+    expect(splitSentences('Pneumonia? Unclear!\r\nCall ___ at XXXX. Done.')).toEqual([
+      'Pneumonia?',
+      'Unclear!',
+      'Call ___ at XXXX.',
+      'Done.',
+    ]);
   });
 
   it('returns nothing for empty or punctuation-only text', () => {

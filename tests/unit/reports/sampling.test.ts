@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashKeys, Rng } from '../../../src/random/index.js';
-import { parseReport } from '../../../src/data/reports/index.js';
-import { candidateSentences, sampleSentences } from '../../../src/data/sampling/index.js';
+import { parseReport } from '../../../src/data/reports/parse.js';
+import { candidateSentences, sampleSentences } from '../../../src/data/sampling/sentences.js';
 
 const REPORT = `INDICATION: Cough.
 

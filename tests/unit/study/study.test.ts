@@ -9,7 +9,12 @@ import { parseCsv } from '../../../src/data/manifest/csv.js';
 
 describe('study config and cells', () => {
   it('enumerates pre-training x downstream x fraction x seed cells with stable ids', () => {
-    const c = parseStudyConfig({ seeds: 2, fractions: [0.01, 1], pretraining: ['none', 'image-only'], downstream: ['linear-probe', 'report-distill', 'mlp-head-frozen'] });
+    const c = parseStudyConfig({
+      seeds: 2,
+      fractions: [0.01, 1],
+      pretraining: ['none', 'image-only'],
+      downstream: ['linear-probe', 'report-distill', 'mlp-head-frozen'],
+    });
     const cells = studyCells(c);
     expect(cells.length).toBe(2 * 2 * 3 * 2);
     expect(new Set(cells.map((x) => x.id)).size).toBe(cells.length);
@@ -35,10 +40,16 @@ describe('runStudy on a tiny phantom', () => {
   it('saves every cell, skips finished cells on rerun, redoes a missing one, writes the table and report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'radlearn-study-'));
     const config = parseStudyConfig({
-      out, data: { phantom: { n: 80, size: 32, seed: 4 } }, imageSize: 32,
-      vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, seeds: 1,
-      pretraining: ['none', 'report-contrastive', 'image-only'], downstream: ['linear-probe', 'full-finetune', 'report-distill'], fractions: [0.25, 1],
-      steps: { dino: 3, contrastive: 4, clipFinetune: 3, downstream: 4, finetune: 3, teacher: 4 }, batchSize: { dino: 8, contrastive: 16, clipFinetune: 8, downstream: 16, finetune: 8 },
+      out,
+      data: { phantom: { n: 80, size: 32, seed: 4 } },
+      imageSize: 32,
+      vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 },
+      seeds: 1,
+      pretraining: ['none', 'report-contrastive', 'image-only'],
+      downstream: ['linear-probe', 'full-finetune', 'report-distill'],
+      fractions: [0.25, 1],
+      steps: { dino: 3, contrastive: 4, clipFinetune: 3, downstream: 4, finetune: 3, teacher: 4 },
+      batchSize: { dino: 8, contrastive: 16, clipFinetune: 8, downstream: 16, finetune: 8 },
       dino: { head: { hidden: 16, bottleneck: 8, prototypes: 32 }, crops: { localCount: 1 } },
     });
     const cells = studyCells(config);
@@ -84,7 +95,14 @@ describe('runStudy on a tiny phantom', () => {
     expect(report).toMatch(/Pre-training image-only, seed 0: (the DINO loss ended at|the DINO loss \(mean)/);
     // the pre-training runs' loss curves: contrastive heads, clip-finetune, DINO, iBOT and the log K line
     const curves = readFileSync(join(out, 'loss-curves.svg'), 'utf8');
-    for (const name of ['report-contrastive: contrastive', 'report-contrastive: clip-finetune', 'image-only: DINO', 'image-only: iBOT', 'log K (']) expect(curves).toContain(name);
+    for (const name of [
+      'report-contrastive: contrastive',
+      'report-contrastive: clip-finetune',
+      'image-only: DINO',
+      'image-only: iBOT',
+      'log K (',
+    ])
+      expect(curves).toContain(name);
     expect(report).toContain('loss-curves.svg');
 
     // rerun: nothing is recomputed; then one cell file is lost and only it is redone

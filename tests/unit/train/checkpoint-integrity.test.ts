@@ -15,12 +15,18 @@ import { FlatParameters } from '../../../src/train/parameters.js';
 const fresh = (): string => mkdtempSync(join(tmpdir(), 'radlearn-ckpt-'));
 
 function contents(seed: number) {
-  const params = new FlatParameters([
-    { name: 'proj.weight', shape: [3, 4], init: { kind: 'normal', std: 0.5 } },
-    { name: 'proj.bias', shape: [3], init: { kind: 'constant', value: 0.25 } },
-  ], seed);
+  const params = new FlatParameters(
+    [
+      { name: 'proj.weight', shape: [3, 4], init: { kind: 'normal', std: 0.5 } },
+      { name: 'proj.bias', shape: [3], init: { kind: 'constant', value: 0.25 } },
+    ],
+    seed,
+  );
   const optimizer: FlatOptimizer = {
-    params: params.data, m: params.data.map((v) => v / 10), v: params.data.map((v) => v * v), step: 7,
+    params: params.data,
+    m: params.data.map((v) => v / 10),
+    v: params.data.map((v) => v * v),
+    step: 7,
     update: () => 0,
   };
   return { params, optimizers: new Map([['main', optimizer]]), ema: params.data.map((v) => v * 0.9) };
@@ -28,13 +34,22 @@ function contents(seed: number) {
 
 async function trainerCheckpoint(dir: string, step: number, keep = 3, state?: Record<string, Float32Array>): Promise<void> {
   const c = contents(step);
-  await saveCheckpoint(dir, {
-    step, totalSteps: 12, phase: 'contrastive', configHash: 'abc123',
-    rng: { kind: 'counter', seed: 5, streams: ['data-order/<phase>/<epoch>'] },
-    dataOrder: { phase: 'contrastive', epoch: 0, position: step, permutation: [3, 1, 0, 2, 5, 4] },
-    optimizer: { kind: 'adamw', groups: { main: { step, range: [0, c.params.data.length] } } },
-    ema: true, lastLoss: 1.5 + step,
-  }, { ...c, ...(state ? { state } : {}) }, keep);
+  await saveCheckpoint(
+    dir,
+    {
+      step,
+      totalSteps: 12,
+      phase: 'contrastive',
+      configHash: 'abc123',
+      rng: { kind: 'counter', seed: 5, streams: ['data-order/<phase>/<epoch>'] },
+      dataOrder: { phase: 'contrastive', epoch: 0, position: step, permutation: [3, 1, 0, 2, 5, 4] },
+      optimizer: { kind: 'adamw', groups: { main: { step, range: [0, c.params.data.length] } } },
+      ema: true,
+      lastLoss: 1.5 + step,
+    },
+    { ...c, ...(state ? { state } : {}) },
+    keep,
+  );
 }
 
 /** A checkpoint that also carries a task's own buffers, as the dino mode's centers. */
@@ -82,8 +97,15 @@ function everyBitFlip(bytes: Uint8Array, accepts: (damaged: Uint8Array) => boole
   return { checked, accepted };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string; details: { tried: Array<{ path: string; reason: string; part?: string; expected?: string; found?: string }> } }> {
-  const outcome = await promise.then(() => undefined, (e: unknown) => e);
+async function rejection(promise: Promise<unknown>): Promise<{
+  code?: string;
+  message: string;
+  details: { tried: Array<{ path: string; reason: string; part?: string; expected?: string; found?: string }> };
+}> {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (outcome === undefined) throw new Error('a damaged checkpoint was accepted');
   return outcome as never;
 }
@@ -96,8 +118,34 @@ function resumeLoader(): ResumeLoad {
 }
 
 const formats = [
-  { name: 'trainer', write: trainerCheckpoint, read: readLatestState, stem: 'step-0000004', pointer: 'latest.json', stateFormat: 'radlearn-checkpoint-v2', pointerFormat: 'radlearn-checkpoint-pointer-v2', tensors: ['proj.weight', 'proj.bias', 'optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema'] },
-  { name: 'task state', write: taskStateCheckpoint, read: readLatestState, stem: 'step-0000004', pointer: 'latest.json', stateFormat: 'radlearn-checkpoint-v2', pointerFormat: 'radlearn-checkpoint-pointer-v2', tensors: ['proj.weight', 'proj.bias', 'optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema', 'state.dino.center', 'state.ibot.center'] },
+  {
+    name: 'trainer',
+    write: trainerCheckpoint,
+    read: readLatestState,
+    stem: 'step-0000004',
+    pointer: 'latest.json',
+    stateFormat: 'radlearn-checkpoint-v2',
+    pointerFormat: 'radlearn-checkpoint-pointer-v2',
+    tensors: ['proj.weight', 'proj.bias', 'optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema'],
+  },
+  {
+    name: 'task state',
+    write: taskStateCheckpoint,
+    read: readLatestState,
+    stem: 'step-0000004',
+    pointer: 'latest.json',
+    stateFormat: 'radlearn-checkpoint-v2',
+    pointerFormat: 'radlearn-checkpoint-pointer-v2',
+    tensors: [
+      'proj.weight',
+      'proj.bias',
+      'optimizer.main.exp_avg',
+      'optimizer.main.exp_avg_sq',
+      'ema',
+      'state.dino.center',
+      'state.ibot.center',
+    ],
+  },
 ] as const;
 
 describe.each(formats)('$name checkpoints', (format) => {
@@ -154,7 +202,12 @@ describe.each(formats)('$name checkpoints', (format) => {
     writeFileSync(path, bytes);
     const error = await rejection(format.read(dir));
     const last = format.tensors[format.tensors.length - 1]!;
-    expect(error.details.tried[0]).toMatchObject({ path, part: last, expected: expect.stringMatching(/^[0-9a-f]{64}$/), found: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(error.details.tried[0]).toMatchObject({
+      path,
+      part: last,
+      expected: expect.stringMatching(/^[0-9a-f]{64}$/),
+      found: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(error.message).toContain(path);
     expect(error.message).toContain(`tensor ${last}`);
   });
@@ -206,13 +259,21 @@ describe.each(formats)('$name checkpoints', (format) => {
     await format.write(dir, 2);
     await format.write(dir, 4);
     const pointer = join(dir, format.pointer);
-    await forEachFlip(pointer, async (position) => {
-      const loaded = await load(dir);
-      expect(loaded.state?.step ?? loaded.step, `byte ${position}`).toBe(4);
-      expect(loaded.warning, `byte ${position}`).toContain(pointer);
-    }, 1);
+    await forEachFlip(
+      pointer,
+      async (position) => {
+        const loaded = await load(dir);
+        expect(loaded.state?.step ?? loaded.step, `byte ${position}`).toBe(4);
+        expect(loaded.warning, `byte ${position}`).toContain(pointer);
+      },
+      1,
+    );
     const whole = readFileSync(pointer);
-    for (const [length, problem] of [[0, /is empty/], [5, /is not valid JSON/], [whole.length - 1, /differs from its canonical serialisation/]] as const) {
+    for (const [length, problem] of [
+      [0, /is empty/],
+      [5, /is not valid JSON/],
+      [whole.length - 1, /differs from its canonical serialisation/],
+    ] as const) {
       writeFileSync(pointer, whole.subarray(0, length));
       const loaded = await load(dir);
       expect(loaded.warning).toMatch(problem);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRenderer } from '../../../src/cli/render/progress.js';
-import { generatePhantom } from '../../../src/data/phantom/index.js';
+import { generatePhantom } from '../../../src/data/phantom/generate.js';
 import { train, type TrainEvent, type TrainResult } from '../../../src/index.js';
 import type { TrainConfigInput } from '../../../src/train/config.js';
 
@@ -23,20 +23,42 @@ beforeAll(async () => {
   dinoManifest = (await generatePhantom({ out: join(root, 'phantom-dino'), n: 40, size: 32, seed: 5 })).manifestPath;
 });
 
-const config = (name: string): TrainConfigInput => ({
-  name, mode: 'contrastive', runsDir: join(root, 'runs'), seed: 5, steps: 12, batchSize: 8,
-  checkpoint: { every: 4, keep: 2 }, data: { manifest, sentences: { min: 1, max: 3 } },
-  image: { size: 64 }, text: { vocabSize: 300, maxLength: 48 }, head: { kind: 'mlp', hidden: 24, projectionDim: 16 },
-  loss: { groups: 'labels' }, optim: { lr: 3e-3, warmupSteps: 3, ema: 0.9 },
-} as TrainConfigInput);
+const config = (name: string): TrainConfigInput =>
+  ({
+    name,
+    mode: 'contrastive',
+    runsDir: join(root, 'runs'),
+    seed: 5,
+    steps: 12,
+    batchSize: 8,
+    checkpoint: { every: 4, keep: 2 },
+    data: { manifest, sentences: { min: 1, max: 3 } },
+    image: { size: 64 },
+    text: { vocabSize: 300, maxLength: 48 },
+    head: { kind: 'mlp', hidden: 24, projectionDim: 16 },
+    loss: { groups: 'labels' },
+    optim: { lr: 3e-3, warmupSteps: 3, ema: 0.9 },
+  }) as TrainConfigInput;
 
-const dinoConfig = (name: string): TrainConfigInput => ({
-  name, mode: 'dino', runsDir: join(root, 'runs'), seed: 3, steps: 8, batchSize: 8, logEvery: 1,
-  checkpoint: { every: 3, keep: 2 },
-  data: { manifest: dinoManifest, split: { train: 0.8, val: 0.1, test: 0.1 } },
-  image: { size: 32 }, optim: { lr: 2e-3, warmupSteps: 1 },
-  dino: { vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 }, head: { hidden: 32, bottleneck: 8, prototypes: 64 }, crops: { localCount: 1, localSize: 0 } },
-} as TrainConfigInput);
+const dinoConfig = (name: string): TrainConfigInput =>
+  ({
+    name,
+    mode: 'dino',
+    runsDir: join(root, 'runs'),
+    seed: 3,
+    steps: 8,
+    batchSize: 8,
+    logEvery: 1,
+    checkpoint: { every: 3, keep: 2 },
+    data: { manifest: dinoManifest, split: { train: 0.8, val: 0.1, test: 0.1 } },
+    image: { size: 32 },
+    optim: { lr: 2e-3, warmupSteps: 1 },
+    dino: {
+      vit: { patchSize: 8, dim: 16, depth: 1, heads: 2 },
+      head: { hidden: 32, bottleneck: 8, prototypes: 64 },
+      crops: { localCount: 1, localSize: 0 },
+    },
+  }) as TrainConfigInput;
 
 async function resume(input: TrainConfigInput): Promise<{ result: TrainResult; events: TrainEvent[] }> {
   const run = train(input, { skipEvaluation: true, resume: true });
@@ -45,8 +67,10 @@ async function resume(input: TrainConfigInput): Promise<{ result: TrainResult; e
   return { result: await run.result, events };
 }
 
-const stages = (events: TrainEvent[], stage: string): string[] => events.flatMap((e) => (e.type === 'stage' && e.stage === stage ? [e.message] : []));
-const same = (a: Float32Array | undefined, b: Float32Array | undefined): boolean => Buffer.from(a!.buffer, a!.byteOffset, a!.byteLength).equals(Buffer.from(b!.buffer, b!.byteOffset, b!.byteLength));
+const stages = (events: TrainEvent[], stage: string): string[] =>
+  events.flatMap((e) => (e.type === 'stage' && e.stage === stage ? [e.message] : []));
+const same = (a: Float32Array | undefined, b: Float32Array | undefined): boolean =>
+  Buffer.from(a!.buffer, a!.byteOffset, a!.byteLength).equals(Buffer.from(b!.buffer, b!.byteOffset, b!.byteLength));
 
 function flipByte(path: string, fromEnd: number): void {
   const bytes = readFileSync(path);
@@ -80,13 +104,20 @@ describe('resume with damaged checkpoints (trainer)', () => {
     expect(result.steps).toBe(12);
     expect(same(result.parameters, straight.parameters)).toBe(true);
     expect(same(result.ema, straight.ema)).toBe(true);
-    const steps = readFileSync(join(root, 'runs', 'flipped', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number }).filter((l) => l.type === 'step');
+    const steps = readFileSync(join(root, 'runs', 'flipped', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step: number })
+      .filter((l) => l.type === 'step');
     expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(existsSync(`${newest}.damaged`)).toBe(true);
 
     // the CLI's renderer prints the warning event as a [warning] line
     const written: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
     try {
       const render = createRenderer();
       for (const e of events) render(e);
@@ -104,7 +135,13 @@ describe('resume with damaged checkpoints (trainer)', () => {
     writeFileSync(pointer, readFileSync(pointer).subarray(0, 20));
     const dead = deadPid();
     const stale = [join(dir, `.step-0000008.safetensors.${dead}.0a1b2c3d.tmp`), join(runDir, `.metrics.jsonl.${dead}.ffffffff.tmp`)];
-    const kept = [join(dir, `.latest.json.${process.pid}.0a1b2c3d.tmp`), join(dir, `.latest.json.${process.ppid}.12345678.tmp`), join(dir, 'notes.tmp'), join(dir, `.x.${dead}.abc.tmp`), join(dir, `.x.${dead}.0a1b2c3d.tmp.bak`)];
+    const kept = [
+      join(dir, `.latest.json.${process.pid}.0a1b2c3d.tmp`),
+      join(dir, `.latest.json.${process.ppid}.12345678.tmp`),
+      join(dir, 'notes.tmp'),
+      join(dir, `.x.${dead}.abc.tmp`),
+      join(dir, `.x.${dead}.0a1b2c3d.tmp.bak`),
+    ];
     for (const path of [...stale, ...kept]) writeFileSync(path, 'partial');
     const { result, events } = await resume(config('pointer'));
     expect(stages(events, 'warning')[0]).toContain(`${pointer}: is not valid JSON`);
@@ -122,7 +159,11 @@ describe('resume with damaged checkpoints (trainer)', () => {
     writeFileSync(state8, readFileSync(state8).subarray(0, 100));
     const tensors4 = join(dir, 'step-0000004.safetensors');
     writeFileSync(tensors4, readFileSync(tensors4).subarray(0, 64));
-    const error = await train(config('ruined'), { skipEvaluation: true, resume: true }).result.catch((e: unknown) => e) as { code: string; message: string; details: { tried: Array<{ path: string; reason: string }> } };
+    const error = (await train(config('ruined'), { skipEvaluation: true, resume: true }).result.catch((e: unknown) => e)) as {
+      code: string;
+      message: string;
+      details: { tried: Array<{ path: string; reason: string }> };
+    };
     expect(error).not.toBeInstanceOf(SyntaxError);
     expect(error.code).toBe('ERR_CHECKPOINT_DAMAGED');
     expect(error.details.tried.map((t) => t.path)).toEqual([state8, tensors4]);
@@ -130,7 +171,7 @@ describe('resume with damaged checkpoints (trainer)', () => {
     expect(error.message).toMatch(/step-0000004\.safetensors: has 64 bytes, the checkpoint recorded \d+ \(truncated\)/);
   });
 
-  it('stale temporary files are only those of the atomic writer\'s pattern with a dead pid', async () => {
+  it("stale temporary files are only those of the atomic writer's pattern with a dead pid", async () => {
     const { removeStaleTempFiles } = await import('../../../src/train/stale-temp.js');
     const dir = join(root, 'tmp-only');
     mkdirSync(join(dir, `.sub.${deadPid()}.0a1b2c3d.tmp`), { recursive: true }); // a folder, not a file
@@ -162,24 +203,40 @@ describe('dino checkpoints: damage, layout, runs of an older radlearn', () => {
     expect(same(result.ema, full.ema)).toBe(true);
   });
 
-  it('its checkpoints are the trainer\'s: parameters by name, AdamW moments, the teacher as the average, the centers as task state', async () => {
+  it("its checkpoints are the trainer's: parameters by name, AdamW moments, the teacher as the average, the centers as task state", async () => {
     await train(dinoConfig('dino-layout'), { skipEvaluation: true, stopAtStep: 3 }).result;
     const dir = join(root, 'runs', 'dino-layout', 'checkpoints');
-    const state = JSON.parse(readFileSync(join(dir, 'step-0000003.json'), 'utf8')) as { format: string; ema: boolean; optimizer: { groups: { main: { step: number } } }; dataOrder: { phase: string } };
-    expect(state).toMatchObject({ format: 'radlearn-checkpoint-v2', ema: true, optimizer: { groups: { main: { step: 3 } } }, dataOrder: { phase: 'dino' } });
+    const state = JSON.parse(readFileSync(join(dir, 'step-0000003.json'), 'utf8')) as {
+      format: string;
+      ema: boolean;
+      optimizer: { groups: { main: { step: number } } };
+      dataOrder: { phase: string };
+    };
+    expect(state).toMatchObject({
+      format: 'radlearn-checkpoint-v2',
+      ema: true,
+      optimizer: { groups: { main: { step: 3 } } },
+      dataOrder: { phase: 'dino' },
+    });
     const { readSafetensors } = await import('../../../src/train/safetensors.js');
     const names = [...(await readSafetensors(join(dir, 'step-0000003.safetensors'))).tensors.keys()];
     expect(names).toContain('dino_head.prototypes.weight_v');
-    for (const name of ['optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema', 'state.dino.center', 'state.ibot.center']) expect(names).toContain(name);
+    for (const name of ['optimizer.main.exp_avg', 'optimizer.main.exp_avg_sq', 'ema', 'state.dino.center', 'state.ibot.center'])
+      expect(names).toContain(name);
   });
 
   it('a run folder with the checkpoint layout of an older radlearn is refused with a typed message, and starts over with overwrite', async () => {
     const runDir = join(root, 'runs', 'dino-outdated');
     const dir = join(runDir, 'checkpoints');
     mkdirSync(dir, { recursive: true });
-    for (const name of ['dino-latest.json', 'dino-step-00000006.json', 'dino-step-00000006.safetensors']) writeFileSync(join(dir, name), '{}');
+    for (const name of ['dino-latest.json', 'dino-step-00000006.json', 'dino-step-00000006.safetensors'])
+      writeFileSync(join(dir, name), '{}');
     for (const options of [{ resume: true }, {}, { resume: true, overwrite: true }]) {
-      const error = await train(dinoConfig('dino-outdated'), { skipEvaluation: true, ...options }).result.catch((e: unknown) => e) as { code: string; message: string; details: { files: string[] } };
+      const error = (await train(dinoConfig('dino-outdated'), { skipEvaluation: true, ...options }).result.catch((e: unknown) => e)) as {
+        code: string;
+        message: string;
+        details: { files: string[] };
+      };
       expect(error.code).toBe('ERR_CHECKPOINT_OUTDATED');
       expect(error.message).toContain('written by an older radlearn');
       expect(error.message).toContain('--overwrite');

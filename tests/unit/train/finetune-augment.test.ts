@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePhantom } from '../../../src/data/phantom/index.js';
+import { generatePhantom } from '../../../src/data/phantom/generate.js';
 import { ImageEncoder } from '../../../src/encoders/image-encoder.js';
 import { train } from '../../../src/index.js';
 import type { TensorLike } from '../../../src/onnx/tensor.js';
@@ -29,8 +29,14 @@ describe('finetune.augment config', () => {
   it('is absent unless set (existing configs and their hashes unchanged); {} gives the chest-radiograph defaults', () => {
     expect('augment' in parseTrainConfig({ ...minimal, finetune: {} } as TrainConfigInput).finetune!).toBe(false);
     expect(parseAugment({})).toEqual({
-      scale: [0.7, 1], ratio: [0.9, 1.1], rotate: 5, translate: 0.05, flip: 0,
-      intensity: { brightness: 0.2, contrast: 0.2, gamma: 1.2, p: 0.8 }, blur: { sigma: [0.1, 1], p: 0 }, noise: { std: [0, 0.02], p: 0 },
+      scale: [0.7, 1],
+      ratio: [0.9, 1.1],
+      rotate: 5,
+      translate: 0.05,
+      flip: 0,
+      intensity: { brightness: 0.2, contrast: 0.2, gamma: 1.2, p: 0.8 },
+      blur: { sigma: [0.1, 1], p: 0 },
+      noise: { std: [0, 0.02], p: 0 },
     });
     expect(parseAugment({ flip: 0.5, blur: { p: 0.3 } })).toMatchObject({ flip: 0.5, blur: { sigma: [0.1, 1], p: 0.3 } });
   });
@@ -115,7 +121,8 @@ describe('FinetuneAugmenter', () => {
     const c = await rgb.render(Int32Array.of(3, 2), 9);
     expect(c.dims).toEqual([2, 3, size, size]);
     for (let b = 0; b < 2; b++) {
-      for (let ch = 0; ch < 3; ch++) expect(c.data.subarray((b * 3 + ch) * per, (b * 3 + ch + 1) * per)).toEqual(g.data.subarray(b * per, (b + 1) * per));
+      for (let ch = 0; ch < 3; ch++)
+        expect(c.data.subarray((b * 3 + ch) * per, (b * 3 + ch + 1) * per)).toEqual(g.data.subarray(b * per, (b + 1) * per));
     }
   });
 });
@@ -130,12 +137,23 @@ describe('fine-tuning runs with finetune.augment', () => {
   afterEach(() => vi.restoreAllMocks());
 
   // the same run as the clip-finetune resume test in finetune.test.ts
-  const clipConfig = (name: string, augment?: unknown): TrainConfigInput => ({
-    name, mode: 'clip-finetune', runsDir: join(root, 'runs'), seed: 2, steps: 4, batchSize: 10, checkpoint: { every: 2, keep: 2 },
-    data: { manifest, sentences: { min: 1, max: 2 } }, image: { model: 'builtin:vit', size: 32 }, text: { vocabSize: 200, maxLength: 24 },
-    head: { kind: 'linear', projectionDim: 16 }, loss: { groups: 'labels' }, optim: { lr: 1e-3, warmupSteps: 1 },
-    finetune: { chunkSize: 4, unfreezeLastBlocks: 2, ...(augment === undefined ? {} : { augment }) },
-  } as TrainConfigInput);
+  const clipConfig = (name: string, augment?: unknown): TrainConfigInput =>
+    ({
+      name,
+      mode: 'clip-finetune',
+      runsDir: join(root, 'runs'),
+      seed: 2,
+      steps: 4,
+      batchSize: 10,
+      checkpoint: { every: 2, keep: 2 },
+      data: { manifest, sentences: { min: 1, max: 2 } },
+      image: { model: 'builtin:vit', size: 32 },
+      text: { vocabSize: 200, maxLength: 24 },
+      head: { kind: 'linear', projectionDim: 16 },
+      loss: { groups: 'labels' },
+      optim: { lr: 1e-3, warmupSteps: 1 },
+      finetune: { chunkSize: 4, unfreezeLastBlocks: 2, ...(augment === undefined ? {} : { augment }) },
+    }) as TrainConfigInput;
 
   const imageData = (feeds: Record<string, TensorLike>): Float32Array => Object.values(feeds)[0]!.data as Float32Array;
 
@@ -167,8 +185,13 @@ describe('fine-tuning runs with finetune.augment', () => {
     });
 
     const run = train({
-      ...clipConfig('sup-aug'), mode: 'supervised-finetune', image: { model: 'builtin:resnet', size: 32 },
-      steps: 3, batchSize: 1000, finetune: { chunkSize: 8, augment: { flip: 0.5, blur: { p: 0.5 }, noise: { p: 0.5 } } }, eval: { probeSteps: 5, zeroShot: false },
+      ...clipConfig('sup-aug'),
+      mode: 'supervised-finetune',
+      image: { model: 'builtin:resnet', size: 32 },
+      steps: 3,
+      batchSize: 1000,
+      finetune: { chunkSize: 8, augment: { flip: 0.5, blur: { p: 0.5 }, noise: { p: 0.5 } } },
+      eval: { probeSteps: 5, zeroShot: false },
     } as TrainConfigInput);
     const metrics: Array<Record<string, number>> = [];
     run.on('step', (e: { metrics: Record<string, number> }) => metrics.push(e.metrics));

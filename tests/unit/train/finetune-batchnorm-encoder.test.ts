@@ -61,7 +61,9 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
   const chunk = 3;
   const r = rng(12);
   const images = Float32Array.from({ length: B * C * HW }, () => 2 * r() + 0.7);
-  const inputs = (s: number, e: number) => ({ image: { type: 'float32' as const, data: images.subarray(s * C * HW, e * C * HW), dims: [e - s, C, 5, 6] } });
+  const inputs = (s: number, e: number) => ({
+    image: { type: 'float32' as const, data: images.subarray(s * C * HW, e * C * HW), dims: [e - s, C, 5, 6] },
+  });
 
   it('normalises each chunk with its batch statistics and updates the running statistics once per chunk, PyTorch style', async () => {
     const momentum = 0.25;
@@ -119,9 +121,13 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
       const params = encoder.initialParametersFlat();
       const { data } = await encoder.embed(params, B, chunk, inputs);
       const st = chunkStatistics(images, 0, B);
-      for (let n = 0; n < B; n++) for (let c = 0; c < C; c++) {
-        expect(data[n * C + c]).toBeCloseTo(((st.rowMeans[c]![n]! - RUNNING.mean) / Math.sqrt(RUNNING.var + 1e-5)) * params[c]! + params[C + c]!, 4);
-      }
+      for (let n = 0; n < B; n++)
+        for (let c = 0; c < C; c++) {
+          expect(data[n * C + c]).toBeCloseTo(
+            ((st.rowMeans[c]![n]! - RUNNING.mean) / Math.sqrt(RUNNING.var + 1e-5)) * params[c]! + params[C + c]!,
+            4,
+          );
+        }
     } finally {
       await encoder.release();
     }
@@ -130,7 +136,13 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
   it('a chunk with one value per channel is a typed error naming the node', async () => {
     const g = new GraphBuilder('bn2d', { seed: 1 });
     const x = g.input('x', 'float32', ['batch', 4]);
-    const y = g.batchNormalization(x, g.parameter('fc_bn.weight', [4], { kind: 'ones' }), g.parameter('fc_bn.bias', [4], { kind: 'zeros' }), g.initializer('fc_bn.running_mean', new Float32Array(4), [4]), g.initializer('fc_bn.running_var', new Float32Array(4).fill(1), [4]));
+    const y = g.batchNormalization(
+      x,
+      g.parameter('fc_bn.weight', [4], { kind: 'ones' }),
+      g.parameter('fc_bn.bias', [4], { kind: 'zeros' }),
+      g.initializer('fc_bn.running_mean', new Float32Array(4), [4]),
+      g.initializer('fc_bn.running_var', new Float32Array(4).fill(1), [4]),
+    );
     g.output(y, 'embedding', ['batch', 4]);
     const model = g.build();
     const encoder = await TrainableEncoder.create(model, 'embedding', [], 'bn2d', { momentum: 0.1 });
@@ -142,7 +154,9 @@ describe('TrainableEncoder with batch-statistics BatchNorm', () => {
         () => expect.unreachable('a chunk of one row must be refused'),
         (error: unknown) => {
           expect(error).toBeInstanceOf(TrainDataError);
-          expect((error as Error).message).toMatch(new RegExp(`BatchNormalization node ${model.graph!.node![0]!.name}.*finetune\\.chunkSize`));
+          expect((error as Error).message).toMatch(
+            new RegExp(`BatchNormalization node ${model.graph!.node![0]!.name}.*finetune\\.chunkSize`),
+          );
         },
       );
     } finally {
@@ -156,11 +170,14 @@ describe('running statistics in the flat parameter buffer', () => {
     const r = rng(4);
     const weights = Float32Array.from({ length: 12 }, r);
     const running = Float32Array.from({ length: 6 }, () => 1 + r());
-    const withStats = new FlatParameters([
-      { name: 'enc.w', shape: [4, 3], init: { kind: 'values', values: weights } },
-      { name: 'enc.bn.running_mean', shape: [3], init: { kind: 'values', values: running.subarray(0, 3) }, decay: false },
-      { name: 'enc.bn.running_var', shape: [3], init: { kind: 'values', values: running.subarray(3) }, decay: false },
-    ], 1);
+    const withStats = new FlatParameters(
+      [
+        { name: 'enc.w', shape: [4, 3], init: { kind: 'values', values: weights } },
+        { name: 'enc.bn.running_mean', shape: [3], init: { kind: 'values', values: running.subarray(0, 3) }, decay: false },
+        { name: 'enc.bn.running_var', shape: [3], init: { kind: 'values', values: running.subarray(3) }, decay: false },
+      ],
+      1,
+    );
     const alone = new FlatParameters([{ name: 'enc.w', shape: [4, 3], init: { kind: 'values', values: weights } }], 1);
     expect([...withStats.decayMask('main').subarray(12)]).toEqual([0, 0, 0, 0, 0, 0]);
     // A group override of weight decay covering the statistics does not decay them either.

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePhantom } from '../../../src/data/phantom/index.js';
+import { generatePhantom } from '../../../src/data/phantom/generate.js';
 import { train } from '../../../src/index.js';
 import { loadModel } from '../../../src/onnx/model-io.js';
 import { readFloat32 } from '../../../src/onnx/tensor.js';
@@ -19,13 +19,25 @@ describe('finetune.batchNorm', () => {
     root = mkdtempSync(join(tmpdir(), 'radlearn-finetune-bn-'));
     manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 40, size: 32, seed: 4 })).manifestPath;
   });
-  const config = (name: string, finetune: Record<string, unknown> = {}, model = 'builtin:resnet'): TrainConfigInput => ({
-    name, mode: 'supervised-finetune', runsDir: join(root, 'runs'), seed: 2, steps: 3, batchSize: 10, checkpoint: { every: 2, keep: 2 },
-    data: { manifest }, image: { model, size: 32 }, head: { kind: 'linear' }, optim: { lr: 1e-3, warmupSteps: 1 },
-    eval: { probeSteps: 5, zeroShot: false }, finetune: { chunkSize: 4, ...finetune },
-  } as TrainConfigInput);
+  const config = (name: string, finetune: Record<string, unknown> = {}, model = 'builtin:resnet'): TrainConfigInput =>
+    ({
+      name,
+      mode: 'supervised-finetune',
+      runsDir: join(root, 'runs'),
+      seed: 2,
+      steps: 3,
+      batchSize: 10,
+      checkpoint: { every: 2, keep: 2 },
+      data: { manifest },
+      image: { model, size: 32 },
+      head: { kind: 'linear' },
+      optim: { lr: 1e-3, warmupSteps: 1 },
+      eval: { probeSteps: 5, zeroShot: false },
+      finetune: { chunkSize: 4, ...finetune },
+    }) as TrainConfigInput;
   afterEach(() => vi.restoreAllMocks());
-  const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const same = (a: Float32Array, b: Float32Array): boolean =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const stats = (names: { name: string }[]): string[] => names.map((p) => p.name).filter((n) => /running_(mean|var)/.test(n));
 
   it('absent is frozen BN: no running statistics in the parameters, no new config keys, the same numbers as batchNorm: frozen', async () => {
@@ -42,7 +54,10 @@ describe('finetune.batchNorm', () => {
     // The model the evaluation computes its features with.
     let evaluated: ModelProto | undefined;
     const evaluationInputs = SupervisedFinetuneTask.prototype.evaluationInputs;
-    vi.spyOn(SupervisedFinetuneTask.prototype, 'evaluationInputs').mockImplementation(async function (this: SupervisedFinetuneTask, ...args) {
+    vi.spyOn(SupervisedFinetuneTask.prototype, 'evaluationInputs').mockImplementation(async function (
+      this: SupervisedFinetuneTask,
+      ...args
+    ) {
       const out = await evaluationInputs.apply(this, args);
       evaluated = out.encoders.imageModel;
       return out;
@@ -75,7 +90,8 @@ describe('finetune.batchNorm', () => {
     const ft = { batchNorm: 'batch' };
     const full = await train({ ...config('bn-full', ft), steps: 4 } as TrainConfigInput, { skipEvaluation: true }).result;
     await train({ ...config('bn-resumed', ft), steps: 4 } as TrainConfigInput, { skipEvaluation: true, stopAtStep: 2 }).result;
-    const resumed = await train({ ...config('bn-resumed', ft), steps: 4 } as TrainConfigInput, { skipEvaluation: true, resume: true }).result;
+    const resumed = await train({ ...config('bn-resumed', ft), steps: 4 } as TrainConfigInput, { skipEvaluation: true, resume: true })
+      .result;
     expect(resumed.steps).toBe(4);
     expect(same(resumed.parameters, full.parameters)).toBe(true);
   }, 120_000);

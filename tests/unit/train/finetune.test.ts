@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePhantom } from '../../../src/data/phantom/index.js';
+import { generatePhantom } from '../../../src/data/phantom/generate.js';
 import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
 import { buildViTEncoder } from '../../../src/onnx/models/vit.js';
 import { listParameters } from '../../../src/onnx/parameters.js';
@@ -34,7 +34,9 @@ describe('gradient caching', () => {
     const r = rng(3);
     const B = 7;
     const images = Float32Array.from({ length: B * 16 * 16 }, r);
-    const inputs = (s: number, e: number) => ({ image: { type: 'float32' as const, data: images.subarray(s * 256, e * 256), dims: [e - s, 1, 16, 16] } });
+    const inputs = (s: number, e: number) => ({
+      image: { type: 'float32' as const, data: images.subarray(s * 256, e * 256), dims: [e - s, 1, 16, 16] },
+    });
     const params = encoder.initialParametersFlat();
     const whole = await encoder.embed(params, B, B, inputs);
     const chunked = await encoder.embed(params, B, 3, inputs);
@@ -66,10 +68,14 @@ describe('partial unfreezing', () => {
   });
 
   it('last N blocks (plus what follows them) train; patterns freeze more', () => {
-    const vit = listParameters(buildViTEncoder({ imageSize: 16, patchSize: 4, inChannels: 1, dim: 24, depth: 3, heads: 3 }).model).parameters.map((p) => p.name);
+    const vit = listParameters(
+      buildViTEncoder({ imageSize: 16, patchSize: 4, inChannels: 1, dim: 24, depth: 3, heads: 3 }).model,
+    ).parameters.map((p) => p.name);
     const frozen = new Set(frozenParameters(vit, { prefix: 'image_encoder.', freeze: [], unfreezeLastBlocks: 1 }));
     for (const n of vit) expect(frozen.has(n), n).toBe(!(n.startsWith('blocks.2.') || n.startsWith('norm.')));
-    const withPattern = new Set(frozenParameters(vit, { prefix: 'image_encoder.', freeze: [/^image_encoder\.blocks\.2\.mlp\./], unfreezeLastBlocks: 1 }));
+    const withPattern = new Set(
+      frozenParameters(vit, { prefix: 'image_encoder.', freeze: [/^image_encoder\.blocks\.2\.mlp\./], unfreezeLastBlocks: 1 }),
+    );
     expect([...vit].filter((n) => !withPattern.has(n)).every((n) => /^blocks\.2\.(norm|attn)|^norm\./.test(n))).toBe(true);
     const resnet = listParameters(buildResNetEncoder({ inChannels: 1 }).model).parameters.map((p) => p.name);
     const rf = new Set(frozenParameters(resnet, { prefix: '', freeze: [], unfreezeLastBlocks: 2 }));
@@ -80,7 +86,9 @@ describe('partial unfreezing', () => {
 
   it('bad settings name the config key', () => {
     expect(() => compilePatterns(['ok', '(unclosed'], 'finetune.freeze')).toThrow(/finetune\.freeze\.1/);
-    expect(() => frozenParameters(['embed.weight', 'head.weight'], { prefix: '', freeze: [], unfreezeLastBlocks: 1 })).toThrow(/finetune\.unfreezeLastBlocks/);
+    expect(() => frozenParameters(['embed.weight', 'head.weight'], { prefix: '', freeze: [], unfreezeLastBlocks: 1 })).toThrow(
+      /finetune\.unfreezeLastBlocks/,
+    );
   });
 });
 
@@ -90,7 +98,10 @@ describe('per-group learning rates', () => {
     const n = 37;
     const start = Float32Array.from({ length: n }, r);
     const mask = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : 1));
-    const seg = new SegmentedAdamW(start.slice(), mask, [{ start: 0, end: 20, lrScale: 1 }, { start: 20, end: 37, lrScale: 0.25, weightDecay: 0.5 }]);
+    const seg = new SegmentedAdamW(start.slice(), mask, [
+      { start: 0, end: 20, lrScale: 1 },
+      { start: 20, end: 37, lrScale: 0.25, weightDecay: 0.5 },
+    ]);
     const a = new NativeAdamW(start.slice(0, 20), mask.slice(0, 20));
     const b = new NativeAdamW(start.slice(20), mask.slice(20));
     const h = { lr: 0.05, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 0.5 };
@@ -115,12 +126,23 @@ describe('clip-finetune runs', () => {
     root = mkdtempSync(join(tmpdir(), 'radlearn-finetune-'));
     manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 40, size: 32, seed: 4 })).manifestPath;
   });
-  const config = (name: string): TrainConfigInput => ({
-    name, mode: 'clip-finetune', runsDir: join(root, 'runs'), seed: 2, steps: 4, batchSize: 10, checkpoint: { every: 2, keep: 2 },
-    data: { manifest, sentences: { min: 1, max: 2 } }, image: { model: 'builtin:vit', size: 32 }, text: { vocabSize: 200, maxLength: 24 },
-    head: { kind: 'linear', projectionDim: 16 }, loss: { groups: 'labels' }, optim: { lr: 1e-3, warmupSteps: 1 },
-    finetune: { chunkSize: 4, unfreezeLastBlocks: 2, groups: [{ pattern: '_projection\\.', lrScale: 5 }] },
-  } as TrainConfigInput);
+  const config = (name: string): TrainConfigInput =>
+    ({
+      name,
+      mode: 'clip-finetune',
+      runsDir: join(root, 'runs'),
+      seed: 2,
+      steps: 4,
+      batchSize: 10,
+      checkpoint: { every: 2, keep: 2 },
+      data: { manifest, sentences: { min: 1, max: 2 } },
+      image: { model: 'builtin:vit', size: 32 },
+      text: { vocabSize: 200, maxLength: 24 },
+      head: { kind: 'linear', projectionDim: 16 },
+      loss: { groups: 'labels' },
+      optim: { lr: 1e-3, warmupSteps: 1 },
+      finetune: { chunkSize: 4, unfreezeLastBlocks: 2, groups: [{ pattern: '_projection\\.', lrScale: 5 }] },
+    }) as TrainConfigInput;
 
   it('trains the encoders, checkpoints their parameters, and resumes exactly', async () => {
     const full = await train(config('full'), { skipEvaluation: true }).result;
@@ -138,8 +160,12 @@ describe('clip-finetune runs', () => {
 
   it('supervised-finetune trains the image encoder with the classifier head and exports the trained encoder', async () => {
     const result = await train({
-      ...config('sup'), mode: 'supervised-finetune', image: { model: 'builtin:resnet', size: 32 }, steps: 3,
-      finetune: { chunkSize: 3, freeze: ['^image_encoder\\.stem\\.'] }, eval: { probeSteps: 20, zeroShot: false },
+      ...config('sup'),
+      mode: 'supervised-finetune',
+      image: { model: 'builtin:resnet', size: 32 },
+      steps: 3,
+      finetune: { chunkSize: 3, freeze: ['^image_encoder\\.stem\\.'] },
+      eval: { probeSteps: 20, zeroShot: false },
     } as TrainConfigInput).result;
     expect(result.parameterNames.some((p) => p.name === 'image_encoder.layer4.0.conv2.weight')).toBe(true);
     expect(result.parameterNames.some((p) => p.name.startsWith('image_encoder.stem.'))).toBe(false);

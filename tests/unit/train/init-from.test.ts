@@ -10,19 +10,39 @@ import type { FlatOptimizer } from '../../../src/train/ops.js';
 import { FlatParameters } from '../../../src/train/parameters.js';
 import { tensor, writeSafetensors } from '../../../src/train/safetensors.js';
 
-const layout = [{ name: 'proj.weight', shape: [3, 4], init: { kind: 'normal' as const, std: 0.5 } }, { name: 'proj.bias', shape: [3], init: { kind: 'constant' as const, value: 0.25 } }];
+const layout = [
+  { name: 'proj.weight', shape: [3, 4], init: { kind: 'normal' as const, std: 0.5 } },
+  { name: 'proj.bias', shape: [3], init: { kind: 'constant' as const, value: 0.25 } },
+];
 
 async function runWithCheckpoint(step: number): Promise<{ run: string; params: FlatParameters }> {
   const run = mkdtempSync(join(tmpdir(), 'radlearn-init-'));
   const dir = join(run, 'checkpoints');
   mkdirSync(dir);
   const params = new FlatParameters(layout, step);
-  const optimizer: FlatOptimizer = { params: params.data, m: new Float32Array(params.data.length), v: new Float32Array(params.data.length), step, update: () => 0 };
-  await saveCheckpoint(dir, {
-    step, totalSteps: 10, phase: 'contrastive', configHash: 'h', rng: { kind: 'counter', seed: 1, streams: [] },
-    dataOrder: { phase: 'contrastive', epoch: 0, position: 0, permutation: [0] }, optimizer: { kind: 'adamw', groups: { main: { step, range: [0, params.data.length] } } },
-    ema: false, lastLoss: 1,
-  }, { params, optimizers: new Map([['main', optimizer]]) }, 3);
+  const optimizer: FlatOptimizer = {
+    params: params.data,
+    m: new Float32Array(params.data.length),
+    v: new Float32Array(params.data.length),
+    step,
+    update: () => 0,
+  };
+  await saveCheckpoint(
+    dir,
+    {
+      step,
+      totalSteps: 10,
+      phase: 'contrastive',
+      configHash: 'h',
+      rng: { kind: 'counter', seed: 1, streams: [] },
+      dataOrder: { phase: 'contrastive', epoch: 0, position: 0, permutation: [0] },
+      optimizer: { kind: 'adamw', groups: { main: { step, range: [0, params.data.length] } } },
+      ema: false,
+      lastLoss: 1,
+    },
+    { params, optimizers: new Map([['main', optimizer]]) },
+    3,
+  );
   return { run, params };
 }
 

@@ -17,10 +17,18 @@ beforeAll(async () => {
 describe('training script on the library API', () => {
   it('contrastive: trains, evaluates zero-shot and linear probe, writes the report', async () => {
     const run = train({
-      name: 'contrastive-example', mode: 'contrastive', runsDir: join(out, 'runs'), steps: 40, batchSize: 32,
-      data: { manifest, sentences: { min: 1, max: 2 } }, image: { size: 64 }, text: { vocabSize: 500, maxLength: 48 },
-      head: { kind: 'mlp', hidden: 64, projectionDim: 32 }, loss: { kind: 'siglip', groups: 'labels' },
-      optim: { lr: 5e-3, warmupSteps: 5 }, eval: { probeSteps: 80 },
+      name: 'contrastive-example',
+      mode: 'contrastive',
+      runsDir: join(out, 'runs'),
+      steps: 40,
+      batchSize: 32,
+      data: { manifest, sentences: { min: 1, max: 2 } },
+      image: { size: 64 },
+      text: { vocabSize: 500, maxLength: 48 },
+      head: { kind: 'mlp', hidden: 64, projectionDim: 32 },
+      loss: { kind: 'siglip', groups: 'labels' },
+      optim: { lr: 5e-3, warmupSteps: 5 },
+      eval: { probeSteps: 80 },
     });
     const events: TrainEvent[] = [];
     for await (const e of run) events.push(e);
@@ -35,24 +43,40 @@ describe('training script on the library API', () => {
 
   it('distill: teacher on reports, then the image-only student at a label fraction; report rows for both', async () => {
     const result = await train({
-      name: 'distill-example', mode: 'distill', runsDir: join(out, 'runs'), steps: 30, batchSize: 32,
+      name: 'distill-example',
+      mode: 'distill',
+      runsDir: join(out, 'runs'),
+      steps: 30,
+      batchSize: 32,
       data: { manifest, labelFraction: 0.5, labels: ['Cardiomegaly', 'Pleural Effusion', 'Support Devices', 'No Finding'] },
-      image: { size: 64 }, text: { vocabSize: 500, maxLength: 48 },
-      distill: { lambda: 0.5, temperature: 2, teacherInput: 'text+image', teacherSteps: 30 }, eval: { linearProbe: false },
+      image: { size: 64 },
+      text: { vocabSize: 500, maxLength: 48 },
+      distill: { lambda: 0.5, temperature: 2, teacherInput: 'text+image', teacherSteps: 30 },
+      eval: { linearProbe: false },
     }).result;
     expect(result.steps).toBe(60);
     expect(result.evaluations.map((e) => e.name)).toEqual(['distilled student (image only)', 'teacher (sees the report)']);
     // the teacher reads the report: on the phantom it should beat chance clearly on cardiomegaly
     const teacher = result.evaluations[1]!.perLabel.find((l) => l.label === 'Cardiomegaly')!;
     expect(teacher.auroc).toBeGreaterThan(0.7);
-    const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(new Set(metrics.filter((m) => m.type === 'step').map((m) => m.phase))).toEqual(new Set(['teacher', 'student']));
   });
 
   it('supervised: an MLP head at a 25% label fraction', async () => {
     const result = await train({
-      name: 'supervised-example', mode: 'supervised', runsDir: join(out, 'runs'), steps: 30, batchSize: 16,
-      data: { manifest, labelFraction: 0.25 }, image: { size: 64 }, head: { kind: 'mlp', hidden: 32 }, eval: { linearProbe: false },
+      name: 'supervised-example',
+      mode: 'supervised',
+      runsDir: join(out, 'runs'),
+      steps: 30,
+      batchSize: 16,
+      data: { manifest, labelFraction: 0.25 },
+      image: { size: 64 },
+      head: { kind: 'mlp', hidden: 32 },
+      eval: { linearProbe: false },
     }).result;
     expect(result.evaluations[0]!.name).toBe('mlp head (supervised)');
     expect(result.evaluations[0]!.perLabel.length).toBe(8);

@@ -7,7 +7,7 @@ function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 * 2 - 1;
+    return (s / 2 ** 32) * 2 - 1;
   };
 }
 
@@ -49,10 +49,16 @@ describe('reference training ops', () => {
         expect(out.gradText[i]).toBeCloseTo(fdText[k]!, 3);
       });
       const h = 1e-4;
-      const da = (ref.contrastive(image, text, { ...options, logitScale: 4.5 + h }).loss - ref.contrastive(image, text, { ...options, logitScale: 4.5 - h }).loss) / (2 * h);
+      const da =
+        (ref.contrastive(image, text, { ...options, logitScale: 4.5 + h }).loss -
+          ref.contrastive(image, text, { ...options, logitScale: 4.5 - h }).loss) /
+        (2 * h);
       expect(out.gradLogitScale).toBeCloseTo(da, 4);
       if (options.kind === 'siglip') {
-        const db = (ref.contrastive(image, text, { ...options, bias: -1.5 + h }).loss - ref.contrastive(image, text, { ...options, bias: -1.5 - h }).loss) / (2 * h);
+        const db =
+          (ref.contrastive(image, text, { ...options, bias: -1.5 + h }).loss -
+            ref.contrastive(image, text, { ...options, bias: -1.5 - h }).loss) /
+          (2 * h);
         expect(out.gradBias).toBeCloseTo(db, 4);
       }
     });
@@ -60,7 +66,9 @@ describe('reference training ops', () => {
 
   it('linear + GELU backward match finite differences; BCE masks missing and uncertain labels', () => {
     const r = rng(5);
-    const rows = 3, inDim = 4, outDim = 2;
+    const rows = 3,
+      inDim = 4,
+      outDim = 2;
     const x = Float32Array.from({ length: rows * inDim }, r);
     const w = Float32Array.from({ length: outDim * inDim }, r);
     const b = Float32Array.from({ length: outDim }, r);
@@ -93,7 +101,14 @@ describe('reference training ops', () => {
   it('AdamW leaves everything untouched on a non-finite gradient', () => {
     const params = Float32Array.from([0.5, -0.25, 2]);
     const opt = ref.createOptimizer(params, null);
-    const norm = opt.update(Float32Array.from([1, NaN, 0]), { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 });
+    const norm = opt.update(Float32Array.from([1, NaN, 0]), {
+      lr: 0.1,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0.1,
+      maxGradNorm: 1,
+    });
     expect(Number.isNaN(norm)).toBe(true);
     expect(Array.from(params)).toEqual([0.5, -0.25, 2]);
     expect(opt.step).toBe(0);
@@ -105,7 +120,11 @@ describe('reference training ops', () => {
     const r = rng(11);
     const image = Float32Array.from({ length: 9 * 8 }, r);
     const text = Float32Array.from({ length: 9 * 8 }, r);
-    for (const extra of [{ kind: 'infonce' as const, groups: Int32Array.from([0, 1, 2, 0, 1, 5, 6, 7, 8]) }, { kind: 'infonce' as const, relaxThreshold: 0.1 }, { kind: 'siglip' as const, bias: -2 }]) {
+    for (const extra of [
+      { kind: 'infonce' as const, groups: Int32Array.from([0, 1, 2, 0, 1, 5, 6, 7, 8]) },
+      { kind: 'infonce' as const, relaxThreshold: 0.1 },
+      { kind: 'siglip' as const, bias: -2 },
+    ]) {
       const o = { batch: 9, dim: 8, logitScale: 7, ...extra };
       const a = ops.contrastive(image, text, o);
       const b = ref.contrastive(image, text, o);
@@ -117,7 +136,9 @@ describe('reference training ops', () => {
         expect(a.gradText[i]).toBeCloseTo(b.gradText[i]!, 5);
       }
     }
-    const rows = 7, inDim = 13, outDim = 5;
+    const rows = 7,
+      inDim = 13,
+      outDim = 5;
     const x = Float32Array.from({ length: rows * inDim }, r);
     const w = Float32Array.from({ length: outDim * inDim }, r);
     const bias = Float32Array.from({ length: outDim }, r);
@@ -134,7 +155,7 @@ describe('reference training ops', () => {
     for (const key of ['dx', 'dw', 'db'] as const) g1[key].forEach((v, i) => expect(v).toBeCloseTo(g2[key][i]!, 5));
   });
 
-  it('a decay mask given with one update replaces the optimizer\'s for that update only', () => {
+  it("a decay mask given with one update replaces the optimizer's for that update only", () => {
     for (const ops of [resolveTrainOps(), ref]) {
       const start = Float32Array.from([1, 2, 3, 4]);
       const masked = ops.createOptimizer(start.slice(), Uint8Array.from([1, 1, 1, 1]));
@@ -161,7 +182,13 @@ describe('reference training ops', () => {
       for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
     };
     for (const normalization of ['center', 'sinkhorn'] as const) {
-      const targets = () => ({ studentTemperature: 0.1, teacherTemperature: 0.07, normalization, centerMomentum: 0.8, ...(normalization === 'center' ? { center: Float32Array.from({ length: K }, (_, i) => i / 10) } : {}) });
+      const targets = () => ({
+        studentTemperature: 0.1,
+        teacherTemperature: 0.07,
+        normalization,
+        centerMomentum: 0.8,
+        ...(normalization === 'center' ? { center: Float32Array.from({ length: K }, (_, i) => i / 10) } : {}),
+      });
       const [ta, tb] = [targets(), targets()];
       const a = ops.dinoLoss(student, teacher, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, ta);
       const b = ref.dinoLoss(student, teacher, { studentViews: Vs, teacherViews: 2, batch: B, prototypes: K }, tb);

@@ -18,7 +18,13 @@ describe('decodeSafetensors input', () => {
   });
 
   it('a header whose entries are not objects, or whose metadata is not strings, is a typed error', () => {
-    for (const json of ['{"w":null}', '{"w":[1]}', '{"__metadata__":{"a":1}}', '{"__metadata__":["a"]}', '{"w":{"dtype":"toString","shape":[],"data_offsets":[0,0]}}']) {
+    for (const json of [
+      '{"w":null}',
+      '{"w":[1]}',
+      '{"__metadata__":{"a":1}}',
+      '{"__metadata__":["a"]}',
+      '{"w":{"dtype":"toString","shape":[],"data_offsets":[0,0]}}',
+    ]) {
       let error: unknown;
       try {
         decodeSafetensors(header(json), 'bad.safetensors');

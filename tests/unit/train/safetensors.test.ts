@@ -2,11 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, SafetensorsError } from '../../../src/train/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+} from '../../../src/train/safetensors.js';
 
 /** The layout of the format's documentation, built byte by byte: u64 LE header size, JSON header, raw data. */
 function handBuilt(): Uint8Array {
-  const header = '{"embedding":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"ids":{"dtype":"I64","shape":[2],"data_offsets":[24,40]},"__metadata__":{"format":"pt"}}';
+  const header =
+    '{"embedding":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"ids":{"dtype":"I64","shape":[2],"data_offsets":[24,40]},"__metadata__":{"format":"pt"}}';
   const data = new DataView(new ArrayBuffer(40));
   [0.5, -1.25, 3, 7.75, -0.125, 1e-3].forEach((v, i) => data.setFloat32(i * 4, v, true));
   data.setBigInt64(24, 42n, true);
@@ -37,11 +44,17 @@ describe('safetensors', () => {
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + n) % 8).toBe(0);
     const again = decodeSafetensors(bytes);
-    expect(Array.from(again.tensors.get('embedding')!.data as Float32Array)).toEqual(Array.from(fixture.tensors.get('embedding')!.data as Float32Array));
+    expect(Array.from(again.tensors.get('embedding')!.data as Float32Array)).toEqual(
+      Array.from(fixture.tensors.get('embedding')!.data as Float32Array),
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'radlearn-st-'));
     const values = Float32Array.from({ length: 129 }, (_, i) => Math.sin(i * 1.7) * 3.1);
-    await writeSafetensors(join(dir, 'a.safetensors'), { w: { dtype: 'F32', shape: [3, 43], data: values }, b: { dtype: 'U8', shape: [5], data: Uint8Array.from([1, 0, 255, 7, 9]) } }, { step: '12' });
+    await writeSafetensors(
+      join(dir, 'a.safetensors'),
+      { w: { dtype: 'F32', shape: [3, 43], data: values }, b: { dtype: 'U8', shape: [5], data: Uint8Array.from([1, 0, 255, 7, 9]) } },
+      { step: '12' },
+    );
     const read = await readSafetensors(join(dir, 'a.safetensors'));
     expect(read.metadata.step).toBe('12');
     expect(Array.from(read.tensors.get('w')!.data as Float32Array)).toEqual(Array.from(values));

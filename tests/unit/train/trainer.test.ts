@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePhantom } from '../../../src/data/phantom/index.js';
+import { generatePhantom } from '../../../src/data/phantom/generate.js';
 import { train, type TrainEvent } from '../../../src/index.js';
 import type { TrainConfigInput } from '../../../src/train/config.js';
 import { readSafetensors } from '../../../src/train/safetensors.js';
@@ -17,10 +17,20 @@ beforeAll(async () => {
 
 function config(name: string, extra: Partial<TrainConfigInput> = {}): TrainConfigInput {
   return {
-    name, mode: 'contrastive', runsDir: join(root, 'runs'), seed: 5, steps: 12, batchSize: 8,
-    checkpoint: { every: 4, keep: 2 }, data: { manifest, sentences: { min: 1, max: 3 } },
-    image: { size: 64 }, text: { vocabSize: 300, maxLength: 48 }, head: { kind: 'mlp', hidden: 24, projectionDim: 16 },
-    loss: { groups: 'labels' }, optim: { lr: 3e-3, warmupSteps: 3, ema: 0.9 }, ...extra,
+    name,
+    mode: 'contrastive',
+    runsDir: join(root, 'runs'),
+    seed: 5,
+    steps: 12,
+    batchSize: 8,
+    checkpoint: { every: 4, keep: 2 },
+    data: { manifest, sentences: { min: 1, max: 3 } },
+    image: { size: 64 },
+    text: { vocabSize: 300, maxLength: 48 },
+    head: { kind: 'mlp', hidden: 24, projectionDim: 16 },
+    loss: { groups: 'labels' },
+    optim: { lr: 3e-3, warmupSteps: 3, ema: 0.9 },
+    ...extra,
   } as TrainConfigInput;
 }
 
@@ -45,10 +55,17 @@ describe('train()', () => {
     expect(seen.at(-1)?.type).toBe('done');
     const dir = join(root, 'runs', 'a');
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).loss.kind).toBe('infonce');
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(lines.filter((l) => l.type === 'step')).toHaveLength(12);
     // keep: 2 → only the two newest checkpoints remain
-    expect(readdirSync(join(dir, 'checkpoints')).filter((f) => f.endsWith('.safetensors')).sort()).toEqual(['step-0000008.safetensors', 'step-0000012.safetensors']);
+    expect(
+      readdirSync(join(dir, 'checkpoints'))
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort(),
+    ).toEqual(['step-0000008.safetensors', 'step-0000012.safetensors']);
     const file = await readSafetensors(join(dir, 'checkpoints', 'step-0000012.safetensors'));
     // [head.hidden, the built-in ResNet's embedding width (its last stage, 128 channels)]
     expect(file.tensors.get('image_projection.fc1.weight')!.shape).toEqual([24, 128]);
@@ -72,7 +89,11 @@ describe('train()', () => {
     expect(resumed.steps).toBe(12);
     expect(Buffer.from(resumed.parameters.buffer).equals(Buffer.from(straight.parameters.buffer))).toBe(true);
     expect(Buffer.from(resumed.ema!.buffer).equals(Buffer.from(straight.ema!.buffer))).toBe(true);
-    const steps = readFileSync(join(root, 'runs', 'halves', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'step');
+    const steps = readFileSync(join(root, 'runs', 'halves', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'step');
     expect(steps.map((s: { step: number }) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
@@ -92,23 +113,34 @@ describe('train()', () => {
   it('refuses to reuse a run folder without resume/overwrite, and to resume with a different config', async () => {
     await train(config('reused'), { skipEvaluation: true, stopAtStep: 2 }).result;
     await expect(train(config('reused'), { skipEvaluation: true }).result).rejects.toMatchObject({ code: 'ERR_RUN_EXISTS' });
-    await expect(train(config('reused', { optim: { lr: 1e-2 } }), { skipEvaluation: true, resume: true }).result).rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringMatching(/changed: [^)]*optim\.lr/) });
+    await expect(train(config('reused', { optim: { lr: 1e-2 } }), { skipEvaluation: true, resume: true }).result).rejects.toMatchObject({
+      code: 'ERR_RESUME_MISMATCH',
+      message: expect.stringMatching(/changed: [^)]*optim\.lr/),
+    });
     // the data order of every mode is checked too: a changed split gives other batches
-    const { writeManifestCsv, loadManifest } = await import('../../../src/data/manifest/index.js');
+    const { writeManifestCsv, loadManifest } = await import('../../../src/index.js');
     const moved = await loadManifest(manifest);
     const changed = join(root, 'changed-split.csv');
     const firstTrain = moved.rows.findIndex((r) => r.split === 'train');
     moved.rows[firstTrain]!.split = 'val';
     await writeManifestCsv(moved, changed);
-    await train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), { skipEvaluation: true, stopAtStep: 2 }).result;
+    await train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), {
+      skipEvaluation: true,
+      stopAtStep: 2,
+    }).result;
     await writeManifestCsv(await loadManifest(manifest), changed);
-    await expect(train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), { skipEvaluation: true, resume: true }).result)
-      .rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringContaining('data order') });
+    await expect(
+      train(config('reordered', { data: { manifest: changed, sentences: { min: 1, max: 3 } } }), { skipEvaluation: true, resume: true })
+        .result,
+    ).rejects.toMatchObject({ code: 'ERR_RESUME_MISMATCH', message: expect.stringContaining('data order') });
   });
 
   it('stops on a non-finite loss with a typed error and keeps the last good checkpoint', async () => {
-    const run = train(config('nan', { mode: 'supervised', optim: { lr: 1e30, maxGradNorm: 0, warmupSteps: 0 }, checkpoint: { every: 1, keep: 3 } }), { skipEvaluation: true });
-    const error = await run.result.catch((e: unknown) => e) as { code: string; message: string; details: { lastCheckpoint?: string } };
+    const run = train(
+      config('nan', { mode: 'supervised', optim: { lr: 1e30, maxGradNorm: 0, warmupSteps: 0 }, checkpoint: { every: 1, keep: 3 } }),
+      { skipEvaluation: true },
+    );
+    const error = (await run.result.catch((e: unknown) => e)) as { code: string; message: string; details: { lastCheckpoint?: string } };
     expect(error.code).toBe('ERR_NON_FINITE_LOSS');
     expect(error.message).toMatch(/last good checkpoint/);
     expect(error.details.lastCheckpoint && existsSync(error.details.lastCheckpoint)).toBe(true);
@@ -119,7 +151,9 @@ describe('train()', () => {
   it('an aborted run writes a checkpoint and reports interrupted', async () => {
     const controller = new AbortController();
     const run = train(config('abort'), { skipEvaluation: true, signal: controller.signal });
-    run.on('step', (e: { step: number }) => { if (e.step === 3) controller.abort(); });
+    run.on('step', (e: { step: number }) => {
+      if (e.step === 3) controller.abort();
+    });
     const result = await run.result;
     expect(result.interrupted).toBe(true);
     expect(result.steps).toBe(3);
@@ -137,7 +171,7 @@ describe('train()', () => {
     };
     expect((await stages('cache0')).join('\n')).toMatch(/frozen features cached at/);
     expect((await stages('cache1')).join('\n')).toMatch(/frozen features from cache/);
-    const { loadManifest } = await import('../../../src/data/manifest/index.js');
+    const { loadManifest } = await import('../../../src/index.js');
     const first = (await loadManifest(manifest)).rows[0]!.imagePaths[0]!;
     const later = new Date(Date.now() + 60_000);
     utimesSync(first, later, later);
@@ -146,8 +180,17 @@ describe('train()', () => {
   });
 
   it('names missing files and absent label columns', async () => {
-    await expect(train(config('missing', { data: { manifest: join(root, 'nope.csv') } })).result).rejects.toMatchObject({ code: 'ERR_MISSING_FILE', message: expect.stringContaining('nope.csv') });
-    await expect(train(config('nolabel', { mode: 'supervised', data: { manifest, labels: ['Edema'] } })).result).rejects.toMatchObject({ code: 'ERR_TRAIN_DATA', message: expect.stringContaining('"Edema"') });
-    await expect(train(config('badkey', { optim: { lr: -1 } })).result).rejects.toMatchObject({ code: 'ERR_TRAIN_CONFIG', message: expect.stringContaining('optim.lr') });
+    await expect(train(config('missing', { data: { manifest: join(root, 'nope.csv') } })).result).rejects.toMatchObject({
+      code: 'ERR_MISSING_FILE',
+      message: expect.stringContaining('nope.csv'),
+    });
+    await expect(train(config('nolabel', { mode: 'supervised', data: { manifest, labels: ['Edema'] } })).result).rejects.toMatchObject({
+      code: 'ERR_TRAIN_DATA',
+      message: expect.stringContaining('"Edema"'),
+    });
+    await expect(train(config('badkey', { optim: { lr: -1 } })).result).rejects.toMatchObject({
+      code: 'ERR_TRAIN_CONFIG',
+      message: expect.stringContaining('optim.lr'),
+    });
   });
 });

@@ -37,7 +37,13 @@ export function inputGradStride1(a: VjpArgs, dy: Value, W: Value, w: ConvWindow,
     swapped = e.op('Reshape', [moved, e.ints([group * cg, m / group, ...w.kernel])]);
   }
   const big = -(2 ** 31);
-  const flipped = e.op('Slice', [swapped, e.ints(spatialAxes.map(() => -1)), e.ints(spatialAxes.map(() => big)), e.ints(spatialAxes), e.ints(spatialAxes.map(() => -1))]);
+  const flipped = e.op('Slice', [
+    swapped,
+    e.ints(spatialAxes.map(() => -1)),
+    e.ints(spatialAxes.map(() => big)),
+    e.ints(spatialAxes),
+    e.ints(spatialAxes.map(() => -1)),
+  ]);
   return e.op('Conv', [dy, flipped], {
     pads: attr.ints(pads),
     dilations: attr.ints(w.dilations),
@@ -61,7 +67,10 @@ export function weightGradByTaps(a: VjpArgs, dy: Value, X: Value, w: ConvWindow,
   const nhwc = e.op('Transpose', [padded], { perm: attr.ints([0, ...spatialAxes, 1]) });
   // Slice ends: start + stride * (o - 1) + 1 along each spatial axis, o from dy's shape.
   const outSizes = e.op('Shape', [dy], { start: attr.int(2) }, 'int64');
-  const reach = e.op('Add', [e.op('Mul', [e.op('Sub', [outSizes, e.ints(new Array<number>(n).fill(1))]), e.ints(w.strides)]), e.ints(new Array<number>(n).fill(1))]);
+  const reach = e.op('Add', [
+    e.op('Mul', [e.op('Sub', [outSizes, e.ints(new Array<number>(n).fill(1))]), e.ints(w.strides)]),
+    e.ints(new Array<number>(n).fill(1)),
+  ]);
   const taps: Value[] = [];
   const total = w.kernel.reduce((p, k) => p * k, 1);
   const sliceAxes = e.ints(Array.from({ length: n }, (_, i) => i + 1));
@@ -92,12 +101,26 @@ export function weightGradByTaps(a: VjpArgs, dy: Value, X: Value, w: ConvWindow,
 export function weightGradPatches(a: VjpArgs, dy: Value, X: Value, w: ConvWindow, wShape: number[]): Value | null {
   const { e } = a;
   const [kh, kw] = w.kernel as [number, number];
-  if (w.spatial !== 2 || w.strides[0] !== kh || w.strides[1] !== kw || w.pads.some((p) => p !== 0) || w.dilations.some((d) => d !== 1)) return null;
+  if (w.spatial !== 2 || w.strides[0] !== kh || w.strides[1] !== kw || w.pads.some((p) => p !== 0) || w.dilations.some((d) => d !== 1))
+    return null;
   const [m, c] = [wShape[0]!, wShape[1]!];
   // Keep whole patches only (Conv ignores a remainder), then [N, C, oh, kh, ow, kw] -> [N*oh*ow, C*kh*kw].
   const outSizes = e.op('Shape', [dy], { start: attr.int(2) }, 'int64');
   const covered = e.op('Slice', [X, e.ints([0, 0]), e.op('Mul', [outSizes, e.ints([kh, kw])]), e.ints([2, 3])]);
-  const split = e.op('Reshape', [covered, e.op('Concat', [e.ints([-1, c]), e.op('Slice', [outSizes, e.ints([0]), e.ints([1])]), e.ints([kh]), e.op('Slice', [outSizes, e.ints([1]), e.ints([2])]), e.ints([kw])], { axis: attr.int(0) })]);
+  const split = e.op('Reshape', [
+    covered,
+    e.op(
+      'Concat',
+      [
+        e.ints([-1, c]),
+        e.op('Slice', [outSizes, e.ints([0]), e.ints([1])]),
+        e.ints([kh]),
+        e.op('Slice', [outSizes, e.ints([1]), e.ints([2])]),
+        e.ints([kw]),
+      ],
+      { axis: attr.int(0) },
+    ),
+  ]);
   const patches = e.op('Reshape', [e.op('Transpose', [split], { perm: attr.ints([0, 2, 4, 1, 3, 5]) }), e.ints([-1, c * kh * kw])]);
   const dyMat = e.op('Reshape', [e.op('Transpose', [dy], { perm: attr.ints([1, 0, 2, 3]) }), e.ints([m, -1])]);
   return e.op('Reshape', [e.op('MatMul', [dyMat, patches]), e.ints([m, c, kh, kw])]);

@@ -27,7 +27,11 @@ function windowOf(a: VjpArgs, kernelFrom: Value | null): Window {
   const kernelStatic = wShape && wShape.slice(2).every((d) => typeof d === 'number') ? (wShape.slice(2) as number[]) : undefined;
   const kernel = kernelAttr ?? kernelStatic;
   const xRank = a.e.rank(input(a, 0));
-  const spatial = kernel?.length ?? intsAttr(node, 'strides')?.length ?? (wShape ? wShape.length - 2 : undefined) ?? (xRank === undefined ? undefined : xRank - 2);
+  const spatial =
+    kernel?.length ??
+    intsAttr(node, 'strides')?.length ??
+    (wShape ? wShape.length - 2 : undefined) ??
+    (xRank === undefined ? undefined : xRank - 2);
   if (spatial === undefined) return a.fail('cannot tell the number of spatial axes (give kernel_shape or strides)');
   const ones = new Array<number>(spatial).fill(1);
   return {
@@ -45,7 +49,15 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
  * ConvTranspose of `grad` with `weight` that yields exactly the spatial size of `like`
  * (`likeSpatial`: its static spatial dims when known).
  */
-function transposeTo(a: VjpArgs, grad: Value, weight: Value, w: Window, group: number, like: Value, gradSpatial: (number | null)[] | undefined): Value {
+function transposeTo(
+  a: VjpArgs,
+  grad: Value,
+  weight: Value,
+  w: Window,
+  group: number,
+  like: Value,
+  gradSpatial: (number | null)[] | undefined,
+): Value {
   const { e } = a;
   const likeShape = e.staticShape(like);
   const xs = likeShape?.slice(2);
@@ -62,18 +74,27 @@ function transposeTo(a: VjpArgs, grad: Value, weight: Value, w: Window, group: n
   const known = xs && gradSpatial && w.kernel && xs.every((d) => typeof d === 'number') && gradSpatial.every((d) => typeof d === 'number');
   if (known) {
     const outputPadding = (xs as number[]).map((h, i) => {
-      const natural = w.strides[i]! * ((gradSpatial![i] as number) - 1) + (w.kernel![i]! - 1) * w.dilations[i]! + 1 - w.pads[i]! - w.pads[i + w.spatial]!;
+      const natural =
+        w.strides[i]! * ((gradSpatial![i] as number) - 1) + (w.kernel![i]! - 1) * w.dilations[i]! + 1 - w.pads[i]! - w.pads[i + w.spatial]!;
       return h - natural;
     });
     if (outputPadding.every((p, i) => p >= 0 && p < Math.max(w.strides[i]!, w.dilations[i]!))) {
-      return e.op('ConvTranspose', [grad, weight], { ...common, pads: attr.ints(w.pads), output_padding: outputPadding.some((p) => p > 0) ? attr.ints(outputPadding) : undefined });
+      return e.op('ConvTranspose', [grad, weight], {
+        ...common,
+        pads: attr.ints(w.pads),
+        output_padding: outputPadding.some((p) => p > 0) ? attr.ints(outputPadding) : undefined,
+      });
     }
   }
   // Symbolic sizes: keep the leading pads, drop the trailing ones, pad by stride-1 (the result
   // then covers the input) and cut back to the input's size.
   const pads = [...w.pads.slice(0, w.spatial), ...new Array<number>(w.spatial).fill(0)];
   const outputPadding = w.strides.map((s) => s - 1);
-  const wide = e.op('ConvTranspose', [grad, weight], { ...common, pads: attr.ints(pads), output_padding: outputPadding.some((p) => p > 0) ? attr.ints(outputPadding) : undefined });
+  const wide = e.op('ConvTranspose', [grad, weight], {
+    ...common,
+    pads: attr.ints(pads),
+    output_padding: outputPadding.some((p) => p > 0) ? attr.ints(outputPadding) : undefined,
+  });
   const axes = range(2, 2 + w.spatial);
   return e.op('Slice', [wide, e.ints(axes.map(() => 0)), e.shapeRange(like, 2), e.ints(axes)]);
 }
@@ -109,7 +130,10 @@ function conv(a: VjpArgs): (Value | null)[] {
     if (group === 1) xt = e.op('Transpose', [X], { perm: attr.ints(swap) });
     else {
       // [N, g*Cg, ...] -> [Cg, g*N, ...] so a grouped Conv pairs each group's inputs with its outputs.
-      const split = e.op('Reshape', [X, e.op('Concat', [e.shapeRange(X, 0, 1), e.ints([group, -1]), e.shapeRange(X, 2)], { axis: attr.int(0) })]);
+      const split = e.op('Reshape', [
+        X,
+        e.op('Concat', [e.shapeRange(X, 0, 1), e.ints([group, -1]), e.shapeRange(X, 2)], { axis: attr.int(0) }),
+      ]);
       const moved = e.op('Transpose', [split], { perm: attr.ints([2, 1, 0, ...spatialAxes.map((s) => s + 1)]) });
       xt = e.op('Reshape', [moved, e.op('Concat', [e.shapeRange(moved, 0, 1), e.ints([-1]), e.shapeRange(X, 2)], { axis: attr.int(0) })]);
     }
@@ -123,7 +147,9 @@ function conv(a: VjpArgs): (Value | null)[] {
     // With stride 1 the result has exactly the kernel's size; otherwise the trailing rows that only
     // padding produced are cut off.
     const exact = w.strides.every((st) => st === 1);
-    const cut = exact ? full : e.op('Slice', [full, e.ints(spatialAxes.map(() => 0)), w.kernel ? e.ints(w.kernel) : e.shapeRange(W, 2), e.ints(spatialAxes)]);
+    const cut = exact
+      ? full
+      : e.op('Slice', [full, e.ints(spatialAxes.map(() => 0)), w.kernel ? e.ints(w.kernel) : e.shapeRange(W, 2), e.ints(spatialAxes)]);
     dW = e.op('Transpose', [cut], { perm: attr.ints(swap) });
   }
   const B = a.x[2];
@@ -158,13 +184,21 @@ function averagePool(a: VjpArgs): (Value | null)[] {
   else {
     // Windows overlapping the padding divide by the number of real elements they cover.
     const ones = e.filled(e.shape(X), 1, X.dtype);
-    const attrs = { kernel_shape: attr.ints(w.kernel), strides: attr.ints(w.strides), pads: attr.ints(w.pads), count_include_pad: attr.int(1) };
+    const attrs = {
+      kernel_shape: attr.ints(w.kernel),
+      strides: attr.ints(w.strides),
+      pads: attr.ints(w.pads),
+      count_include_pad: attr.int(1),
+    };
     const covered = e.scale(e.op('AveragePool', [ones], attrs), area);
     scaled = e.div(dy, covered);
   }
   const planes = e.op('Reshape', [scaled, e.op('Concat', [e.ints([-1, 1]), e.shapeRange(dy, 2)], { axis: attr.int(0) })]);
   const box = e.filled(e.ints([1, 1, ...w.kernel]), 1, dy.dtype);
-  const ySpatial = a.yShape(0)?.slice(2).map((d) => (typeof d === 'number' ? d : null));
+  const ySpatial = a
+    .yShape(0)
+    ?.slice(2)
+    .map((d) => (typeof d === 'number' ? d : null));
   // The per-plane view [N*C, 1, ...] shares X's spatial dims, so X serves as the size reference.
   const grad = transposeTo(a, planes, box, { ...w, dilations: w.kernel.map(() => 1) }, 1, X, ySpatial);
   return [e.reshapeLike(grad, X)];
@@ -178,4 +212,9 @@ function globalAveragePool(a: VjpArgs): (Value | null)[] {
   return [e.mul(e.op('Expand', [dy, e.shape(X)]), factor)];
 }
 
-export const convRules: Record<string, Vjp> = { Conv: conv, MaxPool: maxPool, AveragePool: averagePool, GlobalAveragePool: globalAveragePool };
+export const convRules: Record<string, Vjp> = {
+  Conv: conv,
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+};

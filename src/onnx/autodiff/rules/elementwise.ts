@@ -29,7 +29,10 @@ export const elementwiseRules: Record<string, Vjp> = {
   Div: (a) => {
     const { e } = a;
     const dy = dy0(a);
-    return [a.needs[0] ? unb(a, e.div(dy, input(a, 1)), 0) : null, a.needs[1] ? unb(a, e.neg(e.mul(dy, e.div(output(a, 0), input(a, 1)))), 1) : null];
+    return [
+      a.needs[0] ? unb(a, e.div(dy, input(a, 1)), 0) : null,
+      a.needs[1] ? unb(a, e.neg(e.mul(dy, e.div(output(a, 0), input(a, 1)))), 1) : null,
+    ];
   },
   Pow: (a) => {
     const { e } = a;
@@ -49,7 +52,8 @@ export const elementwiseRules: Record<string, Vjp> = {
     const training = a.x[2] ? a.e.facts.smallConstants.get(a.x[2].name) : [0];
     const ratio = a.x[1] ? a.e.facts.smallConstants.get(a.x[1].name) : [0.5];
     // Training-mode Dropout is the identity only with ratio 0 (what a train-mode export of p=0 gives).
-    if (!(training && training[0] === 0) && !(ratio && ratio[0] === 0)) a.fail('training-mode Dropout is not supported; export the model in eval mode');
+    if (!(training && training[0] === 0) && !(ratio && ratio[0] === 0))
+      a.fail('training-mode Dropout is not supported; export the model in eval mode');
     return [dy0(a)];
   },
   Cast: (a) => [a.e.cast(dy0(a), input(a, 0).dtype)],
@@ -125,4 +129,3 @@ export const elementwiseRules: Record<string, Vjp> = {
     return [keep ? e.op('Where', [keep, dy, e.scalar(0, dy.dtype)], {}, dy.dtype) : dy, null, null];
   },
 };
-

@@ -64,7 +64,11 @@ function gemm(a: VjpArgs): (Value | null)[] {
   const tA = intAttr(a.node, 'transA', 0) === 1;
   const tB = intAttr(a.node, 'transB', 0) === 1;
   const gemmOp = (p: Value, q: Value, transP: boolean, transQ: boolean): Value =>
-    e.op('Gemm', [p, q], { alpha: alpha === 1 ? undefined : attr.float(alpha), transA: transP ? attr.int(1) : undefined, transB: transQ ? attr.int(1) : undefined });
+    e.op('Gemm', [p, q], {
+      alpha: alpha === 1 ? undefined : attr.float(alpha),
+      transA: transP ? attr.int(1) : undefined,
+      transB: transQ ? attr.int(1) : undefined,
+    });
   const dA = a.needs[0] ? (tA ? gemmOp(B, dy, tB, true) : gemmOp(dy, B, false, !tB)) : null;
   const dB = a.needs[1] ? (tB ? gemmOp(dy, A, true, tA) : gemmOp(A, dy, !tA, false)) : null;
   const C = a.x[2];

@@ -18,13 +18,27 @@ function batchNormalization(a: VjpArgs): (Value | null)[] {
   const variance = input(a, 4);
   const rank = e.rank(X);
   // [C] -> [1, C, 1, ...] to broadcast against X.
-  const viewShape = rank !== undefined
-    ? e.ints([1, -1, ...new Array<number>(rank - 2).fill(1)])
-    : e.op('Concat', [e.ints([1, -1]), e.op('ConstantOfShape', [e.op('Reshape', [e.op('Sub', [e.size(e.shape(X)), e.int(2)]), e.ints([1])])], { value: attr.tensor(oneInt()) }, 'int64')], { axis: attr.int(0) });
+  const viewShape =
+    rank !== undefined
+      ? e.ints([1, -1, ...new Array<number>(rank - 2).fill(1)])
+      : e.op(
+          'Concat',
+          [
+            e.ints([1, -1]),
+            e.op(
+              'ConstantOfShape',
+              [e.op('Reshape', [e.op('Sub', [e.size(e.shape(X)), e.int(2)]), e.ints([1])])],
+              { value: attr.tensor(oneInt()) },
+              'int64',
+            ),
+          ],
+          { axis: attr.int(0) },
+        );
   const view = (v: Value): Value => e.op('Reshape', [v, viewShape]);
-  const axes = rank !== undefined
-    ? e.ints([0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)])
-    : e.op('Concat', [e.ints([0]), e.op('Range', [e.int(2), e.size(e.shape(X)), e.int(1)], {}, 'int64')], { axis: attr.int(0) });
+  const axes =
+    rank !== undefined
+      ? e.ints([0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)])
+      : e.op('Concat', [e.ints([0]), e.op('Range', [e.int(2), e.size(e.shape(X)), e.int(1)], {}, 'int64')], { axis: attr.int(0) });
   const channelSum = (t: Value): Value => e.reduceSum(t, axes, false);
 
   const invStd = e.op('Reciprocal', [e.op('Sqrt', [e.add(variance, e.scalar(floatAttr(a.node, 'epsilon', 1e-5), variance.dtype))])]);
@@ -59,7 +73,9 @@ function layerNormalization(a: VjpArgs): (Value | null)[] {
   else return a.fail(`axis=${axis} needs the input rank, which is not known statically`);
   // ReduceMean takes its axes as an attribute up to opset 17 and as an input from opset 18.
   const mean2 = (t: Value): Value =>
-    a.opset >= 18 ? e.op('ReduceMean', [t, e.ints(axes)], { keepdims: attr.int(1) }) : e.op('ReduceMean', [t], { axes: attr.ints(axes), keepdims: attr.int(1) });
+    a.opset >= 18
+      ? e.op('ReduceMean', [t, e.ints(axes)], { keepdims: attr.int(1) })
+      : e.op('ReduceMean', [t], { axes: attr.ints(axes), keepdims: attr.int(1) });
   let mean: Value;
   let invStd: Value;
   if (X.dtype === 'float32') {

@@ -30,4 +30,3 @@ export const reduceRules: Record<string, Vjp> = {
     return [e.mul(spread(a), factor), null];
   },
 };
-

@@ -23,9 +23,20 @@ function concat(a: VjpArgs): (Value | null)[] {
     const d = e.staticShape(p)?.[axis < 0 && rank !== undefined ? axis + rank : axis];
     return typeof d === 'number' ? d : null;
   });
-  const sizes = lengths.every((d) => d !== null) ? e.ints(lengths as number[]) : e.op('Concat', parts.map((p) => e.axisLength(p, axis)), { axis: attr.int(0) });
+  const sizes = lengths.every((d) => d !== null)
+    ? e.ints(lengths as number[])
+    : e.op(
+        'Concat',
+        parts.map((p) => e.axisLength(p, axis)),
+        { axis: attr.int(0) },
+      );
   if (parts.length === 1) return [dy0(a)];
-  const pieces = e.ops('Split', [dy0(a), sizes], { axis: attr.int(axis) }, parts.map(() => dy0(a).dtype));
+  const pieces = e.ops(
+    'Split',
+    [dy0(a), sizes],
+    { axis: attr.int(axis) },
+    parts.map(() => dy0(a).dtype),
+  );
   return pieces.map((p, i) => (a.needs[i] ? p : null));
 }
 

@@ -1,1 +1,0 @@
-export { sampleSentences, candidateSentences, DEFAULT_SAMPLE_SECTIONS, type SampleSentencesOptions } from './sentences.js';
