@@ -39,9 +39,18 @@ export interface TrainDataset {
   indices(split: Split): Int32Array;
 }
 
-export async function loadTrainDataset(config: TrainConfig, needsText: boolean): Promise<TrainDataset> {
+/**
+ * `onWarning` receives what the user should know about the data (cross-patient duplicate images
+ * merged into one split group, rows moved between given splits); the modes emit it as a 'warning'
+ * stage event. `manifest.duplicates` stays set on the returned manifest for the run's summary.
+ */
+export async function loadTrainDataset(
+  config: TrainConfig,
+  needsText: boolean,
+  onWarning: (message: string) => void = (message) => process.emitWarning(message, 'RadlearnWarning'),
+): Promise<TrainDataset> {
   const path = resolve(config.data.manifest);
-  let manifest = await loadManifest(path);
+  let manifest = await loadManifest(path, { duplicates: 'merge', onWarning });
   if (manifest.rows.length === 0) throw new TrainDataError(`${path}: the manifest has no rows`, { path });
   const binary = manifest.labelColumns.filter((c) => c.kind === 'binary').map((c) => c.name);
   const labelNames = config.data.labels ?? binary;

@@ -80,7 +80,7 @@ export async function openHeadModeSession(
   const stage = stageEmitter(emit);
   stage('data', `loading ${config.data.manifest}`);
   const needsText = config.mode !== 'supervised' && config.mode !== 'supervised-finetune';
-  const dataset = await loadTrainDataset(config, needsText);
+  const dataset = await loadTrainDataset(config, needsText, (message) => stage('warning', message));
   const trainRows = dataset.indices('train');
   if (trainRows.length === 0) throw new TrainDataError(`${config.data.manifest}: no rows in the train split`);
   stage('encoders', `${config.image.model} image encoder${needsText ? `, ${config.text.model} text encoder` : ''}`);

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { MissingFileError } from '../../errors.js';
 import { parseCsv } from './csv.js';
+import { withDuplicateImages } from './duplicates.js';
 import { ManifestError, type LabelColumn, type LabelKind, type Manifest, type ManifestRow, type Split } from './types.js';
 
 export interface ManifestColumnNames {
@@ -30,6 +31,12 @@ export interface LoadManifestOptions {
   labelKinds?: Record<string, LabelKind>;
   /** 'csv' or 'jsonl'; default from the extension (.jsonl/.ndjson → jsonl, else csv). */
   format?: 'csv' | 'jsonl';
+  /** Cross-patient duplicate images (identical bytes): 'merge' (default) keeps their patients in one split group; see duplicates.ts. */
+  duplicates?: 'merge' | 'off';
+  /** Hash cache of the duplicate check; default `.<manifest name>.hashes.json` next to the manifest, false: none. */
+  hashCache?: string | false;
+  /** Warnings (merged patients, moved rows); default process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 const ROLE_CANDIDATES: Record<keyof ManifestColumnNames, string[]> = {
@@ -179,7 +186,12 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
   const ext = extname(path).toLowerCase();
   const format = options.format ?? (ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : 'csv');
   const { columns, records } = await readRecords(path, format);
-  return buildManifest(columns, records, { ...options, path });
+  const manifest = buildManifest(columns, records, { ...options, path });
+  if (options.duplicates === 'off') return manifest;
+  return withDuplicateImages(manifest, {
+    ...(options.hashCache !== undefined ? { cache: options.hashCache } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
 }
 
 /** Validates in-memory records (CSV text fields or JSON values) into a Manifest. */

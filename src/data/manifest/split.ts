@@ -7,8 +7,13 @@
  * any of their rows is) and each group is divided in the requested proportions,
  * keeping prevalence similar across splits. Order within a group comes from a
  * hash of (seed, patient id), so results do not depend on row order.
+ *
+ * Patients linked by identical image files (`manifest.duplicates`) form one split
+ * group, which is placed as a unit under the key of its smallest patient id; a
+ * patient in no such group is its own group, under its own id.
  */
 import { hashKeys } from '../../random/index.js';
+import { patientComponents } from './duplicates.js';
 import { ManifestError, type Manifest, type ManifestRow, type Split } from './types.js';
 
 export interface SplitOptions {
@@ -25,14 +30,21 @@ export interface FractionOptions {
   stratifyBy?: string | string[];
 }
 
-function patientsOf(rows: ManifestRow[]): Map<string, ManifestRow[]> {
-  const byPatient = new Map<string, ManifestRow[]>();
+/** Rows by split group: the patient's own id, or its duplicate group's key. */
+function groupsOf(rows: ManifestRow[], groupKey: (patient: string) => string): Map<string, ManifestRow[]> {
+  const byGroup = new Map<string, ManifestRow[]>();
   for (const row of rows) {
-    const list = byPatient.get(row.patientId);
+    const key = groupKey(row.patientId);
+    const list = byGroup.get(key);
     if (list) list.push(row);
-    else byPatient.set(row.patientId, [row]);
+    else byGroup.set(key, [row]);
   }
-  return byPatient;
+  return byGroup;
+}
+
+function groupKeyOf(manifest: Manifest): (patient: string) => string {
+  const components = patientComponents(manifest.duplicates);
+  return (patient) => components.get(patient) ?? patient;
 }
 
 function strataKey(rows: ManifestRow[], columns: string[]): string {
@@ -63,20 +75,20 @@ function checkStratify(manifest: Manifest, stratifyBy: string | string[] | undef
   return columns;
 }
 
-/** Groups patients into strata, each ordered by the seeded hash of the patient id. */
-function orderedStrata(byPatient: Map<string, ManifestRow[]>, columns: string[], seed: number, salt: string): string[][] {
+/** Groups split groups into strata, each ordered by the seeded hash of the group's key. */
+function orderedStrata(byGroup: Map<string, ManifestRow[]>, columns: string[], seed: number, salt: string): string[][] {
   const strata = new Map<string, string[]>();
-  for (const [patient, rows] of byPatient) {
+  for (const [group, rows] of byGroup) {
     const key = strataKey(rows, columns);
     const list = strata.get(key);
-    if (list) list.push(patient);
-    else strata.set(key, [patient]);
+    if (list) list.push(group);
+    else strata.set(key, [group]);
   }
   const keys = [...strata.keys()].sort();
   return keys.map((k) => {
-    const patients = strata.get(k) as string[];
-    const rank = new Map(patients.map((p) => [p, hashKeys(seed, salt, p)]));
-    return patients.sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number) || (a < b ? -1 : 1));
+    const groups = strata.get(k) as string[];
+    const rank = new Map(groups.map((g) => [g, hashKeys(seed, salt, g)]));
+    return groups.sort((a, b) => (rank.get(a) as number) - (rank.get(b) as number) || (a < b ? -1 : 1));
   });
 }
 
@@ -95,31 +107,33 @@ function apportion(n: number, fractions: number[]): number[] {
   return counts;
 }
 
-/** Assigns every row a split so that no patient appears in two splits. */
+/** Assigns every row a split so that no patient, and no image shared by patients, appears in two splits. */
 export function splitByPatient(manifest: Manifest, options: SplitOptions): Manifest {
   const fractions = [options.train, options.val, options.test];
   if (fractions.some((f) => !Number.isFinite(f) || f < 0) || fractions.reduce((a, b) => a + b, 0) <= 0) {
     throw new ManifestError(`splitByPatient: train/val/test must be non-negative with a positive sum, got ${fractions.join('/')}`);
   }
   const columns = checkStratify(manifest, options.stratifyBy);
-  const byPatient = patientsOf(manifest.rows);
+  const groupKey = groupKeyOf(manifest);
+  const byGroup = groupsOf(manifest.rows, groupKey);
   const assignment = new Map<string, Split>();
   const names: Split[] = ['train', 'val', 'test'];
-  for (const patients of orderedStrata(byPatient, columns, options.seed, 'split')) {
-    const counts = apportion(patients.length, fractions);
+  for (const groups of orderedStrata(byGroup, columns, options.seed, 'split')) {
+    const counts = apportion(groups.length, fractions);
     let k = 0;
     counts.forEach((count, s) => {
-      for (let i = 0; i < count; i++) assignment.set(patients[k++] as string, names[s] as Split);
+      for (let i = 0; i < count; i++) assignment.set(groups[k++] as string, names[s] as Split);
     });
   }
-  return { ...manifest, rows: manifest.rows.map((r) => ({ ...r, split: assignment.get(r.patientId) as Split })) };
+  return { ...manifest, rows: manifest.rows.map((r) => ({ ...r, split: assignment.get(groupKey(r.patientId)) as Split })) };
 }
 
 /**
  * Keeps `fraction` of the training patients (rows with split 'train', or all rows
  * when the manifest has no splits), per stratum, at least one patient per non-empty
  * stratum. Validation and test rows are kept. Subsets are nested: with one seed,
- * the 1% subset lies inside the 10% subset, which lies inside 100%.
+ * the 1% subset lies inside the 10% subset, which lies inside 100%. Patients of one
+ * duplicate-image group are kept or left out together.
  */
 export function labelFraction(manifest: Manifest, fraction: number, options: FractionOptions): Manifest {
   if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) {
@@ -128,11 +142,12 @@ export function labelFraction(manifest: Manifest, fraction: number, options: Fra
   const columns = checkStratify(manifest, options.stratifyBy);
   const hasSplits = manifest.rows.some((r) => r.split !== undefined);
   const isTrain = (r: ManifestRow): boolean => !hasSplits || r.split === 'train';
-  const byPatient = patientsOf(manifest.rows.filter(isTrain));
+  const groupKey = groupKeyOf(manifest);
+  const byGroup = groupsOf(manifest.rows.filter(isTrain), groupKey);
   const keep = new Set<string>();
-  for (const patients of orderedStrata(byPatient, columns, options.seed, 'fraction')) {
-    const count = Math.min(patients.length, Math.max(1, Math.round(fraction * patients.length)));
-    for (let i = 0; i < count; i++) keep.add(patients[i] as string);
+  for (const groups of orderedStrata(byGroup, columns, options.seed, 'fraction')) {
+    const count = Math.min(groups.length, Math.max(1, Math.round(fraction * groups.length)));
+    for (let i = 0; i < count; i++) keep.add(groups[i] as string);
   }
-  return { ...manifest, rows: manifest.rows.filter((r) => !isTrain(r) || keep.has(r.patientId)) };
+  return { ...manifest, rows: manifest.rows.filter((r) => !isTrain(r) || keep.has(groupKey(r.patientId))) };
 }

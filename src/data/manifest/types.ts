@@ -33,6 +33,15 @@ export interface LabelColumn {
   values: number[];
 }
 
+/** Image files with identical bytes listed under more than one patient. */
+export interface DuplicateImages {
+  groups: Array<{ sha256: string; paths: string[]; patients: string[] }>;
+  /** Image files involved in a cross-patient duplicate. */
+  imagesMerged: number;
+  /** Patients folded into another patient's split group. */
+  patientsMerged: number;
+}
+
 export interface Manifest {
   /** The file it was loaded from, if any. */
   path?: string;
@@ -40,6 +49,11 @@ export interface Manifest {
   columns: string[];
   labelColumns: LabelColumn[];
   rows: ManifestRow[];
+  /**
+   * Cross-patient duplicate images (set by loadManifest, or by the caller from findDuplicateImages).
+   * splitByPatient and labelFraction keep the patients of one group together.
+   */
+  duplicates?: DuplicateImages;
 }
 
 /** A manifest that cannot be used; the message names the file, row and column. */

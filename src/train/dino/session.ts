@@ -29,7 +29,7 @@ export async function openDinoSession(
   const size = config.image.size;
   const localSize = resolveLocalSize(dino, size);
   stage('data', `loading ${config.data.manifest}`);
-  const dataset = await loadTrainDataset(config, false);
+  const dataset = await loadTrainDataset(config, false, (message) => stage('warning', message));
   const trainRows = dataset.indices('train');
   const B = config.batchSize;
   if (trainRows.length < B)
