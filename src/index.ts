@@ -143,8 +143,23 @@ export { openImageCache, type CacheBatch, type CachePixels, type ImageCache, typ
 // Data: manifests and splits
 export { CsvError, formatCsv, parseCsv } from './data/manifest/csv.js';
 export { buildManifest, loadManifest, type LoadManifestOptions, type ManifestColumnNames } from './data/manifest/load.js';
+export {
+  findDuplicateImages,
+  resolveDuplicateSplits,
+  type FindDuplicatesOptions,
+  type HashScanStats,
+  type ResolveSplitsOptions,
+} from './data/manifest/duplicates.js';
 export { labelFraction, splitByPatient, type FractionOptions, type SplitOptions } from './data/manifest/split.js';
-export { ManifestError, type LabelColumn, type LabelKind, type Manifest, type ManifestRow, type Split } from './data/manifest/types.js';
+export {
+  ManifestError,
+  type DuplicateImages,
+  type LabelColumn,
+  type LabelKind,
+  type Manifest,
+  type ManifestRow,
+  type Split,
+} from './data/manifest/types.js';
 export { readReportText, writeManifestCsv } from './data/manifest/write.js';
 
 // Data: reports, sentence sampling and the labeler

@@ -6,6 +6,7 @@
  * and B–C make one group of three), which splitByPatient and labelFraction keep together.
  */
 import { basename, dirname, relative, resolve } from 'node:path';
+import { InvalidArgumentError } from '../../errors.js';
 import { hashSharedFiles, type HashScanStats } from './image-hashes.js';
 import type { DuplicateImages, Manifest, Split } from './types.js';
 
@@ -37,6 +38,9 @@ export function defaultHashCachePath(manifestPath: string): string {
  * unreadable files are skipped. A file listed twice under the same patient is not a duplicate here.
  */
 export async function findDuplicateImages(manifest: Manifest, options: FindDuplicatesOptions = {}): Promise<DuplicateImages> {
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new InvalidArgumentError(`findDuplicateImages: concurrency must be a positive integer, got ${options.concurrency}`);
+  }
   const owners = new Map<string, Set<string>>();
   for (const row of manifest.rows) {
     for (const path of row.imagePaths) {

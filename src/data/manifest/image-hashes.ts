@@ -157,9 +157,10 @@ export async function hashSharedFiles(owners: Map<string, Set<string>>, options:
     return e && e.size === f.size && e.mtimeMs === f.mtimeMs ? e : undefined;
   };
   const written = new Map<string, CacheEntry>();
+  // a rewritten cache keeps what is still valid of an entry, even a hash this scan did not need
   const entryOf = (f: FileInfo): CacheEntry => {
     let e = written.get(f.path);
-    if (!e) written.set(f.path, (e = { size: f.size, mtimeMs: f.mtimeMs }));
+    if (!e) written.set(f.path, (e = { ...fresh(f), size: f.size, mtimeMs: f.mtimeMs }));
     return e;
   };
   let readAny = false;

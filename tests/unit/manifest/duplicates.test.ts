@@ -298,6 +298,11 @@ describe('loadManifest: duplicate images', () => {
     expect(manifest.duplicates).toBeUndefined();
     const duplicates = await findDuplicateImages(manifest);
     expect(duplicates.groups).toEqual(expectedGroups(fx));
+    expect((await findDuplicateImages(manifest, { concurrency: 1 })).groups).toEqual(duplicates.groups);
+    await expect(findDuplicateImages(manifest, { concurrency: 0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/concurrency must be a positive integer, got 0/),
+    });
     const split = splitByPatient({ ...manifest, duplicates }, { train: 1, val: 1, test: 1, seed: 0 });
     expect(new Set(split.rows.filter((r) => ['10000003', '10000005'].includes(r.patientId)).map((r) => r.split)).size).toBe(1);
   });
