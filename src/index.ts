@@ -147,8 +147,19 @@ export { labelFraction, splitByPatient, type FractionOptions, type SplitOptions 
 export { ManifestError, type LabelColumn, type LabelKind, type Manifest, type ManifestRow, type Split } from './data/manifest/types.js';
 export { readReportText, writeManifestCsv } from './data/manifest/write.js';
 
+// Data: importing datasets into manifests
+export { joinReportColumns } from './data/import/report-text.js';
+
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
+export {
+  LABELER_UNCERTAIN_POLICIES,
+  NOT_MENTIONED_POLICIES,
+  applyLabelerPolicy,
+  type LabelerPolicy,
+  type LabelerUncertainPolicy,
+  type NotMentionedPolicy,
+} from './data/labeler/policy.js';
 export {
   OBSERVATIONS,
   emptyLabels,
