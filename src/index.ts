@@ -162,8 +162,49 @@ export {
 } from './data/manifest/types.js';
 export { readReportText, writeManifestCsv } from './data/manifest/write.js';
 
+// Data: importing datasets into manifests
+export { importCsv, type CsvImportOptions, type LabelerImportOptions } from './data/import/csv.js';
+export { parseRowFilter, type RowFilter, type RowFilterInput, type RowFilterOp } from './data/import/filter.js';
+export { IMPORT_FORMATS, importDataset, type ImportOptionsFor, type PublicDatasetImportOptions } from './data/import/formats.js';
+export {
+  formatLabelSpec,
+  parseLabelSpec,
+  toLabelSpec,
+  type LabelMapping,
+  type LabelSpec,
+  type LabelSpecInput,
+  type ThresholdOp,
+} from './data/import/label-spec.js';
+export { joinReportColumns } from './data/import/report-text.js';
+export {
+  summarizeImport,
+  summaryLines,
+  type DropReason,
+  type ImportSummary,
+  type LabelCounts,
+  type SplitSummary,
+} from './data/import/summary.js';
+export {
+  ImportError,
+  type CommonImportOptions,
+  type DroppedRow,
+  type ImportedRow,
+  type ImportFormat,
+  type ImportResult,
+} from './data/import/types.js';
+export { viewClass, viewMatches } from './data/import/views.js';
+export { writeImportedManifest, type WriteImportedManifestOptions } from './data/import/write.js';
+
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
+export {
+  LABELER_UNCERTAIN_POLICIES,
+  NOT_MENTIONED_POLICIES,
+  applyLabelerPolicy,
+  type LabelerPolicy,
+  type LabelerUncertainPolicy,
+  type NotMentionedPolicy,
+} from './data/labeler/policy.js';
 export {
   OBSERVATIONS,
   emptyLabels,

@@ -8,6 +8,7 @@ import { registerDicom } from './dicom.js';
 import { registerCache } from './cache.js';
 import { registerPhantom } from './phantom.js';
 import { registerLabel } from './label.js';
+import { registerManifest } from './manifest.js';
 import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerCache,
   registerPhantom,
   registerLabel,
+  registerManifest,
   registerTrain,
   registerDemo,
   registerEval,

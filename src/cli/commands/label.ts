@@ -2,35 +2,62 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { formatCsv, InvalidArgumentError, labelReport, MissingFileError, OBSERVATIONS, parseCsv, type LabelValue } from '../../index.js';
+import {
+  applyLabelerPolicy,
+  formatCsv,
+  InvalidArgumentError,
+  joinReportColumns,
+  LABELER_UNCERTAIN_POLICIES,
+  labelReport,
+  MissingFileError,
+  NOT_MENTIONED_POLICIES,
+  OBSERVATIONS,
+  parseCsv,
+  type LabelValue,
+  type Observation,
+} from '../../index.js';
+import { choiceFlag } from '../flags.js';
 
 interface LabelFlags {
   column: string;
   out: string;
   keepText?: boolean;
   json?: boolean;
+  overwrite?: boolean;
+  uncertain: string;
+  notMentioned: string;
 }
 
-/** Section headers for well-known text columns, so the labeler knows which part it reads. */
-const HEADER_FOR_COLUMN: Record<string, string> = {
-  findings: 'FINDINGS',
-  impression: 'IMPRESSION',
-  indication: 'INDICATION',
-  history: 'HISTORY',
-  comparison: 'COMPARISON',
-  technique: 'TECHNIQUE',
-};
-
-function reportText(fields: string[], columns: Array<{ name: string; index: number }>): string {
-  if (columns.length === 1) return fields[(columns[0] as { index: number }).index] ?? '';
-  return columns
-    .map(({ name, index }) => {
-      const text = (fields[index] ?? '').trim();
-      const header = HEADER_FOR_COLUMN[name.toLowerCase()];
-      return text === '' ? '' : header ? `${header}: ${text}` : text;
-    })
-    .filter(Boolean)
-    .join('\n\n');
+/**
+ * Where each observation goes in the output: a new column, or (with --overwrite) the input column
+ * of that name. Without --overwrite a clashing name becomes `<name>_labeler`, so the output never
+ * holds one name twice.
+ */
+function observationColumns(
+  keptHeader: string[],
+  overwrite: boolean,
+): { header: string[]; at: Map<Observation, number>; renamed: string[] } {
+  const header = [...keptHeader];
+  const taken = new Set(header.map((h) => h.trim().toLowerCase()));
+  const at = new Map<Observation, number>();
+  const renamed: string[] = [];
+  for (const o of OBSERVATIONS) {
+    const existing = header.findIndex((h) => h.trim().toLowerCase() === o.toLowerCase());
+    if (existing >= 0 && overwrite) {
+      at.set(o, existing);
+      continue;
+    }
+    let name: string = o;
+    if (existing >= 0) {
+      name = `${o}_labeler`;
+      for (let k = 2; taken.has(name.toLowerCase()); k++) name = `${o}_labeler${k}`;
+      renamed.push(`${o} -> ${name}`);
+    }
+    taken.add(name.toLowerCase());
+    at.set(o, header.length);
+    header.push(name);
+  }
+  return { header, at, renamed };
 }
 
 /** The CSV as UTF-8 text; unreadable, oversized or UTF-16 files are argument errors, not crashes. */
@@ -81,8 +108,19 @@ export function registerLabel(program: Command): void {
       'output CSV: the input columns (text columns dropped unless --keep-text) plus one column per observation',
     )
     .option('--keep-text', 'keep the text columns in the output')
+    .option('--overwrite', 'replace input columns named like an observation (default: write the labels as <name>_labeler)')
+    .option('--uncertain <policy>', `uncertain mentions: ${LABELER_UNCERTAIN_POLICIES.join(' | ')} (keep writes -1)`, 'keep')
+    .option(
+      '--not-mentioned <policy>',
+      `observations a report never mentions: ${NOT_MENTIONED_POLICIES.join(' | ')} (negative writes 0)`,
+      'missing',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, flags: LabelFlags) => {
+      const policy = {
+        uncertain: choiceFlag('uncertain', flags.uncertain, LABELER_UNCERTAIN_POLICIES),
+        notMentioned: choiceFlag('not-mentioned', flags.notMentioned, NOT_MENTIONED_POLICIES),
+      };
       const text = await readReportsCsv(input);
       const rows = parseCsv(text, input);
       if (rows.length === 0) throw new InvalidArgumentError(`${input}: empty file, expected a header row`);
@@ -109,7 +147,11 @@ export function registerLabel(program: Command): void {
           )
         : undefined;
       bar?.start(body.length, 0, { rate: '0' });
-      const out: Array<Array<string | number>> = [[...keptIndexes.map((i) => header[i] as string), ...OBSERVATIONS]];
+      const columns = observationColumns(
+        keptIndexes.map((i) => header[i] as string),
+        flags.overwrite === true,
+      );
+      const out: Array<Array<string | number>> = [columns.header];
       const positives: Record<string, number> = Object.fromEntries(OBSERVATIONS.map((o) => [o, 0]));
       const started = performance.now();
       const chunk = 2000;
@@ -118,9 +160,12 @@ export function registerLabel(program: Command): void {
           if (fields.length !== header.length) {
             throw new InvalidArgumentError(`${input} row ${out.length}: ${fields.length} fields, but the header has ${header.length}`);
           }
-          const labels = labelReport(reportText(fields, textColumns));
+          const report = joinReportColumns(textColumns.map(({ name, index }) => ({ column: name, text: fields[index] ?? '' })));
+          const labels = applyLabelerPolicy(labelReport(report), policy);
           for (const o of OBSERVATIONS) if (labels[o] === 1) positives[o] = (positives[o] as number) + 1;
-          out.push([...keptIndexes.map((i) => fields[i] as string), ...OBSERVATIONS.map((o) => cell(labels[o]))]);
+          const line: Array<string | number> = keptIndexes.map((i) => fields[i] as string);
+          for (const o of OBSERVATIONS) line[columns.at.get(o) as number] = cell(labels[o]);
+          out.push(line);
         }
         const done = Math.min(body.length, start + chunk);
         const rate = done / Math.max(1e-9, (performance.now() - started) / 1000);
@@ -136,6 +181,9 @@ export function registerLabel(program: Command): void {
         reports: body.length,
         seconds,
         reportsPerSec: body.length / Math.max(seconds, 1e-9),
+        uncertain: policy.uncertain,
+        notMentioned: policy.notMentioned,
+        renamed: columns.renamed,
         positives,
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -143,6 +191,10 @@ export function registerLabel(program: Command): void {
         process.stdout.write(
           `labelled ${summary.reports} reports in ${seconds.toFixed(2)} s (${summary.reportsPerSec.toFixed(0)} reports/s) -> ${flags.out}\n`,
         );
+        if (columns.renamed.length > 0)
+          process.stdout.write(
+            `the input already has observation columns; wrote ${columns.renamed.join(', ')} (--overwrite replaces them)\n`,
+          );
         for (const o of OBSERVATIONS) process.stdout.write(`  ${o.padEnd(28)} ${positives[o]} positive\n`);
       }
     });

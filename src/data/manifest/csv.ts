@@ -11,8 +11,14 @@ export class CsvError extends RadlearnError {
   }
 }
 
-/** Parses CSV text into rows of fields. `source` names the file in error messages. */
-export function parseCsv(text: string, source = 'CSV'): string[][] {
+/**
+ * Parses CSV text into rows of fields. `source` names the file in error messages; `delimiter`
+ * is one character (',' by default, '\t' for TSV, ';' for European spreadsheets).
+ */
+export function parseCsv(text: string, source = 'CSV', delimiter = ','): string[][] {
+  if (delimiter.length !== 1 || /["\r\n]/.test(delimiter)) {
+    throw new CsvError(`${source}: the delimiter must be one character other than a quote or a line end, got ${JSON.stringify(delimiter)}`);
+  }
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -58,7 +64,7 @@ export function parseCsv(text: string, source = 'CSV'): string[][] {
       i++;
       continue;
     }
-    if (ch === ',') {
+    if (ch === delimiter) {
       endField();
       i++;
       continue;

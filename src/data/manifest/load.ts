@@ -39,7 +39,8 @@ export interface LoadManifestOptions {
   onWarning?: (message: string) => void;
 }
 
-const ROLE_CANDIDATES: Record<keyof ManifestColumnNames, string[]> = {
+/** The column names each role is found by (lower case). */
+export const ROLE_CANDIDATES: Readonly<Record<keyof ManifestColumnNames, readonly string[]>> = {
   image: ['image_path', 'image_paths', 'image', 'images', 'path', 'dicom_path', 'file', 'filename'],
   report: ['report', 'report_text', 'text', 'findings_impression'],
   reportPath: ['report_path', 'report_file'],
@@ -49,7 +50,8 @@ const ROLE_CANDIDATES: Record<keyof ManifestColumnNames, string[]> = {
   split: ['split', 'fold', 'partition'],
 };
 
-const SPLIT_ALIASES: Record<string, Split> = {
+/** Split names as datasets write them (lower case) → the split. */
+export const SPLIT_ALIASES: Readonly<Record<string, Split>> = {
   train: 'train',
   training: 'train',
   val: 'val',
@@ -61,13 +63,29 @@ const SPLIT_ALIASES: Record<string, Split> = {
 };
 
 type Record_ = Record<string, unknown>;
+type MakeError = (message: string, details: Record<string, unknown>) => Error;
 
-async function readRecords(path: string, format: 'csv' | 'jsonl'): Promise<{ columns: string[]; records: Record_[] }> {
+export interface ReadRecordsOptions {
+  /** CSV field delimiter (default ','). */
+  delimiter?: string;
+  /** What the file is, for the missing-file message (default 'manifest'). */
+  what?: string;
+  /** Builds the caller's typed error (default ManifestError). */
+  fail?: MakeError;
+}
+
+/** A CSV or JSONL file as column names and records (CSV fields as strings, JSON values as parsed). */
+export async function readRecords(
+  path: string,
+  format: 'csv' | 'jsonl',
+  options: ReadRecordsOptions = {},
+): Promise<{ columns: string[]; records: Record_[] }> {
+  const fail = options.fail ?? ((message, details) => new ManifestError(message, details));
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(path, 'manifest');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(path, options.what ?? 'manifest');
     throw error;
   }
   if (format === 'jsonl') {
@@ -79,36 +97,59 @@ async function readRecords(path: string, format: 'csv' | 'jsonl'): Promise<{ col
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw new ManifestError(`${path} line ${i + 1}: not valid JSON (${(error as Error).message})`, { path, line: i + 1 });
+        throw fail(`${path} line ${i + 1}: not valid JSON (${(error as Error).message})`, { path, line: i + 1 });
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new ManifestError(`${path} line ${i + 1}: expected a JSON object per line`, { path, line: i + 1 });
+        throw fail(`${path} line ${i + 1}: expected a JSON object per line`, { path, line: i + 1 });
       }
       for (const key of Object.keys(value)) columns.add(key);
       records.push(value as Record_);
     });
     return { columns: [...columns], records };
   }
-  const rows = parseCsv(text, path);
-  if (rows.length === 0) throw new ManifestError(`${path}: empty manifest, expected a header row`, { path });
+  return csvRecords(parseCsv(text, path, options.delimiter), path, fail);
+}
+
+/**
+ * CSV rows (header first) as records keyed by column. Header cells that are empty, as a trailing
+ * comma leaves them, are dropped when their column is empty in every row; a value under an empty
+ * header is an error naming the row. `fail` makes the caller's typed error.
+ */
+export function csvRecords(rows: string[][], path: string, fail: MakeError): { columns: string[]; records: Record<string, string>[] } {
+  if (rows.length === 0) throw fail(`${path}: empty file, expected a header row`, { path });
   const header = (rows[0] as string[]).map((h) => h.trim());
   const seen = new Set<string>();
   for (const h of header) {
-    if (h === '') throw new ManifestError(`${path}: the header has an empty column name`, { path });
-    if (seen.has(h)) throw new ManifestError(`${path}: column "${h}" appears twice in the header`, { path, column: h });
+    if (h !== '' && seen.has(h)) throw fail(`${path}: column "${h}" appears twice in the header`, { path, column: h });
     seen.add(h);
   }
-  const records = rows.slice(1).map((fields, i) => {
+  const body = rows.slice(1);
+  body.forEach((fields, i) => {
     if (fields.length !== header.length) {
-      throw new ManifestError(`${path} row ${i + 1}: ${fields.length} fields, but the header has ${header.length}`, { path, row: i + 1 });
+      throw fail(`${path} row ${i + 1}: ${fields.length} fields, but the header has ${header.length}`, { path, row: i + 1 });
     }
-    const record: Record_ = {};
-    header.forEach((h, k) => {
-      record[h] = fields[k];
-    });
+  });
+  const kept: number[] = [];
+  header.forEach((h, k) => {
+    if (h !== '') {
+      kept.push(k);
+      return;
+    }
+    const row = body.findIndex((fields) => (fields[k] as string).trim() !== '');
+    if (row >= 0) {
+      throw fail(`${path} row ${row + 1}: column ${k + 1} has the value "${body[row]?.[k]}" but no name in the header`, {
+        path,
+        row: row + 1,
+        column: k + 1,
+      });
+    }
+  });
+  const records = body.map((fields) => {
+    const record: Record<string, string> = {};
+    for (const k of kept) record[header[k] as string] = fields[k] as string;
     return record;
   });
-  return { columns: header, records };
+  return { columns: kept.map((k) => header[k] as string), records };
 }
 
 function findColumn(columns: string[], role: keyof ManifestColumnNames, explicit: string | undefined, path: string): string | undefined {
@@ -175,6 +216,9 @@ function parseLabel(value: unknown, path: string, row: number, column: string): 
   return n;
 }
 
+/** Columns that label inference skips: importers write source fields as `meta.<name>` and the split group as `group`. */
+export const isNeverLabel = (column: string): boolean => column.toLowerCase().startsWith('meta.') || column.toLowerCase() === 'group';
+
 const isNumericLike = (v: unknown): boolean => {
   if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return true;
   if (typeof v !== 'string') return false;
@@ -232,11 +276,15 @@ export function buildManifest(
   } else {
     // A column is a label when (almost) all its values are numbers: a column that is 90% numbers
     // with a stray "yes" is a label with a typo, reported by row, not silently dropped.
+    // `meta.*` columns (source fields an importer kept) and the `group` column are never labels.
+    // An empty column is a label only in an importer's layout (one with `meta.*` columns), where
+    // every other column is a label by construction: there it is a label that no row has a value for.
+    const imported = columns.some((c) => c.toLowerCase().startsWith('meta.'));
     labelNames = columns.filter((c) => {
-      if (roleCols.has(c) || records.length === 0) return false;
+      if (roleCols.has(c) || records.length === 0 || isNeverLabel(c)) return false;
       const filled = records.filter((r) => asText(r[c]).trim() !== '');
       const numeric = filled.filter((r) => isNumericLike(r[c])).length;
-      return filled.length === 0 ? false : numeric === filled.length || (numeric >= 0.9 * filled.length && filled.length >= 2);
+      return filled.length === 0 ? imported : numeric === filled.length || (numeric >= 0.9 * filled.length && filled.length >= 2);
     });
   }
 

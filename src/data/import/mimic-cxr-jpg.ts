@@ -1,0 +1,15 @@
+/**
+ * PLACEHOLDER for the MIMIC-CXR-JPG importer, which is developed on another branch and replaces this
+ * file when the branches merge. It keeps the registry (formats.ts) compiling with the importer's
+ * signature and fails with a clear ImportError until then.
+ */
+import { ImportError, type CommonImportOptions, type ImportResult } from './types.js';
+
+export function importMimicCxrJpg(
+  root: string,
+  _options: CommonImportOptions & { split?: 'official' | 'none'; reports?: string } = {},
+): Promise<ImportResult> {
+  return Promise.reject(
+    new ImportError(`format mimic-cxr-jpg is not available in this build (importing ${root})`, { format: 'mimic-cxr-jpg', root }),
+  );
+}
