@@ -147,6 +147,11 @@ export { labelFraction, splitByPatient, type FractionOptions, type SplitOptions 
 export { ManifestError, type LabelColumn, type LabelKind, type Manifest, type ManifestRow, type Split } from './data/manifest/types.js';
 export { readReportText, writeManifestCsv } from './data/manifest/write.js';
 
+// Data: public dataset importers (published layouts of MIMIC-CXR-JPG, CheXpert, IU X-ray)
+export { importChexpert, type ChexpertFile, type ChexpertImportOptions } from './data/import/chexpert.js';
+export { importIuXray, type IuXrayImportOptions } from './data/import/iu-xray.js';
+export { importMimicCxrJpg, type MimicImportOptions } from './data/import/mimic-cxr-jpg.js';
+
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
 export {
