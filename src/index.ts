@@ -195,6 +195,11 @@ export {
 export { viewClass, viewMatches } from './data/import/views.js';
 export { writeImportedManifest, type WriteImportedManifestOptions } from './data/import/write.js';
 
+// Data: public dataset importers (published layouts of MIMIC-CXR-JPG, CheXpert, IU X-ray)
+export { importChexpert, type ChexpertFile, type ChexpertImportOptions } from './data/import/chexpert.js';
+export { importIuXray, type IuXrayImportOptions } from './data/import/iu-xray.js';
+export { importMimicCxrJpg, type MimicImportOptions } from './data/import/mimic-cxr-jpg.js';
+
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
 export {

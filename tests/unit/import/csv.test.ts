@@ -16,8 +16,11 @@ import { covidRows, writeCovidCollection } from './covid-fixture.js';
 
 const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'radlearn-import-'));
 
+// Each image differs: identical files under different patients would be merged by the duplicate guard.
+let pngShade = 0;
 async function tinyPng(path: string): Promise<void> {
-  await sharp(Buffer.alloc(16, 128), { raw: { width: 4, height: 4, channels: 1 } })
+  pngShade = (pngShade + 37) % 256;
+  await sharp(Buffer.alloc(16, pngShade), { raw: { width: 4, height: 4, channels: 1 } })
     .png()
     .toFile(path);
 }
