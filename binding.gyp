@@ -11,13 +11,21 @@
         "native/src"
       ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
+      # RADLEARN_WERROR=1 in the environment at build time: warnings are errors (as in CMakeLists.txt).
+      "variables": {
+        "radlearn_werror%": "<!(node -p \"process.env.RADLEARN_WERROR === '1' ? 1 : 0\")"
+      },
+      # Node's common.gypi adds -Wno-unused-parameter; our code is checked with it on, as in CMake.
+      # -Werror goes in cflags_cc because common.gypi strips it from cflags.
+      "cflags!": ["-fno-exceptions", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wall", "-Wextra", "-Wpedantic"],
       "conditions": [
         ["OS=='linux' or OS=='mac'", { "cflags_cc": ["-march=native"] }],
-        ["OS=='linux'", { "libraries": ["-lpthread"] }],
-        ["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": ["-O3"] } }],
+        # -Wno-psabi: see CMakeLists.txt (GCC's note on cpu/vexp.h's 64-byte vectors without AVX-512).
+        ["OS=='linux'", { "libraries": ["-lpthread"], "cflags_cc": ["-Wno-psabi"] }],
+        ["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": ["-O3"], "WARNING_CFLAGS!": ["-Wno-unused-parameter"], "WARNING_CFLAGS": ["-Wall", "-Wextra", "-Wpedantic"] } }],
+        ["radlearn_werror==1 and OS!='win'", { "cflags_cc": ["-Werror"], "xcode_settings": { "GCC_TREAT_WARNINGS_AS_ERRORS": "YES" } }],
         ["OS=='win'", { "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"] } } }]
       ]
     }

@@ -4,6 +4,9 @@
 //   2. if that was a CUDA build and it failed: cmake-js again with RADLEARN_CUDA=0, with a warning
 //   3. if CMake is missing (or both failed): node-gyp, CPU only (binding.gyp)           -> build/
 // RADLEARN_SKIP_BUILD=1 skips everything. Exit code 1 only when no build succeeded.
+// RADLEARN_WERROR=1 (CI): compiler warnings are errors in every build (CMake: -DRADLEARN_WERROR=ON;
+// binding.gyp reads the variable itself), and a failed build is not retried in a weaker form
+// (steps 2 and 3 are skipped), so a warning fails the build instead of falling back.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const args = new Set(process.argv.slice(2));
+const werror = process.env.RADLEARN_WERROR === '1';
 
 function log(message) {
   process.stderr.write(`radlearn build: ${message}\n`);
@@ -31,7 +35,7 @@ function has(command) {
 // The switches CMake reads at configure time; when they change, the build dir is reconfigured.
 function configureKey(env) {
   const merged = { ...process.env, ...env };
-  return JSON.stringify(['RADLEARN_CUDA', 'RADLEARN_CUDA_ARCHS', 'RADLEARN_NATIVE_ARCH'].map((k) => merged[k] ?? ''));
+  return JSON.stringify(['RADLEARN_CUDA', 'RADLEARN_CUDA_ARCHS', 'RADLEARN_NATIVE_ARCH', 'RADLEARN_WERROR'].map((k) => merged[k] ?? ''));
 }
 
 function cmakeJs(env) {
@@ -41,7 +45,8 @@ function cmakeJs(env) {
   const key = configureKey(env);
   const same = existsSync(stamp) && readFileSync(stamp, 'utf8') === key;
   // `compile` reuses an existing configuration; `rebuild` reconfigures from scratch.
-  const ok = run(process.execPath, [cli, same ? 'compile' : 'rebuild', '--out', 'build-cmake', '--parallel', parallel], env);
+  const werrorDefine = `--CDRADLEARN_WERROR=${werror ? 'ON' : 'OFF'}`;
+  const ok = run(process.execPath, [cli, same ? 'compile' : 'rebuild', '--out', 'build-cmake', '--parallel', parallel, werrorDefine], env);
   if (ok) {
     mkdirSync(dirname(stamp), { recursive: true });
     writeFileSync(stamp, key);
@@ -81,6 +86,10 @@ function main() {
   if (has('cmake')) {
     const cudaWanted = process.env.RADLEARN_CUDA !== '0';
     if (cmakeJs({})) return 0;
+    if (werror) {
+      log('the CMake build failed with RADLEARN_WERROR=1 (warnings are errors); not falling back to a weaker build');
+      return 1;
+    }
     if (cudaWanted) {
       log('WARNING: the CUDA build failed; retrying CPU-only (RADLEARN_CUDA=0). GPU kernels will be unavailable.');
       if (cmakeJs({ RADLEARN_CUDA: '0' })) return 0;

@@ -263,7 +263,7 @@ Napi::Value AugmentParams(const Napi::CallbackInfo& info) {
 // Times augment_cuda with CUDA events on device-resident sources (deterministic pseudo-random
 // pixels), and a cudaMemcpy device-to-device of the output's size as the bandwidth reference.
 Napi::Value BenchAugmentCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Env env = info.Env();
     Napi::Object options = options_arg(info, 0);

@@ -203,7 +203,7 @@ Napi::Value Contrastive(const Napi::CallbackInfo& info) {
 // benchContrastiveCuda(batch, dim, kind, dtype, iterations): per-iteration milliseconds of one
 // forward+backward call, CUDA events, device-resident inputs and gradients.
 Napi::Value BenchContrastiveCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Object options = options_arg(info, 0);
     index_t batch = size_field(options, "batch"), dim = size_field(options, "dim");

@@ -367,7 +367,7 @@ Napi::Value EmaTeacherUpdate(const Napi::CallbackInfo& info) {
 
 // One DINO (centered) or KoLeo call timed with CUDA events on device-resident data.
 Napi::Value BenchDistillCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Object options = options_arg(info, 0);
     std::string op = string_field(options, "op");

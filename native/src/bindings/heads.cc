@@ -167,7 +167,7 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BenchLinearCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Object options = options_arg(info, 0);
     index_t rows = size_field(options, "rows"), in = size_field(options, "inFeatures"), out = size_field(options, "outFeatures");

@@ -134,7 +134,7 @@ Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BenchAdamwCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Object options = options_arg(info, 0);
     index_t length = size_field(options, "length");

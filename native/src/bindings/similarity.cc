@@ -122,7 +122,7 @@ Napi::Value L2NormalizeBackward(const Napi::CallbackInfo& info) {
 
 // Device-resident data, so no host copy falls in the timed region.
 Napi::Value BenchSimilarityCuda(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& info) -> Napi::Value {
+  return guarded(info, []([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef RADLEARN_WITH_CUDA
     Napi::Object options = options_arg(info, 0);
     index_t n = size_field(options, "n"), m = size_field(options, "m"), d = size_field(options, "d");

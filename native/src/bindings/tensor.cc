@@ -194,11 +194,11 @@ Napi::Value DeviceTensor::Upload(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DeviceTensor::Download(const Napi::CallbackInfo& info) {
-  return guarded(info, [this](const Napi::CallbackInfo& info) -> Napi::Value {
-    Napi::Env env = info.Env();
+  return guarded(info, [this]([[maybe_unused]] const Napi::CallbackInfo& info) -> Napi::Value {
     void* src = data();
     size_t n = static_cast<size_t>(elements_);
 #ifdef RADLEARN_WITH_CUDA
+    Napi::Env env = info.Env();
     switch (dtype_) {
       case DType::Float32: {
         auto out = Napi::Float32Array::New(env, n);

@@ -68,7 +68,9 @@ void update_range(float* __restrict params, const float* __restrict grads, float
     __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(v + i)), _mm512_mul_ps(_mm512_mul_ps(ob2, g), g));
     _mm512_storeu_ps(m + i, mi);
     _mm512_storeu_ps(v + i, vi);
-    __m512 denom = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vi), ib), eps);
+    // _mm512_mask_sqrt_ps with every lane selected is _mm512_sqrt_ps (the same vsqrtps). GCC 12's
+    // _mm512_sqrt_ps reads _mm512_undefined_ps(), which -Wmaybe-uninitialized flags (GCC bug 105593).
+    __m512 denom = _mm512_add_ps(_mm512_mul_ps(_mm512_mask_sqrt_ps(vi, 0xFFFF, vi), ib), eps);
     _mm512_storeu_ps(params + i, _mm512_sub_ps(p, _mm512_div_ps(_mm512_mul_ps(ss, mi), denom)));
   }
 #elif defined(__AVX2__)
