@@ -361,7 +361,16 @@ export {
   RunExistsError,
   type CheckpointRejection,
 } from './train/errors.js';
-export { type CheckpointEvent, type DoneEvent, type EvalEvent, type StageEvent, type StepEvent, type TrainEvent } from './train/events.js';
+export {
+  type CheckpointEvent,
+  type DataEvent,
+  type DoneEvent,
+  type EvalEvent,
+  type StageEvent,
+  type StepEvent,
+  type TrainEvent,
+} from './train/events.js';
+export { dataSummaryLines, type DataSummary, type ImageProblem } from './train/data-summary.js';
 export { FINETUNE_MODES, type FinetuneConfig } from './train/finetune/config.js';
 export { Head, MAX_HEAD_PARAMETERS, createHead, type HeadKind, type HeadLayer, type HeadOptions } from './train/heads.js';
 export {

@@ -35,6 +35,14 @@ const dataSchema = z.strictObject({
       max: positiveInt.optional(),
     })
     .default({ sections: ['findings', 'impression'], min: 1 }),
+  /**
+   * A `radlearn cache build` folder to read preprocessed images from when its settings give the
+   * pixels training needs (docs/training.md, "Images"); images it lacks go to train's own cache.
+   * Optional without a default, like `strict`, so runs without it keep their config hash.
+   */
+  cache: z.string().min(1).optional(),
+  /** Missing or undecodable images, and a data.cache whose settings do not match, stop the run instead of being skipped. */
+  strict: z.boolean().optional(),
 });
 
 const imageSchema = z.strictObject({

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { RadlearnError } from '../errors.js';
 import { loadManifest } from '../data/manifest/load.js';
 import { labelFraction, splitByPatient } from '../data/manifest/split.js';
-import type { Manifest, Split } from '../data/manifest/types.js';
+import type { Manifest, ManifestRow, Split } from '../data/manifest/types.js';
+import { readReportText } from '../data/manifest/write.js';
 import { candidateSentences, sampleSentences } from '../data/sampling/sentences.js';
 import type { ParsedReport } from '../data/reports/parse.js';
 import { labelReport } from '../data/labeler/label.js';
@@ -75,7 +76,7 @@ export async function loadTrainDataset(
     manifest = splitByPatient(manifest, { train, val, test, seed: config.seed, stratifyBy: labelNames[0] });
   }
   const N = manifest.rows.length;
-  const reports = manifest.rows.map((r) => r.reportText ?? '');
+  const reports = needsText ? await reportTexts(manifest.rows) : manifest.rows.map((r) => r.reportText ?? '');
   if (needsText) {
     const empty = manifest.rows.findIndex((r, i) => r.split === 'train' && reports[i]!.trim() === '');
     if (empty >= 0)
@@ -137,6 +138,53 @@ export async function loadTrainDataset(
 }
 
 /**
+ * The dataset without the given rows (indices into `dataset`), every per-row array cut the same
+ * way: splits, labels, the label-fraction choice and reports of the other rows stay as they were,
+ * and the sentence table keeps only sentences of the rows left (in first-use order, as
+ * loadTrainDataset builds it).
+ */
+export function dropRows(dataset: TrainDataset, rows: Iterable<number>): TrainDataset {
+  const drop = new Set(rows);
+  if (drop.size === 0) return dataset;
+  const keep = Array.from({ length: dataset.size }, (_, i) => i).filter((i) => !drop.has(i));
+  const L = dataset.labelNames.length;
+  const labels = new Float32Array(keep.length * L);
+  keep.forEach((i, k) => labels.set(dataset.labels.subarray(i * L, (i + 1) * L), k * L));
+  const table = new Map<number, number>();
+  const sentences: string[] = [];
+  const rowOffsets = new Int32Array(keep.length + 1);
+  const flat: number[] = [];
+  keep.forEach((i, k) => {
+    for (let j = dataset.rowOffsets[i]!; j < dataset.rowOffsets[i + 1]!; j++) {
+      const old = dataset.rowSentences[j]!;
+      let id = table.get(old);
+      if (id === undefined) {
+        id = sentences.length;
+        table.set(old, id);
+        sentences.push(dataset.sentences[old]!);
+      }
+      flat.push(id);
+    }
+    rowOffsets[k + 1] = flat.length;
+  });
+  const split = keep.map((i) => dataset.split[i]!);
+  return {
+    manifest: { ...dataset.manifest, rows: keep.map((i) => dataset.manifest.rows[i]!) },
+    size: keep.length,
+    imagePaths: keep.map((i) => dataset.imagePaths[i]!),
+    reports: keep.map((i) => dataset.reports[i]!),
+    split,
+    labelNames: dataset.labelNames,
+    labels,
+    labelled: Uint8Array.from(keep, (i) => dataset.labelled[i]!),
+    sentences,
+    rowOffsets,
+    rowSentences: Int32Array.from(flat),
+    indices: (which) => Int32Array.from(split.flatMap((s, i) => (s === which ? [i] : []))),
+  };
+}
+
+/**
  * The sentences sampled for row `row` at `epoch`: exactly sampleSentences' draw (same count,
  * same subset, report order), returned as indices into the sentence table so cached sentence
  * embeddings can be combined instead of re-encoding text every step.
@@ -174,4 +222,15 @@ export function reportGroups(dataset: TrainDataset): Int32Array {
       return id;
     }),
   );
+}
+
+/** Each row's report: its text, else the file its report path names (read 16 at a time). */
+async function reportTexts(rows: readonly ManifestRow[]): Promise<string[]> {
+  const out = new Array<string>(rows.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < rows.length; i = next++) out[i] = await readReportText(rows[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, rows.length) }, worker));
+  return out;
 }

@@ -3,6 +3,7 @@
  * or `run.on('event' | 'step' | ..., listener)`. Every event is also in the returned result's order.
  */
 import { EventEmitter } from 'node:events';
+import type { DataSummary } from './data-summary.js';
 
 export interface StepEvent {
   type: 'step';
@@ -59,7 +60,13 @@ export interface StageEvent {
   progress?: number;
 }
 
-export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | DoneEvent | StageEvent;
+/** The data the run trains and evaluates on, once its images are checked (also in data-summary.json and report.md). */
+export interface DataEvent {
+  type: 'data';
+  summary: DataSummary;
+}
+
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | DoneEvent | StageEvent | DataEvent;
 
 /**
  * Buffers events for async iteration while also emitting them, so a consumer that starts

@@ -14,13 +14,12 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { buildImageCache } from '../data/cache/build.js';
-import { openImageCache } from '../data/cache/reader.js';
 import type { TrainConfig } from './config.js';
 import type { TrainDataset } from './dataset.js';
 import { TrainDataError } from './dataset.js';
 import type { ResolvedEncoders } from './encoders.js';
 import { sha256 } from './encoders.js';
+import { cacheDirOf, failureLines, prepareImages, readImages } from './images.js';
 import { readSafetensors, tensor, writeSafetensors } from './safetensors.js';
 
 export interface FrozenFeatures {
@@ -39,52 +38,24 @@ export interface FeatureProgress {
   (stage: string, message: string, progress?: number): void;
 }
 
-export function cacheDirOf(config: TrainConfig): string {
-  return resolve(config.cacheDir ?? join(config.runsDir, '.cache'));
-}
-
-/** Images from the preprocessed cache as float32 [n, 1, S, S], scaled to [0, 1] then (x - mean) / std. */
+/**
+ * Images as float32 [n, 1, S, S], scaled to [0, 1] then (x - mean) / std, from `data.cache` or
+ * train's own cache (images.ts). A missing or undecodable image is a TrainDataError listing them:
+ * runs drop such rows before (data-check.ts), so here it means a file changed in between.
+ */
 export async function loadImages(
   config: TrainConfig,
   paths: readonly string[],
   progress?: FeatureProgress,
 ): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
-  const out = join(cacheDirOf(config), `images-${config.image.size}-${config.image.fit}`);
-  const summary = await buildImageCache([...paths], {
-    out,
-    size: config.image.size,
-    dtype: 'uint16',
-    fit: config.image.fit,
-    onProgress: (e) => {
-      if (e.type === 'progress') progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild));
-    },
-  });
-  if (summary.failed > 0) {
-    const f = summary.failures[0]!;
-    throw new TrainDataError(`${summary.failed} image(s) could not be read; first: ${f.path} (${f.code}: ${f.message})`, {
-      failures: summary.failures.slice(0, 20),
+  const prepared = await prepareImages(config, paths, { progress });
+  if (prepared.failures.length > 0) {
+    throw new TrainDataError(`${prepared.failures.length} image(s) could not be read:\n  ${failureLines(prepared.failures).join('\n  ')}`, {
+      failures: prepared.failures.slice(0, 20),
+      count: prepared.failures.length,
     });
   }
-  const cache = await openImageCache(out);
-  try {
-    const size = config.image.size;
-    const per = size * size;
-    const data = new Float32Array(paths.length * per);
-    const { mean, std } = config.image;
-    paths.forEach((p, i) => {
-      const index = cache.indexOfPath(resolve(p));
-      if (index < 0) throw new TrainDataError(`image ${p} is missing from the image cache at ${out}`, { path: p });
-      const [rows, cols, channels] = cache.shape(index);
-      if (rows !== size || cols !== size)
-        throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
-      const px = cache.get(index);
-      const scale = px instanceof Uint16Array ? 65535 : 255;
-      for (let k = 0; k < per; k++) data[i * per + k] = (px[k * channels]! / scale - mean) / std;
-    });
-    return { data, dims: [paths.length, 1, size, size] };
-  } finally {
-    cache.close();
-  }
+  return readImages(config, paths, prepared);
 }
 
 async function fileStamps(paths: readonly string[]): Promise<string> {

@@ -10,6 +10,8 @@ import { readLossCurve } from '../eval/report/lossCurve.js';
 import { writeEvalReport } from '../eval/report/writeReport.js';
 import { exportClassifier } from '../export/classifier.js';
 import type { TrainConfig } from './config.js';
+import { checkTrainData } from './data-check.js';
+import { dataSummaryMarkdown } from './data-summary.js';
 import { loadTrainDataset, TrainDataError, type TrainDataset } from './dataset.js';
 import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
 import { evaluateRun } from './evaluate-run.js';
@@ -80,7 +82,8 @@ export async function openHeadModeSession(
   const stage = stageEmitter(emit);
   stage('data', `loading ${config.data.manifest}`);
   const needsText = config.mode !== 'supervised' && config.mode !== 'supervised-finetune';
-  const dataset = await loadTrainDataset(config, needsText, (message) => stage('warning', message));
+  const loaded = await loadTrainDataset(config, needsText, (message) => stage('warning', message));
+  const { dataset, summary: dataSummary } = await checkTrainData(config, loaded, { runDir: folder.runDir, emit });
   const trainRows = dataset.indices('train');
   if (trainRows.length === 0) throw new TrainDataError(`${config.data.manifest}: no rows in the train split`);
   stage('encoders', `${config.image.model} image encoder${needsText ? `, ${config.text.model} text encoder` : ''}`);
@@ -146,6 +149,7 @@ export async function openHeadModeSession(
         featureCache: inputs.raw.fromCache ? 'hit' : 'computed',
         standardized: Boolean(inputs.scaling),
       },
+      sections: [{ title: 'Data', markdown: dataSummaryMarkdown(dataSummary) }],
       evaluations: evaluation.evaluations,
       sweeps: evaluation.sweeps,
       lossCurves: curves,

@@ -92,7 +92,11 @@ function absolutePaths(config: TrainConfig): TrainConfig {
     ...config,
     runsDir: resolve(config.runsDir),
     cacheDir: config.cacheDir === undefined ? undefined : resolve(config.cacheDir),
-    data: { ...config.data, manifest: resolve(config.data.manifest) },
+    data: {
+      ...config.data,
+      manifest: resolve(config.data.manifest),
+      ...(config.data.cache === undefined ? {} : { cache: resolve(config.data.cache) }),
+    },
     image: { ...config.image, model: file(config.image.model) },
     text: { ...config.text, model: file(config.text.model), tokenizer: file(config.text.tokenizer) },
   };

@@ -70,6 +70,7 @@ export function summaryLines(s: CacheBuildSummary, maxFailures = 20): string[] {
     `  images:   ${s.total} inputs, ${s.built} decoded, ${s.reused} reused, ${s.failed} failed`,
     `  time:     ${s.seconds.toFixed(1)} s, ${s.imagesPerSec.toFixed(1)} images/s decoded`,
     `  written:  ${(s.bytesWritten / 2 ** 20).toFixed(1)} MiB`,
+    ...s.notes.map((n) => `  note:     ${n}`),
   ];
   if (s.failures.length) {
     lines.push('  failures:');

@@ -8,6 +8,16 @@ interface TrainFlags {
   resume?: boolean;
   overwrite?: boolean;
   json?: boolean;
+  cache?: string;
+  strict?: boolean;
+}
+
+/** --cache and --strict as the config overrides they stand for (a JSON string, so a path is never read as a number). */
+export function dataFlagOverrides(flags: { cache?: string; strict?: boolean }): string[] {
+  return [
+    ...(flags.cache === undefined ? [] : [`data.cache=${JSON.stringify(flags.cache)}`]),
+    ...(flags.strict ? ['data.strict=true'] : []),
+  ];
 }
 
 /**
@@ -39,11 +49,19 @@ export function registerTrain(program: Command): void {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
+    .option(
+      '--cache <dir>',
+      'read preprocessed images from this `radlearn cache build` folder when its settings match (same as --set data.cache=DIR)',
+    )
+    .option(
+      '--strict',
+      'stop on a missing or undecodable image, or a --cache whose settings do not match, instead of skipping (data.strict)',
+    )
     .option('--resume', 'continue the run from its latest checkpoint')
     .option('--overwrite', 'discard an existing run of the same name')
     .option('--json', 'print the result summary as JSON')
     .action(async (flags: TrainFlags) => {
-      const config = await loadTrainConfig(flags.config, flags.set);
+      const config = await loadTrainConfig(flags.config, [...flags.set, ...dataFlagOverrides(flags)]);
       const controller = new AbortController();
       const release = interruptOnSigint(controller);
       try {

@@ -3,7 +3,7 @@
  * not CI) with loss, samples/s and data-time vs step-time; plain log lines otherwise.
  */
 import cliProgress from 'cli-progress';
-import type { TrainEvent } from '../../index.js';
+import { dataSummaryLines, type TrainEvent } from '../../index.js';
 
 export interface RenderOptions {
   /** Print a plain line every this many steps when there is no bar (default 25). */
@@ -27,8 +27,8 @@ export function createRenderer(options: RenderOptions = {}): (event: TrainEvent)
   return (event) => {
     switch (event.type) {
       case 'stage': {
-        // one line per stage; repeated progress of the same stage only when there is a terminal
-        if (event.stage !== lastStage || event.progress === 1) log(`[${event.stage}] ${event.message}`);
+        // every message, but of a stage's progress updates only the first and the last
+        if (event.stage !== lastStage || event.progress === undefined || event.progress === 1) log(`[${event.stage}] ${event.message}`);
         lastStage = event.stage;
         break;
       }
@@ -63,6 +63,9 @@ export function createRenderer(options: RenderOptions = {}): (event: TrainEvent)
       }
       case 'checkpoint':
         if (event.reason !== 'interval' || !interactive) log(`[checkpoint] step ${event.step} (${event.reason}): ${event.path}`);
+        break;
+      case 'data':
+        for (const line of dataSummaryLines(event.summary)) log(`[data] ${line}`);
         break;
       case 'eval':
         if (options.results !== false) log(`[eval] ${event.name}: macro AUROC ${event.macroAuroc.toFixed(3)}`);

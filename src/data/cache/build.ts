@@ -1,11 +1,12 @@
 /**
  * buildImageCache: decode every input once in worker threads, window, resize
  * (antialiased), quantize, and append to one binary file with a JSON index.
- * Incremental (unchanged files by size+mtime are reused), resumable (the index
- * is checkpointed atomically while building), never aborted by one bad file
- * (failures are recorded with their error codes).
+ * Incremental per entry: an image is decoded again only when its file (path, size, mtime) or the
+ * settings that shaped its pixels changed (format.ts effectiveSettings); resumable (the index is
+ * checkpointed atomically while building); never aborted by one bad file (failures are recorded
+ * with their error codes).
  */
-import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
@@ -18,9 +19,12 @@ import type { CacheDtype, PreprocessSettings } from './preprocess.js';
 import {
   CACHE_FORMAT,
   CACHE_VERSION,
+  CacheError,
   alignUp,
+  entryValidUnder,
   readCacheIndex,
   sameSettings,
+  settingsDifference,
   writeCacheIndex,
   type CacheEntry,
   type CacheFailure,
@@ -44,6 +48,11 @@ export interface BuildImageCacheOptions {
   rebuild?: boolean;
   /** Re-decode files that failed before even if unchanged (default false). */
   retryFailed?: boolean;
+  /**
+   * Keep the entries (and recorded failures) of files that are not in `input` (default false: the
+   * input defines what the cache holds). Training adds to its own cache this way.
+   */
+  keepOthers?: boolean;
   /** Write the index every this many finished images (default 64) so an interrupted build resumes. */
   checkpointEvery?: number;
   onProgress?: (event: CacheBuildEvent) => void;
@@ -67,6 +76,8 @@ export interface CacheBuildSummary {
   imagesPerSec: number;
   bytesWritten: number;
   aborted: boolean;
+  /** Why images were decoded again or the data file rewritten (changed settings, an older or damaged index). */
+  notes: string[];
 }
 
 export async function buildImageCache(input: string | string[], options: BuildImageCacheOptions): Promise<CacheBuildSummary> {
@@ -82,46 +93,98 @@ async function buildLocked(
 ): Promise<CacheBuildSummary> {
   const started = performance.now();
   const paths = [...new Set(await resolveInputs(input))];
-  const previous = await readCacheIndex(options.out).catch(() => undefined);
-  const reusable =
-    previous && !options.rebuild && sameSettings(previous.settings, settings) && (await binIsValid(options.out, previous))
-      ? previous
-      : undefined;
-
-  const oldEntries = new Map(reusable?.entries.map((e) => [e.path, e]));
-  const oldFailures = new Map(reusable?.failures.map((f) => [f.path, f]));
-  const entries: CacheEntry[] = [];
+  const notes: string[] = [];
+  // Read even for a rebuild, so that the old data file is removed.
+  const previous = options.rebuild ? await readCacheIndex(options.out).catch(() => undefined) : await readPrevious(options.out, notes);
+  const valid = !options.rebuild && previous && (await binIsValid(options.out, previous)) ? previous : undefined;
+  if (previous && !valid && !options.rebuild)
+    notes.push(`data file ${previous.binFile} is missing or shorter than index.json says: every image is decoded again`);
+  if (valid && valid.version < CACHE_VERSION) notes.push(`index.json was format v${valid.version}; rewritten as v${CACHE_VERSION}`);
+  const same = valid !== undefined && sameSettings(valid.settings, settings);
+  if (valid && !same) {
+    notes.push(
+      `settings changed (${settingsDifference(valid.settings, settings).join(', ')}): images whose pixels the change does not affect are kept`,
+    );
+  }
+  // An entry is keyed by its file (path, size, mtime) and by the settings that shaped its pixels.
+  const usable = (e: CacheEntry): boolean => valid !== undefined && entryValidUnder(e, valid.settings, settings);
+  const oldEntries = new Map(valid?.entries.map((e) => [e.path, e]));
+  // A failure can depend on the settings (ERR_IMAGE_TOO_LARGE), so failures carry over only under the same settings.
+  const oldFailures = new Map(same ? valid.failures.map((f) => [f.path, f]) : []);
+  const kept: CacheEntry[] = [];
   const failures: CacheFailure[] = [];
   const todo: { path: string; size: number; mtimeMs: number }[] = [];
   let skippedFailures = 0;
+  let stale = 0;
   for (const path of paths) {
     let info;
     try {
       info = await stat(path);
     } catch (error) {
-      failures.push({ path, size: -1, mtimeMs: -1, code: 'ERR_MISSING_FILE', message: `not found: ${(error as Error).message}` });
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      const message = `${path}: ${missing ? 'image file not found' : `cannot read the image file (${(error as Error).message})`}`;
+      failures.push({ path, size: -1, mtimeMs: -1, code: missing ? 'ERR_MISSING_FILE' : 'ERR_IMAGE_IO', message });
       continue;
     }
     const key = { path, size: info.size, mtimeMs: info.mtimeMs };
     const old = oldEntries.get(path);
     const oldFailure = oldFailures.get(path);
-    if (old && old.size === key.size && old.mtimeMs === key.mtimeMs) entries.push(old);
+    if (old && old.size === key.size && old.mtimeMs === key.mtimeMs && usable(old)) kept.push(old);
     else if (oldFailure && !options.retryFailed && oldFailure.size === key.size && oldFailure.mtimeMs === key.mtimeMs) {
       failures.push(oldFailure);
       skippedFailures++;
-    } else todo.push(key);
+    } else {
+      if (old) stale++;
+      todo.push(key);
+    }
   }
+  if (valid && !same && stale > 0) notes.push(`${stale} cached image(s) are decoded again under the new settings, ${kept.length} kept`);
+  const inputs = new Set(paths);
+  const others = options.keepOthers && valid ? valid.entries.filter((e) => !inputs.has(e.path) && usable(e)) : [];
+  const otherFailures = options.keepOthers && same ? valid.failures.filter((f) => !inputs.has(f.path)) : [];
 
-  const binFile = reusable?.binFile ?? `images-${Date.now().toString(36)}.bin`;
+  // The data file is kept and appended to while at least half of it is live; otherwise the live
+  // images are copied into a new one (a settings change that invalidates everything copies nothing).
+  const carried = [...kept, ...others];
+  const liveBytes = carried.reduce((n, e) => n + alignUp(e.byteLength), 0);
+  const appendTo = valid && carried.length > 0 && liveBytes >= valid.binBytes / 2 ? valid : undefined;
+  const binFile = appendTo?.binFile ?? `images-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.bin`;
   const binPath = join(options.out, binFile);
-  const handle = await open(binPath, reusable ? 'r+' : 'w');
-  let binBytes = reusable?.binBytes ?? 0;
-  await handle.truncate(binBytes); // drop bytes an interrupted build appended after its last checkpoint
+  const handle = await open(binPath, appendTo ? 'r+' : 'w');
+  let binBytes = appendTo?.binBytes ?? 0;
+  let entries: CacheEntry[];
+  let extra: CacheEntry[];
+  try {
+    await handle.truncate(binBytes); // drop bytes an interrupted build appended after its last checkpoint
+    if (valid && !appendTo && carried.length > 0) {
+      const moved = await copyEntries(join(options.out, valid.binFile), handle, carried);
+      binBytes = moved.binBytes;
+      entries = moved.entries.slice(0, kept.length);
+      extra = moved.entries.slice(kept.length);
+      notes.push(
+        `data file rewritten with the ${carried.length} live image(s) (${((valid.binBytes - binBytes) / 2 ** 20).toFixed(1)} MiB of replaced images dropped)`,
+      );
+    } else {
+      entries = kept;
+      extra = others;
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const reused = entries.length;
+  entries.push(...extra);
+  failures.push(...otherFailures);
   const index: CacheIndex = { format: CACHE_FORMAT, version: CACHE_VERSION, settings, binFile, binBytes, entries, failures, updatedAt: '' };
-  await writeCacheIndex(options.out, index);
-  if (previous && previous.binFile !== binFile) await unlink(join(options.out, previous.binFile)).catch(() => undefined);
+  try {
+    await writeCacheIndex(options.out, index);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  await removeStaleDataFiles(options.out, binFile);
 
-  options.onProgress?.({ type: 'start', total: paths.length, toBuild: todo.length, reused: entries.length, skippedFailures });
+  options.onProgress?.({ type: 'start', total: paths.length, toBuild: todo.length, reused, skippedFailures });
   const workers = options.workers ?? Math.max(1, availableParallelism() - 1);
   const pool = createPool(Math.min(workers, todo.length));
   const checkpointEvery = options.checkpointEvery ?? 64;
@@ -188,8 +251,8 @@ async function buildLocked(
     await Promise.all(Array.from({ length: Math.max(1, workers) * 2 }, lane));
     await checkpointing;
     await writes;
-    // Entries in input order make the cache index stable across incremental rebuilds.
-    const order = new Map(paths.map((p, i) => [p, i]));
+    // Entries in input order (then the kept others) make the cache index stable across incremental rebuilds.
+    const order = new Map([...paths, ...extra.map((e) => e.path)].map((p, i) => [p, i]));
     entries.sort((a, b) => order.get(a.path)! - order.get(b.path)!);
     await checkpoint();
   } finally {
@@ -202,13 +265,14 @@ async function buildLocked(
     out: options.out,
     total: paths.length,
     built,
-    reused: entries.length - built,
-    failed: failures.length,
-    failures,
+    reused,
+    failed: failures.length - otherFailures.length,
+    failures: failures.filter((f) => inputs.has(f.path)),
     seconds,
     imagesPerSec: built > 0 ? built / buildSeconds : 0,
     bytesWritten,
     aborted,
+    notes,
   };
   options.onProgress?.({ type: 'done', summary });
   return summary;
@@ -219,6 +283,49 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number)
   while (written < bytes.byteLength) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.byteLength - written, position + written);
     written += bytesWritten;
+  }
+}
+
+/** Data files the index no longer names (replaced, or left by an unreadable index); readers that have one open keep it. */
+async function removeStaleDataFiles(dir: string, current: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name !== current && /^images-[a-z0-9]+\.bin$/.test(name)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/** The previous index, or undefined (with a note) when it cannot be read; a newer format is refused, never overwritten. */
+async function readPrevious(dir: string, notes: string[]): Promise<CacheIndex | undefined> {
+  try {
+    return await readCacheIndex(dir);
+  } catch (error) {
+    if ((error as CacheError).code === 'ERR_CACHE_VERSION') throw error;
+    notes.push(`${(error as Error).message}: every image is decoded again`);
+    return undefined;
+  }
+}
+
+/** Copies the live images into a fresh data file, in offset order; returns the entries with their new offsets. */
+async function copyEntries(from: string, to: FileHandle, live: CacheEntry[]): Promise<{ entries: CacheEntry[]; binBytes: number }> {
+  const source = await open(from, 'r');
+  try {
+    const moved = new Map<CacheEntry, CacheEntry>();
+    let end = 0;
+    for (const e of [...live].sort((a, b) => a.offset - b.offset)) {
+      const bytes = new Uint8Array(e.byteLength);
+      let read = 0;
+      while (read < bytes.byteLength) {
+        const { bytesRead } = await source.read(bytes, read, bytes.byteLength - read, e.offset + read);
+        if (bytesRead === 0) throw new CacheError('ERR_CACHE_TRUNCATED', `${from} ends inside the image for ${e.path}`, { path: from });
+        read += bytesRead;
+      }
+      await writeAll(to, bytes, end);
+      moved.set(e, { ...e, offset: end });
+      end = alignUp(end + bytes.byteLength);
+    }
+    await to.sync();
+    return { entries: live.map((e) => moved.get(e)!), binBytes: end };
+  } finally {
+    await source.close();
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * What to cache: an explicit list of paths, a folder (searched recursively for
- * DICOM/PNG/JPEG), a single image file, or a manifest file: .txt (one path per line), .jsonl (field
- * `path` or `image`), .csv (column `path`, `image` or `Path`). Relative paths in a
- * manifest are resolved against the manifest's folder.
+ * DICOM/PNG/JPEG), a single image file, or a manifest file: .txt (one path per line), .jsonl (an
+ * image path field), .csv (an image path column); the image field or column is found under the
+ * names a training manifest uses (`image_path`, `image`, `path`, ...; any case), and a cell may hold
+ * several paths. Relative paths in a manifest are resolved against the manifest's folder.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { RadlearnError } from '../../errors.js';
+import { parseCsv } from '../manifest/csv.js';
 
 const IMAGE_EXTENSIONS = new Set(['.dcm', '.dicom', '.dic', '.png', '.jpg', '.jpeg', '']);
 
@@ -30,28 +32,37 @@ export async function resolveInputs(input: string | string[]): Promise<string[]>
     return text
       .split('\n')
       .filter((l) => l.trim())
-      .map((line, i) => {
+      .flatMap((line, i) => {
         let row: Record<string, unknown>;
         try {
           row = JSON.parse(line) as Record<string, unknown>;
         } catch {
           throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: not valid JSON`, { path: input, line: i + 1 });
         }
-        const p = row.path ?? row.image;
-        if (typeof p !== 'string') {
-          throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: needs a string field "path" or "image"`, { path: input });
+        const key = imageColumn(Object.keys(row));
+        const value = key === undefined ? undefined : row[key];
+        const cell =
+          Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : typeof value === 'string' ? imagePaths(value) : [];
+        if (cell.length === 0) {
+          throw new RadlearnError('ERR_MANIFEST', `${input}:${i + 1}: needs an image path field (${IMAGE_COLUMNS.join(', ')})`, {
+            path: input,
+          });
         }
-        return rel(p);
+        return cell.map(rel);
       });
   }
   if (ext === '.csv') {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim());
-    const header = splitCsv(lines[0] ?? '');
-    const column = header.findIndex((h) => ['path', 'image', 'Path', 'image_path'].includes(h.trim()));
+    // RFC 4180 (a training manifest's report cells span lines)
+    const [header = [], ...records] = parseCsv(text, input);
+    const name = imageColumn(header);
+    const column = name === undefined ? -1 : header.indexOf(name);
     if (column < 0) {
-      throw new RadlearnError('ERR_MANIFEST', `${input}: CSV header needs a "path" or "image" column, has ${header.join(', ')}`);
+      throw new RadlearnError(
+        'ERR_MANIFEST',
+        `${input}: CSV header needs an image path column (${IMAGE_COLUMNS.join(', ')}), has ${header.join(', ')}`,
+      );
     }
-    return lines.slice(1).map((l) => rel(splitCsv(l)[column]!.trim()));
+    return records.flatMap((r) => imagePaths(r[column] ?? '').map(rel));
   }
   return text
     .split(/\r?\n/)
@@ -71,24 +82,31 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-function splitCsv(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '',
-    quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
+/** Image path columns, as a training manifest names them (data/manifest/load.ts). */
+const IMAGE_COLUMNS = ['image_path', 'image_paths', 'image', 'images', 'path', 'dicom_path', 'file', 'filename'];
+
+/** The image column among `names`, by the candidates' order (case-insensitive). */
+function imageColumn(names: readonly string[]): string | undefined {
+  for (const candidate of IMAGE_COLUMNS) {
+    const found = names.find((n) => n.trim().toLowerCase() === candidate);
+    if (found !== undefined) return found;
   }
-  cells.push(cell);
-  return cells;
+  return undefined;
+}
+
+/** One cell's paths: several views of a study are separated by ';' or '|', or given as a JSON array. */
+function imagePaths(cell: string): string[] {
+  const text = cell.trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (Array.isArray(parsed)) return parsed.filter((p): p is string => typeof p === 'string' && p.trim() !== '');
+    } catch {
+      /* a plain path that starts with '[' */
+    }
+  }
+  return text
+    .split(/[;|]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
 }

@@ -27,6 +27,8 @@ export interface CachedImageMeta {
   numberOfFrames: number;
   photometricInterpretation: string;
   bitsStored: number;
+  /** Samples per pixel of the source (1 grey, 3 colour); decides which settings matter (format.ts). Absent in v1 caches. */
+  sourceChannels?: number;
   transferSyntaxUID?: string;
   modality?: string;
   viewPosition?: string;
@@ -94,6 +96,7 @@ export async function preprocessImage(path: string, settings: PreprocessSettings
       numberOfFrames: image.numberOfFrames,
       photometricInterpretation: image.photometricInterpretation,
       bitsStored: image.bitsStored,
+      sourceChannels: image.samplesPerPixel,
       transferSyntaxUID: image.transferSyntaxUID || undefined,
       modality: image.modality,
       viewPosition: image.viewPosition,

@@ -16,6 +16,8 @@ export interface EvalReportInput {
   title?: string;
   /** Facts shown at the top (dataset, encoder, commit, date...). */
   meta?: Record<string, string | number | boolean>;
+  /** Sections in the caller's own markdown, after the facts (e.g. a training run's data summary). */
+  sections?: Array<{ title: string; markdown: string }>;
   /** Multi-label evaluations (e.g. zero-shot, linear probe) on the same test split. */
   evaluations?: MultiLabelEvaluation[];
   /** DeLong comparisons between arms (from compareArms). */
@@ -72,6 +74,7 @@ const FIGURE_TITLES: Record<string, string> = {
 export function renderReportMarkdown(results: EvalReportInput, figures: readonly string[] = []): string {
   const parts = [`# ${results.title ?? 'Evaluation report'}`];
   if (results.meta && Object.keys(results.meta).length > 0) parts.push(metaSection(results.meta));
+  for (const section of results.sections ?? []) parts.push(`## ${section.title}\n\n${section.markdown}`);
   const evaluations = results.evaluations ?? [];
   if (evaluations.length > 1) parts.push(armTableSection(evaluations));
   for (const comparison of results.comparisons ?? []) parts.push(comparisonSection(comparison));

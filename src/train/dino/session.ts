@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { TrainConfig } from '../config.js';
+import { checkTrainData } from '../data-check.js';
 import { loadTrainDataset, TrainDataError } from '../dataset.js';
 import { loadImages } from '../features.js';
 import type { TrainOps } from '../ops.js';
@@ -29,7 +30,9 @@ export async function openDinoSession(
   const size = config.image.size;
   const localSize = resolveLocalSize(dino, size);
   stage('data', `loading ${config.data.manifest}`);
-  const dataset = await loadTrainDataset(config, false, (message) => stage('warning', message));
+  const loaded = await loadTrainDataset(config, false, (message) => stage('warning', message));
+  // DINO reads only the training rows' images, so only those are checked (and dropped when unusable)
+  const { dataset } = await checkTrainData(config, loaded, { runDir: folder.runDir, emit, rows: loaded.indices('train') });
   const trainRows = dataset.indices('train');
   const B = config.batchSize;
   if (trainRows.length < B)

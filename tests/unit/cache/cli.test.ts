@@ -63,7 +63,7 @@ it('radlearn cache build prints progress and a summary with failures and their c
   }
   const text = stdout.join('');
   expect(text).toContain('6 inputs, 5 decoded, 0 reused, 1 failed');
-  expect(text).toMatch(/ERR_DICOM_NOT_DICOM\s+\S*junk\.dcm/);
+  expect(text).toMatch(/ERR_IMAGE_FORMAT\s+\S*junk\.dcm: not a DICOM, PNG or JPEG file \(the name says DICOM, the content is not\): text/);
   expect(text).toMatch(/images\/s decoded/);
   expect(text).toContain('32x32x1 (5)');
   expect(stderr.join('')).toMatch(/cache \[#+\] 6\/6/);

@@ -25,3 +25,25 @@ it('resolves folders, manifests (.txt, .jsonl, .csv) and single files', async ()
   expect(await resolveInputs(join(dir, 'sub', 'b.dcm'))).toEqual([join(dir, 'sub', 'b.dcm')]);
   await expect(resolveInputs(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ERR_MISSING_FILE' });
 });
+
+it('reads a training manifest: quoted multi-line report cells, its image column names, several paths per cell', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radlearn-manifest-'));
+  await writeFile(
+    join(dir, 'manifest.csv'),
+    'image_path,report,patient_id\r\n' +
+      'images/a.dcm,"FINDINGS: clear.\n\nIMPRESSION: ""normal"", no effusion.",P1\r\n' +
+      'images/b.dcm;images/b-lat.dcm,"one line",P2\r\n',
+  );
+  expect(await resolveInputs(join(dir, 'manifest.csv'))).toEqual([
+    join(dir, 'images', 'a.dcm'),
+    join(dir, 'images', 'b.dcm'),
+    join(dir, 'images', 'b-lat.dcm'),
+  ]);
+  await writeFile(join(dir, 'manifest.jsonl'), '{"Image_Path":["x.png","y.png"],"report":"r"}\n{"image":"z.png"}\n');
+  expect(await resolveInputs(join(dir, 'manifest.jsonl'))).toEqual([join(dir, 'x.png'), join(dir, 'y.png'), join(dir, 'z.png')]);
+  await writeFile(join(dir, 'bad.csv'), 'report,patient\n"x",1\n');
+  await expect(resolveInputs(join(dir, 'bad.csv'))).rejects.toMatchObject({
+    code: 'ERR_MANIFEST',
+    message: expect.stringContaining('image_path'),
+  });
+});
