@@ -77,13 +77,13 @@ export async function loadTrainDataset(
   }
   const N = manifest.rows.length;
   const reports = needsText ? await reportTexts(manifest.rows) : manifest.rows.map((r) => r.reportText ?? '');
-  if (needsText) {
-    const empty = manifest.rows.findIndex((r, i) => r.split === 'train' && reports[i]!.trim() === '');
-    if (empty >= 0)
-      throw new TrainDataError(
-        `${path} row ${manifest.rows[empty]!.row}: the report is empty or missing; ${config.mode} training needs report text for every training row`,
-        { path, row: manifest.rows[empty]!.row },
-      );
+  // Training rows without report text cannot serve a text mode: dropped with a warning, or fatal with data.strict.
+  const withoutText = needsText ? manifest.rows.flatMap((r, i) => (r.split === 'train' && reports[i]!.trim() === '' ? [i] : [])) : [];
+  if (withoutText.length > 0) {
+    const first = manifest.rows[withoutText[0]!]!.row;
+    const head = `${path}: ${withoutText.length} training row(s) have an empty or missing report (first: row ${first}); ${config.mode} training needs report text`;
+    if (config.data.strict) throw new TrainDataError(`${head}; data.strict is set, so the run stops`, { path, row: first });
+    onWarning(`${head}; those rows are left out of training`);
   }
   const labels = new Float32Array(N * labelNames.length);
   manifest.rows.forEach((r, i) =>
@@ -118,7 +118,7 @@ export async function loadTrainDataset(
     rowOffsets[i + 1] = flat.length;
   });
   const split = manifest.rows.map((r) => r.split as Split);
-  return {
+  const dataset: TrainDataset = {
     manifest,
     size: N,
     imagePaths: manifest.rows.map((r) => {
@@ -135,6 +135,7 @@ export async function loadTrainDataset(
     rowSentences: Int32Array.from(flat),
     indices: (which) => Int32Array.from(split.flatMap((s, i) => (s === which ? [i] : []))),
   };
+  return dropRows(dataset, withoutText);
 }
 
 /**
