@@ -23,6 +23,8 @@ export interface ManifestColumnNames {
   studyId?: string;
   view?: string;
   split?: string;
+  /** Source or site: rows sharing a value are split together, like one patient. */
+  group?: string;
 }
 
 export interface LoadManifestOptions {
@@ -48,6 +50,7 @@ export const ROLE_CANDIDATES: Readonly<Record<keyof ManifestColumnNames, readonl
   studyId: ['study_id', 'studyid', 'study', 'accession', 'accession_number'],
   view: ['view', 'view_position', 'viewposition', 'projection'],
   split: ['split', 'fold', 'partition'],
+  group: ['group'],
 };
 
 /** Split names as datasets write them (lower case) → the split. */
@@ -264,7 +267,8 @@ export function buildManifest(
   const studyCol = role('studyId');
   const viewCol = role('view');
   const splitCol = role('split');
-  const roleCols = new Set([imageCol, patientCol, reportCol, reportPathCol, studyCol, viewCol, splitCol].filter(Boolean));
+  const groupCol = role('group');
+  const roleCols = new Set([imageCol, patientCol, reportCol, reportPathCol, studyCol, viewCol, splitCol, groupCol].filter(Boolean));
 
   let labelNames: string[];
   if (options.labelColumns) {
@@ -332,6 +336,8 @@ export function buildManifest(
     const view = viewCol ? asText(record[viewCol]).trim() : '';
     if (view) out.view = view;
     if (split) out.split = split;
+    const group = groupCol ? asText(record[groupCol]).trim() : '';
+    if (group) out.group = group;
     return out;
   });
 

@@ -42,8 +42,20 @@ function groupsOf(rows: ManifestRow[], groupKey: (patient: string) => string): M
   return byGroup;
 }
 
+/**
+ * Patients linked by a duplicate image or by a shared `group` (source/site) value form one split
+ * group, keyed by its smallest patient id; a manifest with neither splits exactly by patient.
+ */
 function groupKeyOf(manifest: Manifest): (patient: string) => string {
-  const components = patientComponents(manifest.duplicates);
+  const links = [...(manifest.duplicates?.groups ?? [])];
+  const bySource = new Map<string, Set<string>>();
+  for (const row of manifest.rows) {
+    if (row.group === undefined) continue;
+    const patients = bySource.get(row.group) ?? new Set<string>();
+    bySource.set(row.group, patients.add(row.patientId));
+  }
+  for (const patients of bySource.values()) links.push({ sha256: '', paths: [], patients: [...patients].sort() });
+  const components = patientComponents({ groups: links, imagesMerged: 0, patientsMerged: 0 });
   return (patient) => components.get(patient) ?? patient;
 }
 

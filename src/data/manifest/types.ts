@@ -20,6 +20,8 @@ export interface ManifestRow {
   studyId: string;
   view?: string;
   split?: Split;
+  /** Source or site: splitByPatient keeps every patient of a group in one split. */
+  group?: string;
   /** Label column → value (null when empty); binary labels may hold -1 for uncertain. */
   labels: Record<string, number | null>;
   /** Every column's raw text, for columns radlearn does not interpret. */
