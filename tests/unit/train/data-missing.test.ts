@@ -124,7 +124,12 @@ describe('missing and undecodable images', () => {
     expect(report).toContain('- 20 rows (of 24 in the manifest)');
     const first = expectedCounts()[0]!;
     expect(report).toContain(
-      `| ${first.label} | ${(['train', 'val', 'test'] as const).map((s) => Object.values(first.counts[s]).join('/')).join(' | ')} |`,
+      `| ${first.label} | ${(['train', 'val', 'test'] as const)
+        .map((s) => {
+          const c = first.counts[s];
+          return `${c.positive}/${c.negative}/${c.uncertain}/${c.missing}`;
+        })
+        .join(' | ')} |`,
     );
 
     // frozen features of the 20 rows kept, and an evaluation on the test rows kept
