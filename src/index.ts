@@ -409,10 +409,22 @@ export { runStudy, type StudyEvent, type StudyOptions, type StudyResult } from '
 
 // Export of one ONNX classifier
 export {
+  CONFIG_HASH_METADATA_KEY,
   LABELS_METADATA_KEY,
+  THRESHOLDS_METADATA_KEY,
+  VERSION_METADATA_KEY,
   composeClassifier,
   exportClassifier,
   type ClassifierLayer,
+  type ClassifierThresholds,
   type ExportClassifierOptions,
   type ExportedClassifier,
 } from './export/classifier.js';
+export {
+  ClassifierMetadataError,
+  PREPROCESSING_METADATA_KEY,
+  classifierPreprocessing,
+  preprocessForClassifier,
+  type ClassifierPreprocessing,
+} from './export/preprocessing.js';
+export { loadClassifier, readClassifierMetadata, type ClassifierMetadata, type LoadedClassifier } from './export/load-classifier.js';

@@ -5,8 +5,11 @@
  * encoder graph. Any onnxruntime can serve it; no radlearn code is needed at inference.
  *
  * Inputs are what the encoder takes (radlearn's built-ins: 'image' float32 [N, 1, H, W],
- * preprocessed as in training). Outputs: 'logits' and 'probabilities' [N, labels]. Label names
- * are stored in the model metadata under 'radlearn.labels' (a JSON array).
+ * preprocessed as in training). Outputs: 'logits' and 'probabilities' [N, labels]. The model
+ * describes itself in its metadata (docs/deploy.md): 'radlearn.labels' (a JSON array of label
+ * names), and when given, 'radlearn.preprocessing' (the input recipe; the image input's H and W
+ * are then fixed to it, so onnxruntime refuses other sizes), 'radlearn.thresholds' (per-label
+ * decision thresholds chosen on validation), 'radlearn.version' and 'radlearn.configHash'.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -16,6 +19,8 @@ import { toAttributeProto } from '../onnx/attributes.js';
 import { cloneModel, loadModel, saveModel } from '../onnx/model-io.js';
 import { type ModelProto, type NodeProto, dtypeToOnnx, onnx } from '../onnx/proto.js';
 import { makeTensorProto } from '../onnx/tensor.js';
+import { radlearnVersion } from '../package-info.js';
+import { PREPROCESSING_METADATA_KEY, type ClassifierPreprocessing } from './preprocessing.js';
 
 export interface ClassifierLayer {
   /** [outDim, inDim] row-major (PyTorch nn.Linear layout). */
@@ -36,6 +41,21 @@ export interface ExportClassifierOptions {
   labels: readonly string[];
   /** Where to write the model (atomic). */
   out: string;
+  /** The input recipe; fixes the image input to [batch, channels, height, width]. */
+  preprocessing?: ClassifierPreprocessing;
+  /** Per-label decision thresholds on the probabilities. */
+  thresholds?: ClassifierThresholds;
+  /** The training config's hash (src/train/config-hash.ts). */
+  configHash?: string;
+}
+
+/** Decision thresholds: predict a label positive when its probability >= its threshold. */
+export interface ClassifierThresholds {
+  /** What the threshold maximised on the validation split. */
+  metric: 'f1' | 'mcc' | 'youden';
+  chosenOn: 'validation';
+  /** By label name; null where validation could not choose one (a label without positives or negatives there). */
+  perLabel: Record<string, number | null>;
 }
 
 export interface ExportedClassifier {
@@ -46,6 +66,9 @@ export interface ExportedClassifier {
 }
 
 export const LABELS_METADATA_KEY = 'radlearn.labels';
+export const THRESHOLDS_METADATA_KEY = 'radlearn.thresholds';
+export const VERSION_METADATA_KEY = 'radlearn.version';
+export const CONFIG_HASH_METADATA_KEY = 'radlearn.configHash';
 
 export function composeClassifier(options: Omit<ExportClassifierOptions, 'out'>): ModelProto {
   const model = cloneModel(typeof options.encoder === 'string' ? loadModel(resolve(options.encoder)) : options.encoder);
@@ -130,11 +153,52 @@ export function composeClassifier(options: Omit<ExportClassifierOptions, 'out'>)
     });
   graph.output = [out('logits'), out('probabilities')];
   graph.name = `${graph.name ?? 'encoder'}_classifier`;
+  if (options.preprocessing) fixInputShape(model, options.preprocessing);
+  if (options.thresholds) {
+    const keys = Object.keys(options.thresholds.perLabel);
+    if (keys.length !== options.labels.length || options.labels.some((l) => !(l in options.thresholds!.perLabel)))
+      throw new InvalidArgumentError(`exportClassifier: thresholds name ${keys.join(', ')}; the labels are ${options.labels.join(', ')}`);
+  }
+  const entries: Array<[string, string | undefined]> = [
+    [LABELS_METADATA_KEY, JSON.stringify(options.labels)],
+    [PREPROCESSING_METADATA_KEY, options.preprocessing && JSON.stringify(options.preprocessing)],
+    [THRESHOLDS_METADATA_KEY, options.thresholds && JSON.stringify(options.thresholds)],
+    [VERSION_METADATA_KEY, radlearnVersion()],
+    [CONFIG_HASH_METADATA_KEY, options.configHash],
+  ];
+  const ours = new Set(entries.map(([k]) => k));
   model.metadataProps = [
-    ...(model.metadataProps ?? []).filter((p) => p.key !== LABELS_METADATA_KEY),
-    onnx.StringStringEntryProto.create({ key: LABELS_METADATA_KEY, value: JSON.stringify(options.labels) }),
+    ...(model.metadataProps ?? []).filter((p) => !ours.has(p.key ?? '')),
+    ...entries.flatMap(([key, value]) => (value === undefined ? [] : [onnx.StringStringEntryProto.create({ key, value })])),
   ];
   return model;
+}
+
+/** The image input becomes [batch, channels, H, W] with numeric C, H, W, so onnxruntime refuses any other size. */
+function fixInputShape(model: ModelProto, p: ClassifierPreprocessing): void {
+  const graph = model.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const input = (graph.input ?? []).find((v) => v.name === p.inputName && !initializers.has(v.name));
+  if (!input)
+    throw new InvalidArgumentError(
+      `exportClassifier: preprocessing names the input ${p.inputName}; the encoder's inputs are ${(graph.input ?? []).map((v) => v.name).join(', ')}`,
+    );
+  const dims = input.type?.tensorType?.shape?.dim;
+  if (!dims || dims.length !== 4)
+    throw new ShapeError(
+      `exportClassifier: encoder input ${p.inputName} has ${dims?.length ?? 'no'} dimensions; expected [batch, channels, H, W]`,
+    );
+  const want = [p.channels, p.height, p.width];
+  want.forEach((value, i) => {
+    const dim = dims[i + 1]!;
+    const raw = dim.dimValue;
+    const fixed = raw === undefined || raw === null ? 0 : typeof raw === 'number' ? raw : raw.toNumber();
+    if (fixed > 0 && fixed !== value)
+      throw new ShapeError(
+        `exportClassifier: encoder input ${p.inputName} dimension ${i + 1} is ${fixed}; the preprocessing gives ${value}`,
+      );
+    dims[i + 1] = onnx.TensorShapeProto.Dimension.create({ dimValue: value });
+  });
 }
 
 export function exportClassifier(options: ExportClassifierOptions): ExportedClassifier {

@@ -8,14 +8,17 @@
 import { join } from 'node:path';
 import { readLossCurve } from '../eval/report/lossCurve.js';
 import { writeEvalReport } from '../eval/report/writeReport.js';
-import { exportClassifier } from '../export/classifier.js';
+import { exportClassifier, type ClassifierThresholds } from '../export/classifier.js';
+import { classifierPreprocessing } from '../export/preprocessing.js';
 import type { TrainConfig } from './config.js';
 import { checkTrainData } from './data-check.js';
 import { dataSummaryMarkdown } from './data-summary.js';
 import { loadTrainDataset, TrainDataError, type TrainDataset } from './dataset.js';
 import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
+import { configHash } from './config-hash.js';
 import { evaluateRun } from './evaluate-run.js';
 import { computeFeatures, type FrozenFeatures } from './features.js';
+import { trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
 import { SupervisedFinetuneTask } from './finetune/supervised-task.js';
 import type { LoopOutcome } from './loop.js';
@@ -158,12 +161,27 @@ export async function openHeadModeSession(
     results.reportPath = files.markdown;
     results.reportJsonPath = files.json;
     if (config.export && evaluation.classifier) {
+      const { source, labels } = evaluation.classifier;
+      // the exported model's own evaluation holds the thresholds chosen on validation for its probabilities
+      const chosen = evaluation.evaluations.find((e) => e.name === source);
+      const metric = chosen?.thresholdMetric;
+      const thresholds: ClassifierThresholds | undefined =
+        chosen && (metric === 'f1' || metric === 'mcc' || metric === 'youden')
+          ? {
+              metric,
+              chosenOn: 'validation',
+              perLabel: Object.fromEntries(labels.map((l, j) => [l, chosen.perLabel[j]?.threshold?.threshold ?? null])),
+            }
+          : undefined;
       const exported = exportClassifier({
         encoder: inputs.encoders.imageModel,
         encoderOutput: encoders.image.outputName,
         layers: evaluation.classifier.layers,
-        labels: evaluation.classifier.labels,
+        labels,
         out: join(folder.runDir, 'classifier.onnx'),
+        preprocessing: classifierPreprocessing(trainCacheSettings(config), config.image, inputs.encoders.image.inputName),
+        ...(thresholds ? { thresholds } : {}),
+        configHash: configHash(config),
       });
       results.classifierPath = exported.path;
       stage('export', `classifier.onnx (${evaluation.classifier.source}) written to ${exported.path}`);
