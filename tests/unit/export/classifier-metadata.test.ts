@@ -47,7 +47,13 @@ beforeAll(() => {
 });
 
 function withMetadata(edit: (props: Map<string, string>) => void): Uint8Array {
-  const model = exportClassifier({ encoder: encoder.model, layers: [layer(16, 2, 7)], labels: ['a', 'b'], out: join(root, 'm.onnx'), preprocessing }).model;
+  const model = exportClassifier({
+    encoder: encoder.model,
+    layers: [layer(16, 2, 7)],
+    labels: ['a', 'b'],
+    out: join(root, 'm.onnx'),
+    preprocessing,
+  }).model;
   const props = new Map((model.metadataProps ?? []).map((p) => [p.key!, p.value!]));
   edit(props);
   model.metadataProps = [...props].map(([key, value]) => onnx.StringStringEntryProto.create({ key, value }));
@@ -77,7 +83,15 @@ describe('classifier.onnx metadata and input shape', () => {
     try {
       expect(loaded.labels).toEqual(['a', 'b']);
       expect(loaded.preprocessing).toEqual(preprocessing);
-      expect(loaded.preprocessing).toMatchObject({ height: SIDE, width: SIDE, channels: 1, scale: 65535, mean: [0.5], std: [0.25], fit: 'squarePad' });
+      expect(loaded.preprocessing).toMatchObject({
+        height: SIDE,
+        width: SIDE,
+        channels: 1,
+        scale: 65535,
+        mean: [0.5],
+        std: [0.25],
+        fit: 'squarePad',
+      });
       expect(loaded.preprocessing.windowDescription).toMatch(/VOI LUT.*Window Center\/Width.*0\.5th to 99\.5th percentile/);
       expect(loaded.thresholds).toEqual({ metric: 'f1', chosenOn: 'validation', perLabel: { a: 0.25, b: null } });
       expect(loaded.version).toBe(radlearnVersion());
@@ -85,7 +99,8 @@ describe('classifier.onnx metadata and input shape', () => {
       let s = 3;
       const images = Float32Array.from({ length: 3 * SIDE * SIDE }, () => ((s = (s * 48271) % 2147483647) / 2147483647) * 2 - 1);
       const direct = await ort.InferenceSession.create(path);
-      const expected = (await direct.run({ image: new ort.Tensor('float32', images, [3, 1, SIDE, SIDE]) })).probabilities!.data as Float32Array;
+      const expected = (await direct.run({ image: new ort.Tensor('float32', images, [3, 1, SIDE, SIDE]) })).probabilities!
+        .data as Float32Array;
       await direct.release();
       expect(Array.from(await loaded.predict(images))).toEqual(Array.from(expected));
       await expect(loaded.predict(new Float32Array(20 * 20))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
@@ -98,9 +113,15 @@ describe('classifier.onnx metadata and input shape', () => {
     const cases: Array<[(p: Map<string, string>) => void, RegExp]> = [
       [(p) => p.delete(PREPROCESSING_METADATA_KEY), /no metadata radlearn\.preprocessing/],
       [(p) => p.set(PREPROCESSING_METADATA_KEY, '{not json'), /radlearn\.preprocessing is not valid JSON/],
-      [(p) => p.set(PREPROCESSING_METADATA_KEY, JSON.stringify({ ...preprocessing, height: -3 })), /field height: expected a positive integer/],
+      [
+        (p) => p.set(PREPROCESSING_METADATA_KEY, JSON.stringify({ ...preprocessing, height: -3 })),
+        /field height: expected a positive integer/,
+      ],
       [(p) => p.set(PREPROCESSING_METADATA_KEY, JSON.stringify({ ...preprocessing, std: [0] })), /field std: expected/],
-      [(p) => p.set(PREPROCESSING_METADATA_KEY, JSON.stringify({ ...preprocessing, scale: 255 })), /field scale: expected 65535 for uint16/],
+      [
+        (p) => p.set(PREPROCESSING_METADATA_KEY, JSON.stringify({ ...preprocessing, scale: 255 })),
+        /field scale: expected 65535 for uint16/,
+      ],
       [(p) => p.set('radlearn.labels', '[]'), /radlearn\.labels: expected a non-empty JSON array/],
       [(p) => p.set('radlearn.thresholds', JSON.stringify({ metric: 'f1', chosenOn: 'validation', perLabel: { a: 'x' } })), /perLabel\.a/],
     ];
@@ -128,8 +149,8 @@ describe('classifier.onnx metadata and input shape', () => {
     const fixed = buildResNetEncoder({ widths: [8, 16], blocks: [1, 1], seed: 4 }).model;
     const dims = fixed.graph!.input![0]!.type!.tensorType!.shape!.dim!;
     dims[2] = onnx.TensorShapeProto.Dimension.create({ dimValue: 64 });
-    expect(() => exportClassifier({ encoder: fixed, layers: [layer(16, 2, 7)], labels: ['a', 'b'], out: join(root, 'f.onnx'), preprocessing })).toThrow(
-      /dimension 2 is 64; the preprocessing gives 40/,
-    );
+    expect(() =>
+      exportClassifier({ encoder: fixed, layers: [layer(16, 2, 7)], labels: ['a', 'b'], out: join(root, 'f.onnx'), preprocessing }),
+    ).toThrow(/dimension 2 is 64; the preprocessing gives 40/);
   });
 });

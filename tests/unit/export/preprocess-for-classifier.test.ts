@@ -110,7 +110,8 @@ describe('preprocessForClassifier and loadClassifier on a trained run', () => {
 
       // predictions: loadClassifier on the replayed pixels equals the exported model run directly on training's pixels
       const session = await ort.InferenceSession.create(result.classifierPath!);
-      const direct = (await session.run({ image: new ort.Tensor('float32', trained.data, trained.dims) })).probabilities!.data as Float32Array;
+      const direct = (await session.run({ image: new ort.Tensor('float32', trained.data, trained.dims) })).probabilities!
+        .data as Float32Array;
       await session.release();
       const predicted = await model.predict(replayed);
       expect(predicted).toHaveLength(files.length * model.labels.length);
