@@ -49,10 +49,7 @@ export function imageInfoLines(file: string, info: ImageInfo): string[] {
     ['format', `${info.format.toUpperCase()}${info.progressive ? (info.format === 'png' ? ', interlaced' : ', progressive') : ''}`],
     ['size', `${info.width} x ${info.height}`],
     ['bit depth', `${info.bitDepth}`],
-    [
-      'channels',
-      `${info.channels} (${info.space}${info.palette ? ', palette' : ''}${info.hasAlpha ? ', alpha dropped when read' : ''})`,
-    ],
+    ['channels', `${info.channels} (${info.space}${info.palette ? ', palette' : ''}${info.hasAlpha ? ', alpha dropped when read' : ''})`],
     [
       'icc profile',
       icc
@@ -101,8 +98,7 @@ export function registerDicom(program: Command): void {
       if (options.json) {
         const header = (await pngOrJpeg(file)) ? await readImageInfo(file) : await readDicomHeader(file);
         process.stdout.write(`${JSON.stringify(header, null, 2)}\n`);
-      }
-      else process.stdout.write(`${(await dicomInfoLines(file)).join('\n')}\n`);
+      } else process.stdout.write(`${(await dicomInfoLines(file)).join('\n')}\n`);
     });
   dicom
     .command('png')
