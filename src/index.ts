@@ -121,7 +121,7 @@ export {
 // Data: DICOM
 export { encodeDicom, type EncodeOptions } from './data/dicom/encapsulate.js';
 export { DicomError } from './data/dicom/errors.js';
-export { type DicomImage, type ToImageOptions, type WindowOption } from './data/dicom/image.js';
+export { SATURATED_WINDOW_FRACTION, type DicomImage, type ToImageOptions, type WindowOption } from './data/dicom/image.js';
 export { MAX_FRAME_PIXELS } from './data/dicom/limits.js';
 export { type VoiFunction, type WindowSpec } from './data/dicom/lut.js';
 export { readDicom, readDicomHeader, type ReadDicomOptions } from './data/dicom/read.js';
@@ -130,7 +130,8 @@ export { TransferSyntax, isEncapsulatedSyntax, transferSyntaxName, type Transfer
 export { writeDicom, writeDicomFile, writeEncapsulatedDicom, type DicomWriteSpec } from './data/dicom/write.js';
 
 // Data: images and resizing
-export { ImageError, readAnyImage, readImage, sniffFormat, type ImageFormat } from './data/image/read.js';
+export { describeIccProfile, readImageInfo, type IccProfileInfo, type ImageInfo } from './data/image/info.js';
+export { ImageError, readAnyImage, readImage, sniffFormat, type ImageFormat, type ReadImageOptions } from './data/image/read.js';
 export { encodePngImage, writePngImage, type WritePngOptions } from './data/image/write.js';
 export { resizeImage, type ResizeFilter, type ResizeFit } from './data/resize/resize.js';
 

@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
-import { stat } from 'node:fs/promises';
-import { readAnyImage, readDicomHeader, transferSyntaxName, writePngImage, InvalidArgumentError, type WindowOption } from '../../index.js';
+import { open, stat } from 'node:fs/promises';
+import {
+  readAnyImage,
+  readDicomHeader,
+  readImageInfo,
+  sniffFormat,
+  transferSyntaxName,
+  writePngImage,
+  InvalidArgumentError,
+  type ImageInfo,
+  type WindowOption,
+} from '../../index.js';
 
 /** Parses `auto`, `none` or `C,W` (e.g. `-600,1500`). */
 export function parseWindowOption(text: string): WindowOption {
@@ -12,8 +22,47 @@ export function parseWindowOption(text: string): WindowOption {
   return { center: parts[0]!, width: parts[1]! };
 }
 
-/** The lines `radlearn dicom info` prints; exported for tests. */
+/** 'png' or 'jpeg' when the file's magic bytes say so; DICOM and anything else go to the DICOM reader. */
+async function pngOrJpeg(file: string): Promise<'png' | 'jpeg' | undefined> {
+  let head: Uint8Array;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      head = new Uint8Array(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined; // the DICOM reader reports the missing or unreadable file as before
+  }
+  const format = sniffFormat(head);
+  return format === 'png' || format === 'jpeg' ? format : undefined;
+}
+
+/** The lines `radlearn dicom info` prints for a PNG or JPEG. */
+export function imageInfoLines(file: string, info: ImageInfo): string[] {
+  const icc = info.iccProfile;
+  const rows: [string, string][] = [
+    ['file', `${file} (${info.bytes} bytes)`],
+    ['format', `${info.format.toUpperCase()}${info.progressive ? (info.format === 'png' ? ', interlaced' : ', progressive') : ''}`],
+    ['size', `${info.width} x ${info.height}`],
+    ['bit depth', `${info.bitDepth}`],
+    ['channels', `${info.channels} (${info.space}${info.palette ? ', palette' : ''}${info.hasAlpha ? ', alpha dropped when read' : ''})`],
+    [
+      'icc profile',
+      icc
+        ? `${icc.colourSpace}${icc.description ? ` '${icc.description}'` : ''}, ${icc.bytes} bytes (not applied unless applyIccProfile)`
+        : 'none',
+    ],
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(18)}${v}`);
+}
+
+/** The lines `radlearn dicom info` prints; exported for tests. PNG and JPEG get their header summary. */
 export async function dicomInfoLines(file: string): Promise<string[]> {
+  if (await pngOrJpeg(file)) return imageInfoLines(file, await readImageInfo(file));
   const h = await readDicomHeader(file);
   const size = (await stat(file)).size;
   const rows: [string, unknown][] = [
@@ -42,12 +91,14 @@ export function registerDicom(program: Command): void {
   const dicom = program.command('dicom').description('inspect DICOM files and render them to PNG');
   dicom
     .command('info')
-    .description('print the metadata and pixel description of a DICOM file')
-    .argument('<file>', 'DICOM file')
+    .description('print the metadata and pixel description of a DICOM file (or the header of a PNG/JPEG)')
+    .argument('<file>', 'DICOM, PNG or JPEG file')
     .option('--json', 'print JSON instead of text')
     .action(async (file: string, options: { json?: boolean }) => {
-      if (options.json) process.stdout.write(`${JSON.stringify(await readDicomHeader(file), null, 2)}\n`);
-      else process.stdout.write(`${(await dicomInfoLines(file)).join('\n')}\n`);
+      if (options.json) {
+        const header = (await pngOrJpeg(file)) ? await readImageInfo(file) : await readDicomHeader(file);
+        process.stdout.write(`${JSON.stringify(header, null, 2)}\n`);
+      } else process.stdout.write(`${(await dicomInfoLines(file)).join('\n')}\n`);
     });
   dicom
     .command('png')
@@ -63,7 +114,7 @@ export function registerDicom(program: Command): void {
       const depth = Number(options.depth);
       if (depth !== 8 && depth !== 16) throw new InvalidArgumentError(`--depth must be 8 or 16, got ${options.depth}`);
       const image = await readAnyImage(file);
-      const pixels = image.toImage(frame, { window });
+      const pixels = image.toImage(frame, { window, onWarning: (message) => process.stderr.write(`[warning] ${message}\n`) });
       await writePngImage(out, pixels, image.rows, image.columns, image.samplesPerPixel === 3 ? 3 : 1, { bitDepth: depth });
       process.stderr.write(`wrote ${out} (${image.columns}x${image.rows}, frame ${frame}, window ${options.window})\n`);
     });

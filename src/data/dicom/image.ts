@@ -27,7 +27,16 @@ export interface ToImageOptions {
   invertMonochrome1?: boolean;
   /** Which of several file windows 'auto' uses; default 0 (the first). */
   windowIndex?: number;
+  /**
+   * Called when a window or VOI LUT (the file's or the one given) maps more than 99% of a
+   * greyscale frame's pixels to black or to white: usually window tags that do not match the
+   * data. The message names the window and the data range.
+   */
+  onWarning?: (message: string) => void;
 }
+
+/** Above this fraction of pixels at one end of the window, toImage warns. */
+export const SATURATED_WINDOW_FRACTION = 0.99;
 
 export interface DicomImage extends Omit<PixelModule, 'planarConfiguration'>, DicomMetadata {
   format: 'dicom' | 'png' | 'jpeg';
@@ -128,15 +137,22 @@ export class DecodedImage implements DicomImage {
       if (typeof window === 'object') return applyWindow(values, window, out);
       return applyRange(values, 0, 2 ** this.bitsStored - 1, out);
     }
+    // The data range is taken before windowing overwrites the values, only when a warning can follow.
+    const range = options.onWarning && window !== 'none' ? minMax(values) : undefined;
+    let applied: string | undefined; // the window a saturated result is blamed on
     if (window === 'none') {
       const [lo, hi] = minMax(values);
       applyRange(values, lo, hi, out);
     } else if (typeof window === 'object') {
       applyWindow(values, window, out);
+      applied = `the window given (center ${window.center}, width ${window.width})`;
     } else if (this.#voiLut) {
       applyLut(values, this.#voiLut, out, 1 / (2 ** this.#voiLut.bitsPerEntry - 1));
+      applied = `the file's VOI LUT (${this.#voiLut.data.length} entries from ${this.#voiLut.firstMapped})`;
     } else if (this.fileWindow(options.windowIndex ?? 0)) {
-      applyWindow(values, this.fileWindow(options.windowIndex ?? 0)!, out);
+      const spec = this.fileWindow(options.windowIndex ?? 0)!;
+      applyWindow(values, spec, out);
+      applied = `the file's window (WindowCenter ${spec.center}, WindowWidth ${spec.width})`;
     } else {
       const [lo, hi] = percentileRange(values);
       applyRange(values, lo, hi, out);
@@ -144,6 +160,25 @@ export class DecodedImage implements DicomImage {
     if (this.photometricInterpretation === 'MONOCHROME1' && options.invertMonochrome1 !== false) {
       for (let i = 0; i < out.length; i++) out[i] = 1 - out[i]!;
     }
+    if (range && applied) this.warnIfSaturated(out, frame, applied, range, options.onWarning!);
     return out;
+  }
+
+  private warnIfSaturated(out: Float32Array, frame: number, applied: string, range: [number, number], warn: (m: string) => void): void {
+    let black = 0,
+      white = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i]!;
+      if (v <= 0) black++;
+      else if (v >= 1) white++;
+    }
+    const [end, count] = white >= black ? ['white', white] : ['black', black];
+    if (out.length === 0 || count / out.length <= SATURATED_WINDOW_FRACTION) return;
+    const percent = ((100 * count) / out.length).toFixed(count === out.length ? 0 : 1);
+    const units = this.rescaleSlope !== 1 || this.rescaleIntercept !== 0 || this.#modalityLut ? 'modality values' : 'stored values';
+    warn(
+      `${this.path ?? 'image'}${this.numberOfFrames > 1 ? ` frame ${frame}` : ''}: ${applied} maps ${percent}% of the pixels to ${end}; ` +
+        `the data range is ${range[0]} to ${range[1]} (${units}); the window does not match the data, try window 'none' or one inside that range`,
+    );
   }
 }

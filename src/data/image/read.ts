@@ -1,7 +1,8 @@
 /**
  * readImage: PNG (8/16-bit, grey or RGB, alpha dropped) and JPEG through the same
  * DicomImage interface as readDicom, decoded by sharp (libvips). See
- * docs/data-images.md for why sharp rather than pure-JS decoders.
+ * docs/data-images.md for why sharp rather than pure-JS decoders, and for the
+ * pixel parity with Pillow (embedded ICC profiles are not applied by default).
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -28,7 +29,18 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-export async function readImage(source: string | Uint8Array, options: { path?: string } = {}): Promise<DicomImage> {
+export interface ReadImageOptions {
+  /** Shown in messages and kept as `image.path` when `source` is bytes. */
+  path?: string;
+  /**
+   * Default false: stored values are the file's samples, as Pillow, torchvision and MONAI's
+   * PILReader read them. true: an embedded ICC profile is applied (converted to sRGB, then to
+   * grey for a grey file), as browsers and image viewers show the file.
+   */
+  applyIccProfile?: boolean;
+}
+
+export async function readImage(source: string | Uint8Array, options: ReadImageOptions = {}): Promise<DicomImage> {
   const path = typeof source === 'string' ? source : options.path;
   const where = path ?? 'image';
   const bytes = typeof source === 'string' ? await readBytes(source) : source;
@@ -63,7 +75,8 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
   const depth16 = meta.depth === 'ushort';
   const grey = (meta.channels ?? 3) <= 2 || meta.space === 'b-w' || meta.space === 'grey16';
   try {
-    let pipeline = sharp(bytes, limits).removeAlpha();
+    // libvips applies an embedded profile unless told to ignore it; PyTorch pipelines (PIL) never do.
+    let pipeline = sharp(bytes, { ...limits, ignoreIcc: options.applyIccProfile !== true }).removeAlpha();
     pipeline = grey ? pipeline.toColourspace(depth16 ? 'grey16' : 'b-w') : pipeline.toColourspace(depth16 ? 'rgb16' : 'srgb');
     decoded = await pipeline.raw({ depth: depth16 ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
@@ -101,11 +114,11 @@ export async function readImage(source: string | Uint8Array, options: { path?: s
  * none of the three is an ImageError 'ERR_IMAGE_FORMAT' saying what the bytes look like; a DICOM
  * that fails later (truncated, bad pixel data) keeps its DicomError.
  */
-export async function readAnyImage(source: string | Uint8Array, options: { path?: string } = {}): Promise<DicomImage> {
+export async function readAnyImage(source: string | Uint8Array, options: ReadImageOptions = {}): Promise<DicomImage> {
   const path = typeof source === 'string' ? source : options.path;
   const bytes = typeof source === 'string' ? await readBytes(source) : source;
   const format = sniffFormat(bytes);
-  if (format === 'png' || format === 'jpeg') return readImage(bytes, { path });
+  if (format === 'png' || format === 'jpeg') return readImage(bytes, { ...options, path });
   try {
     return await readDicom(bytes, { path });
   } catch (error) {
@@ -161,7 +174,7 @@ export function describeBytes(bytes: Uint8Array): string {
   return `unrecognised binary data (${size}) starting ${hex}`;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
+export async function readBytes(path: string): Promise<Uint8Array> {
   try {
     const buffer = await readFile(path);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

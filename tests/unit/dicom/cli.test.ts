@@ -11,16 +11,20 @@ function buildProgram(): Command {
   registerDicom(program);
   return program;
 }
-import { encodeDicom, readImage, TransferSyntax } from '../../../src/index.js';
+import sharp from 'sharp';
+import { encodeDicom, readImage, TransferSyntax, writeDicom } from '../../../src/index.js';
 import { syntheticPixels } from './fixtures.js';
 
-async function run(args: string[]): Promise<string> {
+async function run(args: string[], stderr: string[] = []): Promise<string> {
   const chunks: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
     chunks.push(String(c));
     return true;
   });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    stderr.push(String(c));
+    return true;
+  });
   try {
     await buildProgram()
       .exitOverride()
@@ -79,5 +83,48 @@ describe('radlearn dicom', () => {
     await expect(run(['dicom', 'png', file, join(dir, 'bad.png'), '--window', '12'])).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     });
+  });
+
+  it('info describes a PNG or JPEG header: format, size, bit depth, channels, ICC profile', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-cli-'));
+    const grey = Buffer.from(syntheticPixels({ rows: 30, columns: 41, bitsAllocated: 8, seed: 4, noise: 0.2 }));
+    const raw = { raw: { width: 41, height: 30, channels: 1 as const } };
+    const png = join(dir, 'icc.png');
+    await writeFile(png, await sharp(grey, raw).toColourspace('srgb').withIccProfile('p3').png().toBuffer());
+    const info = await run(['dicom', 'info', png]);
+    expect(info).toMatch(/format:\s+PNG\n/);
+    expect(info).toContain('41 x 30');
+    expect(info).toMatch(/bit depth:\s+8\n/);
+    expect(info).toMatch(/channels:\s+3 \(srgb\)/);
+    expect(info).toMatch(/icc profile:\s+RGB '[^']+', \d+ bytes \(not applied unless applyIccProfile\)/);
+    // A progressive grey JPEG under a .png name: the content decides.
+    const jpeg = join(dir, 'named.png');
+    await writeFile(jpeg, await sharp(grey, raw).toColourspace('b-w').jpeg({ progressive: true }).toBuffer());
+    const jpegInfo = await run(['dicom', 'info', jpeg]);
+    expect(jpegInfo).toMatch(/format:\s+JPEG, progressive\n/);
+    expect(jpegInfo).toMatch(/channels:\s+1 \(b-w\)/);
+    expect(jpegInfo).toMatch(/icc profile:\s+none/);
+    const json = JSON.parse(await run(['dicom', 'info', '--json', png])) as Record<string, unknown>;
+    expect(json).toMatchObject({ format: 'png', width: 41, height: 30, bitDepth: 8, channels: 3, progressive: false });
+    expect((json.iccProfile as { colourSpace: string }).colourSpace).toBe('RGB');
+  });
+
+  it('png warns when the file window maps the whole image to one end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'radlearn-cli-'));
+    const file = join(dir, 'white.dcm');
+    const pixels = syntheticPixels({ rows: 16, columns: 16, bitsAllocated: 16, bitsStored: 12, seed: 3, noise: 0.1 });
+    await writeFile(
+      file,
+      writeDicom({ rows: 16, columns: 16, bitsAllocated: 16, bitsStored: 12, pixels, windowCenter: -2000, windowWidth: 10 }),
+    );
+    const stderr: string[] = [];
+    await run(['dicom', 'png', file, join(dir, 'white.png')], stderr);
+    const warning = stderr.find((line) => line.startsWith('[warning] '));
+    expect(warning).toContain('WindowCenter -2000, WindowWidth 10');
+    expect(warning).toContain('100% of the pixels to white');
+    expect(warning).toMatch(/data range is \d+ to \d+ \(stored values\)/);
+    const quiet: string[] = [];
+    await run(['dicom', 'png', file, join(dir, 'none.png'), '--window', 'none'], quiet);
+    expect(quiet.some((line) => line.startsWith('[warning]'))).toBe(false);
   });
 });
