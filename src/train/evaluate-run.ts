@@ -15,6 +15,7 @@ import type { FrozenFeatures } from './features.js';
 import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
 import type { TrainOps } from './ops.js';
 import { fitLinearProbe } from './probe.js';
+import type { TestPredictions } from './predictions.js';
 import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
 import type { Task } from './task.js';
 import { DistillTask } from './tasks/distill.js';
@@ -25,6 +26,8 @@ export interface RunEvaluation {
   notes: string[];
   /** The image-only classifier to export: layers on the raw encoder features, and its labels. */
   classifier?: { layers: HeadLayer[]; labels: string[]; source: string };
+  /** The test scores behind the classifier's and zero-shot's AUROCs, for predictions.csv. */
+  predictions: TestPredictions;
 }
 
 function labelsOf(dataset: TrainDataset, rows: Int32Array, columns: readonly number[]): Float64Array {
@@ -57,7 +60,10 @@ export async function evaluateRun(
   const val = dataset.indices('val');
   const notes: string[] = [];
   const evaluations: MultiLabelEvaluation[] = [];
-  if (test.length === 0) return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'] };
+  if (test.length === 0)
+    return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'], predictions: { rows: test } };
+  // each arm's test scores, copied as evaluated (forward passes may reuse their buffers)
+  const testScores = new Map<string, Float64Array>();
   const allColumns = dataset.labelNames.map((_, i) => i);
   const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
   const evaluate = (
@@ -65,16 +71,20 @@ export async function evaluateRun(
     labelNames: string[],
     columns: number[],
     score: (rows: Int32Array) => ArrayLike<number>,
-  ): MultiLabelEvaluation =>
-    evaluateMultiLabel({
+  ): MultiLabelEvaluation => {
+    const scores = score(test);
+    testScores.set(name, Float64Array.from(scores));
+    return evaluateMultiLabel({
       name,
       labelNames,
-      scores: score(test),
+      scores,
       labels: labelsOf(dataset, test, columns),
       validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
       ...common,
     });
+  };
 
+  let zeroShot: TestPredictions['zeroShot'];
   const heads = task.projections;
   if (heads && config.eval.zeroShot && encoders.text) {
     const labels = zeroShotLabels(config, dataset);
@@ -101,6 +111,7 @@ export async function evaluateRun(
           (rows) => classifier.score(project(rows)),
         ),
       );
+      zeroShot = { labels: usable, scores: testScores.get('zero-shot')! };
       notes.push(
         `Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`,
       );
@@ -186,5 +197,11 @@ export async function evaluateRun(
       `Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`,
     );
   }
-  return { evaluations, sweeps, notes, classifier: exported };
+  const exportedScores = exported && testScores.get(exported.source);
+  const predictions: TestPredictions = {
+    rows: test,
+    ...(exported && exportedScores ? { classifier: { source: exported.source, labels: exported.labels, scores: exportedScores } } : {}),
+    ...(zeroShot ? { zeroShot } : {}),
+  };
+  return { evaluations, sweeps, notes, classifier: exported, predictions };
 }
