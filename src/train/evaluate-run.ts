@@ -119,6 +119,8 @@ export async function evaluateRun(
   }
 
   let exported: RunEvaluation['classifier'];
+  // the report's name of the exported classifier's evaluation
+  let exportedArm: string | undefined;
   const head = task.classifier;
   if (head) {
     const name = task instanceof DistillTask ? 'distilled student (image only)' : `${config.head.kind} head (supervised)`;
@@ -128,6 +130,7 @@ export async function evaluateRun(
     evaluations.push(evaluate(name, head.labels, allColumns, predict));
     const layers = head.head.layers(buffer);
     exported = { layers: scaling ? foldScaling(layers, scaling.image) : layers, labels: head.labels, source: name };
+    exportedArm = name;
     if (task instanceof DistillTask) {
       evaluations.push(
         evaluate('teacher (sees the report)', head.labels, allColumns, (rows) =>
@@ -138,7 +141,7 @@ export async function evaluateRun(
         `Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`,
       );
     }
-    if (L === 0) exported = undefined;
+    if (L === 0) exported = exportedArm = undefined;
   }
 
   if (config.eval.linearProbe && dataset.labelNames.length > 0) {
@@ -152,11 +155,15 @@ export async function evaluateRun(
       seed: config.seed,
       uncertain: config.data.uncertain,
     });
-    evaluations.push(evaluate('linear probe (image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
+    const arm = 'linear probe (image features)';
+    evaluations.push(evaluate(arm, dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
     notes.push(
       `Linear probe: logistic regression on standardised image-encoder features (the encoder as this run left it, held fixed for the probe), ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`,
     );
-    exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
+    if (!exported) {
+      exported = { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
+      exportedArm = arm;
+    }
   }
 
   const sweeps: LabelFractionSweepResult[] = [];
@@ -197,10 +204,12 @@ export async function evaluateRun(
       `Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`,
     );
   }
-  const exportedScores = exported && testScores.get(exported.source);
+  const exportedScores = exportedArm === undefined ? undefined : testScores.get(exportedArm);
   const predictions: TestPredictions = {
     rows: test,
-    ...(exported && exportedScores ? { classifier: { source: exported.source, labels: exported.labels, scores: exportedScores } } : {}),
+    ...(exported && exportedArm && exportedScores
+      ? { classifier: { source: exportedArm, labels: exported.labels, scores: exportedScores } }
+      : {}),
     ...(zeroShot ? { zeroShot } : {}),
   };
   return { evaluations, sweeps, notes, classifier: exported, predictions };

@@ -58,7 +58,15 @@ export function predictionsCsv(dataset: TrainDataset, predictions: TestPredictio
       const v = dataset.labels[r * L + l]!;
       return Number.isNaN(v) ? '' : String(v);
     });
-    return [row.row, row.studyId, row.patientId, dataset.imagePaths[r]!, ...scoreCells(classifier, i), ...truth, ...scoreCells(zeroShot, i)];
+    return [
+      row.row,
+      row.studyId,
+      row.patientId,
+      dataset.imagePaths[r]!,
+      ...scoreCells(classifier, i),
+      ...truth,
+      ...scoreCells(zeroShot, i),
+    ];
   });
   return formatCsv([header, ...lines]);
 }

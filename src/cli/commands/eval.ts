@@ -47,7 +47,10 @@ export function registerEval(program: Command): void {
 
 /** eval-<UTC time to the second>, with -2, -3... when that name is taken; created here so no two evaluations share it. */
 export async function newEvalDir(runDir: string, now = new Date()): Promise<string> {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
   for (let n = 1; ; n++) {
     const dir = join(runDir, n === 1 ? `eval-${stamp}` : `eval-${stamp}-${n}`);
     try {
