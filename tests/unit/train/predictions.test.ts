@@ -15,7 +15,6 @@ let out = '';
 let manifest = '';
 
 beforeAll(async () => {
-  process.env.RADLEARN_ADDON ??= '/work/addon-snapshot/radlearn.node';
   out = mkdtempSync(join(tmpdir(), 'radlearn-preds-'));
   manifest = (await generatePhantom({ out: join(out, 'phantom'), n: 160, size: 64, seed: 5 })).manifestPath;
 });
