@@ -15,6 +15,7 @@ import type { FrozenFeatures } from './features.js';
 import { gatherRows, sigmoid, type HeadLayer } from './heads.js';
 import type { TrainOps } from './ops.js';
 import { fitLinearProbe } from './probe.js';
+import type { TestPredictions } from './predictions.js';
 import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
 import type { Task } from './task.js';
 import { DistillTask } from './tasks/distill.js';
@@ -25,6 +26,8 @@ export interface RunEvaluation {
   notes: string[];
   /** The image-only classifier to export: layers on the raw encoder features, and its labels. */
   classifier?: { layers: HeadLayer[]; labels: string[]; source: string };
+  /** The test scores behind the classifier's and zero-shot's AUROCs, for predictions.csv. */
+  predictions: TestPredictions;
 }
 
 function labelsOf(dataset: TrainDataset, rows: Int32Array, columns: readonly number[]): Float64Array {
@@ -57,7 +60,10 @@ export async function evaluateRun(
   const val = dataset.indices('val');
   const notes: string[] = [];
   const evaluations: MultiLabelEvaluation[] = [];
-  if (test.length === 0) return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'] };
+  if (test.length === 0)
+    return { evaluations, sweeps: [], notes: ['The manifest has no test split; nothing was evaluated.'], predictions: { rows: test } };
+  // each arm's test scores, copied as evaluated (forward passes may reuse their buffers)
+  const testScores = new Map<string, Float64Array>();
   const allColumns = dataset.labelNames.map((_, i) => i);
   const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
   const evaluate = (
@@ -65,16 +71,20 @@ export async function evaluateRun(
     labelNames: string[],
     columns: number[],
     score: (rows: Int32Array) => ArrayLike<number>,
-  ): MultiLabelEvaluation =>
-    evaluateMultiLabel({
+  ): MultiLabelEvaluation => {
+    const scores = score(test);
+    testScores.set(name, Float64Array.from(scores));
+    return evaluateMultiLabel({
       name,
       labelNames,
-      scores: score(test),
+      scores,
       labels: labelsOf(dataset, test, columns),
       validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
       ...common,
     });
+  };
 
+  let zeroShot: TestPredictions['zeroShot'];
   const heads = task.projections;
   if (heads && config.eval.zeroShot && encoders.text) {
     const labels = zeroShotLabels(config, dataset);
@@ -101,6 +111,7 @@ export async function evaluateRun(
           (rows) => classifier.score(project(rows)),
         ),
       );
+      zeroShot = { labels: usable, scores: testScores.get('zero-shot')! };
       notes.push(
         `Zero-shot: p(c|x) = softmax over the cosine similarities to positive and negative prompts (template ensembles, ${prompts[0]!.positive.length} templates per side), in the ${P}-dimensional projection space.`,
       );
@@ -108,6 +119,8 @@ export async function evaluateRun(
   }
 
   let exported: RunEvaluation['classifier'];
+  // the report's name of the exported classifier's evaluation
+  let exportedArm: string | undefined;
   const head = task.classifier;
   if (head) {
     const name = task instanceof DistillTask ? 'distilled student (image only)' : `${config.head.kind} head (supervised)`;
@@ -117,6 +130,7 @@ export async function evaluateRun(
     evaluations.push(evaluate(name, head.labels, allColumns, predict));
     const layers = head.head.layers(buffer);
     exported = { layers: scaling ? foldScaling(layers, scaling.image) : layers, labels: head.labels, source: name };
+    exportedArm = name;
     if (task instanceof DistillTask) {
       evaluations.push(
         evaluate('teacher (sees the report)', head.labels, allColumns, (rows) =>
@@ -127,7 +141,7 @@ export async function evaluateRun(
         `Distillation: λ = ${config.distill.lambda}, τ = ${config.distill.temperature}, teacher input: ${config.distill.teacherInput}; the teacher row is a reference (it reads the report at test time).`,
       );
     }
-    if (L === 0) exported = undefined;
+    if (L === 0) exported = exportedArm = undefined;
   }
 
   if (config.eval.linearProbe && dataset.labelNames.length > 0) {
@@ -141,11 +155,15 @@ export async function evaluateRun(
       seed: config.seed,
       uncertain: config.data.uncertain,
     });
-    evaluations.push(evaluate('linear probe (image features)', dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
+    const arm = 'linear probe (image features)';
+    evaluations.push(evaluate(arm, dataset.labelNames, allColumns, (r) => probe.predict(raw, r)));
     notes.push(
       `Linear probe: logistic regression on standardised image-encoder features (the encoder as this run left it, held fixed for the probe), ${rows.length} training studies (label fraction ${config.data.labelFraction}), ${config.eval.probeSteps} full-batch AdamW steps; thresholds chosen on validation (${config.eval.thresholdMetric}).`,
     );
-    exported ??= { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
+    if (!exported) {
+      exported = { layers: [probe.layer], labels: dataset.labelNames, source: 'linear probe' };
+      exportedArm = arm;
+    }
   }
 
   const sweeps: LabelFractionSweepResult[] = [];
@@ -186,5 +204,13 @@ export async function evaluateRun(
       `Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`,
     );
   }
-  return { evaluations, sweeps, notes, classifier: exported };
+  const exportedScores = exportedArm === undefined ? undefined : testScores.get(exportedArm);
+  const predictions: TestPredictions = {
+    rows: test,
+    ...(exported && exportedArm && exportedScores
+      ? { classifier: { source: exportedArm, labels: exported.labels, scores: exportedScores } }
+      : {}),
+    ...(zeroShot ? { zeroShot } : {}),
+  };
+  return { evaluations, sweeps, notes, classifier: exported, predictions };
 }

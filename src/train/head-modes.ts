@@ -17,6 +17,7 @@ import { loadTrainDataset, TrainDataError, type TrainDataset } from './dataset.j
 import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
 import { configHash } from './config-hash.js';
 import { evaluateRun } from './evaluate-run.js';
+import { writePredictions } from './predictions.js';
 import { computeFeatures, type FrozenFeatures } from './features.js';
 import { trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
@@ -100,7 +101,7 @@ export async function openHeadModeSession(
   }
   let evalEncoders: ResolvedEncoders | undefined;
 
-  const finish = async (outcome: LoopOutcome, options: { skipEvaluation?: boolean }): Promise<ModeResults> => {
+  const finish = async (outcome: LoopOutcome, options: { skipEvaluation?: boolean; evalDir?: string }): Promise<ModeResults> => {
     if (outcome.interrupted || options.skipEvaluation) return { evaluations: [] };
     const { task } = training;
     const buffer = outcome.average ?? task.params.data;
@@ -136,7 +137,13 @@ export async function openHeadModeSession(
       await outcome.metrics.append([{ type: 'eval', step: outcome.steps, ...summary }]);
     }
     const curves = [await readLossCurve(folder.metricsPath, `${config.mode} loss`, { type: 'step' })];
-    const files = await writeEvalReport(folder.runDir, {
+    const evalDir = options.evalDir ?? folder.runDir;
+    const { classifier: predicted, zeroShot } = evaluation.predictions;
+    if (evaluation.predictions.rows.length > 0)
+      evaluation.notes.push(
+        `predictions.csv: per test case, ${[predicted && `prob.<label> of ${predicted.source}`, 'truth.<label> (1, 0, -1 uncertain, empty missing)', zeroShot && 'zeroshot.<label>'].filter(Boolean).join(', ')}: the scores these AUROCs were computed from.`,
+      );
+    const files = await writeEvalReport(evalDir, {
       title: `radlearn run ${config.name} (${config.mode})`,
       meta: {
         mode: config.mode,
@@ -160,6 +167,8 @@ export async function openHeadModeSession(
     });
     results.reportPath = files.markdown;
     results.reportJsonPath = files.json;
+    if (evaluation.predictions.rows.length > 0)
+      results.predictionsPath = await writePredictions(join(evalDir, 'predictions.csv'), dataset, evaluation.predictions);
     if (config.export && evaluation.classifier) {
       const { source, labels } = evaluation.classifier;
       // the exported model's own evaluation holds the thresholds chosen on validation for its probabilities

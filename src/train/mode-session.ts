@@ -10,14 +10,19 @@ import type { Task } from './task.js';
 export interface ModeResults {
   reportPath?: string;
   reportJsonPath?: string;
+  /** predictions.csv: the test split's per-case scores (absent when nothing was evaluated). */
+  predictionsPath?: string;
   classifierPath?: string;
   evaluations: Array<{ name: string; macroAuroc: number; perLabel: Array<{ label: string; auroc: number; ci: [number, number] }> }>;
 }
 
 export interface ModeSession {
   readonly task: Task;
-  /** After the loop; `skipEvaluation` asks for checkpoints only where the mode evaluates. */
-  finish(outcome: LoopOutcome, options: { skipEvaluation?: boolean }): Promise<ModeResults>;
+  /**
+   * After the loop; `skipEvaluation` asks for checkpoints only where the mode evaluates, `evalDir`
+   * for the report and predictions in that folder instead of the run folder.
+   */
+  finish(outcome: LoopOutcome, options: { skipEvaluation?: boolean; evalDir?: string }): Promise<ModeResults>;
   /** Releases onnxruntime sessions and encoders, after finish or a failure. */
   release(): Promise<void>;
 }

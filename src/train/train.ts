@@ -25,6 +25,8 @@ export interface TrainOptions {
   stopAtStep?: number;
   /** Skip evaluation, report and export (checkpoints only). */
   skipEvaluation?: boolean;
+  /** Write the report, its figures and predictions.csv into this existing folder instead of the run folder. */
+  evalDir?: string;
   /** Operations backend (default: resolveTrainOps()). */
   ops?: TrainOps;
 }
@@ -42,6 +44,8 @@ export interface TrainResult {
   checkpoint?: string;
   reportPath?: string;
   reportJsonPath?: string;
+  /** predictions.csv: the test split's per-case scores (see src/train/predictions.ts). */
+  predictionsPath?: string;
   classifierPath?: string;
   evaluations: Array<{ name: string; macroAuroc: number; perLabel: Array<{ label: string; auroc: number; ci: [number, number] }> }>;
   seconds: number;
