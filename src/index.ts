@@ -429,3 +429,13 @@ export {
   type ClassifierPreprocessing,
 } from './export/preprocessing.js';
 export { loadClassifier, readClassifierMetadata, type ClassifierMetadata, type LoadedClassifier } from './export/load-classifier.js';
+export {
+  collectPredictInputs,
+  findImageFiles,
+  predictFiles,
+  predictionsTable,
+  type FilePredictions,
+  type PredictFailure,
+  type PredictInput,
+  type PredictOptions,
+} from './export/predict.js';

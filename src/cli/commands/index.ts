@@ -13,6 +13,7 @@ import { registerTrain } from './train.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
+import { registerPredict } from './predict.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -25,4 +26,5 @@ export const commands: RegisterCommand[] = [
   registerDemo,
   registerEval,
   registerStudy,
+  registerPredict,
 ];

@@ -1,0 +1,196 @@
+// radlearn predict: the exported classifier run on a run's test images gives that run's
+// predictions.csv probabilities, and the no-radlearn Python recipe builds the same input tensor.
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { generatePhantom, loadClassifier, parseCsv, preprocessForClassifier, train, type TrainResult } from '../../../src/index.js';
+import { buildProgram } from '../../../src/cli/main.js';
+
+let root = '';
+let manifest = '';
+let run: TrainResult;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'radlearn-predict-'));
+  manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 60, size: 64, seed: 5 })).manifestPath;
+  run = await train({
+    name: 'sup',
+    mode: 'supervised',
+    runsDir: join(root, 'runs'),
+    steps: 10,
+    batchSize: 16,
+    seed: 2,
+    data: { manifest },
+    image: { size: 48 },
+    head: { kind: 'linear' },
+    eval: { linearProbe: false },
+  }).result;
+}, 120_000);
+
+afterEach(() => vi.restoreAllMocks());
+
+async function cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+  await buildProgram().parseAsync(['node', 'radlearn', ...args]);
+  vi.restoreAllMocks();
+  return { stdout: out.join(''), stderr: err.join('') };
+}
+
+function table(path: string): { header: string[]; rows: string[][] } {
+  const [header, ...rows] = parseCsv(readFileSync(path, 'utf8'), path);
+  return { header: header!, rows };
+}
+
+/** A float32 .npy (numpy's format 1.0, little-endian) as its shape and data. */
+function readNpy(path: string): { shape: number[]; data: Float32Array } {
+  const bytes = readFileSync(path);
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+  expect(header).toContain("'descr': '<f4'");
+  const shape = /'shape': \(([^)]*)\)/
+    .exec(header)![1]!
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(Number);
+  const body = bytes.subarray(10 + headerLength);
+  return { shape, data: new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)) };
+}
+
+describe('radlearn predict', () => {
+  it("reproduces the run's predictions.csv probabilities on its test split, whatever the batch size", async () => {
+    const expected = table(run.predictionsPath!);
+    const model = await loadClassifier(run.classifierPath!);
+    const labels = model.labels;
+    const thresholds = model.thresholds?.perLabel ?? {};
+    await model.release();
+    const results: string[][][] = [];
+    for (const batch of ['32', '5']) {
+      const out = join(root, `pred-${batch}.csv`);
+      const { stdout } = await cli([
+        'predict',
+        '--model',
+        run.classifierPath!,
+        manifest,
+        '--split',
+        'test',
+        '--batch-size',
+        batch,
+        '--out',
+        out,
+      ]);
+      expect(stdout).toContain(`predicted ${expected.rows.length} of ${expected.rows.length} images (0 skipped)`);
+      const got = table(out);
+      expect(got.header).toEqual([
+        'row',
+        'study_id',
+        'patient_id',
+        'image',
+        ...labels.map((l) => `prob.${l}`),
+        ...labels.map((l) => `label.${l}`),
+      ]);
+      // same cases in the same order
+      expect(got.rows.map((r) => r.slice(0, 4))).toEqual(expected.rows.map((r) => r.slice(0, 4)));
+      results.push(got.rows);
+    }
+    expect(results[1]).toEqual(results[0]);
+    const rows = results[0]!;
+    let maxDiff = 0;
+    let exact = 0;
+    for (const [i, r] of rows.entries())
+      for (const [j, label] of labels.entries()) {
+        const mine = Number(r[4 + j]);
+        const theirs = Number(expected.rows[i]![expected.header.indexOf(`prob.${label}`)]);
+        maxDiff = Math.max(maxDiff, Math.abs(mine - theirs));
+        if (mine === theirs) exact++;
+        // thresholded label: 1/0 against the model's threshold, empty without one
+        const t = thresholds[label];
+        expect(r[4 + labels.length + j]).toBe(typeof t === 'number' ? (mine >= t ? '1' : '0') : '');
+      }
+    // The run scored the test split with the native trainer's forward pass; the model runs on
+    // onnxruntime's kernels. Both are float32 and differ only in summation order (a few ulp).
+    console.log(`predict vs predictions.csv: ${exact}/${rows.length * labels.length} identical, max |diff| ${maxDiff}`);
+    expect(maxDiff).toBeLessThan(1e-6);
+  });
+
+  it('walks folders (extensionless DICOM by magic bytes), skips unreadable files with their code, and --strict fails', async () => {
+    const dir = join(root, 'folder');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const test = table(run.predictionsPath!).rows;
+    copyFileSync(test[0]![3]!, join(dir, 'a.dcm'));
+    copyFileSync(test[1]![3]!, join(dir, 'sub', 'IM0001'));
+    writeFileSync(join(dir, 'notes.txt'), 'not an image');
+    writeFileSync(join(dir, 'sub', 'broken.png'), 'not a png');
+    const out = join(root, 'folder.csv');
+    const { stdout, stderr } = await cli(['predict', '--model', run.classifierPath!, dir, '--out', out]);
+    expect(stdout).toContain('predicted 2 of 3 images (1 skipped)');
+    expect(stderr).toMatch(/skipped ERR_\w+ {2}.*broken\.png/);
+    const got = table(out);
+    expect(got.header[0]).toBe('image');
+    expect(got.rows.map((r) => r[0])).toEqual([join(dir, 'a.dcm'), join(dir, 'sub', 'IM0001')]);
+    await expect(cli(['predict', '--model', run.classifierPath!, dir, '--out', out, '--strict'])).rejects.toMatchObject({
+      code: expect.stringMatching(/^ERR_/),
+    });
+  });
+
+  it('the Python recipe (Pillow + NumPy) builds the same tensor and probabilities for PNG/JPEG', async (ctx) => {
+    const python = '/usr/bin/python3';
+    try {
+      execFileSync(python, ['-c', 'import numpy, PIL'], { stdio: 'pipe' });
+    } catch {
+      console.log(`skipped: ${python} lacks numpy or PIL`);
+      ctx.skip();
+    }
+    const files: string[] = [];
+    const images: Array<[number, number, 1 | 3, 'png' | 'jpeg']> = [
+      [70, 50, 1, 'png'],
+      [40, 90, 3, 'jpeg'],
+      [200, 160, 1, 'jpeg'],
+      [33, 33, 3, 'png'],
+    ];
+    for (const [k, [w, h, c, format]] of images.entries()) {
+      const px = Buffer.alloc(w * h * c);
+      for (let i = 0; i < px.length; i++) px[i] = (i * (7 + k) + ((i >> 5) % 13) * 11) % 256;
+      const path = join(root, `py-${k}.${format === 'png' ? 'png' : 'jpg'}`);
+      const img = sharp(px, { raw: { width: w, height: h, channels: c } });
+      await (format === 'png' ? img.png() : img.jpeg({ quality: 90 })).toFile(path);
+      files.push(path);
+    }
+    const npy = join(root, 'input.npy');
+    execFileSync(python, ['examples/python/predict_classifier.py', run.classifierPath!, ...files, '--out', npy], { stdio: 'pipe' });
+    const { shape, data } = readNpy(npy);
+    const model = await loadClassifier(run.classifierPath!);
+    try {
+      const { height, width } = model.preprocessing;
+      expect(shape).toEqual([files.length, 1, height, width]);
+      const per = height * width;
+      const mine = new Float32Array(files.length * per);
+      for (const [i, f] of files.entries()) mine.set(await preprocessForClassifier(f, model.preprocessing), i * per);
+      let tensorDiff = 0;
+      for (let i = 0; i < mine.length; i++) tensorDiff = Math.max(tensorDiff, Math.abs(mine[i]! - data[i]!));
+      // the Python tensor through onnxruntime versus radlearn predict on the files
+      const session = await ort.InferenceSession.create(run.classifierPath!);
+      const fromPython = (await session.run({ image: new ort.Tensor('float32', data, shape) })).probabilities!.data as Float32Array;
+      await session.release();
+      const out = join(root, 'py-pred.csv');
+      await cli(['predict', '--model', run.classifierPath!, ...files, '--out', out]);
+      const rows = table(out).rows;
+      const L = model.labels.length;
+      let probDiff = 0;
+      for (const [i, r] of rows.entries())
+        for (let j = 0; j < L; j++) probDiff = Math.max(probDiff, Math.abs(Number(r[1 + j]) - fromPython[i * L + j]!));
+      // one quantisation step is 1/65535 before normalisation, 1/(65535 std) after
+      console.log(`python recipe: max |tensor diff| ${tensorDiff}, max |probability diff| ${probDiff}`);
+      expect(tensorDiff).toBeLessThanOrEqual(1 / 65535 / model.preprocessing.std[0]! + 1e-6);
+      expect(probDiff).toBeLessThan(1e-3);
+    } finally {
+      await model.release();
+    }
+  });
+});
