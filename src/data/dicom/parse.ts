@@ -5,7 +5,7 @@
  * deflated bodies (inflated with a size cap), and DICOMDIR files.
  */
 import { inflateRawSync } from 'node:zlib';
-import dicomParser, { type DataSet } from 'dicom-parser';
+import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { DicomError } from './errors.js';
 import { TransferSyntax } from './syntax.js';
 
@@ -26,10 +26,9 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   checkMetaLength(layout.bytes);
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(layout.bytes, {
-      ...(layout.bareSyntax ? { TransferSyntaxUID: layout.bareSyntax } : {}),
-      inflater: inflate,
-    });
+    dataSet = layout.bareSyntax
+      ? dicomParser.parseDicom(layout.bytes, { TransferSyntaxUID: layout.bareSyntax, inflater: inflate })
+      : parsePart10(layout.bytes);
   } catch (error) {
     throw classifyParserError(error);
   }
@@ -44,6 +43,54 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   }
   return { dataSet, transferSyntaxUID, hasMetaHeader: !layout.bareSyntax };
 }
+
+/** Little-endian, undeflated syntaxes: the only ones whose dataset VR encoding can be sniffed and swapped. */
+const LITTLE_ENDIAN_BODY = (syntax: string): boolean =>
+  syntax !== TransferSyntax.ExplicitVRBigEndian && syntax !== TransferSyntax.DeflatedExplicitVRLittleEndian;
+
+/**
+ * Reads a Part 10 file. Some writers declare Explicit VR in the meta header but write the dataset
+ * Implicit VR (or the reverse); like pydicom and DCMTK, the dataset is read the way its first
+ * element is actually encoded, and the pixels are still decoded per the declared syntax.
+ */
+function parsePart10(bytes: Uint8Array): DataSet {
+  const meta = dicomParser.readPart10Header(bytes);
+  const syntax = (meta.string('x00020010') ?? '').trim();
+  const position = (meta as DataSet & { position: number }).position;
+  if (!syntax || !LITTLE_ENDIAN_BODY(syntax) || position + 6 > bytes.length) return dicomParser.parseDicom(bytes, { inflater: inflate });
+  const declaredExplicit = syntax !== TransferSyntax.ImplicitVRLittleEndian;
+  const foundExplicit = isUpper(bytes[position + 4]!) && isUpper(bytes[position + 5]!);
+  if (foundExplicit === declaredExplicit) return dicomParser.parseDicom(bytes, { inflater: inflate });
+  const parser = dicomParser.littleEndianByteArrayParser;
+  const elements: Record<string, Element> = {};
+  const dataSet = new (dicomParser as unknown as { DataSet: DataSetConstructor }).DataSet(parser, bytes, elements);
+  const stream = new dicomParser.ByteStream(parser, bytes, position);
+  if (foundExplicit) dicomParser.parseDicomDataSetExplicit(dataSet, stream, bytes.length);
+  else parseImplicitBody(dataSet, stream, bytes.length);
+  Object.assign(elements, meta.elements);
+  return dataSet;
+}
+
+/**
+ * dicom-parser's implicit reader takes undefined-length PixelData for a sequence (its first item
+ * is the offset table); here it stops there, walks the fragments by their item lengths as the
+ * explicit reader does, and reads on after the sequence delimiter.
+ */
+function parseImplicitBody(dataSet: DataSet, stream: dicomParser.ByteStream, end: number): void {
+  const untilPixels = { untilTag: 'x7fe00010' };
+  dicomParser.parseDicomDataSetImplicit(dataSet, stream, end, untilPixels);
+  const pixels = dataSet.elements.x7fe00010;
+  if (!pixels || stream.position >= end) return;
+  if (pixels.hadUndefinedLength) dicomParser.findEndOfEncapsulatedElement(stream, pixels, []);
+  else stream.seek(pixels.length);
+  if (stream.position < end) dicomParser.parseDicomDataSetImplicit(dataSet, stream, end);
+}
+
+type DataSetConstructor = new (
+  parser: typeof dicomParser.littleEndianByteArrayParser,
+  bytes: Uint8Array,
+  elements: Record<string, Element>,
+) => DataSet;
 
 interface Layout {
   bytes: Uint8Array;
