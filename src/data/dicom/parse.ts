@@ -1,7 +1,8 @@
 /**
  * Turns bytes into a dicom-parser DataSet, or a typed DicomError. Handles files
  * with and without the 128-byte preamble and meta header (a bare dataset is read
- * as Implicit VR Little Endian when its first element says so, else explicit),
+ * as Implicit VR Little Endian, Explicit VR Little Endian or Explicit VR Big Endian,
+ * whichever its first element shows), meta headers that name the wrong VR encoding,
  * deflated bodies (inflated with a size cap), and DICOMDIR files.
  */
 import { inflateRawSync } from 'node:zlib';
@@ -92,6 +93,9 @@ type DataSetConstructor = new (
   elements: Record<string, Element>,
 ) => DataSet;
 
+/** Groups a bare dataset (no preamble, no meta header) plausibly starts with. */
+const DATASET_GROUPS = new Set([0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
+
 interface Layout {
   bytes: Uint8Array;
   bareSyntax?: string;
@@ -101,11 +105,16 @@ function detectLayout(bytes: Uint8Array): Layout {
   if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') return { bytes };
   if (ascii(bytes, 0, 4) === 'DICM') return { bytes: prepend(new Uint8Array(128), bytes) };
   const group = bytes[0]! | (bytes[1]! << 8);
+  const bigEndianGroup = (bytes[0]! << 8) | bytes[1]!;
+  if (DATASET_GROUPS.has(bigEndianGroup) && !DATASET_GROUPS.has(group) && isUpper(bytes[4]!) && isUpper(bytes[5]!)) {
+    // A bare Explicit VR Big Endian dataset (pydicom reads these when forced; so do DCMTK and GDCM).
+    return { bytes, bareSyntax: TransferSyntax.ExplicitVRBigEndian };
+  }
   if (group === 0x0002) {
     // Meta header without preamble and prefix.
     return { bytes: prepend(Uint8Array.from([...new Uint8Array(128), 0x44, 0x49, 0x43, 0x4d]), bytes) };
   }
-  if (group !== 0x0008 && group !== 0x0010 && group !== 0x0018 && group !== 0x0020 && group !== 0x0028) {
+  if (!DATASET_GROUPS.has(group)) {
     throw new DicomError(
       'ERR_DICOM_NOT_DICOM',
       'no DICM prefix at byte 128 and the data does not start with a DICOM element (group 0008-0028); not a DICOM file',

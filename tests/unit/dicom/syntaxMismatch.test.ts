@@ -61,3 +61,20 @@ describe('meta header and dataset disagree on the VR encoding', () => {
     expect(Array.from(image.storedPixels())).toEqual(Array.from(pixels));
   });
 });
+
+describe('bare datasets without preamble or meta header', () => {
+  /** The dataset of a Part 10 file: everything after the meta group. */
+  const bare = (file: Uint8Array): Uint8Array => {
+    const groupLength = new DataView(file.buffer, file.byteOffset + 140, 4).getUint32(0, true);
+    return file.subarray(144 + groupLength);
+  };
+
+  it.each([TransferSyntax.ExplicitVRBigEndian, TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian])(
+    '%s is read in the encoding its first element shows',
+    async (transferSyntaxUID) => {
+      const image = await readDicom(bare(writeDicom({ rows, columns, bitsAllocated: 16, pixels, transferSyntaxUID })));
+      expect([image.rows, image.columns]).toEqual([rows, columns]);
+      expect(Array.from(image.storedPixels())).toEqual(Array.from(pixels));
+    },
+  );
+});
