@@ -19,15 +19,14 @@ const FIX_2_053119869 = 16819;
 const FIX_2_562915447 = 20995;
 const FIX_3_072711026 = 25172;
 
-/** Rounding right shift of C's DESCALE; floor division keeps it exact beyond 32 bits. */
-const descale = (x: number, n: number): number => Math.floor((x + 2 ** (n - 1)) / 2 ** n);
-
-const ws = new Float64Array(64);
+const ws = new Int32Array(64);
+const out = new Int32Array(8);
 
 /**
  * Inverse-transforms one block of dequantized coefficients (natural order, row = vertical
  * frequency) into `plane` at (y0, x0), as samples minus the level shift, range-limited the way
- * libjpeg's table does (out-of-range values wrap modulo 4·2^precision before clamping).
+ * libjpeg's table does (out-of-range values wrap modulo 4·2^precision before clamping). Shifts
+ * are on 32-bit integers, as in C.
  */
 export function idctIslow(f: Float64Array, plane: Float32Array, stride: number, y0: number, x0: number, precision: number): void {
   // libjpeg gives up one bit of intermediate precision at 12 bits to avoid 32-bit overflow.
@@ -35,49 +34,54 @@ export function idctIslow(f: Float64Array, plane: Float32Array, stride: number, 
   const center = 1 << (precision - 1);
   const max = (1 << precision) - 1;
   const rangeMask = 4 * (max + 1) - 1;
-  const limit = (x: number): number => {
-    let v = x & rangeMask;
-    if (v >= 2 * (max + 1)) v -= 4 * (max + 1);
-    v += center;
-    return (v < 0 ? 0 : v > max ? max : v) - center;
-  };
+  const shift1 = CONST_BITS - pass1;
+  const round1 = 1 << (shift1 - 1);
+  const shift2 = CONST_BITS + pass1 + 3;
+  const round2 = 1 << (shift2 - 1);
+  const dcShift = pass1 + 3;
+  const dcRound = 1 << (dcShift - 1);
 
   // Pass 1: columns, into the work array scaled up by 2^pass1.
   for (let c = 0; c < 8; c++) {
-    const i = (k: number): number => f[k * 8 + c]!;
-    if (i(1) === 0 && i(2) === 0 && i(3) === 0 && i(4) === 0 && i(5) === 0 && i(6) === 0 && i(7) === 0) {
-      const dc = i(0) * 2 ** pass1;
+    if (f[8 + c] === 0 && f[16 + c] === 0 && f[24 + c] === 0 && f[32 + c] === 0 && f[40 + c] === 0 && f[48 + c] === 0 && f[56 + c] === 0) {
+      const dc = f[c]! << pass1;
       for (let k = 0; k < 8; k++) ws[k * 8 + c] = dc;
       continue;
     }
-    const out = butterfly(i(0), i(1), i(2), i(3), i(4), i(5), i(6), i(7));
-    for (let k = 0; k < 8; k++) ws[k * 8 + c] = descale(out[k]!, CONST_BITS - pass1);
+    butterfly(f[c]!, f[8 + c]!, f[16 + c]!, f[24 + c]!, f[32 + c]!, f[40 + c]!, f[48 + c]!, f[56 + c]!);
+    for (let k = 0; k < 8; k++) ws[k * 8 + c] = (out[k]! + round1) >> shift1;
   }
 
   // Pass 2: rows, descaled by 2^(pass1 + 3) and range-limited.
   for (let r = 0; r < 8; r++) {
-    const w = (k: number): number => ws[r * 8 + k]!;
+    const w = r * 8;
     const base = (y0 + r) * stride + x0;
-    if (w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0 && w(6) === 0 && w(7) === 0) {
-      const v = limit(descale(w(0), pass1 + 3));
+    if (ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && ws[w + 4] === 0 && ws[w + 5] === 0 && ws[w + 6] === 0 && ws[w + 7] === 0) {
+      const v = limit((ws[w]! + dcRound) >> dcShift, rangeMask, max, center);
       for (let k = 0; k < 8; k++) plane[base + k] = v;
       continue;
     }
-    const out = butterfly(w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7));
-    for (let k = 0; k < 8; k++) plane[base + k] = limit(descale(out[k]!, CONST_BITS + pass1 + 3));
+    butterfly(ws[w]!, ws[w + 1]!, ws[w + 2]!, ws[w + 3]!, ws[w + 4]!, ws[w + 5]!, ws[w + 6]!, ws[w + 7]!);
+    for (let k = 0; k < 8; k++) plane[base + k] = limit((out[k]! + round2) >> shift2, rangeMask, max, center);
   }
 }
 
-const result = new Float64Array(8);
+/** libjpeg's range-limit table as arithmetic: wrap modulo 4·2^precision, clamp, minus the level shift. */
+function limit(x: number, rangeMask: number, max: number, center: number): number {
+  let v = x & rangeMask;
+  if (v >= 2 * (max + 1)) v -= 4 * (max + 1);
+  v += center;
+  return (v < 0 ? 0 : v > max ? max : v) - center;
+}
 
-/** One 8-point pass of the Loeffler-Ligtenberg-Moschytz IDCT, outputs scaled by 2^CONST_BITS. */
-function butterfly(i0: number, i1: number, i2: number, i3: number, i4: number, i5: number, i6: number, i7: number): Float64Array {
+/** One 8-point pass of the Loeffler-Ligtenberg-Moschytz IDCT into `out`, scaled by 2^CONST_BITS, wrapped to 32 bits as in C. */
+function butterfly(i0: number, i1: number, i2: number, i3: number, i4: number, i5: number, i6: number, i7: number): void {
   // Even part.
   let z1 = (i2 + i6) * FIX_0_541196100;
   const e2 = z1 + i6 * -FIX_1_847759065;
   const e3 = z1 + i2 * FIX_0_765366865;
-  const e0 = (i0 + i4) * 2 ** CONST_BITS;
-  const e1 = (i0 - i4) * 2 ** CONST_BITS;
+  const e0 = (i0 + i4) * 8192;
+  const e1 = (i0 - i4) * 8192;
   const tmp10 = e0 + e3;
   const tmp13 = e0 - e3;
   const tmp11 = e1 + e2;
@@ -102,13 +106,12 @@ function butterfly(i0: number, i1: number, i2: number, i3: number, i4: number, i
   t2 += z2 + z3;
   t3 += z1 + z4;
 
-  result[0] = tmp10 + t3;
-  result[7] = tmp10 - t3;
-  result[1] = tmp11 + t2;
-  result[6] = tmp11 - t2;
-  result[2] = tmp12 + t1;
-  result[5] = tmp12 - t1;
-  result[3] = tmp13 + t0;
-  result[4] = tmp13 - t0;
-  return result;
+  out[0] = tmp10 + t3;
+  out[7] = tmp10 - t3;
+  out[1] = tmp11 + t2;
+  out[6] = tmp11 - t2;
+  out[2] = tmp12 + t1;
+  out[5] = tmp12 - t1;
+  out[3] = tmp13 + t0;
+  out[4] = tmp13 - t0;
 }
