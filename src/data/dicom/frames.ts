@@ -25,8 +25,9 @@ export function nativeFrameBytes(ds: DataSet, element: Element, pm: PixelModule,
   const samplesPerFrame = pm.rows * pm.columns * pm.samplesPerPixel * (isYbr422(pm) ? 2 / 3 : 1);
   const bitsPerFrame = samplesPerFrame * pm.bitsAllocated;
   const expectedBytes = Math.ceil((bitsPerFrame * pm.numberOfFrames) / 8);
-  // One padding byte makes odd lengths even; anything else means the attributes lie.
-  if (element.length < expectedBytes || element.length > expectedBytes + (expectedBytes & 1)) {
+  // Bytes past the last frame are padding (the pad byte that evens a length, or writers that pad to a
+  // block size) and are ignored, as pydicom and DCMTK do; too few bytes means the attributes lie.
+  if (element.length < expectedBytes) {
     throw new DicomError(
       'ERR_DICOM_PIXEL_LENGTH',
       `PixelData holds ${element.length} bytes but ${pm.rows}x${pm.columns}x${pm.numberOfFrames} frames of ` +

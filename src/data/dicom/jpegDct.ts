@@ -7,6 +7,7 @@
  * 12-bit ones.
  */
 import { DicomError } from './errors.js';
+import { idctIslow } from './idctIslow.js';
 
 export interface DctImage {
   width: number;
@@ -22,7 +23,7 @@ export const ZIGZAG = Int32Array.from([
   50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ]);
 
-/** cos((2x+1)uπ/16) · C(u)/2, shared by the decoder's IDCT and the encoder's FDCT. */
+/** cos((2x+1)uπ/16) · C(u)/2, the encoder's FDCT basis. */
 export const DCT_BASIS = (() => {
   const t = new Float64Array(64);
   for (let x = 0; x < 8; x++) {
@@ -301,7 +302,7 @@ function decodeScan(
       coefficients[ZIGZAG[k]!] = extend(receive(s), s) * q[k]!;
       k++;
     }
-    idctInto(coefficients, c.plane, c.blocksPerLine * 8, row * 8, col * 8);
+    idctIslow(coefficients, c.plane, c.blocksPerLine * 8, row * 8, col * 8, frame.precision);
   };
   const tablesFor = (c: Component) =>
     [
@@ -349,26 +350,6 @@ function decodeScan(
   while (pos + 1 < bytes.length && !(bytes[pos] === 0xff && bytes[pos + 1] !== 0 && !(bytes[pos + 1]! >= 0xd0 && bytes[pos + 1]! <= 0xd7)))
     pos++;
   return pos;
-}
-
-const tmp = new Float64Array(64);
-function idctInto(f: Float64Array, plane: Float32Array, stride: number, y0: number, x0: number): void {
-  // Separable: rows then columns, float64 accumulation.
-  for (let v = 0; v < 8; v++) {
-    for (let x = 0; x < 8; x++) {
-      let s = 0;
-      for (let u = 0; u < 8; u++) s += DCT_BASIS[x * 8 + u]! * f[v * 8 + u]!;
-      tmp[v * 8 + x] = s;
-    }
-  }
-  for (let y = 0; y < 8; y++) {
-    const rowBase = (y0 + y) * stride + x0;
-    for (let x = 0; x < 8; x++) {
-      let s = 0;
-      for (let v = 0; v < 8; v++) s += DCT_BASIS[y * 8 + v]! * tmp[v * 8 + x]!;
-      plane[rowBase + x] = s;
-    }
-  }
 }
 
 function assemble(

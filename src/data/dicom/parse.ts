@@ -1,11 +1,12 @@
 /**
  * Turns bytes into a dicom-parser DataSet, or a typed DicomError. Handles files
  * with and without the 128-byte preamble and meta header (a bare dataset is read
- * as Implicit VR Little Endian when its first element says so, else explicit),
+ * as Implicit VR Little Endian, Explicit VR Little Endian or Explicit VR Big Endian,
+ * whichever its first element shows), meta headers that name the wrong VR encoding,
  * deflated bodies (inflated with a size cap), and DICOMDIR files.
  */
 import { inflateRawSync } from 'node:zlib';
-import dicomParser, { type DataSet } from 'dicom-parser';
+import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { DicomError } from './errors.js';
 import { TransferSyntax } from './syntax.js';
 
@@ -26,10 +27,9 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   checkMetaLength(layout.bytes);
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(layout.bytes, {
-      ...(layout.bareSyntax ? { TransferSyntaxUID: layout.bareSyntax } : {}),
-      inflater: inflate,
-    });
+    dataSet = layout.bareSyntax
+      ? dicomParser.parseDicom(layout.bytes, { TransferSyntaxUID: layout.bareSyntax, inflater: inflate })
+      : parsePart10(layout.bytes);
   } catch (error) {
     throw classifyParserError(error);
   }
@@ -45,6 +45,57 @@ export function parseDicomBytes(bytes: Uint8Array): ParsedDicom {
   return { dataSet, transferSyntaxUID, hasMetaHeader: !layout.bareSyntax };
 }
 
+/** Little-endian, undeflated syntaxes: the only ones whose dataset VR encoding can be sniffed and swapped. */
+const LITTLE_ENDIAN_BODY = (syntax: string): boolean =>
+  syntax !== TransferSyntax.ExplicitVRBigEndian && syntax !== TransferSyntax.DeflatedExplicitVRLittleEndian;
+
+/**
+ * Reads a Part 10 file. Some writers declare Explicit VR in the meta header but write the dataset
+ * Implicit VR (or the reverse); like pydicom and DCMTK, the dataset is read the way its first
+ * element is actually encoded, and the pixels are still decoded per the declared syntax.
+ */
+function parsePart10(bytes: Uint8Array): DataSet {
+  const meta = dicomParser.readPart10Header(bytes);
+  const syntax = (meta.string('x00020010') ?? '').trim();
+  const position = (meta as DataSet & { position: number }).position;
+  if (!syntax || !LITTLE_ENDIAN_BODY(syntax) || position + 6 > bytes.length) return dicomParser.parseDicom(bytes, { inflater: inflate });
+  const declaredExplicit = syntax !== TransferSyntax.ImplicitVRLittleEndian;
+  const foundExplicit = isUpper(bytes[position + 4]!) && isUpper(bytes[position + 5]!);
+  if (foundExplicit === declaredExplicit) return dicomParser.parseDicom(bytes, { inflater: inflate });
+  const parser = dicomParser.littleEndianByteArrayParser;
+  const elements: Record<string, Element> = {};
+  const dataSet = new (dicomParser as unknown as { DataSet: DataSetConstructor }).DataSet(parser, bytes, elements);
+  const stream = new dicomParser.ByteStream(parser, bytes, position);
+  if (foundExplicit) dicomParser.parseDicomDataSetExplicit(dataSet, stream, bytes.length);
+  else parseImplicitBody(dataSet, stream, bytes.length);
+  Object.assign(elements, meta.elements);
+  return dataSet;
+}
+
+/**
+ * dicom-parser's implicit reader takes undefined-length PixelData for a sequence (its first item
+ * is the offset table); here it stops there, walks the fragments by their item lengths as the
+ * explicit reader does, and reads on after the sequence delimiter.
+ */
+function parseImplicitBody(dataSet: DataSet, stream: dicomParser.ByteStream, end: number): void {
+  const untilPixels = { untilTag: 'x7fe00010' };
+  dicomParser.parseDicomDataSetImplicit(dataSet, stream, end, untilPixels);
+  const pixels = dataSet.elements.x7fe00010;
+  if (!pixels || stream.position >= end) return;
+  if (pixels.hadUndefinedLength) dicomParser.findEndOfEncapsulatedElement(stream, pixels, []);
+  else stream.seek(pixels.length);
+  if (stream.position < end) dicomParser.parseDicomDataSetImplicit(dataSet, stream, end);
+}
+
+type DataSetConstructor = new (
+  parser: typeof dicomParser.littleEndianByteArrayParser,
+  bytes: Uint8Array,
+  elements: Record<string, Element>,
+) => DataSet;
+
+/** Groups a bare dataset (no preamble, no meta header) plausibly starts with. */
+const DATASET_GROUPS = new Set([0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
+
 interface Layout {
   bytes: Uint8Array;
   bareSyntax?: string;
@@ -54,11 +105,16 @@ function detectLayout(bytes: Uint8Array): Layout {
   if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') return { bytes };
   if (ascii(bytes, 0, 4) === 'DICM') return { bytes: prepend(new Uint8Array(128), bytes) };
   const group = bytes[0]! | (bytes[1]! << 8);
+  const bigEndianGroup = (bytes[0]! << 8) | bytes[1]!;
+  if (DATASET_GROUPS.has(bigEndianGroup) && !DATASET_GROUPS.has(group) && isUpper(bytes[4]!) && isUpper(bytes[5]!)) {
+    // A bare Explicit VR Big Endian dataset (pydicom reads these when forced; so do DCMTK and GDCM).
+    return { bytes, bareSyntax: TransferSyntax.ExplicitVRBigEndian };
+  }
   if (group === 0x0002) {
     // Meta header without preamble and prefix.
     return { bytes: prepend(Uint8Array.from([...new Uint8Array(128), 0x44, 0x49, 0x43, 0x4d]), bytes) };
   }
-  if (group !== 0x0008 && group !== 0x0010 && group !== 0x0018 && group !== 0x0020 && group !== 0x0028) {
+  if (!DATASET_GROUPS.has(group)) {
     throw new DicomError(
       'ERR_DICOM_NOT_DICOM',
       'no DICM prefix at byte 128 and the data does not start with a DICOM element (group 0008-0028); not a DICOM file',

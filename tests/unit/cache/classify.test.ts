@@ -106,7 +106,7 @@ describe('a file that cannot be read says what it is', () => {
       columns: 10,
       bitsAllocated: 16,
       pixels: syntheticPixels({ rows: 12, columns: 10, bitsAllocated: 16, seed: 2 }),
-      extra: { Rows: 11 },
+      extra: { Rows: 13 },
     });
     const length = await failureOf(wrongRows, 'length.dcm');
     expect(length.error).toBeInstanceOf(DicomError);
