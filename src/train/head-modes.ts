@@ -187,7 +187,7 @@ export async function openHeadModeSession(
         encoderOutput: encoders.image.outputName,
         layers: evaluation.classifier.layers,
         labels,
-        out: join(folder.runDir, 'classifier.onnx'),
+        out: join(evalDir, 'classifier.onnx'),
         preprocessing: classifierPreprocessing(trainCacheSettings(config), config.image, inputs.encoders.image.inputName),
         ...(thresholds ? { thresholds } : {}),
         configHash: configHash(config),

@@ -123,6 +123,7 @@ describe('predictions.csv', () => {
     // eval: a new folder with its own report and predictions; the run's report stays byte for byte
     const runReport = readFileSync(join(result.runDir, 'report.md'), 'utf8');
     const runPredictions = readFileSync(path, 'utf8');
+    const runClassifier = readFileSync(join(result.runDir, 'classifier.onnx'));
     const printed: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       printed.push(String(chunk));
@@ -136,9 +137,10 @@ describe('predictions.csv', () => {
     expect(evalDirs[0]).toMatch(/^eval-\d{8}T\d{6}Z$/);
     expect(printed.join('')).toContain(`evaluation: ${evalDir}\n`);
     expect(printed.join('')).toContain(`report: ${join(evalDir, 'report.md')}\n`);
-    for (const f of ['report.md', 'report.json', 'predictions.csv']) expect(existsSync(join(evalDir, f))).toBe(true);
+    for (const f of ['report.md', 'report.json', 'predictions.csv', 'classifier.onnx']) expect(existsSync(join(evalDir, f))).toBe(true);
     expect(readFileSync(join(result.runDir, 'report.md'), 'utf8')).toBe(runReport);
     expect(readFileSync(path, 'utf8')).toBe(runPredictions);
+    expect(readFileSync(join(result.runDir, 'classifier.onnx')).equals(runClassifier)).toBe(true);
     expectAurocsFromFile(
       evalDir,
       [
