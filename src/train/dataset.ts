@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { RadlearnError } from '../errors.js';
 import { loadManifest } from '../data/manifest/load.js';
 import { labelFraction, splitByPatient } from '../data/manifest/split.js';
-import type { Manifest, ManifestRow, Split } from '../data/manifest/types.js';
+import type { Manifest, Split } from '../data/manifest/types.js';
+import { mapLimit } from '../io/map-limit.js';
 import { readReportText } from '../data/manifest/write.js';
 import { candidateSentences, sampleSentences } from '../data/sampling/sentences.js';
 import type { ParsedReport } from '../data/reports/parse.js';
@@ -76,7 +77,8 @@ export async function loadTrainDataset(
     manifest = splitByPatient(manifest, { train, val, test, seed: config.seed, stratifyBy: labelNames[0] });
   }
   const N = manifest.rows.length;
-  const reports = needsText ? await reportTexts(manifest.rows) : manifest.rows.map((r) => r.reportText ?? '');
+  // a report is its text, else the file its report path names, read 16 at a time
+  const reports = needsText ? await mapLimit(manifest.rows, 16, readReportText) : manifest.rows.map((r) => r.reportText ?? '');
   // Training rows without report text cannot serve a text mode: dropped with a warning, or fatal with data.strict.
   const withoutText = needsText ? manifest.rows.flatMap((r, i) => (r.split === 'train' && reports[i]!.trim() === '' ? [i] : [])) : [];
   if (withoutText.length > 0) {
@@ -223,15 +225,4 @@ export function reportGroups(dataset: TrainDataset): Int32Array {
       return id;
     }),
   );
-}
-
-/** Each row's report: its text, else the file its report path names (read 16 at a time). */
-async function reportTexts(rows: readonly ManifestRow[]): Promise<string[]> {
-  const out = new Array<string>(rows.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < rows.length; i = next++) out[i] = await readReportText(rows[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(16, rows.length) }, worker));
-  return out;
 }

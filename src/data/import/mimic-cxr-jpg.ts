@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { mapLimit } from '../../io/map-limit.js';
 import { OBSERVATIONS } from '../labeler/observations.js';
 import type { Split } from '../manifest/types.js';
 import {
@@ -17,7 +18,6 @@ import {
   findFile,
   isDirectory,
   isFile,
-  mapLimit,
   namedFile,
   parseObservation,
   readTable,

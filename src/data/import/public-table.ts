@@ -190,17 +190,3 @@ export function checkSplitOption(value: unknown, fn: string): 'official' | 'none
   if (value === 'official' || value === 'none') return value;
   throw new InvalidArgumentError(`${fn}: split must be 'official' or 'none', got ${JSON.stringify(value)}`, { option: 'split' });
 }
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

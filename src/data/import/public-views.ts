@@ -3,7 +3,8 @@
  * lateral, the `views` and `strict`/`checkImages` options, and the rows they drop.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { isFile, mapLimit } from './public-table.js';
+import { mapLimit } from '../../io/map-limit.js';
+import { isFile } from './public-table.js';
 import { ImportError, type CommonImportOptions, type DroppedRow, type ImportedRow } from './types.js';
 
 // Spellings of the datasets' view fields (MIMIC ViewPosition and its code meanings,

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { mapLimit } from '../../io/map-limit.js';
 
 /** Bytes hashed in the head pass; files this small are hashed whole at once. */
 export const HEAD_BYTES = 64 * 1024;
@@ -94,15 +95,6 @@ async function readCache(path: string): Promise<{ entries: Map<string, CacheEntr
   return { entries, valid: true, exists: true };
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /** Streams `path` (or its first `bytes` bytes) through SHA-256. */
 async function hashFile(path: string, bytes?: number): Promise<string> {
   const hash = createHash('sha256');
@@ -137,7 +129,7 @@ export async function hashSharedFiles(owners: Map<string, Set<string>>, options:
   const concurrency = options.concurrency ?? 8;
   const stats: HashScanStats = { files: owners.size, skipped: 0, sizeCollisions: 0, headReads: 0, fullReads: 0, cacheHits: 0 };
   const infos: FileInfo[] = [];
-  await forEachLimited([...owners], STAT_CONCURRENCY, async ([path, who]) => {
+  await mapLimit([...owners], STAT_CONCURRENCY, async ([path, who]) => {
     try {
       const s = await stat(path);
       if (s.isFile()) infos.push({ path, owners: who, size: s.size, mtimeMs: s.mtimeMs });
@@ -187,11 +179,11 @@ export async function hashSharedFiles(owners: Map<string, Set<string>>, options:
   // small files: the whole file is no more than a head read
   const small = bySize.filter((f) => f.size <= HEAD_BYTES);
   const large = bySize.filter((f) => f.size > HEAD_BYTES);
-  await forEachLimited(small, concurrency, (f) => takeHash(f, 'sha256'));
-  await forEachLimited(large, concurrency, (f) => takeHash(f, 'head'));
+  await mapLimit(small, concurrency, (f) => takeHash(f, 'sha256'));
+  await mapLimit(large, concurrency, (f) => takeHash(f, 'head'));
   const headed = large.filter((f) => !unreadable.has(f.path));
   const byHead = sharedAcrossOwners(headed, (f) => `${f.size}:${written.get(f.path)?.head}`);
-  await forEachLimited(byHead, concurrency, (f) => takeHash(f, 'sha256'));
+  await mapLimit(byHead, concurrency, (f) => takeHash(f, 'sha256'));
 
   stats.skipped += unreadable.size;
   const sha256 = new Map<string, string>();

@@ -12,12 +12,8 @@ import { join } from 'node:path';
 import { formatCsv } from '../../../src/data/manifest/csv.js';
 import { writeTinyImage } from './tiny-images.js';
 
-export const CHEXPERT_COLUMNS = [
-  'Path',
-  'Sex',
-  'Age',
-  'Frontal/Lateral',
-  'AP/PA',
+/** The 14 observations in the order CheXpert's tables publish them (written out here, independently of radlearn's list). */
+export const PUBLISHED_OBSERVATIONS = [
   'No Finding',
   'Enlarged Cardiomediastinum',
   'Cardiomegaly',
@@ -33,6 +29,8 @@ export const CHEXPERT_COLUMNS = [
   'Fracture',
   'Support Devices',
 ];
+
+export const CHEXPERT_COLUMNS = ['Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA', ...PUBLISHED_OBSERVATIONS];
 
 interface Entry {
   /** Path below the dataset folder. */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { captureCli } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
 import { registerManifest } from '../../../src/cli/commands/manifest.js';
 import type { ImportSummary } from '../../../src/data/import/summary.js';
 import { OBSERVATIONS } from '../../../src/data/labeler/observations.js';
@@ -12,23 +13,10 @@ import { parseCsv } from '../../../src/data/manifest/csv.js';
 import { loadManifest } from '../../../src/data/manifest/load.js';
 import { covidRows, writeCovidCollection } from './covid-fixture.js';
 
-// src/cli/main.ts reads package.json relative to dist/, so most tests register the command on a bare program.
 async function run(args: string[]): Promise<string> {
   const program = new Command('radlearn');
   registerManifest(program);
-  const chunks: string[] = [];
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    chunks.push(String(c));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.exitOverride().parseAsync(['node', 'radlearn', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return chunks.join('');
+  return (await captureCli(program, args)).stdout;
 }
 
 const COVID_ARGS = [

@@ -10,6 +10,7 @@ import { loadManifest } from '../../../src/data/manifest/load.js';
 import { splitByPatient } from '../../../src/data/manifest/split.js';
 import { parseReport } from '../../../src/data/reports/parse.js';
 import { writeImportedManifest } from '../../../src/data/import/write.js';
+import { PUBLISHED_OBSERVATIONS } from '../../helpers/datasets/chexpert.js';
 import {
   MIMIC_LABEL_COLUMNS,
   MIMIC_METADATA_COLUMNS,
@@ -26,26 +27,9 @@ beforeAll(async () => {
 /** A fresh folder per test, so no test reads another's files. */
 const fresh = (): string => join(dir, `case${++case_}`);
 
-const OBSERVATIONS = [
-  'No Finding',
-  'Enlarged Cardiomediastinum',
-  'Cardiomegaly',
-  'Lung Opacity',
-  'Lung Lesion',
-  'Edema',
-  'Consolidation',
-  'Pneumonia',
-  'Atelectasis',
-  'Pneumothorax',
-  'Pleural Effusion',
-  'Pleural Other',
-  'Fracture',
-  'Support Devices',
-];
-
 /** All 14 observations null except the ones given. */
 const labels = (set: Record<string, number> = {}): Record<string, number | null> =>
-  Object.fromEntries(OBSERVATIONS.map((o) => [o, set[o] ?? null]));
+  Object.fromEntries(PUBLISHED_OBSERVATIONS.map((o) => [o, set[o] ?? null]));
 
 const short = (row: ImportedRow): string => basename(row.imagePath).slice(0, 8);
 
@@ -55,7 +39,7 @@ describe('importMimicCxrJpg', () => {
     const result = await importMimicCxrJpg(root);
     expect(result.format).toBe('mimic-cxr-jpg');
     expect(result.root).toBe(root);
-    expect(result.labelNames).toEqual(OBSERVATIONS);
+    expect(result.labelNames).toEqual(PUBLISHED_OBSERVATIONS);
     expect(result.rows.map((r) => [short(r), r.patientId, r.studyId, r.view, r.frontal, r.split, r.source])).toEqual([
       ['02aa804e', '10000032', '50414267', 'PA', true, 'train', 'mimic-cxr-2.0.0-metadata.csv.gz row 1'],
       ['174413ec', '10000032', '50414267', 'LATERAL', false, 'train', 'mimic-cxr-2.0.0-metadata.csv.gz row 2'],

@@ -2,28 +2,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { captureCli } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
 import { registerLabel } from '../../../src/cli/commands/label.js';
 import { OBSERVATIONS } from '../../../src/data/labeler/observations.js';
 import { formatCsv, parseCsv } from '../../../src/data/manifest/csv.js';
 
-// src/cli/main.ts reads package.json relative to dist/, so tests register the command on a bare program.
 async function run(args: string[]): Promise<string> {
   const program = new Command('radlearn');
   registerLabel(program);
-  const chunks: string[] = [];
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    chunks.push(String(c));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.exitOverride().parseAsync(['node', 'radlearn', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return chunks.join('');
+  return (await captureCli(program, args)).stdout;
 }
 
 describe('radlearn label', () => {
