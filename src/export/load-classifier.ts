@@ -97,17 +97,21 @@ export async function loadClassifier(path: string): Promise<LoadedClassifier> {
   const bytes = await readFile(full).catch(() => {
     throw new MissingFileError(full, 'classifier model');
   });
-  const model = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const metadata = readClassifierMetadata(model, full);
+  return openClassifier(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), full);
+}
+
+/** A classifier model's bytes (a file's, or a model composed in memory) opened for prediction; `where` names it. */
+export async function openClassifier(model: Uint8Array, where: string): Promise<LoadedClassifier> {
+  const metadata = readClassifierMetadata(model, where);
   const session = await ort.InferenceSession.create(model);
   const { inputName, channels, height, width } = metadata.preprocessing;
   const per = channels * height * width;
   return {
-    path: full,
+    path: where,
     ...metadata,
     async predict(images: Float32Array): Promise<Float32Array> {
       if (images.length === 0 || images.length % per !== 0)
-        throw new ShapeError(`${full}: predict takes float32 [n, ${channels}, ${height}, ${width}]; got ${images.length} values`, {
+        throw new ShapeError(`${where}: predict takes float32 [n, ${channels}, ${height}, ${width}]; got ${images.length} values`, {
           values: images.length,
         });
       const n = images.length / per;

@@ -30,6 +30,9 @@ export interface RunEvaluation {
   predictions: TestPredictions;
 }
 
+/** Probabilities of the exported classifier, one array [rows, labels] per row set, computed by that model itself. */
+export type ExportedScorer = (classifier: NonNullable<RunEvaluation['classifier']>, rowSets: Int32Array[]) => Promise<Float32Array[]>;
+
 function labelsOf(dataset: TrainDataset, rows: Int32Array, columns: readonly number[]): Float64Array {
   const L = dataset.labelNames.length;
   const out = new Float64Array(rows.length * columns.length);
@@ -55,6 +58,7 @@ export async function evaluateRun(
   scaling?: { image: FeatureScaling; text?: FeatureScaling },
   /** The encoder's own (unstandardised) image features, for the linear probe. */
   rawImage: Float32Array = features.image,
+  scoreExported?: ExportedScorer,
 ): Promise<RunEvaluation> {
   const test = dataset.indices('test');
   const val = dataset.indices('val');
@@ -66,22 +70,32 @@ export async function evaluateRun(
   const testScores = new Map<string, Float64Array>();
   const allColumns = dataset.labelNames.map((_, i) => i);
   const common = { uncertain: config.data.uncertain, level: config.eval.level, thresholdMetric: config.eval.thresholdMetric } as const;
-  const evaluate = (
+  const evaluateScores = (
     name: string,
     labelNames: string[],
     columns: number[],
-    score: (rows: Int32Array) => ArrayLike<number>,
+    scores: ArrayLike<number>,
+    validation?: ArrayLike<number>,
   ): MultiLabelEvaluation => {
-    const scores = score(test);
     testScores.set(name, Float64Array.from(scores));
     return evaluateMultiLabel({
       name,
       labelNames,
       scores,
       labels: labelsOf(dataset, test, columns),
-      validation: val.length > 0 ? { scores: score(val), labels: labelsOf(dataset, val, columns) } : undefined,
+      validation: validation ? { scores: validation, labels: labelsOf(dataset, val, columns) } : undefined,
       ...common,
     });
+  };
+  const evaluate = (
+    name: string,
+    labelNames: string[],
+    columns: number[],
+    score: (rows: Int32Array) => ArrayLike<number>,
+  ): MultiLabelEvaluation => {
+    // copied before the validation pass, which may reuse the forward buffer
+    const scores = Float64Array.from(score(test));
+    return evaluateScores(name, labelNames, columns, scores, val.length > 0 ? score(val) : undefined);
   };
 
   let zeroShot: TestPredictions['zeroShot'];
@@ -203,6 +217,15 @@ export async function evaluateRun(
     notes.push(
       `Label-fraction sweep: linear probes on ${fractions.map((f) => `${f * 100}%`).join(', ')} of the ${pool.length} training studies, ${seeds} seeds each (subsets topped up so every label has a positive and a negative).`,
     );
+  }
+  if (exported && exportedArm && scoreExported) {
+    // the exported model's own probabilities: its report row, thresholds and predictions.csv are
+    // then exactly what classifier.onnx computes (the trainer's forward differs in summation order)
+    const [onTest, onVal] = await scoreExported(exported, val.length > 0 ? [test, val] : [test]);
+    const columns = exported.labels.map((l) => dataset.labelNames.indexOf(l));
+    const index = evaluations.findIndex((e) => e.name === exportedArm);
+    evaluations[index] = evaluateScores(exportedArm, exported.labels, columns, onTest!, onVal);
+    notes.push(`${exportedArm}: scored by the exported classifier.onnx itself (onnxruntime), as radlearn predict scores it.`);
   }
   const exportedScores = exportedArm === undefined ? undefined : testScores.get(exportedArm);
   const predictions: TestPredictions = {

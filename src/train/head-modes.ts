@@ -8,7 +8,9 @@
 import { join } from 'node:path';
 import { readLossCurve } from '../eval/report/lossCurve.js';
 import { writeEvalReport } from '../eval/report/writeReport.js';
-import { exportClassifier, type ClassifierThresholds } from '../export/classifier.js';
+import { composeClassifier, exportClassifier, type ClassifierThresholds, type ExportClassifierOptions } from '../export/classifier.js';
+import { openClassifier } from '../export/load-classifier.js';
+import { serializeModel } from '../onnx/model-io.js';
 import { classifierPreprocessing } from '../export/preprocessing.js';
 import type { TrainConfig } from './config.js';
 import { checkTrainData } from './data-check.js';
@@ -16,9 +18,9 @@ import { dataSummaryMarkdown } from './data-summary.js';
 import { loadTrainDataset, TrainDataError, type TrainDataset } from './dataset.js';
 import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
 import { configHash } from './config-hash.js';
-import { evaluateRun } from './evaluate-run.js';
+import { evaluateRun, type ExportedScorer, type RunEvaluation } from './evaluate-run.js';
 import { writePredictions } from './predictions.js';
-import { computeFeatures, type FrozenFeatures } from './features.js';
+import { computeFeatures, loadImages, type FrozenFeatures } from './features.js';
 import { trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
 import { SupervisedFinetuneTask } from './finetune/supervised-task.js';
@@ -77,6 +79,55 @@ async function prepare(
   return { kind: 'frozen', task: createFrozenEncoderTask(config, dataset, features, ops), raw, features, ...(scaling ? { scaling } : {}) };
 }
 
+/** What classifier.onnx is made of, except its thresholds (chosen on the model's own validation scores). */
+function classifierParts(
+  config: TrainConfig,
+  encoders: ResolvedEncoders,
+  encoderOutput: string,
+  classifier: NonNullable<RunEvaluation['classifier']>,
+): Omit<ExportClassifierOptions, 'out' | 'thresholds'> {
+  return {
+    encoder: encoders.imageModel,
+    encoderOutput,
+    layers: classifier.layers,
+    labels: classifier.labels,
+    preprocessing: classifierPreprocessing(trainCacheSettings(config), config.image, encoders.image.inputName),
+    configHash: configHash(config),
+  };
+}
+
+/** Rows read from the image cache per model session call: bounds memory on large test splits. */
+const SCORE_CHUNK = 512;
+
+/**
+ * Scores rows with the classifier composed exactly as it will be exported, through onnxruntime,
+ * on the same float32 pixels `radlearn predict` computes from the files (the image cache's).
+ */
+function exportedScorer(config: TrainConfig, dataset: TrainDataset, encoders: ResolvedEncoders, encoderOutput: string): ExportedScorer {
+  return async (classifier, rowSets) => {
+    const model = composeClassifier(classifierParts(config, encoders, encoderOutput, classifier));
+    const session = await openClassifier(serializeModel(model), 'classifier.onnx (as composed for export)');
+    try {
+      const out: Float32Array[] = [];
+      for (const rows of rowSets) {
+        const scores = new Float32Array(rows.length * classifier.labels.length);
+        for (let start = 0; start < rows.length; start += SCORE_CHUNK) {
+          const chunk = rows.subarray(start, start + SCORE_CHUNK);
+          const images = await loadImages(
+            config,
+            Array.from(chunk, (r) => dataset.imagePaths[r]!),
+          );
+          scores.set(await session.predict(images.data), start * classifier.labels.length);
+        }
+        out.push(scores);
+      }
+      return out;
+    } finally {
+      await session.release();
+    }
+  };
+}
+
 export async function openHeadModeSession(
   config: TrainConfig,
   ops: TrainOps,
@@ -124,6 +175,7 @@ export async function openHeadModeSession(
       buffer,
       inputs.scaling,
       inputs.raw.image,
+      config.export ? exportedScorer(config, dataset, inputs.encoders, encoders.image.outputName) : undefined,
     );
     const results: ModeResults = { evaluations: [] };
     for (const ev of evaluation.evaluations) {
@@ -183,14 +235,9 @@ export async function openHeadModeSession(
             }
           : undefined;
       const exported = exportClassifier({
-        encoder: inputs.encoders.imageModel,
-        encoderOutput: encoders.image.outputName,
-        layers: evaluation.classifier.layers,
-        labels,
+        ...classifierParts(config, inputs.encoders, encoders.image.outputName, evaluation.classifier),
         out: join(evalDir, 'classifier.onnx'),
-        preprocessing: classifierPreprocessing(trainCacheSettings(config), config.image, inputs.encoders.image.inputName),
         ...(thresholds ? { thresholds } : {}),
-        configHash: configHash(config),
       });
       results.classifierPath = exported.path;
       stage('export', `classifier.onnx (${evaluation.classifier.source}) written to ${exported.path}`);
