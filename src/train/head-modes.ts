@@ -20,6 +20,7 @@ import { resolveEncoders, type ResolvedEncoders } from './encoders.js';
 import { configHash } from './config-hash.js';
 import { evaluateRun, type ExportedScorer, type RunEvaluation } from './evaluate-run.js';
 import { writePredictions } from './predictions.js';
+import { buildErrorGallery } from './error-gallery.js';
 import { computeFeatures, loadImages, type FrozenFeatures } from './features.js';
 import { trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
@@ -77,6 +78,20 @@ async function prepare(
   const raw = await computeFeatures(config, dataset, encoders, stage);
   const { features, scaling } = scaledFeatures(config, raw, trainRows);
   return { kind: 'frozen', task: createFrozenEncoderTask(config, dataset, features, ops), raw, features, ...(scaling ? { scaling } : {}) };
+}
+
+/** The exported model's thresholds: its own evaluation's, chosen on validation for its probabilities. */
+function exportedThresholds(evaluation: RunEvaluation): ClassifierThresholds | undefined {
+  if (!evaluation.classifier) return undefined;
+  const { source, labels } = evaluation.classifier;
+  const chosen = evaluation.evaluations.find((e) => e.name === source);
+  const metric = chosen?.thresholdMetric;
+  if (!chosen || (metric !== 'f1' && metric !== 'mcc' && metric !== 'youden')) return undefined;
+  return {
+    metric,
+    chosenOn: 'validation',
+    perLabel: Object.fromEntries(labels.map((l, j) => [l, chosen.perLabel[j]?.threshold?.threshold ?? null])),
+  };
 }
 
 /** What classifier.onnx is made of, except its thresholds (chosen on the model's own validation scores). */
@@ -195,6 +210,8 @@ export async function openHeadModeSession(
       evaluation.notes.push(
         `predictions.csv: per test case, ${[predicted && `prob.<label> of ${predicted.source}`, 'truth.<label> (1, 0, -1 uncertain, empty missing)', zeroShot && 'zeroshot.<label>'].filter(Boolean).join(', ')}: the scores these AUROCs were computed from.`,
       );
+    const thresholds = exportedThresholds(evaluation);
+    const errorCases = await buildErrorGallery(config, dataset, evaluation.predictions, thresholds?.perLabel);
     const files = await writeEvalReport(evalDir, {
       title: `radlearn run ${config.name} (${config.mode})`,
       meta: {
@@ -216,24 +233,14 @@ export async function openHeadModeSession(
       sweeps: evaluation.sweeps,
       lossCurves: curves,
       notes: evaluation.notes,
+      ...(errorCases ? { errorCases } : {}),
     });
     results.reportPath = files.markdown;
     results.reportJsonPath = files.json;
+    results.reportHtmlPath = files.html;
     if (evaluation.predictions.rows.length > 0)
       results.predictionsPath = await writePredictions(join(evalDir, 'predictions.csv'), dataset, evaluation.predictions);
     if (config.export && evaluation.classifier) {
-      const { source, labels } = evaluation.classifier;
-      // the exported model's own evaluation holds the thresholds chosen on validation for its probabilities
-      const chosen = evaluation.evaluations.find((e) => e.name === source);
-      const metric = chosen?.thresholdMetric;
-      const thresholds: ClassifierThresholds | undefined =
-        chosen && (metric === 'f1' || metric === 'mcc' || metric === 'youden')
-          ? {
-              metric,
-              chosenOn: 'validation',
-              perLabel: Object.fromEntries(labels.map((l, j) => [l, chosen.perLabel[j]?.threshold?.threshold ?? null])),
-            }
-          : undefined;
       const exported = exportClassifier({
         ...classifierParts(config, inputs.encoders, encoders.image.outputName, evaluation.classifier),
         out: join(evalDir, 'classifier.onnx'),

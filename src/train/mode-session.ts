@@ -10,6 +10,8 @@ import type { Task } from './task.js';
 export interface ModeResults {
   reportPath?: string;
   reportJsonPath?: string;
+  /** report.html: report.md's tables with the figures embedded and the most confident errors as thumbnails. */
+  reportHtmlPath?: string;
   /** predictions.csv: the test split's per-case scores (absent when nothing was evaluated). */
   predictionsPath?: string;
   classifierPath?: string;

@@ -44,6 +44,8 @@ export interface TrainResult {
   checkpoint?: string;
   reportPath?: string;
   reportJsonPath?: string;
+  /** report.html: report.md's tables with the figures embedded and the most confident errors as thumbnails. */
+  reportHtmlPath?: string;
   /** predictions.csv: the test split's per-case scores (see src/train/predictions.ts). */
   predictionsPath?: string;
   classifierPath?: string;

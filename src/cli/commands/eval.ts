@@ -42,6 +42,7 @@ export function registerEval(program: Command): void {
       }
       for (const e of result.evaluations) process.stdout.write(`${e.name}: macro AUROC ${e.macroAuroc.toFixed(3)}\n`);
       if (result.reportPath) process.stdout.write(`evaluation: ${evalDir}\nreport: ${result.reportPath}\n`);
+      if (result.reportHtmlPath) process.stdout.write(`report (HTML): ${result.reportHtmlPath}\n`);
     });
 }
 

@@ -71,11 +71,12 @@ export function registerTrain(program: Command): void {
         const result = await run.result;
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ runDir: result.runDir, steps: result.steps, interrupted: result.interrupted, lastLoss: result.lastLoss, checkpoint: result.checkpoint, report: result.reportPath, classifier: result.classifierPath, evaluations: result.evaluations }, null, 2)}\n`,
+            `${JSON.stringify({ runDir: result.runDir, steps: result.steps, interrupted: result.interrupted, lastLoss: result.lastLoss, checkpoint: result.checkpoint, report: result.reportPath, reportHtml: result.reportHtmlPath, classifier: result.classifierPath, evaluations: result.evaluations }, null, 2)}\n`,
           );
         } else {
           process.stdout.write(`run folder: ${result.runDir}\n`);
           if (result.reportPath) process.stdout.write(`report: ${result.reportPath}\n`);
+          if (result.reportHtmlPath) process.stdout.write(`report (HTML): ${result.reportHtmlPath}\n`);
           if (result.classifierPath) process.stdout.write(`classifier: ${result.classifierPath}\n`);
         }
         if (result.interrupted) {

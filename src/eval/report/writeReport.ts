@@ -1,7 +1,8 @@
 /**
- * writeEvalReport(dir, results): report.md (tables), report.json (everything, NaN
- * as null) and SVG figures (ROC curves per label, AUROC vs label fraction, loss
- * curves), each written atomically. Nothing is drawn for sections without data.
+ * writeEvalReport(dir, results): report.md (tables), report.html (the same, figures embedded,
+ * plus the gallery of most confident errors), report.json (everything but the thumbnails' pixels,
+ * NaN as null) and SVG figures (ROC curves per label, AUROC vs label fraction, loss curves), each
+ * written atomically. Nothing is drawn for sections without data.
  */
 import { join } from 'node:path';
 import type { ArmComparison, MultiLabelEvaluation } from '../evaluate.js';
@@ -11,6 +12,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { armTableSection, comparisonSection, evaluationSection, metaSection, ordinalSection, sweepSection } from './markdown.js';
 import { aurocVsFractionPerLabelSpec, aurocVsFractionSpec, lossCurvesSpec, renderSvg, rocCurvesSpec, type LossCurve } from './plots.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { renderReportHtml, type ErrorCaseGallery, type ReportCase } from './html.js';
 
 export interface EvalReportInput {
   title?: string;
@@ -29,10 +31,13 @@ export interface EvalReportInput {
   ordinal?: { name: string; kappa: KappaResult; metrics?: MultiClassMetrics }[];
   /** Free text appended at the end. */
   notes?: string[];
+  /** Thumbnails of the most confident errors per label, shown in report.html. */
+  errorCases?: ErrorCaseGallery;
 }
 
 export interface EvalReportFiles {
   markdown: string;
+  html: string;
   json: string;
   /** SVG files written, by figure name. */
   plots: Record<string, string>;
@@ -43,6 +48,7 @@ export async function writeEvalReport(dir: string, results: EvalReportInput, opt
   const evaluations = results.evaluations ?? [];
   const sweeps = results.sweeps ?? [];
   const plots: Record<string, string> = {};
+  const svgs: Record<string, string> = {};
   if (options.plots ?? true) {
     const specs = {
       'roc-curves': rocCurvesSpec(evaluations),
@@ -53,15 +59,20 @@ export async function writeEvalReport(dir: string, results: EvalReportInput, opt
     for (const [name, spec] of Object.entries(specs)) {
       if (spec === undefined) continue;
       const path = join(dir, `${name}.svg`);
-      await writeFileAtomic(path, await renderSvg(spec));
+      const svg = await renderSvg(spec);
+      await writeFileAtomic(path, svg);
       plots[name] = path;
+      svgs[`${name}.svg`] = svg;
     }
   }
   const markdown = join(dir, 'report.md');
+  const html = join(dir, 'report.html');
   const json = join(dir, 'report.json');
-  await writeFileAtomic(markdown, renderReportMarkdown(results, Object.keys(plots)));
+  const text = renderReportMarkdown(results, Object.keys(plots));
+  await writeFileAtomic(markdown, text);
+  await writeFileAtomic(html, renderReportHtml(results.title ?? 'Evaluation report', text, svgs, results.errorCases));
   await writeFileAtomic(json, reportJson(results));
-  return { markdown, json, plots };
+  return { markdown, html, json, plots };
 }
 
 const FIGURE_TITLES: Record<string, string> = {
@@ -88,11 +99,22 @@ export function renderReportMarkdown(results: EvalReportInput, figures: readonly
   return parts.join('\n\n') + '\n';
 }
 
+/** The gallery without its pixels: which cases, with their captions and probabilities. */
+function errorCasesSummary(gallery: ErrorCaseGallery | undefined): unknown {
+  if (!gallery) return undefined;
+  const strip = (cases: ReportCase[]): Array<Omit<ReportCase, 'png'>> =>
+    cases.map(({ caption, probability }) => ({ caption, probability }));
+  return {
+    arm: gallery.arm,
+    labels: gallery.labels.map((l) => ({ ...l, falsePositives: strip(l.falsePositives), falseNegatives: strip(l.falseNegatives) })),
+  };
+}
+
 /** JSON with typed arrays as arrays and NaN/±Infinity as null (JSON has no NaN). */
 export function reportJson(results: EvalReportInput): string {
   return (
     JSON.stringify(
-      { format: 'radlearn-eval-report', version: 1, ...results },
+      { format: 'radlearn-eval-report', version: 1, ...results, errorCases: errorCasesSummary(results.errorCases) },
       (_key, value: unknown) => {
         if (typeof value === 'number' && !Number.isFinite(value)) return null;
         if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);

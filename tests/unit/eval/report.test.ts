@@ -51,11 +51,15 @@ describe('writeEvalReport', () => {
     expect(json.format).toBe('radlearn-eval-report');
     expect(json.evaluations[1].perLabel[0].label).toBe(LABELS[0]);
     expect(json.sweeps[0].summary.length).toBe(3);
-    // Only the three report files and figures: no temporary files left behind.
+    // report.html embeds every figure report.md links
+    const html = await readFile(files.html, 'utf8');
+    expect(html.match(/<img class="figure" src="data:image\/svg\+xml;base64,/g)).toHaveLength(4);
+    // Only the report files and figures: no temporary files left behind.
     expect((await readdir(join(dir, 'report'))).sort()).toEqual([
       'auroc-vs-label-fraction-per-label.svg',
       'auroc-vs-label-fraction.svg',
       'loss-curves.svg',
+      'report.html',
       'report.json',
       'report.md',
       'roc-curves.svg',
