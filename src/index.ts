@@ -130,7 +130,8 @@ export { TransferSyntax, isEncapsulatedSyntax, transferSyntaxName, type Transfer
 export { writeDicom, writeDicomFile, writeEncapsulatedDicom, type DicomWriteSpec } from './data/dicom/write.js';
 
 // Data: images and resizing
-export { describeIccProfile, readImageInfo, type IccProfileInfo, type ImageInfo } from './data/image/info.js';
+export { readImageInfo, type ImageInfo } from './data/image/info.js';
+export { describeIccProfile, pngIccProfile, type IccProfileInfo } from './data/image/icc-profile.js';
 export { ImageError, readAnyImage, readImage, sniffFormat, type ImageFormat, type ReadImageOptions } from './data/image/read.js';
 export { encodePngImage, writePngImage, type WritePngOptions } from './data/image/write.js';
 export { resizeImage, type ResizeFilter, type ResizeFit } from './data/resize/resize.js';

@@ -53,7 +53,7 @@ export function imageInfoLines(file: string, info: ImageInfo): string[] {
     [
       'icc profile',
       icc
-        ? `${icc.colourSpace}${icc.description ? ` '${icc.description}'` : ''}, ${icc.bytes} bytes (not applied unless applyIccProfile)`
+        ? `${icc.colourSpace}${icc.description ? ` '${icc.description}'` : ''}, ${icc.bytes} bytes (${icc.applicable ? 'not applied unless applyIccProfile' : 'rejected by libpng: never applied'})`
         : 'none',
     ],
   ];

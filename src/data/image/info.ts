@@ -3,6 +3,7 @@
  * decoding the pixels, for `radlearn dicom info` and for checking a dataset before training.
  */
 import sharp, { type Metadata } from 'sharp';
+import { describeIccProfile, pngIccProfile, type IccProfileInfo } from './icc-profile.js';
 import { ImageError, readBytes, sniffFormat } from './read.js';
 
 export interface ImageInfo {
@@ -25,14 +26,6 @@ export interface ImageInfo {
   progressive: boolean;
   /** The embedded ICC profile, if any; readImage ignores it unless `applyIccProfile` is set. */
   iccProfile?: IccProfileInfo;
-}
-
-export interface IccProfileInfo {
-  bytes: number;
-  /** Data colour space from the profile header: 'GRAY', 'RGB', 'CMYK', 'Lab', ... */
-  colourSpace: string;
-  /** The profile's description tag, when readable. */
-  description?: string;
 }
 
 export async function readImageInfo(source: string | Uint8Array, options: { path?: string } = {}): Promise<ImageInfo> {
@@ -67,39 +60,8 @@ export async function readImageInfo(source: string | Uint8Array, options: { path
     progressive: meta.isProgressive,
   };
   if (path !== undefined) info.path = path;
+  const own = meta.icc ? undefined : format === 'png' ? pngIccProfile(bytes) : undefined;
   if (meta.icc) info.iccProfile = describeIccProfile(meta.icc);
+  else if (own) info.iccProfile = { ...describeIccProfile(own), applicable: false };
   return info;
-}
-
-/** The colour space and description of an ICC profile (ICC.1 header and 'desc' tag, v2 or v4). */
-export function describeIccProfile(icc: Uint8Array): IccProfileInfo {
-  const view = new DataView(icc.buffer, icc.byteOffset, icc.byteLength);
-  const text = (start: number, length: number) => String.fromCharCode(...icc.subarray(start, start + length));
-  const result: IccProfileInfo = { bytes: icc.length, colourSpace: icc.length >= 20 ? text(16, 4).trim() : 'unknown' };
-  if (icc.length < 132) return result;
-  const tags = Math.min(view.getUint32(128), Math.floor((icc.length - 132) / 12));
-  for (let t = 0; t < tags; t++) {
-    const entry = 132 + 12 * t;
-    if (text(entry, 4) !== 'desc') continue;
-    const offset = view.getUint32(entry + 4);
-    const size = view.getUint32(entry + 8);
-    if (offset + size > icc.length || size < 12) break;
-    const type = text(offset, 4);
-    if (type === 'desc') {
-      // textDescriptionType: ASCII count (with its NUL) then the characters.
-      const count = Math.min(view.getUint32(offset + 8), size - 12);
-      result.description = text(offset + 12, count).replace(/\0+$/, '');
-    } else if (type === 'mluc' && size >= 28) {
-      // multiLocalizedUnicodeType: first record's UTF-16BE string.
-      const length = view.getUint32(offset + 20);
-      const start = offset + view.getUint32(offset + 24);
-      if (start + length <= icc.length) {
-        let s = '';
-        for (let i = 0; i + 1 < length; i += 2) s += String.fromCharCode(view.getUint16(start + i));
-        result.description = s.replace(/\0+$/, '');
-      }
-    }
-    break;
-  }
-  return result;
 }

@@ -11,6 +11,7 @@ import { RadlearnError } from '../../errors.js';
 import { DecodedImage, type DicomImage } from '../dicom/image.js';
 import { readDicom } from '../dicom/read.js';
 import { MAX_FRAME_PIXELS, frameSizeProblem } from '../dicom/limits.js';
+import { describeIccProfile, pngIccProfile } from './icc-profile.js';
 
 export class ImageError extends RadlearnError {}
 
@@ -70,6 +71,17 @@ export async function readImage(source: string | Uint8Array, options: ReadImageO
       rows: meta.height,
       columns: meta.width,
     });
+  }
+  if (options.applyIccProfile === true && !meta.icc && format === 'png') {
+    const rejected = pngIccProfile(bytes);
+    if (rejected) {
+      const { description, colourSpace } = describeIccProfile(rejected);
+      throw new ImageError(
+        'ERR_IMAGE_ICC',
+        `${where}: applyIccProfile was asked for, but the PNG decoder (libpng) rejected the embedded ${colourSpace} ICC profile${description ? ` '${description}'` : ''}, so it cannot be applied; read it without applyIccProfile (as Pillow-based pipelines do) or convert the file`,
+        { path, profile: description },
+      );
+    }
   }
   let decoded: { data: Buffer; info: OutputInfo };
   const depth16 = meta.depth === 'ushort';

@@ -2,15 +2,15 @@
 (np.asarray(Image.open(path))), for tests/unit/image/pillow-parity.test.ts. Some files carry an
 embedded ICC profile built here (linear gamma, so applying it changes the values a lot); for those
 the values littleCMS gives when the profile is applied (converted to sRGB) are printed too."""
-import base64
-import io
 import json
 import os
 import struct
 import sys
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import Image
+
+from pillow_reference import describe
 
 out = sys.argv[1]
 ROWS, COLS = 37, 53
@@ -101,18 +101,4 @@ save('rgb_icc.jpg', Image.fromarray(rgb, 'RGB'), icc=RGB_ICC, fmt='JPEG', qualit
 save('png_named.jpg', Image.fromarray(grey, 'L'), fmt='PNG')
 save('jpeg_named.png', Image.fromarray(rgb, 'RGB'), fmt='JPEG', quality=90)
 
-srgb = ImageCms.createProfile('sRGB')
-result = []
-for name, path, reference, icc in files:
-    with Image.open(path) as im:
-        mode = im.mode
-        target = im.convert(reference) if reference else im
-        arr = np.asarray(target)
-        entry = {'name': name, 'path': path, 'mode': mode, 'format': im.format, 'shape': list(arr.shape)}
-        entry['bits'] = 16 if mode in ('I', 'I;16') else 8
-        entry['data'] = base64.b64encode(arr.astype('<u2' if entry['bits'] == 16 else 'u1').tobytes()).decode()
-        if icc is not None:
-            applied = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, renderingIntent=0, outputMode='RGB')
-            entry['iccApplied'] = base64.b64encode(np.asarray(applied).astype('u1').tobytes()).decode()
-        result.append(entry)
-print(json.dumps(result))
+print(json.dumps([describe(name, path, reference) for name, path, reference, _icc in files]))
