@@ -16,7 +16,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RadlearnError, readAnyImage, readImage, readImageInfo } from '../../../src/index.js';
+import { RadlearnError, readAnyImage, readImageInfo } from '../../../src/index.js';
 
 interface PillowFile {
   name: string;
