@@ -323,6 +323,8 @@ export {
 export { lossPointsFromJsonl, readLossCurve, type LossCurveOptions } from './eval/report/lossCurve.js';
 export { type LossCurve } from './eval/report/plots.js';
 export { writeEvalReport, type EvalReportFiles, type EvalReportInput } from './eval/report/writeReport.js';
+export { mostConfidentErrors, type ErrorCases } from './eval/report/error-cases.js';
+export { renderReportHtml, type ErrorCaseGallery, type LabelErrorCases, type ReportCase } from './eval/report/html.js';
 export {
   sweepLabelFractions,
   type LabelFractionSweepOptions,
