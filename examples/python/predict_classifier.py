@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Build a radlearn classifier.onnx's input tensor from PNG/JPEG files without radlearn.
+"""Build a radlearn classifier.onnx's input tensor from PNG/JPEG/DICOM files without radlearn.
 
-Needs only Pillow and NumPy. The model's radlearn metadata is read straight from the ONNX
+Needs only Pillow and NumPy (and pydicom for DICOM files). The model's radlearn metadata is read straight from the ONNX
 protobuf (no onnx package), and the tensor is written as float32 .npy [n, 1, H, W], ready for
 any onnxruntime:
 
@@ -13,11 +13,14 @@ range from a 4096-bin histogram (greyscale) or the full 0..2^bits-1 range (RGB),
 0.587 G + 0.114 B, radlearn's separable 'area' resize (a box filter over each output pixel's
 footprint, weights and float32 rounding as radlearn computes them: Pillow's BOX resize rounds
 differently), centring on a zero canvas, uint16 quantisation and (q / 65535 - mean) / std.
-DICOM is not handled here; use radlearn (or pydicom plus the same steps after the DICOM window).
+DICOM (with pydicom): frame 0, Rescale Slope/Intercept, then the file's first Window
+Center/Width with its VOI LUT Function (PS3.3 C.11.2.1.2), else the percentile range; MONOCHROME1
+inverted. Files with a Modality or VOI LUT Sequence, or colour other than RGB, are refused here.
 """
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -154,20 +157,87 @@ def resize_area(img, out_rows, out_cols):
     return out
 
 
+def is_dicom(path):
+    with open(path, 'rb') as f:
+        head = f.read(132)
+    return head[128:132] == b'DICM' or path.lower().endswith(('.dcm', '.dicom'))
+
+
+def apply_window(values, center, width, function):
+    """PS3.3 C.11.2.1.2 window functions to [0, 1], in float64 from the float32 values, as radlearn."""
+    v = values.astype(np.float64)
+    if function == 'SIGMOID':
+        return (1 / (1 + np.exp(-4 * (v - center) / width))).astype(np.float32)
+    if function == 'LINEAR_EXACT':
+        return np.clip((v - (center - width / 2)) / width, 0, 1).astype(np.float32)
+    if width == 1:
+        return np.where(v < center - 0.5, 0, 1).astype(np.float32)
+    return np.clip((v - (center - 0.5)) / (width - 1) + 0.5, 0, 1).astype(np.float32)
+
+
+def first_number(value):
+    """The first value of a possibly multi-valued DS attribute."""
+    return float(value[0] if isinstance(value, Sequence) and not isinstance(value, str) else value)
+
+
+def decode_dicom(path):
+    """Frame 0 of a DICOM file, windowed to [0, 1]: (rows, cols, channels) float32 and the channel count."""
+    import pydicom  # only DICOM needs it
+
+    ds = pydicom.dcmread(path)
+    for unsupported in ('ModalityLUTSequence', 'VOILUTSequence'):
+        if unsupported in ds:
+            raise SystemExit(f'{path}: {unsupported} is not replayed by this script; use radlearn predict')
+    stored = ds.pixel_array
+    if int(ds.get('NumberOfFrames', 1) or 1) > 1:
+        stored = stored[0]
+    photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
+    slope, intercept = float(ds.get('RescaleSlope', 1) or 1), float(ds.get('RescaleIntercept', 0) or 0)
+    values = stored.astype(np.float32) if (slope, intercept) == (1, 0) else (stored.astype(np.float64) * slope + intercept).astype(np.float32)
+    if int(ds.get('SamplesPerPixel', 1)) == 3:
+        if photometric != 'RGB':
+            raise SystemExit(f'{path}: colour DICOM in {photometric} is not replayed by this script; use radlearn predict')
+        return apply_range(values, 0, 2 ** int(ds.BitsStored) - 1), 3
+    center, width = ds.get('WindowCenter'), ds.get('WindowWidth')
+    function = str(ds.get('VOILUTFunction', 'LINEAR') or 'LINEAR').upper()
+    window = None
+    if center is not None and width is not None:
+        c, w = first_number(center), first_number(width)
+        if np.isfinite(c) and w >= (1 if function == 'LINEAR' else np.finfo(np.float64).tiny):
+            window = (c, w)
+    if window:
+        grey = apply_window(values, window[0], window[1], function)
+    else:
+        grey = apply_range(values, *percentile_range(values.ravel()))
+    if photometric == 'MONOCHROME1':
+        grey = (1 - grey.astype(np.float64)).astype(np.float32)
+    return grey[:, :, None], 1
+
+
+def windowed(path):
+    """The image windowed to [0, 1], grey (rows, cols) float32."""
+    if is_dicom(path):
+        values, channels = decode_dicom(path)
+        if channels == 1:
+            return values[:, :, 0]
+        v = values
+    else:
+        values, bits = decode(path)
+        if values.shape[2] == 1:
+            low, high = percentile_range(values[:, :, 0].ravel())
+            return apply_range(values[:, :, 0], low, high)
+        v = apply_range(values, 0, 2 ** bits - 1)
+    r, g, b = (v[:, :, c].astype(np.float64) for c in range(3))
+    return (0.299 * r + 0.587 * g + 0.114 * b).astype(np.float32)
+
+
 def preprocess(path, p):
     if p['filter'] != 'area' or p['dtype'] != 'uint16' or p['window'] != 'auto' or p['height'] != p['width']:
         raise SystemExit(f"this script replays filter 'area', dtype uint16, window 'auto', square inputs; the model has {p}")
-    values, bits = decode(path)
-    rows, cols, channels = values.shape
-    if channels == 3:
-        v = apply_range(values, 0, 2 ** bits - 1)
-        r, g, b = (v[:, :, c].astype(np.float64) for c in range(3))
-        wr, wg, wb = p['rgbToGrey']
-        grey = (wr * r + wg * g + wb * b).astype(np.float32)
-    else:
-        flat = values[:, :, 0].ravel()
-        low, high = percentile_range(flat)
-        grey = apply_range(values[:, :, 0], low, high)
+    if p['rgbToGrey'] != [0.299, 0.587, 0.114]:
+        raise SystemExit(f"this script replays rgbToGrey [0.299, 0.587, 0.114]; the model has {p['rgbToGrey']}")
+    grey = windowed(path)
+    rows, cols = grey.shape
     size = p['height']
     if p['fit'] == 'squarePad':
         scale = size / max(rows, cols)
@@ -189,7 +259,7 @@ def preprocess(path, p):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('model', help='classifier.onnx written by radlearn')
-    parser.add_argument('images', nargs='*', help='PNG or JPEG files')
+    parser.add_argument('images', nargs='*', help='PNG, JPEG or DICOM files')
     parser.add_argument('--out', help='float32 .npy [n, 1, H, W] to write')
     parser.add_argument('--print-metadata', action='store_true', help='print the radlearn metadata as JSON and exit')
     args = parser.parse_args()

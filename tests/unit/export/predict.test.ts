@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { generatePhantom, loadClassifier, parseCsv, preprocessForClassifier, train, type TrainResult } from '../../../src/index.js';
+import {
+  generatePhantom,
+  loadClassifier,
+  parseCsv,
+  preprocessForClassifier,
+  train,
+  writeDicom,
+  type DicomWriteSpec,
+  type TrainResult,
+} from '../../../src/index.js';
 import { buildProgram } from '../../../src/cli/main.js';
 
 let root = '';
@@ -137,12 +146,12 @@ describe('radlearn predict', () => {
     });
   });
 
-  it('the Python recipe (Pillow + NumPy) builds the same tensor and probabilities for PNG/JPEG', async (ctx) => {
+  it('the Python recipe (Pillow + NumPy, pydicom for DICOM) builds the same tensor and probabilities for PNG/JPEG/DICOM', async (ctx) => {
     const python = '/usr/bin/python3';
     try {
-      execFileSync(python, ['-c', 'import numpy, PIL'], { stdio: 'pipe' });
+      execFileSync(python, ['-c', 'import numpy, PIL, pydicom'], { stdio: 'pipe' });
     } catch {
-      console.log(`skipped: ${python} lacks numpy or PIL`);
+      console.log(`skipped: ${python} lacks numpy, PIL or pydicom`);
       ctx.skip();
     }
     const files: string[] = [];
@@ -158,6 +167,25 @@ describe('radlearn predict', () => {
       const path = join(root, `py-${k}.${format === 'png' ? 'png' : 'jpg'}`);
       const img = sharp(px, { raw: { width: w, height: h, channels: c } });
       await (format === 'png' ? img.png() : img.jpeg({ quality: 90 })).toFile(path);
+      files.push(path);
+    }
+    // the run's own test images (phantom DICOM), and DICOMs exercising each window path:
+    // file window (LINEAR, with rescale), SIGMOID, MONOCHROME1 with the percentile range
+    files.push(
+      ...table(run.predictionsPath!)
+        .rows.slice(0, 3)
+        .map((r) => r[3]!),
+    );
+    const dicoms: Array<Partial<DicomWriteSpec>> = [
+      { rescaleSlope: 2, rescaleIntercept: -1024, windowCenter: [40, 300], windowWidth: [400, 1500] },
+      { windowCenter: 1800, windowWidth: 900, extra: { VOILUTFunction: 'SIGMOID' } },
+      { photometricInterpretation: 'MONOCHROME1' },
+    ];
+    for (const [k, extra] of dicoms.entries()) {
+      const [rows, columns] = [61 + 9 * k, 47 + 20 * k];
+      const pixels = Uint16Array.from({ length: rows * columns }, (_, i) => (i * (31 + k) + ((i >> 4) % 17) * 97) % 3600);
+      const path = join(root, `py-${k}.dcm`);
+      writeFileSync(path, writeDicom({ rows, columns, bitsAllocated: 16, bitsStored: 12, pixels, ...extra }));
       files.push(path);
     }
     const npy = join(root, 'input.npy');
