@@ -247,6 +247,9 @@ export {
   type PoolOptions,
 } from './onnx/graph-builder.js';
 export { loadModel, saveModel } from './onnx/model-io.js';
+export { inspectModel, type ModelInspection, type ValueSummary } from './onnx/inspect.js';
+export { adaptGreyInput, type GreyInputAdapter } from './onnx/grey-input-adapter.js';
+export { checkInferenceForm, trainingModeNodes, ModelFormError, EVAL_EXPORT_CALL } from './onnx/inference-form.js';
 export { ENCODER_METADATA_KEY } from './onnx/models/config.js';
 export * as onnxLayers from './onnx/models/layers.js';
 export { buildResNetEncoder, defaultResNetConfig, type BuiltEncoder, type ResNetEncoderConfig } from './onnx/models/resnet.js';
@@ -265,6 +268,14 @@ export {
 export { type ModelProto } from './onnx/proto.js';
 
 // Encoders and tokenizers over onnxruntime-node
+export {
+  readEncoderSidecar,
+  sidecarPathOf,
+  EncoderSidecarError,
+  type EncoderSidecar,
+  type ImageEncoderSidecar,
+  type TextEncoderSidecar,
+} from './encoders/sidecar.js';
 export { EncoderInputError, EncoderSessionError, TokenizerError } from './encoders/errors.js';
 export {
   resolveExecutionProviders,

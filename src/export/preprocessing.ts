@@ -48,6 +48,12 @@ export interface ClassifierPreprocessing {
   /** ...then (x - mean[c]) / std[c] per channel. */
   mean: number[];
   std: number[];
+  /**
+   * Informative: the encoder inside the model was trained on `channels`-channel images normalised
+   * per channel with this mean/std (from its sidecar). The model itself replicates the grey input
+   * and applies this, so the input stays the 1-channel tensor described above.
+   */
+  encoderInput?: { channels: number; mean: number[]; std: number[] };
 }
 
 const WINDOW_AUTO =
@@ -64,7 +70,7 @@ function describeWindow(window: WindowOption): string {
 /** The description of a recipe: the cache settings the pixels were made with, then the trainer's mean/std. */
 export function classifierPreprocessing(
   settings: PreprocessSettings,
-  normalise: { mean: number; std: number },
+  normalise: { mean: number; std: number; encoderInput?: { channels: number; mean: number[]; std: number[] } },
   inputName = 'image',
 ): ClassifierPreprocessing {
   if (settings.color !== 'grey') throw new ClassifierMetadataError(`classifier preprocessing: colour '${settings.color}' is not supported`);
@@ -91,6 +97,9 @@ export function classifierPreprocessing(
     scale: settings.dtype === 'uint16' ? 65535 : 255,
     mean: [normalise.mean],
     std: [normalise.std],
+    ...(normalise.encoderInput
+      ? { encoderInput: { channels: normalise.encoderInput.channels, mean: normalise.encoderInput.mean, std: normalise.encoderInput.std } }
+      : {}),
   };
 }
 
@@ -152,7 +161,18 @@ export function parsePreprocessing(value: unknown, where: string): ClassifierPre
     scale: p.scale as number,
     mean: numbers('mean', false),
     std: numbers('std', true),
+    ...encoderInputOf(p.encoderInput, bad),
   };
+}
+
+function encoderInputOf(value: unknown, bad: (field: string, expected: string) => never): Pick<ClassifierPreprocessing, 'encoderInput'> {
+  if (value === undefined) return {};
+  const e = value as { channels?: unknown; mean?: unknown; std?: unknown } | null;
+  const finite = (v: unknown, n: unknown) =>
+    Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (typeof e !== 'object' || e === null || !Number.isInteger(e.channels) || !finite(e.mean, e.channels) || !finite(e.std, e.channels))
+    return bad('encoderInput', '{channels, mean, std} with one mean and std per channel');
+  return { encoderInput: { channels: e.channels as number, mean: e.mean as number[], std: e.std as number[] } };
 }
 
 /** The image cache settings that make these pixels. */

@@ -59,6 +59,19 @@ const imageSchema = z.strictObject({
   pooling: z.enum(['none', 'cls', 'mean']).default('none'),
   batchSize: positiveInt.default(64),
   seed: z.number().int().default(0),
+  /**
+   * The encoder's own input normalisation, per channel, from its sidecar (<model>.radlearn.json):
+   * the grey image is replicated to mean.length channels and normalised with it inside the model.
+   * Filled in from the sidecar; optional without a default so runs without one keep their hash.
+   */
+  encoderInput: z
+    .strictObject({
+      sidecar: z.string(),
+      channels: z.number().int().positive(),
+      mean: z.array(z.number()),
+      std: z.array(z.number().positive()),
+    })
+    .optional(),
 });
 
 const textSchema = z.strictObject({
@@ -71,6 +84,11 @@ const textSchema = z.strictObject({
   pooling: z.enum(['none', 'cls', 'mean']).default('none'),
   batchSize: positiveInt.default(128),
   seed: z.number().int().default(0),
+  /** Input and output names of an ONNX text encoder (default: found by name); filled in from its sidecar. */
+  inputIds: z.string().min(1).optional(),
+  attentionMask: z.string().min(1).optional(),
+  tokenTypeIds: z.string().min(1).optional(),
+  output: z.string().min(1).optional(),
 });
 
 const headSchema = z.strictObject({

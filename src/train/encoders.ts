@@ -7,14 +7,17 @@ import { createHash } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import { MissingFileError } from '../errors.js';
 import { loadModel, serializeModel } from '../onnx/model-io.js';
-import type { ModelProto } from '../onnx/proto.js';
+import type { ModelProto, ValueInfoProto } from '../onnx/proto.js';
+import { adaptGreyInput } from '../onnx/grey-input-adapter.js';
+import { checkInferenceForm } from '../onnx/inference-form.js';
+import { sidecarPathOf } from '../encoders/sidecar.js';
 import { buildResNetEncoder } from '../onnx/models/resnet.js';
 import { buildViTEncoder } from '../onnx/models/vit.js';
 import { buildTextTransformer } from '../onnx/models/text-transformer.js';
 import { buildWordPieceTokenizer, saveTokenizerJson } from '../encoders/tokenizer/tokenizer-json.js';
 import { TextTokenizer } from '../encoders/tokenizer/text-tokenizer.js';
 import { ImageEncoder } from '../encoders/image-encoder.js';
-import { TextEncoder } from '../encoders/text-encoder.js';
+import { TextEncoder, type TextEncoderOptions } from '../encoders/text-encoder.js';
 import { TrainConfigError, type TrainConfig } from './config.js';
 
 export interface ResolvedEncoders {
@@ -41,7 +44,48 @@ export function resolveImageModel(config: TrainConfig): ModelProto {
   if (model === 'builtin:vit') return buildViTEncoder({ imageSize: size, patchSize: size % 16 === 0 ? 16 : 8, inChannels: 1, seed }).model;
   if (model.startsWith('builtin:'))
     throw new TrainConfigError(`config key image.model: unknown built-in ${model} (builtin:resnet, builtin:vit)`, { key: 'image.model' });
-  return loadOnnx(model, 'image.model');
+  const loaded = loadOnnx(model, 'image.model');
+  checkInferenceForm(loaded, model);
+  const input = imageInputOf(loaded, config.image.input, model);
+  const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) =>
+    d.dimValue === undefined || d.dimValue === null ? 0 : Number(d.dimValue),
+  );
+  for (const axis of [2, 3])
+    if (dims[axis]! > 0 && dims[axis] !== size)
+      throw new TrainConfigError(
+        `config key image.size is ${size}, but ${model} takes ${dims[2]}x${dims[3]} images at input ${input.name}; set image.size to ${dims[axis]}`,
+        { key: 'image.size' },
+      );
+  const adapter = config.image.encoderInput;
+  if (adapter)
+    return adaptGreyInput(loaded, {
+      input: input.name!,
+      mean: adapter.mean,
+      std: adapter.std,
+      runMean: config.image.mean,
+      runStd: config.image.std,
+    });
+  if (dims[1]! > 1)
+    throw new TrainConfigError(
+      `${model} takes ${dims[1]}-channel images at input ${input.name}; radlearn feeds grey [N, 1, H, W]. Export it with scripts/export-encoder.py, ` +
+        `or write its sidecar ${sidecarPathOf(model)} with the model's channels, mean and std, so the grey image is replicated and normalised as the model expects`,
+      { key: 'image.model' },
+    );
+  return loaded;
+}
+
+/** The image input: the named one, else the model's only non-initializer input. */
+function imageInputOf(model: ModelProto, name: string | undefined, where: string): ValueInfoProto {
+  const graph = model.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name));
+  const found = name === undefined ? (inputs.length === 1 ? inputs[0] : undefined) : inputs.find((v) => v.name === name);
+  if (!found)
+    throw new TrainConfigError(
+      `${where}: ${name === undefined ? `has ${inputs.length} inputs; name the image input with image.input` : `has no input ${name}`} (inputs: ${inputs.map((v) => v.name).join(', ')})`,
+      { key: 'image.input' },
+    );
+  return found;
 }
 
 /**
@@ -84,13 +128,16 @@ export async function resolveEncoders(
     if (model === 'builtin:transformer') textModel = buildTextTransformer({ vocabSize: tokenizer.vocabSize, maxLength, seed }).model;
     else if (model.startsWith('builtin:'))
       throw new TrainConfigError(`config key text.model: unknown built-in ${model} (builtin:transformer)`, { key: 'text.model' });
-    else textModel = loadOnnx(model, 'text.model');
+    else {
+      textModel = loadOnnx(model, 'text.model');
+      checkInferenceForm(textModel, model);
+    }
     const textModelBytes = new Uint8Array(serializeModel(textModel));
-    const text = await TextEncoder.create(model === 'builtin:transformer' ? textModel : new Uint8Array(textModelBytes), tokenizer, {
-      maxLength,
-      pooling: config.text.pooling,
-      batchSize: config.text.batchSize,
-    });
+    const text = await TextEncoder.create(
+      model === 'builtin:transformer' ? textModel : new Uint8Array(textModelBytes),
+      tokenizer,
+      textEncoderOptions(config),
+    );
     return {
       imageModel,
       imageModelBytes,
@@ -109,6 +156,29 @@ export async function resolveEncoders(
     await image.dispose();
     throw error;
   }
+}
+
+/** The text encoder's settings from the config (names from the model's sidecar, when it has one). */
+export function textEncoderOptions(config: TrainConfig): TextEncoderOptions {
+  const { maxLength, pooling, batchSize, inputIds, attentionMask, tokenTypeIds, output } = config.text;
+  return {
+    maxLength,
+    pooling,
+    batchSize,
+    ...(inputIds ? { inputIds } : {}),
+    ...(attentionMask ? { attentionMask } : {}),
+    ...(tokenTypeIds ? { tokenTypeIds } : {}),
+    ...(output ? { output } : {}),
+  };
+}
+
+/** Which token tensor a text model input takes: by the configured names, else by the conventional ones. */
+export function textInputRole(name: string, config: TrainConfig): 'ids' | 'mask' | 'types' | undefined {
+  const { inputIds, attentionMask, tokenTypeIds } = config.text;
+  if (inputIds ? name === inputIds : /input_ids/.test(name)) return 'ids';
+  if (attentionMask ? name === attentionMask : /attention_mask/.test(name)) return 'mask';
+  if (tokenTypeIds ? name === tokenTypeIds : /token_type/.test(name)) return 'types';
+  return undefined;
 }
 
 export function sha256(...parts: Array<string | Uint8Array>): string {

@@ -19,6 +19,7 @@ import type { TestPredictions } from './predictions.js';
 import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
 import type { Task } from './task.js';
 import { DistillTask } from './tasks/distill.js';
+import { untrainedEncoderNote } from './encoder-provenance.js';
 
 export interface RunEvaluation {
   evaluations: MultiLabelEvaluation[];
@@ -131,6 +132,9 @@ export async function evaluateRun(
       );
     }
   }
+
+  const untrained = untrainedEncoderNote(config, Boolean(encoders.text));
+  if (untrained) notes.push(untrained);
 
   let exported: RunEvaluation['classifier'];
   // the report's name of the exported classifier's evaluation

@@ -21,6 +21,7 @@ import { configHash } from './config-hash.js';
 import { evaluateRun, type ExportedScorer, type RunEvaluation } from './evaluate-run.js';
 import { writePredictions } from './predictions.js';
 import { buildErrorGallery } from './error-gallery.js';
+import { weightsProvenance } from './encoder-provenance.js';
 import { computeFeatures, loadImages, type FrozenFeatures } from './features.js';
 import { trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
@@ -78,6 +79,12 @@ async function prepare(
   const raw = await computeFeatures(config, dataset, encoders, stage);
   const { features, scaling } = scaledFeatures(config, raw, trainRows);
   return { kind: 'frozen', task: createFrozenEncoderTask(config, dataset, features, ops), raw, features, ...(scaling ? { scaling } : {}) };
+}
+
+/** What the grey-input adapter does, for the report. */
+function encoderInputText(e: NonNullable<TrainConfig['image']['encoderInput']>): string {
+  const list = (v: number[]) => `[${v.map((x) => Number(x.toFixed(4))).join(', ')}]`;
+  return `${e.channels} channel(s) from the grey image, mean ${list(e.mean)}, std ${list(e.std)} (from ${e.sidecar})`;
 }
 
 /** The exported model's thresholds: its own evaluation's, chosen on validation for its probabilities. */
@@ -220,7 +227,10 @@ export async function openHeadModeSession(
         batchSize: config.batchSize,
         seed: config.seed,
         imageModel: config.image.model,
+        imageWeights: weightsProvenance(config.image.model),
+        ...(config.image.encoderInput ? { imageEncoderInput: encoderInputText(config.image.encoderInput) } : {}),
         textModel: needsText ? config.text.model : 'none',
+        ...(needsText ? { textWeights: weightsProvenance(config.text.model) } : {}),
         imageSize: config.image.size,
         trainStudies: trainRows.length,
         testStudies: dataset.indices('test').length,

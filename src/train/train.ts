@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { openDinoSession } from './dino/session.js';
+import { withEncoderSidecars } from './encoder-sidecars.js';
 import { resolveDinoRunConfig } from './dino/run-config.js';
 import { EventStream, type TrainEvent } from './events.js';
 import { openHeadModeSession } from './head-modes.js';
@@ -80,7 +81,9 @@ export class TrainingRun extends EventStream {
 }
 
 export function train(config: TrainConfigInput | TrainConfig, options: TrainOptions = {}): TrainingRun {
-  return new TrainingRun(async (emit) => runTraining(withModeDefaults(absolutePaths(parseTrainConfig(config))), options, emit));
+  return new TrainingRun(async (emit) =>
+    runTraining(withModeDefaults(withEncoderSidecars(absolutePaths(parseTrainConfig(config)))), options, emit),
+  );
 }
 
 /** Settings a mode resolves before the run records its config (the DINO local crop size). */

@@ -14,7 +14,7 @@ import type { ModelProto } from '../../onnx/proto.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import { TrainConfigError, type TrainConfig } from '../config.js';
 import { sampledSentenceIds, type TrainDataset } from '../dataset.js';
-import type { ResolvedEncoders } from '../encoders.js';
+import { textEncoderOptions, textInputRole, type ResolvedEncoders } from '../encoders.js';
 import { computeFeatures, type FeatureProgress } from '../features.js';
 import type { Head } from '../heads.js';
 import type { FlatOptimizer, TrainOps } from '../ops.js';
@@ -121,9 +121,10 @@ export class ClipFinetuneTask implements Task {
     return (s, e) => {
       const feeds: Record<string, TensorLike> = {};
       for (const n of names) {
-        if (/input_ids/.test(n)) feeds[n] = slice(tok.inputIds, s, e);
-        else if (/attention_mask/.test(n)) feeds[n] = slice(tok.attentionMask, s, e);
-        else if (/token_type/.test(n)) feeds[n] = { type: 'int64', data: new BigInt64Array((e - s) * T), dims: [e - s, T] };
+        const role = textInputRole(n, this.config);
+        if (role === 'ids') feeds[n] = slice(tok.inputIds, s, e);
+        else if (role === 'mask') feeds[n] = slice(tok.attentionMask, s, e);
+        else if (role === 'types') feeds[n] = { type: 'int64', data: new BigInt64Array((e - s) * T), dims: [e - s, T] };
       }
       return feeds;
     };
@@ -171,11 +172,7 @@ export class ClipFinetuneTask implements Task {
     const imageSide = await trainedImageEncoder(config, this.image, this.params, buffer);
     const textModel = this.text ? this.text.trainedModel(this.params, buffer) : this.textModel.model;
     const textModelBytes = new Uint8Array(serializeModel(textModel));
-    const text = await TextEncoder.create(textModel, this.textModel.encoder.tokenizer, {
-      maxLength: config.text.maxLength,
-      pooling: config.text.pooling,
-      batchSize: config.text.batchSize,
-    });
+    const text = await TextEncoder.create(textModel, this.textModel.encoder.tokenizer, textEncoderOptions(config));
     const encoders: ResolvedEncoders = {
       ...imageSide,
       textModel,
