@@ -19,7 +19,9 @@
  *   with edema").
  * - `normal` / `normalNear`: "are within normal limits", "appear normal": a negation that reaches
  *   back over its subject, which may be a coordination ("heart size and pulmonary vascularity are
- *   normal"); `normalNear` (a bare "normal") reaches only its own noun phrase.
+ *   normal"); `normalNear` (a bare "normal") reaches only its own noun phrase. `preNormal`, an
+ *   attributive "normal", negates the bare organs after it ("normal heart size and mediastinal
+ *   contours") and nothing else ("normal position of the ET tube" keeps the tube).
  * - `continuation`: "to suggest": uncertain alone ("opacity to suggest pneumonia"), but it carries an
  *   earlier negation through ("no consolidation to suggest pneumonia").
  * - `pseudo`: look like negation but are not ("no change in the effusion", "near complete resolution
@@ -30,8 +32,9 @@
  *   pneumothorax is not seen") but sit inside a negated clause ("no X is seen to suggest Y").
  * - `verb`: other verbs and predicate adjectives ("persists", "is stable"): a clause with its own verb
  *   is not the subject of a later normal statement.
- * - `coord` / `coordBreak`: "and", "or"; "and the" starts a new noun phrase, so a normal statement
- *   after it does not reach back past it ("mild cardiomegaly and the lungs are clear").
+ * - `coord` / `coordBreak`: "and", "or"; "and the" starts a new noun phrase: a negation before it does
+ *   not reach past it ("no pneumothorax and the heart is enlarged"), nor does a normal statement
+ *   after it reach back ("mild cardiomegaly and the lungs are clear").
  * - `uncTerminator`: end hedge and history scope ("possible pneumonia in the setting of edema").
  * Punctuation is handled by the matcher: ';' and ':' end every scope, ',' ends hedge, history and
  * post-cue scope, but not forward negation (lists).
@@ -56,6 +59,7 @@ export type CueKind =
   | 'present'
   | 'normal'
   | 'normalNear'
+  | 'preNormal'
   | 'continuation'
   | 'terminator'
   | 'existential'
@@ -104,6 +108,8 @@ export const CUE_RULES: CueRule[] = [
     'preHist',
     String.raw`(?:(?:a|past|prior|previous|remote|known|clinical|medical|family) )?(?:history|hx) of|h/o|hx|pmh|(?:was |were |been )?(?:diagnosed|treated) (?:with|for)|underwent|had undergone|(?:study|exam|examination|radiograph|film|ct|scan|x-ray|images?)(?: (?:from|of|dated) [^\s,;:]+)? (?:which |that )?(?:showed|demonstrated|revealed|showing|demonstrating|revealing)|(?:to )?rule out|r/o|(?:please )?(?:evaluate|eval) for`,
   ),
+  // "Has had" is the present perfect of this study's events ("has had interval placement of a chest tube").
+  c('verb', String.raw`(?:has|have) had`),
   c('bothHist', String.raw`had been|had (?:a|an)|had|years ago|in the past|previously treated`),
   c('present', String.raw`now|currently|new|today|at this time|presents? with|presenting with`),
 
@@ -133,8 +139,13 @@ export const CUE_RULES: CueRule[] = [
 
   // A normal statement negates its subject.
   c('normal', String.raw`${COPULA} ${NORMAL_WORDS}|(?:(?:is|are) )?within (?:the )?(?:normal limits|limits of normal)|wnl`),
-  // A bare "normal" only as a predicate ("mediastinum normal."), not before a noun ("normal heart size").
-  c('normalNear', String.raw`(?:normal|unremarkable)(?= *(?:[.,;:!?)]|$|and |but |with |in size|otherwise))`),
+  // A bare "normal" as a predicate ("mediastinum normal.") reaches back; before a noun ("normal heart size and
+  // mediastinal contours") it reaches forward, to bare organs only. "Upper normal" is borderline, not normal.
+  c(
+    'normalNear',
+    String.raw`(?<!(?:upper|top|high|low|borderline)[- ])(?:normal|unremarkable)(?= *(?:[.,;:!?)]|$|and |but |with |in size|otherwise))`,
+  ),
+  c('preNormal', String.raw`(?<!(?:upper|top|high|low|borderline)[- ])(?:normal|unremarkable)`),
 
   // Uncertainty.
   c('bothUnc', String.raw`versus|vs\.?|or less likely|less likely|and/or|suspected`),

@@ -82,7 +82,7 @@ function mentionValue(
   let value: LabelValue;
   if (rule.assert) value = rule.assert === 'negative' ? 0 : -1;
   else if (pre === 'uncStrong' || post === 'uncStrong') value = -1;
-  else if (pre === 'neg' || post === 'neg') value = 0;
+  else if (pre === 'neg' || post === 'neg' || (rule.negatedOnly && scopes.normalBefore(mention.anchor))) value = 0;
   else if (pre === 'unc' || post === 'unc' || questions?.[mention.end] === 1 || isAlternative(text, mention)) value = -1;
   else value = 1;
   if (rule.hedged && value === 1) value = -1;

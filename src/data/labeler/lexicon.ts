@@ -99,12 +99,12 @@ export const MENTION_RULES: MentionRule[] = [
   // Borderline or top-normal size is CheXpert's classic uncertain cardiomegaly.
   r(
     ['Cardiomegaly'],
-    String.raw`(?:borderline|top[- ]normal|upper[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`,
+    String.raw`(?:borderline|top[- ]normal|upper[- ]normal|high[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`,
     { assert: 'uncertain' },
   ),
   r(
     ['Cardiomegaly'],
-    String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|top[- ]normal|at the upper limits? of normal|upper limits? of normal|mildly prominent|prominent)`,
+    String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|(?:top|upper|high)[- ]normal|(?:at|within) the upper limits? of normal|(?:at |within )?upper limits? of normal|mildly prominent|prominent)`,
     { assert: 'uncertain' },
   ),
   r(['Cardiomegaly'], String.raw`normal (?:heart|cardiac) (?:size|silhouette|contours?)`, { assert: 'negative' }),
@@ -169,6 +169,10 @@ export const MENTION_RULES: MentionRule[] = [
     String.raw`(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement|redistribution|hypertension|prominence|plethora)|pulmonary congestion|cephalization|(?:perihilar|vascular) indistinctness|indistinct(?:ness of the)? (?:pulmonary )?vascular(?:ity|ture)`,
     { hedged: true },
   ),
+  r(['Edema'], String.raw`(?:pulmonary )?vascula(?:ture|rity)${LINK} (?:engorged|congested|indistinct|prominent|cephalized)`, {
+    anchor: 'last',
+    hedged: true,
+  }),
 
   // --- Pneumonia ---
   r(['Pneumonia'], String.raw`(?:broncho)?pneumonias?|pneumonitis|infectious (?:process|etiology|cause)|infections?`),

@@ -87,9 +87,10 @@ const ROLES: Record<CueOrPunct, KindRole> = {
   continuation: role({ continuation: true, transparentAfter: true }),
   verb: role({ transparentAfter: true }),
   coord: role({ transparentAfter: true, transparentSubject: true }),
-  coordBreak: role({ opensSubject: true }),
+  coordBreak: role({ endsBackwardWalk: true, blocksHistory: true, opensSubject: true }),
   normal: role({ opensSubject: true }),
   normalNear: role({ opensSubject: true }),
+  preNormal: role({ opensSubject: true }),
   postNeg: role({}),
   postUnc: role({}),
   postUncStrong: role({}),
@@ -190,7 +191,7 @@ export class CueScopes {
       case 'preHist':
       case 'bothHist':
         return (this.lastHistoryBlock[last] as number) < walkEnd && distance <= HISTORY_WINDOW_WORDS ? 'hist' : carried;
-      default: // pseudo-negation, terminator, "there is"
+      default: // pseudo-negation, terminator, "there is", "and the"
         return carried;
     }
   }
@@ -229,6 +230,17 @@ export class CueScopes {
       default:
         return null; // a new clause, a positive claim, or a cue that looks forward
     }
+  }
+
+  /**
+   * Whether an attributive "normal" reaches the mention at `anchor` over a list of nouns: "normal heart
+   * size and mediastinal contours". Callers apply it to bare organs only.
+   */
+  normalBefore(anchor: number): boolean {
+    const last = this.countEndingBy(anchor) - 1;
+    if (last < 0) return false;
+    const cue = this.lastNonSubject[last] as number;
+    return cue >= 0 && this.kinds[cue] === 'preNormal' && this.words.between(this.ends[cue] as number, anchor) <= UNCERTAINTY_WINDOW_WORDS;
   }
 
   /** Whether a normal statement ("are within normal limits") reaches the mention over a comma list. */

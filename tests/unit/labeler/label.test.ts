@@ -97,6 +97,14 @@ const SENTENCES: Array<[string, Expect]> = [
   ['Mild cardiomegaly and mediastinum are unremarkable.', { Cardiomegaly: 1, 'Enlarged Cardiomediastinum': 0 }],
   ['Cardiomegaly persists, and mediastinal contours are normal.', { Cardiomegaly: 1, 'Enlarged Cardiomediastinum': 0 }],
   ['The heart size is stable.', {}],
+  ['Normal heart size, mediastinal contours and pulmonary vasculature.', { Cardiomegaly: 0, 'Enlarged Cardiomediastinum': 0 }],
+  ['Normal position of the endotracheal tube.', { 'Support Devices': 1 }],
+  ['Heart size upper normal.', { Cardiomegaly: -1 }],
+  ['Heart size within upper limits of normal.', { Cardiomegaly: -1 }],
+  // "and the" starts a new noun phrase: the negation before it stops there
+  ['No effusion and the heart is enlarged.', { 'Pleural Effusion': 0, Cardiomegaly: 1 }],
+  ['No pneumothorax and the heart is stable.', { Pneumothorax: 0 }],
+  ['The patient has had interval placement of a right chest tube.', { 'Support Devices': 1 }],
   // questions and alternatives are uncertain; negation still wins
   ['Question edema or atypical infection?', { Edema: -1, Pneumonia: -1 }],
   ['Pneumonia?', { Pneumonia: -1 }],
@@ -115,6 +123,8 @@ const SENTENCES: Array<[string, Expect]> = [
   ['Prior CT showed a nodule.', {}],
   // CheXpert's readings of signs and heart failure
   ['Congestive heart failure.', { Edema: 1, Cardiomegaly: -1 }],
+  ['Pulmonary vasculature is mildly engorged.', { Edema: -1 }],
+  ['Pulmonary vasculature is not engorged.', { Edema: 0 }],
   ['Calcified granuloma.', {}],
   ['Near complete resolution of the consolidation.', { Consolidation: 1 }],
   ['Retrocardiac opacity is likely atelectasis.', { 'Lung Opacity': 1, Atelectasis: -1 }],
