@@ -204,6 +204,7 @@ export { importMimicCxrJpg, type MimicImportOptions } from './data/import/mimic-
 
 // Data: reports, sentence sampling and the labeler
 export { labelReport, labelSentence } from './data/labeler/label.js';
+export { normalizeReportText } from './data/labeler/normalize.js';
 export {
   LABELER_UNCERTAIN_POLICIES,
   NOT_MENTIONED_POLICIES,

@@ -15,7 +15,14 @@
  * - `assert`: the phrase itself states the value ("heart size is normal" → negative,
  *   "borderline heart size" → uncertain); cue scopes are then not consulted.
  * - `negatedOnly`: the phrase only counts when negated ("no acute osseous abnormality"
- *   rules out a fracture, but "osseous abnormality" alone is not a fracture).
+ *   rules out a fracture, but "osseous abnormality" alone is not a fracture). The bare organs
+ *   ("heart size", "mediastinum") are such mentions: "heart size and pulmonary vascularity are
+ *   normal" rules out cardiomegaly, "the heart size is stable" says nothing.
+ * - `hedged`: a sign rather than the finding itself; where it would be positive it is uncertain
+ *   ("blunting of the costophrenic angle", "vascular congestion", as CheXpert labels them).
+ * - `chf`: heart failure; when it is positive or uncertain, cardiomegaly is uncertain (CheXpert's rule).
+ * - `other`: an abnormality outside the 13 findings ("emphysema", "calcified granuloma"): it
+ *   labels nothing, but when positive or uncertain the report is not "No Finding".
  */
 import type { MentionedObservation } from './observations.js';
 
@@ -25,6 +32,9 @@ export interface MentionRule {
   anchor?: 'first' | 'last';
   assert?: 'negative' | 'uncertain';
   negatedOnly?: boolean;
+  hedged?: boolean;
+  chf?: boolean;
+  other?: boolean;
 }
 
 // Words that may sit between an organ and its adjective: "heart size is now mildly enlarged".
@@ -35,7 +45,7 @@ const HEART = String.raw`(?:heart|cardiac (?:silhouette|shadow|size|contours?|ou
 // time (quadratic). Four is more than any report writes.
 const MAX_SIDE_WORDS = 4;
 const SIDE = String.raw`(?:(?:right|left|bilateral|both|the)\s+){0,${MAX_SIDE_WORDS}}`;
-const NORMAL = String.raw`(?:normal(?: in size)?|within normal limits|unremarkable|normal size|of normal size)`;
+const NORMAL = String.raw`(?:normal(?: in size)?|within (?:the )?(?:normal limits|limits of normal)|unremarkable|normal size|of normal size)`;
 
 const r = (observations: MentionedObservation[], pattern: string, extra: Partial<MentionRule> = {}): MentionRule => ({
   observations,
@@ -89,12 +99,12 @@ export const MENTION_RULES: MentionRule[] = [
   // Borderline or top-normal size is CheXpert's classic uncertain cardiomegaly.
   r(
     ['Cardiomegaly'],
-    String.raw`(?:borderline|top[- ]normal|upper[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`,
+    String.raw`(?:borderline|top[- ]normal|upper[- ]normal|high[- ]normal) (?:heart size|cardiac size|cardiomegaly|enlargement of the heart|cardiac enlargement|enlarged heart)`,
     { assert: 'uncertain' },
   ),
   r(
     ['Cardiomegaly'],
-    String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|top[- ]normal|at the upper limits? of normal|upper limits? of normal|mildly prominent|prominent)`,
+    String.raw`${HEART}(?: (?:is|are|appears?|remains?))* (?:borderline(?: enlarged| in size)?|(?:top|upper|high)[- ]normal|(?:at|within) the upper limits? of normal|(?:at |within )?upper limits? of normal|mildly prominent|prominent)`,
     { assert: 'uncertain' },
   ),
   r(['Cardiomegaly'], String.raw`normal (?:heart|cardiac) (?:size|silhouette|contours?)`, { assert: 'negative' }),
@@ -114,8 +124,11 @@ export const MENTION_RULES: MentionRule[] = [
     String.raw`${SIDE}costophrenic (?:angles?|sulc(?:us|i))(?: (?:is|are|remains?|appear|appears|again|otherwise))* (?:sharp|clear|preserved|normal)`,
     { assert: 'negative' },
   ),
-  r(['Pleural Effusion'], String.raw`blunt(?:ing|ed) (?:of )?${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))`),
-  r(['Pleural Effusion'], String.raw`${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))${LINK} blunt(?:ed|ing)`, { anchor: 'last' }),
+  r(['Pleural Effusion'], String.raw`blunt(?:ing|ed) (?:of )?${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))`, { hedged: true }),
+  r(['Pleural Effusion'], String.raw`${SIDE}(?:costophrenic|cp) (?:angles?|sulc(?:us|i))${LINK} blunt(?:ed|ing)`, {
+    anchor: 'last',
+    hedged: true,
+  }),
   r(
     ['Pleural Effusion'],
     String.raw`(?:pleural )?effusions?|hydrothorax|hydrothoraces|pleural fluid|layering fluid|fluid in the (?:right |left )?(?:pleural space|fissure)|meniscus sign`,
@@ -131,25 +144,38 @@ export const MENTION_RULES: MentionRule[] = [
   r(['Pneumothorax'], String.raw`(?:hydro)?pneumothora(?:x|ces)|ptx`),
 
   // --- Lung Lesion before Lung Opacity: "nodular opacity" is a lesion ---
+  // Calcified granulomas and nodules are healed disease, not a lesion (CheXpert's unmention list).
+  r(
+    [],
+    String.raw`calcified (?:granulomas?|nodules?|(?:hilar |mediastinal )?lymph nodes?)|granulomas?|granulomatous (?:disease|changes?|calcifications?)`,
+    {
+      other: true,
+    },
+  ),
   r(
     ['Lung Lesion'],
-    String.raw`nodul(?:e|es|ar opacit(?:y|ies)|ar densit(?:y|ies)|arity)|masses|mass|lesions?|tumou?rs?|neoplasms?|neoplastic|malignan(?:cy|t)|carcinomas?|cancer|metasta(?:sis|ses|tic)|granulomas?`,
+    String.raw`nodul(?:e|es|ar opacit(?:y|ies)|ar densit(?:y|ies)|arity)|masses|mass|lesions?|tumou?rs?|neoplasms?|neoplastic|malignan(?:cy|t)|carcinomas?|cancer|metasta(?:sis|ses|tic)`,
   ),
 
   // --- Consolidation before Lung Opacity: "consolidative opacity" is consolidation ---
   r(['Consolidation'], String.raw`consolidat(?:ion|ions|ive opacit(?:y|ies)|ive process|ive changes?|ed|ive)|air bronchograms?`),
 
   // --- Edema ---
+  r(['Edema'], String.raw`(?:pulmonary |interstitial |alveolar |perihilar )?edema|kerley b lines|fluid overload`),
+  r(['Edema'], String.raw`(?:congestive )?heart failure|chf`, { chf: true }),
+  // Signs of raised venous pressure short of edema: CheXpert labels them uncertain edema.
   r(
     ['Edema'],
-    String.raw`(?:pulmonary |interstitial |alveolar |perihilar )?edema|(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement|redistribution|hypertension)|cephalization|kerley b lines|fluid overload|(?:congestive )?heart failure|chf|vascular plethora`,
+    String.raw`(?:pulmonary )?(?:vascular|venous) (?:congestion|engorgement|redistribution|hypertension|prominence|plethora)|pulmonary congestion|cephalization|(?:perihilar|vascular) indistinctness|indistinct(?:ness of the)? (?:pulmonary )?vascular(?:ity|ture)`,
+    { hedged: true },
   ),
+  r(['Edema'], String.raw`(?:pulmonary )?vascula(?:ture|rity)${LINK} (?:engorged|congested|indistinct|prominent|cephalized)`, {
+    anchor: 'last',
+    hedged: true,
+  }),
 
   // --- Pneumonia ---
-  r(
-    ['Pneumonia'],
-    String.raw`(?:broncho)?pneumonias?|pneumonitis|(?:infectious|inflammatory) (?:process|etiology|cause)|infections?|aspiration`,
-  ),
+  r(['Pneumonia'], String.raw`(?:broncho)?pneumonias?|pneumonitis|infectious (?:process|etiology|cause)|infections?`),
 
   // --- Atelectasis ---
   r(['Atelectasis'], String.raw`atelecta(?:sis|ses|tic)|(?:lobar |segmental |subsegmental |lobe |lung )?collapse(?:d)?|volume loss`),
@@ -158,12 +184,12 @@ export const MENTION_RULES: MentionRule[] = [
   // "The lungs are clear" rules out parenchymal opacity.
   r(
     ['Lung Opacity'],
-    String.raw`(?:the )?lungs?(?: (?:are|is|appear|appears|remain|remains|otherwise|now|again|well expanded and))* clear|clear lungs`,
+    String.raw`(?:the )?lungs?(?: and (?:the )?pleural? (?:spaces|surfaces))?(?: (?:are|is|appear|appears|remain|remains|otherwise|now|again|well expanded and))* clear|clear lungs`,
     { assert: 'negative' },
   ),
   r(
     ['Lung Opacity'],
-    String.raw`(?:air[- ]?space|alveolar) (?:disease|opacit(?:y|ies)|opacification|process)|opacit(?:y|ies)|opacification|opacified|infiltrat(?:e|es|ion|ive)|ground[- ]glass|haz(?:e|iness|y)|densit(?:y|ies)|reticul(?:ar|ation|onodular)|interstitial (?:markings|opacit(?:y|ies)|prominence|disease|thickening|abnormality|changes?)`,
+    String.raw`(?:air[- ]?space|alveolar) (?:disease|opacit(?:y|ies)|opacification|process)|opacit(?:y|ies)|opacification|opacified|infiltrat(?:e|es|ion|ive)|ground[- ]glass|haz(?:e|iness|y)|densit(?:y|ies)|reticul(?:ar|ation|onodular)|interstitial (?:markings|opacit(?:y|ies)|prominence|disease|lung disease|thickening|abnormality|changes?)|(?:parenchymal )?scar(?:s|ring)?|peribronchial (?:thickening|cuffing)|bronchial wall thickening`,
   ),
 
   // --- Fracture ---
@@ -173,10 +199,26 @@ export const MENTION_RULES: MentionRule[] = [
   // --- Support Devices: lines, tubes, cardiac devices, surgical material ---
   r(
     ['Support Devices'],
-    String.raw`(?:central|central venous|venous|picc|arterial|midline|jugular|subclavian|swan[- ]ganz|dialysis|hemodialysis|pulmonary artery) (?:lines?|catheters?)|catheters?|picc|port[- ]a[- ]cath|portacath|mediport|(?:chest wall|infusion|venous access|power) port|port`,
+    String.raw`(?:central|central venous|venous|picc|arterial|midline|jugular|ij|internal jugular|subclavian|femoral|swan[- ]ganz|dialysis|hemodialysis|pulmonary artery) (?:lines?|catheters?)|catheters?|picc|port[- ]a[- ]cath|portacath|mediport|(?:chest wall|infusion|venous access|power) port|port`,
   ),
   r(
     ['Support Devices'],
-    String.raw`(?:endotracheal|et|tracheostomy|trach|chest|nasogastric|ng|orogastric|og|feeding|enteric|gastric|dobhoff|dobbhoff|thoracostomy|pleural|drainage) tubes?|ett|tracheostomy|pacemaker|pacer|aicd|icd|defibrillator|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial) (?:leads?|wires?)|sternotomy(?: wires| sutures)?|(?:surgical )?clips?|stents?|(?:prosthetic|mechanical) valves?|valve replacement|lvad|impella|intra-aortic balloon pump|iabp|drains?|(?:lines?|tubes?) (?:and|or) (?:lines?|tubes?)|(?:support|monitoring|medical) devices?`,
+    String.raw`(?:endotracheal|et|tracheostomy|trach|chest|nasogastric|ng|orogastric|og|feeding|enteric|gastric|dobhoff|dobbhoff|thoracostomy|pleural|drainage) tubes?|ett|tracheostomy|pacemaker|pacer|aicd|icd|defibrillator|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial) (?:leads?|wires?)|sternotomy(?: wires| sutures)?|sternal (?:wires|sutures|cerclage)|(?:surgical )?clips?|stents?|(?:prosthetic|mechanical) valves?|valve replacement|lvad|impella|intra-aortic balloon pump|iabp|drains?|(?:lines?|tubes?) (?:and|or) (?:lines?|tubes?)|(?:support|monitoring|medical) devices?`,
   ),
+
+  // --- Other abnormalities: not one of the 13 findings, but not "No Finding" either ---
+  r(
+    [],
+    String.raw`(?:subcutaneous )?emphysema(?:tous)?(?: changes)?|copd|chronic obstructive (?:pulmonary|lung|airways?) disease|hyperinfla(?:ted|tion)|hyperexpan(?:ded|sion)|hyperaerat(?:ed|ion)|bullae|bullous|bronchiectasis|scoliosis|kyphosis|kyphotic|(?:hiatal|hiatus) hernia|degenerative (?:changes?|disease)|spondylosis|osteophytes?|osteopenia|osteoporosis|demineraliz(?:ed|ation)|(?:aortic|vascular|arterial) calcifications?|atherosclero(?:sis|tic)|tortuous (?:thoracic )?aorta|tortuosity of the (?:thoracic )?aorta|(?:elevated|elevation of the) (?:right |left )?hemidiaphragm|eventration|pneumomediastinum|pneumoperitoneum|aspiration|inflammatory (?:process|changes?)|bronchitis|(?:reactive )?airways? disease|contusions?|hematomas?|(?:post-?surgical|post-?operative|surgical) changes?`,
+    { other: true },
+  ),
+
+  // --- Bare organs: count only when negated ("the heart and mediastinum are normal") ---
+  r(['Enlarged Cardiomediastinum', 'Cardiomegaly'], String.raw`cardiomediastinal (?:silhouette|contours?|shadow|size)`, {
+    negatedOnly: true,
+  }),
+  r(['Enlarged Cardiomediastinum'], String.raw`mediastinum|mediastinal (?:silhouette|contours?|width|structures)`, { negatedOnly: true }),
+  r(['Cardiomegaly'], String.raw`heart(?: size)?|cardiac (?:silhouette|size|shadow|contours?|outline)|size of the heart`, {
+    negatedOnly: true,
+  }),
 ];

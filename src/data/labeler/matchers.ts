@@ -58,7 +58,7 @@ export function findMentions(text: string): Mention[] {
     const start = m.index;
     const end = start + m[0].length;
     const anchor = rule.anchor === 'last' ? text.lastIndexOf(' ', end - 1) + 1 : start;
-    if (rule.observations.length > 0) mentions.push({ rule, start, end, anchor: Math.max(anchor, start) });
+    if (rule.observations.length > 0 || rule.other) mentions.push({ rule, start, end, anchor: Math.max(anchor, start) });
   }
   return mentions;
 }

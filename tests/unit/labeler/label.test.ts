@@ -8,8 +8,9 @@ type Expect = Partial<Record<Observation, 1 | 0 | -1>>;
 const SENTENCES: Array<[string, Expect]> = [
   // plain mentions and synonyms
   ['Small left pleural effusion.', { 'Pleural Effusion': 1 }],
-  ['Blunting of the right costophrenic angle.', { 'Pleural Effusion': 1 }],
-  ['The left costophrenic angle is blunted.', { 'Pleural Effusion': 1 }],
+  // A blunted angle is a sign (effusion or thickening): uncertain, as CheXpert labels it.
+  ['Blunting of the right costophrenic angle.', { 'Pleural Effusion': -1 }],
+  ['The left costophrenic angle is blunted.', { 'Pleural Effusion': -1 }],
   ['Moderate cardiomegaly.', { Cardiomegaly: 1 }],
   ['The heart is mildly enlarged.', { Cardiomegaly: 1 }],
   ['Enlarged cardiac silhouette.', { Cardiomegaly: 1 }],
@@ -23,7 +24,8 @@ const SENTENCES: Array<[string, Expect]> = [
   ['Large left hilar mass.', { 'Lung Lesion': 1 }],
   ['Right lower lobe consolidation.', { Consolidation: 1 }],
   ['Findings consistent with pneumonia.', { Pneumonia: 1 }],
-  ['Mild pulmonary vascular congestion.', { Edema: 1 }],
+  // Vascular congestion is raised venous pressure short of edema: uncertain edema in CheXpert.
+  ['Mild pulmonary vascular congestion.', { Edema: -1 }],
   ['Moderate pulmonary edema.', { Edema: 1 }],
   ['Small right apical pneumothorax.', { Pneumothorax: 1 }],
   ['Right pleural thickening.', { 'Pleural Other': 1 }],
@@ -88,6 +90,44 @@ const SENTENCES: Array<[string, Expect]> = [
   ],
   ['Mild interstitial edema versus atypical infection.', { Edema: -1, Pneumonia: -1 }],
   ['Enteric tube tip is not visualized.', { 'Support Devices': 0 }],
+  // normal statements reach back over a coordinated subject, not over a clause of its own
+  ['Heart size and pulmonary vascular engorgement appear within limits of normal.', { Cardiomegaly: 0, Edema: 0 }],
+  ['The heart, mediastinum, and hila are within normal limits.', { Cardiomegaly: 0, 'Enlarged Cardiomediastinum': 0 }],
+  ['There is mild cardiomegaly, and the heart and lungs are otherwise normal.', { Cardiomegaly: 1 }],
+  ['Mild cardiomegaly and mediastinum are unremarkable.', { Cardiomegaly: 1, 'Enlarged Cardiomediastinum': 0 }],
+  ['Cardiomegaly persists, and mediastinal contours are normal.', { Cardiomegaly: 1, 'Enlarged Cardiomediastinum': 0 }],
+  ['The heart size is stable.', {}],
+  ['Normal heart size, mediastinal contours and pulmonary vasculature.', { Cardiomegaly: 0, 'Enlarged Cardiomediastinum': 0 }],
+  ['Normal position of the endotracheal tube.', { 'Support Devices': 1 }],
+  ['Heart size upper normal.', { Cardiomegaly: -1 }],
+  ['Heart size within upper limits of normal.', { Cardiomegaly: -1 }],
+  // "and the" starts a new noun phrase: the negation before it stops there
+  ['No effusion and the heart is enlarged.', { 'Pleural Effusion': 0, Cardiomegaly: 1 }],
+  ['No pneumothorax and the heart is stable.', { Pneumothorax: 0 }],
+  ['The patient has had interval placement of a right chest tube.', { 'Support Devices': 1 }],
+  // questions and alternatives are uncertain; negation still wins
+  ['Question edema or atypical infection?', { Edema: -1, Pneumonia: -1 }],
+  ['Pneumonia?', { Pneumonia: -1 }],
+  ['No effusion or pneumothorax?', { 'Pleural Effusion': 0, Pneumothorax: 0 }],
+  ['Patchy opacity compatible with ARDS or multifocal pneumonia.', { 'Lung Opacity': 1, Pneumonia: -1 }],
+  ['No pneumothorax is suspected.', { Pneumothorax: 0 }],
+  ['Pneumonia cannot be excluded and is suspected.', { Pneumonia: -1 }],
+  // history and requests are not findings of this study
+  ['History of lung cancer.', {}],
+  ['A stent had been implanted.', {}],
+  ['Coronary stent in place.', { 'Support Devices': 1 }],
+  ['History of CHF, now with mild pulmonary edema.', { Edema: 1 }],
+  ['Patient with a history of pneumothorax, rule out recurrence.', {}],
+  ['72-year-old woman with fever.', {}],
+  ['Evaluate for pneumonia.', {}],
+  ['Prior CT showed a nodule.', {}],
+  // CheXpert's readings of signs and heart failure
+  ['Congestive heart failure.', { Edema: 1, Cardiomegaly: -1 }],
+  ['Pulmonary vasculature is mildly engorged.', { Edema: -1 }],
+  ['Pulmonary vasculature is not engorged.', { Edema: 0 }],
+  ['Calcified granuloma.', {}],
+  ['Near complete resolution of the consolidation.', { Consolidation: 1 }],
+  ['Retrocardiac opacity is likely atelectasis.', { 'Lung Opacity': 1, Atelectasis: -1 }],
   // look-alikes that are not the observation
   ['Small pericardial effusion.', {}],
   ['No mass effect.', {}],
@@ -136,6 +176,20 @@ describe('labelReport', () => {
     expect(labels['Pleural Effusion']).toBeNull();
     expect(labels['Lung Opacity']).toBe(0);
     expect(labels['No Finding']).toBe(1);
+  });
+
+  it('skips unknown headers that hold the clinical question or history, and the title before FINDINGS', () => {
+    const labels = labelReport('CLINICAL INDICATIONS: Pneumonia.\nREASON FOR STUDY/HISTORY: Effusion?\nFINDINGS: Lungs are clear.');
+    expect([labels.Pneumonia, labels['Pleural Effusion'], labels['Lung Opacity']]).toEqual([null, null, 0]);
+    expect(labelReport('Pneumothorax?\nFINDINGS: No pneumothorax.').Pneumothorax).toBe(0);
+    expect(labelReport('Pneumothorax?\nIMPRESSION: No effusion.').Pneumothorax).toBe(-1); // no FINDINGS: the first line may be a finding
+    expect(labelReport('History of lung cancer.')['No Finding']).toBeNull(); // nothing about this study
+  });
+
+  it('counts other abnormalities against No Finding, positive or uncertain, not negated', () => {
+    expect(labelReport('Emphysema.')['No Finding']).toBe(0);
+    expect(labelReport('Possible hiatal hernia.')['No Finding']).toBe(0);
+    expect(labelReport('No emphysema.')['No Finding']).toBe(1);
   });
 
   it('labels unheaded reports and line-wrapped impressions', () => {
