@@ -138,7 +138,8 @@ async function runOnDevice(
   const ops = options.ops ?? resolveTrainOps(device.plan.kernels.device);
   // verified before the costly data and model work: a damaged or mismatched run fails (or falls back) at once
   const folder = await openRunFolder(config, options, emit);
-  await writeDeviceReport(folder.runDir, device);
+  // an evaluation of a finished run (radlearn eval) records its device in its own folder, once it has a report there
+  if (!options.evalDir) await writeDeviceReport(folder.runDir, device);
   const session =
     config.mode === 'dino' ? await openDinoSession(config, ops, folder, emit) : await openHeadModeSession(config, ops, folder, emit);
   try {
@@ -160,7 +161,7 @@ async function runOnDevice(
       device: deviceReport(device),
       seconds,
     };
-    await writeDeviceReport(folder.runDir, device);
+    if (!options.evalDir || results.reportPath) await writeDeviceReport(options.evalDir ?? folder.runDir, device);
     emit({
       type: 'done',
       runDir: folder.runDir,

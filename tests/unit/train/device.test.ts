@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePhantom } from '../../../src/data/phantom/generate.js';
@@ -94,6 +94,14 @@ describe('the device setting in train()', () => {
     expect(meta.onnxruntime).toBe(auto.device.onnxruntime.reason ? `cpu (${auto.device.onnxruntime.reason})` : 'cuda');
     expect(meta.kernels).toBe(auto.device.kernels.reason ? `cpu (${auto.device.kernels.reason})` : 'cuda');
     expect(await readFile(auto.reportPath!, 'utf8')).toContain('**onnxruntime**: ');
+
+    // an evaluation of the finished run records its device in its own folder and leaves the run's alone
+    const runDevice = await readFile(join(auto.runDir, 'device.json'), 'utf8');
+    const evalDir = join(auto.runDir, 'eval-test');
+    await mkdir(evalDir);
+    const evaluated = await train(finetune('auto'), { resume: true, evalDir }).result;
+    expect(JSON.parse(await readFile(join(evalDir, 'device.json'), 'utf8'))).toEqual(evaluated.device);
+    expect(await readFile(join(auto.runDir, 'device.json'), 'utf8')).toBe(runDevice);
 
     const cpu = await train(finetune('cpu', 'cpu'), { skipEvaluation: true }).result;
     expect(cpu.device.onnxruntime).toEqual({ device: 'cpu', reason: "device: 'cpu'" });
