@@ -22,6 +22,23 @@ export {
 export { startTrace, traceSpan, writeTrace } from './native/trace.js';
 export { type DType as DeviceDType } from './native/types.js';
 
+// Device: where a run's onnxruntime sessions and kernels execute, and what ran where
+export { DeviceUnavailableError } from './device/errors.js';
+export { onnxruntimeProviderStatus, type ProviderStatus } from './device/onnxruntime-providers.js';
+export {
+  describeDevicePlan,
+  probeOnnxruntimeCuda,
+  resolveDevicePlan,
+  type CudaAvailability,
+  type DevicePlan,
+  type DeviceProbes,
+  type PartPlan,
+} from './device/plan.js';
+export { profilePlacement, summarizePlacement, type NodePlacement } from './device/placement.js';
+export { type DeviceReport } from './device/report.js';
+export { type SessionRecord } from './device/context.js';
+export { DEVICE_SETTINGS, type Device, type DeviceSetting } from './device/setting.js';
+
 // Kernels: contrastive, similarity, heads, losses, self-distillation, augmentation, optimizer
 export { type Range as AugmentRange, type AugmentSpec, type CropSpec, type MaskSpec } from './kernels/augment-spec.js';
 export {

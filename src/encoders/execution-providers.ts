@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { onnxruntimeProviderStatus } from '../device/onnxruntime-providers.js';
+
+export { onnxruntimeBinaryDir } from '../device/onnxruntime-providers.js';
 
 /** Execution providers by onnxruntime's names ('cpu', 'cuda', 'tensorrt', 'webgpu', ...). */
 export type ExecutionProvider = string;
@@ -18,29 +18,6 @@ export interface ResolveProvidersOptions {
    * requested provider outside this list is dropped with a reason.
    */
   available?: readonly string[];
-}
-
-const require = createRequire(import.meta.url);
-
-/** Providers whose shared library onnxruntime-node does not bundle, by library file name. */
-const UNBUNDLED: Record<string, string> = {
-  cuda: 'libonnxruntime_providers_cuda.so',
-  tensorrt: 'libonnxruntime_providers_tensorrt.so',
-};
-
-/** The folder holding onnxruntime_binding.node for this platform, or undefined if not found. */
-export function onnxruntimeBinaryDir(): string | undefined {
-  try {
-    const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
-    const bin = join(pkg, 'bin');
-    for (const napi of readdirSync(bin)) {
-      const dir = join(bin, napi, process.platform, process.arch);
-      if (existsSync(join(dir, 'onnxruntime_binding.node'))) return dir;
-    }
-  } catch {
-    // fall through: callers report the provider as unavailable
-  }
-  return undefined;
 }
 
 /**
@@ -61,17 +38,10 @@ export function resolveExecutionProviders(
       reasons.push(`${name} is not among the available backends (${options.available.join(', ') || 'none'})`);
       continue;
     }
-    const lib = UNBUNDLED[name];
-    if (lib) {
-      const dir = onnxruntimeBinaryDir();
-      const path = dir ? join(dir, lib) : lib;
-      if (!dir || !existsSync(path)) {
-        reasons.push(
-          `onnxruntime-node's ${name.toUpperCase()} execution provider is not installed (expected ${path}); ` +
-            'install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` on a machine with CUDA 12',
-        );
-        continue;
-      }
+    const status = onnxruntimeProviderStatus(name);
+    if (!status.available) {
+      reasons.push(status.reason!);
+      continue;
     }
     if (!providers.includes(name)) providers.push(name);
   }

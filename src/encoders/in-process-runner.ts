@@ -1,17 +1,20 @@
 import * as ort from 'onnxruntime-node';
+import { DeviceUnavailableError } from '../device/errors.js';
+import { openOrtSession } from '../device/session-factory.js';
 import type { TensorLike } from '../onnx/tensor.js';
 import { EncoderSessionError } from './errors.js';
 import type { ProviderResolution } from './execution-providers.js';
 import { type ModelSource, resolveModel } from './model-source.js';
-import { type IoMetadata, type SessionInfo, type SessionRunner, type ThreadOptions, ortSessionOptions } from './session-runner.js';
+import { type IoMetadata, type SessionInfo, type SessionRunner, type ThreadOptions } from './session-runner.js';
 
 export function metadataOf(list: readonly ort.InferenceSession.ValueMetadata[]): IoMetadata[] {
   return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, shape: [] }));
 }
 
 /**
- * Creates the session, falling back to CPU alone when a GPU provider is listed but fails to
- * initialise (driver missing, wrong CUDA version), and records why.
+ * Creates the session through the session factory: a GPU provider that fails to initialise (driver
+ * missing, wrong CUDA version) falls back to CPU alone with the reason recorded, unless the run
+ * asked for device 'cuda'.
  */
 export async function createSessionWithFallback(
   model: { path: string } | { bytes: Uint8Array },
@@ -19,25 +22,16 @@ export async function createSessionWithFallback(
   resolution: ProviderResolution,
   threads: ThreadOptions,
 ): Promise<{ session: ort.InferenceSession; providers: string[]; fallbackReason?: string }> {
-  const open = (providers: string[]) => {
-    const opts = ortSessionOptions(providers, threads) as ort.InferenceSession.SessionOptions;
-    return 'path' in model ? ort.InferenceSession.create(model.path, opts) : ort.InferenceSession.create(model.bytes, opts);
-  };
   try {
-    return { session: await open(resolution.providers), providers: resolution.providers, fallbackReason: resolution.fallbackReason };
+    const { session, record } = await openOrtSession('path' in model ? model.path : model.bytes, {
+      label,
+      providers: resolution.providers,
+      ...threads,
+    });
+    const fallbackReason = [resolution.fallbackReason, record.fallbackReason].filter(Boolean).join('; ');
+    return { session, providers: record.providers, ...(fallbackReason ? { fallbackReason } : {}) };
   } catch (cause) {
-    if (resolution.providers.length > 1) {
-      try {
-        const reason = `creating the session with ${resolution.providers.join(', ')} failed (${(cause as Error).message}); using cpu`;
-        return {
-          session: await open(['cpu']),
-          providers: ['cpu'],
-          fallbackReason: [resolution.fallbackReason, reason].filter(Boolean).join('; '),
-        };
-      } catch {
-        // report the original error below
-      }
-    }
+    if (cause instanceof DeviceUnavailableError) throw cause;
     throw new EncoderSessionError(`onnxruntime could not load ${label}: ${(cause as Error).message}`, { label }, { cause });
   }
 }

@@ -1,5 +1,7 @@
 import type { TensorLike } from '../onnx/tensor.js';
-import { type ExecutionProvider, resolveExecutionProviders } from './execution-providers.js';
+import { currentDeviceContext } from '../device/context.js';
+import { planProviders, sessionOptions, settleSession } from '../device/session-factory.js';
+import { type ExecutionProvider, type ProviderResolution, resolveExecutionProviders } from './execution-providers.js';
 import type { ModelSource } from './model-source.js';
 
 /** A graph input or output as the session reports it. */
@@ -43,7 +45,10 @@ export interface SessionRunner {
 }
 
 export interface SessionOptions {
-  /** Providers to ask for, in order of preference (default ['cpu']); unavailable ones fall back to CPU with a reason. */
+  /**
+   * Providers to ask for, in order of preference (default: the training run's device inside
+   * train(), else ['cpu']); unavailable ones fall back to CPU with a reason.
+   */
   executionProviders?: readonly ExecutionProvider[];
   /** Providers known to be usable (e.g. from backendInfo()); others are dropped before trying. */
   availableProviders?: readonly string[];
@@ -62,14 +67,34 @@ export interface SessionOptions {
   inProcess?: boolean;
 }
 
+/**
+ * Opens the model's session in a worker (or in process). Without `executionProviders`, a session
+ * made inside a training run asks for the run's providers (src/device) and is recorded with it;
+ * outside a run it uses the CPU.
+ */
 export async function createSessionRunner(source: ModelSource, options: SessionOptions = {}): Promise<SessionRunner> {
-  const resolution = resolveExecutionProviders(options.executionProviders ?? ['cpu'], { available: options.availableProviders });
-  if (options.inProcess) {
-    const { createInProcessRunner } = await import('./in-process-runner.js');
-    return createInProcessRunner(source, resolution, threadOptions(options));
+  const context = currentDeviceContext();
+  const requested = options.executionProviders ?? planProviders(context);
+  // the run's plan already checked its providers; asking onnxruntime for them records onnxruntime's own answer
+  const resolution: ProviderResolution =
+    options.executionProviders === undefined && context
+      ? { providers: [...requested] }
+      : resolveExecutionProviders(requested, { available: options.availableProviders });
+  const made = options.inProcess
+    ? await (await import('./in-process-runner.js')).createInProcessRunner(source, resolution, threadOptions(options))
+    : await (await import('./worker-runner.js')).createWorkerRunner(source, resolution, threadOptions(options));
+  try {
+    settleSession({
+      label: made.info.label,
+      requested: requested.map((p) => p.toLowerCase()),
+      providers: [...made.info.executionProviders],
+      ...(made.info.fallbackReason ? { fallbackReason: made.info.fallbackReason } : {}),
+    });
+  } catch (error) {
+    await made.dispose();
+    throw error;
   }
-  const { createWorkerRunner } = await import('./worker-runner.js');
-  return createWorkerRunner(source, resolution, threadOptions(options));
+  return made;
 }
 
 /** Thread settings every runner passes to onnxruntime (structured-cloneable, for the worker). */
@@ -82,14 +107,7 @@ function threadOptions(o: SessionOptions): ThreadOptions {
   return { intraOpNumThreads: o.intraOpNumThreads, allowSpinning: o.allowSpinning ?? false };
 }
 
-/** onnxruntime SessionOptions for the given providers and thread settings. */
+/** onnxruntime SessionOptions for the given providers and thread settings (the session factory's). */
 export function ortSessionOptions(providers: readonly string[], t: ThreadOptions): Record<string, unknown> {
-  const spin = t.allowSpinning ? '1' : '0';
-  const opts: Record<string, unknown> = {
-    executionProviders: [...providers],
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-  };
-  if (t.intraOpNumThreads !== undefined) opts.intraOpNumThreads = t.intraOpNumThreads;
-  return opts;
+  return { ...sessionOptions(providers, t) };
 }

@@ -24,7 +24,7 @@ async function create() {
   } catch (error) {
     if (providers.length > 1) {
       try {
-        const reason = 'creating the session with ' + providers.join(', ') + ' failed (' + error.message + '); using cpu';
+        const reason = 'onnxruntime could not create the session with ' + providers.join(', ') + ': ' + error.message + '; using cpu';
         return { session: await open(workerData.cpuSessionOptions), providers: ['cpu'], fallbackReason: [workerData.fallbackReason, reason].filter(Boolean).join('; ') };
       } catch {}
     }

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { createOrtSession } from '../device/session-factory.js';
 import { MissingFileError, ShapeError } from '../errors.js';
 import { parseModel } from '../onnx/model-io.js';
 import {
@@ -103,7 +104,7 @@ export async function loadClassifier(path: string): Promise<LoadedClassifier> {
 /** A classifier model's bytes (a file's, or a model composed in memory) opened for prediction; `where` names it. */
 export async function openClassifier(model: Uint8Array, where: string): Promise<LoadedClassifier> {
   const metadata = readClassifierMetadata(model, where);
-  const session = await ort.InferenceSession.create(model);
+  const session = await createOrtSession(model, { label: where });
   const { inputName, channels, height, width } = metadata.preprocessing;
   const per = channels * height * width;
   return {

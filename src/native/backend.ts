@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvalidArgumentError, describeValue } from '../errors.js';
 import { addon, loadAddon } from './addon.js';
 import { BackendUnavailableError, fromNativeError } from './errors.js';
@@ -32,7 +33,8 @@ export interface BackendInfo {
   addonPath: string;
 }
 
-function requestedDevice(): 'cpu' | 'cuda' | undefined {
+/** RADLEARN_DEVICE as a backend, or undefined when unset or 'auto'; any other value throws. */
+export function requestedDevice(): 'cpu' | 'cuda' | undefined {
   const value = process.env.RADLEARN_DEVICE;
   if (value === undefined || value === '' || value === 'auto') return undefined;
   if (value === 'cpu' || value === 'cuda') return value;
@@ -62,12 +64,28 @@ export function backendInfo(): BackendInfo {
   return { backend: 'cpu', ...base, fallbackReason: native.deviceReason ?? 'no CUDA device' };
 }
 
-let defaultBackend: NativeBackend | undefined;
+/** Whether the kernels can run on CUDA here (addon built with CUDA, a device answering), RADLEARN_DEVICE aside. */
+export function kernelCudaStatus(): { available: boolean; reason?: string } {
+  loadAddon();
+  const native = addon().backend();
+  if (native.device) return { available: true };
+  return { available: false, reason: native.deviceReason ?? (native.cudaCompiled ? 'no CUDA device' : 'this addon was built without CUDA') };
+}
 
-/** The backend kernels use when the caller does not say (cached after the first call). */
+let defaultBackend: NativeBackend | undefined;
+const scopedBackend = new AsyncLocalStorage<NativeBackend>();
+
+/** The backend kernels use when the caller does not say: the enclosing runWithKernelBackend's, else the process default (cached). */
 export function defaultKernelBackend(): NativeBackend {
+  const scoped = scopedBackend.getStore();
+  if (scoped) return scoped;
   defaultBackend ??= backendInfo().backend;
   return defaultBackend;
+}
+
+/** Runs `fn` with `backend` as the default of every kernel call made in it and in what it awaits (a training run's device). */
+export function runWithKernelBackend<T>(backend: NativeBackend, fn: () => T): T {
+  return scopedBackend.run(backend, fn);
 }
 
 /** Resizes the shared CPU thread pool (0 restores the default: cores, or RADLEARN_THREADS). */

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { DEVICE_SETTINGS } from '../device/setting.js';
 import { MissingFileError, RadlearnError } from '../errors.js';
 import { dinoSchema } from './dino/config.js';
 import { finetuneSchema } from './finetune/config.js';
@@ -187,6 +188,12 @@ export const trainConfigSchema = z.strictObject({
   eval: evalSchema.default(evalSchema.parse({})),
   /** Write classifier.onnx (image encoder + head + sigmoid) after training. */
   export: z.boolean().default(true),
+  /**
+   * Where onnxruntime's sessions and radlearn's kernels run: 'auto' (CUDA for each part that has
+   * it, else the CPU, saying why), 'cpu', or 'cuda' (both, or an error before any data is read).
+   * Not part of the config hash: a run may resume on another machine.
+   */
+  device: z.enum(DEVICE_SETTINGS).default('auto'),
 });
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;

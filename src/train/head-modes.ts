@@ -6,6 +6,8 @@
  * classifier.onnx.
  */
 import { join } from 'node:path';
+import { currentDeviceContext } from '../device/context.js';
+import { deviceMeta } from '../device/report.js';
 import { readLossCurve } from '../eval/report/lossCurve.js';
 import { writeEvalReport } from '../eval/report/writeReport.js';
 import { composeClassifier, exportClassifier, type ClassifierThresholds, type ExportClassifierOptions } from '../export/classifier.js';
@@ -44,6 +46,12 @@ interface Scaling {
 type Training =
   | { kind: 'frozen'; task: Task; raw: FrozenFeatures; features: FrozenFeatures; scaling?: Scaling }
   | { kind: 'trainable'; task: ClipFinetuneTask | SupervisedFinetuneTask };
+
+/** The report's device rows: the run's setting and each part's device, with the sessions made so far. */
+function deviceMetaOfRun(): Record<string, string> {
+  const context = currentDeviceContext();
+  return context ? deviceMeta(context.plan, context.sessions) : {};
+}
 
 /** Frozen features, standardised with the training rows' statistics when head.standardize is set. */
 function scaledFeatures(config: TrainConfig, raw: FrozenFeatures, trainRows: Int32Array): { features: FrozenFeatures; scaling?: Scaling } {
@@ -235,6 +243,7 @@ export async function openHeadModeSession(
         trainStudies: trainRows.length,
         testStudies: dataset.indices('test').length,
         backend: ops.backend,
+        ...deviceMetaOfRun(),
         featureCache: inputs.raw.fromCache ? 'hit' : 'computed',
         standardized: Boolean(inputs.scaling),
       },

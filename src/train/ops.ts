@@ -11,6 +11,7 @@ import type {
 } from '../kernels/contrastive.js';
 import type { KernelCallOptions } from '../kernels/operands.js';
 import { defaultKernelBackend } from '../native/backend.js';
+import type { NativeBackend } from '../native/types.js';
 import { nativeOps } from './ops-native.js';
 
 export type UncertainPolicyCode = 'ignore' | 'ones' | 'zeros';
@@ -130,9 +131,10 @@ export interface TrainOps {
 }
 
 /**
- * The operations the trainer uses: the native kernels; `backend` is where they run
- * ('cpu', or 'cuda' when the addon was built with CUDA and a device is present).
+ * The operations the trainer uses: the native kernels; `backend` is where they run (default: the
+ * process default, 'cuda' when the addon was built with CUDA and a device is present). A training
+ * run passes its device plan's backend and makes it every kernel call's default (src/device).
  */
-export function resolveTrainOps(): TrainOps {
-  return nativeOps(defaultKernelBackend());
+export function resolveTrainOps(backend: NativeBackend = defaultKernelBackend()): TrainOps {
+  return nativeOps(backend);
 }

@@ -5,6 +5,9 @@
  * loop (loop.ts) over its Task; the mode's session sets the task up and wraps the run up.
  */
 import { resolve } from 'node:path';
+import { DeviceContext, runWithDevice } from '../device/context.js';
+import { describeDevicePlan, resolveDevicePlan, type DevicePlan } from '../device/plan.js';
+import { deviceReport, writeDeviceReport, type DeviceReport } from '../device/report.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { openDinoSession } from './dino/session.js';
 import { withEncoderSidecars } from './encoder-sidecars.js';
@@ -28,8 +31,10 @@ export interface TrainOptions {
   skipEvaluation?: boolean;
   /** Write the report, its figures and predictions.csv into this existing folder instead of the run folder. */
   evalDir?: string;
-  /** Operations backend (default: resolveTrainOps()). */
+  /** Operations backend (default: radlearn's kernels on the device plan's backend). */
   ops?: TrainOps;
+  /** The device plan to run on instead of resolving config.device here (e.g. one plan for several runs). */
+  device?: DevicePlan;
 }
 
 export interface TrainResult {
@@ -51,6 +56,8 @@ export interface TrainResult {
   predictionsPath?: string;
   classifierPath?: string;
   evaluations: Array<{ name: string; macroAuroc: number; perLabel: Array<{ label: string; auroc: number; ci: [number, number] }> }>;
+  /** Where onnxruntime and the kernels ran (and why the CPU), with every onnxruntime session; also in device.json. */
+  device: DeviceReport;
   seconds: number;
 }
 
@@ -113,9 +120,29 @@ function absolutePaths(config: TrainConfig): TrainConfig {
 
 async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
   const started = performance.now();
-  const ops = options.ops ?? resolveTrainOps();
+  // before any data is read: device 'cuda' where it cannot run fails here
+  const device = new DeviceContext(options.device ?? (await resolveDevicePlan(config.device)));
+  const where = describeDevicePlan(device.plan);
+  emit({
+    type: 'stage',
+    stage: 'device',
+    message: `device ${config.device}: onnxruntime on ${where.onnxruntime}, kernels on ${where.kernels}`,
+  });
+  return runWithDevice(device, () => runOnDevice(config, options, emit, device, started));
+}
+
+async function runOnDevice(
+  config: TrainConfig,
+  options: TrainOptions,
+  emit: (e: TrainEvent) => void,
+  device: DeviceContext,
+  started: number,
+): Promise<TrainResult> {
+  const ops = options.ops ?? resolveTrainOps(device.plan.kernels.device);
   // verified before the costly data and model work: a damaged or mismatched run fails (or falls back) at once
   const folder = await openRunFolder(config, options, emit);
+  // an evaluation of a finished run (radlearn eval) records its device in its own folder, once it has a report there
+  if (!options.evalDir) await writeDeviceReport(folder.runDir, device);
   const session =
     config.mode === 'dino' ? await openDinoSession(config, ops, folder, emit) : await openHeadModeSession(config, ops, folder, emit);
   try {
@@ -134,8 +161,10 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
       parameterNames: task.params.entries.map((e) => ({ name: e.name, shape: e.shape, offset: e.offset })),
       checkpoint: outcome.checkpoint,
       ...results,
+      device: deviceReport(device),
       seconds,
     };
+    if (!options.evalDir || results.reportPath) await writeDeviceReport(options.evalDir ?? folder.runDir, device);
     emit({
       type: 'done',
       runDir: folder.runDir,

@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
-import { backendInfo, NativeLoadError, type BackendInfo } from '../../index.js';
+import {
+  backendInfo,
+  DeviceUnavailableError,
+  NativeLoadError,
+  onnxruntimeProviderStatus,
+  resolveDevicePlan,
+  type BackendInfo,
+  type DevicePlan,
+  type PartPlan,
+} from '../../index.js';
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -34,26 +43,32 @@ export function doctorLines(info: BackendInfo): string[] {
 }
 
 // onnxruntime-node lists 'cuda' even when its CUDA provider library was never downloaded
-// (our .npmrc skips that download), so check for the library itself.
+// (our .npmrc skips that download), so each provider's libraries are checked too.
 async function onnxProviders(): Promise<string> {
   try {
     const ort = await import('onnxruntime-node');
-    const { createRequire } = await import('node:module');
-    const { dirname, join } = await import('node:path');
-    const { existsSync, readdirSync } = await import('node:fs');
-    const binDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
-    const libraries = existsSync(binDir) ? readdirSync(binDir, { recursive: true }).map(String) : [];
     return ort
       .listSupportedBackends()
-      .map((b) => b.name)
-      .map((name) => {
-        if (name !== 'cuda' && name !== 'tensorrt') return name;
-        const installed = libraries.some((file) => file.includes(`libonnxruntime_providers_${name}`));
-        return installed ? name : `${name} (provider library not installed; see README "GPU")`;
-      })
+      .map((b) => (onnxruntimeProviderStatus(b.name).available ? b.name : `${b.name} (provider library not installed; see README "GPU")`))
       .join(', ');
   } catch (error) {
     return `onnxruntime-node not loadable: ${(error as Error).message}`;
+  }
+}
+
+/** What `device: auto` runs on here, part by part, with the reason for each CPU; exported for tests. */
+export function deviceLines(plan: DevicePlan | Error): string[] {
+  if (plan instanceof Error) return [`device auto:    ${plan.message}`];
+  const line = (p: PartPlan): string => (p.reason ? `cpu (${p.reason})` : p.device);
+  return [`device auto:    onnxruntime on ${line(plan.onnxruntime)}`, `                kernels on ${line(plan.kernels)}`];
+}
+
+async function autoDevicePlan(): Promise<DevicePlan | Error> {
+  try {
+    return await resolveDevicePlan('auto');
+  } catch (error) {
+    if (error instanceof DeviceUnavailableError) return error;
+    throw error;
   }
 }
 
@@ -66,11 +81,13 @@ export function registerDoctor(program: Command): void {
       try {
         const info = backendInfo();
         const providers = await onnxProviders();
+        const device = await autoDevicePlan();
         if (options.json) {
-          process.stdout.write(JSON.stringify({ ...info, onnxruntimeProviders: providers }, null, 2) + '\n');
+          const devicePlan = device instanceof Error ? { error: device.message } : device;
+          process.stdout.write(JSON.stringify({ ...info, onnxruntimeProviders: providers, device: devicePlan }, null, 2) + '\n');
           return;
         }
-        const lines = [...doctorLines(info), `onnxruntime:    execution providers ${providers}`];
+        const lines = [...doctorLines(info), `onnxruntime:    execution providers ${providers}`, ...deviceLines(device)];
         process.stdout.write(lines.join('\n') + '\n');
       } catch (error) {
         if (error instanceof NativeLoadError) {

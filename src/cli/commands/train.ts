@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadTrainConfig, train } from '../../index.js';
+import { DEVICE_SETTINGS, loadTrainConfig, train } from '../../index.js';
+import { choiceFlag } from '../flags.js';
 import { createRenderer } from '../render/progress.js';
 
 interface TrainFlags {
@@ -10,6 +11,7 @@ interface TrainFlags {
   json?: boolean;
   cache?: string;
   strict?: boolean;
+  device?: string;
 }
 
 /** --cache and --strict as the config overrides they stand for (a JSON string, so a path is never read as a number). */
@@ -18,6 +20,11 @@ export function dataFlagOverrides(flags: { cache?: string; strict?: boolean }): 
     ...(flags.cache === undefined ? [] : [`data.cache=${JSON.stringify(flags.cache)}`]),
     ...(flags.strict ? ['data.strict=true'] : []),
   ];
+}
+
+/** --device as the config override it stands for. */
+export function deviceFlagOverrides(flags: { device?: string }): string[] {
+  return flags.device === undefined ? [] : [`device=${JSON.stringify(choiceFlag('device', flags.device, DEVICE_SETTINGS))}`];
 }
 
 /**
@@ -57,11 +64,15 @@ export function registerTrain(program: Command): void {
       '--strict',
       'stop on a missing or undecodable image, or a --cache whose settings do not match, instead of skipping (data.strict)',
     )
+    .option(
+      '--device <auto|cpu|cuda>',
+      "where onnxruntime's sessions and radlearn's kernels run (same as --set device=...; default auto: CUDA where available, else the CPU)",
+    )
     .option('--resume', 'continue the run from its latest checkpoint')
     .option('--overwrite', 'discard an existing run of the same name')
     .option('--json', 'print the result summary as JSON')
     .action(async (flags: TrainFlags) => {
-      const config = await loadTrainConfig(flags.config, [...flags.set, ...dataFlagOverrides(flags)]);
+      const config = await loadTrainConfig(flags.config, [...flags.set, ...dataFlagOverrides(flags), ...deviceFlagOverrides(flags)]);
       const controller = new AbortController();
       const release = interruptOnSigint(controller);
       try {

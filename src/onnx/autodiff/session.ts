@@ -4,6 +4,7 @@
  * buffer (pre-allocated outputs), so a step copies neither parameters nor gradients in JavaScript.
  */
 import * as ort from 'onnxruntime-node';
+import { createOrtSession } from '../../device/session-factory.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { serializeModel } from '../model-io.js';
 import { parameterFeeds } from '../parameters.js';
@@ -34,18 +35,20 @@ export class TrainingSession {
 
   /**
    * Idle intra-op threads do not spin unless `allowSpinning` (spinning threads of one session slow
-   * down every other session and process on a small shared machine; see docs/autodiff.md).
+   * down every other session and process on a small shared machine; see docs/autodiff.md). The
+   * providers are the run's device (src/device) unless `executionProviders` names them.
    */
   static async create(
     graph: TrainingGraph,
-    options: ort.InferenceSession.SessionOptions & { allowSpinning?: boolean } = {},
+    options: ort.InferenceSession.SessionOptions & { allowSpinning?: boolean; label?: string } = {},
   ): Promise<TrainingSession> {
-    const { allowSpinning, ...rest } = options;
-    const spin = allowSpinning ? '1' : '0';
-    const session = await ort.InferenceSession.create(serializeModel(graph.model), {
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-      ...rest,
+    const { allowSpinning, intraOpNumThreads, executionProviders, label, ...rest } = options;
+    const session = await createOrtSession(serializeModel(graph.model), {
+      label: label ?? `training graph ${graph.model.graph?.name ?? ''}`.trim(),
+      allowSpinning,
+      intraOpNumThreads,
+      ...(executionProviders ? { providers: executionProviders } : {}),
+      options: rest,
     });
     return new TrainingSession(graph, session);
   }
@@ -54,7 +57,9 @@ export class TrainingSession {
    * One forward + backward pass. `parameters` and `gradients` are flat buffers in the graph's layout.
    * Gradients are overwritten, or with `accumulate` added to what `gradients` holds (chunked batches,
    * gradient caching: one call per chunk). `outputGrads` maps each differentiated output to its
-   * upstream gradient (same shape as the output).
+   * upstream gradient (same shape as the output). `outputs` names the forward outputs and input
+   * gradients to return (default: all); a trainer that only needs the parameter gradients passes
+   * [], so onnxruntime neither copies nor keeps them (on the CUDA provider each is a download).
    */
   async step(args: {
     parameters: Float32Array;
@@ -62,6 +67,7 @@ export class TrainingSession {
     inputs: Record<string, Feed>;
     outputGrads: Record<string, Feed>;
     accumulate?: boolean;
+    outputs?: readonly string[];
   }): Promise<TrainingStepResult> {
     const { graph } = this;
     const { layout } = graph;
@@ -85,9 +91,15 @@ export class TrainingSession {
     }
     // Accumulating: onnxruntime writes into a scratch buffer, added into `gradients` afterwards.
     const target = args.accumulate ? (this.scratch ??= new Float32Array(layout.size)) : args.gradients;
+    const returned = [...graph.forwardOutputs, ...Object.values(graph.inputGradOutputs)];
+    const wanted = args.outputs ?? returned;
+    for (const name of wanted)
+      if (!returned.includes(name))
+        throw new InvalidArgumentError(`output ${name} is not a forward output or input gradient of the graph (${returned.join(', ')})`, {
+          name,
+        });
     const fetches: Record<string, ort.Tensor | null> = {};
-    for (const name of graph.forwardOutputs) fetches[name] = null;
-    for (const name of Object.values(graph.inputGradOutputs)) fetches[name] = null;
+    for (const name of wanted) fetches[name] = null;
     layout.parameters.forEach((p, i) => {
       fetches[graph.parameterGradOutputs[i]!] = new ort.Tensor('float32', target.subarray(p.offset, p.offset + p.size), p.shape);
     });
@@ -97,7 +109,7 @@ export class TrainingSession {
       for (let i = 0; i < g.length; i++) g[i]! += target[i]!;
     }
     const outputs: Record<string, ort.Tensor> = {};
-    for (const name of [...graph.forwardOutputs, ...Object.values(graph.inputGradOutputs)]) outputs[name] = result[name]!;
+    for (const name of wanted) outputs[name] = result[name]!;
     return { outputs };
   }
 

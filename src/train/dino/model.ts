@@ -6,6 +6,7 @@
  * resampled to the local grid, no iBOT output) with its own training and forward sessions.
  */
 import * as ort from 'onnxruntime-node';
+import { createOrtSession } from '../../device/session-factory.js';
 import { buildViTEncoder } from '../../onnx/models/vit.js';
 import { differentiate, type TrainingGraph } from '../../onnx/autodiff/differentiate.js';
 import { TrainingSession } from '../../onnx/autodiff/session.js';
@@ -151,11 +152,8 @@ export function assertSameLayout(global: ParameterLayout, local: ParameterLayout
     });
 }
 
-function forwardSession(model: ModelProto, layout: ParameterLayout): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(serializeModel(parametersAsInputs(model, layout)), {
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  });
+function forwardSession(model: ModelProto, layout: ParameterLayout, label: string): Promise<ort.InferenceSession> {
+  return createOrtSession(serializeModel(parametersAsInputs(model, layout)), { label });
 }
 
 async function createLocalModel(
@@ -168,8 +166,13 @@ async function createLocalModel(
   const model = buildDinoLocalGraph(dino, imageSize, localSize, seed);
   const training = differentiate(model, { outputs: ['embedding', 'dino_logits'] });
   assertSameLayout(globalLayout, training.layout);
-  const session = await TrainingSession.create(training);
-  return { size: localSize, training, session, forward: await forwardSession(model, training.layout) };
+  const session = await TrainingSession.create(training, { label: `DINO student at ${localSize} px (local crops): training graph` });
+  return {
+    size: localSize,
+    training,
+    session,
+    forward: await forwardSession(model, training.layout, `DINO student at ${localSize} px (local crops): forward graph`),
+  };
 }
 
 /**
@@ -184,8 +187,8 @@ export async function createDinoModel(
 ): Promise<DinoModel> {
   const { encoder, model, embedDim, patches } = buildDinoGraph(dino, imageSize, seed);
   const training = differentiate(model, { outputs: ['embedding', 'dino_logits', 'ibot_logits'] });
-  const session = await TrainingSession.create(training);
-  const forward = await forwardSession(model, training.layout);
+  const session = await TrainingSession.create(training, { label: `DINO student at ${imageSize} px: training graph` });
+  const forward = await forwardSession(model, training.layout, `DINO student at ${imageSize} px: forward graph`);
   const local =
     options.localSize === undefined ? undefined : await createLocalModel(dino, imageSize, options.localSize, seed, training.layout);
   const decayMask = new Uint8Array(training.layout.size);

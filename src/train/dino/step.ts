@@ -64,6 +64,7 @@ export async function studentStep(
     await m.session.step({
       parameters,
       gradients: grads,
+      outputs: [],
       inputs: { image: { type: 'float32', data: images, dims: [Vs * B, 1, S, S] } },
       outputGrads: {
         embedding: { type: 'float32', data: losses.grads.embedding, dims: [Vs * B, D] },
@@ -87,6 +88,7 @@ export async function studentStep(
   await m.session.step({
     parameters,
     gradients: grads,
+    outputs: [],
     inputs: { image: { type: 'float32', data: views.student, dims: [G, 1, S, S] } },
     outputGrads: {
       embedding: { type: 'float32', data: g.embedding.subarray(0, G * D), dims: [G, D] },
@@ -97,6 +99,7 @@ export async function studentStep(
   await local.session.step({
     parameters,
     gradients: grads,
+    outputs: [],
     accumulate: true,
     inputs: { image: { type: 'float32', data: views.local, dims: [L * B, 1, local.size, local.size] } },
     outputGrads: {

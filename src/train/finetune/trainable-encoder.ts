@@ -16,6 +16,7 @@
  * chunks, so it sees the same batch statistics, and leaves the running statistics alone.
  */
 import * as ort from 'onnxruntime-node';
+import { createOrtSession } from '../../device/session-factory.js';
 import { differentiate, type TrainingGraph } from '../../onnx/autodiff/differentiate.js';
 import { TrainingSession } from '../../onnx/autodiff/session.js';
 import { toBatchStatisticsModel } from '../../onnx/batch-norm-training.js';
@@ -76,12 +77,16 @@ export class TrainableEncoder {
       throw new TrainDataError(
         `${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`,
       );
-    const noSpin = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
-    const trainer = await TrainingSession.create(training);
-    const forwardSession = await ort.InferenceSession.create(serializeModel(parametersAsInputs(forwardSource, training.layout)), {
-      graphOptimizationLevel: 'all',
-      extra: noSpin,
-    });
+    const trainer = await TrainingSession.create(training, { label: `${what}: training graph` });
+    let forwardSession: ort.InferenceSession;
+    try {
+      forwardSession = await createOrtSession(serializeModel(parametersAsInputs(forwardSource, training.layout)), {
+        label: `${what}: forward graph`,
+      });
+    } catch (error) {
+      await trainer.release();
+      throw error;
+    }
     return new TrainableEncoder(model, output, training, trainer, forwardSession, running);
   }
 
@@ -160,6 +165,7 @@ export class TrainableEncoder {
         gradients,
         inputs: inputs(s, e),
         accumulate: !(overwrite && s === 0),
+        outputs: [],
         outputGrads: { [this.output]: { type: 'float32', data: gradOut.subarray(s * dim, e * dim), dims: [e - s, dim] } },
       });
     }
