@@ -15,7 +15,6 @@ import {
   inspectModel,
   listParameters,
   loadClassifier,
-  parseCsv,
   readEncoderSidecar,
   saveModel,
   train,
@@ -27,6 +26,7 @@ import { serializeModel } from '../../../src/onnx/model-io.js';
 import { onnx } from '../../../src/onnx/proto.js';
 import { buildProgram } from '../../../src/cli/main.js';
 import { captureCli } from '../../helpers/cli.js';
+import { expectPredictReproducesRun } from '../../helpers/predict.js';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -127,12 +127,7 @@ describe('training with a sidecar encoder', () => {
     try {
       expect(model.preprocessing.channels).toBe(1);
       expect(model.preprocessing.encoderInput).toEqual({ channels: 3, mean: MEAN, std: STD });
-      const predicted = join(root, 'rgb-pred.csv');
-      await captureCli(buildProgram(), ['predict', '--model', result.classifierPath!, manifest, '--split', 'test', '--out', predicted]);
-      const [ph, ...prows] = parseCsv(readFileSync(predicted, 'utf8'), predicted);
-      const [rh, ...rrows] = parseCsv(readFileSync(result.predictionsPath!, 'utf8'), 'predictions.csv');
-      for (const label of model.labels)
-        expect(prows.map((r) => r[ph!.indexOf(`prob.${label}`)])).toEqual(rrows.map((r) => r[rh!.indexOf(`prob.${label}`)]));
+      await expectPredictReproducesRun(result, manifest, model.labels, join(root, 'rgb-pred.csv'));
     } finally {
       await model.release();
     }
