@@ -13,14 +13,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const addonIndex = argv.indexOf('--addon');
-const addonArg = addonIndex >= 0 ? argv[addonIndex + 1] : undefined;
+const addonArg = addonIndex >= 0 && argv[addonIndex + 1] ? resolve(argv[addonIndex + 1]) : undefined;
 const TOOLCHAIN = ['cc', 'c++', 'gcc', 'g++', 'clang', 'clang++', 'cmake', 'make', 'python3', 'python', 'nvcc'];
 
 function log(message) {
