@@ -27,8 +27,12 @@ function log(message) {
   process.stderr.write(`check-prebuilt-install: ${message}\n`);
 }
 
+let work; // the install folders, removed at the end unless --keep
+
 function fail(message) {
   log(`FAILED: ${message}`);
+  if (work && !flag('--keep')) rmSync(work, { recursive: true, force: true });
+  else if (work) log(`kept ${work}`);
   process.exit(1);
 }
 
@@ -71,7 +75,7 @@ if (process.platform === 'linux') {
 }
 
 // 3. A PATH with node, npm, npx and sh only.
-const work = mkdtempSync(join(tmpdir(), 'radlearn-install-check-'));
+work = mkdtempSync(join(tmpdir(), 'radlearn-install-check-'));
 const bin = join(work, 'bin');
 mkdirSync(bin);
 const npmCli = realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
