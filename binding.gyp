@@ -10,10 +10,13 @@
         "native/include",
         "native/src"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      # RADLEARN_*_TEXT: the build facts buildInfo() reports (native/src/bindings/build_info.cc).
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS",
+                  "RADLEARN_VERSION_TEXT=\"<(radlearn_version)\"", "RADLEARN_BUILDER_TEXT=\"node-gyp\""],
       # RADLEARN_WERROR=1 in the environment at build time: warnings are errors (as in CMakeLists.txt).
       "variables": {
-        "radlearn_werror%": "<!(node -p \"process.env.RADLEARN_WERROR === '1' ? 1 : 0\")"
+        "radlearn_werror%": "<!(node -p \"process.env.RADLEARN_WERROR === '1' ? 1 : 0\")",
+        "radlearn_version%": "<!(node -p \"require('./package.json').version\")"
       },
       # Node's common.gypi adds -Wno-unused-parameter; our code is checked with it on, as in CMake.
       # -Werror goes in cflags_cc because common.gypi strips it from cflags.
@@ -21,7 +24,7 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wall", "-Wextra", "-Wpedantic"],
       "conditions": [
-        ["OS=='linux' or OS=='mac'", { "cflags_cc": ["-march=native"] }],
+        ["OS=='linux' or OS=='mac'", { "cflags_cc": ["-march=native"], "defines": ["RADLEARN_FLAGS_TEXT=\"Release -O3 -march=native\""] }],
         # -Wno-psabi: see CMakeLists.txt (GCC's note on cpu/vexp.h's 64-byte vectors without AVX-512).
         ["OS=='linux'", { "libraries": ["-lpthread"], "cflags_cc": ["-Wno-psabi"] }],
         ["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": ["-O3"], "WARNING_CFLAGS!": ["-Wno-unused-parameter"], "WARNING_CFLAGS": ["-Wall", "-Wextra", "-Wpedantic"] } }],

@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'build-cmake/**', 'node_modules/**', 'examples/**'] },
+  { ignores: ['dist/**', 'build/**', 'build-cmake/**', 'build-prebuilt/**', 'node_modules/**', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

@@ -9,12 +9,21 @@ export { radlearnVersion } from './package-info.js';
 
 // Native runtime: backends, threads, device tensors, tracing
 export { DeviceTensor, isDeviceTensor } from './kernels/tensor.js';
-export { backendInfo, setThreads, type BackendInfo, type DeviceInfo } from './native/backend.js';
+export {
+  backendInfo,
+  setThreads,
+  type AddonBuildInfo,
+  type AddonInfo,
+  type AddonSource,
+  type BackendInfo,
+  type DeviceInfo,
+} from './native/backend.js';
 export {
   BackendUnavailableError,
   BufferDetachedError,
   CudaError,
   NativeLoadError,
+  PrebuiltVersionError,
   TensorDisposedError,
   TensorInUseError,
   type LoadAttempt,

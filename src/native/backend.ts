@@ -1,8 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvalidArgumentError, describeValue } from '../errors.js';
-import { addon, loadAddon } from './addon.js';
+import { addon, loadAddon, type AddonSource } from './addon.js';
 import { BackendUnavailableError, fromNativeError } from './errors.js';
-import type { NativeBackend } from './types.js';
+import type { NativeBackend, NativeBuildInfo } from './types.js';
+
+export type { AddonSource } from './addon.js';
+
+/** How the loaded addon binary was built: radlearn version, builder, compiler, flags, CPU ISA, CUDA architectures. */
+export type AddonBuildInfo = NativeBuildInfo;
+
+/** Which addon was loaded. */
+export interface AddonInfo {
+  /** 'prebuilt' (the platform package), 'local' (built in the package folder) or 'override' (RADLEARN_ADDON). */
+  source: AddonSource;
+  /** The platform package and its version, e.g. "radlearn-linux-x64-gnu@0.1.0", for a prebuilt. */
+  package?: string;
+  /** Absent for an addon built before it could report it. */
+  build?: AddonBuildInfo;
+}
 
 export interface DeviceInfo {
   name: string;
@@ -31,6 +46,8 @@ export interface BackendInfo {
   nvtx: boolean;
   /** The addon file that was loaded. */
   addonPath: string;
+  /** Where that addon came from and how it was built. */
+  addon: AddonInfo;
 }
 
 /** RADLEARN_DEVICE as a backend, or undefined when unset or 'auto'; any other value throws. */
@@ -46,9 +63,14 @@ export function requestedDevice(): 'cpu' | 'cuda' | undefined {
  * device answers; RADLEARN_DEVICE=cpu|cuda overrides (cuda without a device throws, saying why).
  */
 export function backendInfo(): BackendInfo {
-  const { path } = loadAddon();
+  const loaded = loadAddon();
   const native = addon().backend();
-  const base = { cudaCompiled: native.cudaCompiled, threads: native.threads, nvtx: native.nvtx, addonPath: path };
+  const addonInfo: AddonInfo = {
+    source: loaded.source,
+    ...(loaded.package ? { package: `${loaded.package.name}@${loaded.package.version}` } : {}),
+    ...(loaded.build ? { build: loaded.build } : {}),
+  };
+  const base = { cudaCompiled: native.cudaCompiled, threads: native.threads, nvtx: native.nvtx, addonPath: loaded.path, addon: addonInfo };
   const device = native.device ?? undefined;
   const requested = requestedDevice();
   if (requested === 'cuda' && !device) {

@@ -5,16 +5,40 @@ export interface LoadAttempt {
   path: string;
   error: string;
   fix: string;
+  /** The error's code where it has one (ERR_PREBUILT_VERSION: a prebuilt of another radlearn version). */
+  code?: string;
 }
 
 /** No build of the native addon could be loaded; lists each attempt and its fix. */
 export class NativeLoadError extends RadlearnError {
   readonly attempts: LoadAttempt[];
 
-  constructor(attempts: LoadAttempt[]) {
+  constructor(attempts: LoadAttempt[], code = 'ERR_NATIVE_LOAD', why = '') {
     const lines = attempts.map((a, i) => `  ${i + 1}. ${a.path}\n     error: ${a.error}\n     fix:   ${a.fix}`);
-    super('ERR_NATIVE_LOAD', `radlearn's native addon could not be loaded. Tried:\n${lines.join('\n')}`, { attempts });
+    super(code, `radlearn's native addon could not be loaded${why ? `: ${why}` : ''}. Tried:\n${lines.join('\n')}`, { attempts });
     this.attempts = attempts;
+  }
+}
+
+/**
+ * Nothing loaded, and the prebuilt addon that is installed belongs to another radlearn version:
+ * it is compiled from that version's sources, so it is never used in this one's place.
+ */
+export class PrebuiltVersionError extends NativeLoadError {
+  readonly packageName: string;
+  readonly prebuiltVersion: string;
+  readonly radlearnVersion: string;
+
+  constructor(attempts: LoadAttempt[], refusal: { packageName: string; prebuiltVersion: string; radlearnVersion: string }) {
+    const { packageName, prebuiltVersion, radlearnVersion } = refusal;
+    super(
+      attempts,
+      'ERR_PREBUILT_VERSION',
+      `the installed prebuilt ${packageName} is for radlearn ${prebuiltVersion}, and this is radlearn ${radlearnVersion}`,
+    );
+    this.packageName = packageName;
+    this.prebuiltVersion = prebuiltVersion;
+    this.radlearnVersion = radlearnVersion;
   }
 }
 

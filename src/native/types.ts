@@ -34,6 +34,22 @@ export interface NativeBackendInfo {
   runtimeVersion?: number;
 }
 
+/** How the addon binary was built (native/src/bindings/build_info.cc). */
+export interface NativeBuildInfo {
+  /** The radlearn version whose sources it was compiled from. */
+  version: string;
+  /** cmake-js or node-gyp. */
+  builder: string;
+  /** e.g. "GCC 12.2.0". */
+  compiler: string;
+  /** What the build system passed: build type, optimisation, -march=native, nvcc and how cudart is linked. */
+  flags: string;
+  /** The CPU vector extensions the compiler targeted, e.g. "x86-64" or "x86-64 sse4.2 avx avx2 fma". */
+  isa: string;
+  /** CUDA architectures compiled in, e.g. "80-real,86-real,89-real,90-real,90-virtual"; null without CUDA. */
+  cudaArchs: string | null;
+}
+
 export interface NativeTraceEvent {
   name: string;
   cat: string;
@@ -56,6 +72,8 @@ export interface NativeAddon {
   abiVersion: number;
   DeviceTensor: NativeDeviceTensorClass;
   backend(): NativeBackendInfo;
+  /** Absent from addons built before it existed (a RADLEARN_ADDON override may be one). */
+  buildInfo?(): NativeBuildInfo;
   setThreads(threads: number): number;
   maxThreads(): number;
   traceEnable(on: boolean): void;

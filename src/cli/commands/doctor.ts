@@ -4,7 +4,9 @@ import {
   DeviceUnavailableError,
   NativeLoadError,
   onnxruntimeProviderStatus,
+  radlearnVersion,
   resolveDevicePlan,
+  type AddonInfo,
   type BackendInfo,
   type DevicePlan,
   type PartPlan,
@@ -18,11 +20,34 @@ function formatCudaVersion(version: number): string {
   return `${Math.floor(version / 1000)}.${Math.floor((version % 1000) / 10)}`;
 }
 
+const SOURCES: Record<AddonInfo['source'], string> = {
+  prebuilt: 'prebuilt package',
+  local: 'local build',
+  override: 'RADLEARN_ADDON override',
+};
+
+/** Where the addon came from, its version, CUDA architectures and build flags. */
+export function addonLines(addon: AddonInfo, version: string = radlearnVersion()): string[] {
+  const source = `${SOURCES[addon.source]}${addon.package ? ` ${addon.package}` : ''}`;
+  const build = addon.build;
+  if (!build) return [`addon source:   ${source}`, 'addon build:    not reported (an addon built before radlearn reported it; rebuild it)'];
+  const mismatch = build.version !== version ? ` (compiled from other sources: this is radlearn ${version})` : '';
+  return [
+    `addon source:   ${source}`,
+    `addon version:  ${build.version || 'unknown'}${mismatch}`,
+    `addon build:    ${build.builder}, ${build.compiler}`,
+    `build flags:    ${build.flags || 'not reported'}`,
+    `cpu isa:        ${build.isa || 'baseline'}`,
+    `cuda archs:     ${build.cudaArchs ?? 'none (built without CUDA)'}`,
+  ];
+}
+
 /** The lines `radlearn doctor` prints; exported for tests. */
 export function doctorLines(info: BackendInfo): string[] {
   const lines = [
     `backend:        ${info.backend}`,
     `addon:          ${info.addonPath}`,
+    ...addonLines(info.addon),
     `cuda compiled:  ${info.cudaCompiled ? 'yes' : 'no'}`,
     `nvtx ranges:    ${info.nvtx ? 'yes' : 'no'}`,
     `cpu threads:    ${info.threads}${process.env.RADLEARN_THREADS ? ' (RADLEARN_THREADS)' : ''}`,
@@ -75,7 +100,9 @@ async function autoDevicePlan(): Promise<DevicePlan | Error> {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('print the native backend, CUDA device, driver/runtime, threads, and why a backend was not chosen')
+    .description(
+      'print the native backend, which addon was loaded (prebuilt or local build) and how it was built, CUDA device, driver/runtime, threads, and why a backend was not chosen',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }) => {
       try {

@@ -25,8 +25,8 @@ describe('native loader', () => {
     let error: unknown;
     try {
       tryLoadAddon([
-        { path: join(dir, 'missing.node'), fix: 'build it' },
-        { path: corrupt, fix: 'rebuild it' },
+        { path: join(dir, 'missing.node'), fix: 'build it', source: 'local' },
+        { path: corrupt, fix: 'rebuild it', source: 'local' },
       ]);
     } catch (e) {
       error = e;
