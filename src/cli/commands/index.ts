@@ -14,6 +14,7 @@ import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
 import { registerPredict } from './predict.js';
+import { registerTopics } from './topics.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -27,4 +28,5 @@ export const commands: RegisterCommand[] = [
   registerEval,
   registerStudy,
   registerPredict,
+  registerTopics,
 ];
