@@ -455,3 +455,6 @@ export {
   type TopicSettings,
   type TopicWord,
 } from './mining/topics.js';
+export { loadContrastiveRun, type ContrastiveRun } from './mining/contrastive-run.js';
+export { cosineScores, matchSentences, type SentenceMatch, type SentenceMatches } from './mining/match-sentences.js';
+export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sentence-recall.js';

@@ -15,6 +15,7 @@ import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
 import { registerPredict } from './predict.js';
 import { registerTopics } from './topics.js';
+import { registerMatch } from './match.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -29,4 +30,5 @@ export const commands: RegisterCommand[] = [
   registerStudy,
   registerPredict,
   registerTopics,
+  registerMatch,
 ];
