@@ -132,7 +132,7 @@ describe('matchSentences', () => {
       '2',
     ]);
     expect(stdout).toContain(`ranked by cosine similarity to ${row.imagePaths[0]}`);
-    expect(stdout.match(/^ +\d+\. +-?\d\.\d{3}  \S.*$/gm)).toHaveLength(2);
+    expect(stdout.match(/^ +\d+\. +-?\d\.\d{3} {2}\S.*$/gm)).toHaveLength(2);
   });
 
   it('refuses a run of another mode and a missing run folder', async () => {
