@@ -109,6 +109,7 @@ export function eStepChunk(
   const expTheta = new Float64Array(k);
   const acc = new Float64Array(k);
   const logits = new Float64Array(k);
+  let rows = new Float64Array(64 * k);
   const passKey = job.init === 'random' ? hashKeys(job.seed, 'lda-doc', job.pass) : 0;
   let touchedCount = 0;
   let bound = 0;
@@ -122,26 +123,17 @@ export function eStepChunk(
       for (let t = 0; t < k; t++) gamma[t] = gammaDraw(rng, 100) * 0.01;
     } else gamma.fill(1);
     expExpectation(gamma, expTheta, k);
-    for (let it = 0; it < maxIterations; it++) {
-      iterations++;
-      acc.fill(0);
-      for (let j = from; j < to; j++) {
-        const base = indices[j]! * k;
-        let s = EPS;
-        for (let t = 0; t < k; t++) s += expTheta[t]! * expTopicWord[base + t]!;
-        const ratio = values[j]! / s;
-        for (let t = 0; t < k; t++) acc[t]! += ratio * expTopicWord[base + t]!;
-      }
-      let change = 0;
-      for (let t = 0; t < k; t++) {
-        next[t] = alpha + expTheta[t]! * acc[t]!;
-        change += Math.abs(next[t]! - gamma[t]!);
-      }
+    // the document's rows of exp(E[log β]) gathered once, read contiguously by every update
+    const nnz = to - from;
+    if (rows.length < nnz * k) rows = new Float64Array(2 * nnz * k);
+    for (let j = 0; j < nnz; j++) rows.set(expTopicWord.subarray(indices[from + j]! * k, indices[from + j]! * k + k), j * k);
+    const used = updateDocument(rows, values, from, nnz, k, alpha, maxIterations, tolerance, gamma, next, expTheta, acc);
+    iterations += used;
+    // updateDocument leaves the final γ in `gamma` when it swapped an even number of times, else in `next`
+    if (used % 2 === 1) {
       const swap = gamma;
       gamma = next;
       next = swap;
-      expExpectation(gamma, expTheta, k);
-      if (change / k < tolerance) break;
     }
     gammaRows.set(gamma, d * k);
     if (job.stats && scratch) {
@@ -174,6 +166,62 @@ export function eStepChunk(
     });
   }
   return { statsWords, statsValues, bound, iterations };
+}
+
+/**
+ * Iterates one document's γ (in `gamma`, with exp(E[log θ]) in `expTheta`) to convergence over its
+ * `nnz` words, whose exp(E[log β]) rows are `rows` ([nnz, K]) and counts values[from ..]. Each update
+ * writes the new γ into the other buffer and swaps; returns the number of updates.
+ */
+function updateDocument(
+  rows: Float64Array,
+  values: Float64Array,
+  from: number,
+  nnz: number,
+  k: number,
+  alpha: number,
+  maxIterations: number,
+  tolerance: number,
+  gamma: Float64Array,
+  next: Float64Array,
+  expTheta: Float64Array,
+  acc: Float64Array,
+): number {
+  const k4 = k - (k % 4);
+  let it = 0;
+  while (it < maxIterations) {
+    it++;
+    acc.fill(0);
+    for (let j = 0; j < nnz; j++) {
+      const base = j * k;
+      // four partial sums: one running sum is latency-bound
+      let s0 = EPS;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let t = 0;
+      for (; t < k4; t += 4) {
+        s0 += expTheta[t]! * rows[base + t]!;
+        s1 += expTheta[t + 1]! * rows[base + t + 1]!;
+        s2 += expTheta[t + 2]! * rows[base + t + 2]!;
+        s3 += expTheta[t + 3]! * rows[base + t + 3]!;
+      }
+      for (; t < k; t++) s0 += expTheta[t]! * rows[base + t]!;
+      const ratio = values[from + j]! / (s0 + s1 + (s2 + s3));
+      for (t = 0; t < k; t++) acc[t]! += ratio * rows[base + t]!;
+    }
+    let change = 0;
+    for (let t = 0; t < k; t++) {
+      next[t] = alpha + expTheta[t]! * acc[t]!;
+      change += Math.abs(next[t]! - gamma[t]!);
+    }
+    const swap = gamma;
+    gamma = next;
+    next = swap;
+    expExpectation(gamma, expTheta, k);
+    if (change / k < tolerance) break;
+  }
+  return it;
 }
 
 /**
