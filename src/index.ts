@@ -480,3 +480,22 @@ export {
   type PredictInput,
   type PredictOptions,
 } from './export/predict.js';
+
+// Report mining: word counts, LDA topics, image–sentence matching
+export { ENGLISH_STOP_WORDS } from './mining/stop-words.js';
+export { countTerms, tokenize, vectorize, type DocTermMatrix, type Vectorized, type VectorizeOptions } from './mining/vectorize.js';
+export { LdaModel, fitLda, type LdaMethod, type LdaOptions, type LdaSettings } from './mining/lda.js';
+export {
+  TopicModel,
+  fitTopics,
+  readTopicModel,
+  type Topic,
+  type TopicFit,
+  type TopicModelJson,
+  type TopicOptions,
+  type TopicSettings,
+  type TopicWord,
+} from './mining/topics.js';
+export { loadContrastiveRun, type ContrastiveRun } from './mining/contrastive-run.js';
+export { cosineScores, matchSentences, type SentenceMatch, type SentenceMatches } from './mining/match-sentences.js';
+export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sentence-recall.js';

@@ -15,6 +15,8 @@ import { registerEval } from './eval.js';
 import { registerStudy } from './study.js';
 import { registerPredict } from './predict.js';
 import { registerEncoder } from './encoder.js';
+import { registerTopics } from './topics.js';
+import { registerMatch } from './match.js';
 
 export const commands: RegisterCommand[] = [
   registerDoctor,
@@ -29,4 +31,6 @@ export const commands: RegisterCommand[] = [
   registerStudy,
   registerPredict,
   registerEncoder,
+  registerTopics,
+  registerMatch,
 ];
