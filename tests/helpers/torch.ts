@@ -248,6 +248,7 @@ export interface TrajectorySpec {
     minLrRatio: number;
     headLrScale: number;
     chunkSize: number;
+    batchNorm: 'frozen' | 'batch';
   };
   images: BinEntry;
   targets: BinEntry;
@@ -264,7 +265,8 @@ export interface TrajectoryResult {
   losses: number[];
   gradNorms: number[];
   lrs: number[];
-  /** The run's flat buffer by parameter name (image_encoder.<initializer>, classifier.fc.*). */
+  /** The run's flat buffer by parameter name (image_encoder.<initializer>, classifier.fc.*), before and after. */
+  initial: Map<string, Float32Array>;
   parameters: Map<string, Float32Array>;
 }
 
@@ -295,7 +297,7 @@ export async function radlearnTrajectory(dir: string, spec: TrajectorySpec): Pro
       warmupSteps: h.warmupSteps,
       minLrRatio: h.minLrRatio,
     },
-    finetune: { chunkSize: h.chunkSize, groups: [{ pattern: '^classifier\\.', lrScale: h.headLrScale }] },
+    finetune: { chunkSize: h.chunkSize, batchNorm: h.batchNorm, groups: [{ pattern: '^classifier\\.', lrScale: h.headLrScale }] },
   });
   const ft = config.finetune!;
   const ops = resolveTrainOps();
@@ -320,7 +322,8 @@ export async function radlearnTrajectory(dir: string, spec: TrajectorySpec): Pro
     const images = readFloat32(dir, spec.images);
     const [C, H, W] = spec.images.dims.slice(2) as [number, number, number];
     const pixels = C * H * W;
-    const result: TrajectoryResult = { losses: [], gradNorms: [], lrs: [], parameters: new Map() };
+    const result: TrajectoryResult = { losses: [], gradNorms: [], lrs: [], initial: new Map(), parameters: new Map() };
+    for (const e of params.entries) result.initial.set(e.name, params.view(e.name).slice());
     for (let step = 0; step < spec.steps; step++) {
       const batch = Int32Array.from({ length: B }, (_, i) => step * B + i);
       const inputs = (s: number, e: number): Record<string, TensorLike> => ({

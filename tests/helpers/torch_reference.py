@@ -210,8 +210,12 @@ def trajectory(name: str, out: Path, seed: int, batch: int, size: int, steps: in
     head_w = (torch.rand(labels, dim, generator=gen) * 2 - 1) * bound
     head_b = torch.zeros(labels)
 
-    # float64 PyTorch from the exported float32 values
-    encoder = copy.deepcopy(model).double().eval()
+    # float64 PyTorch from the exported float32 values; 'batch': BatchNorm normalises with each chunk's
+    # statistics and updates its running statistics (model.train()), as radlearn's gradient caching
+    # runs the encoder chunk by chunk
+    batch_stats = hyper.get("batchNorm", "frozen") == "batch"
+    encoder = copy.deepcopy(model).double().train(batch_stats)
+    chunk = hyper["chunkSize"]
     head = torch.nn.Linear(dim, labels).double()
     with torch.no_grad():
         head.weight.copy_(head_w)
@@ -240,7 +244,8 @@ def trajectory(name: str, out: Path, seed: int, batch: int, size: int, steps: in
         for group in optimizer.param_groups:
             group["lr"] = lr * group["scale"]
         optimizer.zero_grad(set_to_none=True)
-        logits = head(encoder(images[step].double()))
+        x = images[step].double()
+        logits = head(torch.cat([encoder(x[c : c + chunk]) for c in range(0, batch, chunk)]))
         t = targets[step].double()
         valid = mask[step].double() * (t >= 0).double()
         bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, t.clamp(min=0), reduction="none")
@@ -252,6 +257,8 @@ def trajectory(name: str, out: Path, seed: int, batch: int, size: int, steps: in
         norms.append(float(norm))
         lrs.append(lr)
     final = {n: p for n, p in named}
+    if batch_stats:
+        final.update({f"image_encoder.{n}": b for n, b in encoder.named_buffers() if "running_" in n})
     return {
         "model": name,
         "output": "embedding",
@@ -336,7 +343,7 @@ def main() -> int:
         spec = gradients(args.model, args.out, args.seed, args.batch, args.size)
     elif args.command == "trajectory":
         hyper = dict(lr=1e-3, beta1=0.9, beta2=0.98, eps=1e-6, weightDecay=0.05, maxGradNorm=1.0, warmupSteps=3, minLrRatio=0.1,
-                     headLrScale=2.0, chunkSize=2)
+                     headLrScale=2.0, chunkSize=2, batchNorm="frozen")
         hyper.update(json.loads(args.hyper))
         spec = trajectory(args.model, args.out, args.seed, args.batch, args.size, args.steps, hyper)
     else:
