@@ -415,7 +415,6 @@ def export_encoder(
     if pooling not in ("pooler", "cls", "mean"):
         raise ExportError(f"pooling must be 'pooler', 'cls' or 'mean', got {pooling!r}")
 
-    parameters = [name for name, p in model.named_parameters()]
     exported = model if kind == "image" else TextEmbedding(model, pooling, token_type_ids)
     args = _example_inputs(kind, batch, size, channels, min(seq_len, max_length), _vocab_size(model), token_type_ids)
     if kind == "image":
@@ -440,10 +439,15 @@ def export_encoder(
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         options["dynamo"] = False
     with export_mode(exported):
-        y = exported(*args).detach()
+        y = exported(*args)
         if not isinstance(y, torch.Tensor) or y.dim() != 2 or y.shape[0] != args[0].shape[0]:
             shape = list(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
             raise ExportError(f"the encoder's output is {shape}; radlearn trains on [N, D] embeddings (remove the head, pool the tokens)")
+        # the parameters the output depends on (e.g. not BertModel's pooler under cls/mean pooling)
+        named = list(model.named_parameters())
+        grads = torch.autograd.grad(y.sum(), [p for _, p in named], allow_unused=True)
+        parameters = [name for (name, _), g in zip(named, grads) if g is not None]
+        y = y.detach()
         torch.onnx.export(exported, args, str(out_path), **options)
 
     onnx_model = onnx.load(str(out_path))

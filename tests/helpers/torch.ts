@@ -83,7 +83,11 @@ function bytesOf(dir: string, file: string): ArrayBuffer {
 
 export function readBin(dir: string, entry: BinEntry): Float32Array | Float64Array | BigInt64Array {
   const buffer = bytesOf(dir, entry.file);
-  return entry.dtype === 'int64' ? new BigInt64Array(buffer) : entry.dtype === 'float64' ? new Float64Array(buffer) : new Float32Array(buffer);
+  return entry.dtype === 'int64'
+    ? new BigInt64Array(buffer)
+    : entry.dtype === 'float64'
+      ? new Float64Array(buffer)
+      : new Float32Array(buffer);
 }
 
 export function readFloat32(dir: string, entry: BinEntry): Float32Array {
@@ -94,7 +98,11 @@ export function readFloat32(dir: string, entry: BinEntry): Float32Array {
 
 /** A bin file as an onnxruntime feed. */
 export function feedOf(dir: string, entry: BinEntry): TensorLike {
-  return { type: entry.dtype === 'int64' ? 'int64' : 'float32', data: readBin(dir, entry) as Float32Array | BigInt64Array, dims: entry.dims };
+  return {
+    type: entry.dtype === 'int64' ? 'int64' : 'float32',
+    data: readBin(dir, entry) as Float32Array | BigInt64Array,
+    dims: entry.dims,
+  };
 }
 
 /** The tensors of a flat file by name (float64 views, or float32 widened). */
@@ -223,7 +231,13 @@ export async function radlearnGradients(
     const comparison = compareGradients(training.layout, gradients, readFlat(dir, spec.reference), readFlat(dir, spec.torch32));
     const y64 = readBin(dir, spec.output64) as Float64Array;
     const outputRelError = diffNorm(outputs[spec.output]!.data as Float32Array, y64) / norm(y64);
-    return { comparison, outputRelError, trainingNodes: training.model.graph!.node!.length, forwardNodes: training.forwardNodeCount, stepMs };
+    return {
+      comparison,
+      outputRelError,
+      trainingNodes: training.model.graph!.node!.length,
+      forwardNodes: training.forwardNodeCount,
+      stepMs,
+    };
   } finally {
     await session.release();
   }
