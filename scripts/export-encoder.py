@@ -253,19 +253,20 @@ def module_factory(spec: str, kwargs: Optional[Dict[str, Any]] = None, seed: int
 
 class TextEmbedding(nn.Module):
     """A text encoder's [N, D] embedding: 'pooler' (BertModel's pooler_output), 'cls' (token 0 of the last
-    hidden state) or 'mean' (mean of the tokens the attention mask keeps). Its parameters keep the
-    inner module's names: the export strips the `inner.` prefix."""
+    hidden state) or 'mean' (mean of the tokens the attention mask keeps). The inner module is called
+    with keyword arguments input_ids, attention_mask (unless the model has no mask input) and
+    token_type_ids (when asked for). Its parameters keep the inner module's names: the export strips
+    the `inner.` prefix."""
 
-    def __init__(self, inner: nn.Module, pooling: str, token_type_ids: bool):
+    def __init__(self, inner: nn.Module, pooling: str, inputs: Sequence[str]):
         super().__init__()
         self.inner = inner
         self.pooling = pooling
-        self.token_type_ids = token_type_ids
+        self.inputs = list(inputs)
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
-        kwargs = dict(input_ids=input_ids, attention_mask=attention_mask)
-        if self.token_type_ids:
-            kwargs["token_type_ids"] = token_type_ids
+    def forward(self, *tensors):
+        kwargs = dict(zip(self.inputs, tensors))
+        attention_mask = kwargs.get("attention_mask")
         out = self.inner(**kwargs)
         if isinstance(out, torch.Tensor) and out.dim() == 2:
             return out
@@ -352,7 +353,7 @@ def _check_export(onnx_model, parameters: Sequence[str], where: str) -> None:
         )
 
 
-def _example_inputs(kind: str, batch: int, size: Optional[int], channels: int, seq_len: int, vocab: int, token_type_ids: bool):
+def _example_inputs(kind: str, batch: int, size: Optional[int], channels: int, seq_len: int, vocab: int, names: Sequence[str]):
     g = torch.Generator().manual_seed(0)
     if kind == "image":
         side = size or 224
@@ -360,10 +361,8 @@ def _example_inputs(kind: str, batch: int, size: Optional[int], channels: int, s
     ids = torch.randint(5, max(6, vocab), (batch, seq_len), generator=g)
     mask = torch.ones(batch, seq_len, dtype=torch.int64)
     mask[0, seq_len // 2:] = 0  # a padded row, so nothing about the mask is constant-folded
-    args = (ids, mask)
-    if token_type_ids:
-        args = args + (torch.zeros_like(ids),)
-    return args
+    by_name = {TEXT_INPUTS["inputIds"]: ids, TEXT_INPUTS["attentionMask"]: mask, TEXT_INPUTS["tokenTypeIds"]: torch.zeros_like(ids)}
+    return tuple(by_name[n] for n in names)
 
 
 def _vocab_size(model: nn.Module) -> int:
@@ -384,6 +383,7 @@ def export_encoder(
     std: Optional[Sequence[float]] = None,
     pooling: str = "pooler",
     token_type_ids: bool = False,
+    attention_mask: bool = True,
     tokenizer: Optional[str] = None,
     tokenizer_json: Optional[Dict[str, Any]] = None,
     max_length: int = 128,
@@ -395,9 +395,10 @@ def export_encoder(
 
     image: model(pixel_values [N, channels, H, W]) -> [N, D]; `size` the side it was trained at (None:
     any), mean/std per channel for pixels in [0, 1] (default: ImageNet's for 3 channels, 0.5/0.5 for 1).
-    text: model(input_ids, attention_mask[, token_type_ids]) -> [N, D], or a BertModel-shaped output
-    pooled by `pooling` ('pooler', 'cls' or 'mean'); `tokenizer` a tokenizer.json path (copied beside
-    the model unless already there) or `tokenizer_json` its content; `max_length` the longest input.
+    text: model(input_ids=, attention_mask=[, token_type_ids=]) -> [N, D], or a BertModel-shaped output
+    pooled by `pooling` ('pooler', 'cls' or 'mean'); attention_mask=False for a model that takes token
+    ids only (CLIP's text tower); `tokenizer` a tokenizer.json path (copied beside the model unless
+    already there) or `tokenizer_json` its content; `max_length` the longest input.
     """
     import onnx
 
@@ -414,15 +415,19 @@ def export_encoder(
         raise ExportError("a text encoder needs its tokenizer.json (--tokenizer)")
     if pooling not in ("pooler", "cls", "mean"):
         raise ExportError(f"pooling must be 'pooler', 'cls' or 'mean', got {pooling!r}")
+    if pooling == "mean" and not attention_mask:
+        raise ExportError("pooling 'mean' averages the tokens the attention mask keeps; a model without a mask input needs cls or pooler")
 
-    exported = model if kind == "image" else TextEmbedding(model, pooling, token_type_ids)
-    args = _example_inputs(kind, batch, size, channels, min(seq_len, max_length), _vocab_size(model), token_type_ids)
+    text_keys = ["inputIds"] + (["attentionMask"] if attention_mask else []) + (["tokenTypeIds"] if token_type_ids else [])
     if kind == "image":
+        exported = model
         input_names = [IMAGE_INPUT]
         dynamic = {IMAGE_INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}
     else:
-        input_names = [TEXT_INPUTS["inputIds"], TEXT_INPUTS["attentionMask"]] + ([TEXT_INPUTS["tokenTypeIds"]] if token_type_ids else [])
+        input_names = [TEXT_INPUTS[k] for k in text_keys]
+        exported = TextEmbedding(model, pooling, input_names)
         dynamic = {**{n: {0: "batch", 1: "sequence"} for n in input_names}, OUTPUT: {0: "batch"}}
+    args = _example_inputs(kind, batch, size, channels, min(seq_len, max_length), _vocab_size(model), input_names)
 
     options: Dict[str, Any] = dict(
         export_params=True,
@@ -487,10 +492,7 @@ def export_encoder(
                 target = src
             else:
                 shutil.copyfile(src, target)
-        inputs = {"inputIds": TEXT_INPUTS["inputIds"], "attentionMask": TEXT_INPUTS["attentionMask"]}
-        if token_type_ids:
-            inputs["tokenTypeIds"] = TEXT_INPUTS["tokenTypeIds"]
-        sidecar.update(inputs=inputs, tokenizer=target.name, maxLength=int(max_length))
+        sidecar.update(inputs={k: TEXT_INPUTS[k] for k in text_keys}, tokenizer=target.name, maxLength=int(max_length))
     (out_path.parent / f"{stem}.radlearn.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     return sidecar
 
@@ -507,7 +509,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     which.add_argument("--module", metavar="PKG.MOD:FACTORY", help="any factory returning an nn.Module (kwargs from --kwargs)")
     which.add_argument("--demo-bert", action="store_true", help="a small BertModel-shaped text encoder with its own tokenizer.json")
     ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for the constructor or factory")
-    ap.add_argument("--weights", default="random", help="'random' (seeded), a state_dict file, or torchvision:<ENUM>")
+    ap.add_argument("--weights", help="'random' (seeded; the default for --torchvision and --demo-bert), a state_dict file, "
+                    "or torchvision:<ENUM>; with --module the factory's own weights unless given")
+    ap.add_argument("--weights-id", help="where the weights came from, for the sidecar (e.g. a hub id the factory loads)")
     ap.add_argument("--seed", type=int, default=0, help="seed for random weights")
     ap.add_argument("--kind", choices=["image", "text"], help="image or text (default: text for --demo-bert, else image)")
     ap.add_argument("--keep-head", action="store_true", help="keep the classification head (its logits become the output)")
@@ -517,18 +521,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--std", type=float, nargs="+", help="per-channel std (default ImageNet's)")
     ap.add_argument("--pooling", default="pooler", choices=["pooler", "cls", "mean"], help="text: how tokens become the embedding")
     ap.add_argument("--token-type-ids", action="store_true", help="text: the model takes token_type_ids as a third input")
+    ap.add_argument("--no-attention-mask", action="store_true", help="text: the model takes token ids only (CLIP's text tower)")
     ap.add_argument("--tokenizer", help="text: the model's tokenizer.json (Hugging Face tokenizers format)")
     ap.add_argument("--max-length", type=int, default=128, help="text: the longest input in tokens")
     ap.add_argument("--out", required=True, help="the .onnx file to write; the sidecar goes beside it")
     args = ap.parse_args(argv)
 
     kwargs = json.loads(args.kwargs)
-    weights_note = f"random(seed={args.seed})" if args.weights == "random" else args.weights
+    weights = args.weights or ("factory" if args.module else "random")
+    weights_note = args.weights_id or (f"random(seed={args.seed})" if weights == "random" else f"as built by {args.module}" if weights == "factory" else weights)
     kind = args.kind or ("text" if args.demo_bert else "image")
     tokenizer_json = None
     try:
         if args.torchvision:
-            model = torchvision_encoder(args.torchvision, args.weights, args.seed, args.keep_head, **kwargs)
+            model = torchvision_encoder(args.torchvision, weights, args.seed, args.keep_head, **kwargs)
             constructor = f"torchvision.models.{args.torchvision}"
         else:
             if args.demo_bert:
@@ -539,8 +545,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 # a factory returns the encoder it means: no head is removed
                 model, constructor = module_factory(args.module, kwargs, args.seed), args.module
-            if args.weights != "random":
-                load_weights(model, args.weights)
+            if weights not in ("random", "factory"):
+                load_weights(model, weights)
         sidecar = export_encoder(
             model,
             args.out,
@@ -551,6 +557,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             std=args.std,
             pooling=args.pooling,
             token_type_ids=args.token_type_ids,
+            attention_mask=not args.no_attention_mask,
             tokenizer=args.tokenizer,
             tokenizer_json=tokenizer_json,
             max_length=args.max_length,

@@ -64,13 +64,13 @@ export function referenceDir(prefix: string): { dir: string; remove: () => void 
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs one reference command (torch on one thread) and returns the spec.json it wrote. */
-export function runReference<T>(command: string, model: string, dir: string, extra: string[] = []): T {
+/** Runs one reference command (torch on one thread unless `env` says otherwise) and returns the spec.json it wrote. */
+export function runReference<T>(command: string, model: string, dir: string, extra: string[] = [], env: Record<string, string> = {}): T {
   execFileSync(PYTHON, [REFERENCE_SCRIPT, command, model, dir, ...extra], {
     encoding: 'utf8',
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONWARNINGS: 'ignore' },
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONWARNINGS: 'ignore', PYTHONDONTWRITEBYTECODE: '1', ...env },
     maxBuffer: 1 << 26,
   });
   return JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as T;

@@ -15,8 +15,9 @@ repeat the computation, plus PyTorch's results, as raw little-endian files liste
   timing   MODEL OUT --threads T --batch B --size S
            PyTorch CPU eager median milliseconds of one training step (forward, backward, AdamW) in float32
 
-MODEL: resnet18, densenet121, vit (a small torchvision VisionTransformer with a non-zero head) or bert
-(the BertModel-shaped encoder, padded rows and token type ids).
+MODEL: resnet18, densenet121, vit (a small torchvision VisionTransformer with a non-zero head), vit_s16
+(ViT-S/16 without its head), vit_b_16 (full size, 224 pixels, non-zero head), bert (a small BertModel-shaped
+encoder; padded rows and token type ids) or bert_base (the same at BERT-base size).
 """
 from __future__ import annotations
 
@@ -93,6 +94,26 @@ def build(name: str, ee, seed: int, size: int):
             model.heads.head.weight.normal_(0.0, 0.1, generator=gen)
             model.heads.head.bias.normal_(0.0, 0.1, generator=gen)
         return model, dict(kind="image", size=size), "image"
+    if name == "vit_b_16":
+        # full size, 224 pixels; torchvision starts the head at zero, so it is drawn non-zero
+        torch.manual_seed(seed)
+        model = torchvision.models.vit_b_16(weights=None)
+        with torch.no_grad():
+            model.heads.head.weight.normal_(0.0, 0.02, generator=gen)
+            model.heads.head.bias.normal_(0.0, 0.02, generator=gen)
+        return model, dict(kind="image", size=224), "image"
+    if name == "bert_base":
+        torch.manual_seed(seed)
+        model = ee.BertShapedModel()
+        return model, dict(kind="text", tokenizer_json=ee.demo_tokenizer(), token_type_ids=True, max_length=512), "text"
+    if name == "vit_s16":
+        # ViT-S/16 (DeiT-S, DINOv2 ViT-S): width 384, 12 layers, 6 heads; the head removed
+        torch.manual_seed(seed)
+        model = torchvision.models.VisionTransformer(
+            image_size=size, patch_size=16, num_layers=12, num_heads=6, hidden_dim=384, mlp_dim=1536
+        )
+        model.heads = torch.nn.Identity()
+        return model, dict(kind="image", size=size), "image"
     if name == "bert":
         torch.manual_seed(seed)
         model = ee.demo_bert()
@@ -100,20 +121,20 @@ def build(name: str, ee, seed: int, size: int):
     raise SystemExit(f"unknown model {name}")
 
 
-def make_inputs(kind: str, batch: int, size: int, vocab: int, gen):
-    """Image: [batch, 3, size, size] normal. Text: [batch, 12] ids with row i padded after 12 - 3i tokens
-    (row 0 full), token types 1 on the second half of the real tokens."""
+def make_inputs(kind: str, batch: int, size: int, vocab: int, gen, seq: int = 12):
+    """Image: [batch, 3, size, size] normal. Text: [batch, seq] ids with row i padded after seq - i * seq / 4
+    tokens (row 0 full), token types 1 on the second half of the real tokens."""
     import torch
 
     if kind == "image":
         return {"pixel_values": torch.randn(batch, 3, size, size, generator=gen)}
-    t = 12
+    t = seq
     ids = torch.randint(5, vocab, (batch, t), generator=gen)
     ids[:, 0] = 2  # [CLS]
     mask = torch.ones(batch, t, dtype=torch.int64)
     types = torch.zeros(batch, t, dtype=torch.int64)
     for i in range(batch):
-        real = max(3, t - 3 * i)
+        real = max(3, t - (i * t) // 4)
         mask[i, real:] = 0
         ids[i, real:] = 0
         ids[i, real - 1] = 3  # [SEP]
@@ -148,14 +169,15 @@ def write_flat(out: Path, file: str, tensors: dict, dtype: str) -> list:
 # --------------------------------------------------------------------------------------------------
 
 
-def gradients(name: str, out: Path, seed: int, batch: int, size: int) -> dict:
+def gradients(name: str, out: Path, seed: int, batch: int, size: int, seq: int) -> dict:
     import torch
 
     ee = exporter()
     model, options, kind = build(name, ee, seed, size)
+    size = options.get("size") or size
     ee.export_encoder(model, str(out / "model.onnx"), **options)
     gen = torch.Generator().manual_seed(seed + 2)
-    inputs = make_inputs(kind, batch, size, ee._vocab_size(model), gen)
+    inputs = make_inputs(kind, batch, size, ee._vocab_size(model), gen, seq)
     model.eval()
     args = list(inputs.values())
     with torch.no_grad():
@@ -278,14 +300,19 @@ def trajectory(name: str, out: Path, seed: int, batch: int, size: int, steps: in
     }
 
 
-def timing(name: str, out: Path, seed: int, batch: int, size: int, threads: int, runs: int) -> dict:
-    """Median ms of one float32 training step: forward, L = sum(output * P), backward, AdamW."""
+def timing(name: str, out: Path, seed: int, batch: int, size: int, threads: int, runs: int, export: bool) -> dict:
+    """Median ms of one float32 training step: forward, L = sum(output * P), backward, AdamW (eager,
+    eval-mode modules as radlearn's frozen-BatchNorm training graph). OMP_WAIT_POLICY comes from the
+    environment."""
+    import os
+
     import torch
 
     torch.set_num_threads(threads)
     ee = exporter()
     model, options, kind = build(name, ee, seed, size)
-    ee.export_encoder(model, str(out / "model.onnx"), **options)
+    if export:
+        ee.export_encoder(model, str(out / "model.onnx"), **options)
     gen = torch.Generator().manual_seed(seed + 2)
     inputs = make_inputs(kind, batch, size, ee._vocab_size(model), gen)
     args = list(inputs.values())
@@ -315,6 +342,7 @@ def timing(name: str, out: Path, seed: int, batch: int, size: int, threads: int,
         "inputs": [write(out, k, v, "float32" if v.is_floating_point() else "int64") for k, v in inputs.items()],
         "projection": write(out, "projection", projection, "float32"),
         "torchThreads": torch.get_num_threads(),
+        "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
         "samplesMs": samples,
         "medianMs": samples[len(samples) // 2],
     }
@@ -328,10 +356,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=20261207)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--seq", type=int, default=12, help="text: tokens per row")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--hyper", default="{}", help="trajectory: AdamW and schedule settings (JSON)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--skip-export", action="store_true", help="timing: model.onnx is already in OUT")
     args = ap.parse_args()
     if args.command == "check":
         return check()
@@ -340,14 +370,14 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "gradients":
-        spec = gradients(args.model, args.out, args.seed, args.batch, args.size)
+        spec = gradients(args.model, args.out, args.seed, args.batch, args.size, args.seq)
     elif args.command == "trajectory":
         hyper = dict(lr=1e-3, beta1=0.9, beta2=0.98, eps=1e-6, weightDecay=0.05, maxGradNorm=1.0, warmupSteps=3, minLrRatio=0.1,
                      headLrScale=2.0, chunkSize=2, batchNorm="frozen")
         hyper.update(json.loads(args.hyper))
         spec = trajectory(args.model, args.out, args.seed, args.batch, args.size, args.steps, hyper)
     else:
-        spec = timing(args.model, args.out, args.seed, args.batch, args.size, args.threads, args.runs)
+        spec = timing(args.model, args.out, args.seed, args.batch, args.size, args.threads, args.runs, not args.skip_export)
     spec["torch"] = torch.__version__
     (args.out / "spec.json").write_text(json.dumps(spec, indent=1))
     return 0

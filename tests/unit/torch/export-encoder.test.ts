@@ -30,12 +30,16 @@ function exportEncoder(args: string[]): string {
     encoding: 'utf8',
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONWARNINGS: 'ignore' },
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONWARNINGS: 'ignore', PYTHONDONTWRITEBYTECODE: '1' },
   });
 }
 
 function failing(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = spawnSync(PYTHON, [SCRIPT, ...args], {
+    encoding: 'utf8',
+    cwd: REPO_ROOT,
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -170,6 +174,17 @@ describe.skipIf(missing !== undefined && !TORCH_REQUIRED)('scripts/export-encode
       await session.release();
     }
   }, 180_000);
+
+  it('a text model that takes token ids only: no attention-mask input, none in the sidecar', () => {
+    const out = join(dir, 'ids-only.onnx');
+    exportEncoder(['--demo-bert', '--no-attention-mask', '--pooling', 'cls', '--out', out]);
+    expect(sidecarOf(out)).toMatchObject({ inputs: { inputIds: 'input_ids' }, tokenizer: 'ids-only.tokenizer.json' });
+    expect(Object.keys(sidecarOf(out).inputs as object)).toEqual(['inputIds']);
+    expect(loadModel(out).graph!.input!.map((v) => v.name)).toEqual(['input_ids']);
+    const mean = failing(['--demo-bert', '--no-attention-mask', '--pooling', 'mean', '--out', join(dir, 'm.onnx')]);
+    expect(mean.status).toBe(1);
+    expect(mean.stderr).toMatch(/pooling 'mean' averages the tokens the attention mask keeps/);
+  }, 120_000);
 
   it('any module through --module package.module:factory with --kwargs', () => {
     const out = join(dir, 'vit.onnx');
