@@ -167,6 +167,66 @@ function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
+/** A symbolic dim as a product: named factors and a number ('batch*6' -> { k: 6, names: ['batch'] }). */
+function factors(d: string): { k: number; names: string[] } {
+  let k = 1;
+  const names: string[] = [];
+  for (const part of d.split('*')) {
+    if (/^\d+$/.test(part)) k *= Number(part);
+    else names.push(part);
+  }
+  return { k, names: names.sort() };
+}
+
+/** The canonical dim for k * names (a number when there are no names). */
+function fromFactors(k: number, names: string[]): StaticDim {
+  if (names.length === 0) return k;
+  if (k === 0) return 0;
+  return k === 1 ? names.join('*') : `${names.join('*')}*${k}`;
+}
+
+/** Products and quotients of known or symbolic sizes (shape arithmetic of exported graphs). */
+function dimArithmetic(op: string, a: StaticDim, b: StaticDim): StaticDim {
+  if (a === null || b === null) return null;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (op === 'Add') return a + b;
+    if (op === 'Sub') return a - b;
+    if (op === 'Mul') return a * b;
+    return b === 0 ? null : Math.trunc(a / b);
+  }
+  const fa = typeof a === 'number' ? { k: a, names: [] } : factors(a);
+  const fb = typeof b === 'number' ? { k: b, names: [] } : factors(b);
+  if (op === 'Mul') return fromFactors(fa.k * fb.k, [...fa.names, ...fb.names].sort());
+  if (op === 'Div' && fb.names.length === 0 && fb.k !== 0 && fa.k % fb.k === 0) return fromFactors(fa.k / fb.k, fa.names);
+  if ((op === 'Add' || op === 'Sub') && b === 0) return a;
+  if (op === 'Add' && a === 0) return b;
+  return null;
+}
+
+/**
+ * The windows of a Slice whose starts, ends, axes and steps are known and whose sliced dims are
+ * numbers: per axis the clamped start and end (ONNX semantics; positive steps only), else null.
+ */
+export function sliceWindows(
+  x: StaticDim[],
+  starts: number[] | undefined,
+  ends: number[] | undefined,
+  axes: number[] | undefined,
+  steps: number[] | undefined,
+): { axis: number; start: number; end: number; step: number }[] | null {
+  if (!starts || !ends || !axes || !steps || starts.length !== ends.length || axes.length < starts.length) return null;
+  const out: { axis: number; start: number; end: number; step: number }[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const axis = normAxis(axes[k]!, x.length);
+    const dim = x[axis];
+    const step = steps[k] ?? 1;
+    if (typeof dim !== 'number' || step < 1) return null;
+    const clamp = (v: number): number => Math.min(dim, Math.max(0, v < 0 ? v + dim : v));
+    out.push({ axis, start: clamp(starts[k]!), end: Math.max(clamp(starts[k]!), clamp(ends[k]!)), step });
+  }
+  return out;
+}
+
 function product(dims: StaticDim[]): StaticDim {
   let p = 1;
   for (const d of dims) {
@@ -183,8 +243,9 @@ function inferMinusOne(from: StaticDim[], kept: StaticDim[]): number | null {
     const symbols: string[] = [];
     for (const d of dims) {
       if (d === null) return null;
-      if (typeof d === 'number') n *= d;
-      else symbols.push(d);
+      const f = typeof d === 'number' ? { k: d, names: [] } : factors(d);
+      n *= f.k;
+      symbols.push(...f.names);
     }
     return { n, symbols: symbols.sort() };
   };
@@ -398,6 +459,10 @@ function inferNode(
     case 'Slice': {
       const axes = intsIn(3);
       if (x) shape = x.map((d, i) => (!axes || axes.some((a) => normAxis(a, x.length) === i) ? null : d));
+      const window = x
+        ? sliceWindows(x, intsIn(1), intsIn(2), node.input?.[3] ? axes : x.map((_, i) => i), node.input?.[4] ? intsIn(4) : [])
+        : null;
+      if (shape && window) for (const w of window) shape[w.axis] = Math.max(0, Math.ceil((w.end - w.start) / w.step));
       break;
     }
     case 'Gather': {
@@ -489,4 +554,95 @@ function inferNode(
   }
   set(0, { dtype, shape });
   if (op === 'Dropout') set(1, { dtype: 'bool', shape });
+  propagateShapeValues(node, values, integers, shapeValues);
+}
+
+/**
+ * Small integer tensors built from shapes, followed through the ops exporters compute them with
+ * (PyTorch: Shape -> Gather -> Unsqueeze -> Concat -> Reshape, `x.size(0) * heads`, `expand(n, -1, -1)`
+ * as Where(Equal(shape, -1), 1, shape)), so the tensors they shape keep static (or symbolic) shapes.
+ * Entries are numbers, symbolic sizes (dims are never negative, so a symbol never equals -1) or null.
+ * Boolean results are kept as 0 / 1 entries.
+ */
+function propagateShapeValues(
+  node: NodeProto,
+  values: Map<string, ValueFacts>,
+  integers: Map<string, number[]>,
+  shapeValues: Map<string, StaticDim[]>,
+): void {
+  const op = node.opType ?? '';
+  const inputs = node.input ?? [];
+  const out = node.output?.[0];
+  if (!out || shapeValues.has(out)) return;
+  const sym = (i: number): StaticDim[] | undefined => (inputs[i] ? (shapeValues.get(inputs[i]!) ?? integers.get(inputs[i]!)) : undefined);
+  const rankOf = (i: number): number | undefined => (inputs[i] ? values.get(inputs[i]!)?.shape?.length : undefined);
+  const MAX = 8;
+  let result: StaticDim[] | undefined;
+  const a = sym(0);
+  switch (op) {
+    case 'Gather': {
+      const idx = inputs[1] ? integers.get(inputs[1]) : undefined;
+      if (a && idx && rankOf(0) === 1 && intAttr(node, 'axis', 0) === 0 && (rankOf(1) ?? 2) <= 1)
+        result = idx.map((k) => a[k < 0 ? k + a.length : k] ?? null);
+      break;
+    }
+    case 'Unsqueeze':
+    case 'Squeeze':
+    case 'Identity':
+      if (a && (rankOf(0) ?? 2) <= 1) result = a;
+      break;
+    case 'Reshape':
+      if (a && (rankOf(0) ?? 2) <= 1 && (values.get(out)?.shape?.length ?? 2) <= 1) result = a;
+      break;
+    case 'Cast': {
+      const to = onnxToDtype(intAttr(node, 'to', 0));
+      const from = inputs[0] ? values.get(inputs[0])?.dtype : undefined;
+      if (a && (to === 'int64' || to === 'int32') && (from === 'int64' || from === 'int32')) result = a;
+      break;
+    }
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div':
+    case 'Equal': {
+      const b = sym(1);
+      if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) break;
+      const n = Math.max(a.length, b.length);
+      result = Array.from({ length: n }, (_, i) => {
+        const x = a[a.length === 1 ? 0 : i]!;
+        const y = b[b.length === 1 ? 0 : i]!;
+        if (op !== 'Equal') return dimArithmetic(op, x, y);
+        if (typeof x === 'number' && typeof y === 'number') return x === y ? 1 : 0;
+        if (typeof x === 'string' && typeof y === 'string') return x === y ? 1 : null;
+        // a symbolic size is never negative
+        const known = typeof x === 'number' ? x : (y as number | null);
+        return known !== null && known < 0 ? 0 : null;
+      });
+      break;
+    }
+    case 'Where': {
+      const cond = a;
+      const x = sym(1);
+      const y = sym(2);
+      if (!cond || !x || !y) break;
+      const n = Math.max(cond.length, x.length, y.length);
+      if ([cond, x, y].some((t) => t.length !== n && t.length !== 1)) break;
+      result = Array.from({ length: n }, (_, i) => {
+        const c = cond[cond.length === 1 ? 0 : i];
+        return c === 1 ? x[x.length === 1 ? 0 : i]! : c === 0 ? y[y.length === 1 ? 0 : i]! : null;
+      });
+      break;
+    }
+    case 'ConstantOfShape': {
+      const len = a?.length === 1 ? a[0] : undefined;
+      const t = tensorAttr(node, 'value');
+      const dtype = t ? onnxToDtype(t.dataType ?? 1) : 'float32';
+      if (typeof len === 'number' && len <= MAX && (dtype === 'int64' || dtype === 'int32'))
+        result = new Array<StaticDim>(len).fill(readIntegers(t!)[0]!);
+      break;
+    }
+  }
+  if (!result || result.length > MAX) return;
+  shapeValues.set(out, result);
+  if (op !== 'Equal' && result.every((d) => typeof d === 'number') && !integers.has(out)) integers.set(out, result as number[]);
 }

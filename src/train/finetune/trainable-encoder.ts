@@ -21,7 +21,7 @@ import { differentiate, type TrainingGraph } from '../../onnx/autodiff/different
 import { TrainingSession } from '../../onnx/autodiff/session.js';
 import { toBatchStatisticsModel } from '../../onnx/batch-norm-training.js';
 import { serializeModel } from '../../onnx/model-io.js';
-import { parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
+import { listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import { TrainDataError } from '../dataset.js';
@@ -72,7 +72,10 @@ export class TrainableEncoder {
         running = new RunningStatistics(model, exposed.statistics, batchStatistics.momentum);
       }
     }
-    const training = differentiate(trainingSource, { freeze: [...frozen], outputs: [output], modelPath: what });
+    // The source model's parameters: constants the batch-statistics rewrite adds (each node's epsilon)
+    // are float initializers too, and a model without radlearn's trainable list would count them.
+    const parameters = listParameters(model).parameters.map((p) => p.name);
+    const training = differentiate(trainingSource, { parameters, freeze: [...frozen], outputs: [output], modelPath: what });
     if (training.layout.size === 0)
       throw new TrainDataError(
         `${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`,

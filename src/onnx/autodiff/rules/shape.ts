@@ -1,6 +1,7 @@
 /** Gradients of data-movement operators: reshapes, transposes, concatenation, slicing, gathering, padding. */
 import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
+import { sliceWindows } from '../analysis.js';
 import { intAttr, intsAttr, stringAttr } from '../node-attributes.js';
 import { type Vjp, type VjpArgs, dy0, input } from './types.js';
 
@@ -47,10 +48,28 @@ function split(a: VjpArgs): (Value | null)[] {
   return [e.op('Concat', pieces, { axis: attr.int(axis) }), null];
 }
 
-/** Slice: slice the positions of X the same way and scatter the gradient back to them. */
+/**
+ * Slice: with known starts, ends, axes, unit steps and sliced dims of known size (q/k/v splits of
+ * a packed projection) the gradient is dy padded back with zeros; otherwise slice the positions of
+ * X the same way and scatter the gradient back to them.
+ */
 function slice(a: VjpArgs): (Value | null)[] {
   const { e } = a;
   const X = input(a, 0);
+  const known = (i: number): number[] | undefined => (a.x[i] ? e.facts.integers.get(a.x[i]!.name) : undefined);
+  const xs = e.staticShape(X);
+  if (xs) {
+    const axes = a.x[3] ? known(3) : xs.map((_, i) => i);
+    const window = sliceWindows(xs, known(1), known(2), axes, a.x[4] ? known(4) : []);
+    if (window && window.every((w) => w.step === 1)) {
+      const pads = new Array<number>(2 * xs.length).fill(0);
+      for (const w of window) {
+        pads[w.axis] = w.start;
+        pads[w.axis + xs.length] = (xs[w.axis] as number) - w.end;
+      }
+      return [pads.every((p) => p === 0) ? dy0(a) : e.op('Pad', [dy0(a), e.ints(pads)])];
+    }
+  }
   const picked = e.op('Slice', [e.positions(X), ...a.x.slice(1)]);
   return [e.scatterAdd(dy0(a), picked, X)];
 }
