@@ -15,9 +15,9 @@ export class ModelFormError extends RadlearnError {
 }
 
 export const EVAL_EXPORT_CALL =
-  'model.eval(); torch.onnx.export(model, example, "model.onnx", opset_version=17, training=torch.onnx.TrainingMode.EVAL, ' +
-  'do_constant_folding=False, export_params=True, input_names=[...], output_names=[...], dynamic_axes={...}) ' +
-  '(or scripts/export-encoder.py, which also writes the sidecar)';
+  'python3 scripts/export-encoder.py ... (every module in eval mode, torch.onnx.export(..., opset_version=17, ' +
+  'training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, export_params=True); TrainingMode.EVAL would fold ' +
+  'BatchNorm into the convolutions and rename their parameters, and it also writes the sidecar)';
 
 /** The nodes that make a model a training-mode export (empty for an inference-form model). */
 export function trainingModeNodes(model: ModelProto): string[] {

@@ -191,7 +191,7 @@ describe('training-mode exports', () => {
     expect(() => checkInferenceForm(model, 'resnet-train.onnx')).toThrow(
       expect.objectContaining({
         code: 'ERR_MODEL_TRAINING_MODE',
-        message: expect.stringContaining('training=torch.onnx.TrainingMode.EVAL'),
+        message: expect.stringContaining('training=torch.onnx.TrainingMode.PRESERVE'),
       }),
     );
     const path = join(root, 'resnet-train.onnx');
