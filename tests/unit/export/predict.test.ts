@@ -2,21 +2,19 @@
 // predictions.csv probabilities, and the no-radlearn Python recipe builds the same input tensor.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
-  generatePhantom,
   loadClassifier,
   parseCsv,
   preprocessForClassifier,
-  train,
   writeDicom,
   type DicomWriteSpec,
   type TrainResult,
 } from '../../../src/index.js';
+import { smallSupervisedRun } from '../../helpers/small-run.js';
 import { buildProgram } from '../../../src/cli/main.js';
 
 let root = '';
@@ -24,20 +22,14 @@ let manifest = '';
 let run: TrainResult;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'radlearn-predict-'));
-  manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 60, size: 64, seed: 5 })).manifestPath;
-  run = await train({
-    name: 'sup',
-    mode: 'supervised',
-    runsDir: join(root, 'runs'),
-    steps: 10,
-    batchSize: 16,
+  ({ root, manifest, run } = await smallSupervisedRun({
+    prefix: 'radlearn-predict-',
+    studies: 60,
+    phantomSeed: 5,
     seed: 2,
-    data: { manifest },
-    image: { size: 48 },
-    head: { kind: 'linear' },
-    eval: { linearProbe: false },
-  }).result;
+    steps: 10,
+    imageSize: 48,
+  }));
 }, 120_000);
 
 afterEach(() => vi.restoreAllMocks());

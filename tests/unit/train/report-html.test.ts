@@ -3,39 +3,25 @@
 // (Debian's `chromium`) renders it: required in CI, skipped locally without it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import {
-  generatePhantom,
-  loadClassifier,
-  loadManifest,
-  parseCsv,
-  preprocessForClassifier,
-  train,
-  type TrainResult,
-} from '../../../src/index.js';
+import { loadClassifier, loadManifest, parseCsv, preprocessForClassifier, type TrainResult } from '../../../src/index.js';
+import { smallSupervisedRun } from '../../helpers/small-run.js';
 
 let root = '';
 let manifest = '';
 let run: TrainResult;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'radlearn-report-html-'));
-  manifest = (await generatePhantom({ out: join(root, 'phantom'), n: 80, size: 64, seed: 11 })).manifestPath;
-  run = await train({
-    name: 'sup',
-    mode: 'supervised',
-    runsDir: join(root, 'runs'),
-    steps: 8,
-    batchSize: 16,
+  ({ root, manifest, run } = await smallSupervisedRun({
+    prefix: 'radlearn-report-html-',
+    studies: 80,
+    phantomSeed: 11,
     seed: 3,
-    data: { manifest },
-    image: { size: 40 },
-    head: { kind: 'linear' },
-    eval: { linearProbe: false },
-  }).result;
+    steps: 8,
+    imageSize: 40,
+  }));
 }, 120_000);
 
 interface Figure {
