@@ -23,6 +23,8 @@ export interface SessionRecord {
    * (cuda-operators.ts): onnxruntime runs those nodes on the CPU, node by node.
    */
   cpuOperators?: string[];
+  /** CPU worker threads that each hold a copy of the session and run chunks of a step at once (training graphs). */
+  workers?: number;
 }
 
 export class DeviceContext {

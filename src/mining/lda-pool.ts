@@ -7,11 +7,9 @@
  * From TypeScript sources (tests, tsx) the workers register tsx's loader before importing
  * lda-worker.ts; compiled builds load lda-worker.js.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RadlearnError } from '../errors.js';
+import { spawnModuleWorker } from '../io/module-worker.js';
 import { EStepScratch, eStepChunk, type CountRows, type EStepJob, type EStepResult, type EStepSettings } from './lda-estep.js';
 import type { WorkerJob, WorkerSetup } from './lda-worker.js';
 
@@ -24,13 +22,7 @@ function sharedCopy<T extends Int32Array | Float64Array>(array: T): SharedArrayB
 }
 
 function spawn(setup: WorkerSetup): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './lda-worker.ts' : './lda-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(url, { workerData: setup });
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
+  return spawnModuleWorker(import.meta.url, 'lda-worker', { workerData: setup });
 }
 
 export class EStepPool {

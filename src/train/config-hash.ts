@@ -3,7 +3,8 @@
  * checkpoint; a resume must match it) and the keys in which two configs differ. The `eval`,
  * `export`, `logEvery` and `checkpoint` keys change only what happens after training or how often
  * things are logged and saved, `data.cache` / `data.strict` only where the same pixels come
- * from, and `device` only where the same computation runs, so they may change on resume.
+ * from, and `device` and `finetune.workers` only where the same computation runs, so they may change on
+ * resume.
  */
 import type { TrainConfig } from './config.js';
 import { sha256 } from './encoders.js';
@@ -12,6 +13,11 @@ export function trainingPart(config: TrainConfig): Partial<TrainConfig> {
   const { eval: _eval, export: _export, logEvery: _log, checkpoint: _checkpoint, device: _device, ...rest } = config;
   // where preprocessed pixels are read from, and whether bad images are fatal, leave the pixels and rows the same
   const { cache: _cache, strict: _strict, ...data } = rest.data;
+  // how many threads run a step's chunks leaves every number the same
+  if (rest.finetune) {
+    const { workers: _workers, ...finetune } = rest.finetune;
+    return { ...rest, data, finetune };
+  }
   return { ...rest, data };
 }
 

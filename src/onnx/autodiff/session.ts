@@ -7,31 +7,24 @@ import * as ort from 'onnxruntime-node';
 import { createOrtSession } from '../../device/session-factory.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { serializeModel } from '../model-io.js';
-import { parameterFeeds } from '../parameters.js';
-import type { TensorLike } from '../tensor.js';
 import type { TrainingGraph } from './differentiate.js';
+import { gradientFetches, trainingFeeds, trainingGraphIo, type Feed, type TrainingGraphIo } from './training-io.js';
 
 export interface TrainingStepResult {
   /** Forward outputs and input gradients, by graph output name. */
   outputs: Record<string, ort.Tensor>;
 }
 
-type Feed = TensorLike | ort.Tensor;
-
-function toTensor(name: string, v: Feed): ort.Tensor {
-  if (v instanceof ort.Tensor) return v;
-  if (!v || !v.data || !Array.isArray(v.dims))
-    throw new InvalidArgumentError(`feed ${name} must be a tensor ({ type, data, dims })`, { name });
-  return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataType, v.dims);
-}
-
 export class TrainingSession {
   private scratch: Float32Array | undefined;
+  private readonly io: TrainingGraphIo;
 
   private constructor(
     readonly graph: TrainingGraph,
     private readonly session: ort.InferenceSession,
-  ) {}
+  ) {
+    this.io = trainingGraphIo(graph);
+  }
 
   /**
    * Idle intra-op threads do not spin unless `allowSpinning` (spinning threads of one session slow
@@ -77,18 +70,7 @@ export class TrainingSession {
         actual: args.gradients.length,
       });
     }
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(parameterFeeds(layout, args.parameters))) feeds[name] = toTensor(name, t);
-    for (const name of graph.dataInputs) {
-      const v = args.inputs[name];
-      if (!v) throw new InvalidArgumentError(`missing input ${name} (the model's inputs: ${graph.dataInputs.join(', ')})`, { name });
-      feeds[name] = toTensor(name, v);
-    }
-    for (const [output, input] of Object.entries(graph.outputGradInputs)) {
-      const v = args.outputGrads[output];
-      if (!v) throw new InvalidArgumentError(`missing upstream gradient for output ${output}`, { name: output });
-      feeds[input] = toTensor(input, v);
-    }
+    const feeds = trainingFeeds(this.io, args.parameters, args.inputs, args.outputGrads);
     // Accumulating: onnxruntime writes into a scratch buffer, added into `gradients` afterwards.
     const target = args.accumulate ? (this.scratch ??= new Float32Array(layout.size)) : args.gradients;
     const returned = [...graph.forwardOutputs, ...Object.values(graph.inputGradOutputs)];
@@ -98,11 +80,8 @@ export class TrainingSession {
         throw new InvalidArgumentError(`output ${name} is not a forward output or input gradient of the graph (${returned.join(', ')})`, {
           name,
         });
-    const fetches: Record<string, ort.Tensor | null> = {};
+    const fetches: Record<string, ort.Tensor | null> = gradientFetches(this.io, target);
     for (const name of wanted) fetches[name] = null;
-    layout.parameters.forEach((p, i) => {
-      fetches[graph.parameterGradOutputs[i]!] = new ort.Tensor('float32', target.subarray(p.offset, p.offset + p.size), p.shape);
-    });
     const result = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
     if (args.accumulate) {
       const g = args.gradients;

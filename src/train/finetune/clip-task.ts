@@ -27,6 +27,8 @@ import { EncoderSlot, TEXT_PREFIX } from './encoder-slot.js';
 import { trainedImageEncoder, type EvaluationInputs } from './evaluation-encoders.js';
 import { feedNames, type ImageFeeds } from './image-feeds.js';
 import { segmentedOptimizer } from './segmented-optimizer.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { chunkPoolFor } from './chunk-workers.js';
 import { applyInitFrom, createImageSlot, finetuneConfigOf, loadImageFeeds, releasingOnError, slotSelection } from './setup.js';
 import type { ChunkInputs } from './trainable-encoder.js';
 
@@ -44,19 +46,26 @@ export class ClipFinetuneTask implements Task {
   readonly heads: ContrastiveHeads;
   readonly projections: { imageHead: Head; textHead: Head };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  private readonly image: EncoderSlot;
+  /** The trainable text encoder; absent with finetune.trainText false. */
+  private readonly text: EncoderSlot | undefined;
+  /** The worker threads both encoders' chunks run on (absent: this thread). */
+  private readonly pool: ChunkPool | undefined;
 
   private constructor(
     private readonly config: TrainConfig,
     private readonly dataset: TrainDataset,
     private readonly ft: FinetuneConfig,
-    private readonly image: EncoderSlot,
+    slots: { image: EncoderSlot; text: EncoderSlot | undefined; pool: ChunkPool | undefined },
     private readonly feeds: ImageFeeds,
     private readonly textModel: TextModel,
-    /** The trainable text encoder; absent with finetune.trainText false. */
-    private readonly text: EncoderSlot | undefined,
     dims: { image: number; text: number },
     ops: TrainOps,
   ) {
+    const { image, text } = slots;
+    this.image = image;
+    this.text = text;
+    this.pool = slots.pool;
     this.params = new FlatParameters(
       [...image.specs(), ...(text?.specs() ?? []), ...ContrastiveHeads.specs(config, dims.image, dims.text)],
       config.seed,
@@ -78,11 +87,14 @@ export class ClipFinetuneTask implements Task {
   ): Promise<ClipFinetuneTask> {
     const ft = finetuneConfigOf(config);
     const selection = slotSelection(ft);
-    const image = await createImageSlot(config, encoders, selection, progress);
+    const pool = chunkPoolFor(config, ft);
+    let image: EncoderSlot | undefined;
     let text: EncoderSlot | undefined;
     return releasingOnError(
-      () => [image, text],
+      () => [image, text, pool],
       async () => {
+        const imageSlot = await createImageSlot(config, encoders, selection, pool, progress);
+        image = imageSlot;
         if (!encoders.textModel || !encoders.text)
           throw new TrainConfigError('clip-finetune needs a text encoder (config key text.model)', { key: 'text.model' });
         const textModel: TextModel = {
@@ -93,11 +105,12 @@ export class ClipFinetuneTask implements Task {
         };
         if (ft.trainText) {
           progress?.('encoders', 'differentiating the text encoder into its training graph');
-          text = await EncoderSlot.create(encoders.textModel, encoders.text.outputName, TEXT_PREFIX, config.text.model, selection);
+          text = await EncoderSlot.create(encoders.textModel, encoders.text.outputName, TEXT_PREFIX, config.text.model, selection, pool);
         }
-        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
+        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, imageSlot, ft, progress);
         const textDim = (await encoders.text.encode(['probe'])).dims[1]!;
-        const task = new ClipFinetuneTask(config, dataset, ft, image, feeds, textModel, text, { image: imageDim, text: textDim }, ops);
+        const slots = { image: imageSlot, text, pool };
+        const task = new ClipFinetuneTask(config, dataset, ft, slots, feeds, textModel, { image: imageDim, text: textDim }, ops);
         await applyInitFrom(task.params, ft, progress);
         return task;
       },
@@ -136,7 +149,6 @@ export class ClipFinetuneTask implements Task {
     const chunk = this.ft.chunkSize;
     for (const slot of [image, text]) if (slot) slot.encoder.forwardMs = slot.encoder.backwardMs = 0;
     const { inputs: imageIn, augmentMs } = await this.feeds.batch(batch, step);
-    const ei = await image.embed(params, B, chunk, imageIn);
     const texts: string[] = [];
     let sampled = 0;
     batch.forEach((row) => {
@@ -146,14 +158,20 @@ export class ClipFinetuneTask implements Task {
     });
     // the trainable text encoder is fed tokens chunk by chunk; the frozen one embeds the text itself
     const trainable = text ? { slot: text, inputs: this.textInputs(texts) } : undefined;
-    const et = trainable
-      ? await trainable.slot.embed(params, B, chunk, trainable.inputs)
-      : await this.textModel.encoder.encode(texts).then((o) => ({ data: o.data, dim: o.dims[1]! }));
+    // the two encoders are independent until the loss and after it: on chunk workers their chunks interleave
+    const [ei, et] = await Promise.all([
+      image.embed(params, B, chunk, imageIn),
+      trainable
+        ? trainable.slot.embed(params, B, chunk, trainable.inputs)
+        : this.textModel.encoder.encode(texts).then((o) => ({ data: o.data, dim: o.dims[1]! })),
+    ]);
     const l = heads.loss(batch, ei.data, et.data);
     const dImage = heads.imageHead.backward(l.gradImage, { inputGrad: true });
     const dText = trainable ? heads.textHead.backward(l.gradText, { inputGrad: true }) : heads.textHead.backward(l.gradText);
-    await image.backward(params, B, ei.dim, chunk, imageIn, dImage);
-    if (trainable && dText) await trainable.slot.backward(params, B, et.dim, chunk, trainable.inputs, dText);
+    await Promise.all([
+      image.backward(params, B, ei.dim, chunk, imageIn, dImage),
+      trainable && dText ? trainable.slot.backward(params, B, et.dim, chunk, trainable.inputs, dText) : undefined,
+    ]);
     const timings = {
       forwardMs: image.encoder.forwardMs + (text?.encoder.forwardMs ?? 0),
       backwardMs: image.encoder.backwardMs + (text?.encoder.backwardMs ?? 0),
@@ -188,9 +206,10 @@ export class ClipFinetuneTask implements Task {
     return { features: await computeFeatures(config, this.dataset, encoders, progress), encoders };
   }
 
-  /** Releases the onnxruntime sessions of the training graphs. */
+  /** Releases the onnxruntime sessions of the training graphs and the chunk workers. */
   async release(): Promise<void> {
     await this.image.release();
     await this.text?.release();
+    await this.pool?.release();
   }
 }

@@ -43,6 +43,12 @@ export const finetuneSchema = z.strictObject({
   batchNorm: z.enum(['frozen', 'batch']).optional(),
   /** 'batch' mode: running = (1 - m) * running + m * batch statistic (PyTorch's momentum; default 0.1). */
   batchNormMomentum: z.number().min(0).max(1).optional(),
+  /**
+   * CPU worker threads that run a step's chunks at once (see chunk-workers.ts). 'auto' (absent):
+   * one per core, at most the chunks of a batch; 0: the chunks run one after another in the main
+   * thread. The trained numbers are the same either way.
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)]).optional(),
 });
 
 export type FinetuneConfig = z.output<typeof finetuneSchema>;

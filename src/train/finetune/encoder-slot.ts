@@ -7,6 +7,7 @@
 import type { ModelProto } from '../../onnx/proto.js';
 import { listParameters } from '../../onnx/parameters.js';
 import type { FlatParameters, ParameterSpec } from '../parameters.js';
+import type { ChunkPool } from './chunk-pool.js';
 import { frozenParameters } from './selection.js';
 import { TrainableEncoder, type BatchStatisticsOptions, type ChunkInputs } from './trainable-encoder.js';
 
@@ -26,11 +27,21 @@ export class EncoderSlot {
     readonly prefix: string,
   ) {}
 
-  /** Differentiates `model` into its training graph, with the parameters `selection` leaves trainable. */
-  static async create(model: ModelProto, output: string, prefix: string, what: string, selection: SlotSelection): Promise<EncoderSlot> {
+  /**
+   * Differentiates `model` into its training graph, with the parameters `selection` leaves
+   * trainable; its chunks run on `pool`'s worker threads when given.
+   */
+  static async create(
+    model: ModelProto,
+    output: string,
+    prefix: string,
+    what: string,
+    selection: SlotSelection,
+    pool?: ChunkPool,
+  ): Promise<EncoderSlot> {
     const names = listParameters(model).parameters.map((p) => p.name);
     const frozen = frozenParameters(names, { prefix, freeze: selection.freeze, unfreezeLastBlocks: selection.unfreezeLastBlocks });
-    return new EncoderSlot(await TrainableEncoder.create(model, output, frozen, what, selection.batchStatistics), prefix);
+    return new EncoderSlot(await TrainableEncoder.create(model, output, frozen, what, selection.batchStatistics, pool), prefix);
   }
 
   /** The slot's entries of the flat buffer: trainable parameters, then running statistics. */

@@ -5,7 +5,7 @@
  * PyTorch's model.train() does per forward call, and written back into the inference-form model
  * for evaluation and export (PyTorch's eval()).
  */
-import type * as ort from 'onnxruntime-node';
+import type { TensorLike } from '../../onnx/tensor.js';
 import { type BatchStatistics, updateRunningStatistics } from '../../onnx/batch-norm-training.js';
 import { type ParameterLayout, listParameters, readParameters, writeParameters } from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
@@ -40,7 +40,7 @@ export class RunningStatistics {
   }
 
   /** One forward chunk's update of `state` (a buffer in this layout) from the session's outputs. */
-  update(state: Float32Array, outputs: Record<string, ort.Tensor>): void {
+  update(state: Float32Array, outputs: Record<string, TensorLike>): void {
     for (const s of this.statistics) {
       const elements = Number((outputs[s.elementsOutput]!.data as BigInt64Array)[0]);
       const count = elements / s.channels;

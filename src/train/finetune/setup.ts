@@ -9,6 +9,7 @@ import type { ResolvedEncoders } from '../encoders.js';
 import { loadImages, type FeatureProgress } from '../features.js';
 import type { FlatParameters } from '../parameters.js';
 import { FinetuneAugmenter } from './augment-views.js';
+import type { ChunkPool } from './chunk-pool.js';
 import { DEFAULT_BATCH_NORM_MOMENTUM, finetuneSchema, type FinetuneConfig } from './config.js';
 import { EncoderSlot, IMAGE_PREFIX, type SlotSelection } from './encoder-slot.js';
 import { feedNames, ImageFeeds } from './image-feeds.js';
@@ -32,10 +33,11 @@ export async function createImageSlot(
   config: TrainConfig,
   encoders: ResolvedEncoders,
   selection: SlotSelection,
+  pool: ChunkPool | undefined,
   progress?: FeatureProgress,
 ): Promise<EncoderSlot> {
   progress?.('encoders', 'differentiating the image encoder into its training graph');
-  return EncoderSlot.create(encoders.imageModel, encoders.image.outputName, IMAGE_PREFIX, config.image.model, selection);
+  return EncoderSlot.create(encoders.imageModel, encoders.image.outputName, IMAGE_PREFIX, config.image.model, selection, pool);
 }
 
 /** Every dataset row's image, the batch feeds over them, and the width of the encoder's embedding. */
@@ -67,12 +69,17 @@ export async function applyInitFrom(params: FlatParameters, ft: FinetuneConfig, 
   );
 }
 
-/** Runs `build`; when it fails, the slots' onnxruntime sessions are released before the error goes on. */
-export async function releasingOnError<T>(slots: () => ReadonlyArray<EncoderSlot | undefined>, build: () => Promise<T>): Promise<T> {
+/** Something holding onnxruntime sessions or threads: an encoder slot, the chunk pool. */
+interface Releasable {
+  release(): Promise<void>;
+}
+
+/** Runs `build`; when it fails, what `held` lists is released, in order, before the error goes on. */
+export async function releasingOnError<T>(held: () => ReadonlyArray<Releasable | undefined>, build: () => Promise<T>): Promise<T> {
   try {
     return await build();
   } catch (error) {
-    for (const slot of slots()) await slot?.release();
+    for (const r of held()) await r?.release();
     throw error;
   }
 }

@@ -15,6 +15,8 @@ import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Ta
 import { ClassifierHead } from '../tasks/classifier-head.js';
 import { labelledRows } from '../tasks/report-features.js';
 import type { FinetuneConfig } from './config.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { chunkPoolFor } from './chunk-workers.js';
 import type { EncoderSlot } from './encoder-slot.js';
 import { trainedImageEncoder, type EvaluationInputs } from './evaluation-encoders.js';
 import type { ImageFeeds } from './image-feeds.js';
@@ -33,6 +35,8 @@ export class SupervisedFinetuneTask implements Task {
     private readonly dataset: TrainDataset,
     private readonly ft: FinetuneConfig,
     private readonly image: EncoderSlot,
+    /** The worker threads the encoder's chunks run on (absent: this thread). */
+    private readonly pool: ChunkPool | undefined,
     private readonly feeds: ImageFeeds,
     imageDim: number,
     ops: TrainOps,
@@ -55,12 +59,15 @@ export class SupervisedFinetuneTask implements Task {
   ): Promise<SupervisedFinetuneTask> {
     const ft = finetuneConfigOf(config);
     const selection = slotSelection(ft);
-    const image = await createImageSlot(config, encoders, selection, progress);
+    const pool = chunkPoolFor(config, ft);
+    let image: EncoderSlot | undefined;
     return releasingOnError(
-      () => [image],
+      () => [image, pool],
       async () => {
-        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, image, ft, progress);
-        const task = new SupervisedFinetuneTask(config, dataset, ft, image, feeds, imageDim, ops);
+        const imageSlot = await createImageSlot(config, encoders, selection, pool, progress);
+        image = imageSlot;
+        const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, imageSlot, ft, progress);
+        const task = new SupervisedFinetuneTask(config, dataset, ft, imageSlot, pool, feeds, imageDim, ops);
         await applyInitFrom(task.params, ft, progress);
         return task;
       },
@@ -93,8 +100,9 @@ export class SupervisedFinetuneTask implements Task {
     return { features: await computeFeatures(this.config, this.dataset, encoders, progress), encoders };
   }
 
-  /** Releases the onnxruntime sessions of the training graph. */
-  release(): Promise<void> {
-    return this.image.release();
+  /** Releases the onnxruntime sessions of the training graph and the chunk workers. */
+  async release(): Promise<void> {
+    await this.image.release();
+    await this.pool?.release();
   }
 }

@@ -15,16 +15,20 @@
  * and variance and updates the running statistics once per chunk; backward() recomputes the same
  * chunks, so it sees the same batch statistics, and leaves the running statistics alone.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { createOrtSession } from '../../device/session-factory.js';
 import { differentiate, type TrainingGraph } from '../../onnx/autodiff/differentiate.js';
 import { TrainingSession } from '../../onnx/autodiff/session.js';
 import { toBatchStatisticsModel } from '../../onnx/batch-norm-training.js';
 import { serializeModel } from '../../onnx/model-io.js';
-import { listParameters, parameterFeeds, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
+import { trainingGraphIo } from '../../onnx/autodiff/training-io.js';
+import { listParameters, parametersAsInputs, readParameters, writeParameters } from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import { TrainDataError } from '../dataset.js';
+import type { ChunkPool } from './chunk-pool.js';
+import { InProcessGraphs, type EncoderGraphs } from './encoder-graphs.js';
+import { runChunksInOrder } from './ordered-chunks.js';
 import { RunningStatistics } from './running-statistics.js';
 
 export type ChunkInputs = (start: number, end: number) => Record<string, TensorLike>;
@@ -43,15 +47,15 @@ export class TrainableEncoder {
     readonly model: ModelProto,
     readonly output: string,
     readonly training: TrainingGraph,
-    private readonly trainer: TrainingSession,
-    private readonly forwardSession: ort.InferenceSession,
+    private readonly graphs: EncoderGraphs,
     /** Present in batch-statistics mode when the model has BatchNorm nodes. */
     readonly runningStatistics?: RunningStatistics,
   ) {}
 
   /**
    * `frozen`: initializer names kept constant. `batchStatistics`: BatchNorm normalises with batch
-   * statistics (a model without BatchNorm is unaffected). Throws when the output is not [N, D].
+   * statistics (a model without BatchNorm is unaffected). `pool`: run the chunks on these CPU
+   * worker threads instead of in this thread. Throws when the output is not [N, D].
    */
   static async create(
     model: ModelProto,
@@ -59,6 +63,7 @@ export class TrainableEncoder {
     frozen: readonly string[],
     what: string,
     batchStatistics?: BatchStatisticsOptions,
+    pool?: ChunkPool,
   ): Promise<TrainableEncoder> {
     let trainingSource = model;
     let forwardSource = model;
@@ -80,17 +85,11 @@ export class TrainableEncoder {
       throw new TrainDataError(
         `${what}: every parameter is frozen; nothing would train (check finetune.freeze / finetune.unfreezeLastBlocks)`,
       );
-    const trainer = await TrainingSession.create(training, { label: `${what}: training graph` });
-    let forwardSession: ort.InferenceSession;
-    try {
-      forwardSession = await createOrtSession(serializeModel(parametersAsInputs(forwardSource, training.layout)), {
-        label: `${what}: forward graph`,
-      });
-    } catch (error) {
-      await trainer.release();
-      throw error;
-    }
-    return new TrainableEncoder(model, output, training, trainer, forwardSession, running);
+    const forwardBytes = serializeModel(parametersAsInputs(forwardSource, training.layout));
+    const graphs = pool
+      ? await pool.open(what, forwardBytes, serializeModel(training.model), trainingGraphIo(training), pool.size)
+      : await inProcessGraphs(training, forwardBytes, what);
+    return new TrainableEncoder(model, output, training, graphs, running);
   }
 
   /** Trainable initializers in layout order with their current values (the initial parameters). */
@@ -124,29 +123,37 @@ export class TrainableEncoder {
     runningState?: Float32Array,
   ): Promise<{ data: Float32Array; dim: number }> {
     const t0 = performance.now();
-    const feedsP = parameterFeeds(this.training.layout, parameters);
-    let out: Float32Array | undefined;
+    const update = runningState && this.runningStatistics;
+    const fetch = update ? [this.output, ...update.outputNames()] : [this.output];
+    this.graphs.setParameters(parameters);
+    const chunks = Math.ceil(rows / chunk);
+    const parts: Float32Array[] = [];
     let dim = 0;
-    for (let s = 0; s < rows; s += chunk) {
-      const e = Math.min(rows, s + chunk);
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries({ ...feedsP, ...inputs(s, e) }))
-        feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
-      const update = runningState && this.runningStatistics;
-      const result = await this.forwardSession.run(feeds, update ? [this.output, ...update.outputNames()] : [this.output]);
-      if (update) update.update(runningState, result);
-      const y = result[this.output]!;
-      if (y.dims.length !== 2)
-        throw new TrainDataError(
-          `encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`,
-          { dims: y.dims },
-        );
-      dim = Number(y.dims[1]);
-      out ??= new Float32Array(rows * dim);
-      out.set(y.data as Float32Array, s * dim);
+    await runChunksInOrder(
+      chunks,
+      this.graphs.concurrency,
+      (c) => this.graphs.forward(inputs(c * chunk, Math.min(rows, (c + 1) * chunk)), fetch),
+      (_, result) => {
+        // running statistics move chunk by chunk, in order, as in a sequential pass
+        if (update) update.update(runningState, result);
+        const y = result[this.output]!;
+        if (y.dims.length !== 2)
+          throw new TrainDataError(
+            `encoder output ${this.output} is ${JSON.stringify(y.dims)}; fine-tuning needs [N, D] embeddings (choose an embedding output)`,
+            { dims: y.dims },
+          );
+        dim = Number(y.dims[1]);
+        parts.push(y.data as Float32Array);
+      },
+    );
+    const out = new Float32Array(rows * dim);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
     }
     this.forwardMs += performance.now() - t0;
-    return { data: out ?? new Float32Array(0), dim };
+    return { data: out, dim };
   }
 
   /** Adds d loss / d parameters for d loss / d embedding `gradOut` [rows, D] into `gradients` (first chunk overwrites when `overwrite`). */
@@ -161,17 +168,28 @@ export class TrainableEncoder {
     overwrite = false,
   ): Promise<void> {
     const t0 = performance.now();
-    for (let s = 0; s < rows; s += chunk) {
-      const e = Math.min(rows, s + chunk);
-      await this.trainer.step({
-        parameters,
-        gradients,
-        inputs: inputs(s, e),
-        accumulate: !(overwrite && s === 0),
-        outputs: [],
-        outputGrads: { [this.output]: { type: 'float32', data: gradOut.subarray(s * dim, e * dim), dims: [e - s, dim] } },
+    if (gradients.length !== this.size)
+      throw new TrainDataError(`gradient buffer has ${gradients.length} elements, the encoder's layout needs ${this.size}`, {
+        expected: this.size,
+        actual: gradients.length,
       });
-    }
+    this.graphs.setParameters(parameters);
+    await runChunksInOrder(
+      Math.ceil(rows / chunk),
+      this.graphs.concurrency,
+      (c, slot) => {
+        const s = c * chunk;
+        const e = Math.min(rows, s + chunk);
+        const upstream = { type: 'float32' as const, data: gradOut.subarray(s * dim, e * dim), dims: [e - s, dim] };
+        return this.graphs.train(inputs(s, e), { [this.output]: upstream }, slot);
+      },
+      // chunk gradients are summed in chunk order, so the sum does not depend on how many ran at once
+      (c, _, slot) => {
+        const g = this.graphs.slot(slot);
+        if (overwrite && c === 0) gradients.set(g);
+        else for (let i = 0; i < gradients.length; i++) gradients[i]! += g[i]!;
+      },
+    );
     this.backwardMs += performance.now() - t0;
   }
 
@@ -184,8 +202,20 @@ export class TrainableEncoder {
     return runningState && this.runningStatistics ? this.runningStatistics.write(trained, runningState) : trained;
   }
 
-  async release(): Promise<void> {
-    await this.trainer.release();
-    await this.forwardSession.release();
+  release(): Promise<void> {
+    return this.graphs.release();
   }
+}
+
+/** The encoder's graphs as onnxruntime sessions in this thread, on the run's device. */
+async function inProcessGraphs(training: TrainingGraph, forwardBytes: Uint8Array, what: string): Promise<EncoderGraphs> {
+  const trainer = await TrainingSession.create(training, { label: `${what}: training graph` });
+  let forwardSession: ort.InferenceSession;
+  try {
+    forwardSession = await createOrtSession(forwardBytes, { label: `${what}: forward graph` });
+  } catch (error) {
+    await trainer.release();
+    throw error;
+  }
+  return new InProcessGraphs(training.layout, trainer, forwardSession);
 }

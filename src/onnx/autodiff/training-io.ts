@@ -1,0 +1,77 @@
+/**
+ * What it takes to run a training graph, without the graph: the parameter layout and the names of
+ * its data inputs, upstream-gradient inputs and gradient outputs. Plain data, so it crosses to a
+ * worker thread; the in-process TrainingSession and the chunk workers build their feeds and
+ * fetches with the same two functions.
+ */
+import * as ort from 'onnxruntime-node';
+import { InvalidArgumentError } from '../../errors.js';
+import { parameterFeeds, type ParameterLayout } from '../parameters.js';
+import type { TensorLike } from '../tensor.js';
+import type { TrainingGraph } from './differentiate.js';
+
+export interface TrainingGraphIo {
+  layout: ParameterLayout;
+  dataInputs: string[];
+  outputGradInputs: Record<string, string>;
+  forwardOutputs: string[];
+  parameterGradOutputs: string[];
+  inputGradOutputs: Record<string, string>;
+}
+
+export function trainingGraphIo(graph: TrainingGraph): TrainingGraphIo {
+  const { layout, dataInputs, outputGradInputs, forwardOutputs, parameterGradOutputs, inputGradOutputs } = graph;
+  return {
+    layout: { size: layout.size, parameters: layout.parameters.map((p) => ({ ...p, shape: [...p.shape] })) },
+    dataInputs: [...dataInputs],
+    outputGradInputs: { ...outputGradInputs },
+    forwardOutputs: [...forwardOutputs],
+    parameterGradOutputs: [...parameterGradOutputs],
+    inputGradOutputs: { ...inputGradOutputs },
+  };
+}
+
+export type Feed = TensorLike | ort.Tensor;
+
+export function toTensor(name: string, v: Feed): ort.Tensor {
+  if (v instanceof ort.Tensor) return v;
+  if (!v || !v.data || !Array.isArray(v.dims))
+    throw new InvalidArgumentError(`feed ${name} must be a tensor ({ type, data, dims })`, { name });
+  return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataType, v.dims);
+}
+
+/** An onnxruntime result as a plain tensor (what crosses threads and what callers keep). */
+export function fromOrtTensor(t: ort.Tensor): TensorLike {
+  return { type: t.type as TensorLike['type'], data: t.data as TensorLike['data'], dims: [...t.dims] };
+}
+
+/** The graph's feeds: parameter views of `parameters`, the data inputs, and each output's upstream gradient. */
+export function trainingFeeds(
+  io: TrainingGraphIo,
+  parameters: Float32Array,
+  inputs: Record<string, Feed>,
+  outputGrads: Record<string, Feed>,
+): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(parameterFeeds(io.layout, parameters))) feeds[name] = toTensor(name, t);
+  for (const name of io.dataInputs) {
+    const v = inputs[name];
+    if (!v) throw new InvalidArgumentError(`missing input ${name} (the model's inputs: ${io.dataInputs.join(', ')})`, { name });
+    feeds[name] = toTensor(name, v);
+  }
+  for (const [output, input] of Object.entries(io.outputGradInputs)) {
+    const v = outputGrads[output];
+    if (!v) throw new InvalidArgumentError(`missing upstream gradient for output ${output}`, { name: output });
+    feeds[input] = toTensor(input, v);
+  }
+  return feeds;
+}
+
+/** Pre-allocated gradient outputs: onnxruntime writes each parameter's gradient into its view of `target`. */
+export function gradientFetches(io: TrainingGraphIo, target: Float32Array): Record<string, ort.Tensor> {
+  const fetches: Record<string, ort.Tensor> = {};
+  io.layout.parameters.forEach((p, i) => {
+    fetches[io.parameterGradOutputs[i]!] = new ort.Tensor('float32', target.subarray(p.offset, p.offset + p.size), p.shape);
+  });
+  return fetches;
+}
