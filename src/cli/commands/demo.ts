@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generatePhantom, PHANTOM_OBSERVATIONS, train, type TrainResult } from '../../index.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { createRenderer } from '../render/progress.js';
+import { StageTimer } from '../render/stage-timer.js';
 import { interruptOnSigint } from './train.js';
 
 interface DemoFlags {
@@ -18,6 +20,7 @@ interface DemoFlags {
   frozen?: boolean;
   lr: string;
   chunkSize: string;
+  workers: string;
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '  n/a');
@@ -82,19 +85,27 @@ export function registerDemo(program: Command): void {
     .option('--batch-size <n>', 'batch size', '128')
     .option('--lr <x>', 'peak learning rate of the end-to-end stage', '1e-4')
     .option('--chunk-size <n>', 'rows per training-graph run in the end-to-end stage (gradient caching)', '32')
+    .option(
+      '--workers <n>',
+      "end-to-end stage: worker threads running a step's chunks at once ('auto': one per core; 0: the main thread)",
+      'auto',
+    )
     .option('--probe-steps <n>', 'linear-probe optimisation steps', '300')
     .option('--seed <n>', 'seed for data and training', '1')
     .action(async (flags: DemoFlags) => {
       const started = performance.now();
       const cpuStart = process.cpuUsage();
+      const timer = new StageTimer();
       const out = resolve(flags.out);
       const n = integerFlag('n', flags.n, 20);
       const size = integerFlag('size', flags.size, 32);
       const seed = integerFlag('seed', flags.seed, 0);
       const lr = positiveFlag('lr', flags.lr);
       const batchSize = integerFlag('batch-size', flags.batchSize, 2);
+      const workers = flags.workers === 'auto' ? ('auto' as const) : integerFlag('workers', flags.workers, 0);
       const phantomDir = join(out, `phantom-n${n}-s${size}-seed${seed}`);
       const manifest = join(phantomDir, 'manifest.csv');
+      timer.enter('phantom');
       if (existsSync(manifest)) process.stderr.write(`[phantom] reusing ${phantomDir}\n`);
       else {
         process.stderr.write(`[phantom] generating ${n} studies at ${size} px in ${phantomDir}\n`);
@@ -117,10 +128,13 @@ export function registerDemo(program: Command): void {
       const controller = new AbortController();
       const release = interruptOnSigint(controller);
       const labels = [...PHANTOM_OBSERVATIONS, 'No Finding', 'adverse_outcome'];
-      const stage = async (config: Parameters<typeof train>[0]): Promise<TrainResult | undefined> => {
+      const stage = async (config: Parameters<typeof train>[0], prefix: string): Promise<TrainResult | undefined> => {
         const run = train(config, { overwrite: true, signal: controller.signal });
         const render = createRenderer({ results: false });
-        for await (const event of run) render(event);
+        for await (const event of run) {
+          timer.observe(prefix, event);
+          render(event);
+        }
         const result = await run.result;
         if (result.interrupted) {
           process.stdout.write(`interrupted at step ${result.steps}; checkpoint: ${result.checkpoint}\n`);
@@ -134,32 +148,41 @@ export function registerDemo(program: Command): void {
       try {
         // 1. contrastive heads on the frozen (random-init) encoders
         process.stderr.write('[demo] stage 1: contrastive heads on frozen encoders\n');
-        const frozen = await stage({
-          ...common,
-          name: 'demo-frozen',
-          mode: 'contrastive',
-          steps: integerFlag('frozen-steps', flags.frozenSteps, 1),
-          optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 },
-          checkpoint: { every: 200, keep: 1 },
-        });
+        const frozen = await stage(
+          {
+            ...common,
+            name: 'demo-frozen',
+            mode: 'contrastive',
+            steps: integerFlag('frozen-steps', flags.frozenSteps, 1),
+            optim: { lr: 5e-3, weightDecay: 0.01, warmupSteps: 30 },
+            checkpoint: { every: 200, keep: 1 },
+          },
+          'frozen',
+        );
         if (!frozen) return;
         if (!flags.frozen) {
           // 2. unlock: both encoders, the heads (started from stage 1) and the temperature train end to end
           process.stderr.write('[demo] stage 2: image and text encoders trained end to end (clip-finetune)\n');
-          const trained = await stage({
-            ...common,
-            name: 'demo',
-            mode: 'clip-finetune',
-            steps: integerFlag('steps', flags.steps, 1),
-            optim: { lr, weightDecay: 0.01, warmupSteps: 10 },
-            checkpoint: { every: 100, keep: 1 },
-            finetune: { chunkSize: integerFlag('chunk-size', flags.chunkSize, 1), initFrom: frozen.runDir },
-          });
+          const trained = await stage(
+            {
+              ...common,
+              name: 'demo',
+              mode: 'clip-finetune',
+              steps: integerFlag('steps', flags.steps, 1),
+              optim: { lr, weightDecay: 0.01, warmupSteps: 10 },
+              checkpoint: { every: 100, keep: 1 },
+              finetune: { chunkSize: integerFlag('chunk-size', flags.chunkSize, 1), initFrom: frozen.runDir, workers },
+            },
+            'end to end',
+          );
           if (!trained) return;
           process.stdout.write(
             `\nfrozen encoders vs end-to-end trained encoders (test split, AUROC [95% DeLong CI]):\n${comparisonTable(frozen, trained, labels)}\n`,
           );
         }
+        timer.close();
+        await writeFileAtomic(join(out, 'timings.json'), `${JSON.stringify({ stages: timer.stages }, null, 2)}\n`);
+        process.stdout.write(`\nwhere the time went (timings.json):\n${timer.table()}\n`);
         const cpu = process.cpuUsage(cpuStart);
         process.stdout.write(
           `demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (this process)\n`,
