@@ -22,6 +22,11 @@ export class ChunkWorkerError extends RadlearnError {
   }
 }
 
+export interface PoolTuning {
+  allowSpinning?: boolean;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
 type Request = ChunkRequest extends infer R ? (R extends { job: number } ? Omit<R, 'job'> : never) : never;
 
 interface Queued {
@@ -49,9 +54,14 @@ export class ChunkPool {
 
   private constructor(private readonly workers: PoolWorker[]) {}
 
-  /** `size` workers, each running its sessions on `intraOpThreads` threads. */
-  static create(size: number, intraOpThreads: number): ChunkPool {
-    const setup: ChunkWorkerSetup = { sessionOptions: sessionOptions(['cpu'], { intraOpNumThreads: intraOpThreads }) };
+  /**
+   * `size` workers, each running its sessions on `intraOpThreads` threads; `tuning` is for the
+   * benchmark that chose the defaults (idle threads spinning, onnxruntime's graph optimisation level).
+   */
+  static create(size: number, intraOpThreads: number, tuning: PoolTuning = {}): ChunkPool {
+    const options = sessionOptions(['cpu'], { intraOpNumThreads: intraOpThreads, allowSpinning: tuning.allowSpinning });
+    if (tuning.graphOptimizationLevel) options.graphOptimizationLevel = tuning.graphOptimizationLevel;
+    const setup: ChunkWorkerSetup = { sessionOptions: options };
     const workers: PoolWorker[] = [];
     const pool = new ChunkPool(workers);
     for (let i = 0; i < size; i++) {
