@@ -1,14 +1,15 @@
 /**
  * One encoder that trains: its ONNX model differentiated into a training graph (autodiff) plus a
- * forward-only session over the same parameter layout. Parameters and gradients are views of the
- * run's flat buffers (FlatParameters.data / .grad), so onnxruntime reads the parameters AdamW
- * just updated and writes gradients where AdamW reads them; JavaScript copies neither.
+ * forward-only session over the same parameter layout. Parameters are read from, and gradients
+ * added into, the run's flat buffers (FlatParameters.data / .grad), where AdamW works.
  *
  * Gradient caching (Gao et al., 2021): embed() runs the forward-only session over the whole batch
  * chunk by chunk without keeping activations; the caller computes the loss on all embeddings at
  * once; backward() then runs the training graph chunk by chunk with that chunk's rows of
  * d loss / d embedding as the upstream gradient, accumulating parameter gradients. Activation
- * memory is bounded by the chunk, whatever the batch.
+ * memory is bounded by the chunk, whatever the batch. The chunks run in this thread or, given a
+ * ChunkPool, several at once on CPU worker threads; either way each chunk's gradient lands in a
+ * buffer of its own and the chunks are added in chunk order, so the sum is the same bits.
  *
  * With batch-statistics BatchNorm (finetune.batchNorm: 'batch') both graphs are built from the
  * rewritten model (onnx/batch-norm-training.ts): embed() also fetches every BN node's batch mean
