@@ -187,14 +187,14 @@ export async function readImages(
   const caches = new Map<string, ImageCache>();
   try {
     for (const dir of new Set(prepared.sources.values())) {
-      // only the images asked for are read from a given folder, which may hold many more
-      caches.set(dir, await openImageCache(dir, dir === prepared.ownDir ? {} : { mode: 'pread' }));
+      // each image is read once, so only the images asked for are read (a folder may hold many more)
+      caches.set(dir, await openImageCache(dir, { mode: 'pread' }));
     }
     const need = trainCacheSettings(config);
     const size = config.image.size;
     const per = size * size;
     const data = new Float32Array(paths.length * per);
-    const { mean, std } = config.image;
+    const luts = new Map<number, Float32Array>();
     paths.forEach((p, i) => {
       const full = resolve(p);
       const dir = prepared.sources.get(full);
@@ -210,12 +210,25 @@ export async function readImages(
         throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
       const px = cache.get(index);
       const scale = px instanceof Uint16Array ? 65535 : 255;
-      for (let k = 0; k < per; k++) data[i * per + k] = (px[k * channels]! / scale - mean) / std;
+      let lut = luts.get(scale);
+      if (!lut) luts.set(scale, (lut = pixelTable(scale, config.image.mean, config.image.std)));
+      const out = data.subarray(i * per, (i + 1) * per);
+      for (let k = 0; k < per; k++) out[k] = lut[px[k * channels]!]!;
     });
     return { data, dims: [paths.length, 1, size, size] };
   } finally {
     for (const cache of caches.values()) cache.close();
   }
+}
+
+/**
+ * Every stored value's float: (v / scale - mean) / std evaluated in double and rounded to float32,
+ * exactly as writing the expression into a Float32Array rounds it, so a lookup gives the same bits.
+ */
+export function pixelTable(scale: number, mean: number, std: number): Float32Array {
+  const table = new Float32Array(scale + 1);
+  for (let v = 0; v <= scale; v++) table[v] = (v / scale - mean) / std;
+  return table;
 }
 
 /** One line per failure (the first `max`), then how many more: for warnings and errors. */
