@@ -7,6 +7,7 @@
  * cache instead.
  */
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildImageCache } from '../data/cache/build.js';
 import {
@@ -108,6 +109,8 @@ export async function prepareImages(config: TrainConfig, paths: readonly string[
       out: ownDir,
       ...need,
       keepOthers: true,
+      // the main thread only appends the decoded pixels, so every core decodes
+      workers: availableParallelism(),
       onProgress: (e) => {
         if (e.type === 'start') decoded = e.toBuild;
         if (e.type === 'progress') options.progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild));
