@@ -19,7 +19,7 @@ import type { TrainDataset } from './dataset.js';
 import { TrainDataError } from './dataset.js';
 import type { ResolvedEncoders } from './encoders.js';
 import { sha256 } from './encoders.js';
-import { cacheDirOf, failureLines, prepareImages, readImages } from './images.js';
+import { cacheDirOf, failureLines, openImageReader, prepareImages, readImages, type ImageReader, type PreparedImages } from './images.js';
 import { readSafetensors, tensor, writeSafetensors } from './safetensors.js';
 
 export interface FrozenFeatures {
@@ -48,6 +48,11 @@ export async function loadImages(
   paths: readonly string[],
   progress?: FeatureProgress,
 ): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
+  return readImages(config, paths, await prepareReadable(config, paths, progress));
+}
+
+/** prepareImages, with a missing or undecodable image a TrainDataError listing them. */
+export async function prepareReadable(config: TrainConfig, paths: readonly string[], progress?: FeatureProgress): Promise<PreparedImages> {
   const prepared = await prepareImages(config, paths, { progress });
   if (prepared.failures.length > 0) {
     throw new TrainDataError(`${prepared.failures.length} image(s) could not be read:\n  ${failureLines(prepared.failures).join('\n  ')}`, {
@@ -55,7 +60,49 @@ export async function loadImages(
       count: prepared.failures.length,
     });
   }
-  return readImages(config, paths, prepared);
+  return prepared;
+}
+
+/** Encoder batches per chunk of images read and encoded at a time. */
+const BATCHES_PER_CHUNK = 4;
+
+/**
+ * Every path's image through the image encoder, read a few batches at a time into two reused
+ * buffers: the next chunk is read while the encoder works on the previous one, and the whole
+ * dataset never sits in memory as floats. Chunks are whole encoder batches, so the encoder runs
+ * exactly the batches one call over all images would, and returns the same values.
+ */
+export async function encodeImages(
+  encoder: ResolvedEncoders['image'],
+  reader: ImageReader,
+  paths: readonly string[],
+  size: number,
+  onChunk?: (done: number) => void,
+): Promise<{ data: Float32Array; dims: number[] }> {
+  const chunk = encoder.batchSize * BATCHES_PER_CHUNK;
+  const per = size * size;
+  const buffers = [0, 1].map(() => new Float32Array(Math.min(chunk, paths.length) * per));
+  let out: Float32Array | undefined;
+  let dims: number[] = [];
+  const collect = (start: number, result: { data: Float32Array; dims: readonly number[] }): void => {
+    const width = result.dims.slice(1).reduce((a, b) => a * b, 1);
+    if (!out) {
+      dims = [paths.length, ...result.dims.slice(1)];
+      out = new Float32Array(paths.length * width);
+    }
+    out.set(result.data, start * width);
+    onChunk?.(start + result.dims[0]!);
+  };
+  let pending: { start: number; result: Promise<{ data: Float32Array; dims: readonly number[] }> } | undefined;
+  for (let start = 0, b = 0; start < paths.length; start += chunk, b ^= 1) {
+    // the buffer written here was last read by the encode awaited one iteration ago
+    const images = reader.read(paths.slice(start, start + chunk), buffers[b]);
+    const result = encoder.encode(images);
+    if (pending) collect(pending.start, await pending.result);
+    pending = { start, result };
+  }
+  if (pending) collect(pending.start, await pending.result);
+  return { data: out ?? new Float32Array(0), dims: out ? dims : [0, 0] };
 }
 
 async function fileStamps(paths: readonly string[]): Promise<string> {
@@ -109,9 +156,15 @@ export async function computeFeatures(
     }
   }
   progress?.('images', `preprocessing ${dataset.size} images`, 0);
-  const images = await loadImages(config, dataset.imagePaths, progress);
+  const prepared = await prepareReadable(config, dataset.imagePaths, progress);
   progress?.('features', `encoding ${dataset.size} images`, 0);
-  const imageOut = await encoders.image.encode(images);
+  const reader = await openImageReader(config, prepared);
+  let imageOut: { data: Float32Array; dims: number[] };
+  try {
+    imageOut = await encodeImages(encoders.image, reader, dataset.imagePaths, config.image.size);
+  } finally {
+    reader.close();
+  }
   if (imageOut.dims.length !== 2)
     throw new TrainDataError(
       `the image encoder returned ${JSON.stringify(imageOut.dims)}; expected [N, D] embeddings (set image.pooling or image.output)`,

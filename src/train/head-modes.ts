@@ -24,8 +24,8 @@ import { evaluateRun, type ExportedScorer, type RunEvaluation } from './evaluate
 import { writePredictions } from './predictions.js';
 import { buildErrorGallery } from './error-gallery.js';
 import { weightsProvenance } from './encoder-provenance.js';
-import { computeFeatures, loadImages, type FrozenFeatures } from './features.js';
-import { trainCacheSettings } from './images.js';
+import { computeFeatures, prepareReadable, type FrozenFeatures } from './features.js';
+import { openImageReader, trainCacheSettings } from './images.js';
 import { ClipFinetuneTask } from './finetune/clip-task.js';
 import { SupervisedFinetuneTask } from './finetune/supervised-task.js';
 import type { LoopOutcome } from './loop.js';
@@ -127,7 +127,8 @@ function classifierParts(
 }
 
 /** Rows read from the image cache per model session call: bounds memory on large test splits. */
-const SCORE_CHUNK = 512;
+/** Rows per classifier run: batches of this size keep onnxruntime's activations small (512 took twice as long, same values). */
+const SCORE_CHUNK = 64;
 
 /**
  * Scores rows with the classifier composed exactly as it will be exported, through onnxruntime,
@@ -137,22 +138,22 @@ function exportedScorer(config: TrainConfig, dataset: TrainDataset, encoders: Re
   return async (classifier, rowSets) => {
     const model = composeClassifier(classifierParts(config, encoders, encoderOutput, classifier));
     const session = await openClassifier(serializeModel(model), 'classifier.onnx (as composed for export)');
+    const pathsOf = (rows: Int32Array): string[] => Array.from(rows, (r) => dataset.imagePaths[r]!);
+    const reader = await openImageReader(config, await prepareReadable(config, rowSets.flatMap(pathsOf)));
     try {
+      const buffer = new Float32Array(SCORE_CHUNK * config.image.size * config.image.size);
       const out: Float32Array[] = [];
       for (const rows of rowSets) {
         const scores = new Float32Array(rows.length * classifier.labels.length);
         for (let start = 0; start < rows.length; start += SCORE_CHUNK) {
-          const chunk = rows.subarray(start, start + SCORE_CHUNK);
-          const images = await loadImages(
-            config,
-            Array.from(chunk, (r) => dataset.imagePaths[r]!),
-          );
+          const images = reader.read(pathsOf(rows.subarray(start, start + SCORE_CHUNK)), buffer);
           scores.set(await session.predict(images.data), start * classifier.labels.length);
         }
         out.push(scores);
       }
       return out;
     } finally {
+      reader.close();
       await session.release();
     }
   };

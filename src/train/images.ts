@@ -7,6 +7,7 @@
  * cache instead.
  */
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildImageCache } from '../data/cache/build.js';
 import {
@@ -108,6 +109,8 @@ export async function prepareImages(config: TrainConfig, paths: readonly string[
       out: ownDir,
       ...need,
       keepOthers: true,
+      // the main thread only appends the decoded pixels, so every core decodes
+      workers: availableParallelism(),
       onProgress: (e) => {
         if (e.type === 'start') decoded = e.toBuild;
         if (e.type === 'progress') options.progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild));
@@ -175,6 +178,71 @@ function explainExternal(
   options.note?.('info', `${counts.used} image(s) read from data.cache ${dir}${tail}`);
 }
 
+/** Prepared images read as the encoders' float32 input, from caches opened once for many reads. */
+export interface ImageReader {
+  /**
+   * The images at `paths` as float32 [n, 1, S, S] in path order, scaled to [0, 1] then
+   * (x - mean) / std, written into `out` (which must hold n·S·S values) or a new array.
+   */
+  read(paths: readonly string[], out?: Float32Array): { data: Float32Array; dims: [number, number, number, number] };
+  close(): void;
+}
+
+/** Opens the caches holding `prepared`'s images; every path read must be in `prepared.sources`. */
+export async function openImageReader(config: TrainConfig, prepared: PreparedImages): Promise<ImageReader> {
+  const caches = new Map<string, ImageCache>();
+  try {
+    for (const dir of new Set(prepared.sources.values())) {
+      // each image is read once, so only the images asked for are read (a folder may hold many more)
+      caches.set(dir, await openImageCache(dir, { mode: 'pread' }));
+    }
+  } catch (error) {
+    for (const cache of caches.values()) cache.close();
+    throw error;
+  }
+  const need = trainCacheSettings(config);
+  const size = config.image.size;
+  const per = size * size;
+  const luts = new Map<number, Float32Array>();
+  const lutFor = (scale: number): Float32Array => {
+    let lut = luts.get(scale);
+    if (!lut) luts.set(scale, (lut = pixelTable(scale, config.image.mean, config.image.std)));
+    return lut;
+  };
+  return {
+    read(paths, out) {
+      const data = out ?? new Float32Array(paths.length * per);
+      if (data.length < paths.length * per)
+        throw new TrainDataError(`readImages: the output holds ${data.length} values, ${paths.length} images need ${paths.length * per}`);
+      paths.forEach((p, i) => {
+        const full = resolve(p);
+        const dir = prepared.sources.get(full);
+        const cache = dir === undefined ? undefined : caches.get(dir);
+        const index = cache ? cache.indexOfPath(full) : -1;
+        if (!cache || index < 0)
+          throw new TrainDataError(`image ${p} is missing from the image cache at ${dir ?? prepared.ownDir}`, { path: p });
+        // data.cache is read without its lock: a rebuild since prepareImages must not pass other pixels off as training's
+        if (dir !== prepared.ownDir && !fits(cache.entries[index]!, cache.settings, need))
+          throw new TrainDataError(`data.cache ${dir} was rebuilt with other settings while this run read it; run again`, { path: dir });
+        const [rows, cols, channels] = cache.shape(index);
+        if (rows !== size || cols !== size)
+          throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
+        const px = cache.get(index);
+        const lut = lutFor(px instanceof Uint16Array ? 65535 : 255);
+        const target = data.subarray(i * per, (i + 1) * per);
+        for (let k = 0; k < per; k++) target[k] = lut[px[k * channels]!]!;
+      });
+      return {
+        data: data.length === paths.length * per ? data : data.subarray(0, paths.length * per),
+        dims: [paths.length, 1, size, size],
+      };
+    },
+    close() {
+      for (const cache of caches.values()) cache.close();
+    },
+  };
+}
+
 /**
  * The prepared images as float32 [n, 1, S, S] in path order, scaled to [0, 1] then
  * (x - mean) / std. Every path must be in `prepared.sources`.
@@ -184,38 +252,22 @@ export async function readImages(
   paths: readonly string[],
   prepared: PreparedImages,
 ): Promise<{ data: Float32Array; dims: [number, number, number, number] }> {
-  const caches = new Map<string, ImageCache>();
+  const reader = await openImageReader(config, prepared);
   try {
-    for (const dir of new Set(prepared.sources.values())) {
-      // only the images asked for are read from a given folder, which may hold many more
-      caches.set(dir, await openImageCache(dir, dir === prepared.ownDir ? {} : { mode: 'pread' }));
-    }
-    const need = trainCacheSettings(config);
-    const size = config.image.size;
-    const per = size * size;
-    const data = new Float32Array(paths.length * per);
-    const { mean, std } = config.image;
-    paths.forEach((p, i) => {
-      const full = resolve(p);
-      const dir = prepared.sources.get(full);
-      const cache = dir === undefined ? undefined : caches.get(dir);
-      const index = cache ? cache.indexOfPath(full) : -1;
-      if (!cache || index < 0)
-        throw new TrainDataError(`image ${p} is missing from the image cache at ${dir ?? prepared.ownDir}`, { path: p });
-      // data.cache is read without its lock: a rebuild since prepareImages must not pass other pixels off as training's
-      if (dir !== prepared.ownDir && !fits(cache.entries[index]!, cache.settings, need))
-        throw new TrainDataError(`data.cache ${dir} was rebuilt with other settings while this run read it; run again`, { path: dir });
-      const [rows, cols, channels] = cache.shape(index);
-      if (rows !== size || cols !== size)
-        throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
-      const px = cache.get(index);
-      const scale = px instanceof Uint16Array ? 65535 : 255;
-      for (let k = 0; k < per; k++) data[i * per + k] = (px[k * channels]! / scale - mean) / std;
-    });
-    return { data, dims: [paths.length, 1, size, size] };
+    return reader.read(paths);
   } finally {
-    for (const cache of caches.values()) cache.close();
+    reader.close();
   }
+}
+
+/**
+ * Every stored value's float: (v / scale - mean) / std evaluated in double and rounded to float32,
+ * exactly as writing the expression into a Float32Array rounds it, so a lookup gives the same bits.
+ */
+export function pixelTable(scale: number, mean: number, std: number): Float32Array {
+  const table = new Float32Array(scale + 1);
+  for (let v = 0; v <= scale; v++) table[v] = (v / scale - mean) / std;
+  return table;
 }
 
 /** One line per failure (the first `max`), then how many more: for warnings and errors. */

@@ -55,6 +55,8 @@ export interface BuildImageCacheOptions {
   keepOthers?: boolean;
   /** Write the index every this many finished images (default 64) so an interrupted build resumes. */
   checkpointEvery?: number;
+  /** ... but no sooner than this many seconds after the previous write (default 1; 0: every checkpointEvery images). */
+  checkpointSeconds?: number;
   onProgress?: (event: CacheBuildEvent) => void;
   signal?: AbortSignal;
 }
@@ -150,6 +152,34 @@ async function buildLocked(
   const appendTo = valid && carried.length > 0 && liveBytes >= valid.binBytes / 2 ? valid : undefined;
   const binFile = appendTo?.binFile ?? `images-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.bin`;
   const binPath = join(options.out, binFile);
+  if (
+    todo.length === 0 &&
+    valid &&
+    same &&
+    appendTo === valid &&
+    valid.version === CACHE_VERSION &&
+    carried.length === valid.entries.length &&
+    failures.length + otherFailures.length === valid.failures.length &&
+    failures.every((f) => oldFailures.get(f.path) === f)
+  ) {
+    // The index already says all of this: rewriting it would only reorder its entries.
+    const summary: CacheBuildSummary = {
+      out: options.out,
+      total: paths.length,
+      built: 0,
+      reused: kept.length,
+      failed: failures.length,
+      failures,
+      seconds: (performance.now() - started) / 1000,
+      imagesPerSec: 0,
+      bytesWritten: 0,
+      aborted: false,
+      notes,
+    };
+    options.onProgress?.({ type: 'start', total: paths.length, toBuild: 0, reused: kept.length, skippedFailures });
+    options.onProgress?.({ type: 'done', summary });
+    return summary;
+  }
   const handle = await open(binPath, appendTo ? 'r+' : 'w');
   let binBytes = appendTo?.binBytes ?? 0;
   let entries: CacheEntry[];
@@ -188,6 +218,8 @@ async function buildLocked(
   const workers = options.workers ?? Math.max(1, availableParallelism() - 1);
   const pool = createPool(Math.min(workers, todo.length));
   const checkpointEvery = options.checkpointEvery ?? 64;
+  const checkpointMs = (options.checkpointSeconds ?? 1) * 1000;
+  let lastCheckpoint = performance.now();
   const buildStart = performance.now();
   let done = 0,
     failed = 0,
@@ -232,8 +264,10 @@ async function buildLocked(
       done++;
       const seconds = (performance.now() - buildStart) / 1000;
       options.onProgress?.({ type: 'progress', done, toBuild: todo.length, failed, imagesPerSec: done / seconds, path: item.path });
-      if (++sinceCheckpoint >= checkpointEvery) {
+      // the index grows with the cache, so checkpoints are also spaced in time (else writing it dominates large builds)
+      if (++sinceCheckpoint >= checkpointEvery && performance.now() - lastCheckpoint >= checkpointMs) {
         sinceCheckpoint = 0;
+        lastCheckpoint = performance.now();
         checkpointing = checkpointing.then(checkpoint);
       }
     };

@@ -124,6 +124,7 @@ describe('buildImageCache / openImageCache', () => {
       size: 40,
       workers: 0,
       checkpointEvery: 1,
+      checkpointSeconds: 0,
       onProgress: (e) => {
         if (e.type === 'progress' && e.done === 3) controller.abort();
       },

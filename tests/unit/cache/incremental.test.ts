@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImageCache, openImageCache, type BuildImageCacheOptions, type CacheIndex } from '../../../src/index.js';
@@ -85,6 +85,26 @@ describe('the cache is incremental per entry (file identity, effective settings)
     const only = await buildImageCache(paths.slice(0, 2), { ...base, out });
     expect([only.built, only.reused]).toEqual([0, 2]);
     expect((await readIndex(out)).entries.map((e) => e.path)).toEqual(paths.slice(0, 2));
+  });
+
+  it('a build with nothing to decode or drop leaves index.json untouched; a missing file still rewrites it', async () => {
+    const { paths } = await images(4, 0);
+    const out = await mkdtemp(join(tmpdir(), 'radlearn-incr-out-'));
+    await buildImageCache(paths, { ...base, out });
+    const before = await readFile(join(out, 'index.json'), 'utf8');
+    const beforeTime = (await stat(join(out, 'index.json'))).mtimeMs;
+    // a subset with keepOthers (train's own cache, once per stage) and the whole input
+    for (const input of [paths.slice(1, 3), paths]) {
+      const again = await buildImageCache(input, { ...base, out, keepOthers: true });
+      expect([again.total, again.built, again.reused, again.failed]).toEqual([input.length, 0, input.length, 0]);
+    }
+    expect(await readFile(join(out, 'index.json'), 'utf8')).toBe(before);
+    expect((await stat(join(out, 'index.json'))).mtimeMs).toBe(beforeTime);
+    await expectCacheCurrent(out, 4);
+    await unlink(paths[0]!);
+    const gone = await buildImageCache(paths, { ...base, out });
+    expect([gone.built, gone.reused, gone.failed]).toEqual([0, 3, 1]);
+    expect((await readIndex(out)).failures.map((f) => f.code)).toEqual(['ERR_MISSING_FILE']);
   });
 
   it('replaced images are appended until they make up half the data file, then the live ones are copied to a new one', async () => {

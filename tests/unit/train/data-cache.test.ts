@@ -19,7 +19,7 @@ import {
 import { configHash } from '../../../src/train/config-hash.js';
 import type { TrainConfig, TrainConfigInput } from '../../../src/train/config.js';
 import { loadImages } from '../../../src/train/features.js';
-import { prepareImages, trainCacheSettings } from '../../../src/train/images.js';
+import { pixelTable, prepareImages, trainCacheSettings } from '../../../src/train/images.js';
 
 let root = '';
 let manifest = '';
@@ -213,5 +213,22 @@ describe('train reads a `radlearn cache build` folder (data.cache)', () => {
       code: 'ERR_TRAIN_DATA',
       message: expect.stringContaining(`config key data.cache: no radlearn image cache at ${join(root, 'nowhere')}`),
     });
+  });
+});
+
+describe('pixelTable', () => {
+  it('gives, for every stored value, the bits the normalisation expression gives', () => {
+    for (const scale of [65535, 255]) {
+      for (const [mean, std] of [
+        [0.5, 0.25],
+        [0.485, 0.229],
+        [0, 1],
+      ] as const) {
+        const table = pixelTable(scale, mean, std);
+        const values = Uint32Array.from({ length: scale + 1 }, (_, v) => v);
+        const expected = Float32Array.from(values, (v) => (v / scale - mean) / std);
+        expect(Buffer.from(table.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      }
+    }
   });
 });
