@@ -196,6 +196,7 @@ export async function openHeadModeSession(
             .evaluationInputs(buffer, stage)
             .then((trained) => ({ features: trained.features, raw: trained.features, encoders: trained.encoders, scaling: undefined }));
     if (training.kind === 'trainable') evalEncoders = inputs.encoders;
+    stage('evaluate', 'zero-shot, linear probes and the label-fraction sweep');
     const evaluation = await evaluateRun(
       config,
       dataset,
@@ -226,6 +227,7 @@ export async function openHeadModeSession(
       evaluation.notes.push(
         `predictions.csv: per test case, ${[predicted && `prob.<label> of ${predicted.source}`, 'truth.<label> (1, 0, -1 uncertain, empty missing)', zeroShot && 'zeroshot.<label>'].filter(Boolean).join(', ')}: the scores these AUROCs were computed from.`,
       );
+    stage('report', `writing the report in ${evalDir}`);
     const thresholds = exportedThresholds(evaluation);
     const errorCases = await buildErrorGallery(config, dataset, evaluation.predictions, thresholds?.perLabel);
     const files = await writeEvalReport(evalDir, {
