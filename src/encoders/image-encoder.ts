@@ -26,7 +26,7 @@ export interface ImageEncoderOptions extends SessionOptions {
 /** Images as float32 [N, C, H, W] (a TensorLike, or anything with data and dims). */
 export type ImageBatch = Pick<TensorLike<Float32Array>, 'data' | 'dims'> & { type?: 'float32' };
 
-/** Batches in flight to the worker: one running, one queued, so transfers overlap compute. */
+/** Batches in flight per worker session: one running, one queued, so transfers overlap compute. */
 const IN_FLIGHT = 2;
 
 /**
@@ -116,7 +116,8 @@ export class ImageEncoder extends EncoderSession {
     const lane = async (): Promise<void> => {
       while (next < batches.length) await runBatch(batches[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, lane));
+    const lanes = IN_FLIGHT * (this.info.sessions ?? 1);
+    await Promise.all(Array.from({ length: Math.min(lanes, batches.length) }, lane));
     if (!result)
       return { type: 'float32', data: new Float32Array(0), dims: [0, ...(pooledItemDims(this.outputShape, this.pooling) ?? [])] };
     return { type: 'float32', data: result, dims: [n, ...itemDims] };

@@ -2,7 +2,9 @@ import type { TensorLike } from '../onnx/tensor.js';
 import { currentDeviceContext } from '../device/context.js';
 import { planProviders, sessionOptions, settleSession } from '../device/session-factory.js';
 import { type ExecutionProvider, type ProviderResolution, resolveExecutionProviders } from './execution-providers.js';
+import { EncoderInputError } from './errors.js';
 import type { ModelSource } from './model-source.js';
+import { RunnerGroup } from './runner-group.js';
 
 /** A graph input or output as the session reports it. */
 export interface IoMetadata {
@@ -23,6 +25,8 @@ export interface SessionInfo {
   /** Why a requested provider is not in use (CPU fallback), if one was dropped. */
   fallbackReason?: string;
   mode: 'worker' | 'in-process';
+  /** Sessions of the model that run batches at once (a RunnerGroup); absent: one. */
+  sessions?: number;
 }
 
 /** Runs one onnxruntime session, in a worker thread or in this thread. */
@@ -61,6 +65,11 @@ export interface SessionOptions {
    */
   allowSpinning?: boolean;
   /**
+   * Worker sessions of the model (default 1), each on its own thread with `intraOpNumThreads`
+   * threads; an encoder spreads its batches over them. Ignored with `inProcess`.
+   */
+  sessions?: number;
+  /**
    * Run the session on this thread instead of a worker. onnxruntime-node's run blocks the event loop
    * for its whole duration, so this suits tiny models and tests only. Default false.
    */
@@ -73,6 +82,22 @@ export interface SessionOptions {
  * outside a run it uses the CPU.
  */
 export async function createSessionRunner(source: ModelSource, options: SessionOptions = {}): Promise<SessionRunner> {
+  const sessions = options.inProcess ? 1 : (options.sessions ?? 1);
+  if (!Number.isInteger(sessions) || sessions < 1)
+    throw new EncoderInputError(`sessions must be a positive integer, got ${options.sessions}`);
+  if (sessions === 1) return openRunner(source, options, true);
+  // the first session is recorded in the run's context for all of them
+  const first = await openRunner(source, options, true, sessions);
+  const rest = await Promise.allSettled(Array.from({ length: sessions - 1 }, () => openRunner(source, options, false)));
+  const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all([first, ...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))].map((r) => r.dispose()));
+    throw failed.reason;
+  }
+  return new RunnerGroup([first, ...rest.map((r) => (r as PromiseFulfilledResult<SessionRunner>).value)]);
+}
+
+async function openRunner(source: ModelSource, options: SessionOptions, record: boolean, sessions = 1): Promise<SessionRunner> {
   const context = currentDeviceContext();
   const requested = options.executionProviders ?? planProviders(context);
   // the run's plan already checked its providers; asking onnxruntime for them records onnxruntime's own answer
@@ -83,12 +108,14 @@ export async function createSessionRunner(source: ModelSource, options: SessionO
   const made = options.inProcess
     ? await (await import('./in-process-runner.js')).createInProcessRunner(source, resolution, threadOptions(options))
     : await (await import('./worker-runner.js')).createWorkerRunner(source, resolution, threadOptions(options));
+  if (!record) return made;
   try {
     settleSession({
       label: made.info.label,
       requested: requested.map((p) => p.toLowerCase()),
       providers: [...made.info.executionProviders],
       ...(made.info.fallbackReason ? { fallbackReason: made.info.fallbackReason } : {}),
+      ...(sessions > 1 ? { workers: sessions } : {}),
     });
   } catch (error) {
     await made.dispose();

@@ -130,7 +130,7 @@ export class TextEncoder extends EncoderSession {
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => all.lengths[b]! - all.lengths[a]! || a - b);
     let result: Float32Array | undefined;
     let itemDims: number[] = [];
-    for (let start = 0; start < n; start += this.batchSize) {
+    const runBatch = async (start: number): Promise<void> => {
       const rows = order.slice(start, start + this.batchSize);
       const t = Math.max(1, ...rows.map((r) => all.lengths[r]!));
       const ids = new BigInt64Array(rows.length * t);
@@ -147,17 +147,25 @@ export class TextEncoder extends EncoderSession {
       const out = await this.runner.run(feeds, { outputNames: [this.outputName], transfer: true });
       const pooled = poolOutput(out[this.outputName]!, this.pooling, this.outputName, this.pooling === 'mean' ? mask : undefined);
       const size = pooled.data.length / rows.length;
+      if (pooled.dims.length > 2) {
+        throw new EncoderInputError(
+          `output ${this.outputName} of ${this.info.label} is per token (${JSON.stringify(pooled.dims)}); choose pooling 'mean' or 'cls', or another output`,
+        );
+      }
       if (!result) {
         itemDims = pooled.dims.slice(1);
-        if (pooled.dims.length > 2) {
-          throw new EncoderInputError(
-            `output ${this.outputName} of ${this.info.label} is per token (${JSON.stringify(pooled.dims)}); choose pooling 'mean' or 'cls', or another output`,
-          );
-        }
         result = new Float32Array(n * size);
       }
       rows.forEach((r, i) => result!.set(pooled.data.subarray(i * size, (i + 1) * size), r * size));
-    }
+    };
+    // one batch at a time per session: with several sessions, each runs its own batches
+    const starts: number[] = [];
+    for (let start = 0; start < n; start += this.batchSize) starts.push(start);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < starts.length) await runBatch(starts[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.info.sessions ?? 1, starts.length) }, lane));
     return { type: 'float32', data: result!, dims: [n, ...itemDims] };
   }
 }

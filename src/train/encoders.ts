@@ -16,7 +16,10 @@ import { buildViTEncoder } from '../onnx/models/vit.js';
 import { buildTextTransformer } from '../onnx/models/text-transformer.js';
 import { buildWordPieceTokenizer, saveTokenizerJson } from '../encoders/tokenizer/tokenizer-json.js';
 import { TextTokenizer } from '../encoders/tokenizer/text-tokenizer.js';
-import { ImageEncoder } from '../encoders/image-encoder.js';
+import { availableParallelism } from 'node:os';
+import { planProviders } from '../device/session-factory.js';
+import { ImageEncoder, type ImageEncoderOptions } from '../encoders/image-encoder.js';
+import type { SessionOptions } from '../encoders/session-runner.js';
 import { TextEncoder, type TextEncoderOptions } from '../encoders/text-encoder.js';
 import { TrainConfigError, type TrainConfig } from './config.js';
 
@@ -101,12 +104,7 @@ export async function resolveEncoders(
   // own buffers (new Uint8Array copies): protobufjs returns a Node Buffer whose slice() is a view of a
   // shared slab, and the encoder transfers what it gets to its worker thread
   const imageModelBytes = new Uint8Array(serializeModel(imageModel));
-  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), {
-    input: config.image.input,
-    output: config.image.output,
-    pooling: config.image.pooling,
-    batchSize: config.image.batchSize,
-  });
+  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), imageEncoderOptions(config));
   if (!trainReports) return { imageModel, imageModelBytes, image, dispose: () => image.dispose() };
   try {
     let tokenizer: TextTokenizer;
@@ -159,9 +157,28 @@ export async function resolveEncoders(
 }
 
 /** The text encoder's settings from the config (names from the model's sidecar, when it has one). */
+/**
+ * Worker sessions for a run's forward-only encoding (features, evaluation): on the CPU one
+ * single-threaded session per core (at most 4, sharing the cores beyond that), because one
+ * session's intra-op threads keep a few cores only partly busy on batches this small; a GPU
+ * session stays one. Each batch is computed whole by one session, so the features are the same.
+ */
+export function encodingSessions(cores = availableParallelism()): Pick<SessionOptions, 'sessions' | 'intraOpNumThreads'> {
+  if (planProviders().includes('cuda') || cores < 2) return {};
+  const sessions = Math.min(cores, 4);
+  return { sessions, intraOpNumThreads: Math.max(1, Math.floor(cores / sessions)) };
+}
+
+/** The run's image encoder options for forward-only encoding. */
+export function imageEncoderOptions(config: TrainConfig): ImageEncoderOptions {
+  const { input, output, pooling, batchSize } = config.image;
+  return { input, output, pooling, batchSize, ...encodingSessions() };
+}
+
 export function textEncoderOptions(config: TrainConfig): TextEncoderOptions {
   const { maxLength, pooling, batchSize, inputIds, attentionMask, tokenTypeIds, output } = config.text;
   return {
+    ...encodingSessions(),
     maxLength,
     pooling,
     batchSize,

@@ -6,7 +6,7 @@
 import { ImageEncoder } from '../../encoders/image-encoder.js';
 import { serializeModel } from '../../onnx/model-io.js';
 import type { TrainConfig } from '../config.js';
-import type { ResolvedEncoders } from '../encoders.js';
+import { imageEncoderOptions, type ResolvedEncoders } from '../encoders.js';
 import type { FrozenFeatures } from '../features.js';
 import type { FlatParameters } from '../parameters.js';
 import type { EncoderSlot } from './encoder-slot.js';
@@ -25,11 +25,6 @@ export async function trainedImageEncoder(
 ): Promise<ResolvedEncoders> {
   const imageModel = slot.trainedModel(params, buffer);
   const imageModelBytes = new Uint8Array(serializeModel(imageModel));
-  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), {
-    input: config.image.input,
-    output: config.image.output,
-    pooling: config.image.pooling,
-    batchSize: config.image.batchSize,
-  });
+  const image = await ImageEncoder.create(new Uint8Array(imageModelBytes), imageEncoderOptions(config));
   return { imageModel, imageModelBytes, image, dispose: () => image.dispose() };
 }

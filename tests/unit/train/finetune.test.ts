@@ -156,7 +156,17 @@ describe('clip-finetune runs', () => {
     const resumed = await train(config('resumed'), { skipEvaluation: true, resume: true }).result;
     expect(resumed.steps).toBe(4);
     expect(Buffer.from(resumed.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
-  }, 120_000);
+    // where the chunks run changes no number: chunks in the main thread, and a resume that switches
+    const withWorkers = (name: string, workers: number | 'auto'): TrainConfigInput => {
+      const c = config(name) as { finetune: Record<string, unknown> };
+      return { ...c, finetune: { ...c.finetune, workers } } as TrainConfigInput;
+    };
+    const inThread = await train(withWorkers('in-thread', 0), { skipEvaluation: true }).result;
+    expect(Buffer.from(inThread.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
+    await train(withWorkers('switched', 3), { skipEvaluation: true, stopAtStep: 2 }).result;
+    const switched = await train(withWorkers('switched', 0), { skipEvaluation: true, resume: true }).result;
+    expect(Buffer.from(switched.parameters.buffer).equals(Buffer.from(full.parameters.buffer))).toBe(true);
+  }, 180_000);
 
   it('supervised-finetune trains the image encoder with the classifier head and exports the trained encoder', async () => {
     const result = await train({
