@@ -144,6 +144,10 @@ export async function runLoop(
       const batch = schedule.batch(at);
       const t1 = performance.now();
       params.zeroGrad(phase.group);
+      if (task.prefetch && step + 1 < totalSteps) {
+        const next = schedule.position(step + 1);
+        task.prefetch(next.phase, schedule.batch(next), next.epoch, step + 1);
+      }
       const out = await task.step(phase, batch, epoch, step);
       if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
       const lr = cosineLr(

@@ -42,6 +42,11 @@ export interface Task {
    * randomness so a resumed run repeats it.
    */
   step(phase: Phase, batch: Int32Array, epoch: number, step: number): StepOutput | Promise<StepOutput>;
+  /**
+   * Starts preparing step `step`'s inputs (e.g. its augmented views) while the step before it
+   * runs; step() then uses them. What it prepares must be what step() would compute itself.
+   */
+  prefetch?(phase: Phase, batch: Int32Array, epoch: number, step: number): void;
   /** The optimizer of a parameter group when the task needs its own (per-group learning rates). */
   createOptimizer?(group: string): FlatOptimizer;
   /** This update's AdamW settings, given the run's (optim.* with the scheduled learning rate). */

@@ -74,6 +74,10 @@ export class SupervisedFinetuneTask implements Task {
     );
   }
 
+  prefetch(_phase: Phase, batch: Int32Array, _epoch: number, step: number): void {
+    this.feeds.prefetch(batch, step);
+  }
+
   createOptimizer(group: string): FlatOptimizer {
     return segmentedOptimizer(this.params, group, this.ft.groups);
   }

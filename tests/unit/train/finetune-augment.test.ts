@@ -9,6 +9,7 @@ import type { TensorLike } from '../../../src/onnx/tensor.js';
 import { parseTrainConfig, type TrainConfigInput } from '../../../src/train/config.js';
 import { configKeyOfSpecField } from '../../../src/train/finetune/augment-config.js';
 import { FinetuneAugmenter, type ImageTensor } from '../../../src/train/finetune/augment-views.js';
+import { ImageFeeds } from '../../../src/train/finetune/image-feeds.js';
 import { ClipFinetuneTask } from '../../../src/train/finetune/clip-task.js';
 import { TrainableEncoder } from '../../../src/train/finetune/trainable-encoder.js';
 
@@ -104,6 +105,24 @@ describe('FinetuneAugmenter', () => {
     expect(images.data).toEqual(before);
   });
 
+  it('ImageFeeds renders the next step ahead: a prefetched batch gets the views it would render itself, a mismatched prefetch is ignored', async () => {
+    const images = normalisedImages(6, 1, size, norm.mean, norm.std);
+    const render = vi.spyOn(FinetuneAugmenter.prototype, 'render');
+    const feeds = new ImageFeeds(images, 'image', new FinetuneAugmenter(parseAugment({}), images, norm, 3));
+    const plain = new ImageFeeds(images, 'image', new FinetuneAugmenter(parseAugment({}), images, norm, 3));
+    const rows = Int32Array.of(5, 0, 3);
+    const chunk = async (f: ImageFeeds, r: Int32Array, step: number) => (await f.batch(r, step)).inputs(0, r.length).image!.data;
+    feeds.prefetch(rows, 4);
+    expect(render).toHaveBeenCalledTimes(1);
+    expect(await chunk(feeds, rows, 4)).toEqual(await chunk(plain, rows, 4));
+    expect(render).toHaveBeenCalledTimes(2); // the prefetched render was used, not redone
+    feeds.prefetch(rows, 5);
+    expect(await chunk(feeds, Int32Array.of(5, 0, 2), 5)).toEqual(await chunk(plain, Int32Array.of(5, 0, 2), 5)); // other rows: rendered anew
+    feeds.prefetch(rows, 6);
+    expect(await chunk(feeds, rows, 7)).toEqual(await chunk(plain, rows, 7)); // another step: rendered anew
+    render.mockRestore();
+  });
+
   it('an identity spec gives back the stored normalised images (display-unit round trip and re-normalisation)', async () => {
     const images = normalisedImages(3, 1, size, norm.mean, norm.std);
     const identity = parseAugment({ scale: [1, 1], ratio: [1, 1], rotate: 0, translate: 0, intensity: { p: 0 } });
@@ -197,6 +216,9 @@ describe('fine-tuning runs with finetune.augment', () => {
     run.on('step', (e: { metrics: Record<string, number> }) => metrics.push(e.metrics));
     await run.result;
 
+    // the next step's views are rendered ahead, while the step before runs: renders finish out of
+    // step order, but each step's views are rendered once
+    renders.sort((a, b) => a.step - b.step);
     expect(renders.map((r) => r.step)).toEqual([0, 1, 2]);
     expect(metrics.every((m) => m.augmentMs! >= 0)).toBe(true);
     // batchSize > rows: every step holds every labelled train row, so the same row is seen at steps 0 and 1
