@@ -126,8 +126,7 @@ function classifierParts(
   };
 }
 
-/** Rows read from the image cache per model session call: bounds memory on large test splits. */
-/** Rows per classifier run: batches of this size keep onnxruntime's activations small (512 took twice as long, same values). */
+/** Rows per classifier run: bounds memory on large test splits; 64 keeps onnxruntime's activations small (512 took twice as long, same values). */
 const SCORE_CHUNK = 64;
 
 /**
