@@ -9,17 +9,14 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { generatePhantom } from '../../src/data/phantom/generate.js';
 import { DeviceContext, runWithDevice } from '../../src/device/context.js';
 import { profilePlacement, summarizePlacement } from '../../src/device/placement.js';
 import { probeOnnxruntimeCuda, resolveDevicePlan } from '../../src/device/plan.js';
 import { train, type TrainConfigInput } from '../../src/index.js';
-import { differentiate } from '../../src/onnx/autodiff/differentiate.js';
 import { serializeModel } from '../../src/onnx/model-io.js';
-import { buildResNetEncoder } from '../../src/onnx/models/resnet.js';
-import { parameterFeeds, readParameters } from '../../src/onnx/parameters.js';
 import { cuda } from '../helpers/gpu.js';
+import { resnetTrainingRun } from '../helpers/resnet-training.js';
 
 const onnxruntime = await probeOnnxruntimeCuda();
 console.log(
@@ -41,19 +38,7 @@ describe.skipIf(!both)('device cuda', () => {
   });
 
   it('onnxruntime runs every heavy node of a ResNet training graph on CUDA; what stays on the CPU is listed', async () => {
-    const built = buildResNetEncoder({ inChannels: 1, seed: 2 });
-    const model = built.model;
-    const training = differentiate(model, { outputs: ['embedding'] });
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(parameterFeeds(training.layout, readParameters(model, training.layout))))
-      feeds[name] = new ort.Tensor('float32', t.data as Float32Array, t.dims);
-    feeds.image = new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: 8 * 64 * 64 }, (_, i) => Math.cos(i / 7)),
-      [8, 1, 64, 64],
-    );
-    const dim = built.embedDim;
-    feeds[training.outputGradInputs.embedding!] = new ort.Tensor('float32', new Float32Array(8 * dim).fill(0.1), [8, dim]);
+    const { training, feeds } = resnetTrainingRun({ inChannels: 1, seed: 2 }, 8, 64, 0.1);
     const context = new DeviceContext(await resolveDevicePlan('cuda'));
     const nodes = await runWithDevice(context, () =>
       profilePlacement(serializeModel(training.model), feeds, { label: 'resnet training graph' }),

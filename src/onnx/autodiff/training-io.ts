@@ -67,6 +67,13 @@ export function trainingFeeds(
   return feeds;
 }
 
+/** The forward-only graph's feeds (a model made by parametersAsInputs): parameter views of `parameters` and the inputs. */
+export function forwardFeeds(layout: ParameterLayout, parameters: Float32Array, inputs: Record<string, Feed>): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries({ ...parameterFeeds(layout, parameters), ...inputs })) feeds[name] = toTensor(name, t);
+  return feeds;
+}
+
 /** Pre-allocated gradient outputs: onnxruntime writes each parameter's gradient into its view of `target`. */
 export function gradientFetches(io: TrainingGraphIo, target: Float32Array): Record<string, ort.Tensor> {
   const fetches: Record<string, ort.Tensor> = {};

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { fromOrtTensor, gradientFetches, toTensor, trainingFeeds, type TrainingGraphIo } from '../../onnx/autodiff/training-io.js';
-import { parameterFeeds } from '../../onnx/parameters.js';
+import { forwardFeeds, fromOrtTensor, gradientFetches, trainingFeeds, type TrainingGraphIo } from '../../onnx/autodiff/training-io.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import type { ChunkReply, ChunkRequest, ChunkWorkerSetup } from './chunk-protocol.js';
 
@@ -59,10 +58,7 @@ async function handle(request: ChunkRequest): Promise<{ outputs?: Record<string,
     }
     case 'forward': {
       const g = graphOf(request.graph);
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries({ ...parameterFeeds(g.io.layout, parametersOf(g, request.version)), ...request.feeds }))
-        feeds[name] = toTensor(name, t);
-      const result = await g.forward.run(feeds, request.fetch);
+      const result = await g.forward.run(forwardFeeds(g.io.layout, parametersOf(g, request.version), request.feeds), request.fetch);
       const outputs: Record<string, TensorLike> = {};
       for (const name of request.fetch) outputs[name] = fromOrtTensor(result[name]!);
       return { outputs };

@@ -6,8 +6,8 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { TrainingSession } from '../../onnx/autodiff/session.js';
-import { fromOrtTensor, toTensor } from '../../onnx/autodiff/training-io.js';
-import { parameterFeeds, type ParameterLayout } from '../../onnx/parameters.js';
+import { forwardFeeds, fromOrtTensor } from '../../onnx/autodiff/training-io.js';
+import type { ParameterLayout } from '../../onnx/parameters.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 
 export interface EncoderGraphs {
@@ -40,10 +40,7 @@ export class InProcessGraphs implements EncoderGraphs {
   }
 
   async forward(feeds: Record<string, TensorLike>, fetch: readonly string[]): Promise<Record<string, TensorLike>> {
-    const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries({ ...parameterFeeds(this.layout, this.parameters), ...feeds }))
-      tensors[name] = toTensor(name, t);
-    const result = await this.forwardSession.run(tensors, fetch);
+    const result = await this.forwardSession.run(forwardFeeds(this.layout, this.parameters, feeds), fetch);
     const outputs: Record<string, TensorLike> = {};
     for (const name of fetch) outputs[name] = fromOrtTensor(result[name]!);
     return outputs;

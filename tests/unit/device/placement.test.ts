@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { placementsFromProfile, profilePlacement, summarizePlacement } from '../../../src/device/placement.js';
-import { differentiate } from '../../../src/onnx/autodiff/differentiate.js';
 import { serializeModel } from '../../../src/onnx/model-io.js';
-import { buildResNetEncoder } from '../../../src/onnx/models/resnet.js';
-import { parameterFeeds, readParameters } from '../../../src/onnx/parameters.js';
+import { resnetTrainingRun } from '../../helpers/resnet-training.js';
 
 describe('profilePlacement', () => {
   it("reads onnxruntime's own profile: every node of a CPU session of a ResNet training graph ran on the CPU provider", async () => {
-    const model = buildResNetEncoder({ widths: [4, 8], blocks: [1, 1], inChannels: 1, embedDim: 6, seed: 2 }).model;
-    const training = differentiate(model, { outputs: ['embedding'] });
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(parameterFeeds(training.layout, readParameters(model, training.layout))))
-      feeds[name] = new ort.Tensor('float32', t.data as Float32Array, t.dims);
-    feeds.image = new ort.Tensor(
-      'float32',
-      Float32Array.from({ length: 2 * 32 * 32 }, (_, i) => Math.cos(i / 7)),
-      [2, 1, 32, 32],
-    );
-    feeds[training.outputGradInputs.embedding!] = new ort.Tensor('float32', new Float32Array(12).fill(0.5), [2, 6]);
+    const { training, feeds } = resnetTrainingRun({ widths: [4, 8], blocks: [1, 1], inChannels: 1, embedDim: 6, seed: 2 }, 2, 32, 0.5);
     const nodes = await profilePlacement(serializeModel(training.model), feeds, { label: 'resnet training graph', providers: ['cpu'] });
     expect(nodes.length).toBeGreaterThan(50);
     expect(new Set(nodes.map((n) => n.provider))).toEqual(new Set(['CPUExecutionProvider']));
