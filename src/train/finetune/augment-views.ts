@@ -10,6 +10,7 @@ import { ShapeError } from '../../errors.js';
 import { augment } from '../../kernels/augment.js';
 import type { AugmentSpec } from '../../kernels/augment-spec.js';
 import { finetuneAugmentSpec, type FinetuneAugmentConfig } from './augment-config.js';
+import type { ImageRows } from './image-rows.js';
 
 /** Row-major [N, C, H, W] float32 images. */
 export interface ImageTensor {
@@ -19,11 +20,13 @@ export interface ImageTensor {
 
 export class FinetuneAugmenter {
   private readonly spec: AugmentSpec;
+  /** The batch's stored images, read before they are mapped to display units. */
+  private stored = new Float32Array(0);
 
-  /** `images`: the normalised [N, C, H, W] training tensor the views are cut from (square H = W). */
+  /** `images`: the normalised [N, C, H, W] training images the views are cut from (square H = W). */
   constructor(
     cfg: FinetuneAugmentConfig,
-    private readonly images: ImageTensor,
+    private readonly images: ImageRows,
     private readonly normalize: { mean: number; std: number },
     private readonly seed: number,
   ) {
@@ -57,11 +60,14 @@ export class FinetuneAugmenter {
     const [, channels, size] = this.images.dims;
     const per = size * size;
     const { mean, std } = this.normalize;
+    if (this.stored.length < rows.length * channels * per) this.stored = new Float32Array(rows.length * channels * per);
+    const stored = this.images.read(rows, this.stored).data;
+    // a new array each time: the kernel may still read the previous batch's while this one is prepared
     const out = new Float32Array(rows.length * per);
-    rows.forEach((row, i) => {
-      const src = this.images.data.subarray(row * channels * per, row * channels * per + per);
+    for (let i = 0; i < rows.length; i++) {
+      const src = stored.subarray(i * channels * per, i * channels * per + per);
       for (let k = 0; k < per; k++) out[i * per + k] = Math.min(1, Math.max(0, src[k]! * std + mean));
-    });
+    }
     return out;
   }
 }

@@ -90,8 +90,9 @@ export class ClipFinetuneTask implements Task {
     const pool = chunkPoolFor(config, ft);
     let image: EncoderSlot | undefined;
     let text: EncoderSlot | undefined;
+    let imageFeeds: ImageFeeds | undefined;
     return releasingOnError(
-      () => [image, text, pool],
+      () => [image, text, imageFeeds, pool],
       async () => {
         const imageSlot = await createImageSlot(config, encoders, selection, pool, progress);
         image = imageSlot;
@@ -108,6 +109,7 @@ export class ClipFinetuneTask implements Task {
           text = await EncoderSlot.create(encoders.textModel, encoders.text.outputName, TEXT_PREFIX, config.text.model, selection, pool);
         }
         const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, imageSlot, ft, progress);
+        imageFeeds = feeds;
         const textDim = (await encoders.text.encode(['probe'])).dims[1]!;
         const slots = { image: imageSlot, text, pool };
         const task = new ClipFinetuneTask(config, dataset, ft, slots, feeds, textModel, { image: imageDim, text: textDim }, ops);
@@ -214,6 +216,7 @@ export class ClipFinetuneTask implements Task {
   async release(): Promise<void> {
     await this.image.release();
     await this.text?.release();
+    await this.feeds.release();
     await this.pool?.release();
   }
 }

@@ -6,13 +6,14 @@
 import type { TrainConfig } from '../config.js';
 import type { TrainDataset } from '../dataset.js';
 import type { ResolvedEncoders } from '../encoders.js';
-import { loadImages, type FeatureProgress } from '../features.js';
+import type { FeatureProgress } from '../features.js';
 import type { FlatParameters } from '../parameters.js';
 import { FinetuneAugmenter } from './augment-views.js';
 import type { ChunkPool } from './chunk-pool.js';
 import { DEFAULT_BATCH_NORM_MOMENTUM, finetuneSchema, type FinetuneConfig } from './config.js';
 import { EncoderSlot, IMAGE_PREFIX, type SlotSelection } from './encoder-slot.js';
 import { feedNames, ImageFeeds } from './image-feeds.js';
+import { cachedRows } from './image-rows.js';
 import { initFromCheckpoint } from './init-from.js';
 import { compilePatterns } from './selection.js';
 
@@ -50,13 +51,18 @@ export async function loadImageFeeds(
   progress?: FeatureProgress,
 ): Promise<{ feeds: ImageFeeds; imageDim: number }> {
   progress?.('images', `preprocessing ${dataset.size} images`, 0);
-  const images = await loadImages(config, dataset.imagePaths, progress);
-  const augmenter = ft.augment
-    ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed)
-    : undefined;
-  const feeds = new ImageFeeds(images, config.image.input ?? feedNames(encoders.imageModel)[0]!, augmenter);
-  const probe = await slot.encoder.embed(slot.encoder.initialParametersFlat(), 1, 1, feeds.of(images, [0]));
-  return { feeds, imageDim: probe.dim };
+  const images = await cachedRows(config, dataset.imagePaths, progress);
+  try {
+    const augmenter = ft.augment
+      ? new FinetuneAugmenter(ft.augment, images, { mean: config.image.mean, std: config.image.std }, config.seed)
+      : undefined;
+    const feeds = new ImageFeeds(images, config.image.input ?? feedNames(encoders.imageModel)[0]!, augmenter);
+    const probe = await slot.encoder.embed(slot.encoder.initialParametersFlat(), 1, 1, feeds.rows([0]));
+    return { feeds, imageDim: probe.dim };
+  } catch (error) {
+    images.close();
+    throw error;
+  }
 }
 
 /** finetune.initFrom: tensors of an earlier run copied into the parameters of the same name and size. */

@@ -61,12 +61,14 @@ export class SupervisedFinetuneTask implements Task {
     const selection = slotSelection(ft);
     const pool = chunkPoolFor(config, ft);
     let image: EncoderSlot | undefined;
+    let imageFeeds: ImageFeeds | undefined;
     return releasingOnError(
-      () => [image, pool],
+      () => [image, imageFeeds, pool],
       async () => {
         const imageSlot = await createImageSlot(config, encoders, selection, pool, progress);
         image = imageSlot;
         const { feeds, imageDim } = await loadImageFeeds(config, dataset, encoders, imageSlot, ft, progress);
+        imageFeeds = feeds;
         const task = new SupervisedFinetuneTask(config, dataset, ft, imageSlot, pool, feeds, imageDim, ops);
         await applyInitFrom(task.params, ft, progress);
         return task;
@@ -104,9 +106,10 @@ export class SupervisedFinetuneTask implements Task {
     return { features: await computeFeatures(this.config, this.dataset, encoders, progress), encoders };
   }
 
-  /** Releases the onnxruntime sessions of the training graph and the chunk workers. */
+  /** Releases the onnxruntime sessions of the training graph, the image source and the chunk workers. */
   async release(): Promise<void> {
     await this.image.release();
+    await this.feeds.release();
     await this.pool?.release();
   }
 }

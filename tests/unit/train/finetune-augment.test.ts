@@ -10,6 +10,7 @@ import { parseTrainConfig, type TrainConfigInput } from '../../../src/train/conf
 import { configKeyOfSpecField } from '../../../src/train/finetune/augment-config.js';
 import { FinetuneAugmenter, type ImageTensor } from '../../../src/train/finetune/augment-views.js';
 import { ImageFeeds } from '../../../src/train/finetune/image-feeds.js';
+import { tensorRows, type ImageRows } from '../../../src/train/finetune/image-rows.js';
 import { ClipFinetuneTask } from '../../../src/train/finetune/clip-task.js';
 import { TrainableEncoder } from '../../../src/train/finetune/trainable-encoder.js';
 
@@ -86,6 +87,15 @@ function normalisedImages(n: number, channels: number, size: number, mean: numbe
   return { data, dims: [n, channels, size, size] };
 }
 
+/** Every row of an image source, read while the run still holds it open. */
+function everyRow(images: ImageRows): ImageTensor {
+  const [n, c, h, w] = images.dims;
+  return images.read(
+    Int32Array.from({ length: n }, (_, i) => i),
+    new Float32Array(n * c * h * w),
+  );
+}
+
 describe('FinetuneAugmenter', () => {
   const norm = { mean: 0.45, std: 0.25 };
   const size = 24;
@@ -94,7 +104,7 @@ describe('FinetuneAugmenter', () => {
   it('new views every step, the same view for (seed, step, row) in any batch; the source images are never written', async () => {
     const images = normalisedImages(6, 1, size, norm.mean, norm.std);
     const before = images.data.slice();
-    const aug = new FinetuneAugmenter(parseAugment({}), images, norm, 3);
+    const aug = new FinetuneAugmenter(parseAugment({}), tensorRows(images), norm, 3);
     const s0 = await aug.render(Int32Array.of(4, 1), 0);
     const s1 = await aug.render(Int32Array.of(4, 1), 1);
     const swapped = await aug.render(Int32Array.of(1, 2, 4), 0);
@@ -108,8 +118,8 @@ describe('FinetuneAugmenter', () => {
   it('ImageFeeds renders the next step ahead: a prefetched batch gets the views it would render itself, a mismatched prefetch is ignored', async () => {
     const images = normalisedImages(6, 1, size, norm.mean, norm.std);
     const render = vi.spyOn(FinetuneAugmenter.prototype, 'render');
-    const feeds = new ImageFeeds(images, 'image', new FinetuneAugmenter(parseAugment({}), images, norm, 3));
-    const plain = new ImageFeeds(images, 'image', new FinetuneAugmenter(parseAugment({}), images, norm, 3));
+    const feeds = new ImageFeeds(tensorRows(images), 'image', new FinetuneAugmenter(parseAugment({}), tensorRows(images), norm, 3));
+    const plain = new ImageFeeds(tensorRows(images), 'image', new FinetuneAugmenter(parseAugment({}), tensorRows(images), norm, 3));
     const rows = Int32Array.of(5, 0, 3);
     const chunk = async (f: ImageFeeds, r: Int32Array, step: number) => (await f.batch(r, step)).inputs(0, r.length).image!.data;
     feeds.prefetch(rows, 4);
@@ -126,7 +136,7 @@ describe('FinetuneAugmenter', () => {
   it('an identity spec gives back the stored normalised images (display-unit round trip and re-normalisation)', async () => {
     const images = normalisedImages(3, 1, size, norm.mean, norm.std);
     const identity = parseAugment({ scale: [1, 1], ratio: [1, 1], rotate: 0, translate: 0, intensity: { p: 0 } });
-    const out = await new FinetuneAugmenter(identity, images, norm, 1).render(Int32Array.of(2, 0), 7);
+    const out = await new FinetuneAugmenter(identity, tensorRows(images), norm, 1).render(Int32Array.of(2, 0), 7);
     for (let k = 0; k < per; k++) {
       expect(out.data[k]).toBeCloseTo(images.data[2 * per + k]!, 4);
       expect(out.data[per + k]).toBeCloseTo(images.data[k]!, 4);
@@ -134,8 +144,8 @@ describe('FinetuneAugmenter', () => {
   });
 
   it('3-channel encoders get the one augmented grey view in every channel', async () => {
-    const grey = new FinetuneAugmenter(parseAugment({}), normalisedImages(4, 1, size, norm.mean, norm.std), norm, 5);
-    const rgb = new FinetuneAugmenter(parseAugment({}), normalisedImages(4, 3, size, norm.mean, norm.std), norm, 5);
+    const grey = new FinetuneAugmenter(parseAugment({}), tensorRows(normalisedImages(4, 1, size, norm.mean, norm.std)), norm, 5);
+    const rgb = new FinetuneAugmenter(parseAugment({}), tensorRows(normalisedImages(4, 3, size, norm.mean, norm.std)), norm, 5);
     const g = await grey.render(Int32Array.of(3, 2), 9);
     const c = await rgb.render(Int32Array.of(3, 2), 9);
     expect(c.dims).toEqual([2, 3, size, size]);
@@ -181,7 +191,7 @@ describe('fine-tuning runs with finetune.augment', () => {
     const render = FinetuneAugmenter.prototype.render;
     vi.spyOn(FinetuneAugmenter.prototype, 'render').mockImplementation(async function (this: FinetuneAugmenter, rows, step) {
       const views = await render.call(this, rows, step);
-      renders.push({ rows: rows.slice(), step, views, source: (this as unknown as { images: ImageTensor }).images });
+      renders.push({ rows: rows.slice(), step, views, source: everyRow((this as unknown as { images: ImageRows }).images) });
       return views;
     });
     const embedInputs: Array<(s: number, e: number) => Record<string, TensorLike>> = [];
@@ -253,7 +263,7 @@ describe('fine-tuning runs with finetune.augment', () => {
     const steps: Array<{ batch: Int32Array; images: ImageTensor }> = [];
     const step = ClipFinetuneTask.prototype.step;
     vi.spyOn(ClipFinetuneTask.prototype, 'step').mockImplementation(function (this: ClipFinetuneTask, ...args) {
-      steps.push({ batch: args[1].slice(), images: (this as unknown as { feeds: { images: ImageTensor } }).feeds.images });
+      steps.push({ batch: args[1].slice(), images: everyRow((this as unknown as { feeds: { images: ImageRows } }).feeds.images) });
       return step.apply(this, args);
     });
     const fed: Float32Array[] = [];
