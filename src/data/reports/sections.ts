@@ -7,6 +7,9 @@
  * under `preamble`, so a report with no headers at all is one unheaded section.
  * Unknown ALL-CAPS headers ending in a colon ("WET READ:") become their own section,
  * named in lower snake case, rather than leaking into the previous section.
+ * An indication, comparison or technique section ends at its first blank line: text after it
+ * with no header of its own ("INDICATION: cough.\n\nThe lungs are clear.") is the report's
+ * unheaded body, kept under `preamble`, not part of the indication.
  */
 import { requireText } from './arguments.js';
 
@@ -14,8 +17,12 @@ import { requireText } from './arguments.js';
 export const SECTION_NAMES = ['preamble', 'indication', 'comparison', 'technique', 'findings', 'impression'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
-/** Text before the first recognised header. */
+/** Text under no header: before the first one, or after a context section's paragraph. */
 export const UNHEADED_SECTION = 'preamble';
+
+/** Sections that state the exam's context in a line or a paragraph, never the report's body. */
+const ONE_PARAGRAPH_SECTIONS: ReadonlySet<string> = new Set(['indication', 'comparison', 'technique']);
+const PARAGRAPH_BREAK = /\n[ \t]*\n/;
 
 // Header synonyms → canonical section. Longer phrases are tried first so that
 // "CLINICAL HISTORY" wins over "HISTORY". A Map, so "CONSTRUCTOR:" finds no Object.prototype member.
@@ -133,7 +140,14 @@ export function splitSections(text: string): Record<string, string> {
   if (preamble.trim() !== '') add(UNHEADED_SECTION, preamble);
   headers.forEach((header, i) => {
     const end = headers[i + 1]?.start ?? normalized.length;
-    add(header.name, normalized.slice(header.bodyStart, end));
+    const body = normalized.slice(header.bodyStart, end);
+    const lead = body.length - body.trimStart().length;
+    const brk = ONE_PARAGRAPH_SECTIONS.has(header.name) ? PARAGRAPH_BREAK.exec(body.slice(lead)) : null;
+    const rest = brk ? body.slice(lead + brk.index + brk[0].length) : '';
+    if (brk && rest.trim() !== '') {
+      add(header.name, body.slice(0, lead + brk.index));
+      add(UNHEADED_SECTION, rest);
+    } else add(header.name, body);
   });
   return sections;
 }

@@ -178,6 +178,13 @@ describe('labelReport', () => {
     expect(labels['No Finding']).toBe(1);
   });
 
+  it('labels the unheaded body after an indication paragraph, and not the indication', () => {
+    const labels = labelReport('INDICATION: Evaluate for pneumothorax.\n\nThe lungs are clear. There is a large right pleural effusion.');
+    expect(labels['Pleural Effusion']).toBe(1);
+    expect(labels.Pneumothorax).toBeNull();
+    expect(labels['No Finding']).toBe(0);
+  });
+
   it('skips unknown headers that hold the clinical question or history, and the title before FINDINGS', () => {
     const labels = labelReport('CLINICAL INDICATIONS: Pneumonia.\nREASON FOR STUDY/HISTORY: Effusion?\nFINDINGS: Lungs are clear.');
     expect([labels.Pneumonia, labels['Pleural Effusion'], labels['Lung Opacity']]).toEqual([null, null, 0]);

@@ -47,6 +47,24 @@ describe('splitSections', () => {
     expect(s).toEqual({ findings: 'These findings are stable. No new findings.' });
   });
 
+  it('ends an indication, comparison or technique section at its first blank line: the unheaded body after it is the report', () => {
+    expect(splitSections('INDICATION: Cough and fever.\n\nThe lungs are clear.\nNo effusion.')).toEqual({
+      indication: 'Cough and fever.',
+      preamble: 'The lungs are clear.\nNo effusion.',
+    });
+    // a blank line between the header and its text, and a technique paragraph before a headed body
+    expect(splitSections('TECHNIQUE:\n\nPA and lateral.\n\nComparison film unavailable.\n\nIMPRESSION: Normal.')).toEqual({
+      technique: 'PA and lateral.',
+      preamble: 'Comparison film unavailable.',
+      impression: 'Normal.',
+    });
+    // a blank line just before the next header, or inside findings, moves nothing
+    expect(splitSections('HISTORY: Fever.\n\nFINDINGS: Clear.\n\nNo effusion.')).toEqual({
+      indication: 'Fever.',
+      findings: 'Clear.\n\nNo effusion.',
+    });
+  });
+
   it('joins a repeated section and keeps an empty one', () => {
     const s = splitSections('FINDINGS: A.\nIMPRESSION:\nFINDINGS: B.');
     expect(s.findings).toBe('A.\nB.');
