@@ -61,6 +61,17 @@ const ENTRY_POINTS = [
   'exportClassifier',
   'backendInfo',
   'RadlearnError',
+  // report mining
+  'vectorize',
+  'fitLda',
+  'fitTopics',
+  'readTopicModel',
+  'loadContrastiveRun',
+  'matchSentences',
+  'recallAtOne',
+  // fine-tuning and deployment pieces a training script reaches for
+  'splitTrainingGraph',
+  'buildResNetEncoder',
 ];
 
 describe('public API', () => {
