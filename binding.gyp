@@ -26,7 +26,7 @@
       "conditions": [
         ["OS=='linux' or OS=='mac'", { "cflags_cc": ["-march=native"], "defines": ["RADLEARN_FLAGS_TEXT=\"Release -O3 -march=native\""] }],
         # -Wno-psabi: see CMakeLists.txt (GCC's note on cpu/vexp.h's 64-byte vectors without AVX-512).
-        ["OS=='linux'", { "libraries": ["-lpthread"], "cflags_cc": ["-Wno-psabi"] }],
+        ["OS=='linux'", { "libraries": ["-lpthread", "-ldl"], "cflags_cc": ["-Wno-psabi"] }],
         ["OS=='mac'", { "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": ["-O3"], "WARNING_CFLAGS!": ["-Wno-unused-parameter"], "WARNING_CFLAGS": ["-Wall", "-Wextra", "-Wpedantic"] } }],
         ["radlearn_werror==1 and OS!='win'", { "cflags_cc": ["-Werror"], "xcode_settings": { "GCC_TREAT_WARNINGS_AS_ERRORS": "YES" } }],
         ["OS=='win'", { "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"] } } }]

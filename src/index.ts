@@ -499,3 +499,7 @@ export {
 export { loadContrastiveRun, type ContrastiveRun } from './mining/contrastive-run.js';
 export { cosineScores, matchSentences, type SentenceMatch, type SentenceMatches } from './mining/match-sentences.js';
 export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sentence-recall.js';
+
+// Several processes: the launcher's rank and size, MPI's collectives (Open MPI loaded at run time)
+export { launchEnvironment, type LaunchEnvironment, type Launcher } from './distributed/launch.js';
+export { DistributedError, launchedAsJob, mpiStatus, mpiWorld, type Communicator, type MpiStatus } from './distributed/mpi.js';

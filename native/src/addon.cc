@@ -14,6 +14,7 @@ void register_augment(Napi::Env env, Napi::Object exports);
 void register_contrastive(Napi::Env env, Napi::Object exports);
 void register_distill(Napi::Env env, Napi::Object exports);
 void register_build_info(Napi::Env env, Napi::Object exports);
+void register_distributed(Napi::Env env, Napi::Object exports);
 }  // namespace radlearn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -27,6 +28,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   radlearn::register_contrastive(env, exports);
   radlearn::register_distill(env, exports);
   radlearn::register_build_info(env, exports);
+  radlearn::register_distributed(env, exports);
   // Bumped whenever the calling convention changes (src/native/addon.ts refuses another).
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;

@@ -68,6 +68,14 @@ export interface NativeLossResult {
 /** A float32 operand as the addon accepts it. */
 export type NativeFloat = Float32Array | NativeDeviceTensor;
 
+/** Whether an MPI library could be loaded, which, and why not. */
+export interface NativeMpiProbe {
+  available: boolean;
+  library: string;
+  version: string;
+  reason: string;
+}
+
 export interface NativeAddon {
   abiVersion: number;
   DeviceTensor: NativeDeviceTensorClass;
@@ -110,6 +118,16 @@ export interface NativeAddon {
   koleoLoss(x: NativeFloat, options: NativeKoleoOptions): NativeDistillResult | Promise<NativeDistillResult>;
   sinkhornKnopp(logits: NativeFloat, options: NativeSinkhornOptions): NativeFloat | Promise<NativeFloat>;
   updateCenter(center: NativeFloat, teacher: NativeFloat, options: NativeUpdateCenterOptions): NativeFloat | Promise<NativeFloat>;
+
+  /** MPI, loaded at run time (native/include/radlearn/mpi_runtime.h); absent from addons built before it. */
+  mpiProbe?(): NativeMpiProbe;
+  mpiInit?(): { rank: number; size: number };
+  mpiAllreduce?(values: Float32Array | Float64Array, op: 'sum' | 'max'): void;
+  mpiAllgather?(values: Float32Array | Float64Array, out: Float32Array | Float64Array): void;
+  mpiBroadcast?(bytes: ArrayBufferView, root: number): void;
+  mpiBarrier?(): void;
+  mpiAbort?(code: number): never;
+  mpiFinalize?(): void;
   emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, options: NativeEmaTeacherOptions): NativeFloat | Promise<NativeFloat>;
   benchDistillCuda(options: { op: 'dino'; studentViews: number; teacherViews: number; batch: number; prototypes: number; iterations: number }
     | { op: 'koleo'; rows: number; dim: number; iterations: number }): Float64Array;

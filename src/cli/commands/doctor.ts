@@ -11,6 +11,8 @@ import {
   type DevicePlan,
   type PartPlan,
 } from '../../index.js';
+import { launchEnvironment, type LaunchEnvironment } from '../../distributed/launch.js';
+import { mpiStatus, type MpiStatus } from '../../distributed/mpi.js';
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -81,6 +83,21 @@ async function onnxProviders(): Promise<string> {
   }
 }
 
+/** Whether MPI can be loaded, and this process's place in a job; exported for tests. */
+export function distributedLines(status: MpiStatus, launch: LaunchEnvironment): string[] {
+  const where =
+    launch.launcher === 'none'
+      ? 'rank 0 of 1 (not started by mpirun or srun)'
+      : `rank ${launch.rank} of ${launch.size} (${launch.launcher})`;
+  const version = status.version.split(',')[0] ?? status.version;
+  return [
+    status.available
+      ? `mpi:            ${version || 'an MPI library'} (${status.library})`
+      : `mpi:            not available: ${status.reason}`,
+    `this process:   ${where}`,
+  ];
+}
+
 /** What `device: auto` runs on here, part by part, with the reason for each CPU; exported for tests. */
 export function deviceLines(plan: DevicePlan | Error): string[] {
   if (plan instanceof Error) return [`device auto:    ${plan.message}`];
@@ -109,12 +126,21 @@ export function registerDoctor(program: Command): void {
         const info = backendInfo();
         const providers = await onnxProviders();
         const device = await autoDevicePlan();
+        const mpi = mpiStatus();
+        const launch = launchEnvironment();
         if (options.json) {
           const devicePlan = device instanceof Error ? { error: device.message } : device;
-          process.stdout.write(JSON.stringify({ ...info, onnxruntimeProviders: providers, device: devicePlan }, null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify({ ...info, onnxruntimeProviders: providers, device: devicePlan, mpi, launch }, null, 2) + '\n',
+          );
           return;
         }
-        const lines = [...doctorLines(info), `onnxruntime:    execution providers ${providers}`, ...deviceLines(device)];
+        const lines = [
+          ...doctorLines(info),
+          `onnxruntime:    execution providers ${providers}`,
+          ...deviceLines(device),
+          ...distributedLines(mpi, launch),
+        ];
         process.stdout.write(lines.join('\n') + '\n');
       } catch (error) {
         if (error instanceof NativeLoadError) {

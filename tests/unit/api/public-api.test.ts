@@ -72,6 +72,10 @@ const ENTRY_POINTS = [
   // fine-tuning and deployment pieces a training script reaches for
   'splitTrainingGraph',
   'buildResNetEncoder',
+  // several processes
+  'launchEnvironment',
+  'mpiStatus',
+  'mpiWorld',
 ];
 
 describe('public API', () => {
