@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import type { TrainConfig } from '../config.js';
 import { checkTrainData } from '../data-check.js';
 import { loadTrainDataset, TrainDataError } from '../dataset.js';
-import { loadImages } from '../features.js';
+import { cachedRows } from '../finetune/image-rows.js';
 import type { TrainOps } from '../ops.js';
 import type { RunFolder } from '../run-folder.js';
 import type { TrainEvent } from '../events.js';
 import { stageEmitter, type ModeSession } from '../mode-session.js';
 import { dinoSchema } from './config.js';
 import { resolveLocalSize } from './local-size.js';
-import { createDinoModel } from './model.js';
+import { createDinoModel, type DinoModel } from './model.js';
 import { plateauWindowSteps, writeDinoSummary } from './summary.js';
 import { DinoTask } from './task.js';
 
@@ -38,13 +38,11 @@ export async function openDinoSession(
   if (trainRows.length < B)
     throw new TrainDataError(`mode dino needs at least batchSize (${B}) training rows, the train split has ${trainRows.length}`);
   stage('images', `preprocessing ${trainRows.length} training images`);
-  // pixels in [0, 1]: the augmentation normalises with image.mean / image.std after its intensity jitter
-  const pixels = (
-    await loadImages(
-      { ...config, image: { ...config.image, mean: 0, std: 1 } },
-      Array.from(trainRows, (r) => dataset.imagePaths[r]!),
-    )
-  ).data;
+  // pixels in [0, 1], read a batch at a time: the augmentation normalises with image.mean / image.std after its intensity jitter
+  const images = await cachedRows(
+    { ...config, image: { ...config.image, mean: 0, std: 1 } },
+    Array.from(trainRows, (r) => dataset.imagePaths[r]!),
+  );
 
   const L = dino.crops.localCount;
   // a second graph only when local crops exist and are smaller; otherwise one session
@@ -55,11 +53,18 @@ export async function openDinoSession(
     'model',
     `ViT ${dino.vit.dim}x${dino.vit.depth} at ${size} px, ${locals}, head ${dino.head.hidden}/${dino.head.bottleneck}/${dino.head.prototypes}`,
   );
-  const model = await createDinoModel(dino, size, config.seed, ownLocalGraph ? { localSize } : {});
+  let model: DinoModel;
+  try {
+    model = await createDinoModel(dino, size, config.seed, ownLocalGraph ? { localSize } : {});
+  } catch (error) {
+    images.close();
+    throw error;
+  }
   let task: DinoTask;
   try {
-    task = new DinoTask({ config, dino, localSize, model, trainRows, pixels }, ops);
+    task = new DinoTask({ config, dino, localSize, model, trainRows, images }, ops);
   } catch (error) {
+    images.close();
     await model.dispose();
     throw error;
   }
@@ -75,6 +80,9 @@ export async function openDinoSession(
       }
       return { evaluations: [] };
     },
-    release: () => model.dispose(),
+    release: async () => {
+      images.close();
+      await model.dispose();
+    },
   };
 }

@@ -21,6 +21,7 @@ import { DinoPlateauMonitor } from './plateau.js';
 import { studentStep } from './step.js';
 import { plateauWindowSteps } from './summary.js';
 import { dinoAugmentSpec, makeDinoViews } from './views.js';
+import type { ImageRows } from '../finetune/image-rows.js';
 import type { AugmentSpec } from '../../kernels/augment-spec.js';
 
 /** The student's flat parameters, laid out exactly as the model's training graph reads them. */
@@ -49,10 +50,10 @@ export interface DinoTaskInput {
   /** The local crops' side in pixels (dino.crops.localSize resolved). */
   localSize: number;
   model: DinoModel;
-  /** Training rows, in the order of `pixels`. */
+  /** Training rows, in the order of `images`. */
   trainRows: Int32Array;
-  /** Their images [N, S, S] in [0, 1] (the views normalise after their intensity jitter). */
-  pixels: Float32Array;
+  /** Their images [N, 1, S, S] in [0, 1], read a batch at a time (the views normalise after their intensity jitter). */
+  images: ImageRows;
 }
 
 export class DinoTask implements Task {
@@ -66,8 +67,10 @@ export class DinoTask implements Task {
   private readonly config: TrainConfig;
   private readonly dino: DinoConfig;
   private readonly model: DinoModel;
-  private readonly pixels: Float32Array;
-  /** Dataset row -> index of its image in `pixels` (the key of its augmentation draws). */
+  private readonly images: ImageRows;
+  /** The step's images, read into one reused buffer. */
+  private batchPixels = new Float32Array(0);
+  /** Dataset row -> index of its image in `images` (the key of its augmentation draws). */
   private readonly imageOf: Map<number, number>;
   private readonly spec: AugmentSpec;
   private readonly weightDecayAt: (step: number) => number;
@@ -82,7 +85,7 @@ export class DinoTask implements Task {
     this.config = config;
     this.dino = dino;
     this.model = model;
-    this.pixels = input.pixels;
+    this.images = input.images;
     this.params = studentParameters(model, config.seed);
     this.average = { buffer: this.params.data.slice(), momentum: (step) => teacherMomentum(step, total, dino.schedule.momentum, 1) };
     const K = dino.head.prototypes;
@@ -104,7 +107,7 @@ export class DinoTask implements Task {
     });
   }
 
-  /** The batch's images in `pixels`; the phase draws only training rows, so each has one. */
+  /** The batch's images in `images`; the phase draws only training rows, so each has one. */
   private imagesOf(batch: Int32Array): Int32Array {
     return Int32Array.from(batch, (row) => {
       const index = this.imageOf.get(row);
@@ -118,7 +121,11 @@ export class DinoTask implements Task {
     const B = batch.length;
     const size = config.image.size;
     const t0 = performance.now();
-    const views = makeDinoViews(this.pixels, this.imagesOf(batch), size, this.spec, dino, config.seed, step);
+    const indices = this.imagesOf(batch);
+    if (this.batchPixels.length < B * size * size) this.batchPixels = new Float32Array(B * size * size);
+    const pixels = this.images.read(indices, this.batchPixels).data;
+    const packed = Int32Array.from({ length: B }, (_, i) => i);
+    const views = makeDinoViews(pixels, packed, size, this.spec, dino, config.seed, step, indices);
     const augmentMs = performance.now() - t0;
     const tt = this.teacherTemperatureAt(step);
     const teacher = await forwardDino(model, this.average.buffer, views.teacher, 2 * B, size);

@@ -60,7 +60,10 @@ function viewMajor(src: Float32Array, batch: number, count: number, per: number,
   }
 }
 
-/** `pixels` [N, S*S] in [0, 1]; rows are indices into it; keys fix each image's draws; spec from dinoAugmentSpec. */
+/**
+ * `pixels` [N, S*S] in [0, 1]; rows are indices into it; `keys` fix each image's draws (default:
+ * the rows themselves, when `pixels` holds every image); spec from dinoAugmentSpec.
+ */
 export function makeDinoViews(
   pixels: Float32Array,
   rows: Int32Array,
@@ -69,10 +72,11 @@ export function makeDinoViews(
   cfg: DinoConfig,
   seed: number,
   step: number,
+  keys: Int32Array = rows,
 ): DinoViews {
   const per = size * size;
   const B = rows.length;
-  const images = Array.from(rows, (r) => ({ data: pixels.subarray(r * per, (r + 1) * per), height: size, width: size, key: r }));
+  const images = Array.from(rows, (r, i) => ({ data: pixels.subarray(r * per, (r + 1) * per), height: size, width: size, key: keys[i]! }));
   const out = augmentSync({ images }, spec, { seed, step, checkFinite: false });
   const L = cfg.crops.localCount;
   const global = out.groups[0]!;
