@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { DeviceContext, runWithDevice } from '../device/context.js';
 import { describeDevicePlan, resolveDevicePlan, type DevicePlan } from '../device/plan.js';
 import { deviceReport, writeDeviceReport, type DeviceReport } from '../device/report.js';
+import { launchEnvironment } from '../distributed/launch.js';
+import { DistributedError } from '../distributed/mpi.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { openDinoSession } from './dino/session.js';
 import { withEncoderSidecars } from './encoder-sidecars.js';
@@ -120,6 +122,14 @@ function absolutePaths(config: TrainConfig): TrainConfig {
 
 async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
   const started = performance.now();
+  // every rank would train the whole run alone, into the same run folder
+  const launch = launchEnvironment();
+  if (launch.size > 1)
+    throw new DistributedError(
+      `this process is rank ${launch.rank} of ${launch.size} (${launch.launcher}): training across processes is not supported yet, ` +
+        'and every rank would write the same run folder; start radlearn train as one process (without mpirun or srun -n > 1)',
+      { rank: launch.rank, size: launch.size, launcher: launch.launcher },
+    );
   // before any data is read: device 'cuda' where it cannot run fails here
   const device = new DeviceContext(options.device ?? (await resolveDevicePlan(config.device)));
   const where = describeDevicePlan(device.plan);

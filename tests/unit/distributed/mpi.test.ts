@@ -97,3 +97,26 @@ describe('without MPI', () => {
     ).toEqual(['mpi:            not available: no MPI library could be loaded', 'this process:   rank 3 of 8 (slurm)']);
   });
 });
+
+describe('radlearn train under a launcher', () => {
+  it('refuses to start as one rank of several (each would train alone into the same run folder), before reading any data', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
+        import { train } from './src/index.ts';
+        const run = train({ name: 'x', mode: 'supervised', runsDir: '/nonexistent/runs', steps: 1, data: { manifest: '/nonexistent/m.csv' } });
+        run.result.then(() => console.log('trained'), (e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })));
+      `,
+      ],
+      { cwd: repoRoot, env: { ...process.env, OMPI_COMM_WORLD_RANK: '1', OMPI_COMM_WORLD_SIZE: '2' }, encoding: 'utf8' },
+    );
+    const error = JSON.parse(out.trim().split('\n').pop()!) as { name: string; code: string; message: string };
+    expect(error).toMatchObject({ name: 'DistributedError', code: 'ERR_MPI' });
+    expect(error.message).toMatch(/rank 1 of 2 \(openmpi\): training across processes is not supported yet/);
+  });
+});
