@@ -502,4 +502,4 @@ export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sente
 
 // Several processes: the launcher's rank and size, MPI's collectives (Open MPI loaded at run time)
 export { launchEnvironment, type LaunchEnvironment, type Launcher } from './distributed/launch.js';
-export { DistributedError, launchedAsJob, mpiStatus, mpiWorld, type Communicator, type MpiStatus } from './distributed/mpi.js';
+export { DistributedError, mpiStatus, mpiWorld, type Communicator, type MpiStatus } from './distributed/mpi.js';

@@ -7,7 +7,6 @@
 import { RadlearnError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import type { NativeAddon, NativeMpiProbe } from '../native/types.js';
-import { launchEnvironment } from './launch.js';
 
 /** MPI is unavailable, or an MPI call failed; the message carries MPI's own error text. */
 export class DistributedError extends RadlearnError {
@@ -94,9 +93,4 @@ export function mpiWorld(): Communicator {
     abort: (code) => native.mpiAbort(code),
   };
   return world;
-}
-
-/** Whether this process was started as one rank of a multi-process job (mpirun -np N, srun -n N with N > 1). */
-export function launchedAsJob(env: NodeJS.ProcessEnv = process.env): boolean {
-  return launchEnvironment(env).size > 1;
 }

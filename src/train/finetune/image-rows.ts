@@ -1,5 +1,5 @@
 /**
- * The fine-tuning modes' training images, read row by row when a batch needs them: from the image
+ * Training images of the fine-tuning modes and dino, read row by row when a batch needs them: from the image
  * cache (the float values loadImages would give, through the same reader) or from a tensor already
  * in memory. A run over a large collection never holds the dataset as float32 (377k images at
  * 224 px would be 75 GB); a batch costs one read of its rows.
@@ -46,11 +46,10 @@ export async function cachedRows(
     dims: [paths.length, 1, size, size],
     read(rows, out) {
       checkOut(out, rows.length, per);
-      const { data, dims } = reader.read(
+      return reader.read(
         Array.from(rows, (r) => paths[r]!),
         out,
       );
-      return { data: data.subarray(0, rows.length * per), dims };
     },
     close: () => reader.close(),
   };
