@@ -9,6 +9,7 @@ import type { FrozenFeatures } from '../../src/train/features.js';
 import { resolveTrainOps, type TrainOps } from '../../src/train/ops.js';
 import { referenceOps } from '../../tests/helpers/train-reference-ops.js';
 import { ContrastiveTask } from '../../src/train/tasks/contrastive.js';
+import { SINGLE_PROCESS } from '../../src/distributed/data-parallel.js';
 import { time, withRatio, type BenchCase, type BenchRow } from '../harness.js';
 
 function synthetic(
@@ -64,7 +65,7 @@ async function stepRow(ops: TrainOps, kind: 'linear' | 'mlp', batch: number, qui
     () => {
       const rows = phase.rows.subarray((k % 4) * batch, ((k % 4) + 1) * batch);
       task.params.zeroGrad();
-      task.step(phase, rows, k++);
+      task.step(phase, rows, k++, 0, { global: rows, parallel: SINGLE_PROCESS });
       optimizer.update(task.params.grad, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
     },
     { warmup: 2, minRuns: quick ? 3 : 10, minTimeMs: quick ? 100 : 1000, maxRuns: 200 },

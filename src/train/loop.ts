@@ -5,12 +5,18 @@
  * the parameter average, the divergence guard; step events and metrics.jsonl records;
  * checkpoints every checkpoint.every steps and at the end; stopAtStep and abort end the run
  * early with a checkpoint. The same seed gives the same numbers, and a resumed run continues
- * bit-identically.
+ * bit-identically. In a data-parallel job every rank runs this loop on its slice of each batch:
+ * the gradient shares are summed before the (identical) update, the ranks agree on stopping, and
+ * rank 0 alone writes metrics and checkpoints.
  */
+import { join } from 'node:path';
+import { SINGLE_PROCESS, type DataParallel } from '../distributed/data-parallel.js';
+import { DistributedError } from '../distributed/mpi.js';
 import { BatchSchedule } from './batches.js';
-import { restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { restoreCheckpoint, saveCheckpoint, TRAINER_CHECKPOINTS, type CheckpointState } from './checkpoint.js';
+import { stemOf } from './checkpoint-store.js';
 import { configHash } from './config-hash.js';
-import type { TrainConfig } from './config.js';
+import { TrainConfigError, type TrainConfig } from './config.js';
 import { TrainDataError } from './dataset.js';
 import { NonFiniteLossError, asDivergence } from './errors.js';
 import type { TrainEvent } from './events.js';
@@ -25,6 +31,8 @@ export interface LoopOptions {
   signal?: AbortSignal;
   /** Stop (with a checkpoint) after this global step, as if interrupted; the schedule still spans all steps. */
   stopAtStep?: number;
+  /** The job's ranks when training data-parallel (default: this process alone). */
+  parallel?: DataParallel;
 }
 
 export interface LoopOutcome {
@@ -53,6 +61,24 @@ function hasNonFinite(values: Float32Array): boolean {
   return false;
 }
 
+/** Every phase's batch splits evenly over the ranks, and the task can compute its loss from a slice. */
+function checkDataParallel(task: Task, parallel: DataParallel): void {
+  if (parallel.size === 1) return;
+  if (task.dataParallel !== true)
+    throw new DistributedError(
+      `${task.dataParallel?.reason ?? 'this mode cannot train across processes yet'}; start it as one process (without mpirun or srun -n > 1)`,
+      { size: parallel.size },
+    );
+  for (const phase of task.phases) {
+    if (phase.batchSize % parallel.size !== 0)
+      throw new TrainConfigError(
+        `config key batchSize: phase ${phase.name}'s batch of ${phase.batchSize} rows does not split evenly over ${parallel.size} ranks; ` +
+          `make it a multiple of ${parallel.size}`,
+        { key: 'batchSize', batchSize: phase.batchSize, ranks: parallel.size },
+      );
+  }
+}
+
 export async function runLoop(
   config: TrainConfig,
   task: Task,
@@ -67,6 +93,10 @@ export async function runLoop(
         phase: phase.name,
       });
   }
+  const parallel = options.parallel ?? SINGLE_PROCESS;
+  checkDataParallel(task, parallel);
+  // rank 0 writes the run's files; the other ranks keep the same state without writing it
+  const writer = parallel.rank === 0;
   const { params } = task;
   const optimizers = new Map<string, FlatOptimizer>();
   for (const group of params.groups()) {
@@ -77,7 +107,7 @@ export async function runLoop(
   const contents = { params, optimizers, ema: average?.buffer, state: task.state };
   const schedule = new BatchSchedule(task.phases, config.seed);
   const totalSteps = schedule.totalSteps;
-  const metrics = new MetricsLog(folder.metricsPath);
+  const metrics = new MetricsLog(folder.metricsPath, { write: writer });
   const hash = configHash(config);
   let step = 0;
   let lastLoss = NaN;
@@ -90,7 +120,7 @@ export async function runLoop(
     // the loaded tensors were copied into the live buffers: free them
     folder.resumeFrom = undefined;
     lastCheckpoint = resumeFrom.tensorsPath;
-    await writeRunConfig(folder.runDir, config);
+    if (writer) await writeRunConfig(folder.runDir, config);
     step = state.step;
     lastLoss = state.lastLoss ?? NaN;
     schedule.expect(state.dataOrder);
@@ -109,6 +139,13 @@ export async function runLoop(
     const groups: CheckpointState['optimizer']['groups'] = {};
     for (const [g, opt] of optimizers) groups[g] = { step: opt.step, range: params.groupRange(g) };
     const dataOrder = schedule.saved(step);
+    // ranks that diverged would go on silently training different models
+    if (!parallel.identical(params.data))
+      throw new DistributedError(`the ranks' parameters differ at step ${step}; the job cannot go on`, { step });
+    if (!writer) {
+      lastCheckpoint = join(folder.checkpointDir, `${stemOf(TRAINER_CHECKPOINTS, step)}.safetensors`);
+      return lastCheckpoint;
+    }
     const path = await saveCheckpoint(
       folder.checkpointDir,
       {
@@ -131,10 +168,15 @@ export async function runLoop(
     return path;
   };
 
+  if (!parallel.identical(params.data))
+    throw new DistributedError(`the ranks start step ${step} from different parameters; the job cannot go on`, { step });
+  // the steps report their own collectives, not the waits of the set-up before them
+  parallel.takeCommMs();
   let interrupted = false;
   try {
     while (step < totalSteps) {
-      if (options.signal?.aborted || (options.stopAtStep !== undefined && step >= options.stopAtStep)) {
+      // every rank stops at the same step when any of them is asked to
+      if (parallel.any(Boolean(options.signal?.aborted) || (options.stopAtStep !== undefined && step >= options.stopAtStep))) {
         interrupted = true;
         break;
       }
@@ -146,9 +188,9 @@ export async function runLoop(
       params.zeroGrad(phase.group);
       if (task.prefetch && step + 1 < totalSteps) {
         const next = schedule.position(step + 1);
-        task.prefetch(next.phase, schedule.batch(next), next.epoch, step + 1);
+        task.prefetch(next.phase, parallel.local(schedule.batch(next)), next.epoch, step + 1);
       }
-      const out = await task.step(phase, batch, epoch, step);
+      const out = await task.step(phase, parallel.local(batch), epoch, step, { global: batch, parallel });
       if (!Number.isFinite(out.loss)) throw new NonFiniteLossError(step + 1, phase.name, out.loss, lastCheckpoint);
       const lr = cosineLr(
         at.local,
@@ -160,6 +202,8 @@ export async function runLoop(
       const { beta1, beta2, eps, weightDecay, maxGradNorm } = config.optim;
       const run: AdamWHyper = { lr, beta1, beta2, eps, weightDecay, maxGradNorm };
       const [gs, ge] = params.groupRange(phase.group);
+      parallel.sum(params.grad.subarray(gs, ge));
+      const commMs = parallel.takeCommMs();
       const gradNorm = optimizers.get(phase.group)!.update(params.grad.subarray(gs, ge), task.updateSettings?.(step, run) ?? run);
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step + 1, phase.name, gradNorm, lastCheckpoint);
       task.afterUpdate?.(phase);
@@ -180,7 +224,7 @@ export async function runLoop(
         samplesPerSec: batch.length / Math.max(1e-9, (t2 - t0) / 1000),
         dataMs: t1 - t0,
         stepMs: t2 - t1,
-        metrics: out.metrics,
+        metrics: parallel.size > 1 ? { ...out.metrics, commMs } : out.metrics,
       };
       emit(event);
       if (out.warning) emit({ type: 'stage', stage: 'warning', message: out.warning });

@@ -16,7 +16,15 @@ export async function appendLines(path: string, records: readonly unknown[]): Pr
 export class MetricsLog {
   private pending: unknown[] = [];
 
-  constructor(readonly path: string) {}
+  private readonly write: boolean;
+
+  /** `write: false`: the records are kept to nobody (a data-parallel job's ranks other than 0). */
+  constructor(
+    readonly path: string,
+    options: { write?: boolean } = {},
+  ) {
+    this.write = options.write ?? true;
+  }
 
   /** Records waiting for the next flush. */
   get queued(): number {
@@ -28,14 +36,14 @@ export class MetricsLog {
   }
 
   async flush(): Promise<void> {
-    await appendLines(this.path, this.pending);
+    if (this.write) await appendLines(this.path, this.pending);
     this.pending = [];
   }
 
   /** Writes `records` now (after anything queued). */
   async append(records: readonly unknown[]): Promise<void> {
     await this.flush();
-    await appendLines(this.path, records);
+    if (this.write) await appendLines(this.path, records);
   }
 
   /**
@@ -44,7 +52,7 @@ export class MetricsLog {
    * writer left half-written. The file is replaced atomically.
    */
   async truncateAfter(step: number): Promise<void> {
-    if (!existsSync(this.path)) return;
+    if (!this.write || !existsSync(this.path)) return;
     const kept = (await readFile(this.path, 'utf8')).split('\n').filter((line) => {
       if (line.trim() === '') return false;
       try {

@@ -27,12 +27,22 @@ export interface RunFolder {
 export interface RunFolderOptions {
   resume?: boolean;
   overwrite?: boolean;
+  /**
+   * A data-parallel job's rank other than 0, after rank 0 opened the folder: it changes nothing
+   * there and, on resume, loads the checkpoint rank 0 continues from.
+   */
+  follower?: boolean;
 }
 
 export async function openRunFolder(config: TrainConfig, options: RunFolderOptions, emit: (e: TrainEvent) => void): Promise<RunFolder> {
   const runDir = resolve(config.runsDir, config.name);
   const checkpointDir = join(runDir, 'checkpoints');
   const metricsPath = join(runDir, 'metrics.jsonl');
+  if (options.follower) {
+    const folder: RunFolder = { runDir, checkpointDir, metricsPath };
+    if (options.resume) folder.resumeFrom = await loadLatestCheckpoint(checkpointDir);
+    return folder;
+  }
   const outdated = outdatedCheckpointFiles(checkpointDir);
   // such a run can only start over: resuming it is refused even when overwrite is also asked for
   if (outdated.length > 0 && (options.resume || !options.overwrite))

@@ -5,6 +5,7 @@
  * (run folder, resume, data order, schedule, optimizer, averaging, divergence guard, metrics,
  * checkpoints, abort), the same for every mode.
  */
+import type { DataParallel } from '../distributed/data-parallel.js';
 import type { Head } from './heads.js';
 import type { AdamWHyper, FlatOptimizer } from './ops.js';
 import type { FlatParameters } from './parameters.js';
@@ -17,6 +18,13 @@ export interface Phase {
   /** Dataset rows the phase draws batches from. */
   rows: Int32Array;
   batchSize: number;
+}
+
+/** A step's batch across the ranks of a data-parallel job (in one process: the batch itself). */
+export interface StepShard {
+  /** Every rank's rows, rank by rank; the step's `batch` is this rank's slice of them. */
+  readonly global: Int32Array;
+  readonly parallel: DataParallel;
 }
 
 export interface StepOutput {
@@ -39,9 +47,13 @@ export interface Task {
   /**
    * Forward + backward for one batch of dataset rows; gradients are accumulated into params.grad
    * (zeroed by the loop). `step`: the run's global step index (0-based), to key per-step
-   * randomness so a resumed run repeats it.
+   * randomness so a resumed run repeats it. In a data-parallel job `batch` is this rank's rows of
+   * `shard.global`: the task returns the loss and metrics of the global batch (the same on every
+   * rank) and accumulates this rank's share of its gradient (the loop sums the shares).
    */
-  step(phase: Phase, batch: Int32Array, epoch: number, step: number): StepOutput | Promise<StepOutput>;
+  step(phase: Phase, batch: Int32Array, epoch: number, step: number, shard: StepShard): StepOutput | Promise<StepOutput>;
+  /** true: step() computes the global batch's loss from a shard; else (or why not) the task runs in one process only. */
+  readonly dataParallel?: true | { reason: string };
   /**
    * Starts preparing step `step`'s inputs (e.g. its augmented views) while the step before it
    * runs; step() then uses them. What it prepares must be what step() would compute itself.

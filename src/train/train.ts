@@ -8,9 +8,14 @@ import { resolve } from 'node:path';
 import { DeviceContext, runWithDevice } from '../device/context.js';
 import { describeDevicePlan, resolveDevicePlan, type DevicePlan } from '../device/plan.js';
 import { deviceReport, writeDeviceReport, type DeviceReport } from '../device/report.js';
+import { dataParallel, SINGLE_PROCESS, type DataParallel } from '../distributed/data-parallel.js';
 import { launchEnvironment } from '../distributed/launch.js';
-import { DistributedError } from '../distributed/mpi.js';
-import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { DistributedError, mpiWorld } from '../distributed/mpi.js';
+import { agreeOnText, isAgreedFailure, rankZeroFirst } from '../distributed/turns.js';
+import { configHash } from './config-hash.js';
+import { dataParallelSupport, finetuneConfigOf } from './finetune/setup.js';
+import { isFinetuneMode } from './finetune/config.js';
+import { parseTrainConfig, TrainConfigError, type TrainConfig, type TrainConfigInput } from './config.js';
 import { openDinoSession } from './dino/session.js';
 import { withEncoderSidecars } from './encoder-sidecars.js';
 import { resolveDinoRunConfig } from './dino/run-config.js';
@@ -120,16 +125,64 @@ function absolutePaths(config: TrainConfig): TrainConfig {
   };
 }
 
-async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
-  const started = performance.now();
-  // every rank would train the whole run alone, into the same run folder
+/** Why `config` cannot train data-parallel, known before any work (the loop checks the task itself too). */
+function dataParallelRefusal(config: TrainConfig): string | undefined {
+  if (config.mode === 'dino')
+    return 'mode dino cannot train across processes yet (its centering and Sinkhorn-Knopp statistics are not reduced over the ranks)';
+  if (isFinetuneMode(config.mode)) {
+    const support = dataParallelSupport(finetuneConfigOf(config));
+    if (support !== true) return support.reason;
+  }
+  return undefined;
+}
+
+/** This process alone, or the ranks mpirun or srun started (then MPI is loaded and initialised). */
+function jobParallelism(config: TrainConfig): DataParallel {
   const launch = launchEnvironment();
-  if (launch.size > 1)
+  if (launch.size === 1) return SINGLE_PROCESS;
+  const refusal = dataParallelRefusal(config);
+  if (refusal)
     throw new DistributedError(
-      `this process is rank ${launch.rank} of ${launch.size} (${launch.launcher}): training across processes is not supported yet, ` +
-        'and every rank would write the same run folder; start radlearn train as one process (without mpirun or srun -n > 1)',
+      `this process is rank ${launch.rank} of ${launch.size} (${launch.launcher}): ${refusal}; start it as one process (without mpirun or srun -n > 1)`,
       { rank: launch.rank, size: launch.size, launcher: launch.launcher },
     );
+  if (config.batchSize % launch.size !== 0)
+    throw new TrainConfigError(
+      `config key batchSize: the global batch of ${config.batchSize} rows does not split evenly over ${launch.size} ranks; make it a multiple of ${launch.size}`,
+      { key: 'batchSize', batchSize: config.batchSize, ranks: launch.size },
+    );
+  const world = mpiWorld();
+  if (world.size !== launch.size || world.rank !== launch.rank)
+    throw new DistributedError(
+      `the launcher says rank ${launch.rank} of ${launch.size} (${launch.launcher}), MPI says rank ${world.rank} of ${world.size}`,
+      { launcher: launch.launcher },
+    );
+  return dataParallel(world);
+}
+
+async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e: TrainEvent) => void): Promise<TrainResult> {
+  const started = performance.now();
+  const parallel = jobParallelism(config);
+  if (parallel.size === 1) return runJob(config, options, emit, parallel, started);
+  try {
+    agreeOnText(parallel, configHash(config), 'the training configuration');
+    return await runJob(config, options, emit, parallel, started);
+  } catch (error) {
+    if (isAgreedFailure(error)) throw error;
+    // the other ranks wait in a collective this rank will never join: end the whole job
+    const message = error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+    process.stderr.write(`radlearn: rank ${parallel.rank} of ${parallel.size} failed, ending the job: ${message}\n`);
+    return mpiWorld().abort(1);
+  }
+}
+
+async function runJob(
+  config: TrainConfig,
+  options: TrainOptions,
+  emit: (e: TrainEvent) => void,
+  parallel: DataParallel,
+  started: number,
+): Promise<TrainResult> {
   // before any data is read: device 'cuda' where it cannot run fails here
   const device = new DeviceContext(options.device ?? (await resolveDevicePlan(config.device)));
   const where = describeDevicePlan(device.plan);
@@ -138,7 +191,7 @@ async function runTraining(config: TrainConfig, options: TrainOptions, emit: (e:
     stage: 'device',
     message: `device ${config.device}: onnxruntime on ${where.onnxruntime}, kernels on ${where.kernels}`,
   });
-  return runWithDevice(device, () => runOnDevice(config, options, emit, device, started));
+  return runWithDevice(device, () => runOnDevice(config, options, emit, device, started, parallel));
 }
 
 async function runOnDevice(
@@ -147,18 +200,28 @@ async function runOnDevice(
   emit: (e: TrainEvent) => void,
   device: DeviceContext,
   started: number,
+  parallel: DataParallel,
 ): Promise<TrainResult> {
   const ops = options.ops ?? resolveTrainOps(device.plan.kernels.device);
+  // rank 0 alone writes the run folder, the report and the exported model
+  const writer = parallel.rank === 0;
   // verified before the costly data and model work: a damaged or mismatched run fails (or falls back) at once
-  const folder = await openRunFolder(config, options, emit);
+  const folder = await rankZeroFirst(parallel, 'opening the run folder', () =>
+    openRunFolder(config, { ...options, follower: !writer }, emit),
+  );
   // an evaluation of a finished run (radlearn eval) records its device in its own folder, once it has a report there
-  if (!options.evalDir) await writeDeviceReport(folder.runDir, device);
-  const session =
-    config.mode === 'dino' ? await openDinoSession(config, ops, folder, emit) : await openHeadModeSession(config, ops, folder, emit);
+  if (!options.evalDir && writer) await writeDeviceReport(folder.runDir, device);
+  // rank 0 fills the image and feature caches first; the other ranks then read them
+  const session = await rankZeroFirst(
+    parallel,
+    'loading the data and encoders',
+    () => (config.mode === 'dino' ? openDinoSession(config, ops, folder, emit) : openHeadModeSession(config, ops, folder, emit)),
+    (s) => s.release(),
+  );
   try {
     const { task } = session;
-    const outcome = await runLoop(config, task, ops, folder, options, emit);
-    const results = await session.finish(outcome, options);
+    const outcome = await runLoop(config, task, ops, folder, { ...options, parallel }, emit);
+    const results = writer ? await session.finish(outcome, options) : { evaluations: [] };
     const seconds = (performance.now() - started) / 1000;
     const result: TrainResult = {
       runDir: folder.runDir,
@@ -174,7 +237,7 @@ async function runOnDevice(
       device: deviceReport(device),
       seconds,
     };
-    if (!options.evalDir || results.reportPath) await writeDeviceReport(options.evalDir ?? folder.runDir, device);
+    if (writer && (!options.evalDir || results.reportPath)) await writeDeviceReport(options.evalDir ?? folder.runDir, device);
     emit({
       type: 'done',
       runDir: folder.runDir,

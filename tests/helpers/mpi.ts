@@ -27,17 +27,31 @@ export function mpiRequired(): boolean {
   return (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') || process.env.RADLEARN_REQUIRE_MPI === '1';
 }
 
+/** mpirun's arguments for `ranks` processes of `command` on this machine (more ranks than cores allowed). */
+export function mpirunArgs(ranks: number, command: string[]): string[] {
+  const asRoot = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
+  return [...asRoot, '--oversubscribe', '--bind-to', 'none', '-np', String(ranks), ...command];
+}
+
+/** The environment mpirun runs in: shared memory between the ranks of one machine. */
+export const mpirunEnv = (): NodeJS.ProcessEnv => ({ ...process.env, OMPI_MCA_btl: 'self,vader' });
+
 /** Runs `node --import tsx <script> ...args` as `ranks` MPI processes on this machine. */
 export function mpirun(ranks: number, script: string, args: string[] = [], timeoutMs = 60_000): SpawnSyncReturns<string> {
-  const asRoot = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
-  return spawnSync(
-    'mpirun',
-    [...asRoot, '--oversubscribe', '--bind-to', 'none', '-np', String(ranks), process.execPath, '--import', 'tsx', script, ...args],
-    {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: timeoutMs,
-      env: { ...process.env, OMPI_MCA_btl: 'self,vader' },
-    },
-  );
+  return spawnSync('mpirun', mpirunArgs(ranks, [process.execPath, '--import', 'tsx', script, ...args]), {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: mpirunEnv(),
+  });
+}
+
+/** `radlearn <args>` (the built CLI, dist/) as `ranks` MPI processes. */
+export function mpirunCli(ranks: number, args: string[], timeoutMs = 120_000): SpawnSyncReturns<string> {
+  return spawnSync('mpirun', mpirunArgs(ranks, [process.execPath, join(repoRoot, 'bin', 'radlearn.js'), ...args]), {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: mpirunEnv(),
+  });
 }

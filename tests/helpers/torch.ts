@@ -22,6 +22,7 @@ import { resolveTrainOps } from '../../src/train/ops.js';
 import { FlatParameters } from '../../src/train/parameters.js';
 import { cosineLr } from '../../src/train/schedules.js';
 import { ClassifierHead } from '../../src/train/tasks/classifier-head.js';
+import { SINGLE_PROCESS } from '../../src/distributed/data-parallel.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torch_reference.py');
@@ -350,7 +351,7 @@ export async function radlearnTrajectory(dir: string, spec: TrajectorySpec): Pro
       // SupervisedFinetuneTask.step
       params.zeroGrad('main');
       const embedded = await slot.embed(params, B, ft.chunkSize, inputs);
-      const r = head.stepThrough(batch, embedded.data);
+      const r = head.stepThrough(batch, embedded.data, SINGLE_PROCESS);
       await slot.backward(params, B, embedded.dim, ft.chunkSize, inputs, r.dInput);
       // the training loop's update
       const o = config.optim;

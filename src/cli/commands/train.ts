@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEVICE_SETTINGS, loadTrainConfig, train } from '../../index.js';
+import { DEVICE_SETTINGS, launchEnvironment, loadTrainConfig, train } from '../../index.js';
 import { choiceFlag } from '../flags.js';
 import { createRenderer } from '../render/progress.js';
 
@@ -77,9 +77,12 @@ export function registerTrain(program: Command): void {
       const release = interruptOnSigint(controller);
       try {
         const run = train(config, { resume: flags.resume, overwrite: flags.overwrite, signal: controller.signal });
-        const render = createRenderer();
+        // in a job of several processes rank 0 speaks for all of them
+        const quiet = launchEnvironment().rank > 0;
+        const render = quiet ? () => undefined : createRenderer();
         for await (const event of run) render(event);
         const result = await run.result;
+        if (quiet) return;
         if (flags.json) {
           process.stdout.write(
             `${JSON.stringify({ runDir: result.runDir, steps: result.steps, interrupted: result.interrupted, lastLoss: result.lastLoss, checkpoint: result.checkpoint, report: result.reportPath, reportHtml: result.reportHtmlPath, classifier: result.classifierPath, evaluations: result.evaluations }, null, 2)}\n`,

@@ -19,7 +19,9 @@ import { computeFeatures, type FeatureProgress } from '../features.js';
 import type { Head } from '../heads.js';
 import type { FlatOptimizer, TrainOps } from '../ops.js';
 import { FlatParameters } from '../parameters.js';
-import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Task } from '../task.js';
+import { batchMean } from '../../distributed/data-parallel.js';
+import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type StepShard, type Task } from '../task.js';
+import { dataParallelSupport } from './setup.js';
 import { ContrastiveHeads } from '../tasks/contrastive-heads.js';
 import { rowsWithReports } from '../tasks/report-features.js';
 import type { FinetuneConfig } from './config.js';
@@ -46,6 +48,7 @@ export class ClipFinetuneTask implements Task {
   readonly heads: ContrastiveHeads;
   readonly projections: { imageHead: Head; textHead: Head };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  readonly dataParallel: true | { reason: string };
   private readonly image: EncoderSlot;
   /** The trainable text encoder; absent with finetune.trainText false. */
   private readonly text: EncoderSlot | undefined;
@@ -63,6 +66,7 @@ export class ClipFinetuneTask implements Task {
     ops: TrainOps,
   ) {
     const { image, text } = slots;
+    this.dataParallel = dataParallelSupport(ft);
     this.image = image;
     this.text = text;
     this.pool = slots.pool;
@@ -149,7 +153,7 @@ export class ClipFinetuneTask implements Task {
     };
   }
 
-  async step(_phase: Phase, batch: Int32Array, epoch: number, step: number): Promise<StepOutput> {
+  async step(_phase: Phase, batch: Int32Array, epoch: number, step: number, shard: StepShard): Promise<StepOutput> {
     const { params, image, text, heads } = this;
     const B = batch.length;
     const chunk = this.ft.chunkSize;
@@ -171,7 +175,7 @@ export class ClipFinetuneTask implements Task {
         ? trainable.slot.embed(params, B, chunk, trainable.inputs)
         : this.textModel.encoder.encode(texts).then((o) => ({ data: o.data, dim: o.dims[1]! })),
     ]);
-    const l = heads.loss(batch, ei.data, et.data);
+    const l = heads.loss(batch, ei.data, et.data, shard);
     const dImage = heads.imageHead.backward(l.gradImage, { inputGrad: true });
     const dText = trainable ? heads.textHead.backward(l.gradText, { inputGrad: true }) : heads.textHead.backward(l.gradText);
     await Promise.all([
@@ -183,7 +187,7 @@ export class ClipFinetuneTask implements Task {
       backwardMs: image.encoder.backwardMs + (text?.encoder.backwardMs ?? 0),
       ...(augmentMs === undefined ? {} : { augmentMs }),
     };
-    return { loss: l.loss, metrics: heads.metrics(l, sampled / B, timings) };
+    return { loss: l.loss, metrics: heads.metrics(l, batchMean(shard.parallel, sampled, B), timings) };
   }
 
   afterUpdate(): void {

@@ -89,3 +89,13 @@ export async function releasingOnError<T>(held: () => ReadonlyArray<Releasable |
     throw error;
   }
 }
+
+/** Whether a fine-tuning run can train data-parallel: not while each rank would move its own BatchNorm statistics. */
+export function dataParallelSupport(ft: FinetuneConfig): true | { reason: string } {
+  if (ft.batchNorm === 'batch')
+    return {
+      reason:
+        "finetune.batchNorm 'batch' cannot train across processes yet (each rank would update its own running statistics; there is no synchronised BatchNorm)",
+    };
+  return true;
+}

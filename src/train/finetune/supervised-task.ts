@@ -11,7 +11,8 @@ import { computeFeatures, type FeatureProgress } from '../features.js';
 import type { Head } from '../heads.js';
 import type { FlatOptimizer, TrainOps } from '../ops.js';
 import { FlatParameters } from '../parameters.js';
-import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Task } from '../task.js';
+import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type StepShard, type Task } from '../task.js';
+import { dataParallelSupport } from './setup.js';
 import { ClassifierHead } from '../tasks/classifier-head.js';
 import { labelledRows } from '../tasks/report-features.js';
 import type { FinetuneConfig } from './config.js';
@@ -29,6 +30,7 @@ export class SupervisedFinetuneTask implements Task {
   readonly head: ClassifierHead;
   readonly classifier: { head: Head; labels: string[] };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  readonly dataParallel: true | { reason: string };
 
   private constructor(
     private readonly config: TrainConfig,
@@ -41,6 +43,7 @@ export class SupervisedFinetuneTask implements Task {
     imageDim: number,
     ops: TrainOps,
   ) {
+    this.dataParallel = dataParallelSupport(ft);
     this.params = new FlatParameters([...image.specs(), ...ClassifierHead.specs(config, dataset, imageDim)], config.seed);
     this.head = new ClassifierHead(this.params, config, dataset, imageDim, ops);
     this.classifier = { head: this.head.head, labels: dataset.labelNames };
@@ -84,14 +87,14 @@ export class SupervisedFinetuneTask implements Task {
     return segmentedOptimizer(this.params, group, this.ft.groups);
   }
 
-  async step(_phase: Phase, batch: Int32Array, _epoch: number, step: number): Promise<StepOutput> {
+  async step(_phase: Phase, batch: Int32Array, _epoch: number, step: number, shard: StepShard): Promise<StepOutput> {
     const { params, image } = this;
     const B = batch.length;
     const chunk = this.ft.chunkSize;
     image.encoder.forwardMs = image.encoder.backwardMs = 0;
     const { inputs, augmentMs } = await this.feeds.batch(batch, step);
     const embedded = await image.embed(params, B, chunk, inputs);
-    const r = this.head.stepThrough(batch, embedded.data);
+    const r = this.head.stepThrough(batch, embedded.data, shard.parallel);
     await image.backward(params, B, embedded.dim, chunk, inputs, r.dInput);
     const augmentMetric: Record<string, number> = augmentMs === undefined ? {} : { augmentMs };
     return {

@@ -4,6 +4,7 @@
  * labels masked and uncertain ones following data.uncertain, and the gradient down to the
  * features when the encoder underneath trains too.
  */
+import { globalMean, type DataParallel } from '../../distributed/data-parallel.js';
 import type { TrainConfig } from '../config.js';
 import type { TrainDataset } from '../dataset.js';
 import { Head, headSpecs, type HeadShape } from '../heads.js';
@@ -27,8 +28,9 @@ export function labelTargets(dataset: TrainDataset, rows: ArrayLike<number>): { 
 }
 
 export interface ClassifierHeadResult {
+  /** The mean over the global batch's label entries that counted. */
   loss: number;
-  /** Label entries that counted. */
+  /** Label entries that counted, in the global batch. */
   valid: number;
 }
 
@@ -55,25 +57,26 @@ export class ClassifierHead {
   }
 
   /** Head forward on the batch's image features [B, dim], the loss, head backward (parameter gradients only). */
-  step(batch: Int32Array, image: Float32Array): ClassifierHeadResult {
-    const { loss, valid, grad } = this.lossOf(batch, image);
+  step(batch: Int32Array, image: Float32Array, parallel: DataParallel): ClassifierHeadResult {
+    const { loss, valid, grad } = this.lossOf(batch, image, parallel);
     this.head.backward(grad);
     return { loss, valid };
   }
 
   /** step() for features from a trainable encoder: also returns d loss / d features. */
-  stepThrough(batch: Int32Array, image: Float32Array): ClassifierHeadResult & { dInput: Float32Array } {
-    const { loss, valid, grad } = this.lossOf(batch, image);
+  stepThrough(batch: Int32Array, image: Float32Array, parallel: DataParallel): ClassifierHeadResult & { dInput: Float32Array } {
+    const { loss, valid, grad } = this.lossOf(batch, image, parallel);
     return { loss, valid, dInput: this.head.backward(grad, { inputGrad: true }) };
   }
 
-  private lossOf(batch: Int32Array, image: Float32Array): ClassifierHeadResult & { grad: Float32Array } {
+  private lossOf(batch: Int32Array, image: Float32Array, parallel: DataParallel): ClassifierHeadResult & { grad: Float32Array } {
     const B = batch.length;
     const L = this.dataset.labelNames.length;
     const logits = this.head.forward(image, B);
     const { targets, mask } = labelTargets(this.dataset, batch);
     const grad = new Float32Array(B * L);
     const r = this.ops.bceWithLogits(logits, targets, mask, grad, B, L, this.config.data.uncertain);
-    return { loss: r.loss, valid: r.valid, grad };
+    const all = globalMean(parallel, r.loss, r.valid, grad);
+    return { loss: all.mean, valid: all.count, grad };
   }
 }

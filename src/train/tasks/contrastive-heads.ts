@@ -3,13 +3,17 @@
  * image and text projection heads forward, InfoNCE/SigLIP (label groups, positive-pair
  * relaxation) with the learnable temperature a = exp(l) and the SigLIP bias, and their
  * gradients. The callers run the heads' backward: on frozen features it stops at the heads, over
- * trainable encoders it returns the gradient their training graphs start from.
+ * trainable encoders it returns the gradient their training graphs start from. Across the ranks of
+ * a data-parallel job the loss is the global batch's (open_clip's gather_with_grad): each rank
+ * projects its rows, the projections are gathered, every rank computes the whole loss, and each
+ * keeps the gradient of its own rows.
  */
 import type { TrainConfig } from '../config.js';
 import { reportGroups, type TrainDataset } from '../dataset.js';
 import { Head, headSpecs, type HeadShape } from '../heads.js';
 import type { TrainOps } from '../ops.js';
 import type { FlatParameters, ParameterSpec } from '../parameters.js';
+import type { StepShard } from '../task.js';
 
 export interface ContrastiveLoss {
   loss: number;
@@ -69,34 +73,42 @@ export class ContrastiveHeads {
   }
 
   /**
-   * Both heads forward on the batch's image and text features [B, dim] (activations kept for
-   * their backward), the loss, and the gradients of the temperature and the bias accumulated.
+   * Both heads forward on this rank's image and text features [b, dim] (activations kept for
+   * their backward), the loss over the global batch, and the gradients of the temperature and
+   * the bias accumulated (by rank 0 alone: every rank computes the same ones). The returned
+   * gradients are this rank's rows'.
    */
-  loss(batch: Int32Array, image: Float32Array, text: Float32Array): ContrastiveLoss {
+  loss(batch: Int32Array, image: Float32Array, text: Float32Array, shard: StepShard): ContrastiveLoss {
     const { config, params, groups } = this;
-    const B = batch.length;
-    const zi = this.imageHead.forward(image, B);
-    const zt = this.textHead.forward(text, B);
+    const { parallel, global } = shard;
+    const b = batch.length;
+    const dim = config.head.projectionDim;
+    const zi = parallel.gatherRows(this.imageHead.forward(image, b));
+    const zt = parallel.gatherRows(this.textHead.forward(text, b));
     const a = Math.exp(params.view('logit_scale')[0]!);
     const bias = this.siglip ? params.view('logit_bias')[0]! : undefined;
     const result = this.ops.contrastive(zi, zt, {
-      batch: B,
-      dim: config.head.projectionDim,
+      batch: global.length,
+      dim,
       kind: config.loss.kind,
       logitScale: a,
       bias,
-      groups: groups ? Int32Array.from(batch, (r) => groups[r]!) : undefined,
+      groups: groups ? Int32Array.from(global, (r) => groups[r]!) : undefined,
       relaxThreshold: config.loss.relaxThreshold ?? undefined,
     });
-    // l = log a is the parameter: dL/dl = a * dL/da
-    if (config.loss.learnLogitScale) params.gradView('logit_scale')[0]! += a * result.gradLogitScale;
-    if (this.siglip) params.gradView('logit_bias')[0]! += result.gradBias;
+    if (parallel.rank === 0) {
+      // l = log a is the parameter: dL/dl = a * dL/da
+      if (config.loss.learnLogitScale) params.gradView('logit_scale')[0]! += a * result.gradLogitScale;
+      if (this.siglip) params.gradView('logit_bias')[0]! += result.gradBias;
+    }
+    const mine = (grad: Float32Array): Float32Array =>
+      parallel.size === 1 ? grad : grad.subarray(parallel.rank * b * dim, (parallel.rank + 1) * b * dim);
     return {
       loss: result.loss,
       logitScale: a,
       ...(bias === undefined ? {} : { bias }),
-      gradImage: result.gradImage,
-      gradText: result.gradText,
+      gradImage: mine(result.gradImage),
+      gradText: mine(result.gradText),
     };
   }
 

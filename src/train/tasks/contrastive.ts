@@ -3,13 +3,14 @@
  * aligned with InfoNCE or SigLIP. Each step pairs every image with a random subset of its
  * report's sentences; the text feature of the subset is the mean of their cached embeddings.
  */
+import { batchMean } from '../../distributed/data-parallel.js';
 import type { TrainConfig } from '../config.js';
 import { sampledSentenceIds, type TrainDataset } from '../dataset.js';
 import type { FrozenFeatures } from '../features.js';
 import { gatherRows, type Head } from '../heads.js';
 import type { TrainOps } from '../ops.js';
 import { FlatParameters } from '../parameters.js';
-import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Task } from '../task.js';
+import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type StepShard, type Task } from '../task.js';
 import { ContrastiveHeads } from './contrastive-heads.js';
 import { meanRows, rowsWithReports } from './report-features.js';
 
@@ -19,6 +20,7 @@ export class ContrastiveTask implements Task {
   readonly heads: ContrastiveHeads;
   readonly projections: { imageHead: Head; textHead: Head };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  readonly dataParallel = true as const;
 
   constructor(
     private readonly config: TrainConfig,
@@ -35,7 +37,7 @@ export class ContrastiveTask implements Task {
     ];
   }
 
-  step(_phase: Phase, batch: Int32Array, epoch: number): StepOutput {
+  step(_phase: Phase, batch: Int32Array, epoch: number, _step: number, shard: StepShard): StepOutput {
     const { features, dataset, config } = this;
     const B = batch.length;
     const image = gatherRows(features.image, features.imageDim, batch);
@@ -46,10 +48,10 @@ export class ContrastiveTask implements Task {
       sampled += ids.length;
       meanRows(features.sentences, features.textDim, ids, text, i * features.textDim);
     });
-    const l = this.heads.loss(batch, image, text);
+    const l = this.heads.loss(batch, image, text, shard);
     this.heads.imageHead.backward(l.gradImage);
     this.heads.textHead.backward(l.gradText);
-    return { loss: l.loss, metrics: this.heads.metrics(l, sampled / B) };
+    return { loss: l.loss, metrics: this.heads.metrics(l, batchMean(shard.parallel, sampled, B)) };
   }
 
   afterUpdate(): void {

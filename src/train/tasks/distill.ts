@@ -4,13 +4,14 @@
  * the image-only student then learns from soft targets (1 - λ)·y + λ·sigmoid(g / τ). Training
  * rows without a label (outside the label fraction, or missing) learn from the teacher alone.
  */
+import { globalMean } from '../../distributed/data-parallel.js';
 import type { TrainConfig } from '../config.js';
 import type { TrainDataset } from '../dataset.js';
 import type { FrozenFeatures } from '../features.js';
 import { gatherRows, Head, headSpecs, sigmoid } from '../heads.js';
 import type { TrainOps } from '../ops.js';
 import { FlatParameters } from '../parameters.js';
-import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Task } from '../task.js';
+import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type StepShard, type Task } from '../task.js';
 import { labelTargets } from './classifier-head.js';
 import { labelledRows, reportFeatures } from './report-features.js';
 
@@ -21,6 +22,7 @@ export class DistillTask implements Task {
   readonly student: Head;
   readonly classifier: { head: Head; labels: string[] };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  readonly dataParallel = true as const;
   private readonly teacherDim: number;
 
   constructor(
@@ -68,7 +70,7 @@ export class DistillTask implements Task {
     return out;
   }
 
-  step(phase: Phase, batch: Int32Array): StepOutput {
+  step(phase: Phase, batch: Int32Array, _epoch: number, _step: number, shard: StepShard): StepOutput {
     const L = this.dataset.labelNames.length;
     const B = batch.length;
     const { targets, mask } = labelTargets(this.dataset, batch);
@@ -76,8 +78,9 @@ export class DistillTask implements Task {
     if (phase.name === 'teacher') {
       const logits = this.teacher.forward(this.teacherInput(batch), B);
       const r = this.ops.bceWithLogits(logits, targets, mask, grad, B, L, this.config.data.uncertain);
+      const loss = globalMean(shard.parallel, r.loss, r.valid, grad).mean;
       this.teacher.backward(grad);
-      return { loss: r.loss, metrics: {} };
+      return { loss, metrics: {} };
     }
     const { lambda, temperature } = this.config.distill;
     const teacherLogits = this.teacher.forward(this.teacherInput(batch), B, { keep: false });
@@ -95,7 +98,8 @@ export class DistillTask implements Task {
     }
     const logits = this.student.forward(gatherRows(this.features.image, this.features.imageDim, batch), B);
     const r = this.ops.bceWithLogits(logits, soft, null, grad, B, L, 'ignore');
+    const loss = globalMean(shard.parallel, r.loss, r.valid, grad).mean;
     this.student.backward(grad);
-    return { loss: r.loss, metrics: {} };
+    return { loss, metrics: {} };
   }
 }

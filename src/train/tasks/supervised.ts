@@ -8,7 +8,7 @@ import type { FrozenFeatures } from '../features.js';
 import { gatherRows, type Head } from '../heads.js';
 import type { TrainOps } from '../ops.js';
 import { FlatParameters } from '../parameters.js';
-import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type Task } from '../task.js';
+import { batchSizeFor, REPORT_MODE_STREAMS, type Phase, type StepOutput, type StepShard, type Task } from '../task.js';
 import { ClassifierHead } from './classifier-head.js';
 import { labelledRows } from './report-features.js';
 
@@ -18,6 +18,7 @@ export class SupervisedTask implements Task {
   readonly head: ClassifierHead;
   readonly classifier: { head: Head; labels: string[] };
   readonly randomStreams = REPORT_MODE_STREAMS;
+  readonly dataParallel = true as const;
 
   constructor(
     config: TrainConfig,
@@ -34,8 +35,8 @@ export class SupervisedTask implements Task {
     ];
   }
 
-  step(_phase: Phase, batch: Int32Array): StepOutput {
-    const r = this.head.step(batch, gatherRows(this.features.image, this.features.imageDim, batch));
+  step(_phase: Phase, batch: Int32Array, _epoch: number, _step: number, shard: StepShard): StepOutput {
+    const r = this.head.step(batch, gatherRows(this.features.image, this.features.imageDim, batch), shard.parallel);
     return { loss: r.loss, metrics: { validLabels: r.valid } };
   }
 }

@@ -99,7 +99,7 @@ describe('without MPI', () => {
 });
 
 describe('radlearn train under a launcher', () => {
-  it('refuses to start as one rank of several (each would train alone into the same run folder), before reading any data', () => {
+  it('refuses a mode that cannot train data-parallel (dino) as one rank of several, before reading any data or loading MPI', () => {
     const out = execFileSync(
       process.execPath,
       [
@@ -109,7 +109,7 @@ describe('radlearn train under a launcher', () => {
         '-e',
         `
         import { train } from './src/index.ts';
-        const run = train({ name: 'x', mode: 'supervised', runsDir: '/nonexistent/runs', steps: 1, data: { manifest: '/nonexistent/m.csv' } });
+        const run = train({ name: 'x', mode: 'dino', runsDir: '/nonexistent/runs', steps: 1, data: { manifest: '/nonexistent/m.csv' } });
         run.result.then(() => console.log('trained'), (e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })));
       `,
       ],
@@ -117,6 +117,6 @@ describe('radlearn train under a launcher', () => {
     );
     const error = JSON.parse(out.trim().split('\n').pop()!) as { name: string; code: string; message: string };
     expect(error).toMatchObject({ name: 'DistributedError', code: 'ERR_MPI' });
-    expect(error.message).toMatch(/rank 1 of 2 \(openmpi\): training across processes is not supported yet/);
+    expect(error.message).toMatch(/rank 1 of 2 \(openmpi\): mode dino cannot train across processes yet/);
   });
 });
