@@ -17,6 +17,8 @@ export interface DataParallel {
   gatherRows(local: Float32Array): Float32Array;
   /** Element-wise sum over the ranks, in place. */
   sum<T extends Float32Array | Float64Array>(values: T): T;
+  /** Element-wise maximum over the ranks, in place. */
+  max<T extends Float32Array | Float64Array>(values: T): T;
   /** Whether any rank passes true. */
   any(flag: boolean): boolean;
   /** Whether `values` holds the same bits on every rank (compared by a SHA-256 prefix). */
@@ -32,6 +34,7 @@ export const SINGLE_PROCESS: DataParallel = {
   local: (batch) => batch,
   gatherRows: (local) => local,
   sum: (values) => values,
+  max: (values) => values,
   any: (flag) => flag,
   identical: () => true,
   takeCommMs: () => 0,
@@ -71,6 +74,7 @@ export function dataParallel(world: Communicator): DataParallel {
     },
     gatherRows: (local) => timed(() => world.allgather(local)),
     sum: (values) => timed(() => world.allreduce(values, 'sum')),
+    max: (values) => timed(() => world.allreduce(values, 'max')),
     any: (flag) => timed(() => world.allreduce(Float64Array.of(flag ? 1 : 0), 'max')[0]! > 0),
     identical(values) {
       const mine = fingerprint(values);

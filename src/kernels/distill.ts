@@ -38,6 +38,9 @@ import { DeviceTensor, assertDtype } from './tensor.js';
  * numerical notes: docs/kernels-distill.md and native/include/radlearn/distill.h.
  */
 
+/** Sinkhorn-Knopp rounds when none are given (3, as DINOv2). */
+export const DEFAULT_SINKHORN_ITERATIONS = 3;
+
 /** How teacher logits become target probabilities. */
 export type TeacherNormalization = 'center' | 'sinkhorn';
 /** iBOT masks [B, P]: non-zero = the patch was hidden from the student. */
@@ -168,7 +171,7 @@ function targetFields<T extends FloatTensor>(
   }
   const studentTemperature = temperature(options.studentTemperature ?? 0.1, 'studentTemperature');
   const teacherTemperature = temperature(options.teacherTemperature ?? 0.04, 'teacherTemperature');
-  const sinkhornIterations = iterations(options.sinkhornIterations ?? 3, 'sinkhornIterations');
+  const sinkhornIterations = iterations(options.sinkhornIterations ?? DEFAULT_SINKHORN_ITERATIONS, 'sinkhornIterations');
   const centerMomentum = finiteInRange(options.centerMomentum ?? 0.9, 'centerMomentum', 0, 1);
   if (normalization === 'center' && options.center === undefined) {
     throw new InvalidArgumentError(`normalization 'center' needs a center of shape [K] = [${k}]`);
@@ -383,7 +386,7 @@ function prepareSinkhorn<T extends FloatTensor>(logits: T, options: SinkhornKnop
     rows,
     prototypes: k,
     temperature: temperature(options.temperature ?? 0.04, 'temperature'),
-    iterations: iterations(options.iterations ?? 3, 'iterations'),
+    iterations: iterations(options.iterations ?? DEFAULT_SINKHORN_ITERATIONS, 'iterations'),
     out: toNative(options.out),
     backend,
     async,

@@ -62,7 +62,7 @@ function targetOptions(t: TeacherTargets) {
     normalization: t.normalization,
     centerMomentum: t.centerMomentum,
     checkFinite: false,
-    ...(t.center ? { center: t.center, centerOut: t.center } : {}),
+    ...(t.center ? (t.keepCenter ? { center: t.center, updateCenter: false } : { center: t.center, centerOut: t.center }) : {}),
   } as const;
 }
 

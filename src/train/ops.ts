@@ -46,9 +46,11 @@ export interface TeacherTargets {
   teacherTemperature: number;
   /** 'center': softmax((t - c) / tau_t); 'sinkhorn': Sinkhorn-Knopp over the batch. */
   normalization: 'center' | 'sinkhorn';
-  /** The center c [K] ('center'); replaced in place by m c + (1 - m) mean(teacher rows). */
+  /** The center c [K] ('center'); replaced in place by m c + (1 - m) mean(teacher rows) unless keepCenter. */
   center?: Float32Array;
   centerMomentum: number;
+  /** Read the center without replacing it (a data-parallel job updates it from every rank's rows itself). */
+  keepCenter?: boolean;
 }
 
 export interface DistillLossResult {

@@ -127,8 +127,6 @@ function absolutePaths(config: TrainConfig): TrainConfig {
 
 /** Why `config` cannot train data-parallel, known before any work (the loop checks the task itself too). */
 function dataParallelRefusal(config: TrainConfig): string | undefined {
-  if (config.mode === 'dino')
-    return 'mode dino cannot train across processes yet (its centering and Sinkhorn-Knopp statistics are not reduced over the ranks)';
   if (isFinetuneMode(config.mode)) {
     const support = dataParallelSupport(finetuneConfigOf(config));
     if (support !== true) return support.reason;

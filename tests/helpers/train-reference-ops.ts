@@ -324,8 +324,8 @@ function emaUpdate(ema: Float32Array, params: Float32Array, momentum: number): v
 }
 
 /** The float64 references in the ops' contract: float32 gradients, the center replaced in place. */
-function distillResult(r: LossRef, center: Float32Array | undefined): DistillLossResult {
-  if (center && r.center) center.set(r.center);
+function distillResult(r: LossRef, t?: TeacherTargets): DistillLossResult {
+  if (t?.center && r.center && !t.keepCenter) t.center.set(r.center);
   return { loss: r.loss, grad: Float32Array.from(r.grad) };
 }
 
@@ -347,8 +347,8 @@ export const referenceOps: TrainOps = {
   createOptimizer: (params, decayMask) => new ReferenceAdamW(params, decayMask),
   emaUpdate,
   dinoLoss: (student, teacher, s, t) =>
-    distillResult(dinoLossRef(student, teacher, s.studentViews, s.teacherViews, s.batch, s.prototypes, targetRef(t)), t.center),
+    distillResult(dinoLossRef(student, teacher, s.studentViews, s.teacherViews, s.batch, s.prototypes, targetRef(t)), t),
   ibotLoss: (student, teacher, masks, s, t) =>
-    distillResult(ibotLossRef(student, teacher, masks, s.batch, s.patches, s.prototypes, targetRef(t)), t.center),
-  koleoLoss: (x, rows, dim) => distillResult(koleoLossRef(x, rows, dim), undefined),
+    distillResult(ibotLossRef(student, teacher, masks, s.batch, s.patches, s.prototypes, targetRef(t)), t),
+  koleoLoss: (x, rows, dim) => distillResult(koleoLossRef(x, rows, dim)),
 };

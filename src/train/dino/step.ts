@@ -5,6 +5,7 @@
  * in view-major order (global then local), and the local session adds its gradient into the
  * global one's buffer, which gives the gradient of the combined loss.
  */
+import type { DataParallel } from '../../distributed/data-parallel.js';
 import { ShapeError } from '../../errors.js';
 import type { TrainOps } from '../ops.js';
 import type { DinoConfig } from './config.js';
@@ -19,7 +20,10 @@ export interface StudentStepInput {
   teacher: DinoForward;
   centers: DinoCenters;
   teacherTemperature: number;
+  /** This rank's rows (the whole batch in one process). */
   batch: number;
+  /** The job's ranks (default: this process alone); the losses are the global batch's (see losses.ts). */
+  parallel?: DataParallel;
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {
@@ -59,7 +63,17 @@ export async function studentStep(
   if (!local) {
     const images = L > 0 ? allStudentViews(views) : views.student;
     const out = await forwardDino(m, parameters, images, Vs * B, S);
-    const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
+    const losses = dinoStepLosses(
+      input.ops,
+      out,
+      input.teacher,
+      views.masks,
+      input.centers,
+      shape,
+      cfg,
+      input.teacherTemperature,
+      input.parallel,
+    );
     if (!Number.isFinite(losses.loss)) return losses;
     await m.session.step({
       parameters,
@@ -82,7 +96,17 @@ export async function studentStep(
     dino: concat(globalOut.dino, localOut.dino),
     ibot: globalOut.ibot,
   };
-  const losses = dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature);
+  const losses = dinoStepLosses(
+    input.ops,
+    out,
+    input.teacher,
+    views.masks,
+    input.centers,
+    shape,
+    cfg,
+    input.teacherTemperature,
+    input.parallel,
+  );
   if (!Number.isFinite(losses.loss)) return losses;
   const g = losses.grads;
   await m.session.step({

@@ -13,7 +13,7 @@ import { saveModel } from '../../onnx/model-io.js';
 import type { TrainConfig } from '../config.js';
 import type { AdamWHyper, TrainOps } from '../ops.js';
 import { FlatParameters, type ParameterSpec } from '../parameters.js';
-import type { ParameterAverage, Phase, StepOutput, Task } from '../task.js';
+import type { ParameterAverage, Phase, StepOutput, StepShard, Task } from '../task.js';
 import type { DinoConfig } from './config.js';
 import type { DinoCenters } from './losses.js';
 import { exportEncoder, forwardDino, type DinoModel } from './model.js';
@@ -63,6 +63,7 @@ export class DinoTask implements Task {
   readonly average: ParameterAverage;
   readonly state: Readonly<Record<string, Float32Array>>;
   readonly randomStreams: readonly string[] = ['data-order/dino/<epoch>', 'views/<step>/<image>', 'param-init/<seed>'];
+  readonly dataParallel = true as const;
   private readonly centers: DinoCenters;
   private readonly config: TrainConfig;
   private readonly dino: DinoConfig;
@@ -116,7 +117,7 @@ export class DinoTask implements Task {
     });
   }
 
-  async step(_phase: Phase, batch: Int32Array, _epoch: number, step: number): Promise<StepOutput> {
+  async step(_phase: Phase, batch: Int32Array, _epoch: number, step: number, shard: StepShard): Promise<StepOutput> {
     const { model, dino, params, config } = this;
     const B = batch.length;
     const size = config.image.size;
@@ -136,6 +137,7 @@ export class DinoTask implements Task {
       centers: this.centers,
       teacherTemperature: tt,
       batch: B,
+      parallel: shard.parallel,
     });
     // a non-finite loss returns before the backward pass; the loop stops on it
     if (!Number.isFinite(losses.loss)) return { loss: losses.loss, metrics: {} };

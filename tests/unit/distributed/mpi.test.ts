@@ -99,7 +99,7 @@ describe('without MPI', () => {
 });
 
 describe('radlearn train under a launcher', () => {
-  it('refuses a mode that cannot train data-parallel (dino) as one rank of several, before reading any data or loading MPI', () => {
+  it('refuses a run that cannot train data-parallel (batch-statistics BatchNorm) as one rank of several, before reading any data or loading MPI', () => {
     const out = execFileSync(
       process.execPath,
       [
@@ -109,7 +109,7 @@ describe('radlearn train under a launcher', () => {
         '-e',
         `
         import { train } from './src/index.ts';
-        const run = train({ name: 'x', mode: 'dino', runsDir: '/nonexistent/runs', steps: 1, data: { manifest: '/nonexistent/m.csv' } });
+        const run = train({ name: 'x', mode: 'clip-finetune', runsDir: '/nonexistent/runs', steps: 1, data: { manifest: '/nonexistent/m.csv' }, finetune: { batchNorm: 'batch' } });
         run.result.then(() => console.log('trained'), (e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })));
       `,
       ],
@@ -117,6 +117,6 @@ describe('radlearn train under a launcher', () => {
     );
     const error = JSON.parse(out.trim().split('\n').pop()!) as { name: string; code: string; message: string };
     expect(error).toMatchObject({ name: 'DistributedError', code: 'ERR_MPI' });
-    expect(error.message).toMatch(/rank 1 of 2 \(openmpi\): mode dino cannot train across processes yet/);
+    expect(error.message).toMatch(/rank 1 of 2 \(openmpi\): finetune.batchNorm 'batch' cannot train across processes yet/);
   });
 });
