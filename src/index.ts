@@ -164,6 +164,7 @@ export { resizeImage, type ResizeFilter, type ResizeFit } from './data/resize/re
 
 // Data: preprocessed image cache
 export { buildImageCache, type BuildImageCacheOptions, type CacheBuildEvent, type CacheBuildSummary } from './data/cache/build.js';
+export { buildImageCacheOverRanks } from './data/cache/ranks.js';
 export { CacheError, type CacheEntry, type CacheFailure, type CacheIndex } from './data/cache/format.js';
 export { type CacheDtype, type CachedImageMeta } from './data/cache/preprocess.js';
 export { openImageCache, type CacheBatch, type CachePixels, type ImageCache, type OpenImageCacheOptions } from './data/cache/reader.js';
@@ -502,4 +503,5 @@ export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sente
 
 // Several processes: the launcher's rank and size, MPI's collectives (Open MPI loaded at run time)
 export { launchEnvironment, type LaunchEnvironment, type Launcher } from './distributed/launch.js';
-export { DistributedError, mpiStatus, mpiWorld, type Communicator, type MpiStatus } from './distributed/mpi.js';
+export { DistributedError, mpiStatus, mpiWorld, singleProcessOnly, type Communicator, type MpiStatus } from './distributed/mpi.js';
+export { batchMean, dataParallel, globalMean, SINGLE_PROCESS, type DataParallel } from './distributed/data-parallel.js';

@@ -7,6 +7,7 @@
 import { RadlearnError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import type { NativeAddon, NativeMpiProbe } from '../native/types.js';
+import { launchEnvironment } from './launch.js';
 
 /** MPI is unavailable, or an MPI call failed; the message carries MPI's own error text. */
 export class DistributedError extends RadlearnError {
@@ -16,6 +17,20 @@ export class DistributedError extends RadlearnError {
 }
 
 export type MpiStatus = NativeMpiProbe;
+
+/**
+ * Refuses to run `what` as one rank of several: work that is not split over the ranks would be
+ * done by every one of them, into the same files.
+ */
+export function singleProcessOnly(what: string): void {
+  const launch = launchEnvironment();
+  if (launch.size === 1) return;
+  throw new DistributedError(
+    `${what} runs as one process, but this is rank ${launch.rank} of ${launch.size} (${launch.launcher}): every rank would do ` +
+      'the same work into the same folder; start it without mpirun or srun -n > 1 (radlearn train is what runs across processes)',
+    { rank: launch.rank, size: launch.size, launcher: launch.launcher },
+  );
+}
 
 type MpiAddon = Required<
   Pick<NativeAddon, 'mpiProbe' | 'mpiInit' | 'mpiAllreduce' | 'mpiAllgather' | 'mpiBroadcast' | 'mpiBarrier' | 'mpiAbort' | 'mpiFinalize'>

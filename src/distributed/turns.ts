@@ -73,3 +73,17 @@ export function agreeOnText(parallel: DataParallel, text: string, what: string):
     throw error;
   }
 }
+
+/** Runs `work` on every rank at once; every rank learns whether any failed (and all throw). */
+export async function allRanks<T>(parallel: DataParallel, what: string, work: () => Promise<T>): Promise<T> {
+  const done = await attempt(work);
+  agree(parallel, 'error' in done ? done : undefined, what);
+  return (done as { value: T }).value;
+}
+
+/** Runs `work` on rank 0 alone while the others wait; every rank learns whether it failed. Others get undefined. */
+export async function rankZeroOnly<T>(parallel: DataParallel, what: string, work: () => Promise<T>): Promise<T | undefined> {
+  const done = parallel.rank === 0 ? await attempt(work) : undefined;
+  agree(parallel, done && 'error' in done ? done : undefined, what);
+  return done ? (done as { value: T }).value : undefined;
+}

@@ -3,6 +3,11 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
   buildImageCache,
+  buildImageCacheOverRanks,
+  dataParallel,
+  launchEnvironment,
+  mpiWorld,
+  type BuildImageCacheOptions,
   openImageCache,
   type CacheBuildEvent,
   type CacheBuildSummary,
@@ -67,7 +72,7 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): (
 export function summaryLines(s: CacheBuildSummary, maxFailures = 20): string[] {
   const lines = [
     `cache ${s.aborted ? 'interrupted (run again to resume)' : 'built'}: ${s.out}`,
-    `  images:   ${s.total} inputs, ${s.built} decoded, ${s.reused} reused, ${s.failed} failed`,
+    `  images:   ${s.total} inputs, ${s.built} decoded, ${s.reused} reused, ${s.failed} failed${s.imported > 0 ? `, ${s.imported} copied from other caches` : ''}`,
     `  time:     ${s.seconds.toFixed(1)} s, ${s.imagesPerSec.toFixed(1)} images/s decoded`,
     `  written:  ${(s.bytesWritten / 2 ** 20).toFixed(1)} MiB`,
     ...s.notes.map((n) => `  note:     ${n}`),
@@ -105,7 +110,7 @@ export function registerCache(program: Command): void {
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
       try {
-        const summary = await buildImageCache(input, {
+        const options: BuildImageCacheOptions = {
           out: flags.out,
           size: integerFlag('size', flags.size, 1),
           dtype: choiceFlag<CacheDtype>('dtype', flags.dtype, ['uint16', 'uint8']),
@@ -118,7 +123,14 @@ export function registerCache(program: Command): void {
           rebuild: flags.rebuild,
           onProgress: progressRenderer(),
           signal: controller.signal,
-        });
+        };
+        // started by mpirun or srun: every rank decodes its share, rank 0 assembles and reports
+        const launch = launchEnvironment();
+        const summary =
+          launch.size > 1
+            ? await buildImageCacheOverRanks(input, options, dataParallel(mpiWorld()))
+            : await buildImageCache(input, options);
+        if (launch.rank > 0) return;
         process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryLines(summary).join('\n')}\n`);
         if (summary.aborted) process.exitCode = 130;
       } finally {

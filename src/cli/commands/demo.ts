@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { createRenderer } from '../render/progress.js';
 import { StageTimer } from '../render/stage-timer.js';
 import { interruptOnSigint } from './train.js';
+import { singleProcessOnly } from '../../distributed/mpi.js';
 
 interface DemoFlags {
   out: string;
@@ -93,6 +94,7 @@ export function registerDemo(program: Command): void {
     .option('--probe-steps <n>', 'linear-probe optimisation steps', '300')
     .option('--seed <n>', 'seed for data and training', '1')
     .action(async (flags: DemoFlags) => {
+      singleProcessOnly('radlearn demo');
       const started = performance.now();
       const cpuStart = process.cpuUsage();
       const timer = new StageTimer();

@@ -53,6 +53,13 @@ export interface BuildImageCacheOptions {
    * input defines what the cache holds). Training adds to its own cache this way.
    */
   keepOthers?: boolean;
+  /**
+   * Other cache folders to take images from before decoding: an input whose file (path, size,
+   * mtime) another cache holds under settings that give the same pixels is copied from it, and
+   * one it recorded as failing under the same settings is recorded here too (the shards of a
+   * build spread over several processes; see ranks.ts).
+   */
+  reuseFrom?: string[];
   /** Write the index every this many finished images (default 64) so an interrupted build resumes. */
   checkpointEvery?: number;
   /** ... but no sooner than this many seconds after the previous write (default 1; 0: every checkpointEvery images). */
@@ -71,6 +78,8 @@ export interface CacheBuildSummary {
   total: number;
   built: number;
   reused: number;
+  /** Images copied from the reuseFrom caches (neither decoded nor already here). */
+  imported: number;
   failed: number;
   failures: CacheFailure[];
   seconds: number;
@@ -141,6 +150,8 @@ async function buildLocked(
     }
   }
   if (valid && !same && stale > 0) notes.push(`${stale} cached image(s) are decoded again under the new settings, ${kept.length} kept`);
+  const imports = await importable(options.reuseFrom ?? [], todo, settings, failures);
+  if (imports.copies.length > 0 || imports.failures > 0) todo.splice(0, todo.length, ...imports.rest);
   const inputs = new Set(paths);
   const others = options.keepOthers && valid ? valid.entries.filter((e) => !inputs.has(e.path) && usable(e)) : [];
   const otherFailures = options.keepOthers && same ? valid.failures.filter((f) => !inputs.has(f.path)) : [];
@@ -154,6 +165,7 @@ async function buildLocked(
   const binPath = join(options.out, binFile);
   if (
     todo.length === 0 &&
+    imports.copies.length === 0 &&
     valid &&
     same &&
     appendTo === valid &&
@@ -168,6 +180,7 @@ async function buildLocked(
       total: paths.length,
       built: 0,
       reused: kept.length,
+      imported: 0,
       failed: failures.length,
       failures,
       seconds: (performance.now() - started) / 1000,
@@ -213,6 +226,13 @@ async function buildLocked(
     throw error;
   }
   await removeStaleDataFiles(options.out, binFile);
+  for (const copy of imports.copies) {
+    const bytes = await readEntryBytes(copy.bin, copy.entry);
+    const offset = binBytes;
+    await writeAll(handle, bytes, offset);
+    entries.push({ ...copy.entry, offset });
+    binBytes = alignUp(offset + bytes.byteLength);
+  }
 
   options.onProgress?.({ type: 'start', total: paths.length, toBuild: todo.length, reused, skippedFailures });
   const workers = options.workers ?? Math.max(1, availableParallelism() - 1);
@@ -300,6 +320,7 @@ async function buildLocked(
     total: paths.length,
     built,
     reused,
+    imported: imports.copies.length,
     failed: failures.length - otherFailures.length,
     failures: failures.filter((f) => inputs.has(f.path)),
     seconds,
@@ -339,19 +360,71 @@ async function readPrevious(dir: string, notes: string[]): Promise<CacheIndex | 
 }
 
 /** Copies the live images into a fresh data file, in offset order; returns the entries with their new offsets. */
+/** One entry's bytes from an open data file (`from` names it in errors). */
+async function readBytes(source: FileHandle, from: string, e: CacheEntry): Promise<Uint8Array> {
+  const bytes = new Uint8Array(e.byteLength);
+  let read = 0;
+  while (read < bytes.byteLength) {
+    const { bytesRead } = await source.read(bytes, read, bytes.byteLength - read, e.offset + read);
+    if (bytesRead === 0) throw new CacheError('ERR_CACHE_TRUNCATED', `${from} ends inside the image for ${e.path}`, { path: from });
+    read += bytesRead;
+  }
+  return bytes;
+}
+
+async function readEntryBytes(bin: string, e: CacheEntry): Promise<Uint8Array> {
+  const source = await open(bin, 'r');
+  try {
+    return await readBytes(source, bin, e);
+  } finally {
+    await source.close();
+  }
+}
+
+interface Importable {
+  copies: Array<{ bin: string; entry: CacheEntry }>;
+  /** Inputs another cache recorded as failing (their failures were added to the build's). */
+  failures: number;
+  /** What is still to decode. */
+  rest: Array<{ path: string; size: number; mtimeMs: number }>;
+}
+
+/** The inputs to decode that the `sources` caches already hold (or recorded as failing) for the same file and pixels. */
+async function importable(
+  sources: string[],
+  todo: Array<{ path: string; size: number; mtimeMs: number }>,
+  settings: PreprocessSettings,
+  failures: CacheFailure[],
+): Promise<Importable> {
+  const result: Importable = { copies: [], failures: 0, rest: [] };
+  const held = new Map<string, { bin: string; entry: CacheEntry }>();
+  const failed = new Map<string, CacheFailure>();
+  for (const dir of sources) {
+    const index = await readCacheIndex(dir).catch(() => undefined);
+    if (!index || !(await binIsValid(dir, index))) continue;
+    for (const entry of index.entries)
+      if (entryValidUnder(entry, index.settings, settings)) held.set(entry.path, { bin: join(dir, index.binFile), entry });
+    if (sameSettings(index.settings, settings)) for (const f of index.failures) failed.set(f.path, f);
+  }
+  for (const item of todo) {
+    const copy = held.get(item.path);
+    const failure = failed.get(item.path);
+    if (copy && copy.entry.size === item.size && copy.entry.mtimeMs === item.mtimeMs) result.copies.push(copy);
+    else if (failure && failure.size === item.size && failure.mtimeMs === item.mtimeMs) {
+      failures.push(failure);
+      result.failures++;
+    } else result.rest.push(item);
+  }
+  return result;
+}
+
 async function copyEntries(from: string, to: FileHandle, live: CacheEntry[]): Promise<{ entries: CacheEntry[]; binBytes: number }> {
   const source = await open(from, 'r');
   try {
     const moved = new Map<CacheEntry, CacheEntry>();
     let end = 0;
     for (const e of [...live].sort((a, b) => a.offset - b.offset)) {
-      const bytes = new Uint8Array(e.byteLength);
-      let read = 0;
-      while (read < bytes.byteLength) {
-        const { bytesRead } = await source.read(bytes, read, bytes.byteLength - read, e.offset + read);
-        if (bytesRead === 0) throw new CacheError('ERR_CACHE_TRUNCATED', `${from} ends inside the image for ${e.path}`, { path: from });
-        read += bytesRead;
-      }
+      const bytes = await readBytes(source, from, e);
       await writeAll(to, bytes, end);
       moved.set(e, { ...e, offset: end });
       end = alignUp(end + bytes.byteLength);
@@ -389,3 +462,22 @@ function normaliseSettings(o: BuildImageCacheOptions): PreprocessSettings {
 }
 
 export { INDEX_FILE };
+
+/**
+ * The inputs among `paths` that the cache in `options.out` does not already hold for the same file
+ * and pixels (nor, unless retryFailed, record as failing): what a build would decode. Read-only.
+ */
+export async function inputsToDecode(paths: string[], options: BuildImageCacheOptions): Promise<string[]> {
+  if (options.rebuild) return paths;
+  const items: Array<{ path: string; size: number; mtimeMs: number }> = [];
+  const unreadable: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (info) items.push({ path, size: info.size, mtimeMs: info.mtimeMs });
+    else unreadable.push(path);
+  }
+  const failures: CacheFailure[] = [];
+  const held = await importable([options.out], items, normaliseSettings(options), failures);
+  const decode = new Set([...unreadable, ...held.rest.map((i) => i.path), ...(options.retryFailed ? failures.map((f) => f.path) : [])]);
+  return paths.filter((p) => decode.has(p));
+}

@@ -28,6 +28,7 @@ import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
 import { dinoRunNotes } from './dino-notes.js';
 import { pretrainLossCurves } from './pretrain-curves.js';
+import { singleProcessOnly } from '../../distributed/mpi.js';
 
 export type StudyEvent =
   | { type: 'stage'; message: string }
@@ -142,6 +143,7 @@ async function runCell(
 }
 
 export async function runStudy(config: StudyConfig, options: StudyOptions = {}): Promise<StudyResult> {
+  singleProcessOnly('radlearn study');
   const t0 = performance.now();
   const c0 = cpuNow();
   const emit = (e: StudyEvent): void => options.onEvent?.(e);

@@ -76,6 +76,12 @@ const ENTRY_POINTS = [
   'launchEnvironment',
   'mpiStatus',
   'mpiWorld',
+  'singleProcessOnly',
+  'dataParallel',
+  'SINGLE_PROCESS',
+  'globalMean',
+  'batchMean',
+  'buildImageCacheOverRanks',
 ];
 
 describe('public API', () => {
