@@ -504,4 +504,5 @@ export { recallAtOne, type RankedReport, type RecallAtOne } from './mining/sente
 // Several processes: the launcher's rank and size, MPI's collectives (Open MPI loaded at run time)
 export { launchEnvironment, type LaunchEnvironment, type Launcher } from './distributed/launch.js';
 export { DistributedError, mpiStatus, mpiWorld, singleProcessOnly, type Communicator, type MpiStatus } from './distributed/mpi.js';
+export { ncclStatus, ncclWorld, type DeviceCommunicator } from './distributed/nccl.js';
 export { batchMean, dataParallel, globalMean, SINGLE_PROCESS, type DataParallel } from './distributed/data-parallel.js';

@@ -93,6 +93,8 @@ void copy_device_to_device(void* dst, const void* src, std::size_t bytes) {
 
 void device_synchronize() { RL_CUDA(cudaDeviceSynchronize()); }
 
+void select_device(int device) { RL_CUDA(cudaSetDevice(device)); }
+
 void check_launch(const char* what) {
   cuda_check(cudaGetLastError(), what);
 }

@@ -128,6 +128,14 @@ export interface NativeAddon {
   mpiBarrier?(): void;
   mpiAbort?(code: number): never;
   mpiFinalize?(): void;
+  /** NCCL on DeviceTensors, loaded at run time (native/include/radlearn/nccl_runtime.h); absent from older addons. */
+  ncclProbe?(): NativeMpiProbe;
+  ncclUniqueId?(): Uint8Array;
+  ncclInit?(id: Uint8Array, rank: number, size: number, device: number): void;
+  ncclAllreduce?(tensor: NativeDeviceTensor, op: 'sum' | 'max'): void;
+  ncclAllgather?(tensor: NativeDeviceTensor, out: NativeDeviceTensor, size: number): void;
+  ncclBroadcast?(tensor: NativeDeviceTensor, root: number): void;
+  ncclDestroy?(): void;
   emaTeacherUpdate(teacher: NativeFloat, student: NativeFloat, options: NativeEmaTeacherOptions): NativeFloat | Promise<NativeFloat>;
   benchDistillCuda(options: { op: 'dino'; studentViews: number; teacherViews: number; batch: number; prototypes: number; iterations: number }
     | { op: 'koleo'; rows: number; dim: number; iterations: number }): Float64Array;

@@ -30,6 +30,8 @@ void copy_to_device(void* dst, const void* src, std::size_t bytes);
 void copy_to_host(void* dst, const void* src, std::size_t bytes);
 void copy_device_to_device(void* dst, const void* src, std::size_t bytes);
 void device_synchronize();
+// Makes `device` this thread's current device (one GPU per rank of a job); throws ERR_CUDA.
+void select_device(int device);
 // Throws ERR_CUDA if the last launch failed; `what` names the kernel in the message.
 void check_launch(const char* what);
 

@@ -5,12 +5,21 @@
 //   mpiAllgather(values, out)          out: the same type, size * values.length
 //   mpiBroadcast(bytes: TypedArray, root)                      in place
 //   mpiBarrier(), mpiAbort(code), mpiFinalize()
+// NCCL on DeviceTensors (float32), one GPU per rank, bootstrapped over MPI by nccl.ts:
+//   ncclProbe() -> { available, library, version, reason }
+//   ncclUniqueId() -> Uint8Array(128)                          rank 0
+//   ncclInit(id, rank, size, device)                           cudaSetDevice + ncclCommInitRank
+//   ncclAllreduce(tensor, 'sum' | 'max')                       in place
+//   ncclAllgather(tensor, out)                                 out: size * tensor's elements
+//   ncclBroadcast(tensor, root), ncclDestroy()
 #include <napi.h>
 
 #include <string>
 
 #include "bindings/args.h"
+#include "bindings/tensor.h"
 #include "radlearn/mpi_runtime.h"
+#include "radlearn/nccl_runtime.h"
 
 namespace radlearn {
 namespace {
@@ -124,9 +133,99 @@ Napi::Value Finalize(const Napi::CallbackInfo& info) {
   });
 }
 
+DeviceTensor& float_tensor(const Napi::Value& v, const char* name) {
+  DeviceTensor* t = DeviceTensor::Unwrap(v);
+  if (!t) throw Error(kErrInvalidArgument, std::string(name) + " must be a DeviceTensor");
+  if (t->dtype() != DType::Float32)
+    throw Error(kErrInvalidArgument, std::string(name) + " must be float32, got " + dtype_name(t->dtype()));
+  return *t;
+}
+
+int whole_arg(const Napi::Value& v, const char* name) {
+  double value = number_arg(v, name);
+  if (value != static_cast<int>(value)) throw Error(kErrInvalidArgument, std::string(name) + " must be a whole number");
+  return static_cast<int>(value);
+}
+
+Napi::Value NcclProbe(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    nccl::Probe p = nccl::probe();
+    Napi::Object out = Napi::Object::New(i.Env());
+    out.Set("available", p.available);
+    out.Set("library", p.library);
+    out.Set("version", p.version);
+    out.Set("reason", p.reason);
+    return out;
+  });
+}
+
+Napi::Value NcclUniqueId(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    std::vector<std::uint8_t> id = nccl::unique_id();
+    Napi::Uint8Array out = Napi::Uint8Array::New(i.Env(), id.size());
+    std::copy(id.begin(), id.end(), out.Data());
+    return out;
+  });
+}
+
+Napi::Value NcclInit(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    Buffer id = buffer_arg(i[0], "id");
+    if (id.bytes != nccl::kUniqueIdBytes)
+      throw Error(kErrShape, "id holds " + std::to_string(id.bytes) + " bytes; an NCCL unique id has " + std::to_string(nccl::kUniqueIdBytes));
+    nccl::init(static_cast<const std::uint8_t*>(id.data), whole_arg(i[1], "rank"), whole_arg(i[2], "size"), whole_arg(i[3], "device"));
+    return i.Env().Undefined();
+  });
+}
+
+Napi::Value NcclAllreduce(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    DeviceTensor& t = float_tensor(i[0], "tensor");
+    std::string op_name = string_arg(i[1], "op");
+    if (op_name != "sum" && op_name != "max") throw Error(kErrInvalidArgument, "op must be 'sum' or 'max', got '" + op_name + "'");
+    nccl::allreduce_f32(static_cast<float*>(t.data()), t.elements(), op_name == "sum" ? nccl::Op::Sum : nccl::Op::Max);
+    return i.Env().Undefined();
+  });
+}
+
+Napi::Value NcclAllgather(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    DeviceTensor& in = float_tensor(i[0], "tensor");
+    DeviceTensor& out = float_tensor(i[1], "out");
+    int ranks = whole_arg(i[2], "size");
+    if (out.elements() != in.elements() * ranks)
+      throw Error(kErrShape, "out holds " + std::to_string(out.elements()) + " values; " + std::to_string(ranks) + " ranks x " +
+                                 std::to_string(in.elements()) + " need " + std::to_string(in.elements() * ranks));
+    nccl::allgather_f32(static_cast<const float*>(in.data()), in.elements(), static_cast<float*>(out.data()));
+    return i.Env().Undefined();
+  });
+}
+
+Napi::Value NcclBroadcast(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    DeviceTensor& t = float_tensor(i[0], "tensor");
+    nccl::broadcast_bytes(t.data(), static_cast<index_t>(t.bytes()), whole_arg(i[1], "root"));
+    return i.Env().Undefined();
+  });
+}
+
+Napi::Value NcclDestroy(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
+    nccl::destroy();
+    return i.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_distributed(Napi::Env env, Napi::Object exports) {
+  exports.Set("ncclProbe", Napi::Function::New(env, NcclProbe, "ncclProbe"));
+  exports.Set("ncclUniqueId", Napi::Function::New(env, NcclUniqueId, "ncclUniqueId"));
+  exports.Set("ncclInit", Napi::Function::New(env, NcclInit, "ncclInit"));
+  exports.Set("ncclAllreduce", Napi::Function::New(env, NcclAllreduce, "ncclAllreduce"));
+  exports.Set("ncclAllgather", Napi::Function::New(env, NcclAllgather, "ncclAllgather"));
+  exports.Set("ncclBroadcast", Napi::Function::New(env, NcclBroadcast, "ncclBroadcast"));
+  exports.Set("ncclDestroy", Napi::Function::New(env, NcclDestroy, "ncclDestroy"));
   exports.Set("mpiProbe", Napi::Function::New(env, Probe, "mpiProbe"));
   exports.Set("mpiInit", Napi::Function::New(env, Init, "mpiInit"));
   exports.Set("mpiAllreduce", Napi::Function::New(env, Allreduce, "mpiAllreduce"));

@@ -13,6 +13,7 @@ import {
 } from '../../index.js';
 import { launchEnvironment, type LaunchEnvironment } from '../../distributed/launch.js';
 import { mpiStatus, type MpiStatus } from '../../distributed/mpi.js';
+import { ncclStatus } from '../../distributed/nccl.js';
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -83,8 +84,8 @@ async function onnxProviders(): Promise<string> {
   }
 }
 
-/** Whether MPI can be loaded, and this process's place in a job; exported for tests. */
-export function distributedLines(status: MpiStatus, launch: LaunchEnvironment): string[] {
+/** Whether MPI (and NCCL, between GPUs) can be loaded, and this process's place in a job; exported for tests. */
+export function distributedLines(status: MpiStatus, launch: LaunchEnvironment, nccl?: MpiStatus): string[] {
   const where =
     launch.launcher === 'none'
       ? 'rank 0 of 1 (not started by mpirun or srun)'
@@ -94,6 +95,13 @@ export function distributedLines(status: MpiStatus, launch: LaunchEnvironment): 
     status.available
       ? `mpi:            ${version || 'an MPI library'} (${status.library})`
       : `mpi:            not available: ${status.reason}`,
+    ...(nccl
+      ? [
+          nccl.available
+            ? `nccl:           ${nccl.version} (${nccl.library}), between GPUs`
+            : `nccl:           not available: ${nccl.reason}`,
+        ]
+      : []),
     `this process:   ${where}`,
   ];
 }
@@ -127,11 +135,12 @@ export function registerDoctor(program: Command): void {
         const providers = await onnxProviders();
         const device = await autoDevicePlan();
         const mpi = mpiStatus();
+        const nccl = ncclStatus();
         const launch = launchEnvironment();
         if (options.json) {
           const devicePlan = device instanceof Error ? { error: device.message } : device;
           process.stdout.write(
-            JSON.stringify({ ...info, onnxruntimeProviders: providers, device: devicePlan, mpi, launch }, null, 2) + '\n',
+            JSON.stringify({ ...info, onnxruntimeProviders: providers, device: devicePlan, mpi, nccl, launch }, null, 2) + '\n',
           );
           return;
         }
@@ -139,7 +148,7 @@ export function registerDoctor(program: Command): void {
           ...doctorLines(info),
           `onnxruntime:    execution providers ${providers}`,
           ...deviceLines(device),
-          ...distributedLines(mpi, launch),
+          ...distributedLines(mpi, launch, nccl),
         ];
         process.stdout.write(lines.join('\n') + '\n');
       } catch (error) {

@@ -77,6 +77,8 @@ const ENTRY_POINTS = [
   'mpiStatus',
   'mpiWorld',
   'singleProcessOnly',
+  'ncclStatus',
+  'ncclWorld',
   'dataParallel',
   'SINGLE_PROCESS',
   'globalMean',

@@ -84,6 +84,35 @@ describe('without MPI', () => {
     expect(out.error.message).toMatch(/MPI is not available: .*\/nonexistent\/libmpi\.so/);
   });
 
+  withMpi(
+    'NCCL between GPUs: without NCCL or a GPU every rank gets the reason (none waits for the others), and a library that is not NCCL is named',
+    () => {
+      for (const [env, reason] of [
+        [{}, /NCCL is not available: (no NCCL library could be loaded|.*no CUDA device|this addon was built without CUDA)/],
+        [
+          { RADLEARN_NCCL_LIBRARY: 'libmpi.so.40' },
+          /NCCL is not available: (libmpi\.so\.40 lacks NCCL functions: ncclGetVersion|this addon was built without CUDA)/,
+        ],
+      ] as const) {
+        const saved = { ...process.env };
+        Object.assign(process.env, env);
+        try {
+          const run = mpirun(2, 'tests/unit/distributed/nccl-rank.ts');
+          expect(run.status, run.stderr).toBe(0);
+          const ranks = rankLines(run.stdout);
+          expect(ranks.map((r) => r.rank)).toEqual([0, 1]);
+          for (const r of ranks) {
+            expect(r.error).toMatchObject({ name: 'DistributedError', code: 'ERR_MPI' });
+            expect((r.error as { message: string }).message).toMatch(reason);
+          }
+        } finally {
+          process.env = saved;
+        }
+      }
+    },
+    60_000,
+  );
+
   it("doctor's lines say which MPI loads and where this process stands", () => {
     const launch = launchEnvironment({});
     expect(
@@ -95,6 +124,22 @@ describe('without MPI', () => {
         { launcher: 'slurm', rank: 3, size: 8, localRank: 1 },
       ),
     ).toEqual(['mpi:            not available: no MPI library could be loaded', 'this process:   rank 3 of 8 (slurm)']);
+    expect(
+      distributedLines({ available: true, library: 'libmpi.so.40', version: 'Open MPI v4.1.4', reason: '' }, launch, {
+        available: false,
+        library: 'libnccl.so.2',
+        version: '',
+        reason: 'this addon was built without CUDA',
+      })[1],
+    ).toBe('nccl:           not available: this addon was built without CUDA');
+    expect(
+      distributedLines({ available: true, library: 'libmpi.so.40', version: 'Open MPI v4.1.4', reason: '' }, launch, {
+        available: true,
+        library: 'libnccl.so.2',
+        version: '2.21.5',
+        reason: '',
+      })[1],
+    ).toBe('nccl:           2.21.5 (libnccl.so.2), between GPUs');
   });
 });
 
