@@ -49,16 +49,19 @@ Buffer float_buffer(const Napi::Value& v, const char* name) {
   return b;
 }
 
+// { available, library, version, reason } of an MPI or NCCL probe.
+template <typename P>
+Napi::Object probe_object(Napi::Env env, const P& p) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("available", p.available);
+  out.Set("library", p.library);
+  out.Set("version", p.version);
+  out.Set("reason", p.reason);
+  return out;
+}
+
 Napi::Value Probe(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
-    mpi::Probe p = mpi::probe();
-    Napi::Object out = Napi::Object::New(i.Env());
-    out.Set("available", p.available);
-    out.Set("library", p.library);
-    out.Set("version", p.version);
-    out.Set("reason", p.reason);
-    return out;
-  });
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value { return probe_object(i.Env(), mpi::probe()); });
 }
 
 Napi::Value Init(const Napi::CallbackInfo& info) {
@@ -148,15 +151,7 @@ int whole_arg(const Napi::Value& v, const char* name) {
 }
 
 Napi::Value NcclProbe(const Napi::CallbackInfo& info) {
-  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value {
-    nccl::Probe p = nccl::probe();
-    Napi::Object out = Napi::Object::New(i.Env());
-    out.Set("available", p.available);
-    out.Set("library", p.library);
-    out.Set("version", p.version);
-    out.Set("reason", p.reason);
-    return out;
-  });
+  return guarded(info, [](const Napi::CallbackInfo& i) -> Napi::Value { return probe_object(i.Env(), nccl::probe()); });
 }
 
 Napi::Value NcclUniqueId(const Napi::CallbackInfo& info) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "radlearn/shared_library.h"
+
 namespace radlearn::mpi {
 namespace {
 
@@ -57,71 +59,44 @@ bool g_finalized = false;  // MPI cannot be initialised again after MPI_Finalize
 int g_rank = 0;
 int g_size = 1;
 
-template <typename F>
-bool resolve(void* lib, const char* name, F& out, std::string& missing) {
-  void* symbol = dlsym(lib, name);
-  if (!symbol) {
-    missing += missing.empty() ? name : std::string(", ") + name;
-    return false;
-  }
-  out = reinterpret_cast<F>(symbol);
-  return true;
-}
-
 Probe load() {
   Probe result;
-  std::vector<std::string> names;
-  // a library named by the user is the only one tried: another one in its place would surprise
-  if (const char* env = std::getenv("RADLEARN_MPI_LIBRARY"); env && *env) {
-    names.emplace_back(env);
-  } else {
-    names.emplace_back("libmpi.so.40");
-    names.emplace_back("libmpi.so");
-  }
-  std::string tried;
-  void* lib = nullptr;
-  for (const std::string& name : names) {
-    lib = dlopen(name.c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (lib) {
-      result.library = name;
-      break;
-    }
-    const char* why = dlerror();
-    tried += (tried.empty() ? "" : "; ") + name + ": " + (why ? why : "not found");
-  }
+  SharedLibrary found = open_shared_library("RADLEARN_MPI_LIBRARY", {"libmpi.so.40", "libmpi.so"}, RTLD_NOW | RTLD_GLOBAL);
+  void* lib = found.handle;
   if (!lib) {
-    result.library = tried;
-    result.reason = "no MPI library could be loaded (" + tried +
+    result.library = found.tried;
+    result.reason = "no MPI library could be loaded (" + found.tried +
                     "); install Open MPI (Debian: apt-get install openmpi-bin) or point RADLEARN_MPI_LIBRARY at its libmpi.so";
     return result;
   }
+  result.library = found.name;
   Api api;
   api.library = lib;
   std::string missing;
-  resolve(lib, "MPI_Init_thread", api.init_thread, missing);
-  resolve(lib, "MPI_Initialized", api.initialized, missing);
-  resolve(lib, "MPI_Finalized", api.finalized, missing);
-  resolve(lib, "MPI_Finalize", api.finalize, missing);
-  resolve(lib, "MPI_Comm_rank", api.comm_rank, missing);
-  resolve(lib, "MPI_Comm_size", api.comm_size, missing);
-  resolve(lib, "MPI_Allreduce", api.allreduce, missing);
-  resolve(lib, "MPI_Allgather", api.allgather, missing);
-  resolve(lib, "MPI_Bcast", api.bcast, missing);
-  resolve(lib, "MPI_Barrier", api.barrier, missing);
-  resolve(lib, "MPI_Abort", api.abort, missing);
-  resolve(lib, "MPI_Error_string", api.error_string, missing);
-  resolve(lib, "MPI_Get_library_version", api.library_version, missing);
+  resolve_symbol(lib, "MPI_Init_thread", api.init_thread, missing);
+  resolve_symbol(lib, "MPI_Initialized", api.initialized, missing);
+  resolve_symbol(lib, "MPI_Finalized", api.finalized, missing);
+  resolve_symbol(lib, "MPI_Finalize", api.finalize, missing);
+  resolve_symbol(lib, "MPI_Comm_rank", api.comm_rank, missing);
+  resolve_symbol(lib, "MPI_Comm_size", api.comm_size, missing);
+  resolve_symbol(lib, "MPI_Allreduce", api.allreduce, missing);
+  resolve_symbol(lib, "MPI_Allgather", api.allgather, missing);
+  resolve_symbol(lib, "MPI_Bcast", api.bcast, missing);
+  resolve_symbol(lib, "MPI_Barrier", api.barrier, missing);
+  resolve_symbol(lib, "MPI_Abort", api.abort, missing);
+  resolve_symbol(lib, "MPI_Error_string", api.error_string, missing);
+  resolve_symbol(lib, "MPI_Get_library_version", api.library_version, missing);
   if (!missing.empty()) {
     result.reason = result.library + " lacks MPI functions: " + missing;
     return result;
   }
   std::string handles;
-  resolve(lib, "ompi_mpi_comm_world", api.comm_world, handles);
-  resolve(lib, "ompi_mpi_float", api.type_float, handles);
-  resolve(lib, "ompi_mpi_double", api.type_double, handles);
-  resolve(lib, "ompi_mpi_byte", api.type_byte, handles);
-  resolve(lib, "ompi_mpi_op_sum", api.op_sum, handles);
-  resolve(lib, "ompi_mpi_op_max", api.op_max, handles);
+  resolve_symbol(lib, "ompi_mpi_comm_world", api.comm_world, handles);
+  resolve_symbol(lib, "ompi_mpi_float", api.type_float, handles);
+  resolve_symbol(lib, "ompi_mpi_double", api.type_double, handles);
+  resolve_symbol(lib, "ompi_mpi_byte", api.type_byte, handles);
+  resolve_symbol(lib, "ompi_mpi_op_sum", api.op_sum, handles);
+  resolve_symbol(lib, "ompi_mpi_op_max", api.op_max, handles);
   char version[kMaxLibraryVersion] = {0};
   int length = 0;
   if (api.library_version(version, &length) == kSuccess) result.version = std::string(version, std::clamp(length, 0, kMaxLibraryVersion - 1));

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "radlearn/shared_library.h"
+
 #ifdef RADLEARN_WITH_CUDA
 #include "radlearn/device.h"
 #endif
@@ -47,47 +49,30 @@ Probe g_probe;
 bool g_probed = false;
 Comm g_comm = nullptr;
 
-template <typename F>
-void resolve(void* lib, const char* name, F& out, std::string& missing) {
-  void* symbol = dlsym(lib, name);
-  if (!symbol) missing += missing.empty() ? name : std::string(", ") + name;
-  else out = reinterpret_cast<F>(symbol);
-}
-
 Probe load() {
   Probe result;
 #ifndef RADLEARN_WITH_CUDA
   result.reason = "this addon was built without CUDA";
   return result;
 #else
-  const char* env = std::getenv("RADLEARN_NCCL_LIBRARY");
-  std::vector<std::string> names = env && *env ? std::vector<std::string>{env} : std::vector<std::string>{"libnccl.so.2", "libnccl.so"};
-  std::string tried;
-  void* lib = nullptr;
-  for (const std::string& name : names) {
-    lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib) {
-      result.library = name;
-      break;
-    }
-    const char* why = dlerror();
-    tried += (tried.empty() ? "" : "; ") + name + ": " + (why ? why : "not found");
-  }
+  SharedLibrary found = open_shared_library("RADLEARN_NCCL_LIBRARY", {"libnccl.so.2", "libnccl.so"}, RTLD_NOW | RTLD_LOCAL);
+  void* lib = found.handle;
   if (!lib) {
-    result.library = tried;
-    result.reason = "no NCCL library could be loaded (" + tried + "); install NCCL or point RADLEARN_NCCL_LIBRARY at its libnccl.so.2";
+    result.library = found.tried;
+    result.reason = "no NCCL library could be loaded (" + found.tried + "); install NCCL or point RADLEARN_NCCL_LIBRARY at its libnccl.so.2";
     return result;
   }
+  result.library = found.name;
   Api api;
   std::string missing;
-  resolve(lib, "ncclGetVersion", api.get_version, missing);
-  resolve(lib, "ncclGetUniqueId", api.get_unique_id, missing);
-  resolve(lib, "ncclCommInitRank", api.comm_init_rank, missing);
-  resolve(lib, "ncclCommDestroy", api.comm_destroy, missing);
-  resolve(lib, "ncclAllReduce", api.all_reduce, missing);
-  resolve(lib, "ncclAllGather", api.all_gather, missing);
-  resolve(lib, "ncclBroadcast", api.broadcast, missing);
-  resolve(lib, "ncclGetErrorString", api.error_string, missing);
+  resolve_symbol(lib, "ncclGetVersion", api.get_version, missing);
+  resolve_symbol(lib, "ncclGetUniqueId", api.get_unique_id, missing);
+  resolve_symbol(lib, "ncclCommInitRank", api.comm_init_rank, missing);
+  resolve_symbol(lib, "ncclCommDestroy", api.comm_destroy, missing);
+  resolve_symbol(lib, "ncclAllReduce", api.all_reduce, missing);
+  resolve_symbol(lib, "ncclAllGather", api.all_gather, missing);
+  resolve_symbol(lib, "ncclBroadcast", api.broadcast, missing);
+  resolve_symbol(lib, "ncclGetErrorString", api.error_string, missing);
   if (!missing.empty()) {
     result.reason = result.library + " lacks NCCL functions: " + missing;
     return result;
