@@ -16,12 +16,12 @@ import { buildViTEncoder } from '../onnx/models/vit.js';
 import { buildTextTransformer } from '../onnx/models/text-transformer.js';
 import { buildWordPieceTokenizer, saveTokenizerJson } from '../encoders/tokenizer/tokenizer-json.js';
 import { TextTokenizer } from '../encoders/tokenizer/text-tokenizer.js';
-import { availableParallelism } from 'node:os';
 import { planProviders } from '../device/session-factory.js';
 import { ImageEncoder, type ImageEncoderOptions } from '../encoders/image-encoder.js';
 import type { SessionOptions } from '../encoders/session-runner.js';
 import { TextEncoder, type TextEncoderOptions } from '../encoders/text-encoder.js';
 import { TrainConfigError, type TrainConfig } from './config.js';
+import { coresForThisProcess } from '../distributed/launch.js';
 
 export interface ResolvedEncoders {
   imageModel: ModelProto;
@@ -163,7 +163,7 @@ export async function resolveEncoders(
  * session's intra-op threads keep a few cores only partly busy on batches this small; a GPU
  * session stays one. Each batch is computed whole by one session, so the features are the same.
  */
-export function encodingSessions(cores = availableParallelism()): Pick<SessionOptions, 'sessions' | 'intraOpNumThreads'> {
+export function encodingSessions(cores = coresForThisProcess()): Pick<SessionOptions, 'sessions' | 'intraOpNumThreads'> {
   if (planProviders().includes('cuda') || cores < 2) return {};
   const sessions = Math.min(cores, 4);
   return { sessions, intraOpNumThreads: Math.max(1, Math.floor(cores / sessions)) };

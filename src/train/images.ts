@@ -7,7 +7,6 @@
  * cache instead.
  */
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildImageCache } from '../data/cache/build.js';
 import {
@@ -23,6 +22,7 @@ import type { PreprocessSettings } from '../data/cache/preprocess.js';
 import { openImageCache, type ImageCache } from '../data/cache/reader.js';
 import type { TrainConfig } from './config.js';
 import { TrainDataError } from './dataset.js';
+import { coresForThisProcess } from '../distributed/launch.js';
 
 export interface ImageProgress {
   (stage: string, message: string, progress?: number): void;
@@ -110,7 +110,7 @@ export async function prepareImages(config: TrainConfig, paths: readonly string[
       ...need,
       keepOthers: true,
       // the main thread only appends the decoded pixels, so every core decodes
-      workers: availableParallelism(),
+      workers: coresForThisProcess(),
       onProgress: (e) => {
         if (e.type === 'start') decoded = e.toBuild;
         if (e.type === 'progress') options.progress?.('images', `decoding images ${e.done}/${e.toBuild}`, e.done / Math.max(1, e.toBuild));

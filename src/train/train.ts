@@ -9,7 +9,8 @@ import { DeviceContext, runWithDevice } from '../device/context.js';
 import { describeDevicePlan, resolveDevicePlan, type DevicePlan } from '../device/plan.js';
 import { deviceReport, writeDeviceReport, type DeviceReport } from '../device/report.js';
 import { dataParallel, SINGLE_PROCESS, type DataParallel } from '../distributed/data-parallel.js';
-import { launchEnvironment } from '../distributed/launch.js';
+import { coresForThisProcess, launchEnvironment } from '../distributed/launch.js';
+import { setThreads } from '../native/backend.js';
 import { DistributedError, mpiWorld } from '../distributed/mpi.js';
 import { agreeOnText, isAgreedFailure, rankZeroFirst } from '../distributed/turns.js';
 import { configHash } from './config-hash.js';
@@ -149,6 +150,8 @@ function jobParallelism(config: TrainConfig): DataParallel {
       `config key batchSize: the global batch of ${config.batchSize} rows does not split evenly over ${launch.size} ranks; make it a multiple of ${launch.size}`,
       { key: 'batchSize', batchSize: config.batchSize, ranks: launch.size },
     );
+  // the kernels' threads, like the workers and sessions, share the node's cores with the other ranks on it
+  if (launch.localSize > 1 && !process.env.RADLEARN_THREADS?.trim()) setThreads(coresForThisProcess());
   const world = mpiWorld();
   if (world.size !== launch.size || world.rank !== launch.rank)
     throw new DistributedError(

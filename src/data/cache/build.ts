@@ -6,8 +6,8 @@
  * checkpointed atomically while building); never aborted by one bad file (failures are recorded
  * with their error codes).
  */
+import { coresForThisProcess } from '../../distributed/launch.js';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { WindowOption } from '../dicom/image.js';
@@ -235,7 +235,7 @@ async function buildLocked(
   }
 
   options.onProgress?.({ type: 'start', total: paths.length, toBuild: todo.length, reused, skippedFailures });
-  const workers = options.workers ?? Math.max(1, availableParallelism() - 1);
+  const workers = options.workers ?? Math.max(1, coresForThisProcess() - 1);
   const pool = createPool(Math.min(workers, todo.length));
   const checkpointEvery = options.checkpointEvery ?? 64;
   const checkpointMs = (options.checkpointSeconds ?? 1) * 1000;

@@ -5,8 +5,8 @@
  * thread. The count changes where chunks run, never the numbers: chunk gradients are summed in
  * chunk order either way.
  */
-import { availableParallelism } from 'node:os';
 import { planProviders } from '../../device/session-factory.js';
+import { coresForThisProcess } from '../../distributed/launch.js';
 import type { TrainConfig } from '../config.js';
 import { ChunkPool } from './chunk-pool.js';
 import type { FinetuneConfig } from './config.js';
@@ -16,7 +16,7 @@ export interface ChunkWorkerPlan {
   intraOpThreads: number;
 }
 
-export function chunkWorkerPlan(config: TrainConfig, ft: FinetuneConfig, cores = availableParallelism()): ChunkWorkerPlan {
+export function chunkWorkerPlan(config: TrainConfig, ft: FinetuneConfig, cores = coresForThisProcess()): ChunkWorkerPlan {
   const chunks = Math.ceil(config.batchSize / ft.chunkSize);
   const setting = ft.workers ?? 'auto';
   if (planProviders().includes('cuda')) return { workers: 0, intraOpThreads: 0 };

@@ -121,7 +121,7 @@ describe('without MPI', () => {
     expect(
       distributedLines(
         { available: false, library: '', version: '', reason: 'no MPI library could be loaded' },
-        { launcher: 'slurm', rank: 3, size: 8, localRank: 1 },
+        { launcher: 'slurm', rank: 3, size: 8, localRank: 1, localSize: 4 },
       ),
     ).toEqual(['mpi:            not available: no MPI library could be loaded', 'this process:   rank 3 of 8 (slurm)']);
     expect(
