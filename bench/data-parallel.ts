@@ -7,7 +7,8 @@
  *   npx tsx bench/data-parallel.ts [--ranks 2] [--steps 24] [--studies 200]
  *
  * Medians over the steps after the first 2 (warm-up). On one machine the ranks share its cores,
- * so the point is the communication share, not a speed-up.
+ * so the point is the communication share, not a speed-up; each rank sizes its threads by its
+ * share of the cores (src/distributed/launch.ts), as a multi-rank run does.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -89,11 +90,11 @@ function measure(label: string, name: string, workers: number | 'auto', np: numb
   return { label, stepMs: median(records.map((r) => r.stepMs)), commMs: median(records.map((r) => r.metrics.commMs ?? 0)), wallS };
 }
 
-const rows = [
-  measure('1 process (chunk workers auto)', 'one', 'auto', 1),
-  measure(`${ranks} ranks (chunk workers auto)`, 'ranks-auto', 'auto', ranks),
-  measure(`${ranks} ranks (no chunk workers)`, 'ranks-0', 0, ranks),
-];
+// one process and the ranks in turn, twice, so the drift of a shared host shows in the table
+const rows = [1, 2].flatMap((round) => [
+  measure(`1 process (round ${round})`, `one-${round}`, 'auto', 1),
+  measure(`${ranks} ranks (round ${round})`, `ranks-${round}`, 'auto', ranks),
+]);
 const base = rows[0]!.stepMs;
 process.stdout.write(`clip-finetune, global batch ${batch} at 128 px, ${steps} steps (medians after 2 warm-up steps)\n\n`);
 process.stdout.write(

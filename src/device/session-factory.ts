@@ -9,11 +9,15 @@
 import * as ort from 'onnxruntime-node';
 import { currentDeviceContext, type DeviceContext, type SessionRecord } from './context.js';
 import { operatorsWithoutCudaKernel } from './cuda-operators.js';
+import { coresForThisProcess, launchEnvironment } from '../distributed/launch.js';
 import { DeviceUnavailableError } from './errors.js';
 
 /** Thread settings every session gets; structured-cloneable, so a worker thread can receive them. */
 export interface ThreadOptions {
-  /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
+  /**
+   * onnxruntime intra-op threads (default: onnxruntime's choice, all cores; in one of several
+   * processes of a job on this machine, its share of the cores).
+   */
   intraOpNumThreads?: number;
   /**
    * Let idle intra-op threads busy-wait (onnxruntime's own default). radlearn defaults to false:
@@ -37,11 +41,12 @@ export function providerName(p: ProviderConfig): string {
 /** onnxruntime SessionOptions for the given providers and thread settings (graph optimisation on). */
 export function sessionOptions(providers: readonly ProviderConfig[], threads: ThreadOptions = {}): ort.InferenceSession.SessionOptions {
   const spin = threads.allowSpinning ? '1' : '0';
+  const intraOpNumThreads = threads.intraOpNumThreads ?? (launchEnvironment().localSize > 1 ? coresForThisProcess() : undefined);
   return {
     executionProviders: [...providers],
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-    ...(threads.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: threads.intraOpNumThreads }),
+    ...(intraOpNumThreads === undefined ? {} : { intraOpNumThreads }),
   };
 }
 
