@@ -60,20 +60,13 @@ export async function studentStep(
     );
   }
 
+  const lossesOf = (out: DinoForward): DinoLossOutput =>
+    dinoStepLosses(input.ops, out, input.teacher, views.masks, input.centers, shape, cfg, input.teacherTemperature, input.parallel);
+
   if (!local) {
     const images = L > 0 ? allStudentViews(views) : views.student;
     const out = await forwardDino(m, parameters, images, Vs * B, S);
-    const losses = dinoStepLosses(
-      input.ops,
-      out,
-      input.teacher,
-      views.masks,
-      input.centers,
-      shape,
-      cfg,
-      input.teacherTemperature,
-      input.parallel,
-    );
+    const losses = lossesOf(out);
     if (!Number.isFinite(losses.loss)) return losses;
     await m.session.step({
       parameters,
@@ -96,17 +89,7 @@ export async function studentStep(
     dino: concat(globalOut.dino, localOut.dino),
     ibot: globalOut.ibot,
   };
-  const losses = dinoStepLosses(
-    input.ops,
-    out,
-    input.teacher,
-    views.masks,
-    input.centers,
-    shape,
-    cfg,
-    input.teacherTemperature,
-    input.parallel,
-  );
+  const losses = lossesOf(out);
   if (!Number.isFinite(losses.loss)) return losses;
   const g = losses.grads;
   await m.session.step({
