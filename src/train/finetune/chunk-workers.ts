@@ -1,12 +1,13 @@
 /**
  * How many chunk worker threads a fine-tuning run uses (finetune.workers): on the CPU, 'auto' is
- * one per core up to the chunks of one batch, each worker's sessions getting an equal share of
+ * one per core up to the chunks of one batch (of this rank's slice of it in a data-parallel job, where
+ * the cores are the rank's share of its machine's), each worker's sessions getting an equal share of
  * the cores; 0 (and every run whose onnxruntime sessions are on a GPU) runs the chunks in this
  * thread. The count changes where chunks run, never the numbers: chunk gradients are summed in
  * chunk order either way.
  */
 import { planProviders } from '../../device/session-factory.js';
-import { coresForThisProcess } from '../../distributed/launch.js';
+import { coresForThisProcess, launchEnvironment } from '../../distributed/launch.js';
 import type { TrainConfig } from '../config.js';
 import { ChunkPool } from './chunk-pool.js';
 import type { FinetuneConfig } from './config.js';
@@ -16,8 +17,14 @@ export interface ChunkWorkerPlan {
   intraOpThreads: number;
 }
 
-export function chunkWorkerPlan(config: TrainConfig, ft: FinetuneConfig, cores = coresForThisProcess()): ChunkWorkerPlan {
-  const chunks = Math.ceil(config.batchSize / ft.chunkSize);
+export function chunkWorkerPlan(
+  config: TrainConfig,
+  ft: FinetuneConfig,
+  cores = coresForThisProcess(),
+  ranks = launchEnvironment().size,
+): ChunkWorkerPlan {
+  // in a data-parallel job each rank computes its slice of the batch
+  const chunks = Math.ceil(Math.ceil(config.batchSize / ranks) / ft.chunkSize);
   const setting = ft.workers ?? 'auto';
   if (planProviders().includes('cuda')) return { workers: 0, intraOpThreads: 0 };
   const workers = setting === 'auto' ? Math.min(cores, chunks) : setting;

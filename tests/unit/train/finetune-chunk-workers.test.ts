@@ -224,5 +224,8 @@ describe('chunkWorkerPlan', () => {
     expect(chunkWorkerPlan(config(128), finetuneSchema.parse({ chunkSize: 32 }), 1)).toEqual({ workers: 0, intraOpThreads: 0 });
     expect(chunkWorkerPlan(config(128), finetuneSchema.parse({ chunkSize: 32, workers: 0 }), 8)).toEqual({ workers: 0, intraOpThreads: 0 });
     expect(chunkWorkerPlan(config(128), finetuneSchema.parse({ chunkSize: 32, workers: 3 }), 8)).toEqual({ workers: 3, intraOpThreads: 2 });
+    // one rank of 4: its 32 rows are one chunk, so no worker is started for chunks it never has
+    expect(chunkWorkerPlan(config(128), finetuneSchema.parse({ chunkSize: 32 }), 16, 4)).toEqual({ workers: 0, intraOpThreads: 0 });
+    expect(chunkWorkerPlan(config(256), finetuneSchema.parse({ chunkSize: 32 }), 16, 2)).toEqual({ workers: 4, intraOpThreads: 4 });
   });
 });
