@@ -6,9 +6,9 @@
  * checkpointed atomically while building); never aborted by one bad file (failures are recorded
  * with their error codes).
  */
-import { coresForThisProcess } from '../../distributed/launch.js';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { coresForThisProcess } from '../../distributed/launch.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { WindowOption } from '../dicom/image.js';
 import type { ResizeFilter, ResizeFit } from '../resize/resize.js';
@@ -226,12 +226,16 @@ async function buildLocked(
     throw error;
   }
   await removeStaleDataFiles(options.out, binFile);
-  for (const copy of imports.copies) {
-    const bytes = await readEntryBytes(copy.bin, copy.entry);
-    const offset = binBytes;
-    await writeAll(handle, bytes, offset);
-    entries.push({ ...copy.entry, offset });
-    binBytes = alignUp(offset + bytes.byteLength);
+  // each other cache's data file is opened once and read in offset order
+  for (const bin of new Set(imports.copies.map((c) => c.bin))) {
+    const copied = await copyEntries(
+      bin,
+      handle,
+      imports.copies.filter((c) => c.bin === bin).map((c) => c.entry),
+      binBytes,
+    );
+    entries.push(...copied.entries);
+    binBytes = copied.binBytes;
   }
 
   options.onProgress?.({ type: 'start', total: paths.length, toBuild: todo.length, reused, skippedFailures });
@@ -359,7 +363,6 @@ async function readPrevious(dir: string, notes: string[]): Promise<CacheIndex | 
   }
 }
 
-/** Copies the live images into a fresh data file, in offset order; returns the entries with their new offsets. */
 /** One entry's bytes from an open data file (`from` names it in errors). */
 async function readBytes(source: FileHandle, from: string, e: CacheEntry): Promise<Uint8Array> {
   const bytes = new Uint8Array(e.byteLength);
@@ -370,15 +373,6 @@ async function readBytes(source: FileHandle, from: string, e: CacheEntry): Promi
     read += bytesRead;
   }
   return bytes;
-}
-
-async function readEntryBytes(bin: string, e: CacheEntry): Promise<Uint8Array> {
-  const source = await open(bin, 'r');
-  try {
-    return await readBytes(source, bin, e);
-  } finally {
-    await source.close();
-  }
 }
 
 interface Importable {
@@ -418,11 +412,20 @@ async function importable(
   return result;
 }
 
-async function copyEntries(from: string, to: FileHandle, live: CacheEntry[]): Promise<{ entries: CacheEntry[]; binBytes: number }> {
+/**
+ * Copies images from the data file `from` into `to` from byte `start` on, in offset order; returns
+ * the entries with their new offsets and where the data now ends.
+ */
+async function copyEntries(
+  from: string,
+  to: FileHandle,
+  live: CacheEntry[],
+  start = 0,
+): Promise<{ entries: CacheEntry[]; binBytes: number }> {
   const source = await open(from, 'r');
   try {
     const moved = new Map<CacheEntry, CacheEntry>();
-    let end = 0;
+    let end = start;
     for (const e of [...live].sort((a, b) => a.offset - b.offset)) {
       const bytes = await readBytes(source, from, e);
       await writeAll(to, bytes, end);
