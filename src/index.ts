@@ -253,7 +253,16 @@ export { type SectionName } from './data/reports/sections.js';
 export { DEFAULT_SAMPLE_SECTIONS, sampleSentences, type SampleSentencesOptions } from './data/sampling/sentences.js';
 
 // Data: the built-in phantom
-export { PHANTOM_LABEL_COLUMNS, generatePhantom, type GeneratePhantomOptions, type PhantomSummary } from './data/phantom/generate.js';
+export {
+  PHANTOM_GRADE_COLUMN,
+  PHANTOM_LABEL_COLUMNS,
+  PHANTOM_SITE_COLUMN,
+  generatePhantom,
+  type GeneratePhantomOptions,
+  type PhantomSummary,
+} from './data/phantom/generate.js';
+export { PHANTOM_SITES, type PhantomSite } from './data/phantom/truth.js';
+export { writePhantomContactSheet, type ContactSheet, type ContactSheetOptions } from './data/phantom/contact-sheet.js';
 export { PHANTOM_OBSERVATIONS } from './data/phantom/report.js';
 
 // ONNX graphs: builder, models, parameters, autodiff

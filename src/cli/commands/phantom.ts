@@ -2,6 +2,7 @@ import { integerFlag } from '../flags.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { generatePhantom } from '../../index.js';
+import { writePhantomContactSheet } from '../../data/phantom/contact-sheet.js';
 
 interface PhantomFlags {
   out: string;
@@ -9,17 +10,19 @@ interface PhantomFlags {
   seed: string;
   size: string;
   json?: boolean;
+  contactSheet?: string;
 }
 
 export function registerPhantom(program: Command): void {
   program
     .command('phantom')
-    .description('write the built-in synthetic chest radiograph dataset: 12-bit DICOMs, reports, labels, patient-level splits')
+    .description('write the built-in synthetic chest radiograph dataset: DICOMs from two simulated sites, reports, labels, an ordinal heart-size grade, patient-level splits')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('-n, --n <count>', 'number of studies', '2000')
     .option('--seed <n>', 'random seed (same seed, same dataset)', '1')
     .option('--size <px>', 'image side in pixels', '256')
     .option('--json', 'print the summary as JSON')
+    .option('--contact-sheet <png>', 'also write a PNG of typical cases: cardiomegaly grades 0-4 by site and projection')
     .action(async (flags: PhantomFlags) => {
       const n = integerFlag('n', flags.n);
       const interactive = Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
@@ -47,8 +50,11 @@ export function registerPhantom(program: Command): void {
         },
       });
       bar?.stop();
+      const sheet = flags.contactSheet
+        ? await writePhantomContactSheet({ path: flags.contactSheet, seed: integerFlag('seed', flags.seed) })
+        : undefined;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(sheet ? { ...summary, contactSheet: sheet.path } : summary, null, 2)}\n`);
         return;
       }
       const lines = [
@@ -56,8 +62,13 @@ export function registerPhantom(program: Command): void {
         `  manifest:     ${summary.manifestPath}`,
         `  ground truth: ${summary.groundTruthPath}`,
         `  splits:       train ${summary.splits.train}, val ${summary.splits.val}, test ${summary.splits.test} (by patient)`,
+        `  sites:        ${Object.entries(summary.sites)
+          .map(([site, count]) => `${site} ${count}`)
+          .join(', ')}`,
+        `  cardiomegaly_grade 0-4: ${summary.grades.join(' / ')}`,
         '  positives:',
         ...Object.entries(summary.positives).map(([k, v]) => `    ${k.padEnd(18)} ${v}`),
+        ...(sheet ? [`  contact sheet: ${sheet.path}`] : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

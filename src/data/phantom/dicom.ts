@@ -1,6 +1,6 @@
 /**
  * Turns a rendered phantom into the DICOM a digital radiography modality would store:
- * 12-bit values in 16-bit words, MONOCHROME1 studies stored inverted (bright air),
+ * 10- or 12-bit values (by site) in 16-bit words, MONOCHROME1 studies stored inverted (bright air),
  * window tags from the acquisition, and deterministic UIDs under the 2.25 (UUID) root.
  */
 import type { DicomWriteSpec } from '../dicom/write.js';
@@ -8,17 +8,16 @@ import { hashKeys } from '../../random/index.js';
 import { CM_PER_UNIT } from './geometry.js';
 import type { PhantomStudy } from './truth.js';
 
-const MAX_12_BIT = 4095;
-
-/** Maps [0, 1] attenuation to stored 12-bit values, inverting for MONOCHROME1. */
+/** Maps [0, 1] attenuation to stored values of the site's bit depth, inverting for MONOCHROME1. */
 export function toStoredPixels(pixels: Float32Array, study: PhantomStudy): Uint16Array {
-  const { storedOffset, storedScale, photometric } = study.acquisition;
+  const { storedOffset, storedScale, photometric, bitsStored } = study.acquisition;
+  const max = 2 ** bitsStored - 1;
   const out = new Uint16Array(pixels.length);
   const invert = photometric === 'MONOCHROME1';
   for (let i = 0; i < pixels.length; i++) {
     let v = Math.round(storedOffset + (pixels[i] as number) * storedScale);
-    v = v < 0 ? 0 : v > MAX_12_BIT ? MAX_12_BIT : v;
-    out[i] = invert ? MAX_12_BIT - v : v;
+    v = v < 0 ? 0 : v > max ? max : v;
+    out[i] = invert ? max - v : v;
   }
   return out;
 }
@@ -37,7 +36,7 @@ export function phantomDicomSpec(study: PhantomStudy, stored: Uint16Array, size:
     rows: size,
     columns: size,
     bitsAllocated: 16,
-    bitsStored: 12,
+    bitsStored: acquisition.bitsStored,
     pixelRepresentation: 0,
     photometricInterpretation: acquisition.photometric,
     pixels: stored,
@@ -59,6 +58,7 @@ export function phantomDicomSpec(study: PhantomStudy, stored: Uint16Array, size:
       StudyDescription: `CHEST ${acquisition.view}`,
       AccessionNumber: study.studyId,
       Manufacturer: 'radlearn phantom',
+      InstitutionName: `radlearn phantom site ${acquisition.site}`,
     },
   };
 }

@@ -2,15 +2,17 @@
  * generatePhantom: writes the built-in synthetic chest radiograph dataset.
  *
  *   OUT/images/<patient>/<study>.dcm   12-bit DICOM, MONOCHROME1 or 2, window tags
- *   OUT/manifest.csv                   image_path, report, patient_id, study_id, view,
- *                                      finding labels (0/1), adverse_outcome, split
+ *   OUT/manifest.csv                   image_path, report, patient_id, study_id, view, site,
+ *                                      finding labels (0/1), adverse_outcome, the ordinal
+ *                                      cardiomegaly_grade (0-4), split
  *   OUT/ground_truth.jsonl             full truth per study (geometry, sizes, sides,
  *                                      devices, acquisition, latent frailty, stated labels)
  *
  * Labels in the manifest are the IMAGE truth, not what the report says; reports omit
  * and hedge. `adverse_outcome` is the prognostic label: never written in a report,
  * weakly visible through frailty (thinner bone, lower lung volume).
- * Splits are by patient (70/15/15), stratified by the prognostic label.
+ * Splits are by patient (70/15/15), stratified by the prognostic label, over both sites: a study
+ * that validates externally trains on site A's rows and tests on site B's (see PHANTOM_SITES).
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -51,11 +53,22 @@ export interface PhantomSummary {
   /** Positive count per manifest label column. */
   positives: Record<string, number>;
   splits: Record<Split, number>;
+  /** Studies per site. */
+  sites: Record<string, number>;
+  /** Studies per cardiomegaly grade (0-4). */
+  grades: number[];
   seconds: number;
 }
 
+/** Bumped whenever the same seed and size would give other images, reports or labels (study folders are keyed by it). */
+export const PHANTOM_VERSION = 2;
+
 /** Manifest label columns, in order: findings, No Finding, then the prognostic label. */
 export const PHANTOM_LABEL_COLUMNS = [...PHANTOM_OBSERVATIONS, 'No Finding', 'adverse_outcome'] as const;
+/** The ordinal label column: heart size graded 0-4 (truth.ts CARDIOMEGALY_GRADE_CUTS). */
+export const PHANTOM_GRADE_COLUMN = 'cardiomegaly_grade';
+/** The column naming each study's simulated hospital. */
+export const PHANTOM_SITE_COLUMN = 'site';
 
 /** Image-truth labels of one study (what the manifest holds). */
 export function phantomLabels(study: PhantomStudy): Record<(typeof PHANTOM_LABEL_COLUMNS)[number], 0 | 1> {
@@ -107,9 +120,20 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
     patient_id: study.patient.patientId,
     study_id: study.studyId,
     view: study.acquisition.view,
+    [PHANTOM_SITE_COLUMN]: study.patient.site,
     ...(labelRows[i] as Record<string, number>),
+    [PHANTOM_GRADE_COLUMN]: study.findings.cardiomegalyGrade,
   }));
-  const columns = ['image_path', 'report', 'patient_id', 'study_id', 'view', ...PHANTOM_LABEL_COLUMNS];
+  const columns = [
+    'image_path',
+    'report',
+    'patient_id',
+    'study_id',
+    'view',
+    PHANTOM_SITE_COLUMN,
+    ...PHANTOM_LABEL_COLUMNS,
+    PHANTOM_GRADE_COLUMN,
+  ];
   const manifest = splitByPatient(buildManifest(columns, records, { baseDir: root, path: join(root, 'manifest.csv') }), {
     train: 0.7,
     val: 0.15,
@@ -138,6 +162,8 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
         habitus: study.patient.habitus,
         frailty: study.patient.frailty,
         adverse_outcome: study.patient.adverseOutcome,
+        site: study.patient.site,
+        anatomy: study.patient.anatomy,
       },
       findings: study.findings,
       acquisition: study.acquisition,
@@ -151,6 +177,12 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
   for (const c of PHANTOM_LABEL_COLUMNS) positives[c] = labelRows.reduce((acc, l) => acc + l[c], 0);
   const splits: Record<Split, number> = { train: 0, val: 0, test: 0 };
   for (const row of manifest.rows) if (row.split) splits[row.split]++;
+  const sites: Record<string, number> = {};
+  const grades = [0, 0, 0, 0, 0];
+  for (const study of studies) {
+    sites[study.patient.site] = (sites[study.patient.site] ?? 0) + 1;
+    grades[study.findings.cardiomegalyGrade]!++;
+  }
   return {
     manifestPath,
     groundTruthPath,
@@ -160,6 +192,8 @@ export async function generatePhantom(options: GeneratePhantomOptions): Promise<
     seed,
     positives,
     splits,
+    sites,
+    grades,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -37,6 +37,16 @@ export interface PhantomGeometry {
   boneFactor: number;
   /** Rib band thickness as a fraction of rib spacing. */
   ribThickness: number;
+  /** Posterior rib spacing and downward curvature (body units). */
+  ribSpacing: number;
+  ribCurve: number;
+  /** Clavicle height at its medial end and its slope. */
+  clavicleY: number;
+  clavicleSlope: number;
+  /** Breast shadow density (0: none). */
+  breast: number;
+  /** Mediastinal half-width factor. */
+  mediastinum: number;
   carinaY: number;
 }
 
@@ -58,13 +68,15 @@ export function diaphragmY(lung: LungGeometry, u: number): number {
 
 export function buildGeometry(study: PhantomStudy): PhantomGeometry {
   const { patient, findings, acquisition } = study;
+  const { anatomy } = patient;
   const f = patient.frailty;
   const maxHalfWidth = 0.72 * patient.habitus * (1 - 0.03 * f);
-  // Frailty and supine (AP) positioning both lower lung volume: the diaphragm rides higher.
-  const volumeLoss = 0.09 * f + (acquisition.view === 'AP' ? 0.05 : 0);
+  // Frailty and supine (AP) positioning both lower lung volume: the diaphragm rides higher;
+  // the patient's build and the depth of this study's inspiration move it further.
+  const volumeLoss = 0.09 * f + (acquisition.view === 'AP' ? 0.05 : 0) - anatomy.diaphragmShift - acquisition.inspiration;
   const lung = (sign: 1 | -1, base: number): LungGeometry => ({
     sign,
-    apexY: -0.66 + 0.02 * f,
+    apexY: -0.66 + 0.02 * f + anatomy.apexShift,
     baseY: base - volumeLoss,
     domeHeight: 0.14 + 0.02 * f,
     maxHalfWidth,
@@ -77,14 +89,20 @@ export function buildGeometry(study: PhantomStudy): PhantomGeometry {
     bodyHalfWidth: maxHalfWidth + 0.13 * patient.habitus - 0.04 * f,
     lungs: { right, left },
     heart: {
-      rightExtent: heartWidth * 0.34,
-      leftExtent: heartWidth * 0.66,
+      rightExtent: heartWidth * (1 - anatomy.heartLeftShare),
+      leftExtent: heartWidth * anatomy.heartLeftShare,
       topY: bottomY - (0.3 + 0.25 * heartWidth),
       bottomY,
     },
     boneFactor: 1 - 0.45 * f,
     ribThickness: 0.42 * (1 - 0.25 * f),
-    carinaY: -0.3,
+    ribSpacing: anatomy.ribSpacing,
+    ribCurve: anatomy.ribCurve,
+    clavicleY: -0.66 + anatomy.clavicleShift - acquisition.tilt,
+    clavicleSlope: anatomy.clavicleSlope,
+    breast: anatomy.breast,
+    mediastinum: anatomy.mediastinum,
+    carinaY: -0.3 + 0.5 * anatomy.apexShift,
   };
 }
 

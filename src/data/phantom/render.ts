@@ -192,13 +192,16 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   const { heart } = geometry;
   const heartSpan = heart.bottomY - heart.topY;
   const gastricY = geometry.lungs.left.baseY - 0.02;
-  const female = patient.sex === 'F';
+  const breast = geometry.breast;
   const bone = geometry.boneFactor;
-  const ribSpacing = 0.118;
+  const ribSpacing = geometry.ribSpacing;
+  const ribCurve = geometry.ribCurve;
+  const mediastinum = geometry.mediastinum;
   const ribHalf = geometry.ribThickness / 2;
 
   const out = new Float32Array(size * size);
   const k = 1.5 * acquisition.exposure;
+  const gamma = acquisition.gamma;
   const cos = transform.cos;
   const sin = transform.sin;
   for (let row = 0; row < size; row++) {
@@ -303,7 +306,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       }
       if (y < heart.topY + 0.12) {
         const knob = x > 0 ? 0.07 * Math.exp(-(((y + 0.36) / 0.07) ** 2)) : 0;
-        const half = 0.085 + knob + 0.03 * smoothstep(-0.5, heart.topY, y);
+        const half = (0.085 + 0.03 * smoothstep(-0.5, heart.topY, y)) * mediastinum + knob;
         const mx = Math.abs(x - 0.01) / half;
         if (mx < 1) d += 0.22 * Math.sqrt(1 - mx * mx) * smoothstep(-0.85, -0.55, y);
       }
@@ -319,11 +322,11 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       if (gx * gx + gy * gy < 1) d -= 0.3 * Math.sqrt(1 - gx * gx - gy * gy);
 
       // Breast shadows lower the lung bases' blackness in women.
-      if (female) {
-        const bxn = (ax - 0.42) / 0.3;
-        const byn = (y - (lung.baseY - 0.02)) / 0.2;
+      if (breast > 0) {
+        const bxn = (ax - 0.42) / (0.24 + 0.06 * breast);
+        const byn = (y - (lung.baseY - 0.02)) / (0.16 + 0.04 * breast);
         const r2 = bxn * bxn + byn * byn;
-        if (r2 < 1 && byn > -0.4) d += 0.1 * Math.sqrt(1 - r2);
+        if (r2 < 1 && byn > -0.4) d += 0.1 * breast * Math.sqrt(1 - r2);
       }
 
       // Bones: spine with vertebral bodies and discs, posterior and anterior ribs, clavicles.
@@ -335,7 +338,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       }
       if (ax > 0.06 && ax < lung.maxHalfWidth + 0.07 && y > -0.8 && y < 0.72) {
         const dd = ax - 0.06;
-        const yc = y - (-0.22 * dd + 0.95 * dd * dd);
+        const yc = y - (-0.22 * dd + ribCurve * dd * dd);
         const kk = (yc + 0.74) / ribSpacing;
         if (kk > 0 && kk < 10) {
           const frac = kk - Math.floor(kk);
@@ -355,7 +358,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
         }
       }
       if (ax > 0.07 && ax < 0.62) {
-        const cy = -0.66 - 0.22 * (ax - 0.07);
+        const cy = geometry.clavicleY - geometry.clavicleSlope * (ax - 0.07);
         const cd = Math.abs(y - cy);
         if (cd < 0.032) d += bone * 0.3 * Math.sqrt(1 - (cd / 0.032) ** 2);
       }
@@ -391,11 +394,92 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       d += 0.8 * (vessels[i] as number) * aerated;
       d += devices[i] as number;
       d += 0.012 * (fine.at(x, y) - 0.5);
-      out[i] = 1 - Math.exp(-k * (d > 0 ? d : 0));
+      out[i] = (1 - Math.exp(-k * (d > 0 ? d : 0))) ** gamma;
     }
   }
+  if (acquisition.grid) addGridLines(out, size, acquisition.grid, acquisition.zoom);
   addNoiseAndBlur(out, size, acquisition.noise, rng);
+  collimate(out, size, acquisition.collimation, rng);
+  burnIn(out, size, acquisition);
   return { pixels: out, size, geometry };
+}
+
+/** A stationary anti-scatter grid: fine vertical lines, fixed on the detector (not the body). */
+function addGridLines(img: Float32Array, size: number, grid: NonNullable<PhantomStudy['acquisition']['grid']>, zoom: number): void {
+  const profile = new Float32Array(size);
+  // the lines are finer than a pixel at small sizes: average each pixel's footprint (no false aliasing pattern)
+  const perPixel = 2 / size / grid.period;
+  const samples = Math.max(1, Math.ceil(perPixel * 4));
+  for (let c = 0; c < size; c++) {
+    let sum = 0;
+    for (let s = 0; s < samples; s++) sum += Math.cos(2 * Math.PI * (c + (s + 0.5) / samples) * perPixel + grid.phase);
+    profile[c] = (grid.amplitude / zoom) * (sum / samples);
+  }
+  for (let r = 0; r < size; r++) {
+    const base = r * size;
+    for (let c = 0; c < size; c++) img[base + c] = (img[base + c] as number) * (1 - (profile[c] as number));
+  }
+}
+
+/** Collimated margins stay unexposed: bright (MONOCHROME2 sense) with a soft shutter edge and faint noise. */
+function collimate(img: Float32Array, size: number, margins: [number, number, number, number], rng: Rng): void {
+  const [top, bottom, left, right] = margins.map((m) => m * size);
+  if (top + bottom + left + right === 0) return;
+  for (let r = 0; r < size; r++) {
+    const dr = Math.min(r + 0.5 - top, size - r - 0.5 - bottom);
+    for (let c = 0; c < size; c++) {
+      const inside = Math.min(dr, c + 0.5 - left, size - c - 0.5 - right);
+      if (inside >= 1) continue;
+      const shutter = 0.9 + 0.02 * rng.next();
+      const t = inside <= -1 ? 1 : (1 - inside) / 2;
+      const i = r * size + c;
+      img[i] = (img[i] as number) * (1 - t) + shutter * t;
+    }
+  }
+}
+
+/** Burned-in overlays: the laterality marker in an upper corner and, at some sites, the modality's text. */
+function burnIn(img: Float32Array, size: number, acquisition: PhantomStudy['acquisition']): void {
+  const cell = Math.max(1, Math.round(size / 128));
+  const pad = Math.round(size * 0.04);
+  const { marker, text } = acquisition;
+  const markerX = marker.imageRight ? size - pad - 6 * cell : pad;
+  drawText(img, size, marker.letter, markerX, pad, cell);
+  if (text) drawText(img, size, text, marker.imageRight ? pad : size - pad - text.length * 6 * cell, size - pad - 7 * cell, cell);
+}
+
+/** 5x7 glyphs (rows top to bottom, bit 4 = leftmost column) for the overlay texts. */
+const GLYPHS: Record<string, number[]> = {
+  A: [14, 17, 17, 31, 17, 17, 17],
+  B: [30, 17, 17, 30, 17, 17, 30],
+  C: [14, 17, 16, 16, 16, 17, 14],
+  E: [31, 16, 16, 30, 16, 16, 31],
+  I: [14, 4, 4, 4, 4, 4, 14],
+  L: [16, 16, 16, 16, 16, 16, 31],
+  N: [17, 25, 21, 19, 17, 17, 17],
+  O: [14, 17, 17, 17, 17, 17, 14],
+  P: [30, 17, 17, 30, 16, 16, 16],
+  R: [30, 17, 17, 30, 20, 18, 17],
+  S: [15, 16, 16, 14, 1, 1, 30],
+  T: [31, 4, 4, 4, 4, 4, 4],
+  U: [17, 17, 17, 17, 17, 17, 14],
+};
+
+function drawText(img: Float32Array, size: number, text: string, x0: number, y0: number, cell: number): void {
+  for (let k = 0; k < text.length; k++) {
+    const glyph = GLYPHS[text[k] as string];
+    if (!glyph) continue; // spaces
+    for (let gy = 0; gy < 7; gy++)
+      for (let gx = 0; gx < 5; gx++) {
+        if (((glyph[gy] as number) >> (4 - gx)) & 1)
+          for (let dy = 0; dy < cell; dy++)
+            for (let dx = 0; dx < cell; dx++) {
+              const x = x0 + (k * 6 + gx) * cell + dx;
+              const y = y0 + gy * cell + dy;
+              if (x >= 0 && x < size && y >= 0 && y < size) img[y * size + x] = 1;
+            }
+      }
+  }
 }
 
 /** Quantum-like noise (std grows with signal), then a 3×3 binomial blur (detector MTF). */

@@ -6,7 +6,8 @@
  *
  * Alongside the text it returns what the report STATES per observation (1, 0, -1 or
  * null), so tests can separate labeler errors from deliberate report omissions.
- * The latent frailty and the prognostic outcome are never written.
+ * The latent frailty and the prognostic outcome are never written. Site B's reports have their
+ * own habits: title-case headings, "Negative for ...", the abbreviation PTX.
  */
 import { Rng } from '../../random/index.js';
 import { centralLineRoute, type PhantomStudy, type Side, type Zone } from './truth.js';
@@ -153,11 +154,19 @@ function effusion(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
 
 function pneumothorax(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
   const p = study.findings.pneumothorax;
+  // site B's radiologists abbreviate
+  const abbreviated = study.acquisition.site === 'B' && rng.chance(0.4);
   if (!p) {
-    if (rng.chance(0.6)) b.negatives.push(['Pneumothorax', 'pneumothorax']);
+    if (rng.chance(0.6)) b.negatives.push(['Pneumothorax', abbreviated ? 'PTX' : 'pneumothorax']);
     return;
   }
   const where = p.size === 'small' ? `${p.side} apical` : p.side;
+  if (abbreviated) {
+    b.findings.push(`${cap(p.size)} ${where} PTX.`);
+    b.impression.push(`${cap(p.side)} PTX.`);
+    b.state('Pneumothorax', 1);
+    return;
+  }
   b.findings.push(
     rng.pick([
       `${cap(p.size)} ${where} pneumothorax.`,
@@ -290,11 +299,13 @@ function devices(b: ReportBuilder, study: PhantomStudy, rng: Rng): void {
   b.state('Support Devices', 1);
 }
 
-function listSentence(items: string[], rng: Rng): string {
+function listSentence(items: string[], rng: Rng, site: string): string {
   const first = items[0] as string;
-  if (items.length === 1) return `${rng.pick(['No', first.endsWith('s') ? 'There are no' : 'There is no', 'No evidence of'])} ${first}.`;
+  const extra = site === 'B' ? ['Negative for'] : [];
+  if (items.length === 1)
+    return `${rng.pick(['No', first.endsWith('s') ? 'There are no' : 'There is no', 'No evidence of', ...extra])} ${first}.`;
   const head = items.slice(0, -1).join(', ');
-  return `${rng.pick(['No', 'No evidence of'])} ${head}${items.length > 2 ? ',' : ''} or ${items[items.length - 1]}.`;
+  return `${rng.pick(['No', 'No evidence of', ...extra])} ${head}${items.length > 2 ? ',' : ''} or ${items[items.length - 1]}.`;
 }
 
 /** Wraps text at a column, as dictation systems do. */
@@ -328,6 +339,7 @@ export function generateReport(study: PhantomStudy, seed: number): PhantomReport
       listSentence(
         shuffled.map(([, words]) => words),
         rng,
+        study.acquisition.site,
       ),
     );
     for (const [observation] of shuffled) b.state(observation, 0);
@@ -364,11 +376,13 @@ export function generateReport(study: PhantomStudy, seed: number): PhantomReport
   if (rng.chance(0.4)) sections.push(`TECHNIQUE: ${study.acquisition.view === 'AP' ? 'Portable AP' : 'PA'} view of the chest.`);
   const findingsText = b.findings.join(' ');
   const wrapAt = rng.chance(0.5) ? rng.intBetween(55, 80) : 0;
-  sections.push(`FINDINGS:${rng.chance(0.5) ? '\n' : ' '}${wrapAt ? wrap(findingsText, wrapAt) : findingsText}`);
+  // site B's reporting system writes its headings in title case
+  const [findingsHead, impressionHead] = study.acquisition.site === 'B' ? ['Findings:', 'Impression:'] : ['FINDINGS:', 'IMPRESSION:'];
+  sections.push(`${findingsHead}${rng.chance(0.5) ? '\n' : ' '}${wrapAt ? wrap(findingsText, wrapAt) : findingsText}`);
   const impressionText =
     b.impression.length > 1 && rng.chance(0.6)
       ? b.impression.map((s, i) => `${i + 1}. ${s}`).join(rng.chance(0.5) ? '\n' : ' ')
       : b.impression.join(' ');
-  sections.push(`IMPRESSION:${rng.chance(0.5) ? '\n' : ' '}${impressionText}`);
+  sections.push(`${impressionHead}${rng.chance(0.5) ? '\n' : ' '}${impressionText}`);
   return { text: sections.join('\n\n'), stated: b.stated };
 }

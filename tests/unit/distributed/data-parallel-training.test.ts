@@ -73,12 +73,12 @@ function finalTensors(name: string): { bytes: Buffer; tensors: Map<string, Float
   return { bytes, tensors: new Map(Object.entries(file.tensors).map(([k, t]) => [k, t.data as Float32Array])) };
 }
 
-/** Losses within 1e-6 relative, every parameter (not the optimizer's moments) within `tolerance`. */
-function expectSameTraining(one: string, two: string, tolerance: number): void {
+/** Losses within `lossTolerance` relative, every parameter (not the optimizer's moments) within `tolerance`. */
+function expectSameTraining(one: string, two: string, tolerance: number, lossTolerance = 1e-6): void {
   const a = stepLosses(one);
   const b = stepLosses(two);
   expect(b.length).toBe(a.length);
-  a.forEach((loss, i) => expect(Math.abs(b[i]! - loss) / Math.abs(loss), `step ${i + 1}`).toBeLessThanOrEqual(1e-6));
+  a.forEach((loss, i) => expect(Math.abs(b[i]! - loss) / Math.abs(loss), `step ${i + 1}`).toBeLessThanOrEqual(lossTolerance));
   const ta = finalTensors(one).tensors;
   const tb = finalTensors(two).tensors;
   expect([...tb.keys()]).toEqual([...ta.keys()]);
@@ -199,7 +199,9 @@ describe('data-parallel training over MPI ranks (mpirun -np 2 on one machine)', 
     async () => {
       await oneProcess(finetune('finetune-1'));
       twoRanks(finetune('finetune-2'));
-      expectSameTraining('finetune-1', 'finetune-2', 1e-5);
+      // one process with chunks of 8 instead of 4 differs from itself by 1.7e-6 in these losses
+      // (float32 sums in another order, over 24 steps): 1e-5 allows that, not a wrong gradient
+      expectSameTraining('finetune-1', 'finetune-2', 1e-5, 1e-5);
     },
     180_000,
   );

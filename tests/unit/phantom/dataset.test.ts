@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readDicom } from '../../../src/data/dicom/read.js';
 import { labelReport } from '../../../src/data/labeler/label.js';
 import { loadManifest } from '../../../src/data/manifest/load.js';
-import { generatePhantom, PHANTOM_LABEL_COLUMNS, phantomLabels, type PhantomSummary } from '../../../src/data/phantom/generate.js';
+import {
+  generatePhantom,
+  PHANTOM_GRADE_COLUMN,
+  PHANTOM_LABEL_COLUMNS,
+  phantomLabels,
+  type PhantomSummary,
+} from '../../../src/data/phantom/generate.js';
 import { generateReport, PHANTOM_OBSERVATIONS } from '../../../src/data/phantom/report.js';
 import { sampleStudies } from '../../../src/data/phantom/truth.js';
 
@@ -48,7 +54,11 @@ describe('phantom reports', () => {
 
   it('writes FINDINGS/IMPRESSION with negations, hedges and omissions, and never the prognostic label', () => {
     const text = reports.map((r) => r.text).join('\n');
-    expect(reports.every((r) => r.text.includes('FINDINGS:') && r.text.includes('IMPRESSION:'))).toBe(true);
+    expect(reports.every((r) => /FINDINGS:/i.test(r.text) && /IMPRESSION:/i.test(r.text))).toBe(true);
+    // site B's habits: title-case headings, "Negative for", PTX
+    expect(text).toContain('Impression:');
+    expect(text).toMatch(/Negative for [a-z ,]+\./);
+    expect(text).toMatch(/ PTX\./);
     expect(text).toMatch(/No [a-z ,]*pneumothorax/);
     expect(text).toMatch(/Possible small (left|right) pleural effusion/);
     expect(reports.some((r) => Object.values(r.stated).includes(-1))).toBe(true);
@@ -74,14 +84,19 @@ describe('generatePhantom', () => {
     expect(summary.patients).toBeLessThan(40); // several studies per patient
     const manifest = await loadManifest(summary.manifestPath);
     expect(manifest.rows).toHaveLength(40);
-    expect(manifest.labelColumns.map((l) => l.name)).toEqual([...PHANTOM_LABEL_COLUMNS]);
-    expect(manifest.labelColumns.every((l) => l.kind === 'binary')).toBe(true);
+    expect(manifest.labelColumns.map((l) => l.name)).toEqual([...PHANTOM_LABEL_COLUMNS, PHANTOM_GRADE_COLUMN]);
+    expect(manifest.labelColumns.filter((l) => l.kind === 'binary').map((l) => l.name)).toEqual([...PHANTOM_LABEL_COLUMNS]);
+    // the grade is an integer class column (0-4); binary training ignores it unless named
+    expect(manifest.labelColumns.at(-1)?.kind).toBe('multiclass');
+    expect(manifest.rows.every((r) => r.fields.site === 'A' || r.fields.site === 'B')).toBe(true);
+    expect(Object.values(summary.sites).reduce((a, b) => a + b, 0)).toBe(40);
+    expect(summary.grades.reduce((a, b) => a + b, 0)).toBe(40);
     const splitOf = new Map<string, string>();
     for (const row of manifest.rows) {
       expect(row.split).toBeDefined();
       if (splitOf.has(row.patientId)) expect(row.split).toBe(splitOf.get(row.patientId));
       splitOf.set(row.patientId, row.split as string);
-      expect(row.reportText).toMatch(/IMPRESSION:/);
+      expect(row.reportText).toMatch(/IMPRESSION:/i);
       expect(row.imagePaths[0]?.startsWith(dirA)).toBe(true);
     }
     const truth = (await readFile(summary.groundTruthPath, 'utf8'))
@@ -92,35 +107,47 @@ describe('generatePhantom', () => {
     expect(truth.every((t) => t.patient.frailty >= 0 && t.patient.frailty <= 1)).toBe(true);
   });
 
-  it('writes 12-bit DICOM with MONOCHROME1/2 and window tags', async () => {
+  it('writes 10- or 12-bit DICOM (by site) with MONOCHROME1/2, window tags and shutters', async () => {
     const manifest = await loadManifest(summary.manifestPath);
+    const truth = (await readFile(summary.groundTruthPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { acquisition: { bitsStored: number; collimation: number[] } });
     const photometrics = new Set<string>();
-    for (const row of manifest.rows.slice(0, 40)) {
+    const depths = new Set<number>();
+    for (const [i, row] of manifest.rows.entries()) {
       const image = await readDicom(row.imagePaths[0] as string);
+      const { bitsStored, collimation } = truth[i]!.acquisition;
+      const top = 2 ** bitsStored - 1;
       expect(image.rows).toBe(64);
       expect(image.bitsAllocated).toBe(16);
-      expect(image.bitsStored).toBe(12);
+      expect(image.bitsStored).toBe(bitsStored);
+      expect(bitsStored).toBe(row.fields.site === 'A' ? 12 : 10);
+      depths.add(bitsStored);
       expect(image.modality).toBe('DX');
       expect(image.viewPosition).toBe(row.view);
       expect(image.patientId).toBe(row.patientId);
       expect(image.windowCenter?.length).toBe(1);
-      expect(image.windowWidth?.[0]).toBeGreaterThan(1000);
+      expect(image.windowWidth?.[0]).toBeGreaterThan(top / 4);
       photometrics.add(image.photometricInterpretation);
       const stored = image.storedPixels();
       let max = 0;
-      let min = 4095;
+      let min = top;
       for (const v of stored) {
         max = Math.max(max, v);
         min = Math.min(min, v);
       }
-      expect(max).toBeLessThanOrEqual(4095);
-      expect(max - min).toBeGreaterThan(1500);
-      // Air beside the neck: low values in MONOCHROME2, high (inverted) in MONOCHROME1.
-      const corner = stored[64 * 1 + 1] as number;
-      if (image.photometricInterpretation === 'MONOCHROME1') expect(corner).toBeGreaterThan(3000);
-      else expect(corner).toBeLessThan(1000);
+      expect(max).toBeLessThanOrEqual(top);
+      expect(max - min).toBeGreaterThan(top * 0.35);
+      // Beside the neck: air (dark in MONOCHROME2, inverted in MONOCHROME1), or an unexposed shutter (the opposite).
+      const corner = (stored[64 * 1 + 1] as number) / top;
+      const dark = image.photometricInterpretation === 'MONOCHROME2' ? corner < 0.25 : corner > 0.75;
+      const shuttered = collimation[0]! * 64 >= 2 || collimation[2]! * 64 >= 2;
+      if (collimation[0] === 0 && collimation[2] === 0) expect(dark).toBe(true);
+      else if (shuttered) expect(dark).toBe(false);
     }
     expect(photometrics).toEqual(new Set(['MONOCHROME1', 'MONOCHROME2']));
+    expect(depths).toEqual(new Set([10, 12]));
   });
 
   it('is deterministic per seed', async () => {

@@ -13,6 +13,7 @@ function baseStudy(): PhantomStudy {
   const none: PhantomFindings = {
     cardiothoracicRatio: 0.44,
     cardiomegaly: false,
+    cardiomegalyGrade: 1,
     effusion: null,
     pneumothorax: null,
     lesion: null,
@@ -21,7 +22,20 @@ function baseStudy(): PhantomStudy {
   };
   study.findings = none;
   study.patient.frailty = 0.3;
-  Object.assign(study.acquisition, { rotationDeg: 0, shiftX: 0, shiftY: 0, zoom: 1, noise: 0, exposure: 1 });
+  Object.assign(study.acquisition, {
+    rotationDeg: 0,
+    shiftX: 0,
+    shiftY: 0,
+    zoom: 1,
+    noise: 0,
+    exposure: 1,
+    gamma: 1,
+    inspiration: 0,
+    tilt: 0,
+    grid: null,
+    collimation: [0, 0, 0, 0],
+    text: null,
+  });
   return study;
 }
 
@@ -136,5 +150,63 @@ describe('renderPhantom', () => {
     const robust = render(withFindings({}, { frailty: 0 }));
     const frail = render(withFindings({}, { frailty: 1 }));
     expect(darkPixels(frail)).toBeLessThan(darkPixels(robust));
+  });
+
+  it('adds the acquisition: grid lines down the columns, bright shutters, the burned-in marker and text', () => {
+    const plain = render(baseStudy());
+    const acquire = (change: Partial<PhantomStudy['acquisition']>): Float32Array => {
+      const study = baseStudy();
+      Object.assign(study.acquisition, change);
+      return render(study);
+    };
+    // a grid modulates columns only: every row carries the same relative pattern
+    const grid = acquire({ grid: { period: 0.15, amplitude: 0.03, phase: 0 } });
+    const ratio = (r: number, c: number): number => (grid[r * SIZE + c] as number) / (plain[r * SIZE + c] as number);
+    for (const c of [40, 41, 42, 43]) expect(ratio(50, c)).toBeCloseTo(ratio(80, c), 2);
+    const along = Array.from({ length: 12 }, (_, k) => ratio(60, 40 + k));
+    expect(Math.max(...along) - Math.min(...along)).toBeGreaterThan(0.03);
+    // a 10% shutter on the left and the top: unexposed, bright, whatever is behind it
+    const shuttered = acquire({ collimation: [0.1, 0, 0.1, 0] });
+    expect(meanBox(shuttered, -0.99, -0.85, -0.1, 0.1)).toBeGreaterThan(0.88);
+    expect(meanBox(plain, -0.99, -0.85, -0.1, 0.1)).toBeLessThan(0.3);
+    // the marker letter is saturated in its corner; text runs along the bottom
+    const marked = acquire({ marker: { letter: 'R', imageRight: false }, text: 'PORTABLE' });
+    const saturated = (img: Float32Array, r0: number, r1: number, c0: number, c1: number): number => {
+      let n = 0;
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) n += (img[r * SIZE + c] as number) === 1 ? 1 : 0;
+      return n;
+    };
+    expect(saturated(marked, 4, 13, 4, 11)).toBeGreaterThan(12);
+    expect(saturated(marked, SIZE - 14, SIZE - 4, SIZE - 60, SIZE - 4)).toBeGreaterThan(60);
+    expect(saturated(marked, SIZE - 14, SIZE - 4, 4, 40)).toBe(0);
+  });
+});
+
+describe('phantom sites', () => {
+  it('differ in case mix and acquisition: site B has more portable studies, more findings, 10-bit MONOCHROME1, grid lines and text', () => {
+    const studies = sampleStudies(SEED, 3000);
+    const at = (site: string): PhantomStudy[] => studies.filter((s) => s.patient.site === site);
+    const share = (list: PhantomStudy[], test: (s: PhantomStudy) => boolean): number => list.filter(test).length / list.length;
+    const [a, b] = [at('A'), at('B')];
+    expect(a.length / studies.length).toBeGreaterThan(0.55);
+    expect(b.length / studies.length).toBeGreaterThan(0.25);
+    expect(share(b, (s) => s.acquisition.view === 'AP')).toBeGreaterThan(share(a, (s) => s.acquisition.view === 'AP') + 0.2);
+    const sick = (s: PhantomStudy): boolean =>
+      s.findings.effusion !== null || s.findings.consolidation !== null || s.findings.pneumothorax !== null;
+    expect(share(b, sick)).toBeGreaterThan(share(a, sick) * 1.3);
+    expect(b.every((s) => s.acquisition.bitsStored === 10 && s.acquisition.text !== null)).toBe(true);
+    expect(a.every((s) => s.acquisition.bitsStored === 12 && s.acquisition.text === null)).toBe(true);
+    expect(share(b, (s) => s.acquisition.grid !== null)).toBeGreaterThan(0.7);
+    expect(share(b, (s) => s.acquisition.photometric === 'MONOCHROME1')).toBeGreaterThan(0.6);
+    // a patient stays at one site and keeps one anatomy across studies
+    const byPatient = new Map<string, PhantomStudy[]>();
+    for (const s of studies) byPatient.set(s.patient.patientId, [...(byPatient.get(s.patient.patientId) ?? []), s]);
+    for (const list of byPatient.values())
+      expect(new Set(list.map((s) => JSON.stringify([s.patient.site, s.patient.anatomy]))).size).toBe(1);
+    // every grade occurs, and the grade follows the cardiothoracic ratio
+    expect(new Set(studies.map((s) => s.findings.cardiomegalyGrade))).toEqual(new Set([0, 1, 2, 3, 4]));
+    const sorted = [...studies].sort((x, y) => x.findings.cardiothoracicRatio - y.findings.cardiothoracicRatio);
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i]!.findings.cardiomegalyGrade).toBeGreaterThanOrEqual(sorted[i - 1]!.findings.cardiomegalyGrade);
   });
 });

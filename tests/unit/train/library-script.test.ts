@@ -11,7 +11,7 @@ let manifest = '';
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'radlearn-lib-'));
-  manifest = (await generatePhantom({ out: join(out, 'phantom'), n: 160, size: 64, seed: 4 })).manifestPath;
+  manifest = (await generatePhantom({ out: join(out, 'phantom'), n: 240, size: 64, seed: 4 })).manifestPath;
 });
 
 describe('training script on the library API', () => {
@@ -51,10 +51,10 @@ describe('training script on the library API', () => {
       data: { manifest, labelFraction: 0.5, labels: ['Cardiomegaly', 'Pleural Effusion', 'Support Devices', 'No Finding'] },
       image: { size: 64 },
       text: { vocabSize: 500, maxLength: 48 },
-      distill: { lambda: 0.5, temperature: 2, teacherInput: 'text+image', teacherSteps: 30 },
+      distill: { lambda: 0.5, temperature: 2, teacherInput: 'text+image', teacherSteps: 80 },
       eval: { linearProbe: false },
     }).result;
-    expect(result.steps).toBe(60);
+    expect(result.steps).toBe(110);
     expect(result.evaluations.map((e) => e.name)).toEqual(['distilled student (image only)', 'teacher (sees the report)']);
     // the teacher reads the report: on the phantom it should beat chance clearly on cardiomegaly
     const teacher = result.evaluations[1]!.perLabel.find((l) => l.label === 'Cardiomegaly')!;
