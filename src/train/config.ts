@@ -158,6 +158,11 @@ const evalSchema = z.strictObject({
     .nullable()
     .default(null),
   thresholdMetric: z.enum(['f1', 'youden', 'mcc']).default('f1'),
+  /**
+   * A manifest column (e.g. `site`): every evaluation is also reported on the test cases of each
+   * of its values, at the thresholds chosen on the whole validation split (external validation).
+   */
+  groupBy: z.string().min(1).optional(),
 });
 
 export const trainConfigSchema = z.strictObject({

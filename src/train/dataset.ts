@@ -70,6 +70,12 @@ export async function loadTrainDataset(
         { key: 'data.labels', column: name },
       );
   }
+  const groupBy = config.eval.groupBy;
+  if (groupBy !== undefined && !manifest.columns.includes(groupBy))
+    throw new TrainDataError(`config key eval.groupBy: ${path} has no column "${groupBy}" (columns: ${manifest.columns.join(', ')})`, {
+      key: 'eval.groupBy',
+      column: groupBy,
+    });
   if (labelNames.length === 0 && config.mode !== 'contrastive' && config.mode !== 'clip-finetune')
     throw new TrainDataError(`${path} has no binary label columns; ${config.mode} training needs labels`, { path });
   if (manifest.rows.some((r) => r.split === undefined)) {

@@ -20,6 +20,7 @@ import { applyScaling, foldScaling, type FeatureScaling } from './scaling.js';
 import type { Task } from './task.js';
 import { DistillTask } from './tasks/distill.js';
 import { untrainedEncoderNote } from './encoder-provenance.js';
+import { evaluateGroups } from './evaluate-groups.js';
 
 export interface RunEvaluation {
   evaluations: MultiLabelEvaluation[];
@@ -239,5 +240,12 @@ export async function evaluateRun(
       : {}),
     ...(zeroShot ? { zeroShot } : {}),
   };
+  const grouped = evaluateGroups(config, dataset, test, evaluations, testScores);
+  if (grouped.length > 0) {
+    evaluations.push(...grouped);
+    notes.push(
+      `"<arm> · ${config.eval.groupBy} <value>": the arm on the test cases of one ${config.eval.groupBy} value, at the thresholds chosen on the whole validation split.`,
+    );
+  }
   return { evaluations, sweeps, notes, classifier: exported, predictions };
 }
