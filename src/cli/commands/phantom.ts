@@ -16,7 +16,9 @@ interface PhantomFlags {
 export function registerPhantom(program: Command): void {
   program
     .command('phantom')
-    .description('write the built-in synthetic chest radiograph dataset: DICOMs from two simulated sites, reports, labels, an ordinal heart-size grade, patient-level splits')
+    .description(
+      'write the built-in synthetic chest radiograph dataset: DICOMs from two simulated sites, reports, labels, an ordinal heart-size grade, patient-level splits',
+    )
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('-n, --n <count>', 'number of studies', '2000')
     .option('--seed <n>', 'random seed (same seed, same dataset)', '1')

@@ -88,7 +88,8 @@ export async function writePhantomContactSheet(options: ContactSheetOptions): Pr
     create: { width: COLUMNS.length * tile, height: GRADES.length * (tile + CAPTION), channels: 3, background: '#ffffff' },
   })
     .composite(composites)
-    .png()
+    .toColourspace('b-w')
+    .png({ compressionLevel: 9 })
     .toBuffer();
   await writeFileAtomic(options.path, png);
   return { path: options.path, cells };

@@ -201,7 +201,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
 
   const out = new Float32Array(size * size);
   const k = 1.5 * acquisition.exposure;
-  const gamma = acquisition.gamma;
+  const response = detectorResponse(acquisition.gamma);
   const cos = transform.cos;
   const sin = transform.sin;
   for (let row = 0; row < size; row++) {
@@ -394,7 +394,7 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
       d += 0.8 * (vessels[i] as number) * aerated;
       d += devices[i] as number;
       d += 0.012 * (fine.at(x, y) - 0.5);
-      out[i] = (1 - Math.exp(-k * (d > 0 ? d : 0))) ** gamma;
+      out[i] = response(1 - Math.exp(-k * (d > 0 ? d : 0)));
     }
   }
   if (acquisition.grid) addGridLines(out, size, acquisition.grid, acquisition.zoom);
@@ -402,6 +402,26 @@ export function renderPhantom(study: PhantomStudy, size: number, seed: number): 
   collimate(out, size, acquisition.collimation, rng);
   burnIn(out, size, acquisition);
   return { pixels: out, size, geometry };
+}
+
+const RESPONSE_STEPS = 4096;
+
+/**
+ * The detector's response curve v -> v^gamma on [0, 1], tabulated (as a modality's look-up table)
+ * and read with linear interpolation: a power per pixel cost about a fifth of the rendering time.
+ * The table's error (at gamma 0.75: 2e-4 in the first step above 0, where the curve is steepest;
+ * < 5e-7 above v = 0.01) is far below the noise added next (sigma >= 0.008).
+ */
+function detectorResponse(gamma: number): (v: number) => number {
+  const table = new Float32Array(RESPONSE_STEPS + 2);
+  for (let j = 0; j <= RESPONSE_STEPS; j++) table[j] = (j / RESPONSE_STEPS) ** gamma;
+  table[RESPONSE_STEPS + 1] = 1;
+  return (v) => {
+    const x = v * RESPONSE_STEPS;
+    const j = x | 0;
+    const a = table[j] as number;
+    return a + ((table[j + 1] as number) - a) * (x - j);
+  };
 }
 
 /** A stationary anti-scatter grid: fine vertical lines, fixed on the detector (not the body). */
