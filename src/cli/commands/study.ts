@@ -11,6 +11,7 @@ import {
   type StudyEvent,
 } from '../../index.js';
 import { interruptOnSigint } from './train.js';
+import { encoderChecksSection } from '../../train/study/report.js';
 
 interface StudyFlags {
   config?: string;
@@ -70,6 +71,8 @@ export function registerStudy(program: Command): void {
       try {
         const result = await runStudy(config, { signal: controller.signal, onEvent: render });
         if (result.table) process.stdout.write(`\n${result.table}\n\n`);
+        if (result.encoderChecks?.length)
+          process.stdout.write(`${encoderChecksSection(result.encoderChecks, config.data.grade ?? undefined)}\n\n`);
         if (result.reportPath) process.stdout.write(`report: ${result.reportPath}\n`);
         process.stdout.write(
           `study ${result.complete ? 'finished' : 'interrupted (rerun the same command to continue)'}: ${result.cells.length} cells, wall ${result.seconds.toFixed(1)} s, CPU ${result.cpuSeconds.toFixed(1)} s\n`,

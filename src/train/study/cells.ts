@@ -35,7 +35,10 @@ export interface CellResult extends StudyCell {
   fingerprint: string;
   /** Evaluation the scores come from (see DOWNSTREAM_PLANS). */
   evaluation: string;
+  /** In-site test AUROCs (with external validation: the test rows of the sites trained on). */
   perLabel: Array<{ label: string; auroc: number; ci: [number, number] }>;
+  /** With external validation: each other site's AUROCs, the model trained in-site only. */
+  external?: Array<{ site: string; perLabel: Array<{ label: string; auroc: number; ci: [number, number] }> }>;
   seconds: number;
   cpuSeconds: number;
   finishedAt: string;

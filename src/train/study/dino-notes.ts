@@ -23,7 +23,7 @@ export async function dinoRunNotes(dir: string, config: StudyConfig): Promise<st
       notes.push(
         s.plateau
           ? `Pre-training ${arm}, seed ${seed}: ${plateauMessage(s)} (${losses}).`
-          : `Pre-training ${arm}, seed ${seed}: the DINO loss ended at ${s.dino.toFixed(3)} = ${s.dinoOverLogK.toFixed(2)} log K (mean over steps ${s.firstStep}-${s.lastStep}; ${losses}): the DINO objective trained.`,
+          : `Pre-training ${arm}, seed ${seed}: the DINO loss ended at ${s.dino.toFixed(3)} = ${s.dinoOverLogK.toFixed(3)} log K, ${(s.dino / s.dinoOverLogK - s.dino).toFixed(3)} below log K = ${(s.dino / s.dinoOverLogK).toFixed(3)} (mean over steps ${s.firstStep}-${s.lastStep}; ${losses}): the DINO objective trained.`,
       );
     }
   }

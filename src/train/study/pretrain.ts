@@ -23,6 +23,8 @@ export interface StudyData {
   manifest: string;
   labels?: string[];
   split?: { train: number; val: number; test: number };
+  /** With external validation: the column naming each row's role (in-site or its external site). */
+  groupBy?: string;
 }
 
 export interface PretrainContext {

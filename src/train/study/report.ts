@@ -8,6 +8,7 @@ import { writeEvalReport, type EvalReportFiles } from '../../eval/report/writeRe
 import type { LossCurve } from '../../eval/report/plots.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { CellResult } from './cells.js';
+import type { EncoderCheck, Interval } from './encoder-checks.js';
 import type { StudyConfig } from './config.js';
 
 export interface StudyTableRow {
@@ -17,6 +18,30 @@ export interface StudyTableRow {
   seeds: number;
   mentioned: { mean: number; sd: number };
   unmentioned: Record<string, { mean: number; sd: number; ci: [number, number] }>;
+  /** Per external site: the same figures on that site's cases (models trained in-site only). */
+  external: Record<string, { mentioned: { mean: number; sd: number }; unmentioned: StudyTableRow['unmentioned'] }>;
+}
+
+type PerLabel = CellResult['perLabel'];
+
+function mentionedMacro(perLabel: PerLabel, unmentioned: readonly string[]): number {
+  const v = perLabel.filter((l) => !unmentioned.includes(l.label) && Number.isFinite(l.auroc)).map((l) => l.auroc);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+}
+
+function unmentionedSummary(perLabels: readonly PerLabel[], unmentioned: readonly string[]): StudyTableRow['unmentioned'] {
+  const um: StudyTableRow['unmentioned'] = {};
+  for (const label of unmentioned) {
+    const ls = perLabels.map((p) => p.find((l) => l.label === label)).filter((l) => l !== undefined);
+    const s = meanSd(ls.map((l) => l.auroc));
+    um[label] = { mean: s.mean, sd: s.sd, ci: [meanSd(ls.map((l) => l.ci[0])).mean, meanSd(ls.map((l) => l.ci[1])).mean] };
+  }
+  return um;
+}
+
+/** External sites named by any cell, in order. */
+export function externalSites(cells: readonly CellResult[]): string[] {
+  return [...new Set(cells.flatMap((c) => (c.external ?? []).map((e) => e.site)))].sort();
 }
 
 const f3 = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
@@ -29,19 +54,26 @@ export function studyRows(config: StudyConfig, cells: readonly CellResult[], unm
       for (const fraction of config.fractions) {
         const group = cells.filter((c) => c.pretraining === pretraining && c.downstream === downstream && c.fraction === fraction);
         if (group.length === 0) continue;
-        const mentionedMacro = group.map((c) => {
-          const v = c.perLabel.filter((l) => !unmentioned.includes(l.label) && Number.isFinite(l.auroc)).map((l) => l.auroc);
-          return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
-        });
-        const um: StudyTableRow['unmentioned'] = {};
-        for (const label of unmentioned) {
-          const ls = group.map((c) => c.perLabel.find((l) => l.label === label)).filter((l) => l !== undefined);
-          const s = meanSd(ls.map((l) => l.auroc));
-          const lo = meanSd(ls.map((l) => l.ci[0])).mean;
-          const hi = meanSd(ls.map((l) => l.ci[1])).mean;
-          um[label] = { mean: s.mean, sd: s.sd, ci: [lo, hi] };
+        const external: StudyTableRow['external'] = {};
+        for (const site of externalSites(group)) {
+          const perLabels = group.map((c) => c.external?.find((e) => e.site === site)?.perLabel).filter((p) => p !== undefined);
+          external[site] = {
+            mentioned: meanSd(perLabels.map((p) => mentionedMacro(p, unmentioned))),
+            unmentioned: unmentionedSummary(perLabels, unmentioned),
+          };
         }
-        rows.push({ pretraining, downstream, fraction, seeds: group.length, mentioned: meanSd(mentionedMacro), unmentioned: um });
+        rows.push({
+          pretraining,
+          downstream,
+          fraction,
+          seeds: group.length,
+          mentioned: meanSd(group.map((c) => mentionedMacro(c.perLabel, unmentioned))),
+          unmentioned: unmentionedSummary(
+            group.map((c) => c.perLabel),
+            unmentioned,
+          ),
+          external,
+        });
       }
     }
   }
@@ -50,6 +82,7 @@ export function studyRows(config: StudyConfig, cells: readonly CellResult[], unm
 
 /** Markdown table: one row per (pre-training, downstream, fraction). */
 export function studyTable(rows: readonly StudyTableRow[], unmentioned: readonly string[]): string {
+  const sites = [...new Set(rows.flatMap((r) => Object.keys(r.external)))].sort();
   const header = [
     'pre-training',
     'downstream',
@@ -57,6 +90,7 @@ export function studyTable(rows: readonly StudyTableRow[], unmentioned: readonly
     'seeds',
     'mentioned labels macro AUROC',
     ...unmentioned.flatMap((l) => [`${l} AUROC`, `${l} DeLong 95% CI`]),
+    ...sites.flatMap((site) => [`external ${site}: mentioned macro AUROC`, ...unmentioned.map((l) => `external ${site}: ${l} AUROC [CI]`)]),
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -69,6 +103,14 @@ export function studyTable(rows: readonly StudyTableRow[], unmentioned: readonly
       ...unmentioned.flatMap((l) => {
         const u = r.unmentioned[l]!;
         return [pm(u), `[${f3(u.ci[0])}, ${f3(u.ci[1])}]`];
+      }),
+      ...sites.flatMap((site) => {
+        const e = r.external[site];
+        if (!e) return ['–', ...unmentioned.map(() => '–')];
+        return [
+          pm(e.mentioned),
+          ...unmentioned.map((l) => `${f3(e.unmentioned[l]!.mean)} [${f3(e.unmentioned[l]!.ci[0])}, ${f3(e.unmentioned[l]!.ci[1])}]`),
+        ];
       }),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -123,6 +165,7 @@ export async function writeStudyReport(
   meta: Record<string, string | number | boolean>,
   notes: string[],
   lossCurves: LossCurve[] = [],
+  encoderChecks: readonly EncoderCheck[] = [],
 ): Promise<{ files: EvalReportFiles; table: string }> {
   const table = studyTable(studyRows(config, cells, unmentioned), unmentioned);
   const files = await writeEvalReport(dir, {
@@ -135,7 +178,35 @@ export async function writeStudyReport(
   // the study table goes first, under the title
   const md = await readFile(files.markdown, 'utf8');
   const at = md.indexOf('\n\n');
-  const section = `\n\n## Study table\n\nAUROC on the test split, mean ± sd over seeds; DeLong 95% CI of the test AUROC (mean of the per-seed bounds). "Mentioned": macro over the labels the reports state; ${unmentioned.join(', ')}: never in the reports.\n\n${table}\n`;
+  const sites = externalSites(cells);
+  const externalNote =
+    sites.length > 0 && config.data.external
+      ? ` External validation by ${config.data.external.column}: every model is pre-trained, trained and thresholded on ${config.data.external.train.join(', ')} only; "external ${sites.join('/')}" columns are its AUROCs on that site's cases, the other columns on the in-site test split.`
+      : '';
+  const checks =
+    encoderChecks.length > 0
+      ? `\n\n## Frozen encoders: kNN and grade probe\n\n${encoderChecksSection(encoderChecks, config.data.grade ?? undefined)}\n`
+      : '';
+  const section = `\n\n## Study table\n\nAUROC on the test split, mean ± sd over seeds; DeLong 95% CI of the test AUROC (mean of the per-seed bounds). "Mentioned": macro over the labels the reports state; ${unmentioned.join(', ')}: never in the reports.${externalNote}\n\n${table}\n${checks}`;
   await writeFileAtomic(files.markdown, at < 0 ? md + section : md.slice(0, at) + section + md.slice(at));
   return { files, table };
+}
+
+const ci = (v: Interval | undefined): string => (v ? `${f3(v.estimate)} [${f3(v.ci[0])}, ${f3(v.ci[1])}]` : '–');
+
+/** The frozen encoders' table: kNN macro AUROC (and its difference from random init) and the grade probe, per test group. */
+export function encoderChecksSection(checks: readonly EncoderCheck[], gradeColumn: string | undefined): string {
+  const header = ['pre-training', 'seed', 'test cases', 'kNN macro AUROC [95% CI]', 'kNN vs random init [95% CI]'];
+  if (gradeColumn) header.push(`${gradeColumn} accuracy [95% CI]`, `${gradeColumn} quadratic-weighted kappa [95% CI]`);
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const c of checks)
+    for (const g of c.groups) {
+      const cells = [c.pretraining, String(c.seed), `${g.group} (${g.cases})`, ci(g.knnMacroAuroc), ci(g.knnVsNone)];
+      if (gradeColumn) cells.push(ci(g.grade?.accuracy), ci(g.grade?.kappa));
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  const intro = `Each encoder frozen, no downstream run: a kNN vote (k = 20, exponential weights, T = 0.07) from the training split's features on the labels the reports mention${
+    gradeColumn ? `, and an ordinal linear probe (cumulative logits, 500 full-batch AdamW steps) on ${gradeColumn}` : ''
+  }, scored on each test group. 95% CIs: percentile bootstrap over test cases (1000 resamples); "vs random init" is the paired difference on the same resamples, so a CI above 0 means the pre-training put label information into the features that a random ViT lacks.`;
+  return `${intro}\n\n${lines.join('\n')}`;
 }

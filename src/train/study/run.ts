@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { generatePhantom } from '../../data/phantom/generate.js';
+import { generatePhantom, PHANTOM_VERSION } from '../../data/phantom/generate.js';
+import { IN_SITE, STUDY_SITE_COLUMN, writeExternalManifest } from './external.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { train } from '../train.js';
 import type { TrainEvent } from '../events.js';
@@ -28,6 +29,7 @@ import { pretrainEncoder, type StudyData } from './pretrain.js';
 import { writeStudyReport } from './report.js';
 import { dinoRunNotes } from './dino-notes.js';
 import { pretrainLossCurves } from './pretrain-curves.js';
+import { checkEncoders, type EncoderCheck } from './encoder-checks.js';
 import { singleProcessOnly } from '../../distributed/mpi.js';
 
 export type StudyEvent =
@@ -52,6 +54,8 @@ export interface StudyOptions {
 export interface StudyResult {
   dir: string;
   cells: CellResult[];
+  /** The frozen encoders' kNN and grade-probe figures (encoder-checks.ts), once every cell is done. */
+  encoderChecks?: EncoderCheck[];
   complete: boolean;
   table?: string;
   reportPath?: string;
@@ -73,13 +77,31 @@ async function resolveData(config: StudyConfig, dir: string, emit: (e: StudyEven
     return { manifest, labels: config.data.labels, split };
   }
   const p = config.data.phantom;
-  const phantomDir = join(dir, `phantom-n${p.n}-s${p.size}-seed${p.seed}`);
+  const phantomDir = join(dir, `phantom-v${PHANTOM_VERSION}-n${p.n}-s${p.size}-seed${p.seed}`);
   const manifest = join(phantomDir, 'manifest.csv');
   if (!existsSync(manifest)) {
     emit({ type: 'stage', message: `generating the phantom: ${p.n} studies at ${p.size} px in ${phantomDir}` });
     await generatePhantom({ out: phantomDir, n: p.n, size: p.size, seed: p.seed });
   }
   return { manifest, labels: config.data.labels, split };
+}
+
+/** The study's data: the source manifest, or with external validation its in-site/external copy. */
+async function studyData(config: StudyConfig, dir: string, emit: (e: StudyEvent) => void): Promise<StudyData> {
+  const data = await resolveData(config, dir, emit);
+  const external = config.data.external;
+  if (!external) return data;
+  const derived = await writeExternalManifest(data.manifest, external, config.data.split);
+  const describe = Object.entries(derived.counts)
+    .map(
+      ([role, splits]) =>
+        `${role === IN_SITE ? `in-site (${external.train.join(', ')})` : `${external.column} ${role}`}: ${Object.entries(splits)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(', ')}`,
+    )
+    .join('; ');
+  emit({ type: 'stage', message: `external validation by ${external.column}: ${describe}` });
+  return { ...data, manifest: derived.manifest, groupBy: STUDY_SITE_COLUMN };
 }
 
 async function runCell(
@@ -118,7 +140,7 @@ async function runCell(
       optim: fine
         ? { lr: config.lr.finetune, warmupSteps: Math.floor(config.steps.finetune / 10) }
         : { lr: config.lr.downstream, warmupSteps: Math.floor(config.steps.downstream / 10) },
-      eval: { zeroShot: false, linearProbe: false, sweep: null },
+      eval: { zeroShot: false, linearProbe: false, sweep: null, ...(data.groupBy ? { groupBy: data.groupBy } : {}) },
       export: false,
     },
     { overwrite: true, signal: options.signal },
@@ -126,16 +148,27 @@ async function runCell(
   for await (const event of run) options.onEvent?.({ type: 'train', arm: cell.id, event });
   const r = await run.result;
   if (r.interrupted) return undefined;
-  const ev = r.evaluations.find((e) => e.name === plan.evaluation);
-  if (!ev)
-    throw new StudyConfigError(
-      `cell ${cell.id}: the ${plan.mode} run has no evaluation named '${plan.evaluation}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`,
-    );
+  const named = (name: string): (typeof r.evaluations)[number] => {
+    const found = r.evaluations.find((e) => e.name === name);
+    if (!found)
+      throw new StudyConfigError(
+        `cell ${cell.id}: the ${plan.mode} run has no evaluation named '${name}' (got: ${r.evaluations.map((e) => e.name).join(', ')})`,
+      );
+    return found;
+  };
+  const groupPrefix = `${plan.evaluation} · ${data.groupBy} `;
+  const ev = named(data.groupBy ? `${groupPrefix}${IN_SITE}` : plan.evaluation);
+  const external = data.groupBy
+    ? r.evaluations
+        .filter((e) => e.name.startsWith(groupPrefix) && e.name !== `${groupPrefix}${IN_SITE}`)
+        .map((e) => ({ site: e.name.slice(groupPrefix.length), perLabel: e.perLabel }))
+    : undefined;
   return {
     ...cell,
     fingerprint: cellFingerprint(config, cell),
     evaluation: ev.name,
     perLabel: ev.perLabel,
+    ...(external ? { external } : {}),
     seconds: (performance.now() - t0) / 1000,
     cpuSeconds: cpuNow() - c0,
     finishedAt: new Date().toISOString(),
@@ -150,7 +183,7 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
   const dir = resolve(config.out);
   await mkdir(join(dir, 'cells'), { recursive: true });
   await writeJsonAtomic(join(dir, 'study.json'), config);
-  const data = await resolveData(config, dir, emit);
+  const data = await studyData(config, dir, emit);
   const cells = studyCells(config);
   const results: CellResult[] = [];
   const timings: number[] = [];
@@ -220,6 +253,19 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
   if (results.length > 0) {
     const labelNames = [...new Set(results.flatMap((r) => r.perLabel.map((l) => l.label)))];
     const unmentioned = config.data.unmentioned.filter((l) => labelNames.includes(l));
+    if (complete) {
+      emit({ type: 'stage', message: 'frozen encoders: kNN on the mentioned labels and the grade probe, in-site and external' });
+      // encoders of cells finished in an earlier session are on disk: pretrainEncoder returns them
+      for (let seed = 0; seed < config.seeds; seed++)
+        for (const arm of config.pretraining) {
+          const key = `${arm}-s${seed}`;
+          if (encoders.has(key)) continue;
+          const encoder = await pretrainEncoder(arm, seed, { config, dir, data, signal: options.signal });
+          if (encoder) encoders.set(key, encoder);
+        }
+      out.encoderChecks = await checkEncoders(config, dir, data, encoders, unmentioned);
+      await writeJsonAtomic(join(dir, 'encoder-checks.json'), out.encoderChecks);
+    }
     const { files, table } = await writeStudyReport(
       dir,
       config,
@@ -241,6 +287,7 @@ export async function runStudy(config: StudyConfig, options: StudyOptions = {}):
         ...(await dinoRunNotes(dir, config)),
       ],
       await pretrainLossCurves(dir, config),
+      out.encoderChecks,
     );
     out.table = table;
     out.reportPath = files.markdown;

@@ -63,8 +63,13 @@ describe('runStudy on a tiny phantom', () => {
     expect(done.slice(0, -1).every((e) => e.type === 'cell' && e.remainingSeconds !== undefined && e.remainingSeconds > 0)).toBe(true);
     // Each label's test-split classes, read from the manifest: a DeLong interval needs 2 positives
     // and 2 negatives, an AUROC one of each. Only those labels may have NaN bounds, and they must.
-    const [header, ...rows] = parseCsv(readFileSync(join(out, 'phantom-n80-s32-seed4', 'manifest.csv'), 'utf8'));
-    const test = rows.filter((row) => row[header!.indexOf('split')] === 'test');
+    // External validation (the phantom's default): site A's test rows are the in-site test split,
+    // every site B row is an external test case.
+    const [header, ...rows] = parseCsv(readFileSync(join(out, 'phantom-v2-n80-s32-seed4', 'manifest.external-site-A.csv'), 'utf8'));
+    const column = (name: string): number => header!.indexOf(name);
+    expect(rows.filter((row) => row[column('site')] === 'B').every((row) => row[column('split')] === 'test')).toBe(true);
+    expect(rows.every((row) => row[column('meta.study_site')] === (row[column('site')] === 'A' ? 'in-site' : 'B'))).toBe(true);
+    const test = rows.filter((row) => row[column('split')] === 'test' && row[column('site')] === 'A');
     const classes = (label: string): { positives: number; negatives: number } => {
       const values = test.map((row) => row[header!.indexOf(label)]);
       return { positives: values.filter((v) => v === '1').length, negatives: values.filter((v) => v === '0').length };
@@ -87,10 +92,38 @@ describe('runStudy on a tiny phantom', () => {
       }
     }
     expect(intervals).toBeGreaterThan(0);
+    const siteB = rows.filter((row) => row[column('site')] === 'B');
+    for (const r of first.cells) {
+      expect(r.external?.map((e) => e.site)).toEqual(['B']);
+      const onB = r.external![0]!.perLabel;
+      expect(onB.map((l) => l.label)).toEqual(r.perLabel.map((l) => l.label));
+      for (const l of onB) {
+        const positives = siteB.filter((row) => row[column(l.label)] === '1').length;
+        expect(Number.isNaN(l.auroc), `${r.id} ${l.label} on B`).toBe(positives === 0 || positives === siteB.length);
+      }
+    }
     expect(first.table).toMatch(/\| image-only \| report-distill \| 100% \| 1 \|/);
+    expect(first.table).toContain('external B: mentioned macro AUROC');
+    expect(first.table).toContain('external B: adverse_outcome AUROC [CI]');
+    // the frozen encoders' kNN and grade probe, in-site and on site B, each arm against random init
+    const checks = first.encoderChecks!;
+    expect(checks.map((c) => c.pretraining)).toEqual(['none', 'report-contrastive', 'image-only']);
+    for (const c of checks) {
+      expect(c.groups.map((g) => g.group)).toEqual(['in-site', 'B']);
+      expect(c.groups[0]!.cases).toBe(test.length);
+      expect(c.groups[1]!.cases).toBe(siteB.length);
+      for (const g of c.groups) {
+        expect(g.knnMacroAuroc.ci[0]).toBeLessThanOrEqual(g.knnMacroAuroc.ci[1]);
+        expect(g.grade?.accuracy.estimate).toBeGreaterThanOrEqual(0);
+        expect(g.knnVsNone === undefined).toBe(c.pretraining === 'none');
+      }
+    }
     const report = readFileSync(first.reportPath!, 'utf8');
     expect(report).toContain('## Study table');
     expect(report).toContain('adverse_outcome AUROC');
+    expect(report).toContain('## Frozen encoders: kNN and grade probe');
+    expect(report).toContain('cardiomegaly_grade quadratic-weighted kappa');
+    expect(report).toMatch(/External validation by site/);
     // the DINO run's summary reaches the report: trained, or on its log K plateau
     expect(report).toMatch(/Pre-training image-only, seed 0: (the DINO loss ended at|the DINO loss \(mean)/);
     // the pre-training runs' loss curves: contrastive heads, clip-finetune, DINO, iBOT and the log K line
