@@ -2,11 +2,17 @@
  * A control for the DINO plateau (too slow for the unit suite: ~1.5 min per variant on 2 cores):
  * a dataset whose images differ in every crop, 1-3 random shapes (disc, square, diamond, striped
  * square) at random places, sizes and intensities on a random noisy background, 128 px 12-bit
- * DICOMs, then the quick study preset's DINO (ViT 64x2, 64 px, K = 256, Sinkhorn, batch 32) with
- * augmentations added back one at a time. Prints the mean DINO loss over the last 20 steps against
+ * DICOMs, then DINOv2's views at the quick study preset's scale (ViT 64x2, 64 px, K = 256, Sinkhorn,
+ * batch 32; "the base recipe") with augmentations added back one at a time. Prints the mean DINO loss over the last 20 steps against
  * log K. If even these images keep the loss at log K, the plateau is the recipe's, not the data's.
  *
- *   npx tsx bench/dino-shapes.ts [--steps 300] [--n 2000] [--only A,B]
+ *   npx tsx bench/dino-shapes.ts [--steps 300] [--n 2000] [--only A,B] [--manifest M]
+ *
+ * `--manifest M` trains the same variants on another dataset (the phantom, say) instead of the shapes;
+ * V*, W* and U* are lighter recipes tried for the study's quick preset (U2 is what it uses; figures in
+ * docs/study.md). The run length (--steps) matters: lighter views leave log K only after a few hundred
+ * steps. The base recipe is the quick preset before it moved to U2 (global crops 0.32-1, two local
+ * crops, momentum 0.98).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +29,7 @@ const flag = (name: string, fallback: string): string => {
 const steps = Number(flag('steps', '300'));
 const n = Number(flag('n', '2000'));
 const only = flag('only', '').split(',').filter(Boolean);
+const manifestFlag = flag('manifest', '');
 const S = 128;
 
 /** Writes the shapes dataset; labels: whether an image holds a disc, a square. */
@@ -87,19 +94,50 @@ const VARIANTS: Array<[string, string, Record<string, unknown>]> = [
     'every augmentation (crops, local crops, masks, jitter); DINO alone, tau_t 0.04, momentum 0.9',
     { crops: { localCount: 2 }, loss: dinoOnly, schedule: plain },
   ],
-  ['C', 'the quick preset (iBOT, KoLeo, tau_t warm-up) with momentum 0.9', { schedule: { momentum: 0.9 } }],
-  ['Q', 'the quick preset', {}],
+  ['C', 'the base recipe (iBOT, KoLeo, tau_t warm-up) with momentum 0.9', { schedule: { momentum: 0.9 } }],
+  ['Q', 'the base recipe', {}],
+  [
+    'V1',
+    'DINO alone, tau_t 0.04, momentum 0.9; global crops [0.6, 1], no local crops; flip, jitter, blur',
+    { crops: { localCount: 0, globalScale: [0.6, 1], maskProbability: 0 }, loss: dinoOnly, schedule: plain },
+  ],
+  [
+    'W1',
+    'V1 with tau_t 0.02',
+    {
+      crops: { localCount: 0, globalScale: [0.6, 1], maskProbability: 0 },
+      loss: dinoOnly,
+      schedule: { ...plain, warmupTemperature: 0.02, temperature: 0.02 },
+    },
+  ],
+  [
+    'W2',
+    'V1 with lr 2e-3',
+    { crops: { localCount: 0, globalScale: [0.6, 1], maskProbability: 0 }, loss: dinoOnly, schedule: plain, lr: 2e-3 },
+  ],
+  [
+    'U1',
+    'DINO alone, tau_t 0.04, momentum 0.9; global crops [0.85, 1], no local crops; flip, jitter, blur',
+    { crops: { localCount: 0, globalScale: [0.85, 1], maskProbability: 0 }, loss: dinoOnly, schedule: plain },
+  ],
+  ['U2', 'U1 + iBOT and KoLeo (the preset loss)', { crops: { localCount: 0, globalScale: [0.85, 1] }, schedule: plain }],
+  [
+    'U3',
+    'U2 + 2 local crops [0.25, 0.5] at 24 px',
+    { crops: { localCount: 2, globalScale: [0.85, 1], localScale: [0.25, 0.5] }, schedule: plain },
+  ],
 ];
 
 const root = mkdtempSync(join(tmpdir(), 'radlearn-dino-shapes-'));
-const manifest = writeShapes(join(root, 'shapes'));
+const manifest = manifestFlag || writeShapes(join(root, 'shapes'));
 const cli = join(import.meta.dirname, '..', 'bin', 'radlearn.js');
-const logK = Math.log(256);
 process.stdout.write(
-  `shapes: ${n} images; ${steps} steps per variant; log K = ${logK.toFixed(3)}\n\n| variant | DINO loss (last 20 steps) | / log K |\n|---|---|---|\n`,
+  `${manifestFlag || `shapes: ${n} images`}; ${steps} steps per variant\n\n| variant | DINO loss (last 20 steps) | / log K |\n|---|---|---|\n`,
 );
-for (const [name, what, dino] of VARIANTS) {
+for (const [name, what, variant] of VARIANTS) {
   if (only.length > 0 && !only.includes(name)) continue;
+  // `lr` is the optimiser's, every other key the dino section's
+  const { lr = 5e-4, ...dino } = variant as Record<string, unknown> & { lr?: number };
   const config = join(root, `${name}.json`);
   writeFileSync(
     config,
@@ -114,7 +152,7 @@ for (const [name, what, dino] of VARIANTS) {
       checkpoint: { every: 100_000, keep: 1 },
       data: { manifest },
       image: { size: 64 },
-      optim: { lr: 5e-4, warmupSteps: Math.floor(steps / 10) },
+      optim: { lr, warmupSteps: Math.floor(steps / 10) },
       export: false,
       dino: {
         vit: { patchSize: 8, dim: 64, depth: 2, heads: 4 },
@@ -134,5 +172,7 @@ for (const [name, what, dino] of VARIANTS) {
     .map((l) => (JSON.parse(l) as { metrics: { dino: number } }).metrics.dino)
     .slice(-20);
   const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
+  const prototypes = (dino.head as { prototypes?: number } | undefined)?.prototypes ?? 256;
+  const logK = Math.log(prototypes);
   process.stdout.write(`| ${name}: ${what} | ${mean.toFixed(3)} | ${(mean / logK).toFixed(3)} |\n`);
 }
