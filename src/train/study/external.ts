@@ -36,12 +36,10 @@ export async function writeExternalManifest(
   split: { train: number; val: number; test: number } = { train: 0.7, val: 0.15, test: 0.15 },
   seed = 0,
 ): Promise<ExternalManifest> {
-  if (!/\.(csv|tsv|txt)$/i.test(source) && extname(source) !== '')
+  if (extname(source).toLowerCase() !== '.csv')
     throw new StudyConfigError(
-      `study config key data.external: ${source} is not a CSV manifest; external validation rewrites CSV manifests only`,
-      {
-        key: 'data.external',
-      },
+      `study config key data.external: ${source} is not a .csv manifest; external validation rewrites CSV manifests only (convert it, or set data.external to null)`,
+      { key: 'data.external' },
     );
   const table = parseCsv(await readFile(source, 'utf8'), source);
   const header = table[0] ?? [];
@@ -79,8 +77,12 @@ export async function writeExternalManifest(
     splitIndex = outHeader.length;
     outHeader.push('split');
   }
-  const roleIndex = outHeader.length;
-  outHeader.push(STUDY_SITE_COLUMN);
+  // a manifest derived before (given as the source again) already has the role column: it is rewritten
+  let roleIndex = outHeader.indexOf(STUDY_SITE_COLUMN);
+  if (roleIndex < 0) {
+    roleIndex = outHeader.length;
+    outHeader.push(STUDY_SITE_COLUMN);
+  }
   const counts: ExternalManifest['counts'] = {};
   const rows = body.map((r, i) => {
     const site = (r[siteIndex] ?? '').trim();

@@ -35,6 +35,9 @@ describe('the study manifest for external validation', () => {
     expect(out.counts.Y).toEqual({ test: 20 });
     expect(out.counts.Z).toEqual({ test: 10 });
     expect(Object.values(out.counts['in-site']!).reduce((a, b) => a + b, 0)).toBe(60);
+    // deriving again from the derived manifest changes nothing (its role column is rewritten, not repeated)
+    const again = await writeExternalManifest(out.manifest, { column: 'hospital', train: ['X'] });
+    expect(readFileSync(again.manifest, 'utf8')).toBe(readFileSync(out.manifest, 'utf8'));
     // the source's own split is kept for in-site rows
     const withSplit = manifest(
       rows.map((r, i) => [...r, i % 2 ? 'train' : 'val']),
@@ -55,5 +58,8 @@ describe('the study manifest for external validation', () => {
       /has no rows with W \(values: X, Y, Z\)/,
     );
     await expect(writeExternalManifest(source, { column: 'hospital', train: ['X', 'Y', 'Z'] })).rejects.toBeInstanceOf(StudyConfigError);
+    await expect(writeExternalManifest(source.replace(/\.csv$/, '.jsonl'), { column: 'hospital', train: ['X'] })).rejects.toThrow(
+      /is not a \.csv manifest/,
+    );
   });
 });
