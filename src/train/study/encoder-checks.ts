@@ -80,7 +80,9 @@ function testGroupsOf(dataset: TrainDataset, groupBy: string | undefined): Array
   const byGroup = new Map<string, number[]>();
   for (const r of test) {
     const g = dataset.manifest.rows[r]!.fields[groupBy]?.trim() || IN_SITE;
-    byGroup.set(g, [...(byGroup.get(g) ?? []), r]);
+    const list = byGroup.get(g);
+    if (list) list.push(r);
+    else byGroup.set(g, [r]);
   }
   const order = [...byGroup.keys()].sort((a, b) => (a === IN_SITE ? -1 : b === IN_SITE ? 1 : a.localeCompare(b)));
   return order.map((group) => ({ group, rows: Int32Array.from(byGroup.get(group)!) }));
