@@ -15,6 +15,7 @@ import { loadTrainDataset, type TrainDataset } from '../dataset.js';
 import { resolveEncoders } from '../encoders.js';
 import { computeFeatures } from '../features.js';
 import { gatherRows } from '../heads.js';
+import { testGroups } from '../evaluate-groups.js';
 import { IN_SITE } from './external.js';
 import { fitGradeProbe } from './grade-probe.js';
 import type { PretrainingArm, StudyConfig } from './config.js';
@@ -74,18 +75,15 @@ function macroAuroc(scores: Float64Array, labels: Float64Array, width: number, t
   return count > 0 ? sum / count : Number.NaN;
 }
 
+/** The test rows by role: 'all' without external validation, else 'in-site' first, then each external site. */
 function testGroupsOf(dataset: TrainDataset, groupBy: string | undefined): Array<{ group: string; rows: Int32Array }> {
   const test = dataset.indices('test');
   if (!groupBy) return [{ group: 'all', rows: test }];
-  const byGroup = new Map<string, number[]>();
-  for (const r of test) {
-    const g = dataset.manifest.rows[r]!.fields[groupBy]?.trim() || IN_SITE;
-    const list = byGroup.get(g);
-    if (list) list.push(r);
-    else byGroup.set(g, [r]);
-  }
-  const order = [...byGroup.keys()].sort((a, b) => (a === IN_SITE ? -1 : b === IN_SITE ? 1 : a.localeCompare(b)));
-  return order.map((group) => ({ group, rows: Int32Array.from(byGroup.get(group)!) }));
+  const groups = testGroups(dataset, test, groupBy).map(({ value, positions }) => ({
+    group: value,
+    rows: Int32Array.from(positions, (p) => test[p]!),
+  }));
+  return [...groups.filter((g) => g.group === IN_SITE), ...groups.filter((g) => g.group !== IN_SITE)];
 }
 
 /** Runs the checks for every (arm, seed) encoder; `encoders` maps "<arm>-s<seed>" to its ONNX file. */
