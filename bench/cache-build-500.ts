@@ -15,13 +15,8 @@ import { Command } from 'commander';
 import { registerCache } from '../src/cli/commands/cache.js';
 import { openImageCache, writeDicom } from '../src/index.js';
 import { radiographSpec } from './cases/dicom.js';
-import { time } from './harness.js';
+import { flag, time } from './harness.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : fallback;
-};
 const count = Number(flag('count', '500'));
 const size = Number(flag('size', '2048'));
 const workers = flag('workers', '2');
@@ -91,4 +86,4 @@ process.stdout.write(
 );
 cache.close();
 await rm(out, { recursive: true, force: true });
-if (!args.includes('--keep')) await rm(src, { recursive: true, force: true });
+if (!process.argv.includes('--keep')) await rm(src, { recursive: true, force: true });

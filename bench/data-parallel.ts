@@ -15,12 +15,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePhantom } from '../src/index.js';
+import { flag } from './harness.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : fallback;
-};
 const ranks = Number(flag('ranks', '2'));
 const steps = Number(flag('steps', '24'));
 const studies = Number(flag('studies', '200'));

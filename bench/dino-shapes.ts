@@ -20,12 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDicom } from '../src/index.js';
 import { Rng } from '../src/random/index.js';
+import { flag } from './harness.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : fallback;
-};
 const steps = Number(flag('steps', '300'));
 const n = Number(flag('n', '2000'));
 const only = flag('only', '').split(',').filter(Boolean);

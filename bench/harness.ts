@@ -124,3 +124,10 @@ export function formatTable(rows: BenchRow[]): string {
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
+
+/** A standalone bench script's `--name value` flag from the command line, or the fallback. */
+export function flag(name: string, fallback: string): string {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+}

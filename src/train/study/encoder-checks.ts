@@ -17,7 +17,7 @@ import { computeFeatures } from '../features.js';
 import { gatherRows } from '../heads.js';
 import { testGroups } from '../evaluate-groups.js';
 import { IN_SITE } from './external.js';
-import { fitGradeProbe } from './grade-probe.js';
+import { fitGradeProbe, type GradeProbe } from './grade-probe.js';
 import type { PretrainingArm, StudyConfig } from './config.js';
 import type { StudyData } from './pretrain.js';
 
@@ -56,23 +56,41 @@ function interval(n: number, statistic: (indices: Int32Array) => number, seed: n
   return { estimate: r.estimate, ci: [r.lower, r.upper] };
 }
 
-function macroAuroc(scores: Float64Array, labels: Float64Array, width: number, take: Int32Array): number {
-  let sum = 0;
-  let count = 0;
+/** Each label's AUROC over the cases `take` (row indices into the [n, width] score and label matrices). */
+function labelAurocs(scores: Float64Array, labels: Float64Array, width: number, take: Int32Array): number[] {
   const s = new Float64Array(take.length);
   const y = new Float64Array(take.length);
-  for (let j = 0; j < width; j++) {
+  return Array.from({ length: width }, (_, j) => {
     take.forEach((i, k) => {
       s[k] = scores[i * width + j]!;
       y[k] = labels[i * width + j]!;
     });
-    const a = auroc(s, y);
-    if (Number.isFinite(a)) {
-      sum += a;
-      count++;
-    }
-  }
-  return count > 0 ? sum / count : Number.NaN;
+    return auroc(s, y);
+  });
+}
+
+function macroAuroc(scores: Float64Array, labels: Float64Array, width: number, take: Int32Array): number {
+  const defined = labelAurocs(scores, labels, width, take).filter((a) => Number.isFinite(a));
+  return defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : Number.NaN;
+}
+
+/** The grade probe fitted on the training rows that have a grade, or undefined without a grade column or two levels. */
+function fitGrades(
+  dataset: TrainDataset,
+  column: string | undefined,
+  train: Int32Array,
+  features: { image: Float32Array; imageDim: number },
+): { probe: GradeProbe; levels: number; gradeOf: (row: number) => number } | undefined {
+  if (!column) return undefined;
+  const gradeOf = (r: number): number => {
+    const v = dataset.manifest.rows[r]!.labels[column];
+    return v === null || v === undefined || !Number.isInteger(v) || v < 0 ? -1 : v;
+  };
+  const graded = train.filter((r) => gradeOf(r) >= 0);
+  const levels = graded.length > 0 ? Math.max(...Array.from(graded, gradeOf)) + 1 : 0;
+  if (levels < 2) return undefined;
+  const grades = Float32Array.from({ length: dataset.size }, (_, r) => gradeOf(r));
+  return { probe: fitGradeProbe(features.image, features.imageDim, graded, grades, { levels, steps: 500 }), levels, gradeOf };
 }
 
 /** The test rows by role: 'all' without external validation, else 'in-site' first, then each external site. */
@@ -97,6 +115,8 @@ export async function checkEncoders(
   const checks: EncoderCheck[] = [];
   const kept = new Map<string, GroupScores[]>();
   for (let seed = 0; seed < config.seeds; seed++) {
+    // the rows, labels and splits are the same for every encoder of a seed: read once
+    let seedDataset: TrainDataset | undefined;
     // random init first: the other arms are compared with it
     for (const pretraining of [...config.pretraining].sort((a, b) => Number(b === 'none') - Number(a === 'none'))) {
       const model = encoders.get(`${pretraining}-s${seed}`);
@@ -111,7 +131,7 @@ export async function checkEncoders(
         image: { model, size: config.imageSize },
         export: false,
       });
-      const dataset = await loadTrainDataset(trainConfig, false, () => {});
+      const dataset = (seedDataset ??= await loadTrainDataset(trainConfig, false, () => {}));
       const resolved = await resolveEncoders(trainConfig, dir, undefined);
       let features;
       try {
@@ -137,26 +157,7 @@ export async function checkEncoders(
         uncertain: trainConfig.data.uncertain,
         k: 20,
       });
-      const gradeColumn = config.data.grade ?? undefined;
-      const gradeOf = (r: number): number => {
-        const v = gradeColumn ? dataset.manifest.rows[r]!.labels[gradeColumn] : undefined;
-        return v === null || v === undefined || !Number.isInteger(v) || v < 0 ? -1 : v;
-      };
-      const gradeTrain = gradeColumn ? train.filter((r) => gradeOf(r) >= 0) : new Int32Array(0);
-      const levels = gradeTrain.length > 0 ? Math.max(...Array.from(gradeTrain, gradeOf)) + 1 : 0;
-      const probe =
-        levels >= 2
-          ? fitGradeProbe(
-              features.image,
-              dim,
-              gradeTrain,
-              Float32Array.from({ length: dataset.size }, (_, r) => gradeOf(r)),
-              {
-                levels,
-                steps: 500,
-              },
-            )
-          : undefined;
+      const grades = fitGrades(dataset, config.data.grade ?? undefined, train, features);
       const groups: EncoderCheck['groups'] = [];
       const scoresByGroup: GroupScores[] = [];
       for (const [g, { group, rows }] of testGroupsOf(dataset, data.groupBy).entries()) {
@@ -168,13 +169,12 @@ export async function checkEncoders(
           cases: rows.length,
           knnMacroAuroc: interval(rows.length, (take) => macroAuroc(scores, labels, width, take), 1000 + g),
           knnPerLabel: Object.fromEntries(
-            mentioned.map(([label], k) => [
-              label,
-              auroc(
-                Float64Array.from(rows, (_, i) => scores[i * width + k]!),
-                Float64Array.from(rows, (_, i) => labels[i * width + k]!),
-              ),
-            ]),
+            labelAurocs(
+              scores,
+              labels,
+              width,
+              Int32Array.from(rows, (_, i) => i),
+            ).map((a, k) => [mentioned[k]![0], a]),
           ),
         };
         const none = kept.get(`none-s${seed}`)?.[g];
@@ -184,7 +184,8 @@ export async function checkEncoders(
             (take) => macroAuroc(scores, labels, width, take) - macroAuroc(none.knn, labels, width, take),
             1000 + g,
           );
-        if (probe) {
+        if (grades) {
+          const { probe, levels, gradeOf } = grades;
           const graded = rows.filter((r) => gradeOf(r) >= 0);
           if (graded.length > 0) {
             const truth = Int32Array.from(graded, gradeOf);

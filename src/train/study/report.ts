@@ -133,9 +133,8 @@ export function studySweeps(
       const runs: SweepRun[] = group.map((c) => {
         const metrics: Record<string, number> = {};
         const aurocCI: Record<string, [number, number]> = {};
-        const mentioned = c.perLabel.filter((l) => !unmentioned.includes(l.label) && Number.isFinite(l.auroc));
         // the arm's headline curve: macro AUROC over the labels the reports mention
-        metrics.macroAuroc = mentioned.length ? mentioned.reduce((a, l) => a + l.auroc, 0) / mentioned.length : NaN;
+        metrics.macroAuroc = mentionedMacro(c.perLabel, unmentioned);
         for (const l of c.perLabel) {
           metrics[`auroc:${l.label}`] = l.auroc;
           aurocCI[l.label] = l.ci;
