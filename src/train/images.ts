@@ -19,7 +19,7 @@ import {
   type CacheIndex,
 } from '../data/cache/format.js';
 import type { PreprocessSettings } from '../data/cache/preprocess.js';
-import { openImageCache, type ImageCache } from '../data/cache/reader.js';
+import { openImageCache, type CachePixels, type ImageCache } from '../data/cache/reader.js';
 import type { TrainConfig } from './config.js';
 import { TrainDataError } from './dataset.js';
 import { coresForThisProcess } from '../distributed/launch.js';
@@ -209,6 +209,8 @@ export async function openImageReader(config: TrainConfig, prepared: PreparedIma
     if (!lut) luts.set(scale, (lut = pixelTable(scale, config.image.mean, config.image.std)));
     return lut;
   };
+  // a pread cache reads each image into one reused buffer (its values are converted at once)
+  const scratch = new Map<string, CachePixels>();
   return {
     read(paths, out) {
       const data = out ?? new Float32Array(paths.length * per);
@@ -227,7 +229,9 @@ export async function openImageReader(config: TrainConfig, prepared: PreparedIma
         const [rows, cols, channels] = cache.shape(index);
         if (rows !== size || cols !== size)
           throw new TrainDataError(`image ${p} was cached at ${rows}x${cols}, expected ${size}x${size}`, { path: p });
-        const px = cache.get(index);
+        const reused = scratch.get(dir!);
+        const px = cache.get(index, reused);
+        if (cache.mode === 'pread' && px.buffer !== reused?.buffer) scratch.set(dir!, px);
         const lut = lutFor(px instanceof Uint16Array ? 65535 : 255);
         const target = data.subarray(i * per, (i + 1) * per);
         for (let k = 0; k < per; k++) target[k] = lut[px[k * channels]!]!;

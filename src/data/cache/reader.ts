@@ -27,8 +27,12 @@ export interface ImageCache {
   readonly entries: readonly CacheEntry[];
   readonly failures: readonly CacheFailure[];
   readonly mode: 'memory' | 'pread';
-  /** Pixels of image i (rows×columns×channels). Zero-copy in 'memory' mode. */
-  get(i: number): CachePixels;
+  /**
+   * Pixels of image i (rows×columns×channels). Zero-copy in 'memory' mode; in 'pread' mode read
+   * into `scratch` when it is of the cache's sample width and large enough (a view of it is
+   * returned), else into a new array.
+   */
+  get(i: number, scratch?: CachePixels): CachePixels;
   shape(i: number): [number, number, number];
   indexOfPath(path: string): number;
   /** Images at `indices` packed into one tensor; all must share a shape. */
@@ -125,7 +129,7 @@ class FileImageCache implements ImageCache {
     return e;
   }
 
-  get(i: number): CachePixels {
+  get(i: number, scratch?: CachePixels): CachePixels {
     const e = this.check(i);
     const count = e.rows * e.columns * e.channels;
     if (this.mode === 'memory') {
@@ -133,7 +137,8 @@ class FileImageCache implements ImageCache {
       const at = chunk.bytes.byteOffset + e.offset - chunk.start;
       return this.bytesPerSample === 2 ? new Uint16Array(chunk.bytes.buffer, at, count) : new Uint8Array(chunk.bytes.buffer, at, count);
     }
-    const out = this.bytesPerSample === 2 ? new Uint16Array(count) : new Uint8Array(count);
+    const fits = scratch && scratch.BYTES_PER_ELEMENT === this.bytesPerSample && scratch.length >= count;
+    const out = fits ? scratch.subarray(0, count) : this.bytesPerSample === 2 ? new Uint16Array(count) : new Uint8Array(count);
     this.readInto(e, new Uint8Array(out.buffer));
     return out;
   }

@@ -40,6 +40,37 @@ export function toTensor(name: string, v: Feed): ort.Tensor {
   return new ort.Tensor(v.type as ort.Tensor.Type, v.data as ort.Tensor.DataType, v.dims);
 }
 
+/**
+ * Feeds onnxruntime can read. onnxruntime refuses shared memory, so a feed in a SharedArrayBuffer
+ * (a batch the main thread packed once for every worker) is copied into a buffer this holder keeps
+ * per input name and reuses run after run: one copy and no allocation per chunk. Each feed is valid
+ * until the next call for the same name.
+ */
+export class PrivateFeeds {
+  private readonly buffers = new Map<string, TensorLike['data']>();
+
+  of(feeds: Record<string, Feed>): Record<string, Feed> {
+    const out: Record<string, Feed> = {};
+    for (const [name, v] of Object.entries(feeds)) out[name] = this.one(name, v);
+    return out;
+  }
+
+  private one(name: string, feed: Feed): Feed {
+    if (feed instanceof ort.Tensor) return feed;
+    const v = feed as TensorLike;
+    if (!(v.data.buffer instanceof SharedArrayBuffer)) return v;
+    let buffer = this.buffers.get(name);
+    if (!buffer || buffer.constructor !== v.data.constructor || buffer.length < v.data.length) {
+      const Typed = v.data.constructor as new (length: number) => TensorLike['data'];
+      buffer = new Typed(v.data.length);
+      this.buffers.set(name, buffer);
+    }
+    const view = buffer.subarray(0, v.data.length);
+    (view as Float32Array).set(v.data as Float32Array);
+    return { type: v.type, data: view, dims: v.dims };
+  }
+}
+
 /** An onnxruntime result as a plain tensor (what crosses threads and what callers keep). */
 export function fromOrtTensor(t: ort.Tensor): TensorLike {
   return { type: t.type as TensorLike['type'], data: t.data as TensorLike['data'], dims: [...t.dims] };

@@ -1,9 +1,11 @@
 /**
  * Messages between the chunk pool (main thread) and its workers. Parameters travel through a
- * SharedArrayBuffer the main thread rewrites between steps (a version number says when); each
- * chunk's gradients come back through one of the graph's SharedArrayBuffer slots. onnxruntime
- * reads and writes neither directly (it rejects shared memory), so a worker copies through
- * buffers of its own.
+ * SharedArrayBuffer the main thread rewrites between steps (a version number says when); a step's
+ * images arrive as views of the batch the main thread packed once in shared memory (image-feeds.ts);
+ * each chunk's gradients come back through one of the graph's SharedArrayBuffer slots. onnxruntime
+ * reads and writes none of them directly (it rejects shared memory), so a worker copies through
+ * buffers of its own. Nothing large is cloned or allocated per chunk: a per-chunk copy of the
+ * images cost the main thread a full garbage collection about every other step.
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import type { TrainingGraphIo } from '../../onnx/autodiff/training-io.js';

@@ -5,7 +5,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { forwardFeeds, fromOrtTensor, gradientFetches, trainingFeeds, type TrainingGraphIo } from '../../onnx/autodiff/training-io.js';
+import {
+  PrivateFeeds,
+  forwardFeeds,
+  fromOrtTensor,
+  gradientFetches,
+  trainingFeeds,
+  type TrainingGraphIo,
+} from '../../onnx/autodiff/training-io.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 import type { ChunkReply, ChunkRequest, ChunkWorkerSetup } from './chunk-protocol.js';
 
@@ -23,6 +30,8 @@ interface OpenGraph {
 
 const { sessionOptions } = workerData as ChunkWorkerSetup;
 const graphs = new Map<number, OpenGraph>();
+/** This thread's copies of feeds that arrive in shared memory (requests run one at a time). */
+const privateFeeds = new PrivateFeeds();
 
 function graphOf(id: number): OpenGraph {
   const g = graphs.get(id);
@@ -58,14 +67,17 @@ async function handle(request: ChunkRequest): Promise<{ outputs?: Record<string,
     }
     case 'forward': {
       const g = graphOf(request.graph);
-      const result = await g.forward.run(forwardFeeds(g.io.layout, parametersOf(g, request.version), request.feeds), request.fetch);
+      const result = await g.forward.run(
+        forwardFeeds(g.io.layout, parametersOf(g, request.version), privateFeeds.of(request.feeds)),
+        request.fetch,
+      );
       const outputs: Record<string, TensorLike> = {};
       for (const name of request.fetch) outputs[name] = fromOrtTensor(result[name]!);
       return { outputs };
     }
     case 'train': {
       const g = graphOf(request.graph);
-      const feeds = trainingFeeds(g.io, parametersOf(g, request.version), request.inputs, request.outputGrads);
+      const feeds = trainingFeeds(g.io, parametersOf(g, request.version), privateFeeds.of(request.inputs), request.outputGrads);
       await g.training.run(feeds, gradientFetches(g.io, g.gradients));
       g.slots[request.slot]!.set(g.gradients);
       return {};

@@ -6,7 +6,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { TrainingSession } from '../../onnx/autodiff/session.js';
-import { forwardFeeds, fromOrtTensor } from '../../onnx/autodiff/training-io.js';
+import { PrivateFeeds, forwardFeeds, fromOrtTensor } from '../../onnx/autodiff/training-io.js';
 import type { ParameterLayout } from '../../onnx/parameters.js';
 import type { TensorLike } from '../../onnx/tensor.js';
 
@@ -26,6 +26,7 @@ export class InProcessGraphs implements EncoderGraphs {
   readonly concurrency = 1;
   private parameters: Float32Array = new Float32Array(0);
   private readonly gradients: Float32Array;
+  private readonly privateFeeds = new PrivateFeeds();
 
   constructor(
     private readonly layout: ParameterLayout,
@@ -40,14 +41,20 @@ export class InProcessGraphs implements EncoderGraphs {
   }
 
   async forward(feeds: Record<string, TensorLike>, fetch: readonly string[]): Promise<Record<string, TensorLike>> {
-    const result = await this.forwardSession.run(forwardFeeds(this.layout, this.parameters, feeds), fetch);
+    const result = await this.forwardSession.run(forwardFeeds(this.layout, this.parameters, this.privateFeeds.of(feeds)), fetch);
     const outputs: Record<string, TensorLike> = {};
     for (const name of fetch) outputs[name] = fromOrtTensor(result[name]!);
     return outputs;
   }
 
   async train(inputs: Record<string, TensorLike>, outputGrads: Record<string, TensorLike>): Promise<void> {
-    await this.trainer.step({ parameters: this.parameters, gradients: this.gradients, inputs, outputGrads, outputs: [] });
+    await this.trainer.step({
+      parameters: this.parameters,
+      gradients: this.gradients,
+      inputs: this.privateFeeds.of(inputs),
+      outputGrads,
+      outputs: [],
+    });
   }
 
   slot(): Float32Array {

@@ -17,11 +17,22 @@ export function feedNames(model: ModelProto): string[] {
   return (model.graph?.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
 }
 
-/** Chunk feeds over a packed batch tensor: each chunk a copy of its rows (it may cross to a worker). */
+/**
+ * Chunk feeds over a packed batch tensor. A batch in shared memory is handed out as views (a worker
+ * reads its chunk where the batch lies); any other batch as a copy of each chunk's rows, since a
+ * view would carry its whole buffer to a worker.
+ */
 function chunksOf(images: ImageTensor, input: string): ChunkInputs {
   const [, c, h, w] = images.dims;
   const per = c * h * w;
-  return (s, e) => ({ [input]: { type: 'float32', data: images.data.slice(s * per, e * per), dims: [e - s, c, h, w] } as TensorLike });
+  const shared = images.data.buffer instanceof SharedArrayBuffer;
+  return (s, e) => ({
+    [input]: {
+      type: 'float32',
+      data: shared ? images.data.subarray(s * per, e * per) : images.data.slice(s * per, e * per),
+      dims: [e - s, c, h, w],
+    } as TensorLike,
+  });
 }
 
 /** A batch's images, read or rendered ahead for one step. */
@@ -37,7 +48,10 @@ const EMPTY: ImageTensor = { data: new Float32Array(0), dims: [0, 0, 0, 0] };
 export class ImageFeeds {
   /** Batches read or views rendered ahead, by global step. */
   private readonly pending = new Map<number, Pending>();
-  /** Two batch buffers: step k reads into buffers[k % 2] while step k - 1 may still feed from the other. */
+  /**
+   * Two batch buffers in shared memory: step k reads into buffers[k % 2] while step k - 1 may
+   * still feed from the other; a step's chunks are views of its buffer, read by every worker.
+   */
   private readonly buffers: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
 
   /**
@@ -107,7 +121,7 @@ export class ImageFeeds {
     const [, c, h, w] = this.images.dims;
     const need = rows.length * c * h * w;
     const b = step % 2;
-    if (this.buffers[b]!.length < need) this.buffers[b] = new Float32Array(need);
+    if (this.buffers[b]!.length < need) this.buffers[b] = new Float32Array(new SharedArrayBuffer(need * Float32Array.BYTES_PER_ELEMENT));
     return this.images.read(rows, this.buffers[b]!);
   }
 

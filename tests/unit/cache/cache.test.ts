@@ -157,6 +157,31 @@ describe('buildImageCache / openImageCache', () => {
     }
   });
 
+  it("get() reads into the caller's scratch buffer in pread mode, and ignores one that does not fit", async () => {
+    const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
+    await buildImageCache(dir, { out, size: 32, fit: 'squarePad', dtype: 'uint16', workers: 0 });
+    const memory = await openImageCache(out, { mode: 'memory' });
+    const pread = await openImageCache(out, { mode: 'pread' });
+    const scratch = new Uint16Array(2000).fill(7);
+    for (const i of [4, 1, 4]) {
+      const px = pread.get(i, scratch);
+      expect(px.buffer).toBe(scratch.buffer);
+      expect(px.length).toBe(1024);
+      expect(Array.from(px)).toEqual(Array.from(memory.get(i)));
+    }
+    expect(scratch[1024]).toBe(7); // nothing written past the image
+    // too small, or 8-bit for a 16-bit cache: a new array, same pixels
+    for (const wrong of [new Uint16Array(100), new Uint8Array(4096)]) {
+      const px = pread.get(2, wrong);
+      expect(px.buffer).not.toBe(wrong.buffer);
+      expect(Array.from(px)).toEqual(Array.from(memory.get(2)));
+    }
+    // memory mode hands out its own view whatever the scratch
+    expect(memory.get(3, scratch).buffer).not.toBe(scratch.buffer);
+    memory.close();
+    pread.close();
+  });
+
   it('two concurrent builds of one folder take turns (lock) and agree', async () => {
     const out = await mkdtemp(join(tmpdir(), 'radlearn-cache-'));
     const [a, b] = await Promise.all([

@@ -270,7 +270,8 @@ describe('fine-tuning runs with finetune.augment', () => {
     const embed = TrainableEncoder.prototype.embed;
     vi.spyOn(TrainableEncoder.prototype, 'embed').mockImplementation(function (this: TrainableEncoder, ...args) {
       const feed = Object.values(args[3](0, args[1]))[0]!;
-      if (steps.length > fed.length && feed.dims.length === 4) fed.push(feed.data as Float32Array); // the step's image forward, not the probe or text
+      // the step's image forward, not the probe or text; copied, as a step's chunks are views of a reused batch buffer
+      if (steps.length > fed.length && feed.dims.length === 4) fed.push((feed.data as Float32Array).slice());
       return embed.apply(this, args);
     });
     const losses: number[] = [];

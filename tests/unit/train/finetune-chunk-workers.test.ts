@@ -74,6 +74,24 @@ describe('training chunks on worker threads', () => {
       await again.release();
       expect(sameBits(moved.data, expected.data), `${workers} workers: updated parameters`).toBe(true);
     }
+    // a batch packed once in shared memory, its chunks handed out as views (as image-feeds.ts
+    // does): the workers and the in-thread graphs copy them privately, and nothing changes
+    const shared = new Float32Array(new SharedArrayBuffer(images.byteLength));
+    shared.set(images);
+    const views: ChunkInputs = (s, e) => ({
+      image: { type: 'float32', data: shared.subarray(s * 480, e * 480), dims: [e - s, 1, 24, 20] },
+    });
+    const pool = ChunkPool.create(2, 1);
+    pools.push(pool);
+    for (const where of [undefined, pool]) {
+      const encoder = await TrainableEncoder.create(model, 'embedding', [], 'resnet', undefined, where);
+      const got = await step(encoder, B, chunk, views, upstream);
+      await encoder.release();
+      const label = where ? 'workers' : 'in thread';
+      expect(sameBits(got.embeddings, reference.embeddings), `shared batch, ${label}: embeddings`).toBe(true);
+      expect(sameBits(got.gradients, reference.gradients), `shared batch, ${label}: gradients`).toBe(true);
+    }
+    expect(sameBits(shared, images), 'the shared batch is left as it was').toBe(true);
   }, 120_000);
 
   it('updates batch-statistics BatchNorm running statistics chunk by chunk in order, as the in-thread run does', async () => {
