@@ -81,21 +81,38 @@ export class Head {
     return out;
   }
 
+  /**
+   * The MLP's hidden activations kept for backward, and backward's temporaries: reused step after
+   * step (a fresh array per step made V8 collect its whole heap every ~20 contrastive steps).
+   */
+  private readonly scratch: Partial<Record<'pre' | 'hidden' | 'dh' | 'dpre', Float32Array>> = {};
+
+  private scratchOf(name: 'pre' | 'hidden' | 'dh' | 'dpre', length: number): Float32Array {
+    let buffer = this.scratch[name];
+    if (buffer?.length !== length) this.scratch[name] = buffer = new Float32Array(length);
+    return buffer;
+  }
+
   private forwardUnchecked(x: Float32Array, rows: number, options: { buffer?: Float32Array; keep?: boolean }): Float32Array {
     const layers = this.layers(options.buffer);
     const first = layers[0]!;
-    const y = new Float32Array(rows * first.outDim);
-    this.ops.linearForward(x, first.weight, first.bias, y, rows, first.inDim, first.outDim);
+    const keep = options.keep !== false;
     if (layers.length === 1) {
-      if (options.keep !== false) this.saved = { rows, x };
+      const y = new Float32Array(rows * first.outDim);
+      this.ops.linearForward(x, first.weight, first.bias, y, rows, first.inDim, first.outDim);
+      if (keep) this.saved = { rows, x };
       return y;
     }
+    // kept activations live in the scratch until the next kept forward; a forward that keeps
+    // nothing (evaluation between a step's forward and backward) must leave them alone
+    const y = keep ? this.scratchOf('pre', rows * first.outDim) : new Float32Array(rows * first.outDim);
+    this.ops.linearForward(x, first.weight, first.bias, y, rows, first.inDim, first.outDim);
     const second = layers[1]!;
-    const h = new Float32Array(y.length);
+    const h = keep ? this.scratchOf('hidden', y.length) : new Float32Array(y.length);
     this.ops.geluForward(y, h);
     const out = new Float32Array(rows * second.outDim);
     this.ops.linearForward(h, second.weight, second.bias, out, rows, second.inDim, second.outDim);
-    if (options.keep !== false) this.saved = { rows, x, pre: y, hidden: h };
+    if (keep) this.saved = { rows, x, pre: y, hidden: h };
     return out;
   }
 
@@ -130,10 +147,10 @@ export class Head {
       return dx ?? undefined;
     }
     const [first, second] = layers as [HeadLayer, HeadLayer];
-    const dh = new Float32Array(rows * this.shape.hidden);
+    const dh = this.scratchOf('dh', rows * this.shape.hidden);
     const [dw2, db2] = grad(second, 'fc2');
     this.ops.linearBackward(saved.hidden!, second.weight, dy, dh, dw2, db2, rows, second.inDim, second.outDim);
-    const dpre = new Float32Array(dh.length);
+    const dpre = this.scratchOf('dpre', dh.length);
     this.ops.geluBackward(saved.pre!, dh, dpre);
     const [dw1, db1] = grad(first, 'fc1');
     this.ops.linearBackward(x, first.weight, dpre, dx, dw1, db1, rows, first.inDim, first.outDim);
