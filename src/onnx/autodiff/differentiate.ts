@@ -14,6 +14,7 @@ import { GradEmitter } from './emitter.js';
 import { AutodiffError, UnsupportedOperatorError } from './errors.js';
 import { gradientRules, nonDifferentiableOps } from './rules/index.js';
 import type { VjpArgs } from './rules/types.js';
+import { phasePool } from './rules/max-pool.js';
 
 export interface DifferentiateOptions {
   /** Which initializers are parameters (default: the model's trainable list, see listParameters). */
@@ -123,7 +124,7 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     for (const n of node.input ?? []) if (n && requires.has(n)) needed.add(n);
   }
 
-  // Give MaxPool and LayerNormalization nodes their optional outputs (indices, mean, inverse std)
+  // Give MaxPool nodes whose gradient needs them their indices, and LayerNormalization nodes their mean and inverse std,
   // so the backward pass reuses them; then turn parameters into inputs.
   const work = cloneModel(source);
   const allNames = new Set<string>([...baseFacts.values.keys(), ...initializerNames]);
@@ -141,7 +142,9 @@ export function differentiate(source: ModelProto, options: DifferentiateOptions 
     byPosition.set(i, node);
     const outs = [...(node.output ?? [])];
     const first = outs[0] ?? 'out';
-    if (node.opType === 'MaxPool' && !outs[1]) outs[1] = unique(`${first}__indices`);
+    const poolInput = node.input?.[0];
+    if (node.opType === 'MaxPool' && !outs[1] && !phasePool(node, poolInput ? baseFacts.values.get(poolInput)?.dtype : undefined))
+      outs[1] = unique(`${first}__indices`);
     if (node.opType === 'LayerNormalization') {
       if (!outs[1]) outs[1] = unique(`${first}__mean`);
       if (!outs[2]) outs[2] = unique(`${first}__inv_std`);

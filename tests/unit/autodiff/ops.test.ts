@@ -151,6 +151,18 @@ const cases: Case[] = [
       ['1-D conv', [2, 3, 9], [4, 3, 3], { strides: [2], pads: [1, 1] }],
       ['patch embedding 4x4 stride 4, remainder rows', [2, 3, 9, 8], [5, 3, 4, 4], { strides: [4, 4] }],
       ['8x8 kernel (general dW form)', [1, 2, 10, 9], [3, 2, 8, 8], { pads: [1, 0, 1, 0] }],
+      [
+        'one-channel stem 5x5 stride 2 pad 2, odd sizes (dW from phases)',
+        [2, 1, 11, 9],
+        [4, 1, 5, 5],
+        { strides: [2, 2], pads: [2, 2, 2, 2] },
+      ],
+      [
+        'one-channel 2x2 stride 3, rows in no window (dW from phases)',
+        [1, 1, 10, 8],
+        [3, 1, 2, 2],
+        { strides: [3, 3], pads: [0, 1, 0, 0] },
+      ],
     ] as [string, number[], number[], Record<string, number[] | number>][]
   ).flatMap(([label, xd, wd, o]): Case[] => [
     {
@@ -183,6 +195,16 @@ const cases: Case[] = [
     name: 'MaxPool 3x3 stride 2 pad 1',
     inputs: () => ({ a: x([2, 3, 7, 6]) }),
     build: (g, v) => g.maxPool(v.a!, { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+  },
+  {
+    name: 'MaxPool 2x2 stride 2, odd size, symbolic',
+    inputs: () => ({ a: x([2, 2, 9, 7], { declared: ['n', 2, 'h', 'w'] }) }),
+    build: (g, v) => g.maxPool(v.a!, { kernelShape: [2, 2], strides: [2, 2] }),
+  },
+  {
+    name: 'MaxPool 5x4 stride 3, asymmetric pads',
+    inputs: () => ({ a: x([1, 2, 13, 11]) }),
+    build: (g, v) => g.maxPool(v.a!, { kernelShape: [5, 4], strides: [3, 3], pads: [2, 1, 0, 2] }),
   },
   {
     name: 'MaxPool 2x2 ceil mode',

@@ -8,6 +8,7 @@ import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
 import { intAttr, intsAttr, stringAttr } from '../node-attributes.js';
 import { inputGradStride1, weightGradByTaps, weightGradPatches } from './conv-fast.js';
+import { maxPoolGradByPhases, phasePool } from './max-pool.js';
 import { type Vjp, type VjpArgs, dy0, input, output } from './types.js';
 
 interface Window {
@@ -162,9 +163,11 @@ function checkPool(a: VjpArgs): void {
   if (intAttr(a.node, 'storage_order', 0) === 1) a.fail('storage_order=1 is not supported');
 }
 
-/** MaxPool: the forward node was given its Indices output; scatter the gradient back through it. */
+/** MaxPool: by phases where that form applies; otherwise the forward node was given its Indices output to scatter through. */
 function maxPool(a: VjpArgs): (Value | null)[] {
   checkPool(a);
+  const pool = phasePool(a.node, input(a, 0).dtype);
+  if (pool) return [maxPoolGradByPhases(a, pool)];
   const indices = output(a, 1);
   return [a.e.scatterAdd(dy0(a), indices, input(a, 0))];
 }
