@@ -45,7 +45,7 @@ describe.skipIf(!both)('device cuda', () => {
     );
     const summary = summarizePlacement(nodes);
     console.log('[gpu tests] resnet training graph placement', JSON.stringify(summary, null, 1));
-    for (const op of ['Conv', 'ConvTranspose', 'ScatterND', 'MaxPool', 'BatchNormalization'])
+    for (const op of ['Conv', 'ConvTranspose', 'MaxPool', 'SpaceToDepth', 'Equal', 'Where', 'Pad', 'BatchNormalization'])
       expect(
         nodes.filter((n) => n.op === op).every((n) => n.provider === 'CUDAExecutionProvider'),
         op,
