@@ -2,7 +2,8 @@
  * MaxPool's gradient without onnxruntime's Indices output and without ScatterND, for 2-D pools whose
  * stride s is the same on both axes and no larger than the kernel (ResNet's 3x3/2 stem pool, 2x2/2).
  * On onnxruntime's CPU kernels the Indices form of MaxPool costs ~10x the plain one and the
- * scatter-add of the gradient another ~1.5x that; this form costs about half of the two together.
+ * scatter-add of the gradient about as much again; this form costs ~60% of the two together
+ * (32 x 16 x 64 x 64 on one thread: ~12 ms against ~19).
  *
  * Selection: the forward input X is padded with NaN (never equal to anything) up to s·(O + J - 1)
  * per axis, J = ceil(k / s), and cut into its s x s phases (SpaceToDepth). Tap (kh, kw) of every
