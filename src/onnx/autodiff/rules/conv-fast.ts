@@ -7,6 +7,7 @@
  */
 import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
+import { phasesOf } from './phases.js';
 import type { VjpArgs } from './types.js';
 
 export interface ConvWindow {
@@ -104,28 +105,15 @@ function stridedWindows(a: VjpArgs, X: Value, w: ConvWindow, outSizes: Value): (
 
 /**
  * The windows of tap `offsets` for a one-channel input (a radiograph's stem convolution) strided
- * by the same s > 1 on both axes, as contiguous slices of X's s x s phases (SpaceToDepth of X
- * padded to s·(O + ceil(k / s) - 1)) rather than slices with steps, which copy element by element
- * (~5x slower for 25 taps of [32, 1, 128, 128]). Same values, same MatMuls. Null when not applicable.
+ * by the same s > 1 on both axes, as contiguous slices of X's phases (phases.ts) rather than slices
+ * with steps (~5x slower for 25 taps of [32, 1, 128, 128]). Same values, same MatMuls. Null when
+ * not applicable.
  */
 function phaseWindows(a: VjpArgs, X: Value, w: ConvWindow, outSizes: Value): ((offsets: number[]) => Value) | null {
-  const { e } = a;
   const s = w.strides[0]!;
   if (w.spatial !== 2 || s < 2 || w.strides[1] !== s || w.dilations.some((d) => d !== 1)) return null;
-  const blocks = w.kernel.map((k) => Math.ceil(k / s));
-  const before = w.pads.slice(0, 2);
-  const extent = e.mul(e.add(outSizes, e.ints(blocks.map((b) => b - 1))), e.ints([s, s]));
-  // Rows past the last window's reach are never read: the trailing pad may be negative.
-  const after = e.sub(e.sub(extent, e.ints(before)), e.shapeRange(X, 2));
-  const pads = e.op('Concat', [e.ints([0, 0, ...before, 0, 0]), after], { axis: attr.int(0) });
-  const phases = e.op('SpaceToDepth', [e.op('Pad', [X, pads])], { blocksize: attr.int(s) });
-  return ([th, tw]) => {
-    const [bh, bw] = [Math.floor(th! / s), Math.floor(tw! / s)];
-    const phase = (th! % s) * s + (tw! % s);
-    const ends = e.op('Concat', [e.ints([phase + 1]), e.add(outSizes, e.ints([bh, bw]))], { axis: attr.int(0) });
-    const window = e.op('Slice', [phases, e.ints([phase, bh, bw]), ends, e.ints([1, 2, 3])]);
-    return e.op('Reshape', [window, e.ints([1, -1, 1])]);
-  };
+  const phases = phasesOf(a.e, X, { stride: s, kernel: [w.kernel[0]!, w.kernel[1]!], before: [w.pads[0]!, w.pads[1]!] }, outSizes);
+  return ([th, tw]) => a.e.op('Reshape', [phases.tap(th!, tw!), a.e.ints([1, -1, 1])]);
 }
 
 /**

@@ -6,7 +6,7 @@
  * (32 x 16 x 64 x 64 on one thread: ~12 ms against ~19).
  *
  * Selection: the forward input X is padded with NaN (never equal to anything) up to s·(O + J - 1)
- * per axis, J = ceil(k / s), and cut into its s x s phases (SpaceToDepth). Tap (kh, kw) of every
+ * per axis, J = ceil(k / s), and cut into its s x s phases (phases.ts). Tap (kh, kw) of every
  * window is then a plain slice of one phase; a window's gradient goes to its first tap, in raster
  * order, equal to the window's max Y: onnxruntime's own choice (a strict > scan), ties included.
  *
@@ -20,20 +20,14 @@ import { attr } from '../../attributes.js';
 import type { Value } from '../../graph-builder.js';
 import type { DType, NodeProto } from '../../proto.js';
 import { intAttr, intsAttr, stringAttr } from '../node-attributes.js';
+import { type PhaseGeometry, phasesOf } from './phases.js';
 import { type VjpArgs, dy0, input, output } from './types.js';
-
-interface PhasePool {
-  kernel: [number, number];
-  stride: number;
-  /** Padding before the first row and column (the rest is derived from the output size). */
-  before: [number, number];
-}
 
 /**
  * The pool's geometry when its gradient can be computed by phases (`dtype`: its input's); null: use
  * the Indices output and a scatter-add (also when the model already asks for Indices).
  */
-export function phasePool(node: NodeProto, dtype: DType | undefined): PhasePool | null {
+export function phasePool(node: NodeProto, dtype: DType | undefined): PhaseGeometry | null {
   const kernel = intsAttr(node, 'kernel_shape');
   if (!kernel || kernel.length !== 2 || (dtype !== 'float32' && dtype !== 'float64')) return null;
   const strides = intsAttr(node, 'strides') ?? [1, 1];
@@ -44,7 +38,6 @@ export function phasePool(node: NodeProto, dtype: DType | undefined): PhasePool 
   const usable =
     (autoPad === 'NOTSET' || autoPad === 'VALID') &&
     strides[1] === s &&
-    s >= 1 &&
     s <= Math.min(kernel[0]!, kernel[1]!) &&
     dilations.every((d) => d === 1) &&
     intAttr(node, 'storage_order', 0) === 0 &&
@@ -52,7 +45,7 @@ export function phasePool(node: NodeProto, dtype: DType | undefined): PhasePool 
   return usable ? { kernel: [kernel[0]!, kernel[1]!], stride: s, before: [pads[0]!, pads[1]!] } : null;
 }
 
-export function maxPoolGradByPhases(a: VjpArgs, pool: PhasePool): Value {
+export function maxPoolGradByPhases(a: VjpArgs, pool: PhaseGeometry): Value {
   const { e } = a;
   const X = input(a, 0);
   const Y = output(a, 0);
@@ -60,42 +53,23 @@ export function maxPoolGradByPhases(a: VjpArgs, pool: PhasePool): Value {
   const s = pool.stride;
   const [kh, kw] = pool.kernel;
   const blocks = [Math.ceil(kh / s), Math.ceil(kw / s)] as const;
-  // Padded extent per axis: s * (O + J - 1), so every tap of every window lies inside it.
-  const outSize = e.shapeRange(dy, 2);
-  const padded = e.mul(e.add(outSize, e.ints([blocks[0] - 1, blocks[1] - 1])), e.ints([s, s]));
-  const after = e.sub(e.sub(padded, e.ints(pool.before)), e.shapeRange(X, 2));
-  const pads = e.op('Concat', [e.ints([0, 0, ...pool.before, 0, 0]), after], { axis: attr.int(0) });
-  const Xp = e.op('Pad', [X, pads, e.scalar(NaN, X.dtype)]);
-  const phases = s === 1 ? Xp : e.op('SpaceToDepth', [Xp], { blocksize: attr.int(s) });
-  const channels = e.shapeRange(X, 1, 2);
-
-  const tap = (th: number, tw: number): Value => {
-    const [bh, bw] = [Math.floor(th / s), Math.floor(tw / s)];
-    const starts = [e.ints([bh, bw])];
-    const ends = [e.add(outSize, e.ints([bh, bw]))];
-    if (s === 1) return e.op('Slice', [phases, starts[0]!, ends[0]!, e.ints([2, 3])]);
-    const phase = (th % s) * s + (tw % s);
-    const from = e.mul(channels, e.ints([phase]));
-    const to = e.mul(channels, e.ints([phase + 1]));
-    const startAll = e.op('Concat', [from, starts[0]!], { axis: attr.int(0) });
-    const endAll = e.op('Concat', [to, ends[0]!], { axis: attr.int(0) });
-    return e.op('Slice', [phases, startAll, endAll, e.ints([1, 2, 3])]);
-  };
+  // NaN padding is never equal to a window's max, so no window picks it
+  const phases = phasesOf(e, X, pool, e.shapeRange(dy, 2), NaN);
 
   // The first tap equal to the max takes the window's gradient.
   const zero = e.scalar(0, dy.dtype);
-  const placed = new Map<string, Value>();
+  const placed: Value[] = [];
   let seen: Value | undefined;
   for (let th = 0; th < kh; th++)
     for (let tw = 0; tw < kw; tw++) {
-      const equal = e.op('Equal', [tap(th, tw), Y], {}, 'bool');
+      const equal = e.op('Equal', [phases.tap(th, tw), Y], {}, 'bool');
       const last = th === kh - 1 && tw === kw - 1;
       const first = seen ? e.op('And', [equal, e.op('Not', [seen], {}, 'bool')], {}, 'bool') : equal;
       if (!last) seen = seen ? e.op('Or', [seen, equal], {}, 'bool') : equal;
       const picked = e.op('Where', [first, dy, zero], {}, dy.dtype);
       const [bh, bw] = [Math.floor(th / s), Math.floor(tw / s)];
       const shift = e.ints([0, 0, bh, bw, 0, 0, blocks[0] - 1 - bh, blocks[1] - 1 - bw]);
-      placed.set(`${th},${tw}`, e.op('Pad', [picked, shift]));
+      placed[th * kw + tw] = e.op('Pad', [picked, shift]);
     }
 
   // Each phase adds its taps in output order: later block offsets first (they come from earlier windows).
@@ -105,7 +79,7 @@ export function maxPoolGradByPhases(a: VjpArgs, pool: PhasePool): Value {
       if (th >= kh) continue;
       for (let tw = rw + (blocks[1] - 1) * s; tw >= 0; tw -= s) {
         if (tw >= kw) continue;
-        const part = placed.get(`${th},${tw}`)!;
+        const part = placed[th * kw + tw]!;
         sum = sum ? e.add(sum, part) : part;
       }
     }
@@ -121,8 +95,8 @@ export function maxPoolGradByPhases(a: VjpArgs, pool: PhasePool): Value {
       rows.push(e.op('Concat', cols, { axis: attr.int(5) }));
     }
     const interleaved = e.op('Concat', rows, { axis: attr.int(3) });
-    grid = e.op('Reshape', [interleaved, e.op('Concat', [e.ints([0, 0]), padded], { axis: attr.int(0) })]);
+    grid = e.op('Reshape', [interleaved, e.op('Concat', [e.ints([0, 0]), phases.extent], { axis: attr.int(0) })]);
   }
   // Negative pads cut the padding off again (and add zero rows an uncovered input edge had).
-  return e.op('Pad', [grid, e.neg(pads)]);
+  return e.op('Pad', [grid, e.neg(phases.pads)]);
 }
